@@ -1,0 +1,142 @@
+package replication
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// GenesisSchema is the schema version of the genesis payload.
+const GenesisSchema = 1
+
+// Role says what a writer is.
+type Role string
+
+const (
+	// RoleNode is a field laptop.
+	RoleNode Role = "node"
+	// RoleHub is a district or provincial hub.
+	RoleHub Role = "hub"
+)
+
+// Genesis is the payload of seq 1 of every origin. It binds the origin ID to
+// a device key and an epoch, and says who the writer is. Everything in it is
+// signed by the key it names.
+type Genesis struct {
+	PublicKey []byte `json:"public_key"` // ed25519, 32 bytes (base64 in JSON)
+	Epoch     uint64 `json:"epoch"`
+	Role      Role   `json:"role"`
+	Tier      string `json:"tier,omitempty"` // hubs: "district", "province", ...
+	Unit      string `json:"unit"`           // administrative unit code it serves
+	// PrevOrigin, when set, is the origin this one replaces: a new epoch
+	// after a restore, a clone or a fork notice.
+	PrevOrigin *OriginID `json:"prev_origin,omitempty"`
+	// PrevSeq is the last seq of PrevOrigin this writer stands behind.
+	PrevSeq uint64 `json:"prev_seq,omitempty"`
+}
+
+// DecodeGenesis parses and checks a genesis payload.
+func DecodeGenesis(payload []byte) (Genesis, error) {
+	var g Genesis
+	if err := json.Unmarshal(payload, &g); err != nil {
+		return g, fmt.Errorf("%w: genesis payload: %v", ErrMalformed, err)
+	}
+	if len(g.PublicKey) != ed25519.PublicKeySize {
+		return g, fmt.Errorf("%w: genesis public_key is %d bytes, want %d", ErrMalformed, len(g.PublicKey), ed25519.PublicKeySize)
+	}
+	if g.Role != RoleNode && g.Role != RoleHub {
+		return g, fmt.Errorf("%w: genesis role %q, want node or hub", ErrMalformed, g.Role)
+	}
+	return g, nil
+}
+
+// VerifyGenesis checks that e is a well-formed, self-signed seq 1 whose
+// origin derives from its key and epoch, and returns its payload.
+func VerifyGenesis(e *Entry) (Genesis, error) {
+	if e.Kind != KindGenesis || e.Seq != 1 {
+		return Genesis{}, fmt.Errorf("%w: %s is %s, want the genesis at seq 1", ErrBrokenChain, e.ID(), e.Kind)
+	}
+	g, err := DecodeGenesis(e.Payload)
+	if err != nil {
+		return g, err
+	}
+	if DeriveOriginID(g.PublicKey, g.Epoch) != e.Origin {
+		return g, fmt.Errorf("%w: genesis of %s names a key and epoch that derive another origin", ErrBadSignature, e.Origin.Short())
+	}
+	if err := VerifySignature(g.PublicKey, e.Hash(), e.Sig); err != nil {
+		return g, fmt.Errorf("genesis of %s: %w", e.Origin.Short(), err)
+	}
+	return g, nil
+}
+
+// Signer signs entry hashes for one origin. Implementations hold the private
+// key; nothing else in fieldsync sees it.
+type Signer interface {
+	Origin() OriginID
+	PublicKey() ed25519.PublicKey
+	Sign(h Hash) []byte
+}
+
+// KeySigner is a Signer backed by an ed25519 private key and an epoch.
+type KeySigner struct {
+	priv   ed25519.PrivateKey
+	epoch  uint64
+	origin OriginID
+}
+
+// NewKeySigner returns a signer for priv in epoch.
+func NewKeySigner(priv ed25519.PrivateKey, epoch uint64) *KeySigner {
+	pub := priv.Public().(ed25519.PublicKey)
+	return &KeySigner{priv: priv, epoch: epoch, origin: DeriveOriginID(pub, epoch)}
+}
+
+// GenerateKeySigner makes a new key pair from rand (crypto/rand.Reader in
+// production; a seeded reader in the simulation).
+func GenerateKeySigner(rand io.Reader, epoch uint64) (*KeySigner, error) {
+	_, priv, err := ed25519.GenerateKey(rand)
+	if err != nil {
+		return nil, fmt.Errorf("generate device key: %w", err)
+	}
+	return NewKeySigner(priv, epoch), nil
+}
+
+// Origin returns the origin this signer writes.
+func (s *KeySigner) Origin() OriginID { return s.origin }
+
+// Epoch returns the signer's epoch.
+func (s *KeySigner) Epoch() uint64 { return s.epoch }
+
+// PublicKey returns the device's public key.
+func (s *KeySigner) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
+
+// PrivateKey returns the private key (for saving it at init).
+func (s *KeySigner) PrivateKey() ed25519.PrivateKey { return s.priv }
+
+// Sign signs the entry hash h.
+func (s *KeySigner) Sign(h Hash) []byte { return ed25519.Sign(s.priv, SignatureMessage(h)) }
+
+// WithEpoch returns a signer for the same key in another epoch.
+func (s *KeySigner) WithEpoch(epoch uint64) *KeySigner { return NewKeySigner(s.priv, epoch) }
+
+var _ Signer = (*KeySigner)(nil)
+
+// NewGenesis builds the unsigned genesis draft for signer s.
+func NewGenesis(s *KeySigner, role Role, tier, unit string) Genesis {
+	return Genesis{PublicKey: s.PublicKey(), Epoch: s.epoch, Role: role, Tier: tier, Unit: unit}
+}
+
+// Draft is an entry before the log gives it a seq and previous hash.
+type Draft struct {
+	Kind    Kind
+	Schema  uint16
+	Payload []byte
+	HLC     HLC
+}
+
+// Seal turns a draft into a signed entry at seq with previous hash prev.
+func Seal(s Signer, d Draft, seq uint64, prev Hash) Entry {
+	e := Entry{Origin: s.Origin(), Seq: seq, Prev: prev, HLC: d.HLC, Kind: d.Kind, Schema: d.Schema, Payload: d.Payload}
+	e.Sig = s.Sign(e.Hash())
+	return e
+}
