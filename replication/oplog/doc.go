@@ -1,0 +1,29 @@
+// Package oplog stores origin logs: a replica's own entries, written by
+// Append, and everyone else's, written by Ingest. It is the only package in
+// fieldsync that imports Badger.
+//
+// A walkthrough:
+//
+//	l, err := oplog.Open(oplog.Options{Dir: dir})       // or oplog.NewMem()
+//	es, err := l.Append(signer, []replication.Draft{genesis, enroll})
+//	// es[i].Seq are the next seqs, chained and signed; synced to disk.
+//	res, err := l.Ingest(batchEntries, []oplog.KV{{Key: "ack/peer", Value: v}})
+//	// res.Applied, res.Duplicates, res.Forks; meta in the same transaction.
+//	v, _ := l.Vector()                                   // origin → head
+//	l.Scan(origin, v.Seq(origin)+1, func(e replication.Entry) bool { ...; return true })
+//
+// Guarantees every implementation keeps (checked by oplogtest.Run):
+//
+//   - seq allocation and the entry commit in one transaction: no gap and no
+//     reuse after a crash (not Badger's GetSequence, whose leases leave holes);
+//   - every write is synced before the call returns, so what the caller
+//     acknowledges survives kill -9 and power loss;
+//   - per origin a gap-free prefix is held; re-ingest is a no-op; a second,
+//     different entry for a held (origin, seq) is reported as a fork and
+//     never written;
+//   - Open re-checks every head against its entry and signature.
+//
+// Key layout in Badger: e|origin|seq → entry, h|origin → head, m|key → meta.
+// Fixed-length origins and big-endian seqs make "origin X above seq N" one
+// prefix scan.
+package oplog
