@@ -1,0 +1,186 @@
+package lint
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "fieldsync"
+
+type pkg struct {
+	ImportPath string
+	Dir        string
+	Imports    []string
+	GoFiles    []string
+}
+
+// listPackages parses the imports of every production Go file in the
+// module. It reads the files itself (rather than running go list) so that
+// the test cache sees them and a changed import re-runs the test.
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDir := map[string]*pkg{}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		return addFile(byDir, root, path)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []pkg
+	for _, p := range byDir {
+		pkgs = append(pkgs, *p)
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("found only %d packages under %s", len(pkgs), root)
+	}
+	return pkgs
+}
+
+func addFile(byDir map[string]*pkg, root, path string) error {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	p := byDir[dir]
+	if p == nil {
+		rel, _ := filepath.Rel(root, dir)
+		ip := module
+		if rel != "." {
+			ip += "/" + filepath.ToSlash(rel)
+		}
+		p = &pkg{ImportPath: ip, Dir: dir}
+		byDir[dir] = p
+	}
+	p.GoFiles = append(p.GoFiles, filepath.Base(path))
+	for _, imp := range f.Imports {
+		p.Imports = append(p.Imports, strings.Trim(imp.Path.Value, `"`))
+	}
+	return nil
+}
+
+func under(path, root string) bool { return path == root || strings.HasPrefix(path, root+"/") }
+
+// importRules: a package matching "who" must not import a path matching
+// "what", unless it is one of "except".
+var importRules = []struct {
+	name   string
+	what   string
+	except []string
+	who    string // "" = every package
+}{
+	{name: "only the storage package imports Badger", what: "github.com/dgraph-io/badger", except: []string{module + "/replication/oplog"}},
+	{name: "only the gossip adapter imports memberlist", what: "github.com/hashicorp/memberlist", except: []string{module + "/replication/gossip"}},
+	{name: "the hub never imports the node", what: module + "/node", who: module + "/hub"},
+	{name: "replication does not import the shells", what: module + "/node", who: module + "/replication"},
+	{name: "replication does not import the hub", what: module + "/hub", who: module + "/replication"},
+	{name: "the domain imports no fieldsync package but itself", what: module + "/", who: module + "/enrollment"},
+	{name: "nothing imports the command", what: module + "/cmd"},
+}
+
+func TestImportBoundaries(t *testing.T) {
+	for _, p := range listPackages(t) {
+		for _, r := range importRules {
+			if r.who != "" && !under(p.ImportPath, r.who) {
+				continue
+			}
+			if isException(p.ImportPath, r.except) {
+				continue
+			}
+			for _, imp := range p.Imports {
+				if (under(imp, strings.TrimSuffix(r.what, "/")) || strings.HasPrefix(imp, r.what)) && !under(imp, p.ImportPath) && !selfDomain(p.ImportPath, imp) {
+					t.Errorf("%s: %s imports %s", r.name, p.ImportPath, imp)
+				}
+			}
+		}
+	}
+}
+
+// selfDomain lets the domain's own sub-packages import the domain.
+func selfDomain(who, imp string) bool {
+	return under(who, module+"/enrollment") && under(imp, module+"/enrollment")
+}
+
+func isException(path string, except []string) bool {
+	for _, e := range except {
+		if under(path, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// purePackages do no I/O and read no clock: time, randomness, network and
+// disk come in through interfaces, so they can run inside the seeded
+// simulation (STYLE.md §3, items 1-2).
+var purePackages = []string{
+	module + "/enrollment",
+	module + "/hub/reconcile",
+	module + "/replication/syncproto",
+	module + "/replication/delta",
+}
+
+var impureImports = []string{"net", "net/http", "os", "os/exec", "syscall", "crypto/rand", "math/rand", "github.com/dgraph-io/badger/v4", "github.com/hashicorp/memberlist"}
+
+func TestPurePackagesDoNoIO(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if !isException(p.ImportPath, purePackages) || strings.HasSuffix(p.ImportPath, "test") {
+			continue
+		}
+		for _, imp := range p.Imports {
+			for _, bad := range impureImports {
+				if imp == bad {
+					t.Errorf("%s is pure but imports %s", p.ImportPath, imp)
+				}
+			}
+		}
+		for _, f := range p.GoFiles {
+			checkNoClock(t, filepath.Join(p.Dir, f))
+		}
+	}
+}
+
+// checkNoClock fails on calls to time.Now, time.Since, time.After and
+// friends: pure code takes "now" as an argument.
+func checkNoClock(t *testing.T, path string) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == "time" {
+			switch sel.Sel.Name {
+			case "Now", "Since", "Until", "After", "Tick", "NewTimer", "NewTicker", "AfterFunc", "Sleep":
+				t.Errorf("%s: pure code calls time.%s", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+		}
+		return true
+	})
+}

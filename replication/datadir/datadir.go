@@ -1,0 +1,297 @@
+package datadir
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"fieldsync/replication"
+	"fieldsync/replication/oplog"
+)
+
+// ConfigVersion is the version of config.json this build writes and reads.
+const ConfigVersion = 1
+
+// File names inside a data directory.
+const (
+	ConfigFile = "config.json"
+	KeyFile    = "keys/device.key" // ed25519 private key, PEM, mode 0600
+	LogDir     = "data"            // the Badger log
+	RunDir     = "run"             // files of a running daemon (api address, token)
+)
+
+// ErrNotInitialized is returned by Open when dir holds no fieldsync config.
+var ErrNotInitialized = errors.New("datadir: not a fieldsync data directory (run `fieldsync init --dir DIR ...` first)")
+
+// ErrAlreadyInitialized is returned by Init when dir already holds one.
+var ErrAlreadyInitialized = errors.New("datadir: directory is already initialized")
+
+// Config is the persisted configuration of a node or hub (config.json).
+// Flags given to a command override it for that run.
+type Config struct {
+	Version int              `json:"version"`
+	Role    replication.Role `json:"role"`
+	// Tier names a hub's level ("district", "province"); empty for nodes.
+	Tier string `json:"tier,omitempty"`
+	// Unit is the administrative unit the writer serves (commune code for
+	// a laptop; any unit code or name for a hub's area).
+	Unit string `json:"unit"`
+	// Name is the stable member name in gossip pools.
+	Name string `json:"name"`
+	// Epoch of the current origin; a new epoch is a new origin log for the
+	// same device key (after a restore, a clone or a fork).
+	Epoch uint64 `json:"epoch"`
+	// Parent is the address (host:port of its sync listener) of a hub's
+	// parent hub, or of a node's hub.
+	Parent string `json:"parent,omitempty"`
+	// Peers are further addresses to sync with (other laptops, hubs).
+	Peers []string `json:"peers,omitempty"`
+	// Listen addresses for the daemon; empty picks defaults.
+	SyncAddr   string `json:"sync_addr,omitempty"`
+	GossipAddr string `json:"gossip_addr,omitempty"`
+	APIAddr    string `json:"api_addr,omitempty"`
+	// Encrypted says the Badger directory is encrypted at rest.
+	Encrypted bool `json:"encrypted,omitempty"`
+	// Freeze limits for a field laptop (0 = default, see node.FreezePolicy).
+	MaxUnsyncedEntries int `json:"max_unsynced_entries,omitempty"`
+	MaxUnsyncedDays    int `json:"max_unsynced_days,omitempty"`
+}
+
+var tierPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
+// Validate checks the config's fields and their relations.
+func (c *Config) Validate() error {
+	switch {
+	case c.Version != ConfigVersion:
+		return fmt.Errorf("config version %d, this build reads %d", c.Version, ConfigVersion)
+	case c.Role != replication.RoleNode && c.Role != replication.RoleHub:
+		return fmt.Errorf("config role %q: want node or hub", c.Role)
+	case c.Role == replication.RoleHub && !tierPattern.MatchString(c.Tier):
+		return fmt.Errorf("config tier %q: a hub needs a tier such as district or province", c.Tier)
+	case c.Role == replication.RoleNode && c.Tier != "":
+		return fmt.Errorf("config tier %q: only hubs have a tier", c.Tier)
+	case c.Unit == "" || len(c.Unit) > 64:
+		return fmt.Errorf("config unit %q: want a unit code", c.Unit)
+	case c.Name == "" || len(c.Name) > 64:
+		return fmt.Errorf("config name %q: want 1-64 characters", c.Name)
+	}
+	return nil
+}
+
+// Dir is an open data directory: its config, its signer and its log.
+type Dir struct {
+	Path   string
+	Config Config
+	Signer *replication.KeySigner
+	Log    oplog.Log
+}
+
+// InitOptions are the choices made at init.
+type InitOptions struct {
+	Config Config
+	// EncryptionKey encrypts the log at rest when set (see KeyFromFile,
+	// KeyFromPassphrase).
+	EncryptionKey []byte
+	Logger        *slog.Logger
+	Profile       oplog.Profile
+}
+
+// Init creates a data directory: the device key (mode 0600), the config,
+// the log, and the origin's genesis entry (seq 1, synced).
+func Init(path string, opts InitOptions) (*Dir, error) {
+	if _, err := os.Stat(filepath.Join(path, ConfigFile)); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrAlreadyInitialized, path)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "keys"), 0o700); err != nil {
+		return nil, fmt.Errorf("datadir: %w", err)
+	}
+	signer, err := replication.GenerateKeySigner(rand.Reader, randomEpoch())
+	if err != nil {
+		return nil, err
+	}
+	cfg := opts.Config
+	cfg.Version = ConfigVersion
+	cfg.Epoch = signer.Epoch()
+	cfg.Encrypted = len(opts.EncryptionKey) > 0
+	if cfg.Name == "" {
+		cfg.Name = fmt.Sprintf("%s-%s-%s", cfg.Role, cfg.Unit, replication.DeviceIDOf(signer.PublicKey())[:8])
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := writeKey(filepath.Join(path, KeyFile), signer.PrivateKey()); err != nil {
+		return nil, err
+	}
+	if err := WriteConfig(path, cfg); err != nil {
+		return nil, err
+	}
+	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: opts.EncryptionKey, Logger: opts.Logger, Profile: opts.Profile})
+	if err != nil {
+		return nil, err
+	}
+	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l}
+	if err := d.appendGenesis(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// randomEpoch draws a random epoch, so that two clones that both start a new
+// epoch do not collide.
+func randomEpoch() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return binary.BigEndian.Uint64(b[:]) >> 1
+}
+
+// GenesisDraft returns the genesis draft for the directory's signer.
+func (d *Dir) GenesisDraft(hlc replication.HLC) replication.Draft {
+	g := replication.NewGenesis(d.Signer, d.Config.Role, d.Config.Tier, d.Config.Unit)
+	p, _ := json.Marshal(g) // a struct of plain fields cannot fail to marshal
+	return replication.Draft{Kind: replication.KindGenesis, Schema: replication.GenesisSchema, Payload: p, HLC: hlc}
+}
+
+func (d *Dir) appendGenesis() error {
+	var hlc replication.HLCState
+	_, err := d.Log.Append(d.Signer, []replication.Draft{d.GenesisDraft(hlc.Next(replication.RealClock{}.Now()))})
+	return err
+}
+
+// OpenOptions are the choices made when opening.
+type OpenOptions struct {
+	EncryptionKey []byte
+	Logger        *slog.Logger
+	Profile       oplog.Profile
+}
+
+// Open opens an initialized data directory.
+func Open(path string, opts OpenOptions) (*Dir, error) {
+	cfg, err := ReadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := readKey(filepath.Join(path, KeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Encrypted && len(opts.EncryptionKey) == 0 {
+		return nil, fmt.Errorf("datadir: %s is encrypted: give its key (--key-file or --passphrase)", path)
+	}
+	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: opts.EncryptionKey, Logger: opts.Logger, Profile: opts.Profile})
+	if err != nil {
+		return nil, err
+	}
+	return &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(priv, cfg.Epoch), Log: l}, nil
+}
+
+// Close closes the log.
+func (d *Dir) Close() error { return d.Log.Close() }
+
+// ReadConfig reads and validates config.json.
+func ReadConfig(path string) (Config, error) {
+	var cfg Config
+	b, err := os.ReadFile(filepath.Join(path, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, fmt.Errorf("%w: %s", ErrNotInitialized, path)
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("datadir: %w", err)
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
+	}
+	return cfg, nil
+}
+
+// WriteConfig writes config.json atomically (write, sync, rename).
+func WriteConfig(path string, cfg Config) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(path, ConfigFile), append(b, '\n'), 0o600)
+}
+
+const keyPEMType = "FIELDSYNC ED25519 PRIVATE KEY"
+
+func writeKey(path string, priv ed25519.PrivateKey) error {
+	b := pem.EncodeToMemory(&pem.Block{Type: keyPEMType, Bytes: priv.Seed()})
+	return writeFileAtomic(path, b, 0o600)
+}
+
+func readKey(path string) (ed25519.PrivateKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: device key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("datadir: device key %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: device key: %w", err)
+	}
+	return DecodeKey(b)
+}
+
+// DecodeKey parses a device key file.
+func DecodeKey(b []byte) (ed25519.PrivateKey, error) {
+	blk, rest := pem.Decode(b)
+	if blk == nil || blk.Type != keyPEMType || len(blk.Bytes) != ed25519.SeedSize || len(rest) != 0 {
+		return nil, fmt.Errorf("%w: device key file: want one %q PEM block of %d bytes", replication.ErrMalformed, keyPEMType, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(blk.Bytes), nil
+}
+
+// writeFileAtomic writes data to path through a synced temporary file and a
+// rename, so a crash leaves either the old file or the new one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	defer d.Close()
+	return d.Sync()
+}
