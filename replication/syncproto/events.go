@@ -1,0 +1,55 @@
+package syncproto
+
+import (
+	"fmt"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+)
+
+// EventKind says what happened.
+type EventKind int
+
+const (
+	// EventFork: this replica received a second, different entry for an
+	// (origin, seq) it holds. Fork carries both as evidence; nothing of it
+	// was applied.
+	EventFork EventKind = iota + 1
+	// EventForkSuspected: the peer's summary names a different hash at a
+	// seq this replica holds; the peer was asked for its version.
+	EventForkSuspected
+	// EventRefused: this replica refused a range it received (bad
+	// signature, broken chain, unknown origin, not authorized).
+	EventRefused
+	// EventPeerRefused: the peer refused something this replica sent.
+	EventPeerRefused
+)
+
+var eventNames = map[EventKind]string{EventFork: "fork", EventForkSuspected: "fork-suspected", EventRefused: "refused", EventPeerRefused: "peer-refused"}
+
+func (k EventKind) String() string {
+	if n, ok := eventNames[k]; ok {
+		return n
+	}
+	return fmt.Sprintf("event(%d)", int(k))
+}
+
+// Event is something the shell should count, log or alarm on.
+type Event struct {
+	Kind   EventKind
+	Origin replication.OriginID
+	Seq    uint64
+	Reason delta.RefuseReason
+	Detail string
+	// Fork is the evidence of an EventFork.
+	Fork *oplog.Fork
+	// Refused holds the entries of an EventRefused range (their chain may
+	// not verify): evidence to quarantine, bounded by the batch size.
+	Refused []replication.Entry
+}
+
+// String renders the event for logs (no payloads, no personal data).
+func (e Event) String() string {
+	return fmt.Sprintf("%s origin=%s seq=%d reason=%s %s", e.Kind, e.Origin.Short(), e.Seq, e.Reason, e.Detail)
+}

@@ -1,0 +1,132 @@
+package syncproto
+
+import (
+	"errors"
+	"fmt"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+)
+
+// persistJob is a received batch after verification: the admitted entries
+// to write, and the refusals to put in its ack.
+type persistJob struct {
+	batchID uint64
+	entries []replication.Entry
+	origins []replication.OriginID // every origin the batch carried, for the ack
+	refused []delta.Refusal
+}
+
+// nextPersist verifies the oldest pending batch. If nothing in it needs
+// writing, the ack is queued at once and the next batch is tried.
+func (s *Session) nextPersist() error {
+	for len(s.pending) > 0 && s.persisting == nil {
+		b := s.pending[0]
+		s.pending = s.pending[1:]
+		job, err := s.verifyBatch(b)
+		if err != nil {
+			return err
+		}
+		if len(job.entries) > 0 {
+			s.persisting = job
+			return nil
+		}
+		if err := s.queueAck(job); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyBatch checks every range. A range is admitted whole or refused
+// whole: its chain and signatures must verify from what this replica holds,
+// and the Verifier must admit it.
+func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
+	v, err := s.src.Vector()
+	if err != nil {
+		return nil, err
+	}
+	job := &persistJob{batchID: b.ID}
+	for i := range b.Ranges {
+		rg := &b.Ranges[i]
+		job.origins = append(job.origins, rg.Origin)
+		ref, err := s.checkRange(rg, v[rg.Origin])
+		if err != nil {
+			return nil, err
+		}
+		if ref != nil {
+			s.stats.EntriesRefused += len(rg.Entries)
+			job.refused = append(job.refused, *ref)
+			s.events = append(s.events, Event{Kind: EventRefused, Origin: rg.Origin, Seq: ref.Seq, Reason: ref.Reason, Detail: ref.Detail, Refused: rg.Entries})
+			continue
+		}
+		job.entries = append(job.entries, rg.Entries...)
+	}
+	return job, nil
+}
+
+// checkRange returns a refusal for a range that must not be written, or nil.
+// err is only for failures to read the local log.
+func (s *Session) checkRange(rg *delta.Range, held replication.Head) (*delta.Refusal, error) {
+	first := rg.Entries[0].Seq
+	refuse := func(reason delta.RefuseReason, format string, args ...any) (*delta.Refusal, error) {
+		return &delta.Refusal{Origin: rg.Origin, Seq: first, Reason: reason, Detail: delta.ClipDetail(fmt.Sprintf(format, args...))}, nil
+	}
+	if first > held.Seq+1 {
+		return refuse(delta.RefuseBrokenChain, "gap: this replica holds up to seq %d", held.Seq)
+	}
+	info, err := s.originOf(rg)
+	if err != nil {
+		if errors.Is(err, oplog.ErrNotFound) {
+			return refuse(delta.RefuseUnknownOrigin, "genesis not held; send from seq 1")
+		}
+		var bad errVerify
+		if errors.As(err, &bad) {
+			return refuse(delta.RefuseBadSignature, "genesis: %v", bad.err)
+		}
+		return nil, err
+	}
+	if _, err := replication.VerifyChain(info.genesis.PublicKey, rg.Prev, rg.Entries); err != nil {
+		reason := delta.RefuseBrokenChain
+		if errors.Is(err, replication.ErrBadSignature) {
+			reason = delta.RefuseBadSignature
+		}
+		return refuse(reason, "%v", err)
+	}
+	if s.cfg.Verifier != nil {
+		if ok, reason, detail := s.cfg.Verifier.Admit(info.genesis, rg.Entries); !ok {
+			return refuse(reason, "%s", detail)
+		}
+	}
+	// The chain verified, so a range starting below our head that links to
+	// a different previous entry is an authentic fork: let Ingest record it.
+	return nil, nil
+}
+
+// errVerify marks a verification failure (as opposed to a read error).
+type errVerify struct{ err error }
+
+func (e errVerify) Error() string { return e.err.Error() }
+
+// originOf returns the origin's genesis: from the range itself when it
+// starts at seq 1, else from the log (cached).
+func (s *Session) originOf(rg *delta.Range) (*originInfo, error) {
+	if info, ok := s.origins[rg.Origin]; ok {
+		return info, nil
+	}
+	gen := rg.Entries[0]
+	if gen.Seq != 1 {
+		var err error
+		if gen, err = s.src.Get(replication.EntryID{Origin: rg.Origin, Seq: 1}); err != nil {
+			return nil, err
+		}
+	}
+	g, err := replication.VerifyGenesis(&gen)
+	if err != nil {
+		return nil, errVerify{err}
+	}
+	info := &originInfo{genesis: g}
+	s.origins[rg.Origin] = info
+	return info, nil
+}

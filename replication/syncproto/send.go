@@ -1,0 +1,155 @@
+package syncproto
+
+import (
+	"encoding/json"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+)
+
+// rangeSigSlack is the bytes reserved per range for the signature of its
+// last entry, which is decided only when the range is cut.
+const rangeSigSlack = replication.SignatureSize + 1
+
+// fillWindow builds batches until the window is full or nothing is left.
+func (s *Session) fillWindow() error {
+	if s.peer == nil || !s.haveSummary {
+		return nil
+	}
+	for len(s.inflight) < s.cfg.Window {
+		b, err := s.buildBatch()
+		if err != nil || b == nil {
+			return err
+		}
+		s.inflight = append(s.inflight, inflight{id: b.ID, entries: b.Entries()})
+		s.stats.BatchesSent++
+		s.stats.EntriesSent += b.Entries()
+		s.outbox = append(s.outbox, b)
+	}
+	return nil
+}
+
+// buildBatch collects the entries above what the peer holds (and above what
+// is already in flight), origin by origin in ascending order, within the
+// batch limits. It returns nil when there is nothing to send.
+func (s *Session) buildBatch() (*delta.Batch, error) {
+	ours, err := s.src.Vector()
+	if err != nil {
+		return nil, err
+	}
+	id := s.nextBatchID + 1
+	sizer := delta.NewBatchSizer(id)
+	b := &delta.Batch{ID: id}
+	for _, o := range ours.Origins() {
+		if sizer.Entries() >= s.cfg.MaxBatchEntries || sizer.Size() >= s.cfg.MaxBatchBytes {
+			break
+		}
+		from := s.sendFrom(o)
+		if ours[o].Seq < from || !s.mayOffer(o) {
+			continue
+		}
+		rg, err := s.collectRange(o, from, sizer)
+		if err != nil {
+			return nil, err
+		}
+		if rg == nil {
+			continue
+		}
+		b.Ranges = append(b.Ranges, *rg)
+		s.cursor[o] = rg.Entries[len(rg.Entries)-1].Seq
+		delete(s.forkFrom, o)
+	}
+	if len(b.Ranges) == 0 {
+		return nil, nil
+	}
+	s.nextBatchID = id
+	return b, nil
+}
+
+// sendFrom is the first seq of origin o to send: above both what the peer
+// holds and what is in flight, except when a fork resend asked to go lower.
+func (s *Session) sendFrom(o replication.OriginID) uint64 {
+	if s.forkFrom[o] {
+		return s.cursor[o] + 1
+	}
+	return max(s.cursor[o], s.peerHeads[o].Seq) + 1
+}
+
+// mayOffer applies the blocked set and the offer policy.
+func (s *Session) mayOffer(o replication.OriginID) bool {
+	if _, ok := s.blocked[o]; ok {
+		return false
+	}
+	role, err := s.originRole(o)
+	if err != nil {
+		return false
+	}
+	return offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), role)
+}
+
+// originRole reads (and caches) the role an origin's genesis declares.
+func (s *Session) originRole(o replication.OriginID) (replication.Role, error) {
+	if info, ok := s.origins[o]; ok {
+		return info.genesis.Role, nil
+	}
+	gen, err := s.src.Get(replication.EntryID{Origin: o, Seq: 1})
+	if err != nil {
+		return "", err
+	}
+	var g replication.Genesis
+	if err := json.Unmarshal(gen.Payload, &g); err != nil {
+		return "", err
+	}
+	// Only the role is read here, unverified: it decides what to offer,
+	// never what to accept.
+	return g.Role, nil
+}
+
+// collectRange reads entries of o from seq from while they fit, then cuts
+// the range at the last entry whose signature this replica holds, because
+// a range must end signed for the receiver to verify it. If no held
+// signature falls inside the limits it reads on, up to the frame limit, to
+// reach one (every holder has one at least every CheckpointEvery entries).
+func (s *Session) collectRange(o replication.OriginID, from uint64, sizer *delta.BatchSizer) (*delta.Range, error) {
+	var (
+		es         []replication.Entry
+		lastSigned = -1
+		trial      = *sizer
+		hardLimit  = delta.DefaultMaxBodyBytes - 64<<10
+	)
+	err := s.src.Scan(o, from, func(e replication.Entry) bool {
+		withinSoft := trial.Entries() < s.cfg.MaxBatchEntries && trial.SizeWith(s.thin(e, false))+rangeSigSlack <= s.cfg.MaxBatchBytes
+		if !withinSoft && (lastSigned >= 0 || trial.SizeWith(s.thin(e, false))+rangeSigSlack > hardLimit) {
+			return false
+		}
+		trial.Add(s.thin(e, false))
+		es = append(es, e)
+		if e.Sig != nil {
+			lastSigned = len(es) - 1
+		}
+		return true
+	})
+	if err != nil || lastSigned < 0 {
+		return nil, err
+	}
+	es = es[:lastSigned+1]
+	for i := range es {
+		es[i] = *s.thin(es[i], i == len(es)-1)
+	}
+	for i := range es {
+		sizer.Add(&es[i])
+	}
+	return &delta.Range{Origin: o, Prev: es[0].Prev, Entries: es}, nil
+}
+
+// thin returns e with its signature kept only where the wire needs it: the
+// genesis, every CheckpointEvery-th seq, and the last entry of a range. The
+// hash chain lets that one signature cover the rest, which is what keeps
+// the wire within a few percent of the compressed records.
+func (s *Session) thin(e replication.Entry, last bool) *replication.Entry {
+	if e.Sig == nil || last || e.Seq == 1 || e.Seq%s.cfg.CheckpointEvery == 0 {
+		return &e
+	}
+	e.Sig = nil
+	return &e
+}

@@ -1,0 +1,381 @@
+package syncproto
+
+import (
+	"errors"
+	"fmt"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+)
+
+// Source is what a session reads: the replica's log. oplog.Log satisfies it.
+// A session never writes; writes leave through Ready.Persist.
+type Source interface {
+	Vector() (replication.Vector, error)
+	Get(id replication.EntryID) (replication.Entry, error)
+	Scan(o replication.OriginID, from uint64, fn func(replication.Entry) bool) error
+}
+
+// ErrProtocol is returned (wrapped) by Step when the peer breaks the
+// protocol (too many unacknowledged batches, a message before Hello). The
+// shell closes the connection; nothing was written.
+var ErrProtocol = errors.New("syncproto: protocol violation")
+
+// Session is one side of a sync session with one peer: the pure state
+// machine. Feed it messages with Step and time with Tick; take what it wants
+// done from Ready (messages to send, a batch to persist); report the
+// persist with Persisted. It does no I/O and reads no clock, so the same
+// code runs over TCP and inside the seeded simulation.
+//
+// It tolerates loss, duplication and reordering of messages: ingest is
+// idempotent, acks carry heads (monotonic), and a sender that hears no ack
+// for RetransmitTicks goes back to what the peer acknowledged.
+type Session struct {
+	cfg Config
+	src Source
+
+	peer        *delta.Hello
+	peerHeads   replication.Vector // what the peer holds, as far as we know
+	haveSummary bool
+	cursor      map[replication.OriginID]uint64 // highest seq sent per origin
+	blocked     map[replication.OriginID]delta.RefuseReason
+	nextBatchID uint64
+	resetBelow  uint64 // acks of batches below this ID predate a go-back
+	inflight    []inflight
+	// forkFrom marks origins to re-send from below the peer's head, so a
+	// peer that suspects a fork can find where the histories part.
+	forkFrom map[replication.OriginID]bool
+	idleTicks   int // ticks without progress while something is outstanding
+
+	pending    []*delta.Batch // received, waiting to be verified and persisted
+	persisting *persistJob    // handed out by Ready, awaiting Persisted
+
+	origins map[replication.OriginID]*originInfo // genesis cache
+	outbox  []delta.Message
+	events  []Event
+	stats   Stats
+}
+
+type inflight struct {
+	id      uint64
+	entries int
+}
+
+// originInfo caches what a genesis says.
+type originInfo struct {
+	genesis replication.Genesis
+}
+
+// Stats counts what a session did.
+type Stats struct {
+	BatchesSent      int
+	EntriesSent      int
+	BatchesReceived  int
+	BatchesDropped   int // over the pending bound
+	EntriesApplied   int
+	EntriesDuplicate int
+	EntriesRefused   int
+	Forks            int
+	Retransmits      int
+}
+
+// NewSession returns a session reading from src. cfg is validated.
+func NewSession(cfg Config, src Source) (*Session, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Session{
+		cfg:       cfg,
+		src:       src,
+		peerHeads: replication.Vector{},
+		cursor:    map[replication.OriginID]uint64{},
+		blocked:   map[replication.OriginID]delta.RefuseReason{},
+		origins:   map[replication.OriginID]*originInfo{},
+	}, nil
+}
+
+// Start queues this side's Hello and Summary.
+func (s *Session) Start() error {
+	s.outbox = append(s.outbox, &s.cfg.Self)
+	return s.queueSummary()
+}
+
+func (s *Session) queueSummary() error {
+	v, err := s.src.Vector()
+	if err != nil {
+		return err
+	}
+	s.outbox = append(s.outbox, &delta.Summary{Heads: v.Heads()})
+	return nil
+}
+
+// Peer returns the peer's Hello, or nil before it arrived.
+func (s *Session) Peer() *delta.Hello { return s.peer }
+
+// PeerHeads returns what the peer is known to hold (a copy).
+func (s *Session) PeerHeads() replication.Vector { return s.peerHeads.Clone() }
+
+// Stats returns the session's counters.
+func (s *Session) Stats() Stats { return s.stats }
+
+// Step feeds one message received from the peer.
+func (s *Session) Step(m delta.Message) error {
+	switch m := m.(type) {
+	case *delta.Hello:
+		return s.handleHello(m)
+	case *delta.Summary:
+		return s.handleSummary(m)
+	case *delta.Batch:
+		return s.handleBatch(m)
+	case *delta.Ack:
+		return s.handleAck(m)
+	}
+	return fmt.Errorf("%w: unexpected message %T", ErrProtocol, m)
+}
+
+func (s *Session) handleHello(h *delta.Hello) error {
+	if h.Version < 1 {
+		return fmt.Errorf("%w: hello version %d", ErrProtocol, h.Version)
+	}
+	if h.Role != string(replication.RoleNode) && h.Role != string(replication.RoleHub) {
+		return fmt.Errorf("%w: hello role %q", ErrProtocol, h.Role)
+	}
+	if s.peer != nil {
+		// A repeated hello means the peer restarted its handshake and may
+		// have missed ours (lost on a lossy network): say it again.
+		s.outbox = append(s.outbox, &s.cfg.Self)
+		return s.queueSummary()
+	}
+	c := *h
+	s.peer = &c
+	return nil
+}
+
+// handleSummary takes the peer's vector as the truth about what it holds,
+// goes back to it, and compares hashes where both hold the same seq: a
+// mismatch is a fork, reported to the peer so that it sends its version.
+func (s *Session) handleSummary(m *delta.Summary) error {
+	if s.peer == nil {
+		return nil // the hello was lost; the peer sends both again
+	}
+	s.peerHeads = replication.Vector{}
+	for _, h := range m.Heads {
+		s.peerHeads[h.Origin] = h.Head
+	}
+	s.haveSummary = true
+	s.goBack()
+	return s.checkSummaryForks(m.Heads)
+}
+
+func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
+	ours, err := s.src.Vector()
+	if err != nil {
+		return err
+	}
+	var refused []delta.Refusal
+	for _, ph := range heads {
+		mine := ours[ph.Origin]
+		if mine.Seq < ph.Seq {
+			continue
+		}
+		held := mine.Hash
+		if mine.Seq > ph.Seq {
+			e, err := s.src.Get(replication.EntryID{Origin: ph.Origin, Seq: ph.Seq})
+			if err != nil {
+				return err
+			}
+			held = e.Hash()
+		}
+		if held != ph.Hash {
+			refused = append(refused, delta.Refusal{Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork,
+				Detail: "held entry differs; send your version"})
+			s.blocked[ph.Origin] = delta.RefuseFork
+			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork})
+		}
+	}
+	if len(refused) > 0 {
+		s.outbox = append(s.outbox, &delta.Ack{BatchID: 0, Refused: refused})
+	}
+	return nil
+}
+
+// goBack forgets what is in flight and resumes from what the peer holds.
+func (s *Session) goBack() {
+	s.inflight = nil
+	s.idleTicks = 0
+	s.resetBelow = s.nextBatchID + 1
+	s.cursor = map[replication.OriginID]uint64{}
+	for o, h := range s.peerHeads {
+		s.cursor[o] = h.Seq
+	}
+}
+
+func (s *Session) handleBatch(b *delta.Batch) error {
+	if s.peer == nil {
+		return nil // the hello was lost; the sender will retransmit
+	}
+	s.stats.BatchesReceived++
+	if len(s.pending) >= maxPending {
+		// More than any window allows (duplicates, or a peer ignoring the
+		// window): drop it; memory stays bounded and the sender retransmits.
+		s.stats.BatchesDropped++
+		return nil
+	}
+	s.pending = append(s.pending, b)
+	return nil
+}
+
+// handleAck merges the peer's heads and acts on refusals.
+func (s *Session) handleAck(a *delta.Ack) error {
+	for _, h := range a.Heads {
+		if h.Seq > s.peerHeads[h.Origin].Seq {
+			s.peerHeads[h.Origin] = h.Head
+		}
+	}
+	s.dropInflight(a.BatchID)
+	stale := a.BatchID != 0 && a.BatchID < s.resetBelow
+	for _, r := range a.Refused {
+		s.handleRefusal(a.BatchID, r, stale)
+	}
+	return nil
+}
+
+func (s *Session) dropInflight(id uint64) {
+	for i, f := range s.inflight {
+		if f.id == id {
+			s.inflight = append(s.inflight[:i], s.inflight[i+1:]...)
+			s.idleTicks = 0
+			return
+		}
+	}
+}
+
+func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
+	s.events = append(s.events, Event{Kind: EventPeerRefused, Origin: r.Origin, Seq: r.Seq, Reason: r.Reason, Detail: r.Detail})
+	switch {
+	case r.Reason == delta.RefuseFork && batchID == 0:
+		// The peer saw a different hash in our summary: send our version
+		// from a little before, so it finds where the histories part.
+		delete(s.blocked, r.Origin)
+		from := uint64(0)
+		if r.Seq > s.cfg.ForkContext {
+			from = r.Seq - s.cfg.ForkContext
+		}
+		s.cursor[r.Origin] = from
+		s.forkResend(r.Origin)
+	case r.Reason == delta.RefuseBrokenChain:
+		if !stale { // a gap: something before it was lost; resend from the peer's head
+			s.cursor[r.Origin] = s.peerHeads[r.Origin].Seq
+		}
+	default:
+		s.blocked[r.Origin] = r.Reason
+	}
+}
+
+// forkResend marks an origin whose resend must start below the peer's
+// head; buildBatch honours the cursor even when it is below peerHeads.
+func (s *Session) forkResend(o replication.OriginID) {
+	if s.forkFrom == nil {
+		s.forkFrom = map[replication.OriginID]bool{}
+	}
+	s.forkFrom[o] = true
+}
+
+// Tick advances the session's notion of time by one tick. With batches
+// outstanding and no ack for RetransmitTicks ticks, it goes back to what the
+// peer acknowledged and re-sends its summary (which may have been lost too).
+func (s *Session) Tick() {
+	if len(s.inflight) == 0 && s.haveSummary {
+		return
+	}
+	s.idleTicks++
+	if s.idleTicks < s.cfg.RetransmitTicks {
+		return
+	}
+	s.stats.Retransmits++
+	s.goBack()
+	s.outbox = append(s.outbox, &s.cfg.Self)
+	_ = s.queueSummary() // a read error surfaces on the next Ready
+}
+
+// Ready says what the shell must do now: send Messages in order, then, if
+// Persist is set, write its entries and metadata in one transaction and
+// call Persisted. Calling Ready again before Persisted returns no new
+// Persist.
+type Ready struct {
+	Messages []delta.Message
+	Persist  *Persist
+	Events   []Event
+}
+
+// Persist is a verified batch to write with oplog.Log.Ingest.
+type Persist struct {
+	BatchID uint64
+	Entries []replication.Entry
+}
+
+// Ready returns the work to do now.
+func (s *Session) Ready() (Ready, error) {
+	var rd Ready
+	if s.persisting == nil && len(s.pending) > 0 {
+		if err := s.nextPersist(); err != nil {
+			return rd, err
+		}
+		if s.persisting != nil {
+			rd.Persist = &Persist{BatchID: s.persisting.batchID, Entries: s.persisting.entries}
+		}
+	}
+	if err := s.fillWindow(); err != nil {
+		return rd, err
+	}
+	rd.Messages, s.outbox = s.outbox, nil
+	rd.Events, s.events = s.events, nil
+	return rd, nil
+}
+
+// Persisted reports the result of writing the last Ready.Persist. On
+// success the session queues the ack; on error the session is finished (the
+// shell should close it: nothing was acknowledged).
+func (s *Session) Persisted(res oplog.IngestResult, err error) error {
+	job := s.persisting
+	if job == nil {
+		return fmt.Errorf("syncproto: Persisted without a pending persist")
+	}
+	s.persisting = nil
+	if err != nil {
+		return fmt.Errorf("syncproto: persist batch %d: %w", job.batchID, err)
+	}
+	s.stats.EntriesApplied += len(res.Applied)
+	s.stats.EntriesDuplicate += res.Duplicates
+	for _, f := range res.Forks {
+		f := f
+		s.stats.Forks++
+		job.refused = append(job.refused, delta.Refusal{Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Detail: "a different entry is held at this seq"})
+		s.events = append(s.events, Event{Kind: EventFork, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Fork: &f})
+	}
+	return s.queueAck(job)
+}
+
+// queueAck acknowledges a batch with this replica's heads for the origins
+// it carried, so the sender learns exactly what is now held.
+func (s *Session) queueAck(job *persistJob) error {
+	v, err := s.src.Vector()
+	if err != nil {
+		return err
+	}
+	ack := &delta.Ack{BatchID: job.batchID, Refused: job.refused}
+	for _, o := range job.origins {
+		if h := v[o]; h.Seq > 0 {
+			ack.Heads = append(ack.Heads, replication.OriginHead{Origin: o, Head: h})
+		}
+	}
+	s.outbox = append(s.outbox, ack)
+	return nil
+}
+
+// Idle reports whether the session has nothing outstanding: no batch in
+// flight, nothing received waiting, and nothing more to send.
+func (s *Session) Idle() bool {
+	return len(s.inflight) == 0 && len(s.pending) == 0 && s.persisting == nil && len(s.outbox) == 0
+}

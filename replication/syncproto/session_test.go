@@ -1,0 +1,200 @@
+package syncproto_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/replication/syncproto"
+)
+
+func mustEqualVectors(t *testing.T, a, b *replica) {
+	t.Helper()
+	va, _ := a.log.Vector()
+	vb, _ := b.log.Vector()
+	if !va.Equal(vb) {
+		t.Fatalf("%s %v != %s %v", a.name, va, b.name, vb)
+	}
+}
+
+func TestBacklogReachesTheHub(t *testing.T) {
+	l, h := newReplica("l1", replication.RoleNode, 1), newReplica("h1", replication.RoleHub, 2)
+	l.capture(t, 3000)
+	sl, sh := l.session(t), h.session(t)
+	st := pump(t, l, h, sl, sh, nil)
+	lv, _ := l.log.Vector()
+	hv, _ := h.log.Vector()
+	if hv[l.signer.Origin()] != lv[l.signer.Origin()] {
+		t.Fatalf("hub holds %v of the laptop's %v", hv[l.signer.Origin()], lv[l.signer.Origin()])
+	}
+	if rep, _ := oplogVerify(h); !rep {
+		t.Fatal("hub's copy does not verify")
+	}
+	// The hub's own genesis is a hub origin: it goes down to the laptop.
+	if lv[h.signer.Origin()].Seq != 1 {
+		t.Fatal("hub-authored entries must reach the laptop")
+	}
+	if s := sh.Stats(); s.EntriesApplied != 3001 || s.EntriesDuplicate != 0 || s.EntriesRefused != 0 {
+		t.Fatalf("hub stats %+v", s)
+	}
+	t.Logf("3000 entries: %d frames, %d bytes on the wire (%.1f B/entry before TCP)", st.frames, st.bytes, float64(st.bytes)/3000)
+}
+
+func TestInSyncPairExchangesOriginsNotEntries(t *testing.T) {
+	a, b := newReplica("a", replication.RoleHub, 3), newReplica("b", replication.RoleHub, 4)
+	for i := range 50 { // 50 more origins with 100 entries each, held by both
+		o := newReplica("o", replication.RoleNode, uint64(100+i))
+		o.capture(t, 100)
+		chain := scanAll(t, o)
+		for _, r := range []*replica{a, b} {
+			if _, err := r.log.Ingest(chain, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pump(t, a, b, a.session(t), b.session(t), nil) // exchange the two hub geneses
+	st := pump(t, a, b, a.session(t), b.session(t), nil)
+	perOrigin := float64(st.bytes) / 2 / 52
+	if st.frames != 4 || perOrigin > 60 {
+		t.Fatalf("in-sync exchange: %d frames, %d bytes (%.0f per origin per direction); want hello+summary each way, ~51 B per origin", st.frames, st.bytes, perOrigin)
+	}
+}
+
+func TestCutMidTransferResumesLosingAtMostTheBatchesInFlight(t *testing.T) {
+	l, h := newReplica("l", replication.RoleNode, 5), newReplica("h", replication.RoleHub, 6)
+	l.capture(t, 4000)
+	cl, ch := cloneReplica(t, l), cloneReplica(t, h)
+	full := pump(t, cl, ch, cl.session(t), ch.session(t), nil)
+	first := pump(t, l, h, l.session(t), h.session(t), &faults{cutAfterBytes: full.bytes / 2})
+	if !first.cut {
+		t.Fatal("the link was not cut")
+	}
+	second := pump(t, l, h, l.session(t), h.session(t), nil)
+	mustEqualVectors(t, l, h)
+	resent := first.bytes + second.bytes - full.bytes
+	maxBatch := 2 * 80_000 // window × a compressed batch, generously
+	if resent > maxBatch {
+		t.Fatalf("resumed transfer re-sent %d bytes, more than the window", resent)
+	}
+	t.Logf("one pass %d B; cut after %d B, resumed with %d B: %d B re-sent", full.bytes, first.bytes, second.bytes, resent)
+}
+
+func TestLaptopCarriesAColleaguesEntriesToTheHub(t *testing.T) {
+	l1, l2, h := newReplica("l1", replication.RoleNode, 7), newReplica("l2", replication.RoleNode, 8), newReplica("h", replication.RoleHub, 9)
+	l2.capture(t, 200)
+	pump(t, l2, l1, l2.session(t), l1.session(t), nil) // they meet on the commune LAN
+	pump(t, l1, h, l1.session(t), h.session(t), nil)   // l1 reaches the hub
+	hv, _ := h.log.Vector()
+	l2v, _ := l2.log.Vector()
+	if hv[l2.signer.Origin()] != l2v[l2.signer.Origin()] {
+		t.Fatalf("hub holds %v of l2's %v", hv[l2.signer.Origin()], l2v[l2.signer.Origin()])
+	}
+}
+
+func TestHubSendsLaptopsOnlyHubEntries(t *testing.T) {
+	l1, l2, h := newReplica("l1", replication.RoleNode, 10), newReplica("l2", replication.RoleNode, 11), newReplica("h", replication.RoleHub, 12)
+	l1.capture(t, 50)
+	pump(t, l1, h, l1.session(t), h.session(t), nil)
+	pump(t, l2, h, l2.session(t), h.session(t), nil)
+	v, _ := l2.log.Vector()
+	if v.Seq(l1.signer.Origin()) != 0 || v.Seq(h.signer.Origin()) != 1 {
+		t.Fatalf("l2 holds %v: want the hub's entries and not l1's", v)
+	}
+}
+
+func TestLossDuplicationAndReorderingConverge(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		l, h := newReplica("l", replication.RoleNode, 13), newReplica("h", replication.RoleHub, 14)
+		l.capture(t, 1500)
+		f := &faults{rng: rand.New(rand.NewPCG(seed, 0)), drop: 0.2, dup: 0.2, reorder: 0.3}
+		pump(t, l, h, l.session(t), h.session(t), f)
+		lv, _ := l.log.Vector()
+		hv, _ := h.log.Vector()
+		if hv[l.signer.Origin()] != lv[l.signer.Origin()] {
+			t.Fatalf("seed %d: hub holds %v of %v", seed, hv[l.signer.Origin()], lv[l.signer.Origin()])
+		}
+	}
+}
+
+func TestTamperedEntryIsRefusedWhole(t *testing.T) {
+	l, h := newReplica("l", replication.RoleNode, 15), newReplica("h", replication.RoleHub, 16)
+	l.capture(t, 10)
+	chain := scanAll(t, l)
+	chain[5].Payload = []byte(`{"full_name":"forged"}`)
+	sh := h.session(t)
+	mustStep(t, sh, &delta.Hello{Version: 1, Role: "node", Node: "evil"})
+	mustStep(t, sh, &delta.Summary{})
+	mustStep(t, sh, &delta.Batch{ID: 1, Ranges: []delta.Range{{Origin: l.signer.Origin(), Entries: chain}}})
+	rd, err := sh.Ready()
+	if err != nil || rd.Persist != nil {
+		t.Fatalf("a tampered range must not be persisted: %v %+v", err, rd.Persist)
+	}
+	ack := lastAck(rd.Messages)
+	if ack == nil || len(ack.Refused) != 1 || ack.Refused[0].Reason != delta.RefuseBadSignature {
+		t.Fatalf("ack %+v", ack)
+	}
+	if len(rd.Events) != 1 || rd.Events[0].Kind != syncproto.EventRefused {
+		t.Fatalf("events %v", rd.Events)
+	}
+	if v, _ := h.log.Vector(); v.Seq(l.signer.Origin()) != 0 {
+		t.Fatal("something of the tampered range reached the log")
+	}
+}
+
+func TestForkIsDetectedAndKeptAsEvidence(t *testing.T) {
+	// Two laptops with the same key and epoch (a cloned disk image).
+	a, b, h := newReplica("a", replication.RoleNode, 17), newReplica("b", replication.RoleNode, 17), newReplica("h", replication.RoleHub, 18)
+	a.capture(t, 30)
+	b.hlc.Next(testTime.Add(5))
+	b.capture(t, 20)
+	pump(t, a, h, a.session(t), h.session(t), nil)
+	pump(t, b, h, b.session(t), h.session(t), nil)
+	var forks []syncproto.Event
+	for _, e := range h.events {
+		if e.Kind == syncproto.EventFork {
+			forks = append(forks, e)
+		}
+	}
+	if len(forks) != 1 || forks[0].Fork == nil || forks[0].Fork.Held.Hash() == forks[0].Fork.Offered.Hash() {
+		t.Fatalf("hub fork events: %v", forks)
+	}
+	av, _ := a.log.Vector()
+	if hv, _ := h.log.Vector(); hv[a.signer.Origin()] != av[a.signer.Origin()] {
+		t.Fatal("the branch held first must stay, the other never applied")
+	}
+}
+
+func scanAll(t *testing.T, r *replica) []replication.Entry {
+	t.Helper()
+	var out []replication.Entry
+	if err := r.log.Scan(r.signer.Origin(), 1, func(e replication.Entry) bool { out = append(out, e); return true }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustStep(t *testing.T, s *syncproto.Session, m delta.Message) {
+	t.Helper()
+	if err := s.Step(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lastAck(ms []delta.Message) *delta.Ack {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if a, ok := ms[i].(*delta.Ack); ok {
+			return a
+		}
+	}
+	return nil
+}
+
+func cloneReplica(t *testing.T, r *replica) *replica {
+	t.Helper()
+	c := &replica{name: r.name + "'", role: r.role, log: newMemFrom(t, r), signer: r.signer}
+	return c
+}
+
+var _ = oplogtest.NewSigner
