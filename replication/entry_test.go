@@ -84,7 +84,9 @@ func TestVerifyChain(t *testing.T) {
 		"seq gap":           func(es []replication.Entry) { es[3].Seq++ },
 		"unsigned tail":     func(es []replication.Entry) { es[len(es)-1].Sig = nil },
 		"signature flipped": func(es []replication.Entry) { es[4].Sig[0] ^= 1 },
-		"other key":         func(es []replication.Entry) { es[5] = replication.Seal(oplogtest.NewSigner(4), draftOf(es[5]), es[5].Seq, es[5].Prev) },
+		"other key": func(es []replication.Entry) {
+			es[5] = replication.Seal(oplogtest.NewSigner(4), draftOf(es[5]), es[5].Seq, es[5].Prev)
+		},
 	}
 	for name, mutate := range mutations {
 		t.Run(name, func(t *testing.T) {

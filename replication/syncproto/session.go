@@ -45,8 +45,8 @@ type Session struct {
 	inflight    []inflight
 	// forkFrom marks origins to re-send from below the peer's head, so a
 	// peer that suspects a fork can find where the histories part.
-	forkFrom map[replication.OriginID]bool
-	idleTicks   int // ticks without progress while something is outstanding
+	forkFrom  map[replication.OriginID]bool
+	idleTicks int // ticks without progress while something is outstanding
 
 	pending    []*delta.Batch // received, waiting to be verified and persisted
 	persisting *persistJob    // handed out by Ready, awaiting Persisted
