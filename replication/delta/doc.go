@@ -62,9 +62,9 @@
 //
 // # Compression and hashes
 //
-// Bodies are compressed with zstd at SpeedBestCompression (links are
-// 64-256 kbit/s; bytes cost more than CPU) only when the result is
-// smaller: small summaries and acks travel as is, since zstd's own header
+// Bodies are compressed with zstd (at the level that gave the smallest
+// frames on signed enrollment batches, see encoderLevel; links are 64-256
+// kbit/s, so bytes cost more than CPU) only when the result is smaller: small summaries and acks travel as is, since zstd's own header
 // would make them bigger. The decoder refuses a zstd body that is not
 // smaller, so the choice is part of the format.
 //

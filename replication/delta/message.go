@@ -36,8 +36,8 @@ func (t MsgType) String() string {
 
 func (t MsgType) known() bool { return t >= TypeHello && t <= TypeAck }
 
-// Message is one of *Hello, *Summary, *Batch, *Ack (or their values).
-// DecodeFrame and ReadFrame return pointers.
+// Message is one of *Hello, *Summary, *Batch or *Ack: what AppendFrame
+// and WriteFrame take and DecodeFrame and ReadFrame return.
 type Message interface {
 	Type() MsgType
 }

@@ -9,33 +9,37 @@ import (
 // checkZstdFrame checks, without decoding, that b is exactly one zstd
 // frame (no skippable frames, nothing after it), with no dictionary, that
 // declares its content size and that this size is want. A bomb that hides
-// its size, or says one size to us and another to zstd, stops here.
-func checkZstdFrame(b []byte, want uint64) error {
+// its size, or says one size to us and another to zstd, stops here. It
+// returns the frame's window size, which bounds its blocks.
+func checkZstdFrame(b []byte, want uint64) (uint64, error) {
 	var h zstd.Header
 	if err := h.Decode(b); err != nil {
 		if errors.Is(err, zstd.ErrMagicMismatch) {
-			return malformed("zstd body: bad magic")
+			return 0, malformed("zstd body: bad magic")
 		}
-		return malformed("zstd body header: %v", err)
+		return 0, malformed("zstd body header: %v", err)
 	}
 	switch {
 	case h.Skippable:
-		return malformed("zstd body is a skippable frame")
+		return 0, malformed("zstd body is a skippable frame")
 	case h.DictionaryID != 0:
-		return malformed("zstd body uses dictionary %d; none are defined", h.DictionaryID)
+		return 0, malformed("zstd body uses dictionary %d; none are defined", h.DictionaryID)
 	case !h.HasFCS:
-		return malformed("zstd body does not declare its content size")
+		return 0, malformed("zstd body does not declare its content size")
 	case h.FrameContentSize != want:
-		return malformed("zstd body declares %d bytes, frame header says %d", h.FrameContentSize, want)
+		return 0, malformed("zstd body declares %d bytes, frame header says %d", h.FrameContentSize, want)
 	}
 	end, err := zstdFrameEnd(b, h.HeaderSize, h.HasCheckSum)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if end != len(b) {
-		return malformed("zstd body: %d trailing bytes after the zstd frame", len(b)-end)
+		return 0, malformed("zstd body: %d trailing bytes after the zstd frame", len(b)-end)
 	}
-	return nil
+	if h.SingleSegment {
+		return h.FrameContentSize, nil // the window is the content
+	}
+	return h.WindowSize, nil
 }
 
 // zstdFrameEnd walks the block headers from off (RFC 8878 §3.1.1.2) and
