@@ -61,11 +61,12 @@ func (g *Generator) adultPlaces(p *person, h *household, prefix string) {
 var localOrigin = map[enrollment.Sex]float64{enrollment.Male: 0.85, enrollment.Female: 0.55}
 
 // copyNamesake gives p the name and birth year of a recent adult of the
-// same sex in the same commune: distinct people who look alike.
+// same sex in the same commune, born within namesakeYears of p: distinct
+// people who look alike (and stay plausible in p's own family).
 func (g *Generator) copyNamesake(p *person, c *commune) {
 	for i := len(c.ring) - 1; i >= 0; i-- {
 		o := c.ring[i]
-		if o.sex != p.sex || o == p {
+		if o.sex != p.sex || abs(o.dob.Year-p.dob.Year) > namesakeYears {
 			continue
 		}
 		p.name = o.name
@@ -78,6 +79,16 @@ func (g *Generator) copyNamesake(p *person, c *commune) {
 		p.addQuirk(QuirkNamesake)
 		return
 	}
+}
+
+// namesakeYears bounds the age change a namesake copy may make.
+const namesakeYears = 4
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // styleName picks the person's own tone placement (§5.5(3)).
@@ -178,7 +189,8 @@ func (g *Generator) child(h *household, father, mother *person, sex enrollment.S
 	r := g.r
 	year := g.start.Year() - age
 	if !g.parentGapOK(father, mother, year) {
-		year = max(father.dob.Year, mother.dob.Year) + 18
+		year = max(father.dob.Year, mother.dob.Year) + 18 // youngest parent at 18
+		year = min(year, g.start.Year())
 	}
 	p := &person{sex: sex, ethnicity: father.ethnicity, religion: father.religion, role: role, hh: h,
 		father: father, mother: mother, marital: "Chưa kết hôn", hometown: father.hometown}

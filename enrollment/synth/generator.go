@@ -89,10 +89,10 @@ func New(cfg Config) (*Generator, error) {
 		hhKinds: newWeighted(householdKinds), childCounts: newWeighted(childCounts),
 		idKinds: newWeighted(idDefects), defects: newWeighted(fieldDefects),
 		defectCounts: [2]weighted[int]{newWeighted(defectsWithID), newWeighted(defectsWithoutID)},
-		blood: newWeighted(bloodTypes), requests: newWeighted(requestTypes),
+		blood:        newWeighted(bloodTypes), requests: newWeighted(requestTypes),
 		jobsYoung: newWeighted(jobsYoung), jobsAdult: newWeighted(jobsAdult), jobsOld: newWeighted(jobsOld),
-		targetDups:   int(math.Round(cfg.Noise * float64(cfg.Count))),
-		stats:        newStats(),
+		targetDups: int(math.Round(cfg.Noise * float64(cfg.Count))),
+		stats:      newStats(),
 	}
 	g.startStations()
 	return g, nil

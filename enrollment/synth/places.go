@@ -43,7 +43,7 @@ type geography struct {
 	province  string // "Tỉnh Hà Tĩnh"
 	old       []*oldCommune
 	oldByCode map[string]*oldCommune // lookup only
-	communes  []*commune // capturing communes (all, or the configured one)
+	communes  []*commune             // capturing communes (all, or the configured one)
 	pick      weighted[*commune]
 	all       weighted[*commune] // every commune of the list, for residences
 	oldPick   weighted[*oldCommune]

@@ -199,8 +199,8 @@ const (
 // border communes Sơn Kim 1/2 and Sơn Hồng (Thái, Lào) and Hương Liên,
 // home of the Chứt (Rục) [M]. 2025 units take the mean over constituents.
 var ethnicMinority = map[string]float64{
-	"18196": 0.30, "18199": 0.15, "18139": 0.03, // Hương Sơn: Sơn Kim 1, Sơn Kim 2, Sơn Hồng
-	"18559": 0.25, "18547": 0.05, "18541": 0.03, "18556": 0.05, // Hương Khê: Hương Liên, Phúc Trạch, Hương Vĩnh, Hương Lâm
+	"18196": 0.45, "18199": 0.30, "18139": 0.05, // Hương Sơn: Sơn Kim 1, Sơn Kim 2, Sơn Hồng
+	"18559": 0.40, "18547": 0.08, "18541": 0.05, "18556": 0.08, // Hương Khê: Hương Liên, Phúc Trạch, Hương Vĩnh, Hương Lâm
 }
 
 // minorityMixHuongSon / minorityMixHuongKhe: which group a minority
