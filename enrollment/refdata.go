@@ -67,22 +67,18 @@ type Constituent struct {
 	Partial bool
 }
 
+// The tables are package variables initialised by function calls rather
+// than in init(), so that Go's dependency order guarantees they are loaded
+// before any other package-level value computed from them.
 var (
-	provincesByPrefix = map[string]Province{}
-	provincesByCode   = map[string]Province{}
-	ethnicities       = map[string]Ethnicity{}
-	ethnicityAliases  = map[string]string{} // folded name or variant → code
-	religions         []Religion
-	units             = map[string]map[string]Unit{} // code list → code → unit
+	provincesByPrefix, provincesByCode = loadProvinces()
+	ethnicities, ethnicityAliases      = loadEthnicities() // aliases: folded name or variant → code
+	religions                          = loadReligions()
+	units                              = map[string]map[string]Unit{ // code list → code → unit
+		CodeList2023: loadUnits2023(),
+		CodeList2025: loadUnits2025(),
+	}
 )
-
-func init() {
-	loadProvinces()
-	loadEthnicities()
-	loadReligions()
-	loadUnits2023()
-	loadUnits2025()
-}
 
 // readTSV returns the rows of an embedded TSV file, skipping "#" comments.
 func readTSV(name string, fields int) [][]string {
@@ -107,45 +103,51 @@ func readTSV(name string, fields int) [][]string {
 	return rows
 }
 
-func loadProvinces() {
+func loadProvinces() (byPrefix, byCode map[string]Province) {
+	byPrefix, byCode = map[string]Province{}, map[string]Province{}
 	for _, r := range readTSV("provinces.tsv", 5) {
 		p := Province{Prefix: r[0], Code: r[1], Name: r[2], SuccessorCode: r[3], SuccessorName: r[4]}
-		provincesByPrefix[p.Prefix] = p
-		provincesByCode[p.Code] = p
+		byPrefix[p.Prefix] = p
+		byCode[p.Code] = p
 	}
+	return byPrefix, byCode
 }
 
-func loadEthnicities() {
+func loadEthnicities() (byCode map[string]Ethnicity, aliases map[string]string) {
+	byCode, aliases = map[string]Ethnicity{}, map[string]string{}
 	for _, r := range readTSV("ethnicities.tsv", 4) {
 		pop, _ := strconv.Atoi(r[3])
 		e := Ethnicity{Code: r[0], Name: r[1], Population: pop}
 		if r[2] != "" {
 			e.Variants = strings.Split(r[2], ";")
 		}
-		ethnicities[e.Code] = e
-		ethnicityAliases[aliasKey(e.Name)] = e.Code
+		byCode[e.Code] = e
+		aliases[aliasKey(e.Name)] = e.Code
 		for _, v := range e.Variants {
-			ethnicityAliases[aliasKey(v)] = e.Code
+			aliases[aliasKey(v)] = e.Code
 		}
 	}
+	return byCode, aliases
 }
 
-func loadReligions() {
+func loadReligions() []Religion {
+	var out []Religion
 	for _, r := range readTSV("religions.tsv", 3) {
 		n, _ := strconv.Atoi(r[2])
-		religions = append(religions, Religion{Name: r[0], English: r[1], Adherents: n})
+		out = append(out, Religion{Name: r[0], English: r[1], Adherents: n})
 	}
+	return out
 }
 
-func loadUnits2023() {
+func loadUnits2023() map[string]Unit {
 	m := map[string]Unit{}
 	for _, r := range readTSV("hatinh-2023-04.tsv", 4) {
 		m[r[1]] = Unit{Level: r[0], Code: r[1], Name: r[2], Parent: r[3], CodeList: CodeList2023}
 	}
-	units[CodeList2023] = m
+	return m
 }
 
-func loadUnits2025() {
+func loadUnits2025() map[string]Unit {
 	m := map[string]Unit{"42": {Level: "province", Code: "42", Name: "Tỉnh Hà Tĩnh", CodeList: CodeList2025}}
 	for _, r := range readTSV("hatinh-2025-07.tsv", 4) {
 		u := Unit{Level: "commune", Code: r[0], Name: r[1], Parent: "42", CodeList: CodeList2025}
@@ -154,7 +156,7 @@ func loadUnits2025() {
 		}
 		m[u.Code] = u
 	}
-	units[CodeList2025] = m
+	return m
 }
 
 func parseConstituent(s string) Constituent {

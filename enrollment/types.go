@@ -125,7 +125,7 @@ func ParseSex(s string) (Sex, bool) {
 func (s *Sex) UnmarshalJSON(b []byte) error {
 	var str string
 	if err := json.Unmarshal(b, &str); err != nil {
-		return fmt.Errorf("sex: want a string such as \"Nam\" or \"Nữ\"")
+		return fmt.Errorf("enrollment: want the sex as text, \"Nam\" or \"Nữ\"")
 	}
 	if v, ok := ParseSex(str); ok {
 		*s = v
@@ -189,7 +189,7 @@ func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 func (d *Date) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("date_of_birth: want a string such as \"1985-03-12\", \"1985-03\" or \"1985\"")
+		return fmt.Errorf("enrollment: want a date as text such as \"1985-03-12\", \"1985-03\" or \"1985\"")
 	}
 	v, err := ParseDate(s)
 	if err != nil {
@@ -199,7 +199,8 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseDate reads YYYY-MM-DD, YYYY-MM, YYYY, dd/mm/yyyy, mm/yyyy. It checks
+// ParseDate reads YYYY-MM-DD, YYYY-MM, YYYY, dd/mm/yyyy, mm/yyyy (and
+// yyyy/mm/dd, recognised by its four-digit first part). It checks
 // only the shape; whether the day exists is Validate's job, so that the
 // officer sees a message naming the field rather than a decode error.
 func ParseDate(s string) (Date, error) {
@@ -214,6 +215,9 @@ func ParseDate(s string) (Date, error) {
 		parts, order = strings.Split(s, "-"), "ymd"
 	case strings.Contains(s, "/"):
 		parts, order = strings.Split(s, "/"), "dmy"
+		if len(parts[0]) == 4 { // yyyy/mm/dd, as some spreadsheets write
+			order = "ymd"
+		}
 	default:
 		parts, order = []string{s}, "ymd"
 	}
