@@ -1,0 +1,281 @@
+package syncnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/syncproto"
+)
+
+// Defaults for running a session over a connection.
+const (
+	// DefaultTickEvery drives retransmission: with RetransmitTicks ticks of
+	// silence the sender goes back to the peer's acknowledged heads.
+	DefaultTickEvery = 2 * time.Second
+	// DefaultIdleTimeout closes a session when nothing moved either way for
+	// this long: on a metered link an idle connection still costs.
+	DefaultIdleTimeout = 15 * time.Second
+	// DefaultIOTimeout bounds one frame write or read. A batch is at most
+	// ~4 MiB uncompressed (~1 MiB compressed): 2 minutes is ~70 kbit/s.
+	DefaultIOTimeout = 2 * time.Minute
+)
+
+// Options configures Run.
+type Options struct {
+	Proto syncproto.Config
+	Log   oplog.Log
+	Codec *delta.Codec
+	Clock replication.Clock
+	// TickEvery, IdleTimeout, IOTimeout: see the defaults.
+	TickEvery   time.Duration
+	IdleTimeout time.Duration
+	IOTimeout   time.Duration
+	// Wake, when it receives, makes the session look again for local
+	// entries to send (the replica appended or ingested something).
+	Wake <-chan struct{}
+	// Meta returns metadata to write with each ingested batch, in the same
+	// transaction (what this replica now acknowledges to the peer).
+	Meta func(peer *delta.Hello) []oplog.KV
+	// OnIngest is called after each batch is durably written (the hub feeds
+	// its view from here). It must not block for long.
+	OnIngest func(peer *delta.Hello, res oplog.IngestResult)
+	// OnEvent receives forks, refusals and the like.
+	OnEvent func(peer *delta.Hello, ev syncproto.Event)
+	// OnProgress is called after each message handled, with running stats.
+	OnProgress func(p Progress)
+}
+
+// Progress is what a running session has done so far.
+type Progress struct {
+	Peer      *delta.Hello
+	PeerHeads replication.Vector
+	Proto     syncproto.Stats
+	BytesIn   int64
+	BytesOut  int64
+	Started   time.Time
+	LastRecv  time.Time
+}
+
+// Result is how a session ended.
+type Result struct {
+	Progress
+	Ended time.Time
+	// Complete is true when the session ended idle (everything exchanged)
+	// rather than on an error.
+	Complete bool
+}
+
+func (o *Options) fill() {
+	o.Clock = replication.OrReal(o.Clock)
+	if o.TickEvery == 0 {
+		o.TickEvery = DefaultTickEvery
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.IOTimeout == 0 {
+		o.IOTimeout = DefaultIOTimeout
+	}
+}
+
+// Run runs one sync session over conn until it has been idle both ways for
+// IdleTimeout (a complete sync), ctx ends, or the connection fails. Every
+// batch received is written before it is acknowledged; a cut connection
+// loses at most what was in flight, and the next session resumes from the
+// receiver's persisted heads. Run closes conn.
+func Run(ctx context.Context, conn net.Conn, opts Options) (Result, error) {
+	opts.fill()
+	defer conn.Close()
+	cc := &countingConn{Conn: conn}
+	r := &runner{opts: opts, conn: cc, res: Result{Progress: Progress{Started: opts.Clock.Now()}}}
+	err := r.run(ctx)
+	r.res.Ended = opts.Clock.Now()
+	r.res.BytesIn, r.res.BytesOut = cc.in.Load(), cc.out.Load()
+	return r.res, err
+}
+
+type runner struct {
+	opts Options
+	conn *countingConn
+	sess *syncproto.Session
+	res  Result
+}
+
+type inbound struct {
+	msg delta.Message
+	err error
+}
+
+func (r *runner) run(ctx context.Context) error {
+	sess, err := syncproto.NewSession(r.opts.Proto, r.opts.Log)
+	if err != nil {
+		return err
+	}
+	r.sess = sess
+	if err := sess.Start(); err != nil {
+		return err
+	}
+	// The peer never has more than its window of batches plus one ack per
+	// batch of ours and a hello and summary outstanding, so this inbox can
+	// always take what it sends: the reader never blocks the peer's writer
+	// while this side is itself blocked writing (no deadlock).
+	inbox := make(chan inbound, 2*max(r.opts.Proto.Window, syncproto.DefaultWindow)+8)
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	go r.readLoop(readCtx, inbox)
+	tick, stopTick := r.opts.Clock.NewTimer(r.opts.TickEvery)
+	defer func() { stopTick() }()
+	lastActivity := r.opts.Clock.Now()
+	for {
+		moved, err := r.flush()
+		if err != nil {
+			return err
+		}
+		if moved {
+			lastActivity = r.opts.Clock.Now()
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case in, ok := <-inbox:
+			if !ok {
+				return errors.New("syncnet: reader stopped")
+			}
+			if in.err != nil {
+				if errors.Is(in.err, io.EOF) && sess.Idle() {
+					r.res.Complete = true // the peer finished first
+					return nil
+				}
+				return in.err
+			}
+			lastActivity = r.opts.Clock.Now()
+			r.res.LastRecv = lastActivity
+			if err := sess.Step(in.msg); err != nil {
+				return err
+			}
+			r.progress()
+		case <-r.opts.Wake:
+		case <-tick:
+			stopTick()
+			tick, stopTick = r.opts.Clock.NewTimer(r.opts.TickEvery)
+			sess.Tick()
+			if sess.Idle() && r.opts.Clock.Now().Sub(lastActivity) >= r.opts.IdleTimeout {
+				r.res.Complete = true
+				return nil
+			}
+		}
+	}
+}
+
+// flush does what Ready asks: send messages, persist a batch.
+func (r *runner) flush() (bool, error) {
+	rd, err := r.sess.Ready()
+	if err != nil {
+		return false, err
+	}
+	for _, ev := range rd.Events {
+		if r.opts.OnEvent != nil {
+			r.opts.OnEvent(r.sess.Peer(), ev)
+		}
+	}
+	for _, m := range rd.Messages {
+		if err := r.conn.SetWriteDeadline(r.opts.Clock.Now().Add(r.opts.IOTimeout)); err != nil {
+			return false, err
+		}
+		if _, err := r.opts.Codec.WriteFrame(r.conn, m); err != nil {
+			return false, fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+		}
+	}
+	if rd.Persist != nil {
+		if err := r.persist(rd.Persist); err != nil {
+			return false, err
+		}
+	}
+	if len(rd.Messages) > 0 || rd.Persist != nil {
+		r.progress()
+	}
+	return len(rd.Messages) > 0 || rd.Persist != nil, nil
+}
+
+func (r *runner) persist(p *syncproto.Persist) error {
+	var meta []oplog.KV
+	if r.opts.Meta != nil {
+		meta = r.opts.Meta(r.sess.Peer())
+	}
+	res, err := r.opts.Log.Ingest(p.Entries, meta)
+	if perr := r.sess.Persisted(res, err); perr != nil {
+		return perr
+	}
+	if r.opts.OnIngest != nil && len(res.Applied) > 0 {
+		r.opts.OnIngest(r.sess.Peer(), res)
+	}
+	return nil
+}
+
+func (r *runner) progress() {
+	r.res.Peer = r.sess.Peer()
+	r.res.PeerHeads = r.sess.PeerHeads()
+	r.res.Proto = r.sess.Stats()
+	r.res.BytesIn, r.res.BytesOut = r.conn.in.Load(), r.conn.out.Load()
+	if r.opts.OnProgress != nil {
+		r.opts.OnProgress(r.res.Progress)
+	}
+}
+
+// readLoop reads frames until an error, handing them to the session loop.
+func (r *runner) readLoop(ctx context.Context, inbox chan<- inbound) {
+	defer close(inbox)
+	for {
+		if err := r.conn.SetReadDeadline(r.opts.Clock.Now().Add(r.readTimeout())); err != nil {
+			inbox <- inbound{err: err}
+			return
+		}
+		m, _, err := r.opts.Codec.ReadFrame(r.conn)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = fmt.Errorf("syncnet: peer closed the connection: %w", err)
+			}
+			select {
+			case inbox <- inbound{err: err}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		select {
+		case inbox <- inbound{msg: m}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// readTimeout allows for a long idle wait plus a slow frame.
+func (r *runner) readTimeout() time.Duration { return r.opts.IdleTimeout + r.opts.IOTimeout }
+
+// countingConn counts the bytes this side reads and writes (payload bytes
+// of the stream; the link emulator counts headers).
+type countingConn struct {
+	net.Conn
+	in, out atomic.Int64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.out.Add(int64(n))
+	return n, err
+}
