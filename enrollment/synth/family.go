@@ -93,7 +93,7 @@ func abs(x int) int {
 
 // styleName picks the person's own tone placement (§5.5(3)).
 func (g *Generator) styleName(p *person) {
-	if nameHasToneChoice(p.name.String()) && chance(g.r, quirkNewToneShare) {
+	if g.names.hasToneChoice(p.name) && chance(g.r, quirkNewToneShare) {
 		p.name.Style = newTone
 		p.addQuirk(NoiseToneStyle)
 	}

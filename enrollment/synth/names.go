@@ -38,6 +38,9 @@ type nameTables struct {
 	maleGiv, maleGivTrad   weighted[string]
 	femaleGiv, femaleGivTr weighted[string]
 	maleComp, femaleComp   weighted[string]
+	// toneChoice caches hasToneChoice per syllable (names come from finite
+	// tables; lookup only).
+	toneChoice map[string]bool
 }
 
 func newNameTables() *nameTables {
@@ -52,6 +55,7 @@ func newNameTables() *nameTables {
 		femaleGivTr: newWeighted(femaleGivenTraditional),
 		maleComp:    newWeighted(maleCompound),
 		femaleComp:  newWeighted(femaleCompound),
+		toneChoice:  map[string]bool{},
 	}
 	for code, rows := range minoritySurnames {
 		t.minority[code] = newWeighted(rows)
@@ -171,4 +175,28 @@ func (t *nameTables) secondMiddle(r *rand.Rand, sex enrollment.Sex) string {
 		return t.maleMid.pick(r)
 	}
 	return t.femaleMid.pick(r)
+}
+
+// hasToneChoice reports whether any syllable of n has an oa/oe/uy tone
+// whose placement differs between the old and new styles (§5.5(3)).
+func (t *nameTables) hasToneChoice(n personName) bool {
+	if t.syllableChoice(n.Surname) || t.syllableChoice(n.Given) {
+		return true
+	}
+	for _, m := range n.Middle {
+		if t.syllableChoice(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// syllableChoice is nameHasToneChoice for one table entry, cached.
+func (t *nameTables) syllableChoice(s string) bool {
+	v, ok := t.toneChoice[s]
+	if !ok {
+		v = nameHasToneChoice(s)
+		t.toneChoice[s] = v
+	}
+	return v
 }

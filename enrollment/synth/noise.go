@@ -67,7 +67,7 @@ var (
 	// names) as common, Hoàng/Huỳnh (0.2%) and dropped middles (0.5%) as
 	// rare; the rare ones are raised here so that every kind is exercised,
 	// and they only apply where possible (e.g. a Hoàng/Vũ surname).
-	fieldDefects = []entry[string]{{NoiseNFD, 18}, {NoiseToneStyle, 14}, {NoiseNoDiacritics, 12},
+	fieldDefects = []entry[string]{{NoiseNFD, 18}, {NoiseToneStyle, 20}, {NoiseNoDiacritics, 12},
 		{NoiseSpaces, 10}, {NoiseUppercase, 10}, {NoiseMiddleDropped, 7}, {NoiseSurnameVariant, 15},
 		{NoiseDOBSwapped, 8}, {NoiseDOBYearOnly, 5}, {NoiseDOB0101, 6}}
 	// How many name/date defects, with and without an ID defect (1–3 in all).
@@ -230,7 +230,7 @@ func (g *Generator) applicable(p *person, k string) bool {
 	d := p.dob
 	switch k {
 	case NoiseToneStyle:
-		return nameHasToneChoice(p.name.String())
+		return g.names.hasToneChoice(p.name)
 	case NoiseSurnameVariant:
 		_, ok := surnameVariants[p.name.Surname]
 		return ok
