@@ -80,10 +80,14 @@
 // Every length and count read from the wire is checked against a limit
 // (Limits, and the Max* constants) and against the bytes left before
 // anything is allocated. Decoding one frame holds at most the stored body
-// (ReadFrame only) plus the uncompressed body, each <= MaxBodyBytes, plus
-// the decoded message: payload copies (< body) and ~120 bytes per entry
-// (<= MaxEntries), 56 per head (<= MaxHeads). The encoder enforces the
-// same limits, so a codec never writes what a peer with equal limits
+// (ReadFrame only; < MaxBodyBytes) plus the decompression buffer (the
+// declared length, <= MaxBodyBytes, plus at most one 128 KiB zstd block of
+// slack), plus the decoded message: payload copies (< body) and ~120
+// bytes per entry (<= MaxEntries), 56 per head (<= MaxHeads). The zstd
+// decoder adds ~140 KB of scratch once per Codec. A decompression bomb
+// costs no more than an honest frame of the length it claims
+// (TestDecompressionBomb measures it). The encoder enforces the same
+// limits, so a codec never writes what a peer with equal limits
 // refuses.
 //
 // # Errors

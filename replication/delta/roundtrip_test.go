@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"sync"
 	"testing"
 
 	"fieldsync/replication"
@@ -262,5 +263,38 @@ func TestNewCodecLimits(t *testing.T) {
 				t.Fatal("zero limit not defaulted")
 			}
 		})
+	}
+}
+
+// TestConcurrentUse shares one codec between goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	c := mustCodec(t, Limits{})
+	samples := sampleMessages(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				for _, m := range samples {
+					f, err := c.AppendFrame(nil, m)
+					if err == nil {
+						var got Message
+						got, _, err = c.DecodeFrame(f)
+						if err == nil && !reflect.DeepEqual(got, m) {
+							err = errors.New("concurrent round trip changed a message")
+						}
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
