@@ -80,7 +80,7 @@
 // Every length and count read from the wire is checked against a limit
 // (Limits, and the Max* constants) and against the bytes left before
 // anything is allocated. Decoding one frame holds at most the stored body
-// (ReadFrame only; < MaxBodyBytes) plus the decompression buffer (the
+// (ReadFrame only; <= MaxBodyBytes) plus the decompression buffer (the
 // declared length, <= MaxBodyBytes, plus at most one 128 KiB zstd block of
 // slack), plus the decoded message: payload copies (< body) and ~120
 // bytes per entry (<= MaxEntries), 56 per head (<= MaxHeads). The zstd
