@@ -106,15 +106,17 @@ func Generate(w, truth io.Writer, cfg Config) (Stats, error) {
 	}
 	out := bufio.NewWriterSize(w, 1<<16)
 	var tw *bufio.Writer
+	var truthOut io.Writer // stays a nil interface without a truth file
 	if truth != nil {
 		tw = bufio.NewWriterSize(truth, 1<<16)
+		truthOut = tw
 	}
 	for {
 		rec, ok := g.Next()
 		if !ok {
 			break
 		}
-		if err := writeRecord(out, tw, &rec); err != nil {
+		if err := writeRecord(out, truthOut, &rec); err != nil {
 			return g.Stats(), err
 		}
 	}
