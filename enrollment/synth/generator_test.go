@@ -133,6 +133,10 @@ func TestEmptyAndTiny(t *testing.T) {
 	if err != nil || out.Len() != 0 || st.Records != 0 {
 		t.Fatalf("count 0: %v, %d bytes, %+v", err, out.Len(), st)
 	}
+	out.Reset()
+	if _, err := Generate(&out, nil, Config{Count: 10, Noise: 0.2}); err != nil || bytes.Count(out.Bytes(), []byte("\n")) != 10 {
+		t.Fatalf("no truth writer: %v, %d lines", err, bytes.Count(out.Bytes(), []byte("\n")))
+	}
 	c := build(t, Config{Count: 1, Seed: 1, Noise: 0.5})
 	if c.truths[0].DuplicateOf != 0 {
 		t.Fatal("the first record cannot be a re-enrollment")

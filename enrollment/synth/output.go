@@ -104,38 +104,41 @@ func Generate(w, truth io.Writer, cfg Config) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	err = WriteJSONLines(w, truth, g)
+	return g.Stats(), err
+}
+
+// WriteJSONLines drains g into w (enrollments) and truth (TruthRecords;
+// may be nil), buffered, and returns the first error.
+func WriteJSONLines(w, truth io.Writer, g *Generator) error {
 	out := bufio.NewWriterSize(w, 1<<16)
 	var tw *bufio.Writer
-	var truthOut io.Writer // stays a nil interface without a truth file
 	if truth != nil {
 		tw = bufio.NewWriterSize(truth, 1<<16)
-		truthOut = tw
 	}
 	for {
 		rec, ok := g.Next()
 		if !ok {
 			break
 		}
-		if err := writeRecord(out, truthOut, &rec); err != nil {
-			return g.Stats(), err
+		if err := writeRecord(out, tw, &rec); err != nil {
+			return err
 		}
 	}
 	if g.Err() != nil {
-		return g.Stats(), g.Err()
+		return g.Err()
 	}
 	if err := out.Flush(); err != nil {
-		return g.Stats(), err
+		return err
 	}
 	if tw != nil {
-		if err := tw.Flush(); err != nil {
-			return g.Stats(), err
-		}
+		return tw.Flush()
 	}
-	return g.Stats(), nil
+	return nil
 }
 
 // writeRecord writes one output line and its truth line.
-func writeRecord(out, tw io.Writer, rec *Record) error {
+func writeRecord(out io.Writer, tw *bufio.Writer, rec *Record) error {
 	if err := WriteJSONLine(out, &rec.Enrollment); err != nil {
 		return fmt.Errorf("synth: line %d: %w", rec.Line, err)
 	}

@@ -100,7 +100,9 @@ func (s *station) planDay() {
 		for _, p := range plan {
 			total += p.to - p.from
 		}
-		s.gap = float64(total) / float64(capacity)
+		// A little faster than total/capacity, so that the day's capacity
+		// is reached before its last session ends (the team then stops).
+		s.gap = float64(total) / (float64(capacity) * 1.1)
 		s.t = float64(plan[0].from) + 600*s.rng.Float64()
 		if s.day == 0 {
 			s.skipBefore(float64(s.first))
