@@ -223,6 +223,10 @@ func (w shapeWalker) value(path string, n *node) error {
 			return w.syntax(path, err)
 		}
 		return nil
+	case n.kind == kindObject:
+		return decodeErr(path, ErrWrongType, "want an object {…}, got %s", describeToken(tok))
+	case n.kind == kindArray:
+		return decodeErr(path, ErrWrongType, "want a list […], got %s", describeToken(tok))
 	}
 	return checkScalar(path, n.kind, tok)
 }

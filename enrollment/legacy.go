@@ -188,11 +188,10 @@ func EncodeLegacyMojibake(s string, enc Legacy) string {
 	}
 	var b strings.Builder
 	for _, r := range norm.NFC.String(s) {
-		code, ok := t.enc[r]
-		if !ok && enc == LegacyTCVN3 {
-			code, ok = t.enc[unicode.ToLower(r)]
+		if _, own := t.enc[r]; !own && enc == LegacyTCVN3 && r >= 0x80 && isVietLetter(r) {
+			r = unicode.ToLower(r) // no upper-case code: the lower-case one
 		}
-		if ok {
+		if code, ok := t.enc[r]; ok {
 			b.WriteString(code)
 		} else {
 			b.WriteRune(r)

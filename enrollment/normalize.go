@@ -40,10 +40,14 @@ const maxKeyPasses = 4
 // NameKey is idempotent: the pipeline is re-applied until its output stops
 // changing (a repaired mojibake can, rarely, look like mojibake again only
 // after lower-casing), at most maxKeyPasses times.
-func NameKey(s string) string {
-	k := nameKeyOnce(s)
+func NameKey(s string) string { return fixpoint(nameKeyOnce, s) }
+
+// fixpoint applies f until its output stops changing, at most
+// maxKeyPasses more times, which makes the key idempotent.
+func fixpoint(f func(string) string, s string) string {
+	k := f(s)
 	for i := 0; i < maxKeyPasses; i++ {
-		next := nameKeyOnce(k)
+		next := f(k)
 		if next == k {
 			break
 		}
@@ -66,7 +70,11 @@ func nameKeyOnce(s string) string {
 // Hòa" → "nguyen thi hoa". It is a blocking key for finding candidate
 // duplicates (typed without accents on a phone), never a reason to merge
 // (DOMAIN.md §5.5.5). Like NameKey it keeps i and y apart.
-func FoldKey(s string) string {
+func FoldKey(s string) string { return fixpoint(foldOnce, s) }
+
+// foldOnce is one pass of FoldKey. Folding can expose mojibake (a stray
+// "ø" after a vowel that lost its accent), hence the fixed point.
+func foldOnce(s string) string {
 	k := NameKey(s)
 	var b strings.Builder
 	for _, r := range norm.NFD.String(k) {

@@ -76,7 +76,11 @@ func DecodePersonalID(id string) (PIDInfo, error) {
 //     warning and read as "0" + digits. This is the lead's cleaning rule:
 //     spreadsheets drop the leading zero (DOMAIN.md §1.5 lists it as a real
 //     defect), and the hub's duplicate detection must see such records
-//     under the number the card carries.
+//     under the number the card carries. An 11-digit input that itself
+//     starts with 0 is not read this way: a spreadsheet strips every
+//     leading zero, so that number lost a digit somewhere else
+//     ("04208500012" would otherwise become Cao Bằng's "004208500012").
+//     Prefixes 001-008 lose two zeros and stay rejected (10 digits).
 //   - anything else: rejected, saying what is wrong.
 func NormalizePersonalID(s string) (string, Findings) {
 	return checkPID("personal_id", s, false)
@@ -94,7 +98,7 @@ func checkPID(field, s string, allowForeign bool) (string, Findings) {
 		return "", Findings{newFinding(field, "pid.not_digits", s, describeRune(bad))}
 	}
 	switch {
-	case len(digits) == PersonalIDLen-1 && isProvincePrefix("0"+digits[:2]):
+	case len(digits) == PersonalIDLen-1 && digits[0] != '0' && isProvincePrefix("0"+digits[:2]):
 		fixed := "0" + digits
 		return fixed, Findings{newFinding(field, "pid.lost_leading_zero", s, fixed)}
 	case len(digits) != PersonalIDLen:

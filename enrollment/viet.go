@@ -97,6 +97,21 @@ var initials = []string{
 // i/y/o/u are part of the vowel run).
 var finals = map[string]bool{"": true, "c": true, "ch": true, "m": true, "n": true, "ng": true, "nh": true, "p": true, "t": true}
 
+// nuclei are the vowel runs (toneless) that Vietnamese syllables have,
+// after an initial ("qu" and "gi" included in the initial). A run outside
+// this set marks a word as not Vietnamese, which is what tells mojibake
+// decoded with the wrong table ("Buứi", "Haứ") from the right one.
+var nuclei = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields(`
+		a ă â e ê i o ô ơ u ư y
+		ai ao au ay âu ây eo êu ia iê iu oa oă oe oi oo ôi ơi ua uâ uê ui uô uơ uy ưa ưi ươ ưu yê
+		iêu oai oay oeo uây uôi uya uyê uyu ươi ươu yêu`) {
+		m[n] = true
+	}
+	return m
+}()
+
 // syllable is one lower-case Vietnamese syllable split into parts.
 type syllable struct {
 	initial string
@@ -173,7 +188,7 @@ func parseRest(ini string, rs []rune) (syllable, bool) {
 		}
 		s.vowels = append(s.vowels, v.base)
 	}
-	if len(s.vowels) == 0 || len(s.vowels) > 3 {
+	if !nuclei[string(s.vowels)] {
 		return syllable{}, false
 	}
 	s.final = string(rs[i:])
