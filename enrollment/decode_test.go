@@ -163,14 +163,14 @@ func TestJSONLinesReader(t *testing.T) {
 	good := mustJSON(t, validEnrollment())
 	long := `{"occupation":"` + strings.Repeat("x", MaxRecordBytes+100) + `"}`
 	in := strings.Join([]string{
-		good,                     // 1
-		`{"full_name":1}`,        // 2: bad
-		"",                       // 3: blank
-		long,                     // 4: too long, skipped
-		good + "\r",              // 5: CRLF
-		`{"nickname":"x"}`,       // 6: bad
-		"   ",                    // 7: blank
-		good,                     // 8: no final newline
+		good,               // 1
+		`{"full_name":1}`,  // 2: bad
+		"",                 // 3: blank
+		long,               // 4: too long, skipped
+		good + "\r",        // 5: CRLF
+		`{"nickname":"x"}`, // 6: bad
+		"   ",              // 7: blank
+		good,               // 8: no final newline
 	}, "\n")
 	type result struct {
 		line int

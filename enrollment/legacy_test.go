@@ -11,8 +11,8 @@ func TestLegacyKnownExamples(t *testing.T) {
 		mojibake, text string
 		enc            Legacy
 	}{
-		{"hép møt tÕt", "hộp mứt tết", LegacyTCVN3},                                                     // DOMAIN.md §5.5.2
-		{"Xin chaøo caùc baïn", "Xin chào các bạn", LegacyVNI},                                          // DOMAIN.md §5.5.2
+		{"hép møt tÕt", "hộp mứt tết", LegacyTCVN3},            // DOMAIN.md §5.5.2
+		{"Xin chaøo caùc baïn", "Xin chào các bạn", LegacyVNI}, // DOMAIN.md §5.5.2
 		{"COÄNG HOØA XAÕ HOÄI CHUÛ NGHÓA VIEÄT NAM", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", LegacyVNI},
 		{"Ñoäc laäp - Töï do - Haïnh phuùc", "Độc lập - Tự do - Hạnh phúc", LegacyVNI},
 		{"NguyÔn ThÞ Hoµ", "Nguyễn Thị Hoà", LegacyTCVN3},

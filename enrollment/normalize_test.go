@@ -20,12 +20,12 @@ func TestNameKeyEqual(t *testing.T) {
 		{"Ðặng Văn Hùng", "Đặng Văn Hùng"}, // Icelandic Eth look-alike
 		{"Nguyễn\u200bVăn", "NguyễnVăn"},   // zero-width space dropped
 		{"H’Hen Niê", "H'Hen Niê"},
-		{"qúy", "quý"},   // tone typed on the u of "qu"
-		{"gìa", "già"},   // tone typed on the i of "gi"
+		{"qúy", "quý"}, // tone typed on the u of "qu"
+		{"gìa", "già"}, // tone typed on the i of "gi"
 		{"Quỳnh", "quỳnh"},
-		{"hép møt tÕt", "hộp mứt tết"},           // TCVN3 repaired
+		{"hép møt tÕt", "hộp mứt tết"},              // TCVN3 repaired
 		{"Xin chaøo caùc baïn", "xin chào các bạn"}, // VNI repaired
-		{"NGUYÔN V¡N AN", "Nguyễn Văn An"},       // TCVN3 in an upper-case font
+		{"NGUYÔN V¡N AN", "Nguyễn Văn An"},          // TCVN3 in an upper-case font
 	}
 	for _, tc := range tests {
 		t.Run(tc.a, func(t *testing.T) {
