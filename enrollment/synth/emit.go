@@ -13,7 +13,7 @@ import (
 var absentByAge = []struct {
 	Until int
 	P     float64
-}{{17, 0.02}, {34, 0.115}, {59, 0.04}, {200, 0.015}}
+}{{17, 0.02}, {34, 0.105}, {59, 0.04}, {200, 0.015}}
 
 // under14Share: children 6–13 enrolled on request once the 2023 law allows
 // cards for them (DOMAIN.md §2.5, from 2024-07-01) [E].

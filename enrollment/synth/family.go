@@ -143,7 +143,7 @@ func otherSex(s enrollment.Sex) enrollment.Sex {
 }
 
 // childCounts: children still at home [E].
-var childCounts = []entry[int]{{0, 6}, {1, 22}, {2, 42}, {3, 22}, {4, 8}}
+var childCounts = []entry[int]{{0, 5}, {1, 20}, {2, 42}, {3, 24}, {4, 9}}
 
 // children adds the children of father and mother still living at home
 // (up to maxAge), with role; parents are 18-45 years older (by birth year).

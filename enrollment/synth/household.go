@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"fieldsync/enrollment"
 )
@@ -52,7 +53,7 @@ func (g *Generator) newHousehold() error {
 	case hhGrandparent:
 		err = g.buildWithGrandparent(h, eth, rel)
 	case hhElderly:
-		err = g.buildCouple(h, eth, rel, between(r, 58, 90), false)
+		err = g.buildCouple(h, eth, rel, skewLow(r, 56, 92), false)
 	case hhAlone:
 		err = g.buildAlone(h, eth, rel)
 	case hhSingle:
@@ -149,7 +150,7 @@ func (g *Generator) setHead(h *household, p *person) {
 // children, maybe an unmarried younger child.
 func (g *Generator) buildThreeGen(h *household, eth, rel string) error {
 	r := g.r
-	gf, gm, err := g.couple(h, eth, rel, between(r, 56, 86))
+	gf, gm, err := g.couple(h, eth, rel, skewLow(r, 54, 88))
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,7 @@ func (g *Generator) buildThreeGen(h *household, eth, rel string) error {
 // head, widowed, living with them.
 func (g *Generator) buildWithGrandparent(h *household, eth, rel string) error {
 	r := g.r
-	father, mother, err := g.couple(h, eth, rel, between(r, 30, 58))
+	father, mother, err := g.couple(h, eth, rel, skewLow(r, 28, 58))
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func (g *Generator) buildWithGrandparent(h *household, eth, rel string) error {
 	if chance(r, 0.3) {
 		sex, role = enrollment.Male, "Cha"
 	}
-	gp, err := g.adult(h, eth, rel, sex, g.ageOf(head)+between(r, 22, 38), role)
+	gp, err := g.adult(h, eth, rel, sex, min(g.ageOf(head)+between(r, 22, 38), 100), role)
 	if err != nil {
 		return err
 	}
@@ -206,7 +207,7 @@ func (g *Generator) buildAlone(h *household, eth, rel string) error {
 	if chance(r, 0.25) {
 		sex = enrollment.Male
 	}
-	p, err := g.adult(h, eth, rel, sex, between(r, 60, 95), "")
+	p, err := g.adult(h, eth, rel, sex, skewLow(r, 58, 98), "")
 	if err != nil {
 		return err
 	}
@@ -250,3 +251,9 @@ func (g *Generator) buildSingle(h *household, eth, rel string) error {
 
 // ageOf is a person's age at the campaign start.
 func (g *Generator) ageOf(p *person) int { return ageOn(p.dob, g.start) }
+
+// skewLow draws an age in [lo, hi] skewed towards lo (the minimum of two
+// uniform draws): the old-age tail of a population pyramid thins out.
+func skewLow(r *rand.Rand, lo, hi int) int {
+	return min(between(r, lo, hi), between(r, lo, hi))
+}
