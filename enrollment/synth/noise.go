@@ -21,8 +21,8 @@ const (
 	NoiseSurnameVariant  = "surname_variant"       // Hoàng↔Huỳnh, Vũ↔Võ (§5.2, §5.5(8))
 	NoiseMiddleDropped   = "middle_dropped"        // "Nguyễn A" for "Nguyễn Văn A" (§5.5(8))
 	NoiseIDTransposed    = "id_transposed"         // two adjacent digits swapped (§1.5)
-	NoiseIDLostZero      = "id_lost_zero"          // leading 0 lost: 11 digits (§1.5)
-	NoiseIDDigitDropped  = "id_digit_dropped"      // one digit dropped: 11 digits
+	NoiseIDLostZero      = "id_lost_zero"          // leading 0 lost: 11 digits, read back 0-padded (§1.5)
+	NoiseIDDigitDropped  = "id_digit_dropped"      // one digit dropped: 11 digits starting with 0, rejected
 	NoiseIDDigitMistyped = "id_digit_mistyped"     // one digit mistyped (§5.5: PIN typo)
 	NoiseIDMissing       = "id_missing"            // came without the card: provisional record
 	NoiseDOBSwapped      = "dob_day_month_swapped" // 03/04 for 04/03 (both ≤ 12)
@@ -60,8 +60,11 @@ const idDefectShare = 0.5
 
 var (
 	// idDefects: which ID defect, given one.
-	idDefects = []entry[string]{{NoiseIDMissing, 32}, {NoiseIDTransposed, 22},
-		{NoiseIDDigitMistyped, 20}, {NoiseIDLostZero, 14}, {NoiseIDDigitDropped, 12}}
+	// id_digit_dropped is the one defect a validator rejects (11 digits
+	// starting with 0 cannot be a lost leading zero), as an import of an
+	// unvalidated spreadsheet would be: kept rare.
+	idDefects = []entry[string]{{NoiseIDMissing, 32}, {NoiseIDTransposed, 24},
+		{NoiseIDDigitMistyped, 22}, {NoiseIDLostZero, 16}, {NoiseIDDigitDropped, 6}}
 	// fieldDefects: name and date defects. §5.5 ranks NFD (3–5%), spaces
 	// (2%), missing diacritics (1–2%) and tone flips (10–20% of eligible
 	// names) as common, Hoàng/Huỳnh (0.2%) and dropped middles (0.5%) as
@@ -245,9 +248,10 @@ func (g *Generator) applicable(p *person, k string) bool {
 		return !(d.Month == 1 && d.Day == 1) && (d.Year < 1975 || chance(g.r, 0.3))
 	case NoiseIDTransposed:
 		return transposable(p.pin)
-	case NoiseIDDigitDropped:
-		_, ok := enrollment.ProvinceByPrefix("0" + p.pin[:2])
-		return ok
+	case NoiseIDLostZero:
+		// a spreadsheet strips every leading zero: prefixes 001–009 would
+		// lose two and read back as another number
+		return p.pin[1] != '0'
 	case NoiseNFD:
 		return !isASCII(p.name.String())
 	}
@@ -302,7 +306,7 @@ func (g *Generator) addSpaces(s string) string {
 	return " " + s
 }
 
-// mutatePIN applies at most one ID defect. Edits stay in digits 4–12 so
+// mutatePIN applies at most one ID defect. Typos stay in digits 4–12 so
 // the prefix stays a valid province (a device rejects a bad prefix at
 // entry, so such a record would never reach the hub).
 func (g *Generator) mutatePIN(pin string, kinds []string) string {
@@ -312,7 +316,7 @@ func (g *Generator) mutatePIN(pin string, kinds []string) string {
 	case slices.Contains(kinds, NoiseIDMissing):
 		return ""
 	case slices.Contains(kinds, NoiseIDLostZero):
-		return pin[1:]
+		return strings.TrimLeft(pin, "0")
 	case slices.Contains(kinds, NoiseIDDigitDropped):
 		i := 3 + r.IntN(9)
 		return pin[:i] + pin[i+1:]
