@@ -19,18 +19,33 @@ import (
 const MaxRecordBytes = 64 << 10
 
 // Decoding errors. They come wrapped in a *DecodeError that names the
-// field; test for them with errors.Is.
+// field or column; test for them with errors.Is. Messages are lowercase and
+// written for an officer reading an import report.
 var (
-	ErrTooLarge       = errors.New("record is larger than 64 KiB")
-	ErrInvalidUTF8    = errors.New("not valid UTF-8 text")
-	ErrSyntax         = errors.New("not valid JSON")
-	ErrUnknownField   = errors.New("unknown field")
+	// ErrTooLarge: a record, JSON line or CSV row over MaxRecordBytes.
+	ErrTooLarge = errors.New("record is larger than 64 KiB")
+	// ErrInvalidUTF8: bytes that are not UTF-8 (save the file as UTF-8).
+	ErrInvalidUTF8 = errors.New("not valid UTF-8 text")
+	// ErrSyntax: not JSON, or JSON cut short.
+	ErrSyntax = errors.New("not valid JSON")
+	// ErrUnknownField: a JSON field or CSV column the format does not have
+	// (names are matched exactly in JSON, ignoring case in a CSV header).
+	ErrUnknownField = errors.New("unknown field")
+	// ErrDuplicateField: a JSON field or CSV column given twice.
 	ErrDuplicateField = errors.New("field given twice")
-	ErrWrongType      = errors.New("wrong kind of value")
-	ErrBadDate        = errors.New("not a date")
-	ErrBadTime        = errors.New("not a date and time")
-	ErrTrailingData   = errors.New("unexpected data after the record")
-	ErrBadRow         = errors.New("malformed row")
+	// ErrWrongType: a value of the wrong kind (a number for text, text for
+	// a list, a fraction for a size), or a top level that is not an object.
+	ErrWrongType = errors.New("wrong kind of value")
+	// ErrBadDate: a date that ParseDate cannot read. A date that parses
+	// but does not exist (30 February) decodes, and Validate rejects it.
+	ErrBadDate = errors.New("not a date")
+	// ErrBadTime: a capture time that is not RFC 3339.
+	ErrBadTime = errors.New("not a date and time")
+	// ErrTrailingData: anything but white space after the JSON object.
+	ErrTrailingData = errors.New("unexpected data after the record")
+	// ErrBadRow: a CSV header or row that is malformed as CSV (wrong number
+	// of cells, a stray quote, missing required columns).
+	ErrBadRow = errors.New("malformed row")
 )
 
 // DecodeError reports input that is not a well-formed enrollment. Field
@@ -40,6 +55,7 @@ type DecodeError struct {
 	Err   error
 }
 
+// Error renders "enrollment: <field>: <problem>".
 func (e *DecodeError) Error() string {
 	if e.Field == "" {
 		return "enrollment: " + e.Err.Error()
@@ -47,6 +63,7 @@ func (e *DecodeError) Error() string {
 	return "enrollment: " + e.Field + ": " + e.Err.Error()
 }
 
+// Unwrap returns the cause, which wraps one of the Err* sentinels.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 func decodeErr(field string, sentinel error, format string, args ...any) error {

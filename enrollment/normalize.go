@@ -138,8 +138,8 @@ func canonicalWord(w string, style int) string {
 // unknown or unusable (e.g. a rejected personal ID).
 type MatchKeys struct {
 	// PersonalID is the cleaned 12-digit number ("" when absent or
-	// rejected); an 11-digit number with a lost leading zero is padded
-	// (see NormalizePersonalID).
+	// malformed); an 11-digit number with a lost leading zero is padded
+	// (see NormalizePersonalID), and an unknown prefix is kept.
 	PersonalID string `json:"personal_id,omitempty"`
 	// Name is NameKey(full_name); NameFold is FoldKey(full_name), for
 	// blocking only.
@@ -176,7 +176,9 @@ func Keys(e *Enrollment) MatchKeys {
 		DateOfBirth: e.DateOfBirth.String(),
 	}
 	if e.PersonalID != "" {
-		k.PersonalID, _ = NormalizePersonalID(e.PersonalID)
+		// A number with an unknown (foreign) prefix is still the same
+		// number on both records, so it keys too.
+		k.PersonalID, _ = checkPID("personal_id", e.PersonalID, true)
 	}
 	words := strings.Fields(k.Name)
 	switch n := len(words); {

@@ -104,8 +104,8 @@ type BlobRef struct {
 type Sex string
 
 const (
-	Male   Sex = "Nam"
-	Female Sex = "Nữ"
+	Male   Sex = "Nam" // male
+	Female Sex = "Nữ"  // female
 )
 
 // ParseSex accepts Nam/Nữ in any case, with or without diacritics, and the
@@ -139,9 +139,9 @@ func (s *Sex) UnmarshalJSON(b []byte) error {
 type Precision string
 
 const (
-	PrecisionDay   Precision = "day"
-	PrecisionMonth Precision = "month"
-	PrecisionYear  Precision = "year"
+	PrecisionDay   Precision = "day"   // year, month and day known
+	PrecisionMonth Precision = "month" // year and month known
+	PrecisionYear  Precision = "year"  // only the year known
 )
 
 // Date is a calendar date with a precision: the elderly often have only a

@@ -136,15 +136,15 @@ type Context struct {
 // Limits on what one record may hold ("a limit on everything"): generous
 // for real data, small enough that a hostile record cannot cost much.
 const (
-	MaxNameRunes    = 100 // a full name or other name; real ones are under 50
-	MaxTextRunes    = 500 // free text: an address, an occupation
-	MaxCodeRunes    = 64  // codes and identifiers
-	MaxOtherNames   = 10
-	MaxNationality  = 5
-	MaxBiometrics   = 32 // 13 finger slots + face + 2 iris, with room
-	maxAgeYears     = 120
-	minBirthYear    = 1900 // the ID number cannot encode earlier years
-	defaultDOBBefor = 1960 // "unknown day → 1 January" is common before this
+	MaxNameRunes     = 100 // a full name or other name; real ones are under 50
+	MaxTextRunes     = 500 // free text: an address, an occupation
+	MaxCodeRunes     = 64  // codes and identifiers
+	MaxOtherNames    = 10  // other_names entries
+	MaxNationality   = 5   // nationality entries
+	MaxBiometrics    = 32  // 13 finger slots + face + 2 iris, with room
+	maxAgeYears      = 120
+	minBirthYear     = 1900 // the ID number cannot encode earlier years
+	defaultJan1Until = 1960 // "unknown day → 1 January" is common before this
 )
 
 // Validate checks an enrollment against the rules of DOMAIN.md §1.4 and §7
@@ -303,7 +303,7 @@ func (v *validator) dateOfBirth() {
 		v.add(newFinding("date_of_birth", "dob.too_old", d.String(), minAge(d, v.ctx.Now)))
 		v.dobOK = false
 	}
-	if v.dobOK && d.Month == 1 && d.Day == 1 && d.Year < defaultDOBBefor {
+	if v.dobOK && d.Month == 1 && d.Day == 1 && d.Year < defaultJan1Until {
 		v.add(newFinding("date_of_birth", "dob.default_jan1", d.Year))
 	}
 	v.pidCrossChecks()
