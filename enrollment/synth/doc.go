@@ -80,16 +80,22 @@
 // the name, ID number or date of birth:
 //
 //   - ID (half of re-enrollments): id_missing (no card: provisional
-//     record), id_transposed, id_digit_mistyped, id_lost_zero (11 digits,
-//     read back 0-padded), id_digit_dropped (11 digits). Edits keep the
-//     prefix valid, so no record is rejected: about 50% keep their ID
-//     number (same-key conflicts at the hub), ≈57% with the lost zeros.
+//     record), id_transposed, id_digit_mistyped (both in digits 4–12, so
+//     the prefix stays valid), id_lost_zero (a spreadsheet stripped the
+//     leading zero: 11 digits, which the validator reads back 0-padded
+//     with a warning; only for prefixes 010–096) and id_digit_dropped (11
+//     digits starting with 0: the one defect the validator rejects, as an
+//     unvalidated import would be; 3% of ID defects). About 50% of
+//     re-enrollments keep their ID number (same-key conflicts at the hub),
+//     ≈58% counting the lost zeros.
 //   - Name: nfd, no_diacritics, tone_style, spaces, uppercase,
 //     surname_variant (Hoàng↔Huỳnh, Vũ↔Võ), middle_dropped.
 //   - Date of birth: dob_day_month_swapped (both ≤ 12),
 //     dob_year_only, dob_default_0101.
 //
-// Originals also carry the §5.5 base rates of surface variation (NFD 4%,
+// A matcher on the normalized ID or on folded name + date of birth finds
+// ≈90% of re-enrollments; the rest need fuzzier evidence (relatives,
+// hometown, a transposed ID). Originals also carry the §5.5 base rates of surface variation (NFD 4%,
 // spaces 2%, no diacritics 1.5%, uppercase 2%, no ID 0.3%), listed as
 // quirks, so that "has a defect" is no duplicate signal. Hard negatives are
 // built in: namesakes (≈0.9% of records: the name and birth year of a
