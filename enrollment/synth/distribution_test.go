@@ -171,8 +171,12 @@ func TestShapes(t *testing.T) {
 	relations := setOf(enrollment.Relations)
 	marital := setOf(enrollment.MaritalStatuses)
 	for _, i := range c.originals() {
-		if err := checkShape(c.recs[i], relations, marital); err != nil {
+		e := c.recs[i]
+		if err := checkShape(e, relations, marital); err != nil {
 			t.Fatalf("record %d: %v", i+1, err)
+		}
+		if elsewhere := e.CurrentResidence.UnitCode != e.PermanentResidence.UnitCode; elsewhere != c.hasQuirk(i, QuirkCurrentElsewhere) {
+			t.Fatalf("record %d: current %s, permanent %s, quirks %v", i+1, e.CurrentResidence.UnitCode, e.PermanentResidence.UnitCode, c.truths[i].Quirks)
 		}
 	}
 }

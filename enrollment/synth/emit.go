@@ -31,9 +31,7 @@ func (g *Generator) finishHousehold(h *household) {
 		}
 		p.current = &h.commune.Place
 		if age >= 16 && chance(r, quirkCurrentElsewher) {
-			c := g.geo.all.pick(r)
-			p.current = &c.Place
-			p.addQuirk(QuirkCurrentElsewhere)
+			g.liveElsewhere(p, h.commune)
 		}
 		g.stats.HouseholdMembers++
 		if !g.eligible(p, age) {
@@ -48,6 +46,18 @@ func (g *Generator) finishHousehold(h *household) {
 		g.queue = append(g.queue, p)
 	}
 	g.stats.Households++
+}
+
+// liveElsewhere sets a current residence in another commune (studying or
+// working in town), when the list has another commune.
+func (g *Generator) liveElsewhere(p *person, home *commune) {
+	for i := 0; i < 4; i++ {
+		if c := g.geo.all.pick(g.r); c != home {
+			p.current = &c.Place
+			p.addQuirk(QuirkCurrentElsewhere)
+			return
+		}
+	}
 }
 
 // eligible: 14 and over; a few 6–13 year-olds under the 2023 law.
