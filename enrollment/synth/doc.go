@@ -42,12 +42,12 @@
 //     enrolled (a few 6–13 year-olds are, from 2024-07-01); about 5.7% of
 //     eligible people are absent (§6.1: 5.6% in Thạch Kênh), mostly young
 //     adults working away, and simply never appear.
-//   - Names (§5.1–§5.4): surnames ≈35% Nguyễn with both Hoàng/Huỳnh and
+//   - Names (§5.1–§5.4): surnames ≈34% Nguyễn with both Hoàng/Huỳnh and
 //     Vũ/Võ; Văn/Thị by birth cohort (≈85% before 1960, 16–18% for the
 //     2000s); 2/3/4 syllables; compound given names and the mother's
 //     surname as a middle name for younger people; siblings often share a
 //     middle name; ≈15% of names with an oa/oe/uy tone use the "new" style.
-//   - Ethnicity (§3.1): ≈99.7% Kinh; Chứt, Thái and Lào households only in
+//   - Ethnicity (§3.1): ≈99.4% Kinh; Chứt, Thái and Lào households only in
 //     the western mountain communes of Hương Sơn and Hương Khê, with their
 //     own surnames (§5.2). Religion (§3.2): mostly "Không"; Catholics
 //     concentrated in coastal and southern parishes (≈10% there, 0–28% by
@@ -98,8 +98,8 @@
 // hometown, a transposed ID). Originals also carry the §5.5 base rates of surface variation (NFD 4%,
 // spaces 2%, no diacritics 1.5%, uppercase 2%, no ID 0.3%), listed as
 // quirks, so that "has a defect" is no duplicate signal. Hard negatives are
-// built in: namesakes (≈0.9% of records: the name and birth year of a
-// recent neighbour of the same sex), twins (same parents and date of
+// built in: namesakes (≈0.4% of records: the name and birth year of a
+// recent neighbour of the same sex, born within 4 years), twins (same parents and date of
 // birth) and sons named exactly like their fathers; SimilarTo names the
 // earlier look-alike.
 //
