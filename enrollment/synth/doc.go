@@ -95,13 +95,16 @@
 //
 // A matcher on the normalized ID or on folded name + date of birth finds
 // ≈90% of re-enrollments; the rest need fuzzier evidence (relatives,
-// hometown, a transposed ID). Originals also carry the §5.5 base rates of surface variation (NFD 4%,
-// spaces 2%, no diacritics 1.5%, uppercase 2%, no ID 0.3%), listed as
-// quirks, so that "has a defect" is no duplicate signal. Hard negatives are
-// built in: namesakes (≈0.4% of records: the name and birth year of a
-// recent neighbour of the same sex, born within 4 years), twins (same parents and date of
-// birth) and sons named exactly like their fathers; SimilarTo names the
-// earlier look-alike.
+// hometown, a transposed ID). Originals also carry the §5.5 base rates of
+// surface variation (NFD 4%, spaces 2%, no diacritics 1.5%, uppercase 2%,
+// no ID 0.3%), listed as quirks, so that "has a defect" is no duplicate
+// signal. Hard negatives are built in: namesakes (≈0.4% of records: the
+// name and birth year of a recent neighbour of the same sex, born within 4
+// years), twins (same parents and date of birth) and sons named exactly
+// like their fathers; SimilarTo names the earlier look-alike. Common names
+// add their own: among 95,000 originals, ≈1,200 pairs of different people
+// share a folded name, birth year and commune, and ≈130 a folded name and
+// full date of birth.
 //
 // # Truth
 //
