@@ -101,6 +101,14 @@ func DecodeJSON(b []byte) (Enrollment, error) {
 		}
 		return Enrollment{}, decodeErr("", ErrSyntax, "%v", err)
 	}
+	// An empty list of an omitempty field is the same as none: encoding/json
+	// drops it on the way out, so keep nil for a stable round trip.
+	if len(e.OtherNames) == 0 {
+		e.OtherNames = nil
+	}
+	if len(e.Biometrics) == 0 {
+		e.Biometrics = nil
+	}
 	return e, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Rule describes one validation rule: its stable code, its severity and
@@ -198,12 +200,15 @@ func newFinding(field, code string, args ...any) Finding {
 		d = ruleDef{sev: Reject, en: code, vi: code}
 	}
 	en, vi := FieldLabel(field)
+	if field != "" {
+		en, vi = en+" ("+field+")", vi+" ("+field+")"
+	}
 	return Finding{
 		Field:     field,
 		Severity:  d.sev,
 		Code:      code,
-		Message:   en + " (" + field + "): " + render(d.en, args, false),
-		MessageVI: vi + " (" + field + "): " + render(d.vi, args, true),
+		Message:   en + ": " + render(d.en, args, false),
+		MessageVI: vi + ": " + render(d.vi, args, true),
 	}
 }
 
@@ -308,8 +313,6 @@ func FieldLabel(field string) (en, vi string) {
 }
 
 func upperFirst(s string) string {
-	for i, r := range s {
-		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
-	}
-	return s
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
