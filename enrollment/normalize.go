@@ -75,7 +75,7 @@ func FoldKey(s string) string { return fixpoint(foldOnce, s) }
 // foldOnce is one pass of FoldKey. Folding can expose mojibake (a stray
 // "ø" after a vowel that lost its accent), hence the fixed point.
 func foldOnce(s string) string {
-	k := NameKey(s)
+	k := nameKeyOnce(s) // the fixed point makes it NameKey-stable too
 	var b strings.Builder
 	for _, r := range norm.NFD.String(k) {
 		switch {
