@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -71,6 +73,11 @@ var _ Log = (*Badger)(nil)
 // successor, and its signature (if held) verifies against the origin's
 // genesis key.
 func Open(opts Options) (*Badger, error) {
+	if !opts.InMemory {
+		if err := removeEmptyValueLogs(opts.Dir); err != nil {
+			return nil, err
+		}
+	}
 	db, err := badger.Open(badgerOptions(opts))
 	if err != nil {
 		return nil, translateOpenError(opts.Dir, err)
@@ -85,6 +92,28 @@ func Open(opts Options) (*Badger, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// removeEmptyValueLogs deletes zero-length value-log files before Badger
+// opens the directory. A kill -9 between Badger creating a .vlog file and
+// writing its header leaves one behind, and Badger v4.9.6 then refuses to
+// open ("Open existing file: …vlog err: Create a new file": logFile.open
+// returns z.NewFile for it and valueLog.open treats that as an error). A
+// zero-length file holds no data — not even the 20-byte header every value
+// log starts with — so removing it loses nothing. Found by the kill -9 test.
+func removeEmptyValueLogs(dir string) error {
+	matches, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.Size() == 0 {
+			if err := os.Remove(m); err != nil {
+				return fmt.Errorf("oplog: remove empty value log %s: %w", m, err)
+			}
+		}
+	}
+	return nil
 }
 
 func badgerOptions(opts Options) badger.Options {
