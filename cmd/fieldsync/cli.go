@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"fieldsync/replication/datadir"
+)
+
+// openDir opens a data directory for direct access by a command.
+func openDir(dir string) (*datadir.Dir, error) {
+	if dir == "" {
+		return nil, usagef("--dir is required")
+	}
+	return datadir.Open(dir, datadir.OpenOptions{Logger: quietLogger()})
+}
+
+// quietLogger logs warnings and errors to stderr (storage complaints).
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// writeJSON writes v as one line of JSON.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// isTerminal reports whether w is a character device (a terminal), where
+// progress bars make sense; pipes and files get plain lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws a one-line progress bar on a terminal, or nothing.
+type progress struct {
+	w     io.Writer
+	on    bool
+	total int64        // bytes expected, 0 if unknown
+	read  atomic.Int64 // bytes read so far
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, total int64) *progress {
+	return &progress{w: w, on: isTerminal(w), total: total, start: time.Now()}
+}
+
+// reader counts bytes read from r for the bar.
+func (p *progress) reader(r io.Reader) io.Reader { return &countingReader{r: r, n: &p.read} }
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// update redraws at most ten times a second.
+func (p *progress) update(rows int, label string) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	rate := float64(rows) / time.Since(p.start).Seconds()
+	bar := ""
+	if p.total > 0 {
+		frac := float64(p.read.Load()) / float64(p.total)
+		n := int(frac * 30)
+		bar = fmt.Sprintf("[%s%s] %3.0f%% ", strings.Repeat("#", n), strings.Repeat(" ", 30-n), frac*100)
+	}
+	fmt.Fprintf(p.w, "\r%s%d %s, %.0f/s ", bar, rows, label, rate)
+}
+
+// done clears the bar line.
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,191 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"fieldsync/enrollment"
+	"fieldsync/replication"
+)
+
+// Import formats.
+const (
+	FormatJSONLines = "jsonl"
+	FormatCSV       = "csv"
+)
+
+// ImportStats counts what an import did. Warned records are also Accepted.
+type ImportStats struct {
+	Rows     int `json:"rows"`
+	Accepted int `json:"accepted"`
+	Warned   int `json:"warned"`
+	Rejected int `json:"rejected"`
+	// Groups is the number of durable group commits.
+	Groups int `json:"groups"`
+	// LastSeq is the seq of the last saved entry (the acknowledgement
+	// watermark: everything up to it is on disk), LastHash its hash: the
+	// chain makes it vouch for every entry before it too.
+	LastSeq  uint64           `json:"last_seq"`
+	LastHash replication.Hash `json:"last_hash"`
+}
+
+// ImportOptions configures Import.
+type ImportOptions struct {
+	// Format is FormatJSONLines or FormatCSV; empty detects it from the
+	// first byte ('{' means JSON lines).
+	Format string
+	// Report receives one JSON line per rejected row: its line number and
+	// every reason. Nil discards them.
+	Report io.Writer
+	// OnGroup is called after each durable group commit, with the running
+	// totals: everything counted as accepted is on disk.
+	OnGroup func(ImportStats)
+}
+
+// RejectedRow is one line of the import report.
+type RejectedRow struct {
+	Line    int      `json:"line"`
+	Reasons []Reason `json:"reasons"`
+}
+
+// Reason is one reason a row was refused.
+type Reason struct {
+	Field   string `json:"field,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+}
+
+type recordReader interface {
+	Next() (int, enrollment.Enrollment, error)
+}
+
+// Import reads JSON lines or CSV and saves every valid record, in group
+// commits of at most MaxGroupRecords records or MaxGroupBytes. A bad row is
+// reported and skipped; it never stops the import and never half-writes.
+// An I/O or storage error stops it; what was acknowledged before stays.
+func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
+	var st ImportStats
+	rr, err := openReader(r, opts.Format)
+	if err != nil {
+		return st, err
+	}
+	var group []enrollment.Enrollment
+	var lines []int
+	groupBytes := 0
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		err := n.saveGroup(group, lines, &st, opts.Report)
+		group, lines, groupBytes = group[:0], lines[:0], 0
+		if err == nil && opts.OnGroup != nil {
+			opts.OnGroup(st)
+		}
+		return err
+	}
+	for {
+		line, rec, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		st.Rows++
+		if err != nil {
+			if !isRowError(err) {
+				return st, err
+			}
+			st.Rejected++
+			report(opts.Report, RejectedRow{Line: line, Reasons: []Reason{{Message: err.Error()}}})
+			continue
+		}
+		group, lines = append(group, rec), append(lines, line)
+		groupBytes += approxSize(&rec)
+		if len(group) == MaxGroupRecords || groupBytes >= MaxGroupBytes {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, flush()
+}
+
+// saveGroup saves one group and counts and reports its results.
+func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportStats, rep io.Writer) error {
+	results, err := n.EnrollBatch(group)
+	if err != nil {
+		return err
+	}
+	st.Groups++
+	for i, res := range results {
+		var rej *RejectedError
+		if errors.As(res.Err, &rej) {
+			st.Rejected++
+			report(rep, RejectedRow{Line: lines[i], Reasons: reasonsOf(rej.Findings)})
+			continue
+		}
+		st.Accepted++
+		if res.Receipt.Findings.Worst() >= enrollment.Warn {
+			st.Warned++
+		}
+		if res.Receipt.ID.Seq > st.LastSeq {
+			st.LastSeq, st.LastHash = res.Receipt.ID.Seq, res.Receipt.Hash
+		}
+	}
+	return nil
+}
+
+func reasonsOf(fs enrollment.Findings) []Reason {
+	var out []Reason
+	for _, f := range fs {
+		if f.Severity == enrollment.Reject {
+			out = append(out, Reason{Field: f.Field, Code: f.Code, Message: f.Message})
+		}
+	}
+	return out
+}
+
+func report(w io.Writer, row RejectedRow) {
+	if w == nil {
+		return
+	}
+	b, _ := json.Marshal(row) // plain fields cannot fail
+	w.Write(append(b, '\n'))
+}
+
+// approxSize estimates a record's payload size for group bounds without
+// encoding it twice: the text fields dominate.
+func approxSize(e *enrollment.Enrollment) int {
+	return 600 + len(e.FullName) + len(e.PermanentResidence.Text) + len(e.BirthRegistration.Text) + len(e.Hometown.Text)
+}
+
+// isRowError reports whether a reader error concerns one row (report it,
+// go on) as opposed to the input as a whole (stop): the enrollment readers
+// return a *DecodeError for a bad row and anything else is fatal.
+func isRowError(err error) bool {
+	var de *enrollment.DecodeError
+	return errors.As(err, &de)
+}
+
+// openReader detects the format (skipping a UTF-8 BOM) and opens a reader.
+func openReader(r io.Reader, format string) (recordReader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if format == "" {
+		head, _ := br.Peek(512)
+		head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+		head = bytes.TrimLeft(head, " \t\r\n")
+		format = FormatCSV
+		if len(head) > 0 && head[0] == '{' {
+			format = FormatJSONLines
+		}
+	}
+	switch format {
+	case FormatJSONLines:
+		return enrollment.NewJSONLinesReader(br), nil
+	case FormatCSV:
+		return enrollment.NewCSVReader(br)
+	}
+	return nil, fmt.Errorf("import: unknown format %q (want jsonl or csv)", format)
+}

@@ -1,0 +1,212 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"fieldsync/enrollment"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+)
+
+// MaxGroupRecords and MaxGroupBytes bound one group commit of an import:
+// one synced transaction, well inside oplog's append limits.
+const (
+	MaxGroupRecords = 500
+	MaxGroupBytes   = 1536 << 10
+)
+
+// RejectedError is returned when a record fails validation: nothing was
+// written. Findings lists every reason, each naming its field.
+type RejectedError struct {
+	Findings enrollment.Findings
+}
+
+func (e *RejectedError) Error() string {
+	return "record rejected: " + e.Findings.Error()
+}
+
+// ErrRejected matches every *RejectedError with errors.Is.
+var ErrRejected = errors.New("record rejected")
+
+// Is makes errors.Is(err, ErrRejected) true for a *RejectedError.
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
+// Options configures a Node.
+type Options struct {
+	// Clock is where capture times and HLCs come from; nil is the real clock.
+	Clock replication.Clock
+}
+
+// Node is the field-node shell: it validates captures, gives them HLC
+// timestamps, and appends them durably to the device's own log. It is safe
+// for concurrent use; captures are serialized.
+type Node struct {
+	dir   *datadir.Dir
+	clock replication.Clock
+	opts  Options
+
+	mu  sync.Mutex // serializes captures (HLC state)
+	hlc replication.HLCState
+}
+
+// New returns a node over an open data directory. The HLC starts after the
+// latest timestamp held, so it never goes backwards across restarts.
+func New(dir *datadir.Dir, opts Options) (*Node, error) {
+	n := &Node{dir: dir, clock: replication.OrReal(opts.Clock), opts: opts}
+	v, err := dir.Log.Vector()
+	if err != nil {
+		return nil, err
+	}
+	for _, oh := range v.Heads() {
+		e, err := dir.Log.Get(replication.EntryID{Origin: oh.Origin, Seq: oh.Seq})
+		if err != nil {
+			return nil, fmt.Errorf("node: read head of %s: %w", oh.Origin.Short(), err)
+		}
+		n.hlc.Observe(e.HLC)
+	}
+	return n, nil
+}
+
+// Dir returns the node's data directory.
+func (n *Node) Dir() *datadir.Dir { return n.dir }
+
+// Receipt is what an operator is told once a capture is saved: the entry's
+// ID and hash, and the warnings the validator raised.
+type Receipt struct {
+	ID       replication.EntryID `json:"id"`
+	Hash     replication.Hash    `json:"hash"`
+	Findings enrollment.Findings `json:"findings,omitempty"`
+}
+
+// Enroll validates and saves one enrollment. When it returns a receipt the
+// entry is synced to disk. A rejected record returns *RejectedError and
+// writes nothing.
+func (n *Node) Enroll(e *enrollment.Enrollment) (Receipt, error) {
+	results, err := n.EnrollBatch([]enrollment.Enrollment{*e})
+	if err != nil {
+		return Receipt{}, err
+	}
+	if results[0].Err != nil {
+		return Receipt{}, results[0].Err
+	}
+	return results[0].Receipt, nil
+}
+
+// Result is the outcome for one record of a batch: a Receipt, or Err (a
+// *RejectedError) when the record was refused.
+type Result struct {
+	Receipt Receipt
+	Err     error
+}
+
+// EnrollBatch validates every record, then saves the accepted ones together
+// in one durable transaction. Rejected records get their reasons and are not
+// written; they never stop the others. At most MaxGroupRecords records.
+func (n *Node) EnrollBatch(recs []enrollment.Enrollment) ([]Result, error) {
+	if len(recs) > MaxGroupRecords {
+		return nil, fmt.Errorf("%w: %d records in one batch, limit %d", replication.ErrTooLarge, len(recs), MaxGroupRecords)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	results := make([]Result, len(recs))
+	var drafts []replication.Draft
+	var slots []int // results index of each draft
+	for i := range recs {
+		d, findings, err := n.draftEnroll(&recs[i])
+		results[i].Receipt.Findings = findings
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		drafts = append(drafts, d)
+		slots = append(slots, i)
+	}
+	entries, err := n.dir.Log.Append(n.dir.Signer, drafts)
+	if err != nil {
+		return nil, fmt.Errorf("node: save: %w", err)
+	}
+	for j, e := range entries {
+		results[slots[j]].Receipt.ID = e.ID()
+		results[slots[j]].Receipt.Hash = e.Hash()
+	}
+	return results, nil
+}
+
+// draftEnroll fills the capture metadata the device knows, validates, and
+// builds the draft. Captured citizen text is never touched.
+func (n *Node) draftEnroll(e *enrollment.Enrollment) (replication.Draft, enrollment.Findings, error) {
+	now := n.clock.Now()
+	n.fillCapture(&e.Capture, now)
+	findings := enrollment.Validate(e, enrollment.Context{Now: now})
+	if findings.Rejected() {
+		return replication.Draft{}, findings, &RejectedError{Findings: findings}
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return replication.Draft{}, findings, fmt.Errorf("node: encode record: %w", err)
+	}
+	if len(payload) > replication.MaxPayloadBytes {
+		return replication.Draft{}, findings, fmt.Errorf("%w: record of %d bytes, limit %d", replication.ErrTooLarge, len(payload), replication.MaxPayloadBytes)
+	}
+	return replication.Draft{Kind: replication.KindEnroll, Schema: enrollment.SchemaVersion, Payload: payload, HLC: n.hlc.Next(now)}, findings, nil
+}
+
+// fillCapture supplies what this device knows when the capture app left it
+// out: the commune it serves, its own device ID, and the time.
+func (n *Node) fillCapture(c *enrollment.Capture, now time.Time) {
+	if c.CommuneCode == "" && n.dir.Config.Role == replication.RoleNode {
+		c.CommuneCode = n.dir.Config.Unit
+	}
+	if c.Device == "" {
+		c.Device = string(replication.DeviceIDOf(n.dir.Signer.PublicKey()))
+	}
+	if c.CapturedAt.IsZero() {
+		c.CapturedAt = now.UTC()
+	}
+}
+
+// Amend saves a corrected record that supersedes the entry target.
+func (n *Node) Amend(target replication.EntryID, rec enrollment.Enrollment, reason string) (Receipt, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, err := n.dir.Log.Get(target); err != nil {
+		return Receipt{}, fmt.Errorf("node: amend %s: %w", target, err)
+	}
+	now := n.clock.Now()
+	n.fillCapture(&rec.Capture, now)
+	findings := enrollment.Validate(&rec, enrollment.Context{Now: now})
+	if findings.Rejected() {
+		return Receipt{Findings: findings}, &RejectedError{Findings: findings}
+	}
+	payload, err := json.Marshal(enrollment.Amendment{Target: target.String(), Reason: reason, Record: rec})
+	if err != nil {
+		return Receipt{}, err
+	}
+	return n.appendOne(replication.Draft{Kind: replication.KindAmend, Schema: enrollment.SchemaVersion, Payload: payload, HLC: n.hlc.Next(now)}, findings)
+}
+
+// Void withdraws the capture target.
+func (n *Node) Void(target replication.EntryID, reason string) (Receipt, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, err := n.dir.Log.Get(target); err != nil {
+		return Receipt{}, fmt.Errorf("node: void %s: %w", target, err)
+	}
+	payload, err := json.Marshal(enrollment.Voiding{Target: target.String(), Reason: reason})
+	if err != nil {
+		return Receipt{}, err
+	}
+	return n.appendOne(replication.Draft{Kind: replication.KindVoid, Schema: enrollment.SchemaVersion, Payload: payload, HLC: n.hlc.Next(n.clock.Now())}, nil)
+}
+
+func (n *Node) appendOne(d replication.Draft, findings enrollment.Findings) (Receipt, error) {
+	es, err := n.dir.Log.Append(n.dir.Signer, []replication.Draft{d})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("node: save: %w", err)
+	}
+	return Receipt{ID: es[0].ID(), Hash: es[0].Hash(), Findings: findings}, nil
+}
