@@ -219,21 +219,7 @@ func Start(cfg Config) (*Pool, error) {
 			return nil, fmt.Errorf("gossip: load peers: %w", err)
 		}
 	}
-	p := &Pool{
-		cfg:    cfg,
-		log:    cfg.Logger.With("pool", cfg.Pool, "member", cfg.Name),
-		events: make(chan Event, eventBuffer),
-		stop:   make(chan struct{}),
-		kick:   make(chan struct{}, 1),
-	}
-	p.mu.meta = meta
-	p.mu.pushedMeta = meta
-	p.mu.own = make(replication.Vector)
-	p.mu.pending = make(replication.Vector)
-	p.mu.members = make(map[string]*memberState)
-	p.mu.leaving = make(map[string]time.Time)
-	p.mu.heads = newHeadsTable(maxTrackedHeads)
-	p.mu.dirty = make(map[string]KnownPeer)
+	p := newPool(cfg, meta)
 	p.initPeers(known)
 
 	stdlog := newStdLogger(p.log)
@@ -262,10 +248,7 @@ func Start(cfg Config) (*Pool, error) {
 		cfg.tune(mc)
 	}
 	p.reclaim = reclaimWait(mc)
-	p.queue = &memberlist.TransmitLimitedQueue{
-		NumNodes:       func() int { return int(max(1, p.numNodes.Load())) },
-		RetransmitMult: max(mc.RetransmitMult, minHeadsRetransmitMult),
-	}
+	p.queue.RetransmitMult = max(mc.RetransmitMult, minHeadsRetransmitMult)
 	p.tr = tr
 	ml, err := memberlist.Create(mc)
 	if err != nil {
@@ -276,6 +259,35 @@ func Start(cfg Config) (*Pool, error) {
 	p.wg.Add(1)
 	go p.runReconnect()
 	return p, nil
+}
+
+// newPool returns a Pool with its own state set up and no memberlist yet.
+func newPool(cfg Config, meta []byte) *Pool {
+	cfg.Clock = replication.OrReal(cfg.Clock)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pool{
+		cfg:    cfg,
+		log:    cfg.Logger.With("pool", cfg.Pool, "member", cfg.Name),
+		events: make(chan Event, eventBuffer),
+		stop:   make(chan struct{}),
+		kick:   make(chan struct{}, 1),
+	}
+	p.mu.meta = meta
+	p.mu.pushedMeta = meta
+	p.mu.own = make(replication.Vector)
+	p.mu.pending = make(replication.Vector)
+	p.mu.members = make(map[string]*memberState)
+	p.mu.leaving = make(map[string]time.Time)
+	p.mu.heads = newHeadsTable(maxTrackedHeads)
+	p.mu.dirty = make(map[string]KnownPeer)
+	p.mu.peers = make(map[string]*peerState)
+	p.queue = &memberlist.TransmitLimitedQueue{
+		NumNodes:       func() int { return int(max(1, p.numNodes.Load())) },
+		RetransmitMult: minHeadsRetransmitMult,
+	}
+	return p
 }
 
 // Members returns every member this process knows, itself included,

@@ -36,7 +36,6 @@ type peerState struct {
 // initPeers fills the candidate list from the seeds and the stored peers.
 func (p *Pool) initPeers(known []KnownPeer) {
 	now := p.cfg.Clock.Now()
-	p.mu.peers = make(map[string]*peerState)
 	for _, s := range p.cfg.Seeds {
 		name, addr, _ := splitSeed(s) // validated by withDefaults
 		if name == p.cfg.Name {

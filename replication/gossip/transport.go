@@ -41,11 +41,11 @@ var errTransportClosed = errors.New("gossip: transport shut down")
 
 // wireCounters counts one member's traffic; all fields are atomics.
 type wireCounters struct {
-	packetsSent, packetsReceived, packetsDropped  atomic.Int64
-	packetBytesSent, packetBytesReceived          atomic.Int64 // payload
-	streamsOpened, streamsAccepted                atomic.Int64
-	streamBytesSent, streamBytesReceived          atomic.Int64 // payload
-	streamWireSent, streamWireReceived            atomic.Int64 // payload, headers, control
+	packetsSent, packetsReceived, packetsDropped atomic.Int64
+	packetBytesSent, packetBytesReceived         atomic.Int64 // payload
+	streamsOpened, streamsAccepted               atomic.Int64
+	streamBytesSent, streamBytesReceived         atomic.Int64 // payload
+	streamWireSent, streamWireReceived           atomic.Int64 // payload, headers, control
 }
 
 // transport is the memberlist.Transport of a Pool: memberlist's own
