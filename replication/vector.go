@@ -9,8 +9,8 @@ import (
 // Head is what a replica holds of one origin: the highest contiguous seq and
 // the hash of that entry. Seq 0 (zero hash) means nothing held.
 type Head struct {
-	Seq  uint64
-	Hash Hash
+	Seq  uint64 `json:"seq"`
+	Hash Hash   `json:"hash"`
 }
 
 // OriginHead is a Head with the origin it belongs to.

@@ -131,3 +131,8 @@ type Verifier interface {
 func offers(self, peer, originRole replication.Role) bool {
 	return peer == replication.RoleHub || self == replication.RoleNode || originRole == replication.RoleHub
 }
+
+// Offers reports whether a replica with role self sends entries of an origin
+// written by originRole to a peer with role peer (the policy above). Shells
+// use it to compute a peer's backlog the way the protocol will send it.
+func Offers(self, peer, originRole replication.Role) bool { return offers(self, peer, originRole) }

@@ -1,0 +1,164 @@
+package replicator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/syncnet"
+	"fieldsync/replication/syncproto"
+)
+
+// Defaults, each a limit with a reason.
+const (
+	// DefaultRedialEvery is the anti-entropy floor: even with nothing known
+	// to exchange, a target is synced at least this often (a summary costs
+	// O(origins) bytes), so nothing depends on gossip alone.
+	DefaultRedialEvery = 30 * time.Minute
+	// DefaultMinBackoff and DefaultMaxBackoff bound redials after a failed
+	// contact (jittered exponential backoff).
+	DefaultMinBackoff = 2 * time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	// DefaultWakeDelay batches a burst of captures into one contact.
+	DefaultWakeDelay = 3 * time.Second
+	// maxTargets bounds how many peers one replica dials.
+	maxTargets = 256
+)
+
+// Target is an address this replica dials.
+type Target struct {
+	// Name, when known (from gossip), identifies the peer; static targets
+	// learn it from the peer's Hello.
+	Name string
+	Addr string
+}
+
+// Config configures a Replicator.
+type Config struct {
+	Dir    *datadir.Dir
+	Codec  *delta.Codec
+	Clock  replication.Clock
+	Logger *slog.Logger
+	// Listener accepts sync sessions; nil means this replica only dials
+	// (a laptop behind carrier NAT).
+	Listener net.Listener
+	// Advertise is the sync address put in gossip metadata (Listener's
+	// address by default).
+	Advertise string
+	// Static are addresses dialed whatever gossip says: the parent hub,
+	// configured peers.
+	Static []string
+	// Dial opens a connection; nil means a plain TCP dial. Tests, the demo
+	// and benchmarks pass the link emulator's dialer; TLS wraps here.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// WrapAccepted wraps accepted connections (TLS, link emulation).
+	WrapAccepted func(net.Conn) (net.Conn, error)
+	// Pools are the gossip pools this replica is a member of.
+	Pools []Pool
+	// Proto tunes the protocol (batch sizes, window); Self is filled in.
+	Proto syncproto.Config
+	// Session tunes sessions over connections (ticks, idle close).
+	Session syncnet.Options
+	// Verifier authorizes ranges beyond their signatures (the roster).
+	Verifier syncproto.Verifier
+	// Tiers ranks hub tiers: a hub dials hubs of a higher rank. Default
+	// {"district": 1, "province": 2}.
+	Tiers map[string]int
+	// RedialEvery, MinBackoff, MaxBackoff, WakeDelay: see the defaults.
+	RedialEvery, MinBackoff, MaxBackoff, WakeDelay time.Duration
+	// OnIngest is called after each batch from any peer is durably written
+	// (a hub feeds its view here).
+	OnIngest func(peer string, res oplog.IngestResult)
+	// OnEvent receives forks and refusals from every session.
+	OnEvent func(peer string, ev syncproto.Event)
+}
+
+func (c *Config) fill() error {
+	if c.Dir == nil {
+		return fmt.Errorf("replicator: Config.Dir is required")
+	}
+	c.Clock = replication.OrReal(c.Clock)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Codec == nil {
+		codec, err := delta.NewCodec(delta.DefaultLimits())
+		if err != nil {
+			return err
+		}
+		c.Codec = codec
+	}
+	if c.Tiers == nil {
+		c.Tiers = map[string]int{"district": 1, "province": 2}
+	}
+	if c.RedialEvery == 0 {
+		c.RedialEvery = DefaultRedialEvery
+	}
+	if c.MinBackoff == 0 {
+		c.MinBackoff = DefaultMinBackoff
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.WakeDelay == 0 {
+		c.WakeDelay = DefaultWakeDelay
+	}
+	if len(c.Static) > maxTargets {
+		return fmt.Errorf("replicator: %d static targets, limit %d", len(c.Static), maxTargets)
+	}
+	cfg := c.Dir.Config
+	c.Proto.Self = delta.Hello{Version: syncproto.ProtocolVersion, Origin: c.Dir.Signer.Origin(),
+		Role: string(cfg.Role), Tier: cfg.Tier, Unit: cfg.Unit, Node: cfg.Name}
+	c.Proto.Verifier = c.Verifier
+	if err := c.Proto.Validate(); err != nil {
+		return err
+	}
+	if c.Advertise == "" && c.Listener != nil {
+		c.Advertise = c.Listener.Addr().String()
+	}
+	return nil
+}
+
+// Pool is a gossip pool as the replicator uses it; package gossip provides
+// one over memberlist (see PoolFromGossip in the shells).
+type Pool interface {
+	// Members returns the pool's live members other than this one.
+	Members() []Member
+	// Changed receives when membership or gossiped heads changed.
+	Changed() <-chan struct{}
+	// Announce publishes this replica's heads (small digests).
+	Announce(v replication.Vector)
+}
+
+// Member is a pool member as gossip describes it.
+type Member struct {
+	Name     string
+	SyncAddr string
+	Role     replication.Role
+	Tier     string
+	// Heads is what gossip says the member holds (may lag).
+	Heads replication.Vector
+}
+
+// shouldDial applies "the side that can dial, dials": laptops dial hubs
+// (they are behind carrier NAT; hubs never dial them), a hub dials hubs of a
+// higher tier, and of two laptops the one with the smaller name dials.
+func shouldDial(self datadir.Config, m Member, tiers map[string]int) bool {
+	switch {
+	case m.SyncAddr == "":
+		return false
+	case self.Role == replication.RoleNode && m.Role == replication.RoleHub:
+		return true
+	case self.Role == replication.RoleNode && m.Role == replication.RoleNode:
+		return self.Name < m.Name
+	case self.Role == replication.RoleHub && m.Role == replication.RoleHub:
+		return tiers[m.Tier] > tiers[self.Tier]
+	}
+	return false
+}

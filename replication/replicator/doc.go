@@ -1,0 +1,23 @@
+// Package replicator runs a replica's sync sessions over the network: the
+// runtime shared by the field-node and hub daemons.
+//
+//	r, _ := replicator.New(replicator.Config{Dir: dir, Listener: ln, Static: []string{parentAddr}, Pools: pools})
+//	go r.Run(ctx)
+//	r.Wake()            // after a capture: it goes out at the next contact
+//	peers, _ := r.Peers() // per peer: last contact, their heads, backlog, rate, drain time
+//
+// Who dials whom: the side that can dial, dials. A laptop behind carrier NAT
+// dials its hub (static parent address or a hub its gossip pool shows) and,
+// of two laptops, the one with the smaller name dials the other; a hub dials
+// hubs of a higher tier; nobody dials a laptop. A target is contacted when
+// something is known to be exchangeable (a backlog for it, or gossip showing
+// it holds more), after a local change (batched by WakeDelay), and at least
+// every RedialEvery as an anti-entropy floor; failures back off with jitter.
+//
+// Per peer it keeps the last contact, the peer's heads, bytes and entries
+// moved, the wire bytes per entry and the transfer rate observed on that
+// link; from those and the current log it computes the backlog (entries and
+// bytes the peer still lacks, under the same offer policy the protocol
+// uses) and the time to drain it. Peer states are persisted in the log's
+// metadata at the end of each session.
+package replicator

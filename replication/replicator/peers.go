@@ -1,0 +1,180 @@
+package replicator
+
+import (
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+
+	"fieldsync/replication"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/syncnet"
+	"fieldsync/replication/syncproto"
+)
+
+// metaPeerPrefix keys persisted peer state in the log's metadata, so
+// `fieldsync status` can show peers when the daemon is not running.
+const metaPeerPrefix = "peer/"
+
+// defaultBytesPerEntry estimates wire bytes per entry before a link has
+// been measured (a zstd-compressed enrollment with its share of framing).
+const defaultBytesPerEntry = 160
+
+// PeerStatus is what this replica knows about one peer.
+type PeerStatus struct {
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	Tier      string `json:"tier,omitempty"`
+	Unit      string `json:"unit,omitempty"`
+	Addr      string `json:"addr,omitempty"` // where this replica dials it, if it does
+	Connected bool   `json:"connected"`
+	// LastContact is the last time a session with the peer made progress.
+	LastContact time.Time `json:"last_contact"`
+	// LastComplete is the end of the last session that exchanged everything.
+	LastComplete time.Time `json:"last_complete"`
+	LastError    string    `json:"last_error,omitempty"`
+	Sessions     int       `json:"sessions"`
+	// TheirHeads is what the peer holds, as of its last summary or ack.
+	TheirHeads replication.Vector `json:"their_heads"`
+	BytesIn    int64              `json:"bytes_in"`
+	BytesOut   int64              `json:"bytes_out"`
+	EntriesOut int                `json:"entries_out"`
+	EntriesIn  int                `json:"entries_in"`
+	// RateBytesPerSec is the transfer rate observed on this link while it
+	// was busy (moving average over sessions).
+	RateBytesPerSec float64 `json:"rate_bytes_per_sec"`
+	// BytesPerEntry is the wire cost per entry observed on this link.
+	BytesPerEntry float64 `json:"bytes_per_entry"`
+
+	// Computed when read: what this replica would still send the peer.
+	BacklogEntries uint64  `json:"backlog_entries"`
+	BacklogBytes   int64   `json:"backlog_bytes"`
+	DrainSeconds   float64 `json:"drain_seconds"` // at the observed rate; 0 if unknown
+}
+
+// peerTable tracks peers by name.
+type peerTable struct {
+	byName map[string]*PeerStatus
+}
+
+func (t *peerTable) get(name string) *PeerStatus {
+	p, ok := t.byName[name]
+	if !ok {
+		p = &PeerStatus{Name: name}
+		t.byName[name] = p
+	}
+	return p
+}
+
+// loadPeers reads persisted peer states.
+func loadPeers(l oplog.Log) (*peerTable, error) {
+	t := &peerTable{byName: map[string]*PeerStatus{}}
+	var decodeErr error
+	err := l.ScanMeta(metaPeerPrefix, func(key string, v []byte) bool {
+		var p PeerStatus
+		if err := json.Unmarshal(v, &p); err != nil {
+			decodeErr = errors.Join(decodeErr, err)
+			return true
+		}
+		p.Connected = false
+		t.byName[p.Name] = &p
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, decodeErr
+}
+
+func savePeer(l oplog.Log, p *PeerStatus) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return l.PutMeta(oplog.KV{Key: metaPeerPrefix + p.Name, Value: b})
+}
+
+// observe folds a session's progress into the peer's state.
+func (p *PeerStatus) observe(pr syncnet.Progress, now time.Time) {
+	if pr.Peer != nil {
+		p.Role, p.Tier, p.Unit = pr.Peer.Role, pr.Peer.Tier, pr.Peer.Unit
+	}
+	if pr.PeerHeads != nil {
+		p.TheirHeads = pr.PeerHeads
+	}
+	p.LastContact = now
+}
+
+// finish folds a finished session into the totals and link estimates.
+func (p *PeerStatus) finish(res syncnet.Result, err error) {
+	p.Connected = false
+	p.Sessions++
+	p.BytesIn += res.BytesIn
+	p.BytesOut += res.BytesOut
+	p.EntriesOut += res.Proto.EntriesSent
+	p.EntriesIn += res.Proto.EntriesApplied
+	if err != nil {
+		p.LastError = err.Error()
+	} else {
+		p.LastError = ""
+	}
+	if res.Complete {
+		p.LastComplete = res.Ended
+	}
+	if res.Proto.EntriesSent > 0 {
+		p.BytesPerEntry = ewma(p.BytesPerEntry, float64(res.BytesOut)/float64(res.Proto.EntriesSent))
+	}
+	// The rate while busy: bytes over the time until the last message,
+	// not counting the idle wait before the session closed.
+	busy := res.LastRecv.Sub(res.Started).Seconds()
+	if moved := res.BytesIn + res.BytesOut; busy > 0.5 && moved > 16<<10 {
+		p.RateBytesPerSec = ewma(p.RateBytesPerSec, float64(moved)/busy)
+	}
+}
+
+func ewma(old, sample float64) float64 {
+	if old == 0 {
+		return sample
+	}
+	return 0.5*old + 0.5*sample
+}
+
+// withBacklog returns a copy of p with the backlog computed against ours.
+func (p PeerStatus) withBacklog(self replication.Role, ours replication.Vector, roleOf func(replication.OriginID) replication.Role) PeerStatus {
+	p.TheirHeads = p.TheirHeads.Clone()
+	p.BacklogEntries = backlog(self, replication.Role(p.Role), ours, p.TheirHeads, roleOf)
+	per := p.BytesPerEntry
+	if per == 0 {
+		per = defaultBytesPerEntry
+	}
+	p.BacklogBytes = int64(float64(p.BacklogEntries) * per)
+	if p.RateBytesPerSec > 0 {
+		p.DrainSeconds = float64(p.BacklogBytes) / p.RateBytesPerSec
+	}
+	return p
+}
+
+// backlog counts the entries this replica holds, would offer the peer, and
+// the peer is not known to hold.
+func backlog(self, peer replication.Role, ours, theirs replication.Vector, roleOf func(replication.OriginID) replication.Role) uint64 {
+	if peer == "" {
+		peer = replication.RoleHub // unknown yet: assume it takes everything
+	}
+	var n uint64
+	for o, h := range ours {
+		if h.Seq > theirs.Seq(o) && syncproto.Offers(self, peer, roleOf(o)) {
+			n += h.Seq - theirs.Seq(o)
+		}
+	}
+	return n
+}
+
+// sortedPeers returns statuses sorted by name.
+func sortedPeers(t *peerTable) []PeerStatus {
+	out := make([]PeerStatus, 0, len(t.byName))
+	for _, p := range t.byName {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

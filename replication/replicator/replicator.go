@@ -1,0 +1,507 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/syncnet"
+	"fieldsync/replication/syncproto"
+)
+
+// maxAccepted bounds concurrent inbound sessions (a hub with hundreds of
+// laptops reconnecting at once queues the rest in the listen backlog).
+const maxAccepted = 64
+
+// dialTimeout bounds opening a connection (TCP, then TLS).
+const dialTimeout = 45 * time.Second
+
+// Replicator runs a replica's sync sessions: it accepts them on its
+// listener, dials its targets when there is something to exchange (or at
+// least every RedialEvery), and keeps what it learns about each peer.
+type Replicator struct {
+	cfg Config
+
+	mu       sync.Mutex
+	peers    *peerTable
+	targets  map[string]*target // by address
+	sessions map[chan struct{}]bool
+	roles    map[replication.OriginID]replication.Role
+	active   map[string]int // sessions per peer name
+	lastSent replication.Hash
+	rng      *rand.Rand
+}
+
+// target is one address this replica dials.
+type target struct {
+	addr     string
+	name     string // learned from the peer's Hello
+	wake     chan struct{}
+	failures int
+	// settled is the backlog a complete session left behind: what the peer
+	// will not take (a forked or unauthorized origin). Only a backlog above
+	// it calls for a new contact, or a refused range would be redialed in a
+	// loop.
+	settled uint64
+}
+
+// New builds a replicator; Run starts it.
+func New(cfg Config) (*Replicator, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	peers, err := loadPeers(cfg.Dir.Log)
+	if err != nil {
+		cfg.Logger.Warn("some persisted peer states could not be read", "err", err)
+	}
+	r := &Replicator{
+		cfg: cfg, peers: peers, targets: map[string]*target{}, sessions: map[chan struct{}]bool{},
+		roles: map[replication.OriginID]replication.Role{}, active: map[string]int{},
+		rng: rand.New(rand.NewPCG(uint64(cfg.Clock.Now().UnixNano()), 0x5eed)),
+	}
+	for _, addr := range cfg.Static {
+		r.addTarget(addr, "")
+	}
+	return r, nil
+}
+
+// Advertise returns the sync address this replica advertises ("" if it
+// only dials).
+func (r *Replicator) Advertise() string { return r.cfg.Advertise }
+
+// Run serves and dials until ctx ends.
+func (r *Replicator) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if r.cfg.Listener != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.serve(ctx) }()
+	}
+	r.mu.Lock()
+	for _, t := range r.targets {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.dialLoop(ctx, t) }()
+	}
+	r.mu.Unlock()
+	r.announce()
+	for _, p := range r.cfg.Pools {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.watchPool(ctx, p, &wg) }()
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Wake tells running sessions and dial loops that the log changed: new
+// captures go out at the next contact, batched by WakeDelay.
+func (r *Replicator) Wake() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ch := range r.sessions {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	for _, t := range r.targets {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+	go r.announce()
+}
+
+// Peers returns every known peer with its backlog computed now.
+func (r *Replicator) Peers() ([]PeerStatus, error) {
+	ours, err := r.cfg.Dir.Log.Vector()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := sortedPeers(r.peers)
+	for i := range out {
+		out[i] = out[i].withBacklog(r.cfg.Dir.Config.Role, ours, r.roleOfLocked)
+	}
+	return out, nil
+}
+
+// PeerStatuses reads persisted peer states from a log without a running
+// replicator (for `fieldsync status` when the daemon is down).
+func PeerStatuses(l oplog.Log, self replication.Role) ([]PeerStatus, error) {
+	t, err := loadPeers(l)
+	if err != nil {
+		return nil, err
+	}
+	ours, err := l.Vector()
+	if err != nil {
+		return nil, err
+	}
+	roles := map[replication.OriginID]replication.Role{}
+	roleOf := func(o replication.OriginID) replication.Role { return originRole(l, roles, o) }
+	out := sortedPeers(t)
+	for i := range out {
+		out[i] = out[i].withBacklog(self, ours, roleOf)
+	}
+	return out, nil
+}
+
+// roleOfLocked returns the role an origin's genesis declares (cached).
+func (r *Replicator) roleOfLocked(o replication.OriginID) replication.Role {
+	return originRole(r.cfg.Dir.Log, r.roles, o)
+}
+
+func originRole(l oplog.Log, cache map[replication.OriginID]replication.Role, o replication.OriginID) replication.Role {
+	if role, ok := cache[o]; ok {
+		return role
+	}
+	role := replication.RoleNode
+	if e, err := l.Get(replication.EntryID{Origin: o, Seq: 1}); err == nil {
+		if g, err := replication.DecodeGenesis(e.Payload); err == nil {
+			role = g.Role
+		}
+	}
+	cache[o] = role
+	return role
+}
+
+// serve accepts sessions, at most maxAccepted at a time.
+func (r *Replicator) serve(ctx context.Context) {
+	go func() { <-ctx.Done(); r.cfg.Listener.Close() }()
+	sem := make(chan struct{}, maxAccepted)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := r.cfg.Listener.Accept()
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				r.cfg.Logger.Warn("accept failed", "err", err)
+			}
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			conn.Close()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if r.cfg.WrapAccepted != nil {
+				if conn, err = r.cfg.WrapAccepted(conn); err != nil {
+					r.cfg.Logger.Info("refused a sync connection", "err", err)
+					return
+				}
+			}
+			r.session(ctx, conn, "")
+		}()
+	}
+}
+
+// session runs one sync session and records what it learned.
+func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (syncnet.Result, error) {
+	wake := make(chan struct{}, 1)
+	r.mu.Lock()
+	r.sessions[wake] = true
+	r.mu.Unlock()
+	var name string
+	opts := r.cfg.Session
+	opts.Proto, opts.Log, opts.Codec, opts.Clock, opts.Wake = r.cfg.Proto, r.cfg.Dir.Log, r.cfg.Codec, r.cfg.Clock, wake
+	opts.OnIngest = func(peer *delta.Hello, res oplog.IngestResult) {
+		if r.cfg.OnIngest != nil {
+			r.cfg.OnIngest(peer.Node, res)
+		}
+		r.Wake() // entries that arrived here may go on to other peers
+	}
+	opts.OnEvent = func(peer *delta.Hello, ev syncproto.Event) {
+		r.cfg.Logger.Warn("sync event", "peer", peerName(peer), "event", ev.String())
+		if r.cfg.OnEvent != nil {
+			r.cfg.OnEvent(peerName(peer), ev)
+		}
+	}
+	opts.OnProgress = func(pr syncnet.Progress) {
+		if pr.Peer == nil {
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if name == "" {
+			name = pr.Peer.Node
+			r.active[name]++
+		}
+		p := r.peers.get(name)
+		p.Connected = true
+		if addr != "" {
+			p.Addr = addr
+		}
+		p.observe(pr, r.cfg.Clock.Now())
+	}
+	res, err := syncnet.Run(ctx, conn, opts)
+	r.mu.Lock()
+	delete(r.sessions, wake)
+	var p *PeerStatus
+	if name != "" {
+		r.active[name]--
+		p = r.peers.get(name)
+		p.finish(res, err)
+	}
+	r.mu.Unlock()
+	if p != nil {
+		if serr := savePeer(r.cfg.Dir.Log, p); serr != nil {
+			r.cfg.Logger.Warn("could not persist peer state", "peer", name, "err", serr)
+		}
+	}
+	return res, err
+}
+
+func peerName(h *delta.Hello) string {
+	if h == nil {
+		return "?"
+	}
+	return h.Node
+}
+
+// addTarget registers an address to dial; it returns the target if new.
+func (r *Replicator) addTarget(addr, name string) (*target, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.targets[addr]; ok {
+		if name != "" {
+			t.name = name
+		}
+		return t, false
+	}
+	if len(r.targets) >= maxTargets {
+		return nil, false
+	}
+	t := &target{addr: addr, name: name, wake: make(chan struct{}, 1)}
+	r.targets[addr] = t
+	return t, true
+}
+
+// dialLoop contacts one target whenever there is something to exchange,
+// at least every RedialEvery, backing off after failures.
+func (r *Replicator) dialLoop(ctx context.Context, t *target) {
+	first := true
+	for {
+		delay := r.nextContact(t, first)
+		first = false
+		timer, stop := r.cfg.Clock.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-timer:
+		case <-t.wake:
+			stop()
+			if !r.sleep(ctx, r.cfg.WakeDelay) { // batch a burst of captures
+				return
+			}
+		}
+		if r.busyWith(t) {
+			continue
+		}
+		if err := r.contact(ctx, t); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			t.failures++
+			r.cfg.Logger.Debug("sync contact failed", "addr", t.addr, "failures", t.failures, "err", err)
+			continue
+		}
+		t.failures = 0
+	}
+}
+
+// nextContact says how long to wait before contacting t: after failures,
+// a jittered exponential backoff; with something to exchange, now;
+// otherwise until RedialEvery after the last complete session.
+func (r *Replicator) nextContact(t *target, first bool) time.Duration {
+	if t.failures > 0 {
+		d := r.cfg.MinBackoff << min(t.failures-1, 20)
+		d = min(d, r.cfg.MaxBackoff)
+		r.mu.Lock()
+		j := time.Duration(r.rng.Int64N(int64(d)/2 + 1))
+		r.mu.Unlock()
+		return d/2 + j
+	}
+	if first || r.wanted(t) {
+		return 0
+	}
+	r.mu.Lock()
+	last := time.Time{}
+	if p, ok := r.peers.byName[t.name]; ok {
+		last = p.LastComplete
+	}
+	r.mu.Unlock()
+	if wait := last.Add(r.cfg.RedialEvery).Sub(r.cfg.Clock.Now()); wait > 0 {
+		return wait
+	}
+	return 0
+}
+
+// wanted reports whether t is known to lack entries this replica would
+// send it, or to hold entries it would send this replica.
+func (r *Replicator) wanted(t *target) bool {
+	peers, err := r.Peers()
+	if err != nil {
+		return true
+	}
+	for _, p := range peers {
+		if p.Name == t.name {
+			return p.BacklogEntries > t.settled || r.peerHasMore(p)
+		}
+	}
+	return true // never contacted under this name
+}
+
+// peerHasMore reports whether gossip says the peer holds entries of an
+// origin beyond what this replica holds, that the peer would send it.
+func (r *Replicator) peerHasMore(p PeerStatus) bool {
+	ours, err := r.cfg.Dir.Log.Vector()
+	if err != nil {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pool := range r.cfg.Pools {
+		for _, m := range pool.Members() {
+			if m.Name != p.Name {
+				continue
+			}
+			if backlog(m.Role, r.cfg.Dir.Config.Role, m.Heads, ours, r.roleOfLocked) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (r *Replicator) busyWith(t *target) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return t.name != "" && r.active[t.name] > 0
+}
+
+// contact dials t and runs one session.
+func (r *Replicator) contact(ctx context.Context, t *target) error {
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	conn, err := r.dial(dctx, t.addr)
+	cancel()
+	if err != nil {
+		r.noteFailure(t, err)
+		return err
+	}
+	res, err := r.session(ctx, conn, t.addr)
+	if res.Peer != nil {
+		r.mu.Lock()
+		t.name = res.Peer.Node
+		r.mu.Unlock()
+	}
+	if err == nil && !res.Complete {
+		err = fmt.Errorf("replicator: session with %s ended incomplete", t.addr)
+	}
+	if err == nil {
+		t.settled = r.backlogOf(t.name)
+	}
+	return err
+}
+
+// backlogOf returns the current backlog for the named peer.
+func (r *Replicator) backlogOf(name string) uint64 {
+	peers, err := r.Peers()
+	if err != nil {
+		return 0
+	}
+	for _, p := range peers {
+		if p.Name == name {
+			return p.BacklogEntries
+		}
+	}
+	return 0
+}
+
+func (r *Replicator) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if r.cfg.Dial != nil {
+		return r.cfg.Dial(ctx, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// noteFailure records a failed dial against the peer, when known.
+func (r *Replicator) noteFailure(t *target, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t.name != "" {
+		r.peers.get(t.name).LastError = err.Error()
+	}
+}
+
+func (r *Replicator) sleep(ctx context.Context, d time.Duration) bool {
+	timer, stop := r.cfg.Clock.NewTimer(d)
+	defer stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer:
+		return true
+	}
+}
+
+// watchPool adds targets as members appear and re-announces heads.
+func (r *Replicator) watchPool(ctx context.Context, p Pool, wg *sync.WaitGroup) {
+	for {
+		for _, m := range p.Members() {
+			if !shouldDial(r.cfg.Dir.Config, m, r.cfg.Tiers) {
+				continue
+			}
+			if t, isNew := r.addTarget(m.SyncAddr, m.Name); isNew {
+				wg.Add(1)
+				go func() { defer wg.Done(); r.dialLoop(ctx, t) }()
+			} else if t != nil {
+				select { // gossip changed: maybe there is something to exchange
+				case t.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.Changed():
+		}
+	}
+}
+
+// announce publishes this replica's heads to its pools when they changed.
+func (r *Replicator) announce() {
+	if len(r.cfg.Pools) == 0 {
+		return
+	}
+	v, err := r.cfg.Dir.Log.Vector()
+	if err != nil {
+		return
+	}
+	d := v.Digest()
+	r.mu.Lock()
+	if d == r.lastSent {
+		r.mu.Unlock()
+		return
+	}
+	r.lastSent = d
+	r.mu.Unlock()
+	for _, p := range r.cfg.Pools {
+		p.Announce(v)
+	}
+}
