@@ -47,6 +47,10 @@ type Session struct {
 	// peer that suspects a fork can find where the histories part.
 	forkFrom  map[replication.OriginID]bool
 	idleTicks int // ticks without progress while something is outstanding
+	// sinceHello counts ticks since this side last sent its Hello,
+	// saturating at RetransmitTicks; it rate-limits answers to repeated
+	// hellos (see handleHello).
+	sinceHello int
 
 	pending    []*delta.Batch // received, waiting to be verified and persisted
 	persisting *persistJob    // handed out by Ready, awaiting Persisted
@@ -143,7 +147,16 @@ func (s *Session) handleHello(h *delta.Hello) error {
 	}
 	if s.peer != nil {
 		// A repeated hello means the peer restarted its handshake and may
-		// have missed ours (lost on a lossy network): say it again.
+		// have missed ours (lost on a lossy network): say it again. But at
+		// most once per RetransmitTicks: the peer takes our answer for a
+		// repeated hello too, so answering every one bounces hellos (and
+		// summaries, and go-backs) between the two forever, and a network
+		// that duplicates messages makes the bounce grow. A peer that still
+		// lacks our hello retransmits its own after RetransmitTicks.
+		if s.sinceHello < s.cfg.RetransmitTicks {
+			return nil
+		}
+		s.sinceHello = 0
 		s.outbox = append(s.outbox, &s.cfg.Self)
 		return s.queueSummary()
 	}
@@ -285,7 +298,12 @@ func (s *Session) forkResend(o replication.OriginID) {
 // Tick advances the session's notion of time by one tick. With batches
 // outstanding and no ack for RetransmitTicks ticks, it goes back to what the
 // peer acknowledged and re-sends its summary (which may have been lost too).
+// The shell ticks every session at a steady rate, idle or not: the ticks
+// also pace the answers to repeated hellos.
 func (s *Session) Tick() {
+	if s.sinceHello < s.cfg.RetransmitTicks {
+		s.sinceHello++
+	}
 	if len(s.inflight) == 0 && s.haveSummary {
 		return
 	}
@@ -295,6 +313,7 @@ func (s *Session) Tick() {
 	}
 	s.stats.Retransmits++
 	s.goBack()
+	s.sinceHello = 0
 	s.outbox = append(s.outbox, &s.cfg.Self)
 	_ = s.queueSummary() // a read error surfaces on the next Ready
 }

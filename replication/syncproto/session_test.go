@@ -198,3 +198,34 @@ func cloneReplica(t *testing.T, r *replica) *replica {
 }
 
 var _ = oplogtest.NewSigner
+
+// A duplicated hello used to start an endless exchange: each side answered
+// every repeated hello with its own, which the other took for a repeated
+// hello in turn (found by the simulation, internal/sim seed 4).
+func TestDuplicatedHelloDoesNotBounceForever(t *testing.T) {
+	l, h := newReplica("l", replication.RoleNode, 19), newReplica("h", replication.RoleHub, 20)
+	sl, sh := l.session(t), h.session(t)
+	rd, _ := sl.Ready()
+	for _, m := range rd.Messages {
+		mustStep(t, sh, m)
+		if _, ok := m.(*delta.Hello); ok {
+			mustStep(t, sh, m) // the network delivered it twice
+		}
+	}
+	n := 0
+	for range 50 {
+		for _, p := range [2][2]*syncproto.Session{{sh, sl}, {sl, sh}} {
+			rd, err := p[0].Ready()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range rd.Messages {
+				n++
+				mustStep(t, p[1], m)
+			}
+		}
+	}
+	if n > 4 {
+		t.Fatalf("%d messages after the handshake of an in-sync pair; want the hub's hello, summary and the batch of its genesis, acked", n)
+	}
+}
