@@ -3,7 +3,6 @@ package node
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,9 +37,9 @@ type ImportOptions struct {
 	// Format is FormatJSONLines or FormatCSV; empty detects it from the
 	// first byte ('{' means JSON lines).
 	Format string
-	// Report receives one JSON line per rejected row: its line number and
-	// every reason. Nil discards them.
-	Report io.Writer
+	// OnRejected is called for each rejected row with its line number and
+	// every reason (the CLI writes them to a report file). May be nil.
+	OnRejected func(RejectedRow)
 	// OnGroup is called after each durable group commit, with the running
 	// totals: everything counted as accepted is on disk.
 	OnGroup func(ImportStats)
@@ -80,7 +79,7 @@ func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
 		if len(group) == 0 {
 			return nil
 		}
-		err := n.saveGroup(group, lines, &st, opts.Report)
+		err := n.saveGroup(group, lines, &st, opts.OnRejected)
 		group, lines, groupBytes = group[:0], lines[:0], 0
 		if err == nil && opts.OnGroup != nil {
 			opts.OnGroup(st)
@@ -98,7 +97,7 @@ func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
 				return st, err
 			}
 			st.Rejected++
-			report(opts.Report, RejectedRow{Line: line, Reasons: []Reason{{Message: err.Error()}}})
+			report(opts.OnRejected, RejectedRow{Line: line, Reasons: []Reason{{Message: err.Error()}}})
 			continue
 		}
 		group, lines = append(group, rec), append(lines, line)
@@ -113,7 +112,7 @@ func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
 }
 
 // saveGroup saves one group and counts and reports its results.
-func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportStats, rep io.Writer) error {
+func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportStats, rep func(RejectedRow)) error {
 	results, err := n.EnrollBatch(group)
 	if err != nil {
 		return err
@@ -147,12 +146,10 @@ func reasonsOf(fs enrollment.Findings) []Reason {
 	return out
 }
 
-func report(w io.Writer, row RejectedRow) {
-	if w == nil {
-		return
+func report(fn func(RejectedRow), row RejectedRow) {
+	if fn != nil {
+		fn(row)
 	}
-	b, _ := json.Marshal(row) // plain fields cannot fail
-	w.Write(append(b, '\n'))
 }
 
 // approxSize estimates a record's payload size for group bounds without

@@ -137,7 +137,8 @@ func TestImportReportsBadRowsAndKeepsGoing(t *testing.T) {
 	}
 	var report bytes.Buffer
 	var groups int
-	st, err := n.Import(&in, node.ImportOptions{Report: &report, OnGroup: func(node.ImportStats) { groups++ }})
+	onRejected := func(row node.RejectedRow) { b, _ := json.Marshal(row); report.Write(append(b, '\n')) }
+	st, err := n.Import(&in, node.ImportOptions{OnRejected: onRejected, OnGroup: func(node.ImportStats) { groups++ }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"os"
 
 	"fieldsync/enrollment"
+	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/replication/oplog"
 )
 
 // maxEnrollInput bounds what enroll reads (a day's captures fit easily).
@@ -33,13 +35,8 @@ Examples:
 	})
 }
 
-// enrollLine is the JSON output for one record.
-type enrollLine struct {
-	Record   int                 `json:"record"` // 1-based position in the input
-	Receipt  *node.Receipt       `json:"receipt,omitempty"`
-	Rejected enrollment.Findings `json:"rejected,omitempty"`
-	Error    string              `json:"error,omitempty"`
-}
+// enrollLine is the JSON output for one record (the daemon answers the same).
+type enrollLine node.EnrollResult
 
 func runEnroll(e *env, args []string) error {
 	fs := newFlags(e, commands["enroll"])
@@ -54,6 +51,9 @@ func runEnroll(e *env, args []string) error {
 	}
 	defer closeIn()
 	d, err := openDir(*dir)
+	if errors.Is(err, oplog.ErrLocked) {
+		return enrollViaDaemon(e, *dir, in, *asJSON)
+	}
 	if err != nil {
 		return err
 	}
@@ -160,4 +160,29 @@ func inputFile(e *env, args []string) (io.Reader, func(), error) {
 		return nil, nil, err
 	}
 	return f, func() { f.Close() }, nil
+}
+
+// enrollViaDaemon sends the input to the running daemon's API.
+func enrollViaDaemon(e *env, dir string, in io.Reader, asJSON bool) error {
+	c, err := localapi.Dial(dir)
+	if err != nil {
+		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
+	}
+	var results []node.EnrollResult
+	if err := c.Do("POST", "/api/enroll", io.LimitReader(in, maxEnrollInput), &results); err != nil {
+		return err
+	}
+	rejected := 0
+	for _, r := range results {
+		if r.Receipt == nil {
+			rejected++
+		}
+		if err := printEnrollLine(e, asJSON, enrollLine(r)); err != nil {
+			return err
+		}
+	}
+	if rejected > 0 {
+		return rejectedError{fmt.Errorf("%d record(s) rejected; nothing of them was written", rejected)}
+	}
+	return nil
 }

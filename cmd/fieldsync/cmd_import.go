@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
+	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/replication/oplog"
 )
 
 func init() {
@@ -55,6 +60,9 @@ func runImport(e *env, args []string) error {
 		}
 	}
 	d, err := openDir(*dir)
+	if errors.Is(err, oplog.ErrLocked) {
+		return importViaDaemon(e, *dir, in, *format, *reportPath, *asJSON)
+	}
 	if err != nil {
 		return err
 	}
@@ -70,8 +78,8 @@ func runImport(e *env, args []string) error {
 	defer rep.Close()
 	bar := newProgress(e.stderr, total)
 	st, err := n.Import(bar.reader(in), node.ImportOptions{
-		Format: *format,
-		Report: rep,
+		Format:     *format,
+		OnRejected: func(row node.RejectedRow) { writeJSON(rep, row) },
 		OnGroup: func(st node.ImportStats) {
 			if *asJSON {
 				writeJSON(e.stdout, st)
@@ -83,7 +91,12 @@ func runImport(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import stopped after %d rows (%d saved): %w", st.Rows, st.Accepted, err)
 	}
-	if *asJSON {
+	return finishImport(e, st, repPath, *asJSON)
+}
+
+// finishImport prints the counts and chooses the exit status.
+func finishImport(e *env, st node.ImportStats, repPath string, asJSON bool) error {
+	if asJSON {
 		writeJSON(e.stdout, st)
 	} else {
 		fmt.Fprintf(e.stdout, "rows %d: accepted %d (warned %d), rejected %d\n", st.Rows, st.Accepted, st.Warned, st.Rejected)
@@ -93,6 +106,27 @@ func runImport(e *env, args []string) error {
 	}
 	os.Remove(repPath) // nothing rejected: no empty report left behind
 	return nil
+}
+
+// importViaDaemon sends the input to the running daemon's API.
+func importViaDaemon(e *env, dir string, in io.Reader, format, reportPath string, asJSON bool) error {
+	c, err := localapi.Dial(dir)
+	if err != nil {
+		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
+	}
+	var res node.ImportResult
+	if err := c.Do("POST", "/api/import?format="+url.QueryEscape(format), in, &res); err != nil {
+		return err
+	}
+	rep, repPath, err := openReport(dir, reportPath)
+	if err != nil {
+		return err
+	}
+	defer rep.Close()
+	for _, row := range res.Rejected {
+		writeJSON(rep, row)
+	}
+	return finishImport(e, res.Stats, repPath, asJSON)
 }
 
 // openReport creates the rejected-rows report (mode 0600: it names rows of

@@ -62,6 +62,7 @@ func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
 			continue
 		}
 		job.entries = append(job.entries, rg.Entries...)
+		s.notePeerHolds(rg) // the sender holds what it sent
 	}
 	return job, nil
 }
@@ -129,4 +130,13 @@ func (s *Session) originOf(rg *delta.Range) (*originInfo, error) {
 	info := &originInfo{genesis: g}
 	s.origins[rg.Origin] = info
 	return info, nil
+}
+
+// notePeerHolds raises what the peer is known to hold to the end of a
+// verified range it sent.
+func (s *Session) notePeerHolds(rg *delta.Range) {
+	last := rg.Entries[len(rg.Entries)-1]
+	if last.Seq > s.peerHeads[rg.Origin].Seq {
+		s.peerHeads[rg.Origin] = replication.Head{Seq: last.Seq, Hash: last.Hash()}
+	}
 }

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"fieldsync/hub"
+	"fieldsync/internal/localapi"
+	"fieldsync/node"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/replicator"
+)
+
+func init() {
+	register(&command{
+		name:     "run",
+		synopsis: "run a field node or hub: sync, and the local API (and dashboard)",
+		usage: `Usage: fieldsync run --dir DIR [flags]
+
+Runs the replica in DIR until interrupted: it syncs with its parent hub and
+peers whenever a link is up (the side that can dial, dials), accepts sync
+sessions on --sync-listen, and serves the local API on --api-listen so that
+enroll, import and status work while it runs. Flags override DIR/config.json
+for this run; --save writes them back.
+
+Examples:
+  fieldsync run --dir /var/lib/fieldsync                       # a laptop: dials its hub
+  fieldsync run --dir /srv/fs-district --sync-listen :7947 --api-listen 127.0.0.1:7980
+  fieldsync run --dir /srv/fs-district --parent province.example:7947 --log-level debug
+`,
+		run: runRun,
+	})
+}
+
+// runFlags are the flags of run that override config.json.
+type runFlags struct {
+	dir, syncListen, apiListen, parent, peers, logLevel, logFormat string
+	save                                                           bool
+}
+
+func runRun(e *env, args []string) error {
+	var f runFlags
+	fs := newFlags(e, commands["run"])
+	fs.StringVar(&f.dir, "dir", "", "data directory")
+	fs.StringVar(&f.syncListen, "sync-listen", "", "address to accept sync sessions on (hubs; a laptop may leave it empty and only dial)")
+	fs.StringVar(&f.apiListen, "api-listen", "", "address of the local API and dashboard (default 127.0.0.1, any port)")
+	fs.StringVar(&f.parent, "parent", "", "sync address of the hub above")
+	fs.StringVar(&f.peers, "peers", "", "comma-separated sync addresses of further peers")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	fs.BoolVar(&f.save, "save", false, "write the flags given into config.json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(e, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	if f.dir == "" {
+		return usagef("--dir is required")
+	}
+	cfg, err := datadir.ReadConfig(f.dir)
+	if err != nil {
+		return err
+	}
+	applyRunFlags(&cfg, f)
+	if f.save {
+		if err := datadir.WriteConfig(f.dir, cfg); err != nil {
+			return err
+		}
+	}
+	profile := oplog.ProfileField
+	if cfg.Role == replication.RoleHub {
+		profile = oplog.ProfileHub
+	}
+	d, err := datadir.Open(f.dir, datadir.OpenOptions{Logger: logger, Profile: profile})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	d.Config = cfg
+	rc, err := replicatorConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ready := func(info localapi.Info) {
+		fmt.Fprintf(e.stdout, "fieldsync %s %s running: sync %s, api http://%s\n", cfg.Role, cfg.Name, orNone(rc.Advertise), info.Addr)
+	}
+	return runDaemon(ctx, d, rc, cfg.APIAddr, logger, ready)
+}
+
+func runDaemon(ctx context.Context, d *datadir.Dir, rc replicator.Config, apiAddr string, logger *slog.Logger, ready func(localapi.Info)) error {
+	if d.Config.Role == replication.RoleHub {
+		h, err := hub.NewDaemon(hub.DaemonConfig{Dir: d, Replicator: rc, APIAddr: apiAddr, Logger: logger, Ready: ready})
+		if err != nil {
+			return err
+		}
+		return h.Run(ctx)
+	}
+	n, err := node.NewDaemon(node.DaemonConfig{Dir: d, Replicator: rc, APIAddr: apiAddr, Logger: logger, Ready: ready})
+	if err != nil {
+		return err
+	}
+	return n.Run(ctx)
+}
+
+func applyRunFlags(cfg *datadir.Config, f runFlags) {
+	if f.syncListen != "" {
+		cfg.SyncAddr = f.syncListen
+	}
+	if f.apiListen != "" {
+		cfg.APIAddr = f.apiListen
+	}
+	if f.parent != "" {
+		cfg.Parent = f.parent
+	}
+	if f.peers != "" {
+		cfg.Peers = strings.Split(f.peers, ",")
+	}
+}
+
+// replicatorConfig builds the sync runtime's config from the node's config.
+func replicatorConfig(cfg datadir.Config) (replicator.Config, error) {
+	var rc replicator.Config
+	if cfg.SyncAddr != "" {
+		ln, err := net.Listen("tcp", cfg.SyncAddr)
+		if err != nil {
+			return rc, fmt.Errorf("sync listener: %w", err)
+		}
+		rc.Listener, rc.Advertise = ln, ln.Addr().String()
+	}
+	if cfg.Parent != "" {
+		rc.Static = append(rc.Static, cfg.Parent)
+	}
+	rc.Static = append(rc.Static, cfg.Peers...)
+	return rc, nil
+}
+
+func newLogger(e *env, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(dial only)"
+	}
+	return s
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"fieldsync/internal/localapi"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/replicator"
+)
+
+func init() {
+	register(&command{
+		name:     "status",
+		synopsis: "show a replica's state: entries held, and per peer its contact, vectors, backlog, drain time",
+		usage: `Usage: fieldsync status --dir DIR [--json]
+
+Shows what DIR holds and, per peer: the last contact, both version vectors
+(what this replica holds and what the peer holds), the backlog the peer
+still lacks in entries and bytes, and the time to drain it at the rate
+observed on that link. Works whether or not 'fieldsync run' is running
+(without it, peer states are those saved at the end of the last sessions).
+
+Examples:
+  fieldsync status --dir /var/lib/fieldsync
+  fieldsync status --dir /srv/fs-district --json | jq '.peers[] | {name, backlog_entries}'
+`,
+		run: runStatus,
+	})
+}
+
+func runStatus(e *env, args []string) error {
+	fs := newFlags(e, commands["status"])
+	dir := fs.String("dir", "", "data directory")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("--dir is required")
+	}
+	st, err := loadStatus(*dir)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, st)
+	}
+	printStatus(e.stdout, st, time.Now())
+	return nil
+}
+
+// loadStatus asks the running daemon, or reads the directory itself.
+func loadStatus(dir string) (localapi.Status, error) {
+	var st localapi.Status
+	if c, err := localapi.Dial(dir); err == nil {
+		return st, c.Do("GET", "/api/status", nil, &st)
+	}
+	d, err := datadir.Open(dir, datadir.OpenOptions{Logger: quietLogger()})
+	if errors.Is(err, oplog.ErrLocked) {
+		return st, fmt.Errorf("%w; and its API did not answer", err)
+	}
+	if err != nil {
+		return st, err
+	}
+	defer d.Close()
+	peers, err := replicator.PeerStatuses(d.Log, d.Config.Role)
+	if err != nil {
+		return st, err
+	}
+	return localapi.BaseStatus(d, peers, false)
+}
+
+func printStatus(w io.Writer, st localapi.Status, now time.Time) {
+	state := "not running"
+	if st.Running {
+		state = "running, sync " + orNone(st.SyncAddr)
+	}
+	fmt.Fprintf(w, "%s  (%s%s, unit %s)  %s\n", st.Name, st.Role, tierSuffix(st.Tier), st.Unit, state)
+	fmt.Fprintf(w, "device %s  origin %s\n", st.Device, st.Origin.Short())
+	fmt.Fprintf(w, "holds %d entries of %d origins\n", st.Entries, len(st.Vector))
+	for _, a := range st.Alarms {
+		fmt.Fprintf(w, "ALARM %s origin %.8s seq %d from %s (x%d): %s\n", a.Kind, a.Origin, a.Seq, a.Peer, a.Count, a.Detail)
+	}
+	if len(st.Peers) == 0 {
+		fmt.Fprintln(w, "no peers contacted yet")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nPEER\tROLE\tLAST CONTACT\tBACKLOG\tDRAIN\tLINK RATE\tB/ENTRY\tLAST ERROR")
+	for _, p := range st.Peers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d entries, %s\t%s\t%s\t%.0f\t%s\n", p.Name, p.Role, ago(p.LastContact, now, p.Connected),
+			p.BacklogEntries, bytesText(p.BacklogBytes), drainText(p), rateText(p.RateBytesPerSec), p.BytesPerEntry, clip(p.LastError, 40))
+	}
+	tw.Flush()
+	printVectors(w, st)
+}
+
+// printVectors shows, per origin, the seq held here and by each peer.
+func printVectors(w io.Writer, st localapi.Status) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "\nORIGIN\tHERE\t")
+	for _, p := range st.Peers {
+		fmt.Fprintf(tw, "%s\t", p.Name)
+	}
+	fmt.Fprintln(tw)
+	for _, h := range st.Vector {
+		fmt.Fprintf(tw, "%s\t%d\t", h.Origin.Short(), h.Seq)
+		for _, p := range st.Peers {
+			fmt.Fprintf(tw, "%s\t", seqText(p.TheirHeads, h.Origin))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+func seqText(v replication.Vector, o replication.OriginID) string {
+	if v == nil {
+		return "?"
+	}
+	return fmt.Sprint(v.Seq(o))
+}
+
+func tierSuffix(t string) string {
+	if t == "" {
+		return ""
+	}
+	return " " + t
+}
+
+func ago(t, now time.Time, connected bool) string {
+	switch {
+	case connected:
+		return "connected now"
+	case t.IsZero():
+		return "never"
+	}
+	return now.Sub(t).Round(time.Second).String() + " ago"
+}
+
+func drainText(p replicator.PeerStatus) string {
+	switch {
+	case p.BacklogEntries == 0:
+		return "-"
+	case p.DrainSeconds == 0:
+		return "unknown rate"
+	}
+	return (time.Duration(p.DrainSeconds * float64(time.Second))).Round(time.Second).String()
+}
+
+func rateText(bps float64) string {
+	if bps == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f kbit/s", bps*8/1000)
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

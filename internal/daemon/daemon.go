@@ -1,0 +1,150 @@
+// Package daemon is what every running fieldsync replica shares, field node
+// or hub: the sync runtime (replicator), the local API server with ping and
+// status, and the alarms an operator must see (forks, refused entries).
+// The node and hub shells add their own endpoints on top.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+
+	"fieldsync/internal/localapi"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/replicator"
+	"fieldsync/replication/syncproto"
+)
+
+// maxAlarms bounds the distinct alarms kept in memory.
+const maxAlarms = 1000
+
+// Base is the shared part of a running replica.
+type Base struct {
+	Dir    *datadir.Dir
+	Rep    *replicator.Replicator
+	Logger *slog.Logger
+
+	mu     sync.Mutex
+	alarms map[string]*localapi.Alarm
+	onEv   func(peer string, ev syncproto.Event)
+}
+
+// New builds the base: rc is the replicator's config (Dir, Logger and
+// OnEvent are filled in; a set rc.OnEvent is still called).
+func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Base{Dir: dir, Logger: logger, alarms: map[string]*localapi.Alarm{}, onEv: rc.OnEvent}
+	rc.Dir, rc.Logger, rc.OnEvent = dir, logger, b.alarm
+	rep, err := replicator.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	b.Rep = rep
+	return b, nil
+}
+
+// Mux returns a mux with /api/ping and /api/status; status adds extra,
+// when set, as the role-specific section.
+func (b *Base) Mux(extra func() (map[string]any, error)) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/ping", func(w http.ResponseWriter, r *http.Request) { localapi.WriteJSON(w, 200, "pong") })
+	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
+		st, err := b.Status(extra)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		localapi.WriteJSON(w, http.StatusOK, st)
+	})
+	return mux
+}
+
+// Status returns the replica's status with its peers' backlogs.
+func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, error) {
+	peers, err := b.Rep.Peers()
+	if err != nil {
+		return localapi.Status{}, err
+	}
+	st, err := localapi.BaseStatus(b.Dir, peers, true)
+	if err != nil {
+		return st, err
+	}
+	st.SyncAddr = b.Rep.Advertise()
+	st.Alarms = b.Alarms()
+	if extra != nil {
+		if st.Extra, err = extra(); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// Run runs the replicator and serves api (authenticated /api/ paths) and
+// public (other paths; may be nil) on apiAddr until ctx ends.
+func (b *Base) Run(ctx context.Context, apiAddr string, api, public http.Handler, ready func(localapi.Info)) error {
+	if apiAddr == "" {
+		apiAddr = "127.0.0.1:0"
+	}
+	srv, err := localapi.Listen(b.Dir.Path, apiAddr, api, public)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- b.Rep.Run(ctx) }()
+	go func() { errc <- srv.Serve(ctx) }()
+	if ready != nil {
+		ready(srv.Info)
+	}
+	b.Logger.Info("replica running", "name", b.Dir.Config.Name, "role", b.Dir.Config.Role, "api", srv.Info.Addr, "sync", b.Rep.Advertise())
+	err = <-errc
+	cancel()
+	<-errc
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// alarm records a sync event an operator should see in status.
+func (b *Base) alarm(peer string, ev syncproto.Event) {
+	if b.onEv != nil {
+		b.onEv(peer, ev)
+	}
+	key := fmt.Sprintf("%s/%s/%d", ev.Kind, ev.Origin, ev.Seq)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a, ok := b.alarms[key]
+	if !ok {
+		if len(b.alarms) >= maxAlarms {
+			return
+		}
+		a = &localapi.Alarm{Kind: ev.Kind.String(), Origin: ev.Origin.String(), Seq: ev.Seq, Peer: peer, Detail: ev.Reason.String() + ": " + ev.Detail}
+		b.alarms[key] = a
+	}
+	a.Count++
+}
+
+// Alarms returns the alarms raised so far, sorted.
+func (b *Base) Alarms() []localapi.Alarm {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]localapi.Alarm, 0, len(b.alarms))
+	for _, a := range b.alarms {
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Origin < out[j].Origin || out[i].Origin == out[j].Origin && out[i].Seq < out[j].Seq
+	})
+	return out
+}

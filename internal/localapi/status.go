@@ -1,0 +1,49 @@
+package localapi
+
+import (
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/replicator"
+)
+
+// Status is what `fieldsync status` shows, from the daemon's API or, when
+// no daemon runs, read from the data directory.
+type Status struct {
+	Name    string               `json:"name"`
+	Role    replication.Role     `json:"role"`
+	Tier    string               `json:"tier,omitempty"`
+	Unit    string               `json:"unit"`
+	Device  replication.DeviceID `json:"device"`
+	Origin  replication.OriginID `json:"origin"`
+	Running bool                 `json:"running"`
+	// SyncAddr is where the daemon accepts sync sessions ("" if it only dials).
+	SyncAddr string                   `json:"sync_addr,omitempty"`
+	Entries  uint64                   `json:"entries"`
+	Vector   []replication.OriginHead `json:"vector"`
+	Peers    []replicator.PeerStatus  `json:"peers"`
+	Alarms   []Alarm                  `json:"alarms,omitempty"`
+	Extra    map[string]any           `json:"extra,omitempty"` // role-specific sections
+}
+
+// Alarm is something an operator must look at: a fork, refused entries.
+type Alarm struct {
+	Kind   string `json:"kind"`
+	Origin string `json:"origin,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Peer   string `json:"peer,omitempty"`
+	Detail string `json:"detail"`
+	Count  int    `json:"count"`
+}
+
+// BaseStatus fills the parts every replica has.
+func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (Status, error) {
+	v, err := d.Log.Vector()
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{
+		Name: d.Config.Name, Role: d.Config.Role, Tier: d.Config.Tier, Unit: d.Config.Unit,
+		Device: replication.DeviceIDOf(d.Signer.PublicKey()), Origin: d.Signer.Origin(),
+		Running: running, Entries: v.Total(), Vector: v.Heads(), Peers: peers,
+	}, nil
+}

@@ -1,0 +1,135 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"fieldsync/enrollment"
+	"fieldsync/internal/daemon"
+	"fieldsync/internal/localapi"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/replicator"
+)
+
+// DaemonConfig configures a running field node.
+type DaemonConfig struct {
+	Dir *datadir.Dir
+	// Replicator is the sync runtime's config (listener, targets, pools,
+	// dialer); Dir is filled in.
+	Replicator replicator.Config
+	// APIAddr is where the local API listens ("127.0.0.1:0" by default).
+	APIAddr string
+	Logger  *slog.Logger
+	Options Options
+	// Ready, if set, is called once the daemon serves, with its API info.
+	Ready func(localapi.Info)
+}
+
+// Daemon is a running field node: capture, sync and the local API.
+type Daemon struct {
+	*daemon.Base
+	cfg  DaemonConfig
+	node *Node
+}
+
+// NewDaemon builds a field-node daemon over an open directory.
+func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
+	n, err := New(cfg.Dir, cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	base, err := daemon.New(cfg.Dir, cfg.Replicator, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Daemon{Base: base, cfg: cfg, node: n}, nil
+}
+
+// Node returns the capture shell.
+func (d *Daemon) Node() *Node { return d.node }
+
+// Run syncs and serves the local API until ctx ends.
+func (d *Daemon) Run(ctx context.Context) error {
+	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), nil, d.cfg.Ready)
+}
+
+// Handler is the local API: /api/ping, /api/status, /api/enroll, /api/import.
+func (d *Daemon) Handler() http.Handler {
+	mux := d.Mux(nil)
+	mux.HandleFunc("POST /api/enroll", d.serveEnroll)
+	mux.HandleFunc("POST /api/import", d.serveImport)
+	return mux
+}
+
+// EnrollResult is one record's outcome over the API.
+type EnrollResult struct {
+	Record   int                 `json:"record"`
+	Receipt  *Receipt            `json:"receipt,omitempty"`
+	Rejected enrollment.Findings `json:"rejected,omitempty"`
+	Error    string              `json:"error,omitempty"`
+}
+
+// serveEnroll takes JSON lines (or one object); each record is saved or
+// refused as with `fieldsync enroll`.
+func (d *Daemon) serveEnroll(w http.ResponseWriter, r *http.Request) {
+	var out []EnrollResult
+	lr := enrollment.NewJSONLinesReader(r.Body)
+	for i := 1; ; i++ {
+		_, rec, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		res := EnrollResult{Record: i}
+		switch {
+		case isRowError(err):
+			res.Error = err.Error()
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		default:
+			rc, err := d.node.Enroll(&rec)
+			var rej *RejectedError
+			switch {
+			case errors.As(err, &rej):
+				res.Rejected = rej.Findings
+			case err != nil:
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			default:
+				res.Receipt = &rc
+			}
+		}
+		out = append(out, res)
+	}
+	d.Rep.Wake()
+	localapi.WriteJSON(w, http.StatusOK, out)
+}
+
+// ImportResult is an import's outcome over the API.
+type ImportResult struct {
+	Stats    ImportStats   `json:"stats"`
+	Rejected []RejectedRow `json:"rejected,omitempty"`
+}
+
+// maxReportedRows bounds the rejected rows an API answer carries.
+const maxReportedRows = 10000
+
+func (d *Daemon) serveImport(w http.ResponseWriter, r *http.Request) {
+	var res ImportResult
+	keep := func(row RejectedRow) {
+		if len(res.Rejected) < maxReportedRows {
+			res.Rejected = append(res.Rejected, row)
+		}
+	}
+	st, err := d.node.Import(r.Body, ImportOptions{Format: r.URL.Query().Get("format"), OnRejected: keep,
+		OnGroup: func(ImportStats) { d.Rep.Wake() }})
+	res.Stats = st
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	localapi.WriteJSON(w, http.StatusOK, res)
+}
