@@ -309,7 +309,7 @@ func memberlistConfig(p Profile) *memberlist.Config {
 		c.GossipInterval = fieldGossipInterval
 		c.GossipNodes = fieldGossipNodes
 		c.GossipToTheDeadTime = fieldGossipToTheDeadTime
-		c.DisableTcpPings = true
+		c.DisableTcpPings = true // Start allows them towards hubs only
 	case ProfileLAN:
 		c = memberlist.DefaultLANConfig()
 		c.TCPTimeout = 30 * time.Second

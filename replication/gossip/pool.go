@@ -244,6 +244,10 @@ func Start(cfg Config) (*Pool, error) {
 	mc.Events = &eventDelegate{p}
 	mc.Conflict = &conflictDelegate{p}
 	mc.Logger = stdlog
+	if cfg.Profile != ProfileLAN { // Local mirrors the field's policy
+		mc.DisableTcpPings = false
+		mc.DisableTcpPingsForNode = p.noTCPPing
+	}
 	if cfg.tune != nil {
 		cfg.tune(mc)
 	}
@@ -566,6 +570,20 @@ func (p *Pool) afterLocked(d time.Duration, f func()) {
 		case <-p.stop:
 		}
 	}()
+}
+
+// noTCPPing is the field profile's DisableTcpPingsForNode: a TCP fallback
+// ping (a connection per failed UDP probe) only towards hubs. A laptop
+// behind NAT never gets the hub's UDP acks (they go to the address it
+// advertises), but a TCP ping it dials is answered on the same
+// connection, so the hub stays alive in its view; towards laptops the
+// fallback would only cost handshakes to addresses that cannot answer.
+// memberlist calls it from its probe goroutine without holding its locks.
+func (p *Pool) noTCPPing(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ms := p.mu.members[name]
+	return ms == nil || ms.meta.Role != replication.RoleHub
 }
 
 // headBroadcast is one queued heads message, named by (holder, origin).
