@@ -148,6 +148,7 @@ func (n *Network) deliverAt(ls *linkState, original bool) uint64 {
 	}
 	t = max(t, ls.lastAt)
 	if c.Reorder > 0 && c.ReorderTicks > 0 && n.rng.Float64() < c.Reorder {
+		n.count(ls, func(s *Stats) { s.Reordered++ })
 		return t + 1 + n.rng.Uint64N(c.ReorderTicks)
 	}
 	if original {

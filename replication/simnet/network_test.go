@@ -126,7 +126,7 @@ func TestReorderLetsLaterMessagesOvertake(t *testing.T) {
 			inversions++
 		}
 	}
-	if len(got) != 200 || inversions == 0 {
+	if len(got) != 200 || inversions == 0 || n.Stats().Reordered == 0 {
 		t.Fatalf("%d delivered, %d inversions", len(got), inversions)
 	}
 }

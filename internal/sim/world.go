@@ -1,0 +1,209 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"math/rand/v2"
+
+	"fieldsync/replication"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/simnet"
+)
+
+// linkKind says which schedule a link follows.
+type linkKind int
+
+const (
+	hubLink       linkKind = iota // district hub – province: mostly up
+	fieldLink                     // laptop – district hub: short, rare windows
+	colleagueLink                 // laptop – laptop of the same commune
+)
+
+var linkKindNames = [...]string{hubLink: "hub", fieldLink: "field", colleagueLink: "colleague"}
+
+// link is an undirected link of the topology. A session pair (conn) runs
+// over it while it is up and both ends are alive.
+type link struct {
+	idx         int
+	kind        linkKind
+	a, b        *replica
+	scheduledUp bool // the contact schedule says the link exists now
+	partitioned int  // nemesis cuts holding it down
+	wasUp       bool // last state applied to the network
+	downSince   uint64
+	conn        *conn
+}
+
+func (l *link) up() bool { return l.scheduledUp && l.partitioned == 0 }
+
+func (l *link) String() string { return l.a.name + "–" + l.b.name }
+
+// Sim is one seeded run of the whole system: laptops, two district hubs
+// and a provincial hub, their logs, the sessions between them and the
+// network, all driven by one goroutine from one seed.
+type Sim struct {
+	opt   Options
+	rng   *rand.Rand // workload and nemesis decisions
+	net   *simnet.Network
+	codec *delta.Codec
+	now   uint64
+	end   uint64 // first tick of the heal phase
+	steps uint64 // ticks processed (quiet stretches are skipped)
+
+	reps    []*replica
+	byName  map[string]*replica
+	prov    *replica
+	hubless *replica // the laptop with no hub link
+	links   []*link
+	byPair  map[[2]string]*link
+	events  eventQueue
+	nextID  uint64 // connection ids
+
+	healing bool
+	stopped bool // a failure ended the run early
+
+	created    map[replication.EntryID]replication.Hash // every entry any replica wrote
+	capturedAt map[replication.EntryID]uint64
+	acked      []replication.EntryID
+	trace      hash.Hash
+	logf       func(format string, args ...any)
+	res        Result
+}
+
+// New builds the topology for opt: the province, two district hubs, and
+// opt.Laptops laptops in communes of two. The first commune's second
+// laptop has no hub link: it reaches the province only through its
+// colleague (store-carry-forward). logf, if not nil, receives a verbose
+// trace.
+func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
+	codec, err := delta.NewCodec(delta.DefaultLimits())
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{
+		opt:        opt,
+		rng:        rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
+		net:        simnet.New(opt.Seed),
+		codec:      codec,
+		end:        uint64(opt.Days) * TicksPerDay,
+		byName:     map[string]*replica{},
+		byPair:     map[[2]string]*link{},
+		created:    map[replication.EntryID]replication.Hash{},
+		capturedAt: map[replication.EntryID]uint64{},
+		trace:      sha256.New(),
+		logf:       logf,
+	}
+	s.res.Seed, s.res.Options = opt.Seed, opt
+	s.buildTopology()
+	for _, r := range s.reps {
+		if err := s.writeGenesis(r); err != nil {
+			return nil, err
+		}
+	}
+	s.net.ConfigureAll(simnet.LinkConfig{Drop: opt.Loss, Duplicate: opt.Dup, MinDelay: minDelay, MaxDelay: minDelay + opt.MaxDelay,
+		Reorder: opt.Reorder, ReorderTicks: reorderTicks})
+	s.scheduleAll()
+	return s, nil
+}
+
+// reorderTicks is how far a reordered message can be held back.
+const reorderTicks = 4
+
+func (s *Sim) buildTopology() {
+	prov := s.addReplica("P", replication.RoleHub, "province", "42", -1, -1)
+	s.prov = prov
+	hubs := []*replica{
+		s.addReplica("D1", replication.RoleHub, "district", "436", -1, 0),
+		s.addReplica("D2", replication.RoleHub, "district", "437", -1, 1),
+	}
+	for _, d := range hubs {
+		s.addLink(hubLink, d, prov)
+	}
+	for i := range s.opt.Laptops {
+		commune, district := i/2, (i/2)%2
+		l := s.addReplica(fmt.Sprintf("l%d", i+1), replication.RoleNode, "", fmt.Sprintf("18%03d", 586+commune), commune, district)
+		if i == 1 {
+			s.hubless = l
+		} else {
+			s.addLink(fieldLink, l, hubs[district])
+		}
+		if i%2 == 1 {
+			s.addLink(colleagueLink, s.reps[len(s.reps)-2], l)
+		}
+	}
+}
+
+func (s *Sim) addReplica(name string, role replication.Role, tier, unit string, commune, district int) *replica {
+	r := &replica{name: name, role: role, tier: tier, unit: unit, log: oplog.NewMem(), signer: newSigner(s.rng),
+		alive: true, commune: commune, district: district, applied: map[replication.EntryID]int{}}
+	r.clock = &simClock{s: s}
+	s.reps = append(s.reps, r)
+	s.byName[name] = r
+	s.net.AddNode(name)
+	return r
+}
+
+func (s *Sim) addLink(kind linkKind, a, b *replica) {
+	l := &link{idx: len(s.links), kind: kind, a: a, b: b, scheduledUp: kind == hubLink, wasUp: true}
+	s.links = append(s.links, l)
+	s.byPair[[2]string{a.name, b.name}] = l
+	s.byPair[[2]string{b.name, a.name}] = l
+}
+
+// writeGenesis appends the replica's seq 1; it is acknowledged like any
+// capture and must reach the province.
+func (s *Sim) writeGenesis(r *replica) error {
+	es, err := r.log.Append(r.signer, []replication.Draft{r.genesisDraft()})
+	if err != nil {
+		return fmt.Errorf("sim: genesis of %s: %w", r.name, err)
+	}
+	s.recordAppend(r, es)
+	return nil
+}
+
+// recordAppend notes entries a replica wrote and acknowledged.
+func (s *Sim) recordAppend(r *replica, es []replication.Entry) {
+	for i := range es {
+		id, h := es[i].ID(), es[i].Hash()
+		s.created[id] = h
+		s.capturedAt[id] = s.now
+		s.acked = append(s.acked, id)
+		s.countApplied(r, id)
+		fmt.Fprintf(s.trace, "capture %d %s %s %d %x\n", s.now, r.name, id.Origin.Short(), id.Seq, h[:8])
+	}
+	r.dirty = true
+}
+
+// countApplied counts one write of id at r; a second is the duplicate the
+// exactly-once guarantee forbids.
+func (s *Sim) countApplied(r *replica, id replication.EntryID) {
+	r.applied[id]++
+	if r.applied[id] == 2 {
+		s.res.Dup++
+		s.failf("duplicated: %s applied %s twice", r.name, id)
+	}
+}
+
+// failf records a failed assertion; the run stops at the next step.
+func (s *Sim) failf(format string, args ...any) {
+	s.stopped = true
+	if len(s.res.Failures) < maxFailures {
+		s.res.Failures = append(s.res.Failures, fmt.Sprintf("tick %d: ", s.now)+fmt.Sprintf(format, args...))
+	}
+}
+
+// maxFailures bounds the failure messages kept per run.
+const maxFailures = 20
+
+func (s *Sim) log(format string, args ...any) {
+	if s.logf != nil {
+		s.logf("[%6d %s] "+format, append([]any{s.now, dayClock(s.now)}, args...)...)
+	}
+}
+
+// dayClock renders a tick as "d2 14:05" for the verbose trace.
+func dayClock(t uint64) string {
+	return fmt.Sprintf("d%d %02d:%02d", t/TicksPerDay, t%TicksPerDay/TicksPerHour, t%TicksPerHour*uint64(TickDuration.Seconds())/60)
+}
