@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,10 +14,12 @@ import (
 	"fieldsync/replication"
 )
 
-// Algo says how a frame's body is stored.
+// Algo says how a frame's body is stored: bit 0 zstd, bit 1 hex packing.
 const (
-	algoNone = 0 // stored as is
-	algoZstd = 1 // one zstd frame, strictly smaller than the body
+	algoNone    = 0 // stored as is
+	algoZstd    = 1 // one zstd frame, strictly smaller than the body
+	algoHex     = 2 // hex-packed (hexpack.go), strictly smaller than the body
+	algoHexZstd = 3 // hex-packed, then one zstd frame smaller than the packed form
 )
 
 // encoderWindow is the zstd window the encoder uses: larger than any
@@ -31,7 +34,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Create one per process with NewCodec.
 type Codec struct {
 	lim  Limits
-	enc  *zstd.Encoder
+	enc  *zstd.Encoder // nil for a stream codec
 	dec  *zstd.Decoder
 	bufs sync.Pool // *[]byte body scratch
 }
@@ -76,6 +79,19 @@ func newCodec(l Limits, level zstd.EncoderLevel) (*Codec, error) {
 	return &Codec{lim: l, enc: enc, dec: dec}, nil
 }
 
+// NewStreamCodec returns a codec for frames that travel inside a
+// compressed stream (a sync session's zstd stream, see package syncnet):
+// it never zstd-compresses a frame itself — compressing twice only adds
+// bytes — but still hex-packs. It decodes every frame NewCodec writes.
+func NewStreamCodec(l Limits) (*Codec, error) {
+	c, err := newCodec(l, encoderLevel)
+	if err != nil {
+		return nil, err
+	}
+	c.enc = nil
+	return c, nil
+}
+
 // Limits returns the limits the codec enforces, defaults filled in.
 func (c *Codec) Limits() Limits { return c.lim }
 
@@ -109,7 +125,7 @@ func (c *Codec) check(h header) error {
 		return malformed("frame version %d, this build reads %d", h.version, FrameVersion)
 	case !MsgType(h.typ).known():
 		return malformed("frame type %d unknown", h.typ)
-	case h.algo != algoNone && h.algo != algoZstd:
+	case h.algo > algoHexZstd:
 		return malformed("frame algo %d unknown", h.algo)
 	case h.ulen == 0:
 		return malformed("frame uncompressed length is 0")
@@ -117,8 +133,8 @@ func (c *Codec) check(h header) error {
 		return tooLarge("frame uncompressed length %d, limit %d", h.ulen, c.lim.MaxBodyBytes)
 	case h.algo == algoNone && h.slen != h.ulen:
 		return malformed("frame stored length %d, uncompressed length %d: an uncompressed body is stored as is", h.slen, h.ulen)
-	case h.algo == algoZstd && h.slen >= h.ulen:
-		return malformed("frame stored length %d not below uncompressed length %d: zstd is used only when it shrinks the body", h.slen, h.ulen)
+	case h.algo != algoNone && h.slen >= h.ulen:
+		return malformed("frame stored length %d not below uncompressed length %d: packing and zstd are used only when they shrink the body", h.slen, h.ulen)
 	}
 	return nil
 }
@@ -153,17 +169,28 @@ func (c *Codec) AppendFrame(dst []byte, m Message) ([]byte, error) {
 	return c.appendFramed(dst, m.Type(), body), nil
 }
 
-// appendFramed writes header and stored body for an encoded body.
+// appendFramed writes header and stored body for an encoded body: hex-packed
+// when that shrinks it, then zstd-compressed when that shrinks it further
+// (never for a stream codec).
 func (c *Codec) appendFramed(dst []byte, typ MsgType, body []byte) []byte {
+	h := header{version: FrameVersion, typ: byte(typ), algo: algoNone,
+		ulen: uint32(len(body)), crc: checksum(typ, body)}
+	stored := body
+	if packed := packHex(nil, body); packed != nil {
+		stored, h.algo = packed, algoHex
+	}
 	start := len(dst)
 	dst = append(dst, make([]byte, FrameHeaderSize)...)
-	dst = c.enc.EncodeAll(body, dst)
-	h := header{version: FrameVersion, typ: byte(typ), algo: algoZstd,
-		ulen: uint32(len(body)), crc: checksum(typ, body)}
-	if len(dst)-start-FrameHeaderSize >= len(body) {
-		dst = append(dst[:start+FrameHeaderSize], body...)
-		h.algo = algoNone
+	if c.enc != nil {
+		dst = c.enc.EncodeAll(stored, dst)
+		if len(dst)-start-FrameHeaderSize < len(stored) {
+			h.algo |= algoZstd
+			stored = nil
+		} else {
+			dst = dst[:start+FrameHeaderSize]
+		}
 	}
+	dst = append(dst, stored...)
 	h.slen = uint32(len(dst) - start - FrameHeaderSize)
 	h.put(dst[start:])
 	return dst
@@ -343,20 +370,48 @@ const (
 // body is decoded into a buffer of h.ulen plus one block of capacity,
 // after checking that the zstd frame declares h.ulen bytes.
 func (c *Codec) uncompress(h header, stored []byte) ([]byte, error) {
-	if h.algo == algoNone {
+	switch h.algo {
+	case algoNone:
 		return stored, nil
+	case algoHex:
+		return unpackCanonical(stored, int(h.ulen))
+	case algoHexZstd:
+		packed, err := c.unzstd(stored, 0, uint64(h.ulen)-1)
+		if err != nil {
+			return nil, err
+		}
+		return unpackCanonical(packed, int(h.ulen))
 	}
-	window, err := checkZstdFrame(stored, uint64(h.ulen))
+	return c.unzstd(stored, uint64(h.ulen), uint64(h.ulen))
+}
+
+// unpackCanonical unpacks a hex-packed body and checks that packing it
+// again gives the same bytes: one stored form per body.
+func unpackCanonical(packed []byte, want int) ([]byte, error) {
+	body, err := unpackHex(make([]byte, 0, want), packed, want)
+	if err != nil {
+		return nil, err
+	}
+	if again := packHex(nil, body); !bytes.Equal(again, packed) {
+		return nil, malformed("hex-packed body is not in canonical form")
+	}
+	return body, nil
+}
+
+// unzstd decodes one zstd frame that must declare a content size in
+// [lo, hi] (bounded by the frame header before anything is allocated).
+func (c *Codec) unzstd(stored []byte, lo, hi uint64) ([]byte, error) {
+	size, window, err := checkZstdFrame(stored, lo, hi)
 	if err != nil {
 		return nil, err
 	}
 	slack := int(min(window, zstdMaxBlock)) + zstdOverCopy
-	body, err := c.dec.DecodeAll(stored, make([]byte, 0, int(h.ulen)+slack))
+	body, err := c.dec.DecodeAll(stored, make([]byte, 0, int(size)+slack))
 	if err != nil {
 		return nil, fmt.Errorf("%w: zstd body: %w", replication.ErrMalformed, err)
 	}
-	if len(body) != int(h.ulen) {
-		return nil, malformed("zstd body decodes to %d bytes, frame says %d", len(body), h.ulen)
+	if uint64(len(body)) != size {
+		return nil, malformed("zstd body decodes to %d bytes, it declares %d", len(body), size)
 	}
 	return body, nil
 }

@@ -8,38 +8,40 @@ import (
 
 // checkZstdFrame checks, without decoding, that b is exactly one zstd
 // frame (no skippable frames, nothing after it), with no dictionary, that
-// declares its content size and that this size is want. A bomb that hides
-// its size, or says one size to us and another to zstd, stops here. It
-// returns the frame's window size, which bounds its blocks.
-func checkZstdFrame(b []byte, want uint64) (uint64, error) {
+// declares its content size and that this size is in [lo, hi] (for a plain
+// body exactly the frame header's length; for a hex-packed one below it).
+// A bomb that hides its size, or says one size to us and another to zstd,
+// stops here. It returns the declared size and the frame's window size,
+// which bounds its blocks.
+func checkZstdFrame(b []byte, lo, hi uint64) (uint64, uint64, error) {
 	var h zstd.Header
 	if err := h.Decode(b); err != nil {
 		if errors.Is(err, zstd.ErrMagicMismatch) {
-			return 0, malformed("zstd body: bad magic")
+			return 0, 0, malformed("zstd body: bad magic")
 		}
-		return 0, malformed("zstd body header: %v", err)
+		return 0, 0, malformed("zstd body header: %v", err)
 	}
 	switch {
 	case h.Skippable:
-		return 0, malformed("zstd body is a skippable frame")
+		return 0, 0, malformed("zstd body is a skippable frame")
 	case h.DictionaryID != 0:
-		return 0, malformed("zstd body uses dictionary %d; none are defined", h.DictionaryID)
+		return 0, 0, malformed("zstd body uses dictionary %d; none are defined", h.DictionaryID)
 	case !h.HasFCS:
-		return 0, malformed("zstd body does not declare its content size")
-	case h.FrameContentSize != want:
-		return 0, malformed("zstd body declares %d bytes, frame header says %d", h.FrameContentSize, want)
+		return 0, 0, malformed("zstd body does not declare its content size")
+	case h.FrameContentSize < lo || h.FrameContentSize > hi:
+		return 0, 0, malformed("zstd body declares %d bytes, the frame header allows %d to %d", h.FrameContentSize, lo, hi)
 	}
 	end, err := zstdFrameEnd(b, h.HeaderSize, h.HasCheckSum)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if end != len(b) {
-		return 0, malformed("zstd body: %d trailing bytes after the zstd frame", len(b)-end)
+		return 0, 0, malformed("zstd body: %d trailing bytes after the zstd frame", len(b)-end)
 	}
 	if h.SingleSegment {
-		return h.FrameContentSize, nil // the window is the content
+		return h.FrameContentSize, h.FrameContentSize, nil // the window is the content
 	}
-	return h.WindowSize, nil
+	return h.FrameContentSize, h.WindowSize, nil
 }
 
 // zstdFrameEnd walks the block headers from off (RFC 8878 §3.1.1.2) and

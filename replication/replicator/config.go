@@ -22,9 +22,13 @@ const (
 	// O(origins) bytes), so nothing depends on gossip alone.
 	DefaultRedialEvery = 30 * time.Minute
 	// DefaultMinBackoff and DefaultMaxBackoff bound redials after a failed
-	// contact (jittered exponential backoff).
-	DefaultMinBackoff = 2 * time.Second
-	DefaultMaxBackoff = 5 * time.Minute
+	// contact while there is something to exchange (jittered exponential
+	// backoff). The maximum is short because a link may be up for only a
+	// few minutes: a laptop with a backlog must notice it within seconds.
+	// A failed dial costs a few packets; with nothing to exchange, a failed
+	// contact waits for the next anti-entropy round instead.
+	DefaultMinBackoff = 1 * time.Second
+	DefaultMaxBackoff = 15 * time.Second
 	// DefaultWakeDelay batches a burst of captures into one contact.
 	DefaultWakeDelay = 3 * time.Second
 	// maxTargets bounds how many peers one replica dials.
@@ -87,8 +91,8 @@ func (c *Config) fill() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Codec == nil {
-		codec, err := delta.NewCodec(delta.DefaultLimits())
+	if c.Codec == nil { // frames travel in the session's zstd stream
+		codec, err := delta.NewStreamCodec(delta.DefaultLimits())
 		if err != nil {
 			return err
 		}

@@ -105,6 +105,8 @@ func Run(ctx context.Context, conn net.Conn, opts Options) (Result, error) {
 type runner struct {
 	opts Options
 	conn *countingConn
+	sw   *streamWriter // compresses what this side sends
+	sr   *streamReader // decompresses what it receives
 	sess *syncproto.Session
 	res  Result
 }
@@ -119,6 +121,13 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.sw, err = newStreamWriter(r.conn); err != nil {
+		return err
+	}
+	if r.sr, err = newStreamReader(r.conn); err != nil {
+		r.sw.close()
+		return err
+	}
 	r.sess = sess
 	if err := sess.Start(); err != nil {
 		return err
@@ -130,7 +139,9 @@ func (r *runner) run(ctx context.Context) error {
 	inbox := make(chan inbound, 2*max(r.opts.Proto.Window, syncproto.DefaultWindow)+8)
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
-	go r.readLoop(readCtx, inbox)
+	readDone := make(chan struct{})
+	go func() { r.readLoop(readCtx, inbox); close(readDone) }()
+	defer r.shutdown(readDone)
 	tick, stopTick := r.opts.Clock.NewTimer(r.opts.TickEvery)
 	defer func() { stopTick() }()
 	lastActivity := r.opts.Clock.Now()
@@ -191,7 +202,10 @@ func (r *runner) flush() (bool, error) {
 		if err := r.conn.SetWriteDeadline(r.opts.Clock.Now().Add(r.opts.IOTimeout)); err != nil {
 			return false, err
 		}
-		if _, err := r.opts.Codec.WriteFrame(r.conn, m); err != nil {
+		if _, err := r.opts.Codec.WriteFrame(r.sw, m); err != nil {
+			return false, fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+		}
+		if err := r.sw.Flush(); err != nil {
 			return false, fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
 		}
 	}
@@ -239,7 +253,7 @@ func (r *runner) readLoop(ctx context.Context, inbox chan<- inbound) {
 			inbox <- inbound{err: err}
 			return
 		}
-		m, _, err := r.opts.Codec.ReadFrame(r.conn)
+		m, _, err := r.opts.Codec.ReadFrame(r.sr)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = fmt.Errorf("syncnet: peer closed the connection: %w", err)
@@ -278,4 +292,16 @@ func (c *countingConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.out.Add(int64(n))
 	return n, err
+}
+
+// shutdown ends this side's stream cleanly (best effort: the connection
+// may be gone) so that a peer that finished sees a clean end, then closes
+// the connection, waits for the reader and pools the coders. The order
+// matters: the end of stream must go out before the close.
+func (r *runner) shutdown(readDone <-chan struct{}) {
+	r.conn.SetWriteDeadline(r.opts.Clock.Now().Add(5 * time.Second))
+	r.sw.close()
+	r.conn.Close()
+	<-readDone
+	r.sr.close()
 }

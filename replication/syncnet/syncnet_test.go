@@ -16,7 +16,7 @@ import (
 	"fieldsync/replication/syncproto"
 )
 
-var codec, _ = delta.NewCodec(delta.DefaultLimits())
+var codec, _ = delta.NewStreamCodec(delta.DefaultLimits())
 
 type replica struct {
 	name   string
