@@ -73,21 +73,39 @@ func (s *Sim) check() {
 	}
 }
 
+// maxExamples bounds the failure lines one checker writes per run; a
+// count line follows when it found more.
+const maxExamples = 5
+
 // checkLost: every acknowledged entry is at the province with its hash.
 func (s *Sim) checkLost() {
 	for _, id := range s.acked {
 		e, err := s.prov.log.Get(id)
 		switch {
 		case errors.Is(err, oplog.ErrNotFound):
-			s.res.Lost++
-			s.failf("lost: acked entry %s (captured at tick %d) is not at the province", id, s.capturedAt[id])
+			if s.res.Lost++; s.res.Lost <= maxExamples {
+				s.failf("lost: acked entry %s (captured at tick %d) is not at the province", s.entryName(id), s.capturedAt[id])
+			}
 		case err != nil:
-			s.failf("read %s at the province: %v", id, err)
+			s.failf("read %s at the province: %v", s.entryName(id), err)
 		case e.Hash() != s.created[id]:
 			s.res.HashMismatch++
-			s.failf("hash mismatch: the province holds %s with hash %s, acked %s", id, e.Hash().Short(), s.created[id].Short())
+			s.failf("hash mismatch: the province holds %s with hash %s, acked %s", s.entryName(id), e.Hash().Short(), s.created[id].Short())
 		}
 	}
+	if s.res.Lost > maxExamples {
+		s.failf("lost: %d of %d acked entries are not at the province", s.res.Lost, len(s.acked))
+	}
+}
+
+// entryName renders an entry as "l3:5 (origin 50d5ef1f)".
+func (s *Sim) entryName(id replication.EntryID) string {
+	for _, r := range s.reps {
+		if r.signer.Origin() == id.Origin {
+			return fmt.Sprintf("%s:%d (origin %s)", r.name, id.Seq, id.Origin.Short())
+		}
+	}
+	return id.String()
 }
 
 // checkUnexpected: the province holds nothing no replica wrote, and its
@@ -105,11 +123,11 @@ func (s *Sim) checkUnexpected() {
 		err := s.prov.log.Scan(o, 1, func(e replication.Entry) bool {
 			if h, ok := s.created[e.ID()]; !ok || h != e.Hash() {
 				s.res.Unexpected++
-				s.failf("unexpected: the province holds %s, which no replica wrote", e.ID())
+				s.failf("unexpected: the province holds %s, which no replica wrote", s.entryName(e.ID()))
 			}
 			if e.HLC <= last {
 				s.res.HLCBackward++
-				s.failf("hlc: %s has HLC %s, not after the previous %s", e.ID(), e.HLC, last)
+				s.failf("hlc: %s has HLC %s, not after the previous %s", s.entryName(e.ID()), e.HLC, last)
 			}
 			last = e.HLC
 			return true

@@ -171,6 +171,9 @@ func (s *Sim) send(e *end, m delta.Message) {
 	if m.Type() == delta.TypeHello {
 		e.helloAt = s.now
 	}
+	if s.opt.Bug == BugHubDropsUpward && m.Type() == delta.TypeBatch && e.self.tier == "district" && e.peer == s.prov {
+		return
+	}
 	s.net.Send(e.self.name, e.peer.name, frame)
 }
 
@@ -184,6 +187,9 @@ func (s *Sim) persist(e *end, p *syncproto.Persist) bool {
 	if err == nil {
 		s.accountIngest(e, p.BatchID, res)
 	}
+	if err == nil && s.opt.Bug == BugDoubleApply && res.Duplicates > 0 {
+		s.applyAgain(r, p.Entries, res)
+	}
 	if err == nil && s.opt.PersistCrash > 0 && !s.healing && s.rng.Float64() < s.opt.PersistCrash {
 		s.res.Faults.PersistCrashes++
 		s.cover(CovCrashBeforeAck)
@@ -195,6 +201,20 @@ func (s *Sim) persist(e *end, p *syncproto.Persist) bool {
 		return false
 	}
 	return true
+}
+
+// applyAgain is the injected bug BugDoubleApply: a store that writes the
+// entries it already held once more.
+func (s *Sim) applyAgain(r *replica, es []replication.Entry, res oplog.IngestResult) {
+	fresh := map[replication.EntryID]bool{}
+	for i := range res.Applied {
+		fresh[res.Applied[i].ID()] = true
+	}
+	for i := range es {
+		if id := es[i].ID(); !fresh[id] {
+			s.countApplied(r, id)
+		}
+	}
 }
 
 // accountIngest counts what an ingest applied (a second apply of one entry

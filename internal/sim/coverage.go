@@ -11,6 +11,9 @@ const (
 	// CovCrashUnsynced: a laptop crashed holding own acked entries that no
 	// other replica held yet (between append and sync).
 	CovCrashUnsynced Coverage = iota
+	// CovCrashBeforeOperatorAck: a laptop crashed after a durable append
+	// and before the operator saw "saved".
+	CovCrashBeforeOperatorAck
 	// CovCrashBeforeAck: a replica crashed after writing a batch and
 	// before its ack left (between persist and checkpoint at the sender).
 	CovCrashBeforeAck
@@ -38,15 +41,16 @@ const (
 )
 
 var coverageNames = [NumCoverage]string{
-	CovCrashUnsynced:   "crash between append and sync",
-	CovCrashBeforeAck:  "crash between persist and ack",
-	CovDupDeduplicated: "duplicate batch delivered and deduplicated",
-	CovLongPartition:   "link down longer than 2 days",
-	CovCutMidTransfer:  "session cut mid-transfer",
-	CovCarryForward:    "store-carry-forward: hubless laptop's entries reached the province",
-	CovRetransmit:      "retransmit after ack timeout",
-	CovGapResent:       "gap refused and resent",
-	CovClockBehind:     "capture with the wall clock behind the HLC",
+	CovCrashUnsynced:          "crash between append and sync",
+	CovCrashBeforeOperatorAck: "crash between append and operator ack",
+	CovCrashBeforeAck:         "crash between persist and ack",
+	CovDupDeduplicated:        "duplicate batch delivered and deduplicated",
+	CovLongPartition:          "link down longer than 2 days",
+	CovCutMidTransfer:         "session cut mid-transfer",
+	CovCarryForward:           "store-carry-forward: hubless laptop's entries reached the province",
+	CovRetransmit:             "retransmit after ack timeout",
+	CovGapResent:              "gap refused and resent",
+	CovClockBehind:            "capture with the wall clock behind the HLC",
 }
 
 // String returns the assertion's description.

@@ -58,6 +58,18 @@
 //
 // Coverage (Sometimes) assertions name situations some seed of every
 // batch must reach; TestSimulation fails a batch in which one never fired.
+// Options.Bug injects known defects into the simulated shells, and
+// TestCheckersCatchInjectedBugs requires the checkers to catch each.
+//
+// Running it:
+//
+//	go test ./internal/sim -run TestSimulation -v             # 200 seeds, summary lines
+//	go test ./internal/sim -run TestSimulation -seeds 10000 -v
+//	go test ./internal/sim -run TestSimulation -seed 17 -v    # one seed, verbose trace
+//
+// A failing seed prints its options, what failed, and that replay command;
+// it is run twice and must give the same trace hash, as must a few passing
+// seeds of every batch.
 //
 // Wall time never enters a run: ticks drive the network, the sessions and
 // the clocks, and every random choice comes from PCG generators seeded by

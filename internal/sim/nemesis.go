@@ -113,12 +113,37 @@ func (s *Sim) capture(r *replica) {
 	h, _ := r.log.Head(r.signer.Origin())
 	d := replication.Draft{Kind: replication.KindEnroll, Schema: 1, HLC: r.hlc.Next(now),
 		Payload: enrollPayload(s.rng, r.unit, r.name, int(h.Seq)+1, now)}
+	if s.opt.Bug == BugAckBeforeAppend {
+		s.ackUnwritten(r, d, h)
+		return
+	}
 	es, err := r.log.Append(r.signer, []replication.Draft{d})
 	if err != nil {
 		s.failf("capture on %s: %v", r.name, err)
 		return
 	}
-	s.recordAppend(r, es)
+	if s.opt.CrashEvery > 0 && s.rng.Float64() < appendCrashRate {
+		// Durable but never shown as saved: not acked, yet it must still
+		// travel like any entry (and must not come back as unexpected).
+		s.recordAppend(r, es, false)
+		s.cover(CovCrashBeforeOperatorAck)
+		s.crash(r, "crash after append, before the operator saw it saved,")
+		return
+	}
+	s.recordAppend(r, es, true)
+}
+
+// appendCrashRate is the share of captures, when crashes are on, after
+// which the laptop crashes before showing the operator "saved".
+const appendCrashRate = 0.01
+
+// ackUnwritten is the injected bug BugAckBeforeAppend: the operator is
+// told "saved" for an entry that never reached the log.
+func (s *Sim) ackUnwritten(r *replica, d replication.Draft, h replication.Head) {
+	e := replication.Seal(r.signer, d, h.Seq+1, h.Hash)
+	s.created[e.ID()] = e.Hash()
+	s.capturedAt[e.ID()] = s.now
+	s.acked = append(s.acked, e.ID())
 }
 
 // crashSomeone kills a random live replica. Its sessions die with it and

@@ -208,3 +208,29 @@ func quantile(sorted []uint64, q float64) uint64 {
 }
 
 func ticksDur(t uint64) time.Duration { return time.Duration(t) * sim.TickDuration }
+
+// TestCheckersCatchInjectedBugs runs the simulation with defects injected
+// into its own shells: each checker must fail a run, or its silence on the
+// real code would prove nothing.
+func TestCheckersCatchInjectedBugs(t *testing.T) {
+	cases := []struct {
+		bug  sim.Bug
+		want string
+	}{
+		{sim.BugAckBeforeAppend, "lost: acked entry"},
+		{sim.BugHubDropsUpward, "not quiescent"},
+		{sim.BugDoubleApply, "duplicated:"},
+	}
+	for _, c := range cases {
+		caught := false
+		for seed := uint64(1); seed <= 10 && !caught; seed++ {
+			opt := sim.FromSeed(seed)
+			opt.Bug = c.bug
+			res := sim.Run(opt, nil)
+			caught = slices.ContainsFunc(res.Failures, func(f string) bool { return strings.Contains(f, c.want) })
+		}
+		if !caught {
+			t.Errorf("bug %d ran 10 seeds without a failure containing %q", c.bug, c.want)
+		}
+	}
+}

@@ -159,17 +159,20 @@ func (s *Sim) writeGenesis(r *replica) error {
 	if err != nil {
 		return fmt.Errorf("sim: genesis of %s: %w", r.name, err)
 	}
-	s.recordAppend(r, es)
+	s.recordAppend(r, es, true)
 	return nil
 }
 
-// recordAppend notes entries a replica wrote and acknowledged.
-func (s *Sim) recordAppend(r *replica, es []replication.Entry) {
+// recordAppend notes entries a replica wrote; acked says whether the
+// operator saw them saved (a crash can fall between the two).
+func (s *Sim) recordAppend(r *replica, es []replication.Entry, acked bool) {
 	for i := range es {
 		id, h := es[i].ID(), es[i].Hash()
 		s.created[id] = h
 		s.capturedAt[id] = s.now
-		s.acked = append(s.acked, id)
+		if acked {
+			s.acked = append(s.acked, id)
+		}
 		s.countApplied(r, id)
 		fmt.Fprintf(s.trace, "capture %d %s %s %d %x\n", s.now, r.name, id.Origin.Short(), id.Seq, h[:8])
 	}
@@ -182,7 +185,7 @@ func (s *Sim) countApplied(r *replica, id replication.EntryID) {
 	r.applied[id]++
 	if r.applied[id] == 2 {
 		s.res.Dup++
-		s.failf("duplicated: %s applied %s twice", r.name, id)
+		s.failf("duplicated: %s applied %s twice", r.name, s.entryName(id))
 	}
 }
 
