@@ -175,8 +175,7 @@ func (s *Sim) crash(r *replica, why string) {
 			s.applyLink(l)
 		}
 	}
-	r.restartAt = s.now + s.restartDelay()
-	s.at(r.restartAt, func() { s.restart(r) })
+	s.after(s.restartDelay(), func() { s.restart(r) })
 }
 
 // holdsUnsynced reports whether r holds own entries no other replica has:

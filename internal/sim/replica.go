@@ -30,12 +30,9 @@ type replica struct {
 	clock  *simClock
 	hlc    replication.HLCState // in memory: rebuilt from the log at restart
 
-	alive     bool
-	restartAt uint64
-	ends      []*end // live session ends, in link order
-	dirty     bool   // the log changed: its sessions may have more to send
-	commune   int    // laptops: index of the commune; hubs: -1
-	district  int    // laptops and district hubs: 0 or 1; province: -1
+	alive bool
+	ends  []*end // live session ends, in link order
+	dirty bool   // the log changed: its sessions may have more to send
 
 	// applied counts, per entry, how often this replica wrote it (Append
 	// or Ingest's Applied) across the whole run, crashes included.

@@ -53,7 +53,6 @@ type Sim struct {
 	steps uint64 // ticks processed (quiet stretches are skipped)
 
 	reps    []*replica
-	byName  map[string]*replica
 	prov    *replica
 	hubless *replica // the laptop with no hub link
 	links   []*link
@@ -88,7 +87,6 @@ func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
 		net:        simnet.New(opt.Seed),
 		codec:      codec,
 		end:        uint64(opt.Days) * TicksPerDay,
-		byName:     map[string]*replica{},
 		byPair:     map[[2]string]*link{},
 		created:    map[replication.EntryID]replication.Hash{},
 		capturedAt: map[replication.EntryID]uint64{},
@@ -112,18 +110,18 @@ func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
 const reorderTicks = 4
 
 func (s *Sim) buildTopology() {
-	prov := s.addReplica("P", replication.RoleHub, "province", "42", -1, -1)
+	prov := s.addReplica("P", replication.RoleHub, "province", "42")
 	s.prov = prov
 	hubs := []*replica{
-		s.addReplica("D1", replication.RoleHub, "district", "436", -1, 0),
-		s.addReplica("D2", replication.RoleHub, "district", "437", -1, 1),
+		s.addReplica("D1", replication.RoleHub, "district", "436"),
+		s.addReplica("D2", replication.RoleHub, "district", "437"),
 	}
 	for _, d := range hubs {
 		s.addLink(hubLink, d, prov)
 	}
 	for i := range s.opt.Laptops {
 		commune, district := i/2, (i/2)%2
-		l := s.addReplica(fmt.Sprintf("l%d", i+1), replication.RoleNode, "", fmt.Sprintf("18%03d", 586+commune), commune, district)
+		l := s.addReplica(fmt.Sprintf("l%d", i+1), replication.RoleNode, "", fmt.Sprintf("18%03d", 586+commune))
 		if i == 1 {
 			s.hubless = l
 		} else {
@@ -135,12 +133,11 @@ func (s *Sim) buildTopology() {
 	}
 }
 
-func (s *Sim) addReplica(name string, role replication.Role, tier, unit string, commune, district int) *replica {
+func (s *Sim) addReplica(name string, role replication.Role, tier, unit string) *replica {
 	r := &replica{name: name, role: role, tier: tier, unit: unit, log: oplog.NewMem(), signer: newSigner(s.rng),
-		alive: true, commune: commune, district: district, applied: map[replication.EntryID]int{}}
+		alive: true, applied: map[replication.EntryID]int{}}
 	r.clock = &simClock{s: s}
 	s.reps = append(s.reps, r)
-	s.byName[name] = r
 	s.net.AddNode(name)
 	return r
 }

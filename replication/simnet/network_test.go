@@ -254,7 +254,7 @@ func trace(seed uint64) uint64 {
 }
 
 func TestSameSeedSameDeliveries(t *testing.T) {
-	if trace(42) != trace(42) {
+	if a, b := trace(42), trace(42); a != b {
 		t.Fatal("the same seed gave two different traces")
 	}
 	if trace(42) == trace(43) {
