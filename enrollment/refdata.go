@@ -244,3 +244,23 @@ func Units(codeList string) []Unit {
 
 // CodeLists returns the known code-list versions.
 func CodeLists() []string { return []string{CodeList2023, CodeList2025} }
+
+// DistrictOf returns the pre-2025 district a commune belonged to, from the
+// embedded lists: the parent in the 2023 list, or for a 2025 commune the
+// district of its first constituent. Hubs group review work by it (the
+// district hubs are the old district police sites, DOMAIN.md §4.3). It
+// returns "" for communes outside the embedded province.
+func DistrictOf(codeList, commune string) string {
+	if u, ok := UnitByCode(CodeList2023, commune); ok && codeList != CodeList2025 && u.Level == "commune" {
+		return u.Parent
+	}
+	if u, ok := UnitByCode(CodeList2025, commune); ok && len(u.Constituents) > 0 {
+		if old, ok := UnitByCode(CodeList2023, u.Constituents[0].Code); ok {
+			return old.Parent
+		}
+	}
+	if u, ok := UnitByCode(CodeList2023, commune); ok && u.Level == "commune" {
+		return u.Parent
+	}
+	return ""
+}

@@ -1,0 +1,51 @@
+package reconcile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+)
+
+// Digest is a SHA-256 over a canonical rendering of the whole view: every
+// citizen (key, current versions with their hashes, the version shown, the
+// conflict and what settles it, links), every probable-duplicate pair
+// (keys, score to 1e-6, reasons, what settles it) and every decision held.
+// Two hubs holding the same entries print the same digest, in any order of
+// arrival; a digest that differs names a real difference.
+func (r *Reconciler) Digest() string {
+	h := sha256.New()
+	for _, k := range r.Keys() {
+		writeCitizen(h, r.citizens[k])
+	}
+	for _, p := range r.Pairs() {
+		fmt.Fprintf(h, "pair %s %.6f %s %s\n", p.ID, p.Score, strings.Join(p.Reasons, ","), decisionRef(p.Resolved))
+	}
+	for _, subject := range sortedSubjects(r.decisions) {
+		for _, d := range sortedDecisions(r.decisions[subject]) {
+			fmt.Fprintf(h, "decision %s %s\n", subject, d.Entry)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func writeCitizen(h hash.Hash, c *Citizen) {
+	fmt.Fprintf(h, "citizen %s shown %s region %s\n", c.Key, c.Shown, c.Region)
+	for _, v := range c.Versions {
+		fmt.Fprintf(h, " version %s %s\n", v.ID, v.Hash)
+	}
+	if c.Conflict != nil {
+		fmt.Fprintf(h, " conflict %s %s %s\n", strings.Join(c.Conflict.Fields, ","), c.Conflict.Level, decisionRef(c.Conflict.Resolved))
+	}
+	if len(c.Linked) > 0 {
+		fmt.Fprintf(h, " linked %s\n", strings.Join(c.Linked, ","))
+	}
+}
+
+func decisionRef(d *Decision) string {
+	if d == nil {
+		return "open"
+	}
+	return "settled-by " + d.Entry.String()
+}

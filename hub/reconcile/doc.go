@@ -1,0 +1,61 @@
+// Package reconcile builds a hub's citizen view from the set of entries it
+// holds. It is pure and order-independent: the view, and its Digest, are a
+// function of the set, so every hub holding the same entries shows the same
+// view, byte for byte, whatever the order they arrived in and however often.
+//
+//	r := reconcile.New(reconcile.Config{Matcher: m})
+//	r.Apply(entry)                 // any order, duplicates fine
+//	c := r.Citizen("042085000123") // versions, shown record, conflict, history
+//	r.Conflicts(); r.Pairs()       // the review queues
+//	r.Digest()                     // equal on every hub with the same entries
+//
+// The rules, numbered as in the code:
+//
+// Rule 1 — citizen key. A capture is keyed by its normalized 12-digit
+// personal ID number when present and well-formed; otherwise by a
+// provisional key "prov:<first capture of its lineage>", until an officer
+// links it. A hub never invents an ID number.
+//
+// Rule 2 — supersede and withdraw. An amend supersedes the entry it names; a
+// void withdraws the entry it names and every amend of it. A citizen's
+// current versions are the enroll and amend entries that nothing supersedes
+// or withdraws. An amend or void may arrive before what it names.
+//
+// Rule 3 — conflict. Current versions that disagree on an identity field
+// (full name, date of birth, sex, birth-registration place, father, mother)
+// form a conflict. Fields compare by their normalized keys (NFC, legacy
+// repair, tone placement, case), so spelling variants of one value are no
+// conflict. Every version is kept. A conflict between captures of one
+// district is reviewed at that district; across districts, at the province.
+//
+// Rule 4 — the version shown. The version a settling decision chose; else
+// the one with the fewest validation warnings; else the lowest entry hash.
+//
+// Rule 5 — changeable fields. Current residence, marital status and
+// occupation take the latest value, with history. "Latest" is causal: a
+// version follows another when the same device wrote it later (higher seq)
+// or when it amends it (directly or along a chain). Laptop clocks are
+// wrong, so no clock and no wall time decides anything; unordered versions
+// are concurrent, ordered by hash, and the current value is marked
+// concurrent.
+//
+// Rule 6 — decisions. A resolve entry settles a subject: a conflict (it
+// chooses a version among those it saw — a version arriving later reopens
+// it) or a duplicate pair (same person: the citizens are linked; distinct:
+// the pair is closed). Among decisions on one subject, the higher tier wins;
+// among equal tiers, one that supersedes the other (its officer saw it), or
+// the same hub's later one (higher seq); then the lowest entry hash. A
+// decision may arrive before the entries it decides; it applies when they
+// come.
+//
+// Rule 7 — derived, not accumulated. Everything shown is recomputed from
+// the current sets when they change, never patched in arrival order; that
+// is what makes the view a function of the set (checked by the golden
+// files' same-in-every-order and by the 1,000-order property test).
+//
+// Probable duplicates (different keys, same person) come from a Matcher —
+// package dedup — fed with each citizen's shown record; they appear in the
+// view with the decisions that settle them. Validation warnings and what
+// cleaning derived (NFC, legacy repair, lost leading zero) are part of each
+// citizen; the captured text is never altered.
+package reconcile
