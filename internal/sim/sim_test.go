@@ -84,6 +84,7 @@ func runVerbose(t *testing.T, seed uint64) {
 	if again.TraceHash != res.TraceHash {
 		t.Errorf("seed %d is not deterministic: trace %x then %x", seed, res.TraceHash[:8], again.TraceHash[:8])
 	}
+	t.Logf("trace %x", res.TraceHash)
 	t.Log(summary([]sim.Result{res}, 0))
 	t.Log(faultLine([]sim.Result{res}))
 	for c := range sim.NumCoverage {
