@@ -10,15 +10,18 @@ import (
 
 // Batch body:
 //
-//	id(uvarint) nranges(uvarint) range*
-//	range: origin(16) start(uvarint) prev(32) nentries(uvarint) entry*
-//	entry: hlc(uvarint: absolute for the first, zigzag delta from the
-//	       previous entry's HLC after) kind(1) schema(uvarint)
-//	       paylen(uvarint) payload sigflag(1: 0 or 1) [sig(64)]
+//	id(uvarint) nranges(uvarint) range* entry* payloads
+//	range: origin(16) start(uvarint) prev(32) nentries(uvarint)
+//	entry: hlc(uvarint: absolute for the first of a range, zigzag delta
+//	       from the previous entry's HLC after) kind(1) schema(uvarint)
+//	       paylen(uvarint) sigflag(1: 0 or 1) [sig(64)]
+//	payloads: every entry's payload, in entry order, in the columnar form
+//	       of columnar.go (templates, then values column by column)
 //
 // Origin, seq and previous hash are not repeated per entry: the decoder
 // rebuilds them (Seq = start+i, Prev = hash of the entry before), so the
-// hash chain is checked for free by whoever verifies signatures.
+// hash chain is checked for free by whoever verifies signatures. Headers
+// come first and payloads last so that like sits with like for zstd.
 
 // minEntrySize is hlc + kind + schema + paylen + sigflag, one byte each.
 const minEntrySize = 5
@@ -45,38 +48,49 @@ func appendBatch(dst []byte, b *Batch, l *Limits) ([]byte, error) {
 		if i > 0 && !b.Ranges[i-1].Origin.Less(rg.Origin) {
 			return dst, invalid("batch range %d: origin %s not above the previous %s", i, rg.Origin.Short(), b.Ranges[i-1].Origin.Short())
 		}
-		var err error
-		if dst, err = appendRange(dst, rg); err != nil {
+		if err := checkRange(rg); err != nil {
 			return dst, fmt.Errorf("batch range %d (origin %s): %w", i, rg.Origin.Short(), err)
 		}
+		dst = append(dst, rg.Origin[:]...)
+		dst = binary.AppendUvarint(dst, rg.Entries[0].Seq)
+		dst = append(dst, rg.Prev[:]...)
+		dst = binary.AppendUvarint(dst, uint64(len(rg.Entries)))
 	}
-	return dst, nil
+	var payloads [][]byte
+	total := 0
+	for i := range b.Ranges {
+		for j := range b.Ranges[i].Entries {
+			dst = appendEntryHeader(dst, b.Ranges[i].Entries, j)
+			payloads = append(payloads, b.Ranges[i].Entries[j].Payload)
+			total += len(b.Ranges[i].Entries[j].Payload)
+		}
+	}
+	if total > l.MaxBodyBytes {
+		return dst, tooLarge("batch payloads: %d bytes, limit %d", total, l.MaxBodyBytes)
+	}
+	return appendColumnar(dst, payloads), nil
 }
 
-func appendRange(dst []byte, rg *Range) ([]byte, error) {
+// checkRange checks that every entry of rg is the one the decoder will
+// rebuild.
+func checkRange(rg *Range) error {
 	if len(rg.Entries) == 0 {
-		return dst, invalid("no entries")
+		return invalid("no entries")
 	}
 	start := rg.Entries[0].Seq
 	if start == 0 || (start == 1) != rg.Prev.IsZero() {
-		return dst, invalid("%w: starts at seq %d with previous hash %s", replication.ErrBrokenChain, start, rg.Prev.Short())
+		return invalid("%w: starts at seq %d with previous hash %s", replication.ErrBrokenChain, start, rg.Prev.Short())
 	}
-	dst = append(dst, rg.Origin[:]...)
-	dst = binary.AppendUvarint(dst, start)
-	dst = append(dst, rg.Prev[:]...)
-	dst = binary.AppendUvarint(dst, uint64(len(rg.Entries)))
 	prev := rg.Prev
 	for i := range rg.Entries {
-		e := &rg.Entries[i]
 		if err := checkLink(rg, i, prev); err != nil {
-			return dst, err
+			return err
 		}
-		dst = appendEntry(dst, rg.Entries, i)
 		if i+1 < len(rg.Entries) {
-			prev = e.Hash()
+			prev = rg.Entries[i].Hash()
 		}
 	}
-	return dst, nil
+	return nil
 }
 
 // checkLink checks that entry i of rg is the one the decoder will rebuild:
@@ -100,8 +114,9 @@ func checkLink(rg *Range, i int, prev replication.Hash) error {
 	return nil
 }
 
-// appendEntry appends entry i of es, its HLC relative to entry i-1.
-func appendEntry(dst []byte, es []replication.Entry, i int) []byte {
+// appendEntryHeader appends entry i of es without its payload, its HLC
+// relative to entry i-1.
+func appendEntryHeader(dst []byte, es []replication.Entry, i int) []byte {
 	e := &es[i]
 	if i == 0 {
 		dst = binary.AppendUvarint(dst, uint64(e.HLC))
@@ -111,7 +126,6 @@ func appendEntry(dst []byte, es []replication.Entry, i int) []byte {
 	dst = append(dst, byte(e.Kind))
 	dst = binary.AppendUvarint(dst, uint64(e.Schema))
 	dst = binary.AppendUvarint(dst, uint64(len(e.Payload)))
-	dst = append(dst, e.Payload...)
 	if len(e.Sig) == 0 {
 		return append(dst, sigAbsent)
 	}
@@ -130,23 +144,32 @@ func decodeBatch(b []byte, l *Limits) (*Batch, error) {
 	}
 	budget := l.MaxEntries
 	for i := range bt.Ranges {
-		rg := &bt.Ranges[i]
-		decodeRange(&r, rg, &budget)
-		if r.err == nil && i > 0 && !bt.Ranges[i-1].Origin.Less(rg.Origin) {
-			r.fail(malformed("origin %s not above the previous %s", rg.Origin.Short(), bt.Ranges[i-1].Origin.Short()))
+		decodeRangeHeader(&r, &bt.Ranges[i], &budget)
+		if r.err == nil && i > 0 && !bt.Ranges[i-1].Origin.Less(bt.Ranges[i].Origin) {
+			r.fail(malformed("origin %s not above the previous %s", bt.Ranges[i].Origin.Short(), bt.Ranges[i-1].Origin.Short()))
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("batch range %d: %w", i, r.err)
 		}
 	}
+	lens, err := decodeEntryHeaders(&r, bt, l)
+	if err != nil {
+		return nil, err
+	}
+	payloads := decodeColumnar(&r, lens)
+	if r.err != nil {
+		return nil, fmt.Errorf("batch payloads: %w", r.err)
+	}
+	linkEntries(bt, payloads)
 	if err := r.end("batch"); err != nil {
 		return nil, err
 	}
 	return bt, nil
 }
 
-// decodeRange reads one range into rg, taking its entries out of *budget.
-func decodeRange(r *reader, rg *Range, budget *int) {
+// decodeRangeHeader reads one range header, making room for its entries
+// (taken out of *budget).
+func decodeRangeHeader(r *reader, rg *Range, budget *int) {
 	rg.Origin = r.origin("origin")
 	start := r.uvarint("start seq")
 	rg.Prev = r.hash("prev")
@@ -166,23 +189,36 @@ func decodeRange(r *reader, rg *Range, budget *int) {
 	}
 	*budget -= n
 	rg.Entries = make([]replication.Entry, n)
-	prev := rg.Prev
 	for i := range rg.Entries {
-		e := &rg.Entries[i]
-		e.Origin, e.Seq, e.Prev = rg.Origin, start+uint64(i), prev
-		decodeEntry(r, rg.Entries, i)
-		if r.err != nil {
-			r.err = fmt.Errorf("entry %d (seq %d): %w", i, e.Seq, r.err)
-			return
-		}
-		if i+1 < n {
-			prev = e.Hash()
-		}
+		rg.Entries[i].Origin, rg.Entries[i].Seq = rg.Origin, start+uint64(i)
 	}
 }
 
-// decodeEntry reads the wire fields of entry i of es.
-func decodeEntry(r *reader, es []replication.Entry, i int) {
+// decodeEntryHeaders reads every entry's header and returns the payload
+// lengths, bounded in total by the body limit.
+func decodeEntryHeaders(r *reader, bt *Batch, l *Limits) ([]int, error) {
+	var lens []int
+	total := 0
+	for i := range bt.Ranges {
+		es := bt.Ranges[i].Entries
+		for j := range es {
+			plen := decodeEntryHeader(r, es, j)
+			total += plen
+			if r.err == nil && total > l.MaxBodyBytes {
+				r.fail(tooLarge("batch payloads: %d bytes, limit %d", total, l.MaxBodyBytes))
+			}
+			if r.err != nil {
+				return nil, fmt.Errorf("batch range %d entry %d (seq %d): %w", i, j, es[j].Seq, r.err)
+			}
+			lens = append(lens, plen)
+		}
+	}
+	return lens, nil
+}
+
+// decodeEntryHeader reads the wire fields of entry i of es but its
+// payload, and returns the payload's length.
+func decodeEntryHeader(r *reader, es []replication.Entry, i int) int {
 	e := &es[i]
 	h := r.uvarint("hlc")
 	if i > 0 {
@@ -194,7 +230,7 @@ func decodeEntry(r *reader, es []replication.Entry, i int) {
 	plen := r.uvarint("payload length")
 	switch {
 	case r.err != nil:
-		return
+		return 0
 	case e.Kind == 0:
 		r.fail(malformed("kind is 0"))
 	case schema > 0xffff:
@@ -203,14 +239,33 @@ func decodeEntry(r *reader, es []replication.Entry, i int) {
 		r.fail(tooLarge("payload length %d, limit %d", plen, replication.MaxPayloadBytes))
 	}
 	e.Schema = uint16(schema)
-	if p := r.take(int(plen), "payload"); len(p) > 0 {
-		e.Payload = bytes.Clone(p)
-	}
 	switch flag := r.byte1("signature flag"); {
 	case r.err != nil:
 	case flag == sigPresent:
 		e.Sig = bytes.Clone(r.take(replication.SignatureSize, "signature"))
 	case flag != sigAbsent:
 		r.fail(malformed("signature flag %d, want 0 or 1", flag))
+	}
+	return int(plen)
+}
+
+// linkEntries gives each entry its payload and rebuilds the chain: Prev of
+// each entry is the hash of the one before (the range's Prev for the first).
+func linkEntries(bt *Batch, payloads [][]byte) {
+	k := 0
+	for i := range bt.Ranges {
+		rg := &bt.Ranges[i]
+		prev := rg.Prev
+		for j := range rg.Entries {
+			e := &rg.Entries[j]
+			if len(payloads[k]) > 0 {
+				e.Payload = payloads[k]
+			}
+			k++
+			e.Prev = prev
+			if j+1 < len(rg.Entries) {
+				prev = e.Hash()
+			}
+		}
 	}
 }

@@ -26,8 +26,18 @@ func (b body) str(s string) body            { return append(b.uv(uint64(len(s)))
 func (b body) head(x byte, seq uint64) body { return b.o(x).uv(seq).h(x) }
 
 // entry appends a minimal entry: hlc, kind, schema, payload, no signature.
+// entry appends an entry header (the payload goes in the section).
 func (b body) entry(hlc uint64, kind byte, payload string) body {
-	return b.uv(hlc).raw(kind).uv(1).str(payload).raw(sigAbsent)
+	return b.uv(hlc).raw(kind).uv(1).uv(uint64(len(payload))).raw(sigAbsent)
+}
+
+// section appends the payload section for these payloads.
+func (b body) section(payloads ...string) body {
+	ps := make([][]byte, len(payloads))
+	for i, p := range payloads {
+		ps[i] = []byte(p)
+	}
+	return append(b, appendColumnar(nil, ps)...)
 }
 
 // hello is a valid hello body up to the strings.
@@ -68,8 +78,8 @@ func TestRejectCraftedBodies(t *testing.T) {
 		{"batch ranges over limit", TypeBatch, body{}.uv(1).uv(4), replication.ErrTooLarge, []string{"batch ranges", "limit 3"}},
 		{"batch entries past end", TypeBatch, batch1().uv(3).entry(1, 2, "a"), replication.ErrMalformed, []string{"batch range 0", "entries", "count 3"}},
 		{"batch entries over limit", TypeBatch, batch1().uv(6).zero(40), replication.ErrTooLarge, []string{"batch range 0", "entries", "limit 5"}},
-		{"batch entries over limit across ranges", TypeBatch, body{}.uv(1).uv(2).o(1).uv(1).zero(32).uv(3).entry(1, 2, "").entry(1, 2, "").entry(1, 2, "").
-			o(2).uv(1).zero(32).uv(3).entry(1, 2, "").entry(1, 2, "").entry(1, 2, ""), replication.ErrTooLarge, []string{"batch range 1", "limit 2"}},
+		{"batch entries over limit across ranges", TypeBatch, body{}.uv(1).uv(2).o(1).uv(1).zero(32).uv(3).o(2).uv(1).zero(32).uv(3).
+			entry(1, 2, "").entry(1, 2, "").entry(1, 2, "").entry(1, 2, "").entry(1, 2, "").entry(1, 2, "").section("", "", "", "", "", ""), replication.ErrTooLarge, []string{"batch range 1", "limit 2"}},
 		{"batch empty range", TypeBatch, batch1().uv(0).zero(10), replication.ErrMalformed, []string{"batch range 0", "count 0"}},
 		{"batch start seq 0", TypeBatch, body{}.uv(1).uv(1).o(1).uv(0).zero(32).uv(1).entry(1, 2, ""), replication.ErrMalformed, []string{"batch range 0", "start seq 0"}},
 		{"batch seq 1 with prev", TypeBatch, body{}.uv(1).uv(1).o(1).uv(1).h(1).uv(1).entry(1, 2, ""), replication.ErrMalformed, []string{"start seq 1"}},
@@ -78,14 +88,18 @@ func TestRejectCraftedBodies(t *testing.T) {
 		{"batch kind 0", TypeBatch, batch1().uv(1).entry(1, 0, ""), replication.ErrMalformed, []string{"entry 0 (seq 1)", "kind is 0"}},
 		{"batch schema too big", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1 << 16).str("").raw(0), replication.ErrMalformed, []string{"schema 65536"}},
 		{"batch payload over limit", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1).uv(replication.MaxPayloadBytes + 1), replication.ErrTooLarge, []string{"payload length 65537"}},
-		{"batch payload past end", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1).uv(100).raw('x', 0, 0, 0, 0), replication.ErrMalformed, []string{"payload", "needs 100 bytes"}},
+		{"batch payload past end", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1).uv(100).raw(sigAbsent).uv(0).uv(0).raw('x', 0, 0, 0, 0), replication.ErrMalformed, []string{"payload", "needs 100 bytes"}},
 		{"batch non-minimal payload length", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1).raw(0x81, 0x00).raw('x', 0), replication.ErrMalformed, []string{"payload length", "non-minimal"}},
 		{"batch non-minimal hlc", TypeBatch, batch1().uv(1).raw(0x80, 0x80, 0x00).raw(2).uv(1).str("").raw(0), replication.ErrMalformed, []string{"hlc", "non-minimal"}},
 		{"batch signature flag 2", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1).str("").raw(2), replication.ErrMalformed, []string{"signature flag 2"}},
 		{"batch signature truncated", TypeBatch, batch1().uv(1).uv(1).raw(2).uv(1).str("").raw(1).zero(63), replication.ErrMalformed, []string{"signature", "needs 64"}},
-		{"batch ranges unsorted", TypeBatch, body{}.uv(1).uv(2).o(2).uv(1).zero(32).uv(1).entry(1, 2, "").o(1).uv(1).zero(32).uv(1).entry(1, 2, ""), replication.ErrMalformed, []string{"batch range 1", "not above"}},
-		{"batch ranges duplicate", TypeBatch, body{}.uv(1).uv(2).o(1).uv(1).zero(32).uv(1).entry(1, 2, "").o(1).uv(2).h(1).uv(1).entry(1, 2, ""), replication.ErrMalformed, []string{"batch range 1", "not above"}},
-		{"batch trailing", TypeBatch, batch1().uv(1).entry(1, 2, "").raw(0), replication.ErrMalformed, []string{"batch", "trailing"}},
+		{"batch ranges unsorted", TypeBatch, body{}.uv(1).uv(2).o(2).uv(1).zero(32).uv(1).o(1).uv(1).zero(32).uv(1).entry(1, 2, "").entry(1, 2, "").section("", ""), replication.ErrMalformed, []string{"batch range 1", "not above"}},
+		{"batch ranges duplicate", TypeBatch, body{}.uv(1).uv(2).o(1).uv(1).zero(32).uv(1).o(1).uv(2).h(1).uv(1).entry(1, 2, "").entry(1, 2, "").section("", ""), replication.ErrMalformed, []string{"batch range 1", "not above"}},
+		{"batch trailing", TypeBatch, batch1().uv(1).entry(1, 2, "").section("").raw(0), replication.ErrMalformed, []string{"batch", "trailing"}},
+		{"batch payload template past end", TypeBatch, batch1().uv(1).entry(1, 2, `{"a":1}`).uv(1).uv(50).raw('{'), replication.ErrMalformed, []string{"template", "needs 50"}},
+		{"batch payload value unterminated", TypeBatch, batch1().uv(1).entry(1, 2, `{"a":1}`).uv(1).uv(7).raw('{', '"', 'a', '"', ':', 0, '}').uv(1).raw('1'), replication.ErrMalformed, []string{"payload value", "terminator"}},
+		{"batch payload rebuilds to another length", TypeBatch, batch1().uv(1).entry(1, 2, `{"a":12}`).section(`{"a":1}`), replication.ErrMalformed, []string{"rebuilds to 7 bytes", "says 8"}},
+		{"batch payload not canonical", TypeBatch, batch1().uv(1).entry(1, 2, `{"a":1}`).uv(0).uv(0).raw([]byte(`{"a":1}`)...), replication.ErrMalformed, []string{"canonical"}},
 		{"ack refusals past end", TypeAck, body{}.uv(1).uv(0).uv(2), replication.ErrMalformed, []string{"ack refusals", "count 2"}},
 		{"ack refusals over limit", TypeAck, body{}.uv(1).uv(0).uv(3), replication.ErrTooLarge, []string{"ack refusals", "limit 2"}},
 		{"ack heads over limit", TypeAck, body{}.uv(1).uv(5), replication.ErrTooLarge, []string{"ack heads", "limit 4"}},

@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unicode/utf8"
 
@@ -148,3 +149,19 @@ func zigzag(d uint64) uint64 { return d<<1 ^ uint64(int64(d)>>63) }
 
 // unzigzag inverts zigzag.
 func unzigzag(u uint64) uint64 { return u>>1 ^ -(u & 1) }
+
+// until returns the bytes up to (not including) the next stop byte and
+// moves past it; a missing stop byte fails.
+func (r *reader) until(stop byte, field string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	i := bytes.IndexByte(r.b[r.off:], stop)
+	if i < 0 {
+		r.fail(malformed("%s: missing terminator", field))
+		return nil
+	}
+	v := r.b[r.off : r.off+i]
+	r.off += i + 1
+	return v
+}
