@@ -15,9 +15,9 @@ const h64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 func TestHexPackRoundTrip(t *testing.T) {
 	bodies := []string{
 		`{"sha256":"` + h64 + `"}`,
-		`"` + h64 + `""` + h64 + `"`,         // adjacent
-		`""` + h64 + `"` + h64 + `"`,         // a quote before, hex after
-		"\xff\xff\"" + h64 + "\"\xff\x00\x01", // escapes around a hash
+		`"` + h64 + `""` + h64 + `"`,                       // adjacent
+		`""` + h64 + `"` + h64 + `"`,                       // a quote before, hex after
+		"\xff\xff\"" + h64 + "\"\xff\x00\x01",              // escapes around a hash
 		`"` + strings.ToUpper(h64) + `"` + `"` + h64 + `"`, // upper case stays text
 	}
 	for _, b := range bodies {
