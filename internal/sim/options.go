@@ -111,7 +111,7 @@ func FromSeed(seed uint64) Options {
 		Seed:            seed,
 		Days:            3 + r.IntN(6),
 		Laptops:         6 + r.IntN(3),
-		CapturesPerDay:  5 + r.IntN(20),
+		CapturesPerDay:  4 + r.IntN(16),
 		MaxBatchEntries: pick(r, 8, 32, 100, 1000),
 		Window:          1 + r.IntN(3),
 		CheckpointEvery: pick(r, uint64(4), 16, 64),
