@@ -208,6 +208,11 @@ func MeasureIdle(ctx context.Context, o IdleOptions) (IdleReport, error) {
 	if err := settle(ctx, hub, laptops, src, o.Scale); err != nil {
 		return r, err
 	}
+	for _, l := range laptops { // refreshes are measured apart, below
+		l.mu.Lock()
+		l.mu.nextRefresh = time.Time{}
+		l.mu.Unlock()
+	}
 
 	before := snapshot(pools)
 	if err := sleepCtx(ctx, o.Window); err != nil {

@@ -169,6 +169,7 @@ type Pool struct {
 	kick      chan struct{} // wakes the reconnect loop
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	life      sync.Mutex // orders Leave and Shutdown (memberlist panics on leave after shutdown)
 
 	mu struct {
 		sync.Mutex
@@ -516,6 +517,8 @@ func (p *Pool) Stats() Stats {
 // timeout for the announcement to go out; the reconnect loop stops
 // joining. Call Shutdown afterwards.
 func (p *Pool) Leave(timeout time.Duration) error {
+	p.life.Lock()
+	defer p.life.Unlock()
 	if p.closed.Load() {
 		return ErrClosed
 	}
@@ -535,6 +538,8 @@ func (p *Pool) Leave(timeout time.Duration) error {
 func (p *Pool) Shutdown() error {
 	var err error
 	p.closeOnce.Do(func() {
+		p.life.Lock()
+		defer p.life.Unlock()
 		p.closed.Store(true)
 		p.mu.Lock()
 		p.mu.closed = true

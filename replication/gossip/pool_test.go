@@ -309,3 +309,44 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+// A district hub is a member of two pools at once: two Pools in one
+// process, with their own ports, keys and labels, that never mix.
+func TestDistrictHubInTwoPools(t *testing.T) {
+	t.Parallel()
+	district := func(name string, seeds ...string) Config {
+		c := localConfig(name, seeds...)
+		c.Pool, c.SecretKey = "district/445", testKey(1)
+		return c
+	}
+	province := func(name string, seeds ...string) Config {
+		c := localConfig(name, seeds...)
+		c.Pool, c.SecretKey = "province/42", testKey(2)
+		return c
+	}
+	prov := startPool(t, province("province-42"))
+	hubD := startPool(t, district("district-445"))
+	hubP := startPool(t, province("district-445", seedOf(prov)))
+	lap := startPool(t, district("laptop-1", seedOf(hubD)))
+	waitFor(t, 5*time.Second, "both pools form", func() bool {
+		return seesAlive(hubD, "laptop-1") && seesAlive(prov, "district-445") && seesAlive(lap, "district-445")
+	})
+	hubD.AnnounceHeads([]replication.OriginHead{head(1, 10)})
+	hubP.AnnounceHeads([]replication.OriginHead{head(1, 10), head(2, 20)})
+	waitFor(t, 5*time.Second, "heads stay in their pool", func() bool {
+		return lap.HeadsOf("district-445").Seq(origin(1)) == 10 && prov.HeadsOf("district-445").Seq(origin(2)) == 20
+	})
+	time.Sleep(200 * time.Millisecond)
+	if got := aliveNames(lap); !slices.Equal(got, []string{"district-445", "laptop-1"}) {
+		t.Errorf("laptop sees %v", got)
+	}
+	if got := aliveNames(prov); !slices.Equal(got, []string{"district-445", "province-42"}) {
+		t.Errorf("province sees %v", got)
+	}
+	if lap.HeadsOf("district-445").Seq(origin(2)) != 0 {
+		t.Error("a provincial-pool head leaked into the district pool")
+	}
+	if hubD.LocalAddr() == hubP.LocalAddr() {
+		t.Error("the two pools share an address")
+	}
+}
