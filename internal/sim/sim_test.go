@@ -226,7 +226,7 @@ func TestCheckersCatchInjectedBugs(t *testing.T) {
 		caught := false
 		for seed := uint64(1); seed <= 10 && !caught; seed++ {
 			opt := sim.FromSeed(seed)
-			opt.Bug = c.bug
+			opt.Bug, opt.Days = c.bug, 2 // short runs: the bugs show at once
 			res := sim.Run(opt, nil)
 			caught = slices.ContainsFunc(res.Failures, func(f string) bool { return strings.Contains(f, c.want) })
 		}
