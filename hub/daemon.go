@@ -2,12 +2,17 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
+	"fieldsync/hub/reconcile"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
+	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 )
 
@@ -21,29 +26,116 @@ type DaemonConfig struct {
 	APIAddr string
 	Logger  *slog.Logger
 	Ready   func(localapi.Info)
+	// Public, if set, serves non-API paths (the dashboard, /metrics).
+	Public http.Handler
 }
 
 // Daemon is a running hub: it ingests what arrives from below (every range
-// verified against its origin's key by the protocol), stores it, and
-// forwards everything upward unchanged through the same sync sessions.
+// verified against its origin's key by the protocol), keeps it, reconciles
+// it into the citizen view, and forwards everything upward unchanged
+// through the same sync sessions, decisions included.
 type Daemon struct {
 	*daemon.Base
-	cfg DaemonConfig
+	cfg    DaemonConfig
+	view   *View
+	author *Author
 }
 
-// NewDaemon builds a hub daemon over an open directory.
+// NewDaemon builds a hub daemon over an open directory; it rebuilds the
+// view from the log first.
 func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
-	base, err := daemon.New(cfg.Dir, cfg.Replicator, cfg.Logger)
+	view, err := NewView(cfg.Dir.Log, reconcile.Config{Matcher: NewMatcher()})
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{Base: base, cfg: cfg}, nil
+	author, err := NewAuthor(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, view: view, author: author}
+	rc := cfg.Replicator
+	rc.OnIngest = func(_ string, res oplog.IngestResult) {
+		author.Observe(res.Applied)
+		view.Apply(res.Applied...)
+	}
+	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
+
+// View returns the hub's citizen view.
+func (d *Daemon) View() *View { return d.view }
+
+// Queue returns the review queue this hub's officers work on.
+func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Dir.Config.Unit) }
 
 // Run syncs and serves until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
-	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), nil, d.cfg.Ready)
+	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), d.cfg.Public, d.cfg.Ready)
+}
+
+// Resolve records an officer's decision and sends it on its way.
+func (d *Daemon) Resolve(req ResolveRequest) (replication.Entry, error) {
+	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
+	e, err := d.author.Resolve(d.view, req, replication.MakeHLC(now.UnixMilli(), 0))
+	if err == nil {
+		d.Rep.Wake()
+	}
+	return e, err
 }
 
 // Handler is the hub's local API.
-func (d *Daemon) Handler() http.Handler { return d.Mux(nil) }
+func (d *Daemon) Handler() http.Handler {
+	mux := d.Mux(d.statusExtra)
+	mux.HandleFunc("GET /api/conflicts", func(w http.ResponseWriter, r *http.Request) {
+		localapi.WriteJSON(w, http.StatusOK, d.view.Conflicts(d.queueOf(r)))
+	})
+	mux.HandleFunc("GET /api/duplicates", func(w http.ResponseWriter, r *http.Request) {
+		localapi.WriteJSON(w, http.StatusOK, d.view.Pairs(d.queueOf(r)))
+	})
+	mux.HandleFunc("GET /api/citizen", func(w http.ResponseWriter, r *http.Request) {
+		var c *reconcile.Citizen
+		d.view.Read(func(rc *reconcile.Reconciler) { c = rc.Citizen(r.URL.Query().Get("key")) })
+		if c == nil {
+			http.Error(w, "no such citizen", http.StatusNotFound)
+			return
+		}
+		localapi.WriteJSON(w, http.StatusOK, c)
+	})
+	mux.HandleFunc("POST /api/resolve", d.serveResolve)
+	return mux
+}
+
+// queueOf reads ?all=1 and ?resolved=1 on top of this hub's queue.
+func (d *Daemon) queueOf(r *http.Request) Queue {
+	q := d.Queue()
+	q.All = r.URL.Query().Get("all") == "1"
+	q.Resolved = r.URL.Query().Get("resolved") == "1"
+	return q
+}
+
+func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
+	var req ResolveRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, "resolve: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	e, err := d.Resolve(req)
+	switch {
+	case errors.Is(err, ErrNoSuchItem):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case errors.Is(err, ErrBadDecision):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	default:
+		localapi.WriteJSON(w, http.StatusOK, map[string]any{"entry": e.ID()})
+	}
+}
+
+// statusExtra is the hub's section of status: the view's counts and digest.
+func (d *Daemon) statusExtra() (map[string]any, error) {
+	st, digest := d.view.Stats()
+	return map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level}, nil
+}

@@ -11,6 +11,7 @@ import (
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 )
 
@@ -41,7 +42,9 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, err := daemon.New(cfg.Dir, cfg.Replicator, cfg.Logger)
+	rc := cfg.Replicator
+	rc.OnIngest = func(_ string, res oplog.IngestResult) { n.Observe(res.Applied) }
+	base, err := daemon.New(cfg.Dir, rc, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -57,18 +57,22 @@ type Node struct {
 // latest timestamp held, so it never goes backwards across restarts.
 func New(dir *datadir.Dir, opts Options) (*Node, error) {
 	n := &Node{dir: dir, clock: replication.OrReal(opts.Clock), opts: opts}
-	v, err := dir.Log.Vector()
+	hlc, err := dir.HLCState()
 	if err != nil {
 		return nil, err
 	}
-	for _, oh := range v.Heads() {
-		e, err := dir.Log.Get(replication.EntryID{Origin: oh.Origin, Seq: oh.Seq})
-		if err != nil {
-			return nil, fmt.Errorf("node: read head of %s: %w", oh.Origin.Short(), err)
-		}
-		n.hlc.Observe(e.HLC)
-	}
+	n.hlc = hlc
 	return n, nil
+}
+
+// Observe folds the timestamps of entries received from peers into the
+// node's clock, so its next captures order after them (HLC causality).
+func (n *Node) Observe(es []replication.Entry) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := range es {
+		n.hlc.Observe(es[i].HLC)
+	}
 }
 
 // Dir returns the node's data directory.

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"fieldsync/hub"
+	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -38,6 +40,7 @@ func runStatus(e *env, args []string) error {
 	fs := newFlags(e, commands["status"])
 	dir := fs.String("dir", "", "data directory")
 	asJSON := fs.Bool("json", false, "print JSON")
+	digest := fs.Bool("digest", false, "hubs: print only the digest of the whole view")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -47,6 +50,9 @@ func runStatus(e *env, args []string) error {
 	st, err := loadStatus(*dir)
 	if err != nil {
 		return err
+	}
+	if *digest {
+		return printDigest(e, st, *asJSON)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, st)
@@ -73,7 +79,29 @@ func loadStatus(dir string) (localapi.Status, error) {
 	if err != nil {
 		return st, err
 	}
-	return localapi.BaseStatus(d, peers, false)
+	if st, err = localapi.BaseStatus(d, peers, false); err != nil || d.Config.Role != replication.RoleHub {
+		return st, err
+	}
+	view, err := hub.NewView(d.Log, reconcile.Config{Matcher: hub.NewMatcher()})
+	if err != nil {
+		return st, err
+	}
+	vs, digest := view.Stats()
+	st.Extra = map[string]any{"view": vs, "digest": digest, "queue": hub.QueueFor(d.Config.Tier, d.Config.Unit).Level}
+	return st, nil
+}
+
+// printDigest prints a hub's view digest (equal on hubs with equal entries).
+func printDigest(e *env, st localapi.Status, asJSON bool) error {
+	digest, _ := st.Extra["digest"].(string)
+	if digest == "" {
+		return usagef("%s is not a hub: only hubs have a view digest", st.Name)
+	}
+	if asJSON {
+		return writeJSON(e.stdout, map[string]any{"name": st.Name, "digest": digest, "view": st.Extra["view"]})
+	}
+	fmt.Fprintln(e.stdout, digest)
+	return nil
 }
 
 func printStatus(w io.Writer, st localapi.Status, now time.Time) {
@@ -84,6 +112,9 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 	fmt.Fprintf(w, "%s  (%s%s, unit %s)  %s\n", st.Name, st.Role, tierSuffix(st.Tier), st.Unit, state)
 	fmt.Fprintf(w, "device %s  origin %s\n", st.Device, st.Origin.Short())
 	fmt.Fprintf(w, "holds %d entries of %d origins\n", st.Entries, len(st.Vector))
+	if view, ok := st.Extra["view"]; ok {
+		fmt.Fprintf(w, "view %v\ndigest %v (review queue %v)\n", view, st.Extra["digest"], st.Extra["queue"])
+	}
 	for _, a := range st.Alarms {
 		fmt.Fprintf(w, "ALARM %s origin %.8s seq %d from %s (x%d): %s\n", a.Kind, a.Origin, a.Seq, a.Peer, a.Count, a.Detail)
 	}

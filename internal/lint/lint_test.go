@@ -140,6 +140,8 @@ var purePackages = []string{
 	module + "/hub/reconcile",
 	module + "/replication/syncproto",
 	module + "/replication/delta",
+	module + "/replication/simnet",
+	module + "/internal/sim",
 }
 
 var impureImports = []string{"net", "net/http", "os", "os/exec", "syscall", "crypto/rand", "math/rand", "github.com/dgraph-io/badger/v4", "github.com/hashicorp/memberlist"}

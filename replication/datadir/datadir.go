@@ -295,3 +295,23 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// HLCState returns a clock state that orders after every entry held: the
+// greatest HLC among the heads (each origin's entries grow in HLC, so its
+// head carries its greatest). A writer resumes from it after a restart, so
+// its timestamps never go backwards even if the wall clock did.
+func (d *Dir) HLCState() (replication.HLCState, error) {
+	var s replication.HLCState
+	v, err := d.Log.Vector()
+	if err != nil {
+		return s, err
+	}
+	for _, oh := range v.Heads() {
+		e, err := d.Log.Get(replication.EntryID{Origin: oh.Origin, Seq: oh.Seq})
+		if err != nil {
+			return s, fmt.Errorf("datadir: read head of %s: %w", oh.Origin.Short(), err)
+		}
+		s.Observe(e.HLC)
+	}
+	return s, nil
+}

@@ -31,6 +31,10 @@ const (
 	DefaultMaxBackoff = 15 * time.Second
 	// DefaultWakeDelay batches a burst of captures into one contact.
 	DefaultWakeDelay = 3 * time.Second
+	// DefaultHubIdleTimeout keeps a session between two hubs open while
+	// quiet: hubs sit on office links, and an open session carries a
+	// decision made above down to them at once (the parent never dials).
+	DefaultHubIdleTimeout = 24 * time.Hour
 	// maxTargets bounds how many peers one replica dials.
 	maxTargets = 256
 )
@@ -74,8 +78,9 @@ type Config struct {
 	// Tiers ranks hub tiers: a hub dials hubs of a higher rank. Default
 	// {"district": 1, "province": 2}.
 	Tiers map[string]int
-	// RedialEvery, MinBackoff, MaxBackoff, WakeDelay: see the defaults.
-	RedialEvery, MinBackoff, MaxBackoff, WakeDelay time.Duration
+	// RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout: see
+	// the defaults.
+	RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout time.Duration
 	// OnIngest is called after each batch from any peer is durably written
 	// (a hub feeds its view here).
 	OnIngest func(peer string, res oplog.IngestResult)
@@ -112,6 +117,9 @@ func (c *Config) fill() error {
 	}
 	if c.WakeDelay == 0 {
 		c.WakeDelay = DefaultWakeDelay
+	}
+	if c.HubIdleTimeout == 0 {
+		c.HubIdleTimeout = DefaultHubIdleTimeout
 	}
 	if len(c.Static) > maxTargets {
 		return fmt.Errorf("replicator: %d static targets, limit %d", len(c.Static), maxTargets)

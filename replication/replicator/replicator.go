@@ -217,6 +217,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 	var name string
 	opts := r.cfg.Session
 	opts.Proto, opts.Log, opts.Codec, opts.Clock, opts.Wake = r.cfg.Proto, r.cfg.Dir.Log, r.cfg.Codec, r.cfg.Clock, wake
+	opts.IdleFor = r.idleFor
 	opts.OnIngest = func(peer *delta.Hello, res oplog.IngestResult) {
 		if r.cfg.OnIngest != nil {
 			r.cfg.OnIngest(peer.Node, res)
@@ -262,6 +263,17 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 		}
 	}
 	return res, err
+}
+
+// idleFor keeps sessions between two hubs open; others close when quiet.
+func (r *Replicator) idleFor(peer *delta.Hello) time.Duration {
+	if r.cfg.Dir.Config.Role == replication.RoleHub && peer.Role == string(replication.RoleHub) {
+		return r.cfg.HubIdleTimeout
+	}
+	if r.cfg.Session.IdleTimeout > 0 {
+		return r.cfg.Session.IdleTimeout
+	}
+	return syncnet.DefaultIdleTimeout
 }
 
 func peerName(h *delta.Hello) string {
@@ -323,10 +335,17 @@ func (r *Replicator) dialLoop(ctx context.Context, t *target) {
 	}
 }
 
-// nextContact says how long to wait before contacting t: after failures,
-// a jittered exponential backoff; with something to exchange, now;
-// otherwise until RedialEvery after the last complete session.
+// nextContact says how long to wait before contacting t: with something to
+// exchange (always, for a hub's upward link), now, or after failures a
+// jittered exponential backoff; with nothing to exchange, RedialEvery after
+// the last complete session (or after the last failure).
 func (r *Replicator) nextContact(t *target, first bool) time.Duration {
+	// A hub's upward link is persistent: it is always wanted, so a hub
+	// redials its parent with backoff until the session is up again.
+	wanted := first || r.cfg.Dir.Config.Role == replication.RoleHub || r.wanted(t)
+	if t.failures > 0 && !wanted {
+		return r.cfg.RedialEvery
+	}
 	if t.failures > 0 {
 		d := r.cfg.MinBackoff << min(t.failures-1, 20)
 		d = min(d, r.cfg.MaxBackoff)
@@ -335,7 +354,7 @@ func (r *Replicator) nextContact(t *target, first bool) time.Duration {
 		r.mu.Unlock()
 		return d/2 + j
 	}
-	if first || r.wanted(t) {
+	if wanted {
 		return 0
 	}
 	r.mu.Lock()

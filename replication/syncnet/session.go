@@ -38,6 +38,9 @@ type Options struct {
 	TickEvery   time.Duration
 	IdleTimeout time.Duration
 	IOTimeout   time.Duration
+	// IdleFor, if set, chooses the idle timeout once the peer's Hello is
+	// known (hubs keep sessions with hubs open; laptops close theirs).
+	IdleFor func(peer *delta.Hello) time.Duration
 	// Wake, when it receives, makes the session look again for local
 	// entries to send (the replica appended or ingested something).
 	Wake <-chan struct{}
@@ -179,7 +182,7 @@ func (r *runner) run(ctx context.Context) error {
 			stopTick()
 			tick, stopTick = r.opts.Clock.NewTimer(r.opts.TickEvery)
 			sess.Tick()
-			if sess.Idle() && r.opts.Clock.Now().Sub(lastActivity) >= r.opts.IdleTimeout {
+			if sess.Idle() && r.opts.Clock.Now().Sub(lastActivity) >= r.idleTimeout() {
 				r.res.Complete = true
 				return nil
 			}
@@ -273,7 +276,7 @@ func (r *runner) readLoop(ctx context.Context, inbox chan<- inbound) {
 }
 
 // readTimeout allows for a long idle wait plus a slow frame.
-func (r *runner) readTimeout() time.Duration { return r.opts.IdleTimeout + r.opts.IOTimeout }
+func (r *runner) readTimeout() time.Duration { return r.idleTimeout() + r.opts.IOTimeout }
 
 // countingConn counts the bytes this side reads and writes (payload bytes
 // of the stream; the link emulator counts headers).
@@ -304,4 +307,12 @@ func (r *runner) shutdown(readDone <-chan struct{}) {
 	r.conn.Close()
 	<-readDone
 	r.sr.close()
+}
+
+// idleTimeout is how long a quiet session stays open.
+func (r *runner) idleTimeout() time.Duration {
+	if r.opts.IdleFor != nil && r.sess.Peer() != nil {
+		return r.opts.IdleFor(r.sess.Peer())
+	}
+	return r.opts.IdleTimeout
 }

@@ -92,6 +92,9 @@ func (s *Session) originRole(o replication.OriginID) (replication.Role, error) {
 	if info, ok := s.origins[o]; ok {
 		return info.genesis.Role, nil
 	}
+	if role, ok := s.roles[o]; ok {
+		return role, nil
+	}
 	gen, err := s.src.Get(replication.EntryID{Origin: o, Seq: 1})
 	if err != nil {
 		return "", err
@@ -102,6 +105,7 @@ func (s *Session) originRole(o replication.OriginID) (replication.Role, error) {
 	}
 	// Only the role is read here, unverified: it decides what to offer,
 	// never what to accept.
+	s.roles[o] = g.Role
 	return g.Role, nil
 }
 

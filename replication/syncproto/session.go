@@ -55,7 +55,8 @@ type Session struct {
 	pending    []*delta.Batch // received, waiting to be verified and persisted
 	persisting *persistJob    // handed out by Ready, awaiting Persisted
 
-	origins map[replication.OriginID]*originInfo // genesis cache
+	origins map[replication.OriginID]*originInfo      // verified genesis cache
+	roles   map[replication.OriginID]replication.Role // offer-policy cache
 	outbox  []delta.Message
 	events  []Event
 	stats   Stats
@@ -96,6 +97,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		cursor:    map[replication.OriginID]uint64{},
 		blocked:   map[replication.OriginID]delta.RefuseReason{},
 		origins:   map[replication.OriginID]*originInfo{},
+		roles:     map[replication.OriginID]replication.Role{},
 	}, nil
 }
 

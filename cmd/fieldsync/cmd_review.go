@@ -1,0 +1,263 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"fieldsync/enrollment"
+	"fieldsync/hub"
+	"fieldsync/hub/reconcile"
+	"fieldsync/internal/localapi"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
+)
+
+func init() {
+	register(&command{
+		name:     "conflicts",
+		synopsis: "list citizens whose captures disagree on identity fields (hub review queue)",
+		usage: `Usage: fieldsync conflicts --dir DIR [--all] [--resolved] [--json]
+
+Lists the conflicts this hub reviews — captures of one citizen (same ID
+number) that disagree on name, date of birth, sex, birth-registration place
+or parents — with every version side by side. A district hub reviews its
+own district's conflicts; the province, those across districts (--all shows
+every one). Settle one with 'fieldsync resolve ID --choose VERSION'.
+
+Examples:
+  fieldsync conflicts --dir /srv/fs-district
+  fieldsync conflicts --dir /srv/fs-province --all --json
+`,
+		run: runConflicts,
+	})
+	register(&command{
+		name:     "duplicates",
+		synopsis: "list probable duplicates: different keys, same person (hub review queue)",
+		usage: `Usage: fieldsync duplicates --dir DIR [--all] [--resolved] [--json]
+
+Lists probable duplicates — two citizens with different keys (a mistyped ID
+number, a capture without one) who are probably the same person — with a
+score, the reasons, and both records side by side. Settle one with
+'fieldsync resolve PAIR-ID --same-person' or '--distinct'.
+
+Examples:
+  fieldsync duplicates --dir /srv/fs-district
+  fieldsync duplicates --dir /srv/fs-province --all --json | jq '.[].reasons'
+`,
+		run: runDuplicates,
+	})
+	register(&command{
+		name:     "resolve",
+		synopsis: "decide a conflict or a probable duplicate (a resolve entry in the hub's log)",
+		usage: `Usage: fieldsync resolve --dir DIR --officer NAME ID (--choose VERSION | --same-person | --distinct) [--note TEXT]
+
+Records an officer's decision as a resolve entry in this hub's own log. It
+replicates like any entry, so every hub reaches the same view; a higher
+tier's decision outranks a lower tier's. ID is a conflict ("conflict:KEY",
+or just the citizen's key) or a pair ("pair:A|B", as 'duplicates' prints).
+
+Examples:
+  fieldsync resolve --dir /srv/fs-district --officer CA-445-07 042085000123 --choose 3f2a…:17
+  fieldsync resolve --dir /srv/fs-province --officer PC06-2 'pair:042085000123|042085000132' --same-person
+`,
+		run: runResolve,
+	})
+}
+
+func reviewFlags(e *env, name string) (*flag.FlagSet, *string, *bool, *bool, *bool) {
+	fs := newFlags(e, commands[name])
+	dir := fs.String("dir", "", "hub data directory")
+	all := fs.Bool("all", false, "every item, not only this hub's queue")
+	resolved := fs.Bool("resolved", false, "include settled items")
+	asJSON := fs.Bool("json", false, "print JSON")
+	return fs, dir, all, resolved, asJSON
+}
+
+func runConflicts(e *env, args []string) error {
+	fs, dir, all, resolved, asJSON := reviewFlags(e, "conflicts")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var items []*reconcile.Citizen
+	err := withView(*dir, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
+		q.All, q.Resolved = *all, *resolved
+		items = v.Conflicts(q)
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, items)
+	}
+	for _, c := range items {
+		printConflict(e.stdout, c)
+	}
+	fmt.Fprintf(e.stdout, "%d conflict(s)\n", len(items))
+	return nil
+}
+
+func runDuplicates(e *env, args []string) error {
+	fs, dir, all, resolved, asJSON := reviewFlags(e, "duplicates")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var items []hub.PairItem
+	err := withView(*dir, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
+		q.All, q.Resolved = *all, *resolved
+		items = v.Pairs(q)
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, items)
+	}
+	for _, p := range items {
+		printPair(e.stdout, p)
+	}
+	fmt.Fprintf(e.stdout, "%d probable duplicate(s)\n", len(items))
+	return nil
+}
+
+func runResolve(e *env, args []string) error {
+	fs := newFlags(e, commands["resolve"])
+	dir := fs.String("dir", "", "hub data directory")
+	officer := fs.String("officer", "", "the deciding officer's badge or account")
+	choose := fs.String("choose", "", "conflict: the version to show (origin:seq)")
+	same := fs.Bool("same-person", false, "pair: the two citizens are one person")
+	distinct := fs.Bool("distinct", false, "pair: they are different people")
+	note := fs.String("note", "", "why")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if len(fs.Args()) != 1 {
+		return usagef("give one conflict or pair ID")
+	}
+	req := hub.ResolveRequest{ID: fs.Args()[0], Choose: *choose, SamePerson: *same, Distinct: *distinct, Officer: *officer, Note: *note}
+	id, err := resolve(*dir, req)
+	var ae *localapi.Error
+	if errors.Is(err, hub.ErrBadDecision) || errors.Is(err, hub.ErrNoSuchItem) || errors.As(err, &ae) && ae.Status/100 == 4 {
+		return rejectedError{err}
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"entry": id})
+	}
+	fmt.Fprintf(e.stdout, "decision saved as %s; it replicates to every hub\n", id)
+	return nil
+}
+
+func resolve(dir string, req hub.ResolveRequest) (replication.EntryID, error) {
+	if c, err := localapi.Dial(dir); err == nil {
+		var out struct{ Entry replication.EntryID }
+		return out.Entry, c.Do("POST", "/api/resolve", req, &out)
+	}
+	d, view, err := openHubView(dir)
+	if err != nil {
+		return replication.EntryID{}, err
+	}
+	defer d.Close()
+	a, err := hub.NewAuthor(d)
+	if err != nil {
+		return replication.EntryID{}, err
+	}
+	ent, err := a.Resolve(view, req, replication.MakeHLC(time.Now().UnixMilli(), 0))
+	return ent.ID(), err
+}
+
+// withView asks the running hub (path) or, when none runs, builds the view
+// from the directory and calls offline.
+func withView(dir, path string, out any, offline func(*hub.View, hub.Queue)) error {
+	if c, err := localapi.Dial(dir); err == nil {
+		return c.Do("GET", path, nil, out)
+	}
+	d, view, err := openHubView(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	offline(view, hub.QueueFor(d.Config.Tier, d.Config.Unit))
+	return nil
+}
+
+func openHubView(dir string) (*datadir.Dir, *hub.View, error) {
+	d, err := datadir.Open(dir, datadir.OpenOptions{Logger: quietLogger(), Profile: oplog.ProfileHub})
+	if errors.Is(err, oplog.ErrLocked) {
+		return nil, nil, fmt.Errorf("%w; and its API did not answer", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Config.Role != replication.RoleHub {
+		d.Close()
+		return nil, nil, usagef("%s is a field node; conflicts and duplicates are reviewed at hubs", dir)
+	}
+	v, err := hub.NewView(d.Log, reconcile.Config{Matcher: hub.NewMatcher()})
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, v, nil
+}
+
+func queueQuery(all, resolved bool) string {
+	q := url.Values{}
+	if all {
+		q.Set("all", "1")
+	}
+	if resolved {
+		q.Set("resolved", "1")
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+func printConflict(w io.Writer, c *reconcile.Citizen) {
+	state := "OPEN"
+	if c.Conflict.Resolved != nil {
+		state = "settled by " + c.Conflict.Resolved.Entry.String()
+	}
+	fmt.Fprintf(w, "%s  citizen %s  fields %s  (%s)  %s\n", c.Conflict.ID, c.Key, strings.Join(c.Conflict.Fields, ", "), c.Conflict.Level, state)
+	for _, v := range c.Versions {
+		r := v.Record
+		mark := " "
+		if v.ID == c.Shown {
+			mark = "*"
+		}
+		fmt.Fprintf(w, "  %s %s  %s | %s | %s | born %s | father %s | captured %s by %s\n", mark, v.ID, r.FullName, r.DateOfBirth, r.Sex,
+			r.BirthRegistration.Text, relativeName(r.Father), r.Capture.CommuneCode, r.Capture.Officer)
+	}
+}
+
+func printPair(w io.Writer, p hub.PairItem) {
+	state := "OPEN"
+	if p.Resolved != nil {
+		state = p.Resolved.Verdict + " by " + p.Resolved.Entry.String()
+	}
+	fmt.Fprintf(w, "%s  score %.2f  (%s)  %s\n  reasons: %s\n", p.ID, p.Score, p.Level, state, strings.Join(p.Reasons, ", "))
+	for _, c := range p.Citizens {
+		if c == nil {
+			continue
+		}
+		r := c.Record
+		fmt.Fprintf(w, "  %-28s %s | %s | %s | ID %s | father %s | %s\n", c.Key, r.FullName, r.DateOfBirth, r.Sex, r.PersonalID, relativeName(r.Father), r.PermanentResidence.Text)
+	}
+}
+
+func relativeName(r *enrollment.Relative) string {
+	if r == nil {
+		return "-"
+	}
+	return r.FullName
+}

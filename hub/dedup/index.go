@@ -1,0 +1,408 @@
+package dedup
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Index holds the current citizens of a hub's view and their probable
+// duplicate pairs, maintained incrementally: Put and Delete re-score only
+// the pairs whose blocks they change. What it outputs (Pairs, PairsOf,
+// Stats except Comparisons) is a function of the set of records present,
+// whatever the order of calls. It is not safe for concurrent use.
+type Index struct {
+	cfg      Config
+	slots    []*entry // by slot; nil when free
+	free     []int32
+	byKey    map[string]int32
+	byID     map[string][]int32 // cleaned ID number → slots
+	blocks   map[uint64][]int32 // block key → member slots (see add)
+	pairs    map[pairKey]*Pair
+	work     []pairKey // scratch: pairs to re-score
+	compares int64
+}
+
+// entry is one record in the Index.
+type entry struct {
+	p        *profile
+	chains   [numFamilies]chain
+	partners []int32 // slots it currently forms a pair with
+}
+
+// pairKey is a pair of slots, lo < hi.
+type pairKey struct{ lo, hi int32 }
+
+func newPairKey(x, y int32) pairKey {
+	if y < x {
+		x, y = y, x
+	}
+	return pairKey{x, y}
+}
+
+// NewIndex returns an empty Index. Zero fields of cfg take their defaults;
+// it panics on a cfg that Config.Validate rejects (a programming error).
+func NewIndex(cfg Config) *Index {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	return &Index{cfg: cfg, byKey: map[string]int32{}, byID: map[string][]int32{},
+		blocks: map[uint64][]int32{}, pairs: map[pairKey]*Pair{}}
+}
+
+// Len returns the number of records.
+func (ix *Index) Len() int { return len(ix.byKey) }
+
+// Put adds r, or replaces the record with the same Key (the view's
+// displayed version of a citizen can change). r.Keys must be
+// enrollment.Keys(r.Enrollment). Put keeps no reference to r itself.
+func (ix *Index) Put(r Record) {
+	if _, ok := ix.byKey[r.Key]; ok {
+		ix.Delete(r.Key)
+	}
+	p := newProfile(&r)
+	e := &entry{p: p, chains: keyChains(p)}
+	s := ix.alloc(e)
+	ix.byKey[r.Key] = s
+	ix.work = ix.work[:0]
+	if p.id != "" {
+		ix.byID[p.id] = append(ix.byID[p.id], s)
+		ix.idNeighbours(s)
+	}
+	for f := range numFamilies {
+		if e.chains[f].n > 0 {
+			ix.add(s, f, 0)
+		}
+	}
+	ix.rescore()
+}
+
+// Delete removes the record with key, if any, and its pairs.
+func (ix *Index) Delete(key string) {
+	s, ok := ix.byKey[key]
+	if !ok {
+		return
+	}
+	e := ix.slots[s]
+	for len(e.partners) > 0 {
+		ix.unpair(newPairKey(s, e.partners[len(e.partners)-1]))
+	}
+	if id := e.p.id; id != "" {
+		ix.byID[id] = removeSlot(ix.byID[id], s)
+		if len(ix.byID[id]) == 0 {
+			delete(ix.byID, id)
+		}
+	}
+	ix.work = ix.work[:0]
+	for f := range numFamilies {
+		if e.chains[f].n > 0 {
+			ix.remove(s, f, 0)
+		}
+	}
+	delete(ix.byKey, key)
+	ix.slots[s] = nil
+	ix.free = append(ix.free, s)
+	ix.rescore()
+}
+
+// alloc stores e in a free slot.
+func (ix *Index) alloc(e *entry) int32 {
+	if n := len(ix.free); n > 0 {
+		s := ix.free[n-1]
+		ix.free = ix.free[:n-1]
+		ix.slots[s] = e
+		return s
+	}
+	ix.slots = append(ix.slots, e)
+	return int32(len(ix.slots) - 1)
+}
+
+// idNeighbours queues the pairs of s with every record whose ID number is
+// equal or one typo away: the 108 one-digit substitutions and 11 adjacent
+// swaps of its number, looked up (an ID "block" is never bigger than
+// that, so it needs no cap).
+func (ix *Index) idNeighbours(s int32) {
+	id := ix.slots[s].p.id
+	buf := []byte(id)
+	visit := func() {
+		for _, t := range ix.byID[string(buf)] {
+			if t != s {
+				ix.work = append(ix.work, newPairKey(s, t))
+			}
+		}
+	}
+	visit() // the same number under another key
+	for i := range buf {
+		orig := buf[i]
+		for d := byte('0'); d <= '9'; d++ {
+			if d != orig {
+				buf[i] = d
+				visit()
+			}
+		}
+		buf[i] = orig
+		if i+1 < len(buf) && buf[i] != buf[i+1] {
+			buf[i], buf[i+1] = buf[i+1], buf[i]
+			visit()
+			buf[i], buf[i+1] = buf[i+1], buf[i]
+		}
+	}
+}
+
+// add inserts slot s into its family-f block at level l. A block of at
+// most MaxBlock members is where its members meet; a bigger one is split:
+// its members go one level down, to the finer key. So which block is a
+// record's "effective" one depends only on the set of records.
+func (ix *Index) add(s int32, f, l int) {
+	c := &ix.slots[s].chains[f]
+	k := c.keys[l]
+	b := append(ix.blocks[k], s)
+	ix.blocks[k] = b
+	switch max := ix.cfg.MaxBlock; {
+	case len(b) <= max: // effective: meet the members
+		ix.queueWith(s, b)
+	case len(b) == max+1: // just crossed: everyone leaves for a finer block
+		ix.queueAmong(b)
+		for _, m := range b {
+			if l+1 < int(ix.slots[m].chains[f].n) {
+				ix.add(m, f, l+1)
+			}
+		}
+	case l+1 < int(c.n): // already split
+		ix.add(s, f, l+1)
+	}
+}
+
+// remove takes slot s out of its family-f block at level l (and below,
+// where it went down). A block back at MaxBlock members is whole again:
+// its finer blocks are dropped.
+func (ix *Index) remove(s int32, f, l int) {
+	k := ix.slots[s].chains[f].keys[l]
+	b := removeSlot(ix.blocks[k], s)
+	max := ix.cfg.MaxBlock
+	if len(b) >= max && l+1 < int(ix.slots[s].chains[f].n) { // it was split, s went down
+		ix.remove(s, f, l+1)
+	}
+	if len(b) == max { // whole again
+		for _, m := range b {
+			ix.dropBelow(m, f, l+1)
+		}
+		ix.queueAmong(b)
+	}
+	if len(b) == 0 {
+		delete(ix.blocks, k)
+	} else {
+		ix.blocks[k] = b
+	}
+}
+
+// dropBelow removes slot m from its family-f blocks at level l and finer,
+// wherever it is a member.
+func (ix *Index) dropBelow(m int32, f, l int) {
+	c := &ix.slots[m].chains[f]
+	for ; l < int(c.n); l++ {
+		k := c.keys[l]
+		b, ok := ix.blocks[k]
+		if !ok || !slices.Contains(b, m) {
+			return
+		}
+		b = removeSlot(b, m)
+		if len(b) == 0 {
+			delete(ix.blocks, k)
+		} else {
+			ix.blocks[k] = b
+		}
+	}
+}
+
+// removeSlot removes one occurrence of s (order is not kept).
+func removeSlot(b []int32, s int32) []int32 {
+	i := slices.Index(b, s)
+	if i < 0 {
+		return b
+	}
+	b[i] = b[len(b)-1]
+	return b[:len(b)-1]
+}
+
+func (ix *Index) queueWith(s int32, b []int32) {
+	for _, m := range b {
+		if m != s {
+			ix.work = append(ix.work, newPairKey(s, m))
+		}
+	}
+}
+
+func (ix *Index) queueAmong(b []int32) {
+	for i, x := range b {
+		for _, y := range b[i+1:] {
+			ix.work = append(ix.work, newPairKey(x, y))
+		}
+	}
+}
+
+// rescore re-decides every queued pair from scratch: a pair exists when
+// the two records are candidates (share an effective block or are ID
+// neighbours) and score at least Threshold.
+func (ix *Index) rescore() {
+	w := ix.work
+	slices.SortFunc(w, func(a, b pairKey) int {
+		if a.lo != b.lo {
+			return int(a.lo - b.lo)
+		}
+		return int(a.hi - b.hi)
+	})
+	w = slices.Compact(w)
+	for _, k := range w {
+		x, y := ix.slots[k.lo], ix.slots[k.hi]
+		if x == nil || y == nil || !ix.candidates(x, y) {
+			ix.unpair(k)
+			continue
+		}
+		ix.compares++
+		p := scorePair(x.p, y.p)
+		if p.Score >= ix.cfg.Threshold {
+			ix.setPair(k, &p)
+		} else {
+			ix.unpair(k)
+		}
+	}
+	ix.work = w[:0]
+}
+
+// candidates reports whether x and y meet: ID numbers equal or one typo
+// apart, or the same effective block in some family.
+func (ix *Index) candidates(x, y *entry) bool {
+	if x.p.id != "" && y.p.id != "" && (x.p.id == y.p.id || idNeighbours(x.p.id, y.p.id)) {
+		return true
+	}
+	for f := range numFamilies {
+		kx, okx := ix.effective(x, f)
+		ky, oky := ix.effective(y, f)
+		if okx && oky && kx == ky {
+			return true
+		}
+	}
+	return false
+}
+
+func idNeighbours(a, b string) bool {
+	k, _ := idEdit(a, b)
+	return k != editNone
+}
+
+// effective returns the key of e's effective block in family f: the
+// coarsest of its blocks with at most MaxBlock members; false when the
+// family does not apply or even the finest block is too big.
+func (ix *Index) effective(e *entry, f int) (uint64, bool) {
+	c := &e.chains[f]
+	for l := 0; l < int(c.n); l++ {
+		if len(ix.blocks[c.keys[l]]) <= ix.cfg.MaxBlock {
+			return c.keys[l], true
+		}
+	}
+	return 0, false
+}
+
+func (ix *Index) setPair(k pairKey, p *Pair) {
+	if _, ok := ix.pairs[k]; !ok {
+		ix.slots[k.lo].partners = append(ix.slots[k.lo].partners, k.hi)
+		ix.slots[k.hi].partners = append(ix.slots[k.hi].partners, k.lo)
+	}
+	ix.pairs[k] = p
+}
+
+func (ix *Index) unpair(k pairKey) {
+	if _, ok := ix.pairs[k]; !ok {
+		return
+	}
+	delete(ix.pairs, k)
+	ix.slots[k.lo].partners = removeSlot(ix.slots[k.lo].partners, k.hi)
+	ix.slots[k.hi].partners = removeSlot(ix.slots[k.hi].partners, k.lo)
+}
+
+// Pairs returns every current pair, sorted by (A, B). The slice and its
+// pairs are the caller's.
+func (ix *Index) Pairs() []Pair {
+	out := make([]Pair, 0, len(ix.pairs))
+	for _, p := range ix.pairs {
+		out = append(out, clonePair(p))
+	}
+	sortPairs(out)
+	return out
+}
+
+// PairsOf returns the current pairs involving key, sorted by (A, B).
+func (ix *Index) PairsOf(key string) []Pair {
+	s, ok := ix.byKey[key]
+	if !ok {
+		return nil
+	}
+	var out []Pair
+	for _, t := range ix.slots[s].partners {
+		out = append(out, clonePair(ix.pairs[newPairKey(s, t)]))
+	}
+	sortPairs(out)
+	return out
+}
+
+func clonePair(p *Pair) Pair {
+	c := *p
+	c.Reasons = slices.Clone(p.Reasons)
+	return c
+}
+
+func sortPairs(ps []Pair) {
+	slices.SortFunc(ps, func(a, b Pair) int {
+		if c := strings.Compare(a.A, b.A); c != 0 {
+			return c
+		}
+		return strings.Compare(a.B, b.B)
+	})
+}
+
+// Stats describes the Index: everything but Comparisons is a function of
+// the records present.
+type Stats struct {
+	Records int `json:"records"`
+	Pairs   int `json:"pairs"`
+	// Blocks counts the blocks held (split ones and their parts);
+	// Oversized the blocks bigger than MaxBlock (split, or skipped at the
+	// finest level).
+	Blocks    int `json:"blocks"`
+	Oversized int `json:"oversized"`
+	// Skipped counts, per family, the records whose finest block is still
+	// over MaxBlock: they meet no one in that family.
+	Skipped map[string]int `json:"skipped"`
+	// Comparisons is the number of pair scorings done so far (work, not
+	// state: it depends on the order of calls).
+	Comparisons int64 `json:"comparisons"`
+}
+
+// Stats returns the current figures. It walks every record: O(n).
+func (ix *Index) Stats() Stats {
+	st := Stats{Records: ix.Len(), Pairs: len(ix.pairs), Blocks: len(ix.blocks),
+		Skipped: map[string]int{}, Comparisons: ix.compares}
+	for _, b := range ix.blocks {
+		if len(b) > ix.cfg.MaxBlock {
+			st.Oversized++
+		}
+	}
+	for _, e := range ix.slots {
+		if e == nil {
+			continue
+		}
+		for f := range numFamilies {
+			if _, ok := ix.effective(e, f); !ok && e.chains[f].n > 0 {
+				st.Skipped[familyNames[f]]++
+			}
+		}
+	}
+	return st
+}
+
+// String summarises the Stats on one line.
+func (st Stats) String() string {
+	return fmt.Sprintf("%d records, %d pairs, %d blocks (%d oversized), skipped %v, %d comparisons",
+		st.Records, st.Pairs, st.Blocks, st.Oversized, st.Skipped, st.Comparisons)
+}

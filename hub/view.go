@@ -1,0 +1,118 @@
+package hub
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"fieldsync/hub/reconcile"
+	"fieldsync/replication"
+	"fieldsync/replication/oplog"
+)
+
+// View is a hub's citizen view: the pure reconciler behind a mutex, fed by
+// every entry the hub holds. It is rebuilt from the log at start (the log
+// is the truth; the view is derived) and kept current as entries arrive.
+type View struct {
+	mu sync.Mutex
+	r  *reconcile.Reconciler
+}
+
+// NewView builds the view of everything l holds.
+func NewView(l oplog.Log, cfg reconcile.Config) (*View, error) {
+	v := &View{r: reconcile.New(cfg)}
+	vec, err := l.Vector()
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range vec.Origins() {
+		err := l.Scan(o, 1, func(e replication.Entry) bool {
+			v.r.Apply(e)
+			return true
+		})
+		if err != nil {
+			return nil, fmt.Errorf("hub: rebuild view: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// Apply adds entries to the view.
+func (v *View) Apply(es ...replication.Entry) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, e := range es {
+		v.r.Apply(e)
+	}
+}
+
+// Read runs fn with the reconciler, for queries; fn must not keep it.
+func (v *View) Read(fn func(r *reconcile.Reconciler)) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fn(v.r)
+}
+
+// Stats returns the view's counts and digest.
+func (v *View) Stats() (reconcile.Stats, string) {
+	var st reconcile.Stats
+	var digest string
+	v.Read(func(r *reconcile.Reconciler) { st, digest = r.Stats(), r.Digest() })
+	return st, digest
+}
+
+// Queue filters review items by level: a district hub reviews its own
+// district's items ("district:445"); the province reviews cross-district
+// ones ("province"). All shows every item.
+type Queue struct {
+	Level    string
+	All      bool
+	Resolved bool // include settled items
+}
+
+// QueueFor returns the queue a hub of this tier and unit reviews.
+func QueueFor(tier, unit string) Queue {
+	if tier == "district" {
+		return Queue{Level: "district:" + unit}
+	}
+	return Queue{Level: "province"}
+}
+
+func (q Queue) admits(level string, settled bool) bool {
+	if settled && !q.Resolved {
+		return false
+	}
+	return q.All || level == q.Level || strings.HasPrefix(q.Level, "province") && !strings.HasPrefix(level, "district:")
+}
+
+// Conflicts returns the citizens in conflict that q admits.
+func (v *View) Conflicts(q Queue) []*reconcile.Citizen {
+	var out []*reconcile.Citizen
+	v.Read(func(r *reconcile.Reconciler) {
+		for _, c := range r.Conflicts() {
+			if q.admits(c.Conflict.Level, c.Conflict.Resolved != nil) {
+				out = append(out, c)
+			}
+		}
+	})
+	return out
+}
+
+// PairItem is a probable duplicate with both citizens, for review.
+type PairItem struct {
+	reconcile.Pair
+	Citizens []*reconcile.Citizen `json:"citizens"`
+}
+
+// Pairs returns the probable duplicates q admits, with both citizens.
+func (v *View) Pairs(q Queue) []PairItem {
+	var out []PairItem
+	v.Read(func(r *reconcile.Reconciler) {
+		for _, p := range r.Pairs() {
+			if q.admits(p.Level, p.Resolved != nil) {
+				out = append(out, PairItem{Pair: p, Citizens: []*reconcile.Citizen{r.Citizen(p.A), r.Citizen(p.B)}})
+			}
+		}
+	})
+	return out
+}
