@@ -60,6 +60,7 @@ var (
 // PeerStore: what the reconnect loop needs to find it again after a
 // partition or a restart.
 type KnownPeer struct {
+	// Name is the peer's member name.
 	Name string
 	// Addr is the peer's gossip address, "host:port".
 	Addr string

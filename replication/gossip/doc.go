@@ -204,7 +204,9 @@
 // seeds, and every ReconnectInterval joins those memberlist does not list
 // alive, each with its own jittered exponential backoff up to
 // ReconnectMaxBackoff, at most 8 per round and 4 at a time, so a dead
-// laptop never delays the hub. In the field profile a silent member is
+// laptop never delays the hub. It never rejoins a laptop that advertises
+// no sync address (Role node, empty SyncAddr): such a laptop only dials
+// out, and rejoins its hubs itself. In the field profile a silent member is
 // declared dead 10-20 min after it goes quiet, and a healed link is used
 // again within ReconnectMaxBackoff (5 min) plus jitter, whatever memberlist
 // remembers; the laptop's sync does not wait for either.

@@ -32,6 +32,7 @@ const (
 
 // BulkOptions configures MeasureBulk. Zero fields take the defaults named.
 type BulkOptions struct {
+	// Method is how to send (BulkSendReliable or BulkStream).
 	Method BulkMethod
 	// Size is the payload in bytes, incompressible (default 60 KiB: a
 	// zstd delta batch).
@@ -52,6 +53,8 @@ type BulkOptions struct {
 
 // BulkReport is what MeasureBulk saw.
 type BulkReport struct {
+	// Method, Size, Link and TCPTimeout repeat the options (Link as the
+	// profile's description; TCPTimeout 0 for BulkStream).
 	Method     BulkMethod
 	Size       int
 	Link       string

@@ -59,9 +59,12 @@ type IdleOptions struct {
 // heads or metadata change, so all that moves is failure detection,
 // memberlist's periodic push/pull, and the pool's refresh push/pull.
 type IdleReport struct {
-	Preset  IdlePreset
-	Members int // the hub and the laptops
-	NATed   bool
+	// Preset is what was measured.
+	Preset IdlePreset
+	// Members counts the hub and the laptops.
+	Members int
+	// NATed: the laptops advertised unreachable addresses.
+	NATed bool
 	// Scale, Window and Simulated: Window of wall-clock time at Scale
 	// stands for Simulated = Window × Scale of real time.
 	Scale             float64

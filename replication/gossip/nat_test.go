@@ -90,6 +90,9 @@ func natedLaptop(t *testing.T, tcpPings bool) {
 	s := lap.Stats()
 	t.Logf("over 2 s the laptop's view of the hub changed state %d times, alive in %d%% of samples; %d joins (%d failed), %d streams opened; hub sees the laptop %s",
 		flaps, 100*aliveSamples/samples, s.Joins, s.JoinFailures, s.StreamsOpened, stateOf(hub, "laptop"))
+	if hs := hub.Stats(); hs.Joins != 0 {
+		t.Errorf("the hub tried %d times to rejoin a laptop that only dials out", hs.Joins)
+	}
 	if tcpPings && aliveSamples != samples {
 		t.Error("with TCP pings to hubs the laptop's view of the hub should stay alive")
 	}

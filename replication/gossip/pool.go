@@ -33,6 +33,7 @@ const (
 
 // Member is one member of a pool as this process sees it.
 type Member struct {
+	// Name is the member's unique name in the pool.
 	Name string
 	// Addr is the member's gossip address, "host:port". To sync with it,
 	// dial Meta.SyncAddr, not this.
@@ -82,7 +83,9 @@ func (k EventKind) String() string {
 // Event is a change in the pool: a hint to look at Members or HeadsOf,
 // never data to act on by itself (gossip has no replay protection).
 type Event struct {
-	Kind   EventKind
+	// Kind is what happened.
+	Kind EventKind
+	// Member is whom it happened to (for EventHeads: the holder).
 	Member string
 }
 
@@ -90,7 +93,11 @@ type Event struct {
 // wire bytes (payload plus IPv4/UDP/TCP headers and TCP control packets,
 // the model in transport.go).
 type Stats struct {
-	BytesSent, BytesReceived     int64
+	// BytesSent and BytesReceived are estimated wire bytes, datagrams and
+	// streams together.
+	BytesSent, BytesReceived int64
+	// PacketsSent and PacketsReceived count datagrams (received: handed
+	// to memberlist).
 	PacketsSent, PacketsReceived int64
 	// PacketsDropped were dropped by the emulated link (Config.Link).
 	PacketsDropped int64

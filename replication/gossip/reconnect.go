@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"fieldsync/replication"
 )
 
 // The reconnect loop (LIBRARIES.md pitfall 7; memberlist#222; serf's
@@ -121,7 +123,8 @@ type joinJob struct {
 }
 
 // reconnectRound starts joins to the peers that are due: not alive,
-// past their backoff, seen within ReconnectTimeout (seeds always). Every
+// past their backoff, seen within ReconnectTimeout (seeds always), and
+// not laptops that only dial out (dialsOut). Every
 // RefreshInterval it also rejoins the alive seeds, and when a peer holds
 // a stale address for us (see conflictDelegate) every alive peer, once.
 func (p *Pool) reconnectRound(sem chan struct{}) {
@@ -153,6 +156,9 @@ func (p *Pool) reconnectRound(sem chan struct{}) {
 		if now.Before(ps.next) || (!ps.seed && now.Sub(ps.lastSeen) > p.cfg.ReconnectTimeout) {
 			continue
 		}
+		if ms := p.mu.members[ps.name]; !ps.seed && ms != nil && dialsOut(ms.meta) {
+			continue // it rejoins us: the side that can dial, dials
+		}
 		cands = append(cands, ps)
 	}
 	slices.SortFunc(cands, func(a, b *peerState) int { return a.next.Compare(b.next) })
@@ -167,6 +173,11 @@ func (p *Pool) reconnectRound(sem chan struct{}) {
 		go p.join(j, sem)
 	}
 }
+
+// dialsOut reports whether a member's metadata says it only dials out: a
+// laptop with no sync address, typically behind carrier NAT, which no one
+// can reach. The reconnect loop leaves rejoining to it.
+func dialsOut(m Meta) bool { return m.Role == replication.RoleNode && m.SyncAddr == "" }
 
 // targets returns the addresses to try for ps, the last seen first.
 func (ps *peerState) targets() []string {
