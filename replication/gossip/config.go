@@ -109,7 +109,11 @@ type Config struct {
 	// per pool.
 	SecretKey []byte
 	// CIDRsAllowed, if set, lists the networks (e.g. the overlay's
-	// "10.77.0.0/16") whose members are accepted; others are rejected.
+	// "10.77.0.0/16") whose members are accepted: memberlist keeps other
+	// addresses out of the member list, and the transport drops their
+	// datagrams and streams (memberlist alone would still answer their
+	// pings and push/pulls). Laptops behind carrier NAT arrive from the
+	// carrier's addresses: leave it empty for them unless on an overlay.
 	CIDRsAllowed []string
 
 	// Profile is the timing preset (ProfileField, ProfileLAN, ProfileLocal).

@@ -114,7 +114,7 @@
 //	Label, SecretKey         per pool   AES-256-GCM on every packet and stream; another pool's
 //	                                    members cannot join (TestForeignMembersCannotJoin)
 //	GossipVerifyIncoming/Outgoing true
-//	CIDRsAllowed             Config     e.g. the overlay's networks
+//	CIDRsAllowed             Config     e.g. the overlay's networks; enforced on every datagram and stream
 //	ReconnectInterval        60 s       the reconnect loop's tick (±20 % jitter)
 //	ReconnectMaxBackoff      5 min      per-peer backoff cap after failed joins
 //	ReconnectTimeout         72 h       stored peers unseen for longer are not retried (seeds always are)
@@ -256,6 +256,11 @@
 //     only called on a queue that holds something.
 //   - NodeMeta above MetaMaxSize panics: the encoding is bounded at 219
 //     bytes and NodeMeta returns nothing rather than more than its limit.
+//   - CIDRsAllowed only keeps foreign addresses out of memberlist's member
+//     list: it still answers their pings and push/pulls and delivers their
+//     messages. The transport drops their datagrams and streams too, and
+//     dials from the bind address (TestCIDRsAllowed). The pool key remains
+//     the real gate.
 //   - MockNetwork hangs once a member stops: every test runs real
 //     memberlist over loopback through this package's transport, which
 //     counts bytes and, with Config.Link, shapes every datagram (a timer

@@ -156,7 +156,7 @@ func (d *bulkDelegate) LocalState(bool) []byte          { return nil }
 func (d *bulkDelegate) MergeRemoteState([]byte, bool)   {}
 
 func bulkMember(name string, link *linkemu.Link, o BulkOptions, d memberlist.Delegate) (*memberlist.Memberlist, error) {
-	tr, err := newTransport("127.0.0.1", 0, link, newStdLogger(o.Logger))
+	tr, err := newTransport("127.0.0.1", 0, link, nil, newStdLogger(o.Logger))
 	if err != nil {
 		return nil, err
 	}

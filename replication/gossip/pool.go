@@ -104,6 +104,9 @@ type Stats struct {
 	// StreamsOpened and StreamsAccepted count TCP streams (joins,
 	// push/pull, fallback pings).
 	StreamsOpened, StreamsAccepted int64
+	// Rejected counts datagrams and streams dropped because they came
+	// from outside Config.CIDRsAllowed.
+	Rejected int64
 	// Members is the number of alive members, this one included.
 	Members int
 	// QueueDepth is the number of heads broadcasts waiting to be gossiped.
@@ -231,7 +234,8 @@ func Start(cfg Config) (*Pool, error) {
 	p.initPeers(known)
 
 	stdlog := newStdLogger(p.log)
-	tr, err := newTransport(cfg.BindAddr, cfg.BindPort, cfg.Link, stdlog)
+	cidrs, _ := memberlist.ParseCIDRs(cfg.CIDRsAllowed) // checked by withDefaults
+	tr, err := newTransport(cfg.BindAddr, cfg.BindPort, cfg.Link, cidrs, stdlog)
 	if err != nil {
 		return nil, err
 	}
@@ -243,9 +247,8 @@ func Start(cfg Config) (*Pool, error) {
 	mc.AdvertiseAddr = cfg.AdvertiseAddr
 	mc.AdvertisePort = cfg.AdvertisePort
 	mc.SecretKey = cfg.SecretKey
-	mc.CIDRsAllowed, _ = memberlist.ParseCIDRs(cfg.CIDRsAllowed) // checked by withDefaults
-	if len(mc.CIDRsAllowed) == 0 {
-		mc.CIDRsAllowed = nil
+	if len(cidrs) > 0 {
+		mc.CIDRsAllowed = cidrs
 	}
 	mc.Transport = tr
 	mc.Delegate = &delegate{p}
@@ -508,6 +511,7 @@ func (p *Pool) Stats() Stats {
 		PacketsDropped:  w.packetsDropped,
 		StreamsOpened:   w.streamsOpened,
 		StreamsAccepted: w.streamsAccept,
+		Rejected:        w.rejected,
 		QueueDepth:      p.queue.NumQueued(),
 		EventsDropped:   p.eventsDropped.Load(),
 		HeadsDropped:    p.headsDropped.Load(),

@@ -46,6 +46,7 @@ type wireCounters struct {
 	streamsOpened, streamsAccepted               atomic.Int64
 	streamBytesSent, streamBytesReceived         atomic.Int64 // payload
 	streamWireSent, streamWireReceived           atomic.Int64 // payload, headers, control
+	rejected                                     atomic.Int64 // from outside the allowed networks
 }
 
 // transport is the memberlist.Transport of a Pool: memberlist's own
@@ -58,6 +59,8 @@ type wireCounters struct {
 type transport struct {
 	inner *memberlist.NetTransport
 	link  *linkemu.Link
+	allow []net.IPNet // if set, only datagrams and streams from these networks
+	local net.Addr    // dials leave from the bind address (nil for 0.0.0.0)
 
 	packetCh chan *memberlist.Packet
 	streamCh chan net.Conn
@@ -79,8 +82,11 @@ type transport struct {
 var _ memberlist.NodeAwareTransport = (*transport)(nil)
 
 // newTransport listens on bindAddr:bindPort (UDP and TCP; port 0 picks
-// one) and starts the hand-off goroutines.
-func newTransport(bindAddr string, bindPort int, link *linkemu.Link, logger *log.Logger) (*transport, error) {
+// one) and starts the hand-off goroutines. If allow is not empty, it drops
+// datagrams and closes streams from any other network: memberlist's own
+// CIDRsAllowed only keeps such members out of the member list, and still
+// answers their pings and push/pulls and delivers their messages.
+func newTransport(bindAddr string, bindPort int, link *linkemu.Link, allow []net.IPNet, logger *log.Logger) (*transport, error) {
 	inner, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
 		BindAddrs: []string{bindAddr},
 		BindPort:  bindPort,
@@ -92,9 +98,13 @@ func newTransport(bindAddr string, bindPort int, link *linkemu.Link, logger *log
 	t := &transport{
 		inner:     inner,
 		link:      link,
+		allow:     allow,
 		packetCh:  make(chan *memberlist.Packet),
 		streamCh:  make(chan net.Conn),
 		innerDown: make(chan struct{}),
+	}
+	if ip := net.ParseIP(bindAddr); ip != nil && !ip.IsUnspecified() {
+		t.local = &net.TCPAddr{IP: ip}
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.mu.conns = make(map[*countingConn]struct{})
@@ -157,19 +167,21 @@ func (t *transport) DialTimeout(addr string, timeout time.Duration) (net.Conn, e
 	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
 }
 
-// DialAddressTimeout dials a stream to a.Addr, through the link if any. A
-// dial in progress fails at once when the transport shuts down.
+// DialAddressTimeout dials a stream to a.Addr from the bind address (so
+// that, on an overlay, streams leave from the overlay address as datagrams
+// do), through the link if any. A dial in progress fails at once when the
+// transport shuts down.
 func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	defer cancel()
 	var (
 		c   net.Conn
 		err error
+		d   = &net.Dialer{LocalAddr: t.local}
 	)
 	if t.link != nil {
-		c, err = t.link.Dialer(nil)(ctx, "tcp", a.Addr)
+		c, err = t.link.Dialer(d)(ctx, "tcp", a.Addr)
 	} else {
-		var d net.Dialer
 		c, err = d.DialContext(ctx, "tcp", a.Addr)
 	}
 	if err != nil {
@@ -213,11 +225,41 @@ func (t *transport) forwardPackets() {
 			if t.ctx.Err() != nil {
 				continue
 			}
+			if !t.allowed(p.From) {
+				t.ctr.rejected.Add(1)
+				continue
+			}
 			t.receive(p)
 		case <-t.innerDown:
 			return
 		}
 	}
+}
+
+// allowed reports whether a datagram or stream from a may come in.
+func (t *transport) allowed(a net.Addr) bool {
+	if len(t.allow) == 0 {
+		return true
+	}
+	var ip net.IP
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ip = a.IP
+	case *net.TCPAddr:
+		ip = a.IP
+	default:
+		host, _, err := net.SplitHostPort(a.String())
+		if err != nil {
+			return false
+		}
+		ip = net.ParseIP(host)
+	}
+	for _, n := range t.allow {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *transport) receive(p *memberlist.Packet) {
@@ -253,6 +295,11 @@ func (t *transport) forwardStreams() {
 		select {
 		case c := <-t.inner.StreamCh():
 			if t.ctx.Err() != nil {
+				_ = c.Close()
+				continue
+			}
+			if !t.allowed(c.RemoteAddr()) {
+				t.ctr.rejected.Add(1)
 				_ = c.Close()
 				continue
 			}
@@ -309,6 +356,7 @@ type wireStats struct {
 	packetsSent, packetsReceived int64
 	packetsDropped               int64
 	streamsOpened, streamsAccept int64
+	rejected                     int64
 }
 
 func (t *transport) stats() wireStats {
@@ -321,6 +369,7 @@ func (t *transport) stats() wireStats {
 		packetsDropped:  c.packetsDropped.Load(),
 		streamsOpened:   c.streamsOpened.Load(),
 		streamsAccept:   c.streamsAccepted.Load(),
+		rejected:        c.rejected.Load(),
 	}
 }
 

@@ -130,3 +130,31 @@ func TestForeignMembersCannotJoin(t *testing.T) {
 		}
 	}
 }
+
+// CIDRsAllowed rejects members from other networks (here, loopback
+// addresses other than 127.0.0.1).
+func TestCIDRsAllowed(t *testing.T) {
+	t.Parallel()
+	hubCfg := localConfig("hub")
+	hubCfg.CIDRsAllowed = []string{"127.0.0.1/32"}
+	hub := startPool(t, hubCfg)
+	okCfg := localConfig("inside", seedOf(hub))
+	inside := startPool(t, okCfg)
+	outCfg := localConfig("outside", seedOf(hub))
+	outCfg.BindAddr = "127.0.0.2"
+	outCfg.ReconnectInterval = 100 * time.Millisecond
+	outside, err := Start(outCfg)
+	if err != nil {
+		t.Skipf("cannot bind 127.0.0.2: %v", err)
+	}
+	t.Cleanup(func() { _ = outside.Shutdown() })
+	waitFor(t, 5*time.Second, "the member inside joins", func() bool { return seesAlive(hub, "inside") && seesAlive(inside, "hub") })
+	waitFor(t, 5*time.Second, "the member outside tried", func() bool { return outside.Stats().JoinFailures > 0 })
+	time.Sleep(300 * time.Millisecond)
+	if seesAlive(hub, "outside") || seesAlive(outside, "hub") {
+		t.Error("a member from outside the hub's CIDRs got in")
+	}
+	if hub.Stats().Rejected == 0 {
+		t.Error("nothing rejected")
+	}
+}
