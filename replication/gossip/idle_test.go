@@ -43,3 +43,18 @@ func TestIdleCostPresets(t *testing.T) {
 		t.Log(r)
 	}
 }
+
+// BenchmarkIdleField reports the field profile's idle cost as a metric
+// (one measurement of about 18 s per iteration):
+//
+//	go test ./replication/gossip -run '^$' -bench IdleField -benchtime 1x
+func BenchmarkIdleField(b *testing.B) {
+	for b.Loop() {
+		r, err := MeasureIdle(context.Background(), IdleOptions{Preset: PresetField, Scale: 100, Window: 15 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.LaptopBytesPerHour/1000, "KB/h/laptop")
+		b.ReportMetric(r.HubBytesPerHour/1000, "KB/h/hub")
+	}
+}
