@@ -6,7 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
@@ -26,8 +28,12 @@ type DaemonConfig struct {
 	APIAddr string
 	Logger  *slog.Logger
 	Ready   func(localapi.Info)
-	// Public, if set, serves non-API paths (the dashboard, /metrics).
-	Public http.Handler
+	// Public, if set, builds the handler of non-API paths (the dashboard,
+	// /metrics) from the hub's data and the API token.
+	Public func(src dashboard.Source, token string) http.Handler
+	// SampleEvery is how often peers' backlogs are sampled for the
+	// dashboard's charts (default 5 s).
+	SampleEvery time.Duration
 }
 
 // Daemon is a running hub: it ingests what arrives from below (every range
@@ -39,6 +45,7 @@ type Daemon struct {
 	cfg    DaemonConfig
 	view   *View
 	author *Author
+	src    *source
 }
 
 // NewDaemon builds a hub daemon over an open directory; it rebuilds the
@@ -52,11 +59,19 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.SampleEvery == 0 {
+		cfg.SampleEvery = 5 * time.Second
+	}
 	d := &Daemon{cfg: cfg, view: view, author: author}
+	if d.src, err = newSource(d); err != nil {
+		return nil, err
+	}
+	clock := replication.OrReal(cfg.Replicator.Clock)
 	rc := cfg.Replicator
 	rc.OnIngest = func(_ string, res oplog.IngestResult) {
 		author.Observe(res.Applied)
 		view.Apply(res.Applied...)
+		d.src.noteIngest(res.Applied, clock.Now())
 	}
 	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
 		return nil, err
@@ -64,15 +79,37 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	return d, nil
 }
 
+// Source returns what the dashboard shows of this hub.
+func (d *Daemon) Source() dashboard.Source { return d.src }
+
 // View returns the hub's citizen view.
 func (d *Daemon) View() *View { return d.view }
 
 // Queue returns the review queue this hub's officers work on.
 func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Dir.Config.Unit) }
 
-// Run syncs and serves until ctx ends.
+// Run syncs, samples backlogs for the dashboard, and serves until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
-	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), d.cfg.Public, d.cfg.Ready)
+	go d.sampleLoop(ctx)
+	var public func(string) http.Handler
+	if d.cfg.Public != nil {
+		public = func(token string) http.Handler { return d.cfg.Public(d.src, token) }
+	}
+	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), public, d.cfg.Ready)
+}
+
+func (d *Daemon) sampleLoop(ctx context.Context) {
+	clock := replication.OrReal(d.cfg.Replicator.Clock)
+	for {
+		timer, stop := clock.NewTimer(d.cfg.SampleEvery)
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-timer:
+			d.src.sample(clock.Now())
+		}
+	}
 }
 
 // Resolve records an officer's decision and sends it on its way.
@@ -81,6 +118,7 @@ func (d *Daemon) Resolve(req ResolveRequest) (replication.Entry, error) {
 	e, err := d.author.Resolve(d.view, req, replication.MakeHLC(now.UnixMilli(), 0))
 	if err == nil {
 		d.Rep.Wake()
+		d.src.notify()
 	}
 	return e, err
 }

@@ -43,8 +43,8 @@ func keyChains(p *profile) [numFamilies]chain {
 		c[famGivenDOB] = newChain(famGivenDOB, p.givenFold+"|"+year+"|"+dm, sex)
 		c[famNameDay] = newChain(famNameDay, p.fold+"|"+dm, sex)
 	}
-	if p.father.fold != "" || p.mother.fold != "" {
-		c[famParents] = newChain(famParents, p.father.fold+"|"+p.mother.fold+"|"+year, sex)
+	if f, m := p.father.name(), p.mother.name(); f != "" || m != "" {
+		c[famParents] = newChain(famParents, f+"|"+m+"|"+year, sex)
 	}
 	return c
 }

@@ -57,12 +57,24 @@ func Compare(a, b *Record) (Pair, bool) {
 	return p, p.Score >= DefaultThreshold
 }
 
-// scorePair builds the Pair of two profiles, keys in order.
+// scorePair builds the Pair of two profiles.
 func scorePair(a, b *profile) Pair {
-	if b.key < a.key {
-		a, b = b, a
-	}
+	a, b = ordered(a, b)
 	points, reasons := evidence(a, b)
+	return newPair(a, b, points, reasons)
+}
+
+// ordered puts two profiles in key order, so that A < B and nothing can
+// depend on which was inserted first.
+func ordered(a, b *profile) (*profile, *profile) {
+	if b.key < a.key {
+		return b, a
+	}
+	return a, b
+}
+
+// newPair builds the Pair of a and b, in key order.
+func newPair(a, b *profile, points int, reasons reasonSet) Pair {
 	return Pair{A: a.key, B: b.key, Score: scoreOf(points), Points: points,
 		Reasons: reasons.codes(), RegionA: a.region, RegionB: b.region}
 }
@@ -241,11 +253,11 @@ func relationEvidence(ev *tally, a, b *profile) {
 
 // relatedTo reports whether p names q as a parent or spouse.
 func relatedTo(p, q *profile) bool {
-	for _, r := range [...]relative{p.father, p.mother, p.spouse} {
+	for _, r := range [...]*relative{&p.father, &p.mother, &p.spouse} {
 		if r.id != "" && r.id == q.id {
 			return true
 		}
-		if r.fold != "" && r.fold == q.fold && r.dob.Precision() == enrollment.PrecisionDay && r.dob == q.dob {
+		if r.dob.Precision() == enrollment.PrecisionDay && r.dob == q.dob && r.name() != "" && r.name() == q.fold {
 			return true
 		}
 	}

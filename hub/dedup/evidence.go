@@ -201,7 +201,7 @@ func placeEvidence(ev *tally, a, b *profile) {
 // familyEvidence compares the parents and the household head.
 func familyEvidence(ev *tally, a, b *profile) {
 	eq, diff := 0, 0
-	for _, m := range [...]int{relMatch(a.father, b.father), relMatch(a.mother, b.mother)} {
+	for _, m := range [...]int{relMatch(&a.father, &b.father), relMatch(&a.mother, &b.mother)} {
 		switch m {
 		case tokEqual:
 			eq++
@@ -215,7 +215,7 @@ func familyEvidence(ev *tally, a, b *profile) {
 	case eq > 0:
 		ev.add(rParentsEqual, eq*wParentEqual)
 	}
-	switch relMatch(a.head, b.head) {
+	switch relMatch(&a.head, &b.head) {
 	case tokEqual:
 		ev.add(rHeadEqual, wHeadEqual)
 	case tokDiffers:
@@ -225,15 +225,15 @@ func familyEvidence(ev *tally, a, b *profile) {
 
 // relMatch compares two relatives by ID number when both have one, else
 // by folded name.
-func relMatch(x, y relative) int {
+func relMatch(x, y *relative) int {
 	switch {
 	case x.id != "" && y.id != "":
 		if x.id == y.id {
 			return tokEqual
 		}
 		return tokDiffers
-	case x.fold != "" && y.fold != "":
-		if x.fold == y.fold {
+	case x.name() != "" && y.name() != "":
+		if x.name() == y.name() {
 			return tokEqual
 		}
 		return tokDiffers

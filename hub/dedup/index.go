@@ -16,10 +16,10 @@ type Index struct {
 	slots    []*entry // by slot; nil when free
 	free     []int32
 	byKey    map[string]int32
-	byID     map[string][]int32 // cleaned ID number → slots
+	byID     map[uint64][]int32 // ID number → slots
 	blocks   map[uint64][]int32 // block key → member slots (see add)
 	pairs    map[pairKey]*Pair
-	work     []pairKey // scratch: pairs to re-score
+	work     []workItem // scratch: pairs to re-score
 	compares int64
 }
 
@@ -32,6 +32,14 @@ type entry struct {
 
 // pairKey is a pair of slots, lo < hi.
 type pairKey struct{ lo, hi int32 }
+
+// workItem is a pair to re-decide; meet says it is known to be a
+// candidate pair (queued from a shared effective block or an ID
+// neighbour), else candidacy is checked.
+type workItem struct {
+	k    pairKey
+	meet bool
+}
 
 func newPairKey(x, y int32) pairKey {
 	if y < x {
@@ -46,7 +54,7 @@ func NewIndex(cfg Config) *Index {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	return &Index{cfg: cfg, byKey: map[string]int32{}, byID: map[string][]int32{},
+	return &Index{cfg: cfg, byKey: map[string]int32{}, byID: map[uint64][]int32{},
 		blocks: map[uint64][]int32{}, pairs: map[pairKey]*Pair{}}
 }
 
@@ -66,7 +74,7 @@ func (ix *Index) Put(r Record) {
 	ix.byKey[r.Key] = s
 	ix.work = ix.work[:0]
 	if p.id != "" {
-		ix.byID[p.id] = append(ix.byID[p.id], s)
+		ix.byID[p.idNum] = append(ix.byID[p.idNum], s)
 		ix.idNeighbours(s)
 	}
 	for f := range numFamilies {
@@ -87,7 +95,8 @@ func (ix *Index) Delete(key string) {
 	for len(e.partners) > 0 {
 		ix.unpair(newPairKey(s, e.partners[len(e.partners)-1]))
 	}
-	if id := e.p.id; id != "" {
+	if e.p.id != "" {
+		id := e.p.idNum
 		ix.byID[id] = removeSlot(ix.byID[id], s)
 		if len(ix.byID[id]) == 0 {
 			delete(ix.byID, id)
@@ -119,32 +128,32 @@ func (ix *Index) alloc(e *entry) int32 {
 
 // idNeighbours queues the pairs of s with every record whose ID number is
 // equal or one typo away: the 108 one-digit substitutions and 11 adjacent
-// swaps of its number, looked up (an ID "block" is never bigger than
-// that, so it needs no cap).
+// swaps of its number, looked up as numbers (an ID "block" is never bigger
+// than that, so it needs no cap).
 func (ix *Index) idNeighbours(s int32) {
-	id := ix.slots[s].p.id
-	buf := []byte(id)
-	visit := func() {
-		for _, t := range ix.byID[string(buf)] {
+	p := ix.slots[s].p
+	v := p.idNum
+	visit := func(u uint64) {
+		for _, t := range ix.byID[u] {
 			if t != s {
-				ix.work = append(ix.work, newPairKey(s, t))
+				ix.work = append(ix.work, workItem{newPairKey(s, t), true})
 			}
 		}
 	}
-	visit() // the same number under another key
-	for i := range buf {
-		orig := buf[i]
-		for d := byte('0'); d <= '9'; d++ {
-			if d != orig {
-				buf[i] = d
-				visit()
+	visit(v) // the same number under another key
+	n := len(p.id)
+	for i, w := 0, uint64(1); i < n; i, w = i+1, w*10 { // digit i from the right, weight w
+		d := v / w % 10
+		for nd := uint64(0); nd <= 9; nd++ {
+			if nd != d {
+				visit(v - d*w + nd*w)
 			}
 		}
-		buf[i] = orig
-		if i+1 < len(buf) && buf[i] != buf[i+1] {
-			buf[i], buf[i+1] = buf[i+1], buf[i]
-			visit()
-			buf[i], buf[i+1] = buf[i+1], buf[i]
+		if i+1 < n {
+			e := v / (w * 10) % 10 // the digit to its left
+			if e != d {
+				visit(v - d*w - e*w*10 + e*w + d*w*10)
+			}
 		}
 	}
 }
@@ -225,18 +234,20 @@ func removeSlot(b []int32, s int32) []int32 {
 	return b[:len(b)-1]
 }
 
+// queueWith queues s with the members of its effective block b.
 func (ix *Index) queueWith(s int32, b []int32) {
 	for _, m := range b {
 		if m != s {
-			ix.work = append(ix.work, newPairKey(s, m))
+			ix.work = append(ix.work, workItem{newPairKey(s, m), true})
 		}
 	}
 }
 
+// queueAmong queues every pair of b's members, whose blocks changed.
 func (ix *Index) queueAmong(b []int32) {
 	for i, x := range b {
 		for _, y := range b[i+1:] {
-			ix.work = append(ix.work, newPairKey(x, y))
+			ix.work = append(ix.work, workItem{newPairKey(x, y), false})
 		}
 	}
 }
@@ -246,28 +257,40 @@ func (ix *Index) queueAmong(b []int32) {
 // neighbours) and score at least Threshold.
 func (ix *Index) rescore() {
 	w := ix.work
-	slices.SortFunc(w, func(a, b pairKey) int {
-		if a.lo != b.lo {
-			return int(a.lo - b.lo)
-		}
-		return int(a.hi - b.hi)
-	})
-	w = slices.Compact(w)
-	for _, k := range w {
-		x, y := ix.slots[k.lo], ix.slots[k.hi]
-		if x == nil || y == nil || !ix.candidates(x, y) {
-			ix.unpair(k)
+	slices.SortFunc(w, compareWork)
+	w = slices.CompactFunc(w, func(a, b workItem) bool { return a.k == b.k })
+	for _, it := range w {
+		x, y := ix.slots[it.k.lo], ix.slots[it.k.hi]
+		if x == nil || y == nil || !(it.meet || ix.candidates(x, y)) {
+			ix.unpair(it.k)
 			continue
 		}
 		ix.compares++
-		p := scorePair(x.p, y.p)
-		if p.Score >= ix.cfg.Threshold {
-			ix.setPair(k, &p)
+		a, b := ordered(x.p, y.p)
+		points, reasons := evidence(a, b)
+		if scoreOf(points) >= ix.cfg.Threshold {
+			p := newPair(a, b, points, reasons)
+			ix.setPair(it.k, &p)
 		} else {
-			ix.unpair(k)
+			ix.unpair(it.k)
 		}
 	}
 	ix.work = w[:0]
+}
+
+// compareWork orders work items by pair, a known candidate first.
+func compareWork(a, b workItem) int {
+	switch {
+	case a.k.lo != b.k.lo:
+		return int(a.k.lo - b.k.lo)
+	case a.k.hi != b.k.hi:
+		return int(a.k.hi - b.k.hi)
+	case a.meet == b.meet:
+		return 0
+	case a.meet:
+		return -1
+	}
+	return 1
 }
 
 // candidates reports whether x and y meet: ID numbers equal or one typo

@@ -2,6 +2,10 @@ package dedup
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"fieldsync/enrollment"
 )
@@ -12,6 +16,7 @@ type profile struct {
 	key, region string
 
 	id     string             // cleaned 12-digit ID number, "" if none
+	idNum  uint64             // id as a number (when id != "")
 	idInfo enrollment.PIDInfo // decoded id (when idOK)
 	idOK   bool
 
@@ -33,14 +38,27 @@ type profile struct {
 	father, mother, spouse, head relative
 }
 
-// relative is a parent, the spouse or the household head: a folded name,
-// an ID number and a date of birth, each possibly unknown.
+// relative is a parent, the spouse or the household head: a name, an ID
+// number and a date of birth, each possibly unknown. The folded name is
+// derived on first use (most comparisons settle on the ID numbers).
 type relative struct {
-	fold, id string
+	raw, key string // name as captured; its NameKey once known
+	fold     string
+	folded   bool
+	id       string
 	dob      enrollment.Date
 }
 
-func (r relative) known() bool { return r.fold != "" || r.id != "" }
+// name returns the folded name ("" when unknown).
+func (r *relative) name() string {
+	if !r.folded {
+		if r.key == "" && r.raw != "" {
+			r.key = enrollment.NameKey(r.raw)
+		}
+		r.fold, r.folded = foldKeyed(r.key), true
+	}
+	return r.fold
+}
 
 // surnameClasses maps the folded regional surname variants to one class
 // (DOMAIN.md §5.2: Hoàng↔Huỳnh, Vũ↔Võ are weak-equivalent).
@@ -53,6 +71,7 @@ func newProfile(r *Record) *profile {
 		surname: k.Surname, given: k.Given, sex: k.Sex,
 		birthProv: k.BirthProvince, birthProv2025: k.BirthProvince2025}
 	if p.id != "" {
+		p.idNum = idNumber(p.id)
 		info, err := enrollment.DecodePersonalID(p.id)
 		p.idInfo, p.idOK = info, err == nil || info.BirthYear != 0
 	}
@@ -64,10 +83,10 @@ func newProfile(r *Record) *profile {
 	if e := r.Enrollment; e != nil {
 		p.dob = e.DateOfBirth
 		p.hometown = placeKey(e.Hometown)
-		p.father = newRelative(e.Father)
-		p.mother = newRelative(e.Mother)
-		p.head = newRelative(e.HouseholdHead)
-		p.spouse = newRelative(e.Spouse)
+		p.father = newRelative(e.Father, k.FatherName)
+		p.mother = newRelative(e.Mother, k.MotherName)
+		p.head = newRelative(e.HouseholdHead, "")
+		p.spouse = newRelative(e.Spouse, "")
 	}
 	return p
 }
@@ -89,13 +108,14 @@ func (p *profile) splitFold() {
 	}
 }
 
-// newRelative folds a relative's name and cleans their ID number.
-func newRelative(r *enrollment.Relative) relative {
+// newRelative keeps a relative's name (nameKey is its NameKey when the
+// caller has it already) and cleans their ID number.
+func newRelative(r *enrollment.Relative, nameKey string) relative {
 	if r == nil {
 		return relative{}
 	}
 	id, _ := enrollment.NormalizePersonalID(r.PersonalID)
-	rel := relative{fold: enrollment.FoldKey(r.FullName), id: id}
+	rel := relative{raw: r.FullName, key: nameKey, id: id}
 	if r.DateOfBirth != nil {
 		rel.dob = *r.DateOfBirth
 	}
@@ -109,4 +129,73 @@ func placeKey(pl enrollment.Place) string {
 		return pl.UnitCode + "@" + pl.CodeList
 	}
 	return enrollment.NameKey(pl.Text)
+}
+
+// foldKeyed folds a NameKey like FoldKey folds a raw name: marks dropped,
+// đ → d. A NameKey is already normalized, so this is FoldKey's last step
+// alone (FoldKey(s) == foldKeyed(NameKey(s)) for every name that is not
+// mojibake of mojibake), at a fraction of its cost.
+func foldKeyed(key string) string {
+	if isASCII(key) {
+		return key
+	}
+	var b strings.Builder
+	b.Grow(len(key))
+	for _, r := range key {
+		switch f, ok := foldTable[r]; {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case ok:
+			b.WriteByte(f)
+		default:
+			return foldSlow(key)
+		}
+	}
+	return b.String()
+}
+
+// foldTable maps every Vietnamese letter to its ASCII base (đ → d).
+var foldTable = func() map[rune]byte {
+	m := map[rune]byte{}
+	for _, r := range enrollment.VietnameseLetters() {
+		if f := foldSlow(string(r)); len(f) == 1 {
+			m[r] = f[0]
+		}
+	}
+	return m
+}()
+
+// foldSlow drops every combining mark after canonical decomposition.
+func foldSlow(key string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(key) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'đ':
+			b.WriteByte('d')
+		case r == 'Đ':
+			b.WriteByte('D')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// idNumber reads a string of decimal digits (a cleaned ID number).
+func idNumber(id string) uint64 {
+	var v uint64
+	for i := 0; i < len(id); i++ {
+		v = v*10 + uint64(id[i]-'0')
+	}
+	return v
 }

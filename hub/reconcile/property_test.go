@@ -30,7 +30,7 @@ func randomWorld(seed uint64) *world {
 	for i := 0; i < 40; i++ {
 		l := laptops[rng.IntN(len(laptops))]
 		over := map[string]string{"id": ids[rng.IntN(len(ids))], "name": names[rng.IntN(len(names))],
-			"dob": []string{"1985-03-12", "1985-12-03", "1985"}[rng.IntN(3)],
+			"dob":       []string{"1985-03-12", "1985-12-03", "1985"}[rng.IntN(3)],
 			"residence": []string{"18586", "18073", "18100"}[rng.IntN(3)],
 			"commune":   []string{"18586", "18073"}[rng.IntN(2)]}
 		switch {

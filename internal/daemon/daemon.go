@@ -86,8 +86,9 @@ func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, er
 }
 
 // Run runs the replicator and serves api (authenticated /api/ paths) and
-// public (other paths; may be nil) on apiAddr until ctx ends.
-func (b *Base) Run(ctx context.Context, apiAddr string, api, public http.Handler, ready func(localapi.Info)) error {
+// the handler public builds with the API token (other paths: the
+// dashboard, /metrics; public may be nil) on apiAddr until ctx ends.
+func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public func(token string) http.Handler, ready func(localapi.Info)) error {
 	if apiAddr == "" {
 		apiAddr = "127.0.0.1:0"
 	}

@@ -52,10 +52,10 @@ type Server struct {
 }
 
 // Listen binds addr (e.g. "127.0.0.1:0") and prepares a server for handler,
-// which receives only authenticated requests (paths under /api/), while
-// public (paths outside /api/, e.g. the dashboard and /metrics) is served
-// as is; public may be nil.
-func Listen(dir, addr string, handler, public http.Handler) (*Server, error) {
+// which receives only authenticated requests (paths under /api/), while the
+// handler public builds (given the token, e.g. for the dashboard's session)
+// serves paths outside /api/; public may be nil.
+func Listen(dir, addr string, handler http.Handler, public func(token string) http.Handler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("localapi: listen %s: %w", addr, err)
@@ -70,7 +70,7 @@ func Listen(dir, addr string, handler, public http.Handler) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.authenticated(http.MaxBytesHandler(handler, MaxRequestBytes)))
 	if public != nil {
-		mux.Handle("/", public)
+		mux.Handle("/", public(s.token))
 	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil

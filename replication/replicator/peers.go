@@ -22,12 +22,13 @@ const defaultBytesPerEntry = 160
 
 // PeerStatus is what this replica knows about one peer.
 type PeerStatus struct {
-	Name      string `json:"name"`
-	Role      string `json:"role"`
-	Tier      string `json:"tier,omitempty"`
-	Unit      string `json:"unit,omitempty"`
-	Addr      string `json:"addr,omitempty"` // where this replica dials it, if it does
-	Connected bool   `json:"connected"`
+	Name      string               `json:"name"`
+	Origin    replication.OriginID `json:"origin"` // the peer's own origin, from its hello
+	Role      string               `json:"role"`
+	Tier      string               `json:"tier,omitempty"`
+	Unit      string               `json:"unit,omitempty"`
+	Addr      string               `json:"addr,omitempty"` // where this replica dials it, if it does
+	Connected bool                 `json:"connected"`
 	// LastContact is the last time a session with the peer made progress.
 	LastContact time.Time `json:"last_contact"`
 	// LastComplete is the end of the last session that exchanged everything.
@@ -97,7 +98,7 @@ func savePeer(l oplog.Log, p *PeerStatus) error {
 // observe folds a session's progress into the peer's state.
 func (p *PeerStatus) observe(pr syncnet.Progress, now time.Time) {
 	if pr.Peer != nil {
-		p.Role, p.Tier, p.Unit = pr.Peer.Role, pr.Peer.Tier, pr.Peer.Unit
+		p.Role, p.Tier, p.Unit, p.Origin = pr.Peer.Role, pr.Peer.Tier, pr.Peer.Unit, pr.Peer.Origin
 	}
 	if pr.PeerHeads != nil {
 		p.TheirHeads = pr.PeerHeads

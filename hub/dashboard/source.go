@@ -1,0 +1,120 @@
+package dashboard
+
+import (
+	"time"
+
+	"fieldsync/hub/reconcile"
+	"fieldsync/internal/localapi"
+	"fieldsync/replication/replicator"
+)
+
+// Source is what the dashboard shows; package hub implements it over a
+// running hub. Every method is safe for concurrent use and returns copies.
+type Source interface {
+	// Snapshot returns the overview: the hub, its peers, the communes
+	// below it with their devices, completeness, alarms.
+	Snapshot() (Snapshot, error)
+	// Conflicts returns the conflict queue (this hub's, or every one).
+	Conflicts(all bool) ([]*reconcile.Citizen, error)
+	// Duplicates returns the probable-duplicate queue with both citizens.
+	Duplicates(all bool) ([]PairItem, error)
+	// Resolve records an officer's decision exactly as `fieldsync resolve`
+	// does (a resolve entry in the hub's log) and returns its entry ID.
+	Resolve(req ResolveRequest) (string, error)
+	// Changed receives (coalesced) whenever something shown may have
+	// changed: the dashboard pushes an update to open pages.
+	Changed() <-chan struct{}
+}
+
+// ResolveRequest is a decision from the dashboard (same fields as the
+// CLI's): ID is "conflict:<key>" or "pair:<a>|<b>".
+type ResolveRequest struct {
+	ID         string `json:"id"`
+	Choose     string `json:"choose,omitempty"`
+	SamePerson bool   `json:"same_person,omitempty"`
+	Distinct   bool   `json:"distinct,omitempty"`
+	Officer    string `json:"officer"`
+	Note       string `json:"note,omitempty"`
+}
+
+// PairItem is a probable duplicate with both citizens side by side.
+type PairItem struct {
+	reconcile.Pair
+	Citizens []*reconcile.Citizen `json:"citizens"`
+}
+
+// Snapshot is the overview page's data.
+type Snapshot struct {
+	Time time.Time `json:"time"`
+	Hub  HubInfo   `json:"hub"`
+	// Peers are the replicas this hub syncs with directly (district hubs
+	// for the province; laptops and the province for a district), with
+	// link state and a backlog history.
+	Peers []PeerRow `json:"peers"`
+	// Communes are the communes below this hub, with their devices.
+	Communes []CommuneRow     `json:"communes"`
+	Totals   Totals           `json:"totals"`
+	Alarms   []localapi.Alarm `json:"alarms"`
+}
+
+// HubInfo describes the hub serving the page.
+type HubInfo struct {
+	Name    string          `json:"name"`
+	Tier    string          `json:"tier"`
+	Unit    string          `json:"unit"`
+	Queue   string          `json:"queue"` // the review level this hub works on
+	Entries uint64          `json:"entries"`
+	Origins int             `json:"origins"`
+	View    reconcile.Stats `json:"view"`
+	Digest  string          `json:"digest"`
+}
+
+// PeerRow is one direct peer with its link.
+type PeerRow struct {
+	replicator.PeerStatus
+	// Link is "connected", "idle" (last session ended cleanly), "failing"
+	// (last contact attempt failed) or "never".
+	Link string `json:"link"`
+	// History is the backlog sampled over time, oldest first.
+	History []BacklogSample `json:"history"`
+}
+
+// BacklogSample is one point of a backlog chart.
+type BacklogSample struct {
+	Time    time.Time `json:"time"`
+	Entries uint64    `json:"entries"`
+	Bytes   int64     `json:"bytes"`
+}
+
+// CommuneRow is one commune: its devices and how complete it is.
+type CommuneRow struct {
+	Code     string      `json:"code"`
+	Name     string      `json:"name"`
+	District string      `json:"district"` // old district code
+	Devices  []DeviceRow `json:"devices"`
+	// Enrolled is the citizens captured in this commune in the view.
+	Enrolled int `json:"enrolled"`
+	// Expected is the eligible population, 0 when unknown.
+	Expected int `json:"expected"`
+}
+
+// DeviceRow is one field laptop (an origin) of a commune.
+type DeviceRow struct {
+	Origin string `json:"origin"` // origin ID, hex
+	Device string `json:"device"` // device ID
+	Name   string `json:"name"`   // member name when known (a direct peer)
+	// Entries is how many of its entries this hub holds; LastReceived
+	// when the last of them arrived here.
+	Entries      uint64    `json:"entries"`
+	LastReceived time.Time `json:"last_received"`
+	// Peer is set when the device syncs with this hub directly.
+	Peer *PeerRow `json:"peer,omitempty"`
+}
+
+// Totals sums the communes.
+type Totals struct {
+	Enrolled int `json:"enrolled"`
+	Expected int `json:"expected"`
+	Devices  int `json:"devices"`
+	Communes int `json:"communes"`
+}

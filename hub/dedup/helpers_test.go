@@ -1,0 +1,42 @@
+package dedup
+
+import (
+	"fmt"
+	"testing"
+
+	"fieldsync/enrollment"
+	"fieldsync/enrollment/synth"
+)
+
+// synthRecords generates n records and turns those the validator accepts
+// into citizens the way a hub does: keyed by ID number, the first record
+// shown; a provisional key per record without one.
+func synthRecords(tb testing.TB, n int, seed uint64) []Record {
+	tb.Helper()
+	g, err := synth.New(synth.Config{Count: n, Seed: seed, Noise: 0.05})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var out []Record
+	for {
+		rec, ok := g.Next()
+		if !ok {
+			break
+		}
+		e := rec.Enrollment
+		if enrollment.Validate(&e, enrollment.Context{Now: e.Capture.CapturedAt}).Rejected() {
+			continue
+		}
+		r := Record{Enrollment: &e, Keys: enrollment.Keys(&e), Region: e.Capture.CommuneCode}
+		r.Key = r.Keys.PersonalID
+		if r.Key == "" {
+			r.Key = fmt.Sprintf("prov:%08d", rec.Line)
+		}
+		if !seen[r.Key] {
+			seen[r.Key] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,267 @@
+package hub
+
+import (
+	"bufio"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fieldsync/enrollment"
+	"fieldsync/hub/dashboard"
+	"fieldsync/hub/reconcile"
+	"fieldsync/replication"
+	"fieldsync/replication/replicator"
+)
+
+// ExpectedFile, in a hub's data directory, lists the eligible population
+// per commune ("commune_code,expected" per line) for the dashboard's
+// completeness; optional.
+const ExpectedFile = "expected-population.csv"
+
+// maxSamples bounds each peer's backlog history (at one sample every 5 s,
+// half an hour).
+const maxSamples = 360
+
+// source implements dashboard.Source over a running hub.
+type source struct {
+	d        *Daemon
+	expected map[string]int
+	changed  chan struct{}
+
+	mu       sync.Mutex
+	history  map[string][]dashboard.BacklogSample // peer name → samples
+	received map[replication.OriginID]time.Time   // last ingest per origin
+	units    map[replication.OriginID]replication.Genesis
+}
+
+func newSource(d *Daemon) (*source, error) {
+	exp, err := readExpected(filepath.Join(d.cfg.Dir.Path, ExpectedFile))
+	if err != nil {
+		return nil, err
+	}
+	return &source{d: d, expected: exp, changed: make(chan struct{}, 1),
+		history: map[string][]dashboard.BacklogSample{}, received: map[replication.OriginID]time.Time{},
+		units: map[replication.OriginID]replication.Genesis{}}, nil
+}
+
+// readExpected reads the optional expected-population file.
+func readExpected(path string) (map[string]int, error) {
+	out := map[string]int{}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		code, n, ok := strings.Cut(strings.TrimSpace(sc.Text()), ",")
+		if !ok || strings.HasPrefix(code, "#") || code == "commune_code" {
+			continue
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil {
+			return nil, errors.New("hub: " + ExpectedFile + " line " + strconv.Itoa(line) + ": expected population is not a number")
+		}
+		out[strings.TrimSpace(code)] = v
+	}
+	return out, sc.Err()
+}
+
+// notify marks that something shown changed (coalesced).
+func (s *source) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// noteIngest records when entries of each origin arrived.
+func (s *source) noteIngest(es []replication.Entry, now time.Time) {
+	s.mu.Lock()
+	for i := range es {
+		s.received[es[i].Origin] = now
+	}
+	s.mu.Unlock()
+	s.notify()
+}
+
+// sample records every peer's backlog (called on a timer by the daemon).
+func (s *source) sample(now time.Time) {
+	peers, err := s.d.Rep.Peers()
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range peers {
+		h := append(s.history[p.Name], dashboard.BacklogSample{Time: now, Entries: p.BacklogEntries, Bytes: p.BacklogBytes})
+		if len(h) > maxSamples {
+			h = h[len(h)-maxSamples:]
+		}
+		s.history[p.Name] = h
+	}
+	s.notify()
+}
+
+func (s *source) Changed() <-chan struct{} { return s.changed }
+
+func (s *source) Snapshot() (dashboard.Snapshot, error) {
+	d := s.d
+	snap := dashboard.Snapshot{Time: replication.OrReal(d.cfg.Replicator.Clock).Now()}
+	vec, err := d.cfg.Dir.Log.Vector()
+	if err != nil {
+		return snap, err
+	}
+	stats, digest := d.view.Stats()
+	cfg := d.cfg.Dir.Config
+	snap.Hub = dashboard.HubInfo{Name: cfg.Name, Tier: cfg.Tier, Unit: cfg.Unit, Queue: d.Queue().Level,
+		Entries: vec.Total(), Origins: len(vec), View: stats, Digest: digest}
+	peers, err := d.Rep.Peers()
+	if err != nil {
+		return snap, err
+	}
+	rows := s.peerRows(peers)
+	snap.Peers = rows
+	snap.Communes = s.communes(vec, rows)
+	for _, c := range snap.Communes {
+		snap.Totals.Enrolled += c.Enrolled
+		snap.Totals.Expected += c.Expected
+		snap.Totals.Devices += len(c.Devices)
+	}
+	snap.Totals.Communes = len(snap.Communes)
+	snap.Alarms = d.Alarms()
+	return snap, nil
+}
+
+func (s *source) peerRows(peers []replicator.PeerStatus) []dashboard.PeerRow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows := make([]dashboard.PeerRow, len(peers))
+	for i, p := range peers {
+		rows[i] = dashboard.PeerRow{PeerStatus: p, Link: linkState(p), History: append([]dashboard.BacklogSample(nil), s.history[p.Name]...)}
+	}
+	return rows
+}
+
+func linkState(p replicator.PeerStatus) string {
+	switch {
+	case p.Connected:
+		return "connected"
+	case p.LastError != "":
+		return "failing"
+	case p.LastContact.IsZero():
+		return "never"
+	}
+	return "idle"
+}
+
+// communes groups the field origins held by the commune their genesis
+// names, with the citizens the view shows as captured there.
+func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) []dashboard.CommuneRow {
+	byCode := map[string]*dashboard.CommuneRow{}
+	row := func(code string) *dashboard.CommuneRow {
+		r, ok := byCode[code]
+		if !ok {
+			r = &dashboard.CommuneRow{Code: code, Name: communeName(code), District: enrollment.DistrictOf(enrollment.CodeList2023, code), Expected: s.expected[code]}
+			byCode[code] = r
+		}
+		return r
+	}
+	for _, o := range vec.Origins() {
+		g, ok := s.genesis(o)
+		if !ok || g.Role != replication.RoleNode {
+			continue
+		}
+		dev := dashboard.DeviceRow{Origin: o.String(), Device: string(replication.DeviceIDOf(g.PublicKey)), Entries: vec.Seq(o)}
+		s.mu.Lock()
+		dev.LastReceived = s.received[o]
+		s.mu.Unlock()
+		for i := range peers {
+			if peers[i].Origin == o {
+				dev.Peer, dev.Name = &peers[i], peers[i].Name
+			}
+		}
+		r := row(g.Unit)
+		r.Devices = append(r.Devices, dev)
+	}
+	s.d.view.Read(func(r *reconcile.Reconciler) {
+		for _, k := range r.Keys() {
+			if c := r.Citizen(k); c.Record != nil {
+				row(c.Record.Capture.CommuneCode).Enrolled++
+			}
+		}
+	})
+	out := make([]dashboard.CommuneRow, 0, len(byCode))
+	for _, r := range byCode {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// genesis reads (and caches) an origin's genesis.
+func (s *source) genesis(o replication.OriginID) (replication.Genesis, bool) {
+	s.mu.Lock()
+	g, ok := s.units[o]
+	s.mu.Unlock()
+	if ok {
+		return g, true
+	}
+	e, err := s.d.cfg.Dir.Log.Get(replication.EntryID{Origin: o, Seq: 1})
+	if err != nil {
+		return g, false
+	}
+	if g, err = replication.DecodeGenesis(e.Payload); err != nil {
+		return g, false
+	}
+	s.mu.Lock()
+	s.units[o] = g
+	s.mu.Unlock()
+	return g, true
+}
+
+func communeName(code string) string {
+	for _, list := range []string{enrollment.CodeList2025, enrollment.CodeList2023} {
+		if u, ok := enrollment.UnitByCode(list, code); ok {
+			return u.Name
+		}
+	}
+	return code
+}
+
+func (s *source) Conflicts(all bool) ([]*reconcile.Citizen, error) {
+	q := s.d.Queue()
+	q.All = all
+	return s.d.view.Conflicts(q), nil
+}
+
+func (s *source) Duplicates(all bool) ([]dashboard.PairItem, error) {
+	q := s.d.Queue()
+	q.All = all
+	items := s.d.view.Pairs(q)
+	out := make([]dashboard.PairItem, len(items))
+	for i, it := range items {
+		out[i] = dashboard.PairItem{Pair: it.Pair, Citizens: it.Citizens}
+	}
+	return out, nil
+}
+
+func (s *source) Resolve(req dashboard.ResolveRequest) (string, error) {
+	e, err := s.d.Resolve(ResolveRequest(req))
+	if err != nil {
+		return "", err
+	}
+	s.notify()
+	return e.ID().String(), nil
+}
+
+var _ dashboard.Source = (*source)(nil)
