@@ -76,7 +76,23 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
 		return nil, err
 	}
+	d.registerGauges()
 	return d, nil
+}
+
+// registerGauges exposes the view's queues in /metrics.
+func (d *Daemon) registerGauges() {
+	stat := func(f func(reconcile.Stats) int) func() float64 {
+		return func() float64 {
+			var st reconcile.Stats
+			d.view.Read(func(r *reconcile.Reconciler) { st = r.Stats() })
+			return float64(f(st))
+		}
+	}
+	d.Gauge("fieldsync_view_citizens", "Citizens in the hub's view.", stat(func(s reconcile.Stats) int { return s.Citizens }))
+	d.Gauge("fieldsync_view_open_conflicts", "Conflicts awaiting an officer's decision.", stat(func(s reconcile.Stats) int { return s.OpenConflicts }))
+	d.Gauge("fieldsync_view_open_duplicates", "Probable duplicates awaiting an officer's decision.", stat(func(s reconcile.Stats) int { return s.OpenPairs }))
+	d.Gauge("fieldsync_view_decisions", "Decisions held.", stat(func(s reconcile.Stats) int { return s.Decisions }))
 }
 
 // Source returns what the dashboard shows of this hub.
@@ -91,9 +107,13 @@ func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Di
 // Run syncs, samples backlogs for the dashboard, and serves until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
 	go d.sampleLoop(ctx)
-	var public func(string) http.Handler
-	if d.cfg.Public != nil {
-		public = func(token string) http.Handler { return d.cfg.Public(d.src, token) }
+	public := func(token string) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", d.Metrics())
+		if d.cfg.Public != nil {
+			mux.Handle("/", d.cfg.Public(d.src, token))
+		}
+		return mux
 	}
 	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), public, d.cfg.Ready)
 }

@@ -54,9 +54,14 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 // Node returns the capture shell.
 func (d *Daemon) Node() *Node { return d.node }
 
-// Run syncs and serves the local API until ctx ends.
+// Run syncs and serves the local API (and /metrics) until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
-	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), nil, d.cfg.Ready)
+	public := func(string) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", d.Metrics())
+		return mux
+	}
+	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), public, d.cfg.Ready)
 }
 
 // Handler is the local API: /api/ping, /api/status, /api/enroll, /api/import.

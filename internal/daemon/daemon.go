@@ -15,6 +15,7 @@ import (
 
 	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncproto"
 )
@@ -28,9 +29,10 @@ type Base struct {
 	Rep    *replicator.Replicator
 	Logger *slog.Logger
 
-	mu     sync.Mutex
-	alarms map[string]*localapi.Alarm
-	onEv   func(peer string, ev syncproto.Event)
+	mu      sync.Mutex
+	alarms  map[string]*localapi.Alarm
+	onEv    func(peer string, ev syncproto.Event)
+	metrics *metrics
 }
 
 // New builds the base: rc is the replicator's config (Dir, Logger and
@@ -40,7 +42,21 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 		logger = slog.New(slog.DiscardHandler)
 	}
 	b := &Base{Dir: dir, Logger: logger, alarms: map[string]*localapi.Alarm{}, onEv: rc.OnEvent}
+	b.metrics = newMetrics(b)
+	onIngest, onEnd := rc.OnIngest, rc.OnSessionEnd
 	rc.Dir, rc.Logger, rc.OnEvent = dir, logger, b.alarm
+	rc.OnIngest = func(peer string, res oplog.IngestResult) {
+		b.metrics.ingest(res)
+		if onIngest != nil {
+			onIngest(peer, res)
+		}
+	}
+	rc.OnSessionEnd = func(peer string, err error) {
+		b.metrics.session(err)
+		if onEnd != nil {
+			onEnd(peer, err)
+		}
+	}
 	rep, err := replicator.New(rc)
 	if err != nil {
 		return nil, err
@@ -116,6 +132,7 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 
 // alarm records a sync event an operator should see in status.
 func (b *Base) alarm(peer string, ev syncproto.Event) {
+	b.metrics.event(ev)
 	if b.onEv != nil {
 		b.onEv(peer, ev)
 	}

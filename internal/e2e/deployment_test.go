@@ -42,6 +42,8 @@ type deployment struct {
 	addrs  map[string]string
 	cancel func()
 	done   []chan struct{}
+	// hubConfig, when set, adjusts the next hub's config (addHubWith).
+	hubConfig func(*hub.DaemonConfig)
 }
 
 func newDeployment(t *testing.T) *deployment {
@@ -81,7 +83,11 @@ func (d *deployment) addHub(name, tier, unit, parent string) {
 		rc.Static = []string{d.addrs[parent]}
 		rc.Dial = dialer(linkemu.NewLink(testLink, linkemu.WithSeed(int64(len(d.addrs)))))
 	}
-	h, err := hub.NewDaemon(hub.DaemonConfig{Dir: dir, Replicator: rc})
+	cfg := hub.DaemonConfig{Dir: dir, Replicator: rc}
+	if d.hubConfig != nil {
+		d.hubConfig(&cfg)
+	}
+	h, err := hub.NewDaemon(cfg)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -260,3 +266,12 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// addHubWith starts a hub like addHub, letting the test adjust its config.
+func (d *deployment) addHubWith(name, tier, unit, parent string, adjust func(*hub.DaemonConfig)) {
+	d.hubConfig = adjust
+	defer func() { d.hubConfig = nil }()
+	d.addHub(name, tier, unit, parent)
+}
+
+func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }

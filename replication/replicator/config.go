@@ -86,6 +86,9 @@ type Config struct {
 	OnIngest func(peer string, res oplog.IngestResult)
 	// OnEvent receives forks and refusals from every session.
 	OnEvent func(peer string, ev syncproto.Event)
+	// OnSessionEnd is told when a session ends, with its error if it failed
+	// (peer is "" when it failed before the peer said who it is).
+	OnSessionEnd func(peer string, err error)
 }
 
 func (c *Config) fill() error {

@@ -248,6 +248,9 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 		p.observe(pr, r.cfg.Clock.Now())
 	}
 	res, err := syncnet.Run(ctx, conn, opts)
+	if r.cfg.OnSessionEnd != nil {
+		r.cfg.OnSessionEnd(name, err)
+	}
 	r.mu.Lock()
 	delete(r.sessions, wake)
 	var p *PeerStatus
