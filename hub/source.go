@@ -3,6 +3,7 @@ package hub
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -100,10 +101,15 @@ func (s *source) sample(now time.Time) {
 	if err != nil {
 		return
 	}
+	ours, err := s.d.cfg.Dir.Log.Vector()
+	if err != nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range peers {
-		h := append(s.history[p.Name], dashboard.BacklogSample{Time: now, Entries: p.BacklogEntries, Bytes: p.BacklogBytes})
+		h := append(s.history[p.Name], dashboard.BacklogSample{Time: now, Entries: p.BacklogEntries, Bytes: p.BacklogBytes,
+			Incoming: dashboard.Incoming(ours, p.TheirHeads)})
 		if len(h) > maxSamples {
 			h = h[len(h)-maxSamples:]
 		}
@@ -257,6 +263,9 @@ func (s *source) Duplicates(all bool) ([]dashboard.PairItem, error) {
 
 func (s *source) Resolve(req dashboard.ResolveRequest) (string, error) {
 	e, err := s.d.Resolve(ResolveRequest(req))
+	if errors.Is(err, ErrNoSuchItem) || errors.Is(err, ErrBadDecision) {
+		return "", fmt.Errorf("%w: %w", dashboard.ErrRejected, err)
+	}
 	if err != nil {
 		return "", err
 	}

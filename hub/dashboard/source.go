@@ -1,12 +1,20 @@
 package dashboard
 
 import (
+	"errors"
 	"time"
 
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
+	"fieldsync/replication"
 	"fieldsync/replication/replicator"
 )
+
+// ErrRejected is wrapped by Source.Resolve's error when the hub refuses the
+// decision itself (no such item, a choice that does not fit its subject):
+// the dashboard answers 400 and shows the message to the officer. Any other
+// error is the hub's own failure (500).
+var ErrRejected = errors.New("decision refused")
 
 // Source is what the dashboard shows; package hub implements it over a
 // running hub. Every method is safe for concurrent use and returns copies.
@@ -81,9 +89,26 @@ type PeerRow struct {
 
 // BacklogSample is one point of a backlog chart.
 type BacklogSample struct {
-	Time    time.Time `json:"time"`
-	Entries uint64    `json:"entries"`
-	Bytes   int64     `json:"bytes"`
+	Time time.Time `json:"time"`
+	// Entries and Bytes are what this hub would still send the peer.
+	Entries uint64 `json:"entries"`
+	Bytes   int64  `json:"bytes"`
+	// Incoming is what the peer holds and this hub does not, as of the
+	// peer's last summary (Incoming of its TheirHeads): for a laptop, its
+	// unsent captures; for a lower hub, what it has not forwarded yet.
+	Incoming uint64 `json:"incoming"`
+}
+
+// Incoming counts the entries theirs holds and ours does not: what a peer
+// that last summarized itself as theirs still has to send this hub.
+func Incoming(ours, theirs replication.Vector) uint64 {
+	var n uint64
+	for o, h := range theirs {
+		if h.Seq > ours.Seq(o) {
+			n += h.Seq - ours.Seq(o)
+		}
+	}
+	return n
 }
 
 // CommuneRow is one commune: its devices and how complete it is.
