@@ -19,11 +19,19 @@ Creates DIR with a new ed25519 device key (DIR/keys/device.key, mode 0600),
 a config file (DIR/config.json), the log, and the log's first entry (the
 genesis, which carries the public key). Hubs need a tier.
 
+Gossip pools (memberlist) let members find each other and learn who holds
+what; give each pool a key made with 'fieldsync keygen'. A district hub is a
+member of two pools: its district's and the province's.
+
 Examples:
-  fieldsync init --dir /var/lib/fieldsync --role node --unit 18586
-  fieldsync init --dir /srv/fs-district --role hub --tier district --unit 445 \
-      --parent province.example:7947
-  fieldsync init --dir /srv/fs-province --role hub --tier province --unit 42
+  fieldsync init --dir /var/lib/fieldsync --role node --unit 18586 --parent 10.77.0.5:7947 \
+      --pool name=district/445,listen=10.77.1.23:7946,key=/etc/fieldsync/d445.key,seed=hub-445/10.77.0.5:7946
+  fieldsync init --dir /srv/fs-district --role hub --tier district --unit 445 --name hub-445 \
+      --sync-listen 10.77.0.5:7947 --parent 10.77.0.1:7947 \
+      --pool name=district/445,listen=10.77.0.5:7946,key=/etc/fieldsync/d445.key \
+      --pool name=province/42,listen=10.77.0.5:7956,key=/etc/fieldsync/p42.key,seed=hub-42/10.77.0.1:7956
+  fieldsync init --dir /srv/fs-province --role hub --tier province --unit 42 --name hub-42 \
+      --sync-listen 10.77.0.1:7947 --pool name=province/42,listen=10.77.0.1:7956,key=/etc/fieldsync/p42.key
 `,
 		run: runInit,
 	})
@@ -39,6 +47,10 @@ func runInit(e *env, args []string) error {
 	name := fs.String("name", "", "member name in gossip pools (default derived from role, unit and key)")
 	parent := fs.String("parent", "", "sync address of the hub above (host:port)")
 	peers := fs.String("peers", "", "comma-separated sync addresses of further peers")
+	syncListen := fs.String("sync-listen", "", "address to accept sync sessions on (hubs; laptops may only dial)")
+	syncAdvertise := fs.String("sync-advertise", "", "sync address others dial (default --sync-listen)")
+	var pools poolSpecs
+	fs.Var(&pools, "pool", "gossip pool: name=POOL,listen=HOST:PORT,key=FILE[,seed=NAME/HOST:PORT]... (repeatable)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -46,7 +58,8 @@ func runInit(e *env, args []string) error {
 	if *dir == "" || *unit == "" {
 		return usagef("--dir and --unit are required")
 	}
-	cfg := datadir.Config{Role: replication.Role(*role), Tier: *tier, Unit: *unit, Name: *name, Parent: *parent}
+	cfg := datadir.Config{Role: replication.Role(*role), Tier: *tier, Unit: *unit, Name: *name, Parent: *parent,
+		SyncAddr: *syncListen, SyncAdvertise: *syncAdvertise, Pools: pools}
 	if *peers != "" {
 		cfg.Peers = strings.Split(*peers, ",")
 	}

@@ -91,6 +91,12 @@ func runRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	pools, stopPools, err := startPools(d, rc.Advertise, logger)
+	if err != nil {
+		return err
+	}
+	defer stopPools()
+	rc.Pools = pools
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ready := func(info localapi.Info) {
@@ -138,6 +144,9 @@ func replicatorConfig(cfg datadir.Config) (replicator.Config, error) {
 			return rc, fmt.Errorf("sync listener: %w", err)
 		}
 		rc.Listener, rc.Advertise = ln, ln.Addr().String()
+		if cfg.SyncAdvertise != "" {
+			rc.Advertise = cfg.SyncAdvertise
+		}
 	}
 	if cfg.Parent != "" {
 		rc.Static = append(rc.Static, cfg.Parent)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -112,8 +113,10 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 	fmt.Fprintf(w, "%s  (%s%s, unit %s)  %s\n", st.Name, st.Role, tierSuffix(st.Tier), st.Unit, state)
 	fmt.Fprintf(w, "device %s  origin %s\n", st.Device, st.Origin.Short())
 	fmt.Fprintf(w, "holds %d entries of %d origins\n", st.Entries, len(st.Vector))
-	if view, ok := st.Extra["view"]; ok {
-		fmt.Fprintf(w, "view %v\ndigest %v (review queue %v)\n", view, st.Extra["digest"], st.Extra["queue"])
+	if vs, ok := viewStats(st); ok {
+		fmt.Fprintf(w, "view: %d citizens (%d versions); conflicts %d open of %d; probable duplicates %d open of %d; %d decisions\n",
+			vs.Citizens, vs.Versions, vs.OpenConflicts, vs.Conflicts, vs.OpenPairs, vs.Pairs, vs.Decisions)
+		fmt.Fprintf(w, "digest %v  (review queue: %v)\n", st.Extra["digest"], st.Extra["queue"])
 	}
 	for _, a := range st.Alarms {
 		fmt.Fprintf(w, "ALARM %s origin %.8s seq %d from %s (x%d): %s\n", a.Kind, a.Origin, a.Seq, a.Peer, a.Count, a.Detail)
@@ -206,4 +209,19 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// viewStats reads a hub's view counts from the status's extra section
+// (a struct in process, a JSON object over the API).
+func viewStats(st localapi.Status) (reconcile.Stats, bool) {
+	var vs reconcile.Stats
+	raw, ok := st.Extra["view"]
+	if !ok {
+		return vs, false
+	}
+	b, err := json.Marshal(raw)
+	if err != nil || json.Unmarshal(b, &vs) != nil {
+		return vs, false
+	}
+	return vs, true
 }

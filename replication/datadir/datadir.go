@@ -55,15 +55,39 @@ type Config struct {
 	Parent string `json:"parent,omitempty"`
 	// Peers are further addresses to sync with (other laptops, hubs).
 	Peers []string `json:"peers,omitempty"`
-	// Listen addresses for the daemon; empty picks defaults.
-	SyncAddr   string `json:"sync_addr,omitempty"`
-	GossipAddr string `json:"gossip_addr,omitempty"`
-	APIAddr    string `json:"api_addr,omitempty"`
+	// SyncAddr is where the daemon accepts sync sessions (empty: it only
+	// dials, like a laptop behind carrier NAT); SyncAdvertise what others
+	// are told to dial (default SyncAddr).
+	SyncAddr      string `json:"sync_addr,omitempty"`
+	SyncAdvertise string `json:"sync_advertise,omitempty"`
+	// APIAddr is where the local API and dashboard listen.
+	APIAddr string `json:"api_addr,omitempty"`
+	// Pools are the gossip pools this replica is a member of (a district
+	// hub is in two: its district's and the province's).
+	Pools []PoolConfig `json:"pools,omitempty"`
 	// Encrypted says the Badger directory is encrypted at rest.
 	Encrypted bool `json:"encrypted,omitempty"`
 	// Freeze limits for a field laptop (0 = default, see node.FreezePolicy).
 	MaxUnsyncedEntries int `json:"max_unsynced_entries,omitempty"`
 	MaxUnsyncedDays    int `json:"max_unsynced_days,omitempty"`
+}
+
+// PoolConfig is one gossip pool (memberlist) membership.
+type PoolConfig struct {
+	// Name labels the pool, e.g. "district/445" or "province/42"; members
+	// of other pools are not heard.
+	Name string `json:"name"`
+	// Listen is the gossip address, "host:port" (UDP and TCP).
+	Listen string `json:"listen"`
+	// Advertise is what others are told to reach (default Listen).
+	Advertise string `json:"advertise,omitempty"`
+	// Seeds are members to join, as "name/host:port" (a laptop's: its hub).
+	Seeds []string `json:"seeds,omitempty"`
+	// KeyFile holds the pool's 32-byte key, in hex (fieldsync keygen).
+	KeyFile string `json:"key_file"`
+	// Profile is "field" (thin links, slow probes; the default for field
+	// nodes) or "lan" (hub pools; the default for hubs).
+	Profile string `json:"profile,omitempty"`
 }
 
 var tierPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
@@ -83,6 +107,16 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config unit %q: want a unit code", c.Unit)
 	case c.Name == "" || len(c.Name) > 64:
 		return fmt.Errorf("config name %q: want 1-64 characters", c.Name)
+	}
+	for i, p := range c.Pools {
+		switch {
+		case p.Name == "" || p.Listen == "":
+			return fmt.Errorf("config pool %d: name and listen are required", i)
+		case p.KeyFile == "":
+			return fmt.Errorf("config pool %s: key_file is required (make one with fieldsync keygen)", p.Name)
+		case p.Profile != "" && p.Profile != "field" && p.Profile != "lan":
+			return fmt.Errorf("config pool %s: profile %q, want field or lan", p.Name, p.Profile)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,58 @@
+package datadir
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"fieldsync/replication"
+)
+
+// PoolKeySize is the size of a gossip pool key (AES-256-GCM).
+const PoolKeySize = 32
+
+// WriteNewKey writes a fresh random key of n bytes to path, in hex, with
+// mode 0600. It refuses to overwrite a file: losing a key locks members
+// out (or, for data at rest, loses the data).
+func WriteNewKey(path string, n int) error {
+	key := make([]byte, n)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("datadir: key file: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadKey reads a hex key file of exactly n bytes. A file readable by
+// others is refused: the key is the secret.
+func ReadKey(path string, n int) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: key file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("datadir: key file %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: key file: %w", err)
+	}
+	key, err := hex.DecodeString(string(bytes.TrimSpace(b)))
+	if err != nil || len(key) != n {
+		return nil, fmt.Errorf("%w: key file %s: want %d bytes in hex", replication.ErrMalformed, path, n)
+	}
+	return key, nil
+}
