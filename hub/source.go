@@ -135,7 +135,7 @@ func (s *source) Snapshot() (dashboard.Snapshot, error) {
 	if err != nil {
 		return snap, err
 	}
-	rows := s.peerRows(peers)
+	rows := s.peerRows(peers, vec)
 	snap.Peers = rows
 	snap.Communes = s.communes(vec, rows)
 	for _, c := range snap.Communes {
@@ -148,12 +148,13 @@ func (s *source) Snapshot() (dashboard.Snapshot, error) {
 	return snap, nil
 }
 
-func (s *source) peerRows(peers []replicator.PeerStatus) []dashboard.PeerRow {
+func (s *source) peerRows(peers []replicator.PeerStatus, ours replication.Vector) []dashboard.PeerRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rows := make([]dashboard.PeerRow, len(peers))
 	for i, p := range peers {
-		rows[i] = dashboard.PeerRow{PeerStatus: p, Link: linkState(p), History: append([]dashboard.BacklogSample(nil), s.history[p.Name]...)}
+		rows[i] = dashboard.PeerRow{PeerStatus: p, Link: linkState(p), Incoming: dashboard.Incoming(ours, p.TheirHeads),
+			History: append([]dashboard.BacklogSample(nil), s.history[p.Name]...)}
 	}
 	return rows
 }
@@ -199,15 +200,25 @@ func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) []d
 		r := row(g.Unit)
 		r.Devices = append(r.Devices, dev)
 	}
+	lists := map[string]string{} // commune → the code list its captures use
 	s.d.view.Read(func(r *reconcile.Reconciler) {
 		for _, k := range r.Keys() {
 			if c := r.Citizen(k); c.Record != nil {
-				row(c.Record.Capture.CommuneCode).Enrolled++
+				cc := c.Record.Capture
+				row(cc.CommuneCode).Enrolled++
+				if lists[cc.CommuneCode] == "" {
+					lists[cc.CommuneCode] = cc.CodeList
+				}
 			}
 		}
 	})
 	out := make([]dashboard.CommuneRow, 0, len(byCode))
 	for _, r := range byCode {
+		// Codes are reused across code lists: name the commune in the
+		// list its captures are coded in.
+		if u, ok := enrollment.UnitByCode(lists[r.Code], r.Code); ok {
+			r.Name = u.Name
+		}
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })

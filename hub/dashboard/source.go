@@ -83,6 +83,9 @@ type PeerRow struct {
 	// Link is "connected", "idle" (last session ended cleanly), "failing"
 	// (last contact attempt failed) or "never".
 	Link string `json:"link"`
+	// Incoming is what the peer holds and this hub does not, as of the
+	// peer's last summary: Incoming(this hub's vector, TheirHeads).
+	Incoming uint64 `json:"incoming"`
 	// History is the backlog sampled over time, oldest first.
 	History []BacklogSample `json:"history"`
 }
