@@ -1,0 +1,340 @@
+package dashboard
+
+import (
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"fieldsync/hub/reconcile"
+	"fieldsync/internal/localapi"
+)
+
+// Limits of what the dashboard accepts and sends.
+const (
+	// MaxResolveBytes bounds the body of POST /dash/resolve.
+	MaxResolveBytes = 16 << 10
+	// MaxQueueItems bounds the conflicts or duplicates one answer carries
+	// (the answer says how many there are in all).
+	MaxQueueItems = 200
+	// MaxEventClients bounds the open live-update streams; more get 503.
+	MaxEventClients = 64
+	// maxOfficer and maxNote bound a decision's free text (in runes).
+	maxOfficer = 100
+	maxNote    = 1000
+)
+
+// Timings of the live updates (variables so that tests can shorten them).
+var (
+	// heartbeatEvery is how often an idle event stream sends a comment,
+	// so that proxies and the page notice a dead connection.
+	heartbeatEvery = 15 * time.Second
+	// coalesceEvery is the least time between two change events: a hub
+	// ingesting a backlog changes many times a second.
+	coalesceEvery = 500 * time.Millisecond
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Handler serves the dashboard of src: the page and its assets to anyone,
+// the data (under /dash/) only to a browser holding the session cookie that
+// /login?token=TOKEN sets, or to a request with "Authorization: Bearer
+// TOKEN". token is the hub's local-API token; it must not be empty.
+func Handler(src Source, token string) http.Handler {
+	static, err := fs.Sub(assets, "assets")
+	if err != nil {
+		panic(err) // the embedded tree is part of the binary
+	}
+	s := &server{src: src, token: token, events: newBroadcaster(src)}
+	mux := http.NewServeMux()
+	files := http.FileServerFS(static)
+	mux.Handle("GET /{$}", files)
+	mux.Handle("GET /assets/", http.StripPrefix("/assets", files))
+	mux.HandleFunc("GET /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.Handle("GET /dash/snapshot", s.auth(s.snapshot))
+	mux.Handle("GET /dash/conflicts", s.auth(s.conflicts))
+	mux.Handle("GET /dash/duplicates", s.auth(s.duplicates))
+	mux.Handle("POST /dash/resolve", s.auth(s.resolve))
+	mux.Handle("GET /dash/events", s.auth(s.stream))
+	return securityHeaders(mux)
+}
+
+type server struct {
+	src    Source
+	token  string
+	events *broadcaster
+}
+
+// securityHeaders forbids every origin but the hub's own (no CDN, no
+// framing) and keeps the login token out of referrers.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		if strings.HasPrefix(r.URL.Path, "/dash/") || r.URL.Path == "/login" {
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) valid(got string) bool {
+	return s.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+}
+
+// login checks the token of the link `fieldsync run` prints, sets the
+// session cookie and sends the browser to the page (dropping the token
+// from the address bar and history).
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	if !s.valid(r.URL.Query().Get("token")) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(loginRefused))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: localapi.CookieName, Value: s.token, Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+const loginRefused = `<!doctype html><meta charset="utf-8"><title>fieldsync</title>
+<p>Mã đăng nhập sai hoặc đã hết hạn. Hãy mở đường dẫn mà <code>fieldsync run</code> in ra.</p>
+<p>Wrong or expired login token. Open the link printed by <code>fieldsync run</code>.</p>`
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: localapi.CookieName, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// auth admits requests carrying the token (session cookie or bearer).
+func (s *server) auth(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !bearer {
+			if c, err := r.Cookie(localapi.CookieName); err == nil {
+				got = c.Value
+			}
+		}
+		if !s.valid(got) {
+			writeError(w, http.StatusUnauthorized, "login required: open the link printed by `fieldsync run`")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	localapi.WriteJSON(w, status, map[string]string{"error": msg})
+}
+
+func (s *server) snapshot(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.src.Snapshot()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	localapi.WriteJSON(w, http.StatusOK, newOverview(snap))
+}
+
+// queueAnswer is a review queue, cut at MaxQueueItems.
+type queueAnswer[T any] struct {
+	Items []T  `json:"items"`
+	Total int  `json:"total"`
+	All   bool `json:"all"`
+}
+
+func answer[T any](items []T, all bool) queueAnswer[T] {
+	a := queueAnswer[T]{Items: items, Total: len(items), All: all}
+	if len(a.Items) > MaxQueueItems {
+		a.Items = a.Items[:MaxQueueItems]
+	}
+	if a.Items == nil {
+		a.Items = []T{}
+	}
+	return a
+}
+
+func allOf(r *http.Request) bool {
+	v := r.URL.Query().Get("all")
+	return v == "1" || v == "true"
+}
+
+func (s *server) conflicts(w http.ResponseWriter, r *http.Request) {
+	all := allOf(r)
+	items, err := s.src.Conflicts(all)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	localapi.WriteJSON(w, http.StatusOK, answer[*reconcile.Citizen](items, all))
+}
+
+func (s *server) duplicates(w http.ResponseWriter, r *http.Request) {
+	all := allOf(r)
+	items, err := s.src.Duplicates(all)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	localapi.WriteJSON(w, http.StatusOK, answer(items, all))
+}
+
+// resolve passes an officer's decision to the hub. It takes JSON only, and
+// only from the hub's own pages: a cross-site form cannot send JSON, and a
+// cross-site script is stopped by the Origin check.
+func (s *server) resolve(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "send the decision as application/json")
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			writeError(w, http.StatusForbidden, "decisions are taken on the hub's own pages")
+			return
+		}
+	}
+	var req ResolveRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxResolveBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "resolve: "+err.Error())
+		return
+	}
+	req.Officer, req.Note = strings.TrimSpace(req.Officer), strings.TrimSpace(req.Note)
+	switch {
+	case req.ID == "":
+		writeError(w, http.StatusBadRequest, "resolve: name the conflict or pair (id)")
+		return
+	case req.Officer == "":
+		writeError(w, http.StatusBadRequest, "resolve: name the officer deciding")
+		return
+	case len([]rune(req.Officer)) > maxOfficer || len([]rune(req.Note)) > maxNote:
+		writeError(w, http.StatusBadRequest, "resolve: officer or note too long")
+		return
+	}
+	entry, err := s.src.Resolve(req)
+	switch {
+	case errors.Is(err, ErrRejected):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	default:
+		localapi.WriteJSON(w, http.StatusOK, map[string]string{"entry": entry})
+	}
+}
+
+// stream is the live-update channel (Server-Sent Events): an "change"
+// event whenever the source reports a change (at most one per
+// coalesceEvery), a comment line as heartbeat. The page refetches what it
+// shows on each event; the stream itself carries no data.
+func (s *server) stream(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.events.join()
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "too many open dashboards")
+		return
+	}
+	defer s.events.leave(c)
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	// The first event tells the page it is live (and to refetch, in case
+	// it missed changes while reconnecting).
+	if _, err := w.Write([]byte("retry: 3000\nevent: change\ndata: hello\n\n")); err != nil || rc.Flush() != nil {
+		return
+	}
+	tick := time.NewTicker(heartbeatEvery)
+	defer tick.Stop()
+	for {
+		var msg string
+		select {
+		case <-r.Context().Done():
+			return
+		case <-c:
+			msg = "event: change\ndata: " + time.Now().UTC().Format(time.RFC3339Nano) + "\n\n"
+		case <-tick.C:
+			msg = ": heartbeat\n\n"
+		}
+		rc.SetWriteDeadline(time.Now().Add(heartbeatEvery))
+		if _, err := w.Write([]byte(msg)); err != nil || rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+// broadcaster fans the source's change signal out to the open streams. It
+// reads src.Changed() only while a stream is open, so a hub without an
+// open dashboard runs no goroutine for it.
+type broadcaster struct {
+	src     Source
+	mu      sync.Mutex
+	clients map[chan struct{}]bool
+	stop    chan struct{}
+}
+
+func newBroadcaster(src Source) *broadcaster {
+	return &broadcaster{src: src, clients: map[chan struct{}]bool{}}
+}
+
+func (b *broadcaster) join() (chan struct{}, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.clients) >= MaxEventClients {
+		return nil, false
+	}
+	c := make(chan struct{}, 1)
+	b.clients[c] = true
+	if len(b.clients) == 1 {
+		b.stop = make(chan struct{})
+		go b.run(b.stop)
+	}
+	return c, true
+}
+
+func (b *broadcaster) leave(c chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.clients, c)
+	if len(b.clients) == 0 && b.stop != nil {
+		close(b.stop)
+		b.stop = nil
+	}
+}
+
+func (b *broadcaster) run(stop chan struct{}) {
+	changed := b.src.Changed()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-changed:
+		}
+		b.mu.Lock()
+		for c := range b.clients {
+			select {
+			case c <- struct{}{}:
+			default: // one pending event says it all
+			}
+		}
+		b.mu.Unlock()
+		select { // coalesce: what changes meanwhile is one more event
+		case <-stop:
+			return
+		case <-time.After(coalesceEvery):
+		}
+	}
+}
