@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,8 +37,12 @@ var (
 	// so that proxies and the page notice a dead connection.
 	heartbeatEvery = 15 * time.Second
 	// coalesceEvery is the least time between two change events: a hub
-	// ingesting a backlog changes many times a second.
-	coalesceEvery = 500 * time.Millisecond
+	// ingesting a backlog changes many times a second, and each event
+	// makes every open page refetch.
+	coalesceEvery = time.Second
+	// streamLife bounds one event stream: the page reconnects (and
+	// refetches), and a stream left open by a hub shutting down ends.
+	streamLife = 10 * time.Minute
 )
 
 //go:embed assets
@@ -148,17 +153,23 @@ func (s *server) snapshot(w http.ResponseWriter, r *http.Request) {
 	localapi.WriteJSON(w, http.StatusOK, newOverview(snap))
 }
 
-// queueAnswer is a review queue, cut at MaxQueueItems.
+// queueAnswer is a review queue, cut at ?limit= (at most MaxQueueItems).
 type queueAnswer[T any] struct {
 	Items []T  `json:"items"`
 	Total int  `json:"total"`
 	All   bool `json:"all"`
 }
 
-func answer[T any](items []T, all bool) queueAnswer[T] {
+// answer cuts items to the request's limit: ?limit=0 asks for the count
+// only (the page's tab badges).
+func answer[T any](r *http.Request, items []T, all bool) queueAnswer[T] {
+	limit := MaxQueueItems
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n >= 0 && n < limit {
+		limit = n
+	}
 	a := queueAnswer[T]{Items: items, Total: len(items), All: all}
-	if len(a.Items) > MaxQueueItems {
-		a.Items = a.Items[:MaxQueueItems]
+	if len(a.Items) > limit {
+		a.Items = a.Items[:limit]
 	}
 	if a.Items == nil {
 		a.Items = []T{}
@@ -178,7 +189,7 @@ func (s *server) conflicts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	localapi.WriteJSON(w, http.StatusOK, answer[*reconcile.Citizen](items, all))
+	localapi.WriteJSON(w, http.StatusOK, answer[*reconcile.Citizen](r, items, all))
 }
 
 func (s *server) duplicates(w http.ResponseWriter, r *http.Request) {
@@ -188,7 +199,7 @@ func (s *server) duplicates(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	localapi.WriteJSON(w, http.StatusOK, answer(items, all))
+	localapi.WriteJSON(w, http.StatusOK, answer(r, items, all))
 }
 
 // resolve passes an officer's decision to the hub. It takes JSON only, and
@@ -235,9 +246,10 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stream is the live-update channel (Server-Sent Events): an "change"
+// stream is the live-update channel (Server-Sent Events): a "change"
 // event whenever the source reports a change (at most one per
-// coalesceEvery), a comment line as heartbeat. The page refetches what it
+// coalesceEvery), a comment line as heartbeat; it ends after streamLife
+// (the browser reconnects). The page refetches what it
 // shows on each event; the stream itself carries no data.
 func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.events.join()
@@ -259,10 +271,14 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(heartbeatEvery)
 	defer tick.Stop()
+	end := time.NewTimer(streamLife)
+	defer end.Stop()
 	for {
 		var msg string
 		select {
 		case <-r.Context().Done():
+			return
+		case <-end.C:
 			return
 		case <-c:
 			msg = "event: change\ndata: " + time.Now().UTC().Format(time.RFC3339Nano) + "\n\n"

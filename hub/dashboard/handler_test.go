@@ -267,6 +267,11 @@ func TestQueueEndpoints(t *testing.T) {
 	if want := []bool{true, false}; fmt.Sprint(f.all) != fmt.Sprint(want) {
 		t.Fatalf("all passed as %v, want %v", f.all, want)
 	}
+	// The tab badges ask for the count only.
+	w = do(t, h, "GET", "/dash/conflicts?limit=0", "", session...)
+	if !strings.Contains(w.Body.String(), `"items":[],"total":205`) {
+		t.Fatalf("count only: %.200s", w.Body)
+	}
 	// An empty queue is an empty list, not null.
 	f.conflicts = nil
 	if w := do(t, h, "GET", "/dash/conflicts", "", session...); !strings.Contains(w.Body.String(), `"items":[]`) {
@@ -390,6 +395,49 @@ func TestEventsPushChanges(t *testing.T) {
 	}
 	if ev := readEvent(t, rd, 2*time.Second); !strings.HasPrefix(ev, "event: change") {
 		t.Fatalf("after a burst: %q", ev)
+	}
+}
+
+func TestEventStreamsEnd(t *testing.T) {
+	defer func(l time.Duration) { streamLife = l }(streamLife)
+	streamLife = 200 * time.Millisecond
+	srv := httptest.NewServer(Handler(newFake(), token))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/dash/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	done := make(chan error, 1)
+	go func() { _, err := io.ReadAll(resp.Body); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream outlived streamLife")
+	}
+}
+
+func TestChartsAreThinned(t *testing.T) {
+	var h []BacklogSample
+	for i := range 360 {
+		h = append(h, BacklogSample{Incoming: uint64(i)})
+	}
+	got := thin(h, MaxChartPoints)
+	if len(got) != MaxChartPoints || got[0].Incoming != 0 || got[len(got)-1].Incoming != 359 {
+		t.Fatalf("thin: %d points, %v … %v", len(got), got[0], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Incoming <= got[i-1].Incoming {
+			t.Fatalf("thin is not in order at %d", i)
+		}
+	}
+	if short := thin(h[:10], MaxChartPoints); len(short) != 10 {
+		t.Fatalf("a short history is kept whole: %d", len(short))
 	}
 }
 

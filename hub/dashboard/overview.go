@@ -8,6 +8,10 @@ import (
 	"fieldsync/replication"
 )
 
+// MaxChartPoints bounds each backlog chart the overview sends (the hub
+// keeps more samples; the chart is a hundred pixels wide).
+const MaxChartPoints = 60
+
 // DefaultBytesPerEntry estimates the wire bytes of an entry before a link
 // has moved any (the replicator uses the same figure).
 const DefaultBytesPerEntry = 160
@@ -128,6 +132,7 @@ func newOverview(s Snapshot) overview {
 	ov := overview{Time: s.Time, Hub: s.Hub, Peers: make([]peerView, len(s.Peers)), Communes: make([]communeView, len(s.Communes))}
 	for i, p := range s.Peers {
 		pv := peerView{PeerRow: p}
+		pv.History = thin(p.History, MaxChartPoints)
 		pv.IncomingBytes = int64(float64(pv.Incoming) * perEntry(p))
 		pv.IncomingSeconds = drain(pv.IncomingBytes, p.RateBytesPerSec)
 		pv.TheirHeads = nil // bulky; the page does not need it
@@ -168,7 +173,7 @@ func newOverview(s Snapshot) overview {
 func device(d DeviceRow, peers []PeerRow) deviceView {
 	dv := deviceView{DeviceRow: d, LastContact: d.LastReceived}
 	if d.Peer != nil {
-		dv.Link, dv.History, dv.RateBytes = d.Peer.Link, d.Peer.History, d.Peer.RateBytesPerSec
+		dv.Link, dv.History, dv.RateBytes = d.Peer.Link, thin(d.Peer.History, MaxChartPoints), d.Peer.RateBytesPerSec
 		if d.Peer.LastContact.After(dv.LastContact) {
 			dv.LastContact = d.Peer.LastContact
 		}
@@ -251,4 +256,16 @@ func unitName(code string) string {
 		return u.Name
 	}
 	return code
+}
+
+// thin keeps at most n samples of h, evenly spread, the last one included.
+func thin(h []BacklogSample, n int) []BacklogSample {
+	if len(h) <= n {
+		return h
+	}
+	out := make([]BacklogSample, n)
+	for i := range out {
+		out[i] = h[(len(h)-1)-(n-1-i)*(len(h)-1)/(n-1)]
+	}
+	return out
 }

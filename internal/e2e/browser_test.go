@@ -114,6 +114,11 @@ func TestDashboardInABrowser(t *testing.T) {
 	})
 	<-ready
 
+	// Without the session the page has no data and says how to log in.
+	br.navigate("http://" + info.Addr + "/")
+	br.waitFor("the login message", 10*time.Second, func() bool {
+		return strings.Contains(br.text("#login"), "fieldsync run") && br.count("#communes tr") == 0
+	})
 	// The operator opens the link `fieldsync run` prints.
 	br.navigate("http://" + info.Addr + "/login?token=" + info.Token)
 	br.waitFor("the communes table", 15*time.Second, func() bool { return br.count("#communes tr.commune") == 3 })

@@ -186,7 +186,8 @@
     if (inflight) { again = true; return; }
     inflight = true;
     try {
-      const q = (kind) => '/dash/' + kind + (state.all[kind] ? '?all=1' : '');
+      // The open tab's queue in full; the other's count only (its badge).
+      const q = (kind) => '/dash/' + kind + '?all=' + (state.all[kind] ? 1 : 0) + (state.tab === kind ? '' : '&limit=0');
       const [snap, conflicts, duplicates] = await Promise.all([getJSON('/dash/snapshot'), getJSON(q('conflicts')), getJSON(q('duplicates'))]);
       state.snap = snap;
       state.fetchedAt = Date.now();
@@ -505,7 +506,7 @@
   function queueTitle(kind, countKey) {
     const a = state[kind];
     let s = t(countKey, { n: fmtInt(a.total) });
-    if (a.items.length < a.total) s += ' (' + t('queue.shown_of', { a: a.items.length, b: a.total }) + ')';
+    if (a.items.length && a.items.length < a.total) s += ' (' + t('queue.shown_of', { a: a.items.length, b: a.total }) + ')';
     $(kind + '-title').textContent = s;
   }
 
@@ -517,6 +518,7 @@
   function renderConflicts() {
     const a = state.conflicts, box = $('conflicts');
     queueTitle('conflicts', 'conf.count');
+    if (!a.items.length && a.total > 0) return; // only counted so far: the items are on their way
     if (!a.items.length) { emptyQueue(box, t('conf.empty')); return; }
     const empty = box.querySelector('.queue-empty');
     if (empty) empty.remove();
@@ -542,6 +544,7 @@
   function renderDuplicates() {
     const a = state.duplicates, box = $('duplicates');
     queueTitle('duplicates', 'dup.count');
+    if (!a.items.length && a.total > 0) return; // only counted so far: the items are on their way
     if (!a.items.length) { emptyQueue(box, t('dup.empty')); return; }
     const empty = box.querySelector('.queue-empty');
     if (empty) empty.remove();
@@ -606,10 +609,12 @@
   // ---------------------------------------------------------------- start
 
   function selectTab(tab) {
+    const changed = state.tab !== tab;
     state.tab = tab;
     if (location.hash !== '#' + tab) history.replaceState(null, '', '#' + tab);
     showLogin(!$('login').hidden);
     render();
+    if (changed) schedule(0); // the queue of the new tab, in full
   }
 
   async function start() {
