@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"strconv"
+	"strings"
 
 	"fieldsync/enrollment"
 )
@@ -11,15 +12,16 @@ import (
 // block at level l+1 is a part of a block at level l. doc.go says why each
 // family exists.
 const (
-	famName     = iota // surname class + folded given name + birth year
-	famGivenDOB        // folded given name + full date of birth (day/month sorted)
-	famNameDay         // folded full name + day/month sorted, no year
-	famParents         // folded father and mother names + birth year
+	famNameHome   = iota // surname class + folded given name + birth year + hometown
+	famNameMiddle        // surname class + folded given and middle names + birth year
+	famGivenDOB          // folded given name + full date of birth (day/month sorted)
+	famNameDay           // folded full name + day/month sorted, no year
+	famParents           // folded father and mother names + birth year
 	numFamilies
 )
 
 // familyNames name the families in Stats.
-var familyNames = [numFamilies]string{"name-year", "given-dob", "name-daymonth", "parents-year"}
+var familyNames = [numFamilies]string{"name-year-hometown", "name-middle-year", "given-dob", "name-daymonth", "parents-year"}
 
 // maxLevels bounds a key chain.
 const maxLevels = 3
@@ -37,7 +39,11 @@ func keyChains(p *profile) [numFamilies]chain {
 	sex := string(p.sex)
 	dm := dayMonth(p.dob)
 	if p.givenFold != "" {
-		c[famName] = newChain(famName, p.surnameClass+"|"+p.givenFold+"|"+year, sex, dm)
+		name := p.surnameClass + "|" + p.givenFold + "|" + year
+		if p.hometown != "" {
+			c[famNameHome] = newChain(famNameHome, name+"|"+p.hometown, dm, sex)
+		}
+		c[famNameMiddle] = newChain(famNameMiddle, name+"|"+strings.Join(p.middleFold, " "), dm, sex)
 	}
 	if dm != "" && p.givenFold != "" {
 		c[famGivenDOB] = newChain(famGivenDOB, p.givenFold+"|"+year+"|"+dm, sex)
@@ -50,9 +56,10 @@ func keyChains(p *profile) [numFamilies]chain {
 }
 
 // dayMonth is the day and month in sorted order (so that a swapped date
-// shares it), "" unless the date is a full one.
+// shares it), "" unless the date is a full one other than the 01/01
+// default (which says nothing about the day).
 func dayMonth(d enrollment.Date) string {
-	if d.Day == 0 || d.Month == 0 {
+	if d.Day == 0 || d.Month == 0 || isJan1(d) {
 		return ""
 	}
 	lo, hi := d.Day, d.Month

@@ -12,8 +12,13 @@ import (
 // into citizens the way a hub does: keyed by ID number, the first record
 // shown; a provisional key per record without one.
 func synthRecords(tb testing.TB, n int, seed uint64) []Record {
+	return synthRecordsNoise(tb, n, seed, 0.05)
+}
+
+// synthRecordsNoise is synthRecords with a share of noisy re-enrollments.
+func synthRecordsNoise(tb testing.TB, n int, seed uint64, noise float64) []Record {
 	tb.Helper()
-	g, err := synth.New(synth.Config{Count: n, Seed: seed, Noise: 0.05})
+	g, err := synth.New(synth.Config{Count: n, Seed: seed, Noise: noise})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"fieldsync/enrollment"
 )
 
 // Index holds the current citizens of a hub's view and their probable
@@ -16,10 +18,11 @@ type Index struct {
 	slots    []*entry // by slot; nil when free
 	free     []int32
 	byKey    map[string]int32
-	byID     map[uint64][]int32 // ID number → slots
+	byID     idTable            // ID number → slots
 	blocks   map[uint64][]int32 // block key → member slots (see add)
 	pairs    map[pairKey]*Pair
 	work     []workItem // scratch: pairs to re-score
+	resplit  bool       // a block crossed MaxBlock during this call: "meet" is stale
 	compares int64
 }
 
@@ -33,9 +36,10 @@ type entry struct {
 // pairKey is a pair of slots, lo < hi.
 type pairKey struct{ lo, hi int32 }
 
-// workItem is a pair to re-decide; meet says it is known to be a
-// candidate pair (queued from a shared effective block or an ID
-// neighbour), else candidacy is checked.
+// workItem is a pair to re-decide; meet says it was queued from a shared
+// effective block or as ID neighbours, so it is a candidate pair unless a
+// block was split or merged later in the same call (Index.resplit); else
+// candidacy is checked.
 type workItem struct {
 	k    pairKey
 	meet bool
@@ -54,7 +58,7 @@ func NewIndex(cfg Config) *Index {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	return &Index{cfg: cfg, byKey: map[string]int32{}, byID: map[uint64][]int32{},
+	return &Index{cfg: cfg, byKey: map[string]int32{}, byID: newIDTable(),
 		blocks: map[uint64][]int32{}, pairs: map[pairKey]*Pair{}}
 }
 
@@ -74,7 +78,7 @@ func (ix *Index) Put(r Record) {
 	ix.byKey[r.Key] = s
 	ix.work = ix.work[:0]
 	if p.id != "" {
-		ix.byID[p.idNum] = append(ix.byID[p.idNum], s)
+		ix.byID.add(p.idNum, s)
 		ix.idNeighbours(s)
 	}
 	for f := range numFamilies {
@@ -96,11 +100,7 @@ func (ix *Index) Delete(key string) {
 		ix.unpair(newPairKey(s, e.partners[len(e.partners)-1]))
 	}
 	if e.p.id != "" {
-		id := e.p.idNum
-		ix.byID[id] = removeSlot(ix.byID[id], s)
-		if len(ix.byID[id]) == 0 {
-			delete(ix.byID, id)
-		}
+		ix.byID.remove(e.p.idNum, s)
 	}
 	ix.work = ix.work[:0]
 	for f := range numFamilies {
@@ -128,34 +128,18 @@ func (ix *Index) alloc(e *entry) int32 {
 
 // idNeighbours queues the pairs of s with every record whose ID number is
 // equal or one typo away: the 108 one-digit substitutions and 11 adjacent
-// swaps of its number, looked up as numbers (an ID "block" is never bigger
-// than that, so it needs no cap).
+// swaps of its number, looked up (an ID "block" is never bigger than that,
+// so it needs no cap).
 func (ix *Index) idNeighbours(s int32) {
 	p := ix.slots[s].p
-	v := p.idNum
-	visit := func(u uint64) {
-		for _, t := range ix.byID[u] {
-			if t != s {
-				ix.work = append(ix.work, workItem{newPairKey(s, t), true})
-			}
-		}
+	if len(p.id) != enrollment.PersonalIDLen {
+		return
 	}
-	visit(v) // the same number under another key
-	n := len(p.id)
-	for i, w := 0, uint64(1); i < n; i, w = i+1, w*10 { // digit i from the right, weight w
-		d := v / w % 10
-		for nd := uint64(0); nd <= 9; nd++ {
-			if nd != d {
-				visit(v - d*w + nd*w)
-			}
+	ix.byID.neighbours(p.idNum, func(t int32) {
+		if t != s {
+			ix.work = append(ix.work, workItem{newPairKey(s, t), true})
 		}
-		if i+1 < n {
-			e := v / (w * 10) % 10 // the digit to its left
-			if e != d {
-				visit(v - d*w - e*w*10 + e*w + d*w*10)
-			}
-		}
-	}
+	})
 }
 
 // add inserts slot s into its family-f block at level l. A block of at
@@ -171,6 +155,7 @@ func (ix *Index) add(s int32, f, l int) {
 	case len(b) <= max: // effective: meet the members
 		ix.queueWith(s, b)
 	case len(b) == max+1: // just crossed: everyone leaves for a finer block
+		ix.resplit = true
 		ix.queueAmong(b)
 		for _, m := range b {
 			if l+1 < int(ix.slots[m].chains[f].n) {
@@ -193,6 +178,7 @@ func (ix *Index) remove(s int32, f, l int) {
 		ix.remove(s, f, l+1)
 	}
 	if len(b) == max { // whole again
+		ix.resplit = true
 		for _, m := range b {
 			ix.dropBelow(m, f, l+1)
 		}
@@ -261,7 +247,7 @@ func (ix *Index) rescore() {
 	w = slices.CompactFunc(w, func(a, b workItem) bool { return a.k == b.k })
 	for _, it := range w {
 		x, y := ix.slots[it.k.lo], ix.slots[it.k.hi]
-		if x == nil || y == nil || !(it.meet || ix.candidates(x, y)) {
+		if x == nil || y == nil || !(it.meet && !ix.resplit || ix.candidates(x, y)) {
 			ix.unpair(it.k)
 			continue
 		}
@@ -275,7 +261,7 @@ func (ix *Index) rescore() {
 			ix.unpair(it.k)
 		}
 	}
-	ix.work = w[:0]
+	ix.work, ix.resplit = w[:0], false
 }
 
 // compareWork orders work items by pair, a known candidate first.
