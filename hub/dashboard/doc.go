@@ -53,8 +53,8 @@
 //	GET  /login?token=TOKEN     sets the session cookie, redirects to /
 //	POST /logout                clears it
 //	GET  /dash/snapshot         overview (Snapshot with backlogs worked out)
-//	GET  /dash/conflicts[?all=1]   {"items": [Citizen…], "total": n, "all": b}
-//	GET  /dash/duplicates[?all=1]  {"items": [PairItem…], "total": n, "all": b}
+//	GET  /dash/conflicts[?all=1][&limit=n]   {"items": [Citizen…], "total": n, "all": b}
+//	GET  /dash/duplicates[?all=1][&limit=n]  {"items": [PairItem…], "total": n, "all": b}
 //	POST /dash/resolve          a ResolveRequest as JSON → {"entry": "origin:seq"}
 //	GET  /dash/events           Server-Sent Events: "change" events, heartbeats
 //
@@ -73,17 +73,20 @@
 //
 // A decision's body is at most MaxResolveBytes (officer 100 characters,
 // note 1,000); a queue answer carries at most MaxQueueItems items (and says
-// how many there are); at most MaxEventClients event streams are open at
-// once (more get 503); the overview leaves the peers' version vectors out.
+// how many there are; limit=0 asks for the count only); at most
+// MaxEventClients event streams are open at once (more get 503), each for
+// at most 10 minutes (the browser reconnects); the overview leaves the
+// peers' version vectors out and thins each chart to MaxChartPoints.
 //
 // # Live updates
 //
 // The page keeps one EventSource on /dash/events. The handler reads
 // Source.Changed only while a stream is open, and sends each open stream a
-// "change" event for each signal, at most one per 500 ms (a hub ingesting
-// a backlog changes many times a second), plus a comment every 15 s as a
+// "change" event for each signal, at most one a second (a hub ingesting a
+// backlog changes many times a second), plus a comment every 15 s as a
 // heartbeat. Events carry no data: on each the page refetches the
-// snapshot and both queues (coalescing refetches), and re-renders, keeping
+// snapshot, the open tab's queue and the other queue's count (coalescing
+// refetches), and re-renders, keeping
 // the review cards whose data did not change so that a note being typed
 // survives. When the stream drops the page shows "disconnected" and the
 // browser reconnects; a refetch every minute covers a lost event.
