@@ -35,7 +35,8 @@ func benchDedup(e *env, args []string) error {
 	for _, q := range []struct {
 		name string
 		q    bench.Quality
-	}{{"hub/dedup", res.Detector}, {"exact NameKey+DOB+sex", res.Baseline}, {"exact raw name+DOB+sex", res.BaselineRaw}} {
+	}{{"hub/dedup", res.Detector}, {"hub/dedup, no family fields", res.WithoutFamily},
+		{"exact NameKey+DOB+sex", res.Baseline}, {"exact raw name+DOB+sex", res.BaselineRaw}} {
 		fmt.Fprintf(w, "  %-28s %9d %9d %9d %9.4f %9.4f %7.4f\n", q.name, q.q.Proposed, q.q.True, q.q.Correct, q.q.Precision, q.q.Recall, q.q.F1)
 	}
 	fmt.Fprintf(w, "  false positives by kind: %s\n", counts(res.FalsePositives))

@@ -51,10 +51,11 @@ const (
 // Compare scores a and b as a possible duplicate pair and reports whether
 // the score reaches DefaultThreshold. The pair is filled in either way
 // (the review UI shows the reasons of any two records). It is symmetric:
-// Compare(a, b) and Compare(b, a) give the same Pair.
+// Compare(a, b) and Compare(b, a) give the same Pair. Two records with the
+// same Key are one citizen, never a pair: ok is false.
 func Compare(a, b *Record) (Pair, bool) {
 	p := scorePair(newProfile(a), newProfile(b))
-	return p, p.Score >= DefaultThreshold
+	return p, a.Key != b.Key && p.Score >= DefaultThreshold
 }
 
 // scorePair builds the Pair of two profiles.

@@ -57,8 +57,9 @@ func (t idTable) remove(v uint64, s int32) {
 // away from it (108 + 11).
 func (t idTable) neighbours(v uint64, visit func(int32)) {
 	head, tail := splitID(v)
+	var buf [maxVariants]uint32
 	if inner := t.heads[head]; inner != nil {
-		for _, u := range variants(tail, idTailDigits) {
+		for _, u := range variants(tail, idTailDigits, &buf) {
 			for _, s := range inner[u] {
 				visit(s)
 			}
@@ -67,7 +68,7 @@ func (t idTable) neighbours(v uint64, visit func(int32)) {
 			visit(s)
 		}
 	}
-	for _, h := range variants(head, 12-idTailDigits) {
+	for _, h := range variants(head, 12-idTailDigits, &buf) {
 		if h < idHeadMod && t.used(h) {
 			for _, s := range t.heads[h][tail] {
 				visit(s)
@@ -86,10 +87,13 @@ func (t idTable) neighbours(v uint64, visit func(int32)) {
 	}
 }
 
-// variants returns the numbers of n digits one substitution or one
-// adjacent transposition away from x (9n + up to n-1 of them).
-func variants(x uint32, n int) []uint32 {
-	out := make([]uint32, 0, 10*n)
+// maxVariants bounds variants' output: 9n + n-1 for n = 6 digits.
+const maxVariants = 10 * idTailDigits
+
+// variants returns the numbers of n ≤ 6 digits one substitution or one
+// adjacent transposition away from x (9n + up to n-1 of them), in buf.
+func variants(x uint32, n int, buf *[maxVariants]uint32) []uint32 {
+	out := buf[:0]
 	for i, w := 0, uint32(1); i < n; i, w = i+1, w*10 { // digit i from the right, of weight w
 		d := x / w % 10
 		for nd := range uint32(10) {

@@ -242,3 +242,50 @@ func checkInvariants(t *testing.T, ix *Index) {
 		t.Fatalf("%d partner entries for %d pairs", n, len(ix.pairs))
 	}
 }
+
+// TestIDTableNeighbours checks the ID lookup against brute force: the
+// neighbours of a number are exactly the numbers equal or one
+// substitution or adjacent swap away, including swaps across the
+// head/tail split.
+func TestIDTableNeighbours(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var ids []string
+	for range 300 {
+		id := fmt.Sprintf("04%d%d%02d%06d", 1+rng.IntN(2), rng.IntN(4), rng.IntN(100), rng.IntN(1_000_000))
+		ids = append(ids, id)
+		for range 5 { // plant some neighbours: a substitution or a swap anywhere
+			b := []byte(id)
+			i := rng.IntN(len(b) - 1)
+			if rng.IntN(2) == 0 {
+				b[i] = byte('0' + rng.IntN(10))
+			} else {
+				b[i], b[i+1] = b[i+1], b[i]
+			}
+			ids = append(ids, string(b))
+		}
+	}
+	tab := newIDTable()
+	for s, id := range ids {
+		tab.add(idNumber(id), int32(s))
+	}
+	for s, id := range ids {
+		var got []int32
+		tab.neighbours(idNumber(id), func(t int32) { got = append(got, t) })
+		slices.Sort(got)
+		var want []int32
+		for u, other := range ids {
+			if other == id || idNeighbours(id, other) {
+				want = append(want, int32(u))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("neighbours of %s (slot %d): %v, want %v", id, s, got, want)
+		}
+	}
+	for s, id := range ids {
+		tab.remove(idNumber(id), int32(s))
+	}
+	if len(tab.heads) != 0 || slices.ContainsFunc(tab.inUse, func(w uint64) bool { return w != 0 }) {
+		t.Fatal("table not empty after removing everything")
+	}
+}

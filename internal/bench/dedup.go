@@ -29,6 +29,11 @@ type DedupResult struct {
 	Provisional int `json:"provisional"`
 
 	Detector Quality `json:"detector"`
+	// WithoutFamily is the detector on the same citizens with their
+	// parents, spouse, household head and hometown blanked: how much the
+	// score leans on them (synth keeps them exact across re-enrollments;
+	// real data will not always).
+	WithoutFamily Quality `json:"detector_without_family"`
 	// Baseline is the exact match of NameKey(full name) + date of birth +
 	// sex; BaselineRaw the same on the name exactly as typed.
 	Baseline    Quality `json:"baseline_name_dob_sex"`
@@ -82,7 +87,6 @@ type citizen struct {
 // dedupEval is the state of one evaluation.
 type dedupEval struct {
 	cfg      dedup.Config
-	pairs    []dedup.Pair // the detector's
 	res      DedupResult
 	records  []evalRecord
 	citizens []*citizen
@@ -116,10 +120,10 @@ func runDedup(n int, noise float64, seed uint64, cfg dedup.Config) (DedupResult,
 	ev.res.GenSeconds = time.Since(t0).Seconds()
 	ev.buildTruth()
 	pairs := ev.runDetector()
-	ev.pairs = pairs
 	t1 := time.Now()
 	ev.res.Detector = ev.score(pairs, true)
 	ev.res.EvalSeconds = time.Since(t1).Seconds()
+	ev.res.WithoutFamily = ev.score(ev.withoutFamily(), false)
 	t2 := time.Now()
 	ev.res.Baseline = ev.score(ev.baseline(func(r *evalRecord) string { return r.keys.Name }), false)
 	ev.res.BaselineRaw = ev.score(ev.baseline(func(r *evalRecord) string { return r.rec.Enrollment.FullName }), false)
@@ -239,6 +243,18 @@ func (ev *dedupEval) runDetector() []dedup.Pair {
 	ev.res.NsPerRecord = float64(t2.Sub(t0).Nanoseconds()) / float64(max(1, len(recs)))
 	ev.res.Index = ix.Stats()
 	return pairs
+}
+
+// withoutFamily runs the detector on the citizens' shown records with
+// the family and hometown fields blanked.
+func (ev *dedupEval) withoutFamily() []dedup.Pair {
+	ix := dedup.NewIndex(ev.cfg)
+	for _, c := range ev.citizens {
+		e := ev.records[c.shown].rec.Enrollment
+		e.Father, e.Mother, e.Spouse, e.HouseholdHead, e.Hometown = nil, nil, nil, nil, enrollment.Place{}
+		ix.Put(dedup.Record{Key: c.key, Enrollment: &e, Keys: enrollment.Keys(&e)})
+	}
+	return ix.Pairs()
 }
 
 func (ev *dedupEval) dedupRecord(c *citizen) dedup.Record {
