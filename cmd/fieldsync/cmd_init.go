@@ -29,9 +29,9 @@ Examples:
   fieldsync init --dir /srv/fs-district --role hub --tier district --unit 445 --name hub-445 \
       --sync-listen 10.77.0.5:7947 --parent 10.77.0.1:7947 \
       --pool name=district/445,listen=10.77.0.5:7946,key=/etc/fieldsync/d445.key \
-      --pool name=province/42,listen=10.77.0.5:7956,key=/etc/fieldsync/p42.key,seed=hub-42/10.77.0.1:7956
+      --pool name=province/42,listen=10.77.0.5:7956,key=/etc/fieldsync/p42.key,profile=lan,seed=hub-42/10.77.0.1:7956
   fieldsync init --dir /srv/fs-province --role hub --tier province --unit 42 --name hub-42 \
-      --sync-listen 10.77.0.1:7947 --pool name=province/42,listen=10.77.0.1:7956,key=/etc/fieldsync/p42.key
+      --sync-listen 10.77.0.1:7947 --pool name=province/42,listen=10.77.0.1:7956,key=/etc/fieldsync/p42.key,profile=lan
 `,
 		run: runInit,
 	})

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/gossip"
 	"fieldsync/replication/replicator"
@@ -80,7 +79,7 @@ func startPool(d *datadir.Dir, pc datadir.PoolConfig, syncAdvertise string, logg
 		return nil, gossip.Meta{}, err
 	}
 	cfg := gossip.Config{Name: d.Config.Name, Pool: pc.Name, BindAddr: host, BindPort: port, SecretKey: key,
-		Profile: poolProfile(pc.Profile, d.Config.Role), Seeds: pc.Seeds, Peers: replicator.MetaPeerStore(d.Log, pc.Name), Logger: logger}
+		Profile: poolProfile(pc.Profile), Seeds: pc.Seeds, Peers: replicator.MetaPeerStore(d.Log, pc.Name), Logger: logger}
 	if pc.Advertise != "" {
 		if cfg.AdvertiseAddr, cfg.AdvertisePort, err = splitHostPort(pc.Advertise); err != nil {
 			return nil, gossip.Meta{}, err
@@ -91,9 +90,12 @@ func startPool(d *datadir.Dir, pc datadir.PoolConfig, syncAdvertise string, logg
 	return p, cfg.Meta, err
 }
 
-func poolProfile(name string, role replication.Role) gossip.Profile {
-	switch {
-	case name == "lan", name == "" && role == replication.RoleHub:
+// poolProfile: "field" unless the pool says "lan". A pool with laptops in
+// it must run the field profile on every member, the hub included, since
+// the hub's probes cross the laptops' metered links; only a pool of hubs
+// alone (the province's) should say lan.
+func poolProfile(name string) gossip.Profile {
+	if name == "lan" {
 		return gossip.ProfileLAN
 	}
 	return gossip.ProfileField

@@ -85,8 +85,9 @@ type PoolConfig struct {
 	Seeds []string `json:"seeds,omitempty"`
 	// KeyFile holds the pool's 32-byte key, in hex (fieldsync keygen).
 	KeyFile string `json:"key_file"`
-	// Profile is "field" (thin links, slow probes; the default for field
-	// nodes) or "lan" (hub pools; the default for hubs).
+	// Profile is "field" (thin links, slow probes; the default) or "lan"
+	// (only for a pool of hubs alone, e.g. the province's: a pool with
+	// laptops in it runs the field profile on every member).
 	Profile string `json:"profile,omitempty"`
 }
 

@@ -34,6 +34,9 @@ const (
 	ProfileField Profile = iota
 	// ProfileHub suits a hub server ingesting a province.
 	ProfileHub
+	// ProfileSmall keeps memory low where many replicas share a machine:
+	// the demo runs a whole province in one process.
+	ProfileSmall
 )
 
 // Options configures a Badger log.
@@ -128,6 +131,9 @@ func badgerOptions(opts Options) badger.Options {
 		WithBlockCacheSize(16 << 20). // > 0: required with compression or encryption
 		WithIndexCacheSize(16 << 20)  // > 0: required with encryption (LIBRARIES.md pitfall 3)
 	switch opts.Profile {
+	case ProfileSmall:
+		o = o.WithMemTableSize(16 << 20).WithNumMemtables(2).WithNumLevelZeroTables(2).WithNumLevelZeroTablesStall(8).
+			WithBaseTableSize(2 << 20).WithValueLogFileSize(16 << 20).WithBlockCacheSize(4 << 20).WithIndexCacheSize(4 << 20)
 	case ProfileHub:
 		o = o.WithMemTableSize(64 << 20).WithNumMemtables(3).WithBaseTableSize(8 << 20).
 			WithValueLogFileSize(256 << 20).WithBlockCacheSize(128 << 20).WithIndexCacheSize(64 << 20)

@@ -157,13 +157,18 @@ type Member struct {
 	SyncAddr string
 	Role     replication.Role
 	Tier     string
+	Unit     string
 	// Heads is what gossip says the member holds (may lag).
 	Heads replication.Vector
 }
 
 // shouldDial applies "the side that can dial, dials": laptops dial hubs
 // (they are behind carrier NAT; hubs never dial them), a hub dials hubs of a
-// higher tier, and of two laptops the one with the smaller name dials.
+// higher tier, and of two laptops of the same commune (they meet on its
+// office LAN) the one with the smaller name dials. Laptops of different
+// communes do not sync through gossip: over 2G that would pull a district's
+// data onto every laptop; a laptop that must be carried by another commune's
+// is configured with it as a static peer.
 func shouldDial(self datadir.Config, m Member, tiers map[string]int) bool {
 	switch {
 	case m.SyncAddr == "":
@@ -171,7 +176,7 @@ func shouldDial(self datadir.Config, m Member, tiers map[string]int) bool {
 	case self.Role == replication.RoleNode && m.Role == replication.RoleHub:
 		return true
 	case self.Role == replication.RoleNode && m.Role == replication.RoleNode:
-		return self.Name < m.Name
+		return self.Unit == m.Unit && self.Name < m.Name
 	case self.Role == replication.RoleHub && m.Role == replication.RoleHub:
 		return tiers[m.Tier] > tiers[self.Tier]
 	}

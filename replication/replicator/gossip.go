@@ -47,7 +47,7 @@ func (g *gossipPool) Members() []Member {
 		if m.Name == g.p.Name() {
 			continue
 		}
-		out = append(out, Member{Name: m.Name, SyncAddr: m.Meta.SyncAddr, Role: m.Meta.Role, Tier: m.Meta.Tier, Heads: g.p.HeadsOf(m.Name)})
+		out = append(out, Member{Name: m.Name, SyncAddr: m.Meta.SyncAddr, Role: m.Meta.Role, Tier: m.Meta.Tier, Unit: m.Meta.Unit, Heads: g.p.HeadsOf(m.Name)})
 	}
 	return out
 }

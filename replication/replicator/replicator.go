@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
@@ -218,6 +220,11 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 	opts := r.cfg.Session
 	opts.Proto, opts.Log, opts.Codec, opts.Clock, opts.Wake = r.cfg.Proto, r.cfg.Dir.Log, r.cfg.Codec, r.cfg.Clock, wake
 	opts.IdleFor = r.idleFor
+	if opts.StreamLevel == 0 && r.cfg.Dir.Config.Role == replication.RoleHub {
+		// A hub holds many sessions at once and mostly sends acks on
+		// them: the cheaper level saves ~30 MB per session.
+		opts.StreamLevel = zstd.SpeedDefault
+	}
 	opts.OnIngest = func(peer *delta.Hello, res oplog.IngestResult) {
 		if r.cfg.OnIngest != nil {
 			r.cfg.OnIngest(peer.Node, res)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
@@ -41,6 +43,9 @@ type Options struct {
 	// IdleFor, if set, chooses the idle timeout once the peer's Hello is
 	// known (hubs keep sessions with hubs open; laptops close theirs).
 	IdleFor func(peer *delta.Hello) time.Duration
+	// StreamLevel is the zstd level of this side's stream (0 means
+	// DefaultStreamLevel); it costs memory per session (stream.go).
+	StreamLevel zstd.EncoderLevel
 	// Wake, when it receives, makes the session look again for local
 	// entries to send (the replica appended or ingested something).
 	Wake <-chan struct{}
@@ -124,7 +129,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.sw, err = newStreamWriter(r.conn); err != nil {
+	if r.sw, err = newStreamWriter(r.conn, r.opts.StreamLevel); err != nil {
 		return err
 	}
 	if r.sr, err = newStreamReader(r.conn); err != nil {

@@ -1,0 +1,459 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"fieldsync/hub"
+	"fieldsync/hub/dashboard"
+	"fieldsync/internal/localapi"
+	"fieldsync/node"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/gossip"
+	"fieldsync/replication/linkemu"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/replicator"
+	"fieldsync/replication/syncnet"
+)
+
+// Config configures a demo. The zero value of each field takes a default.
+type Config struct {
+	Districts int     // district hubs (default 3: mountain, lowland, town)
+	Communes  int     // communes per district (default 4)
+	Records   int     // generated enrollments in all (default 20,000)
+	Noise     float64 // share of noisy re-enrollments (default 0.05)
+	Seed      uint64  // data seed (default 1)
+	// CaptureFor is how long, in real time, the campaign's captures take
+	// (its days are compressed into it; default 75 s).
+	CaptureFor time.Duration
+	// ConvergeWithin bounds the wait for convergence after the captures
+	// (default 90 s).
+	ConvergeWithin time.Duration
+	// Dir keeps the data directories there (default: a temporary folder,
+	// removed at the end).
+	Dir string
+	// DashboardAddr is where the province's dashboard listens (default
+	// 127.0.0.1:7980, or any free port if taken). Every hub has one.
+	DashboardAddr string
+	// Keep keeps everything running after the summary until ctx ends.
+	Keep bool
+	// Out receives progress and the summary; Logger the replicas' logs.
+	Out    io.Writer
+	Logger *slog.Logger
+	// ProgressEvery is how often a progress line is printed (default 5 s).
+	ProgressEvery time.Duration
+	// AtEnd, if set, is called after the summary while everything still
+	// runs (the command takes a heap profile there).
+	AtEnd func()
+}
+
+func (c *Config) fill() {
+	if c.Districts == 0 {
+		c.Districts = 3
+	}
+	if c.Communes == 0 {
+		c.Communes = 4
+	}
+	if c.Records == 0 {
+		c.Records = 20000
+	}
+	if c.Noise == 0 {
+		c.Noise = 0.05
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.CaptureFor == 0 {
+		c.CaptureFor = 75 * time.Second
+	}
+	if c.ConvergeWithin == 0 {
+		c.ConvergeWithin = 90 * time.Second
+	}
+	if c.DashboardAddr == "" {
+		c.DashboardAddr = "127.0.0.1:7980"
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ProgressEvery == 0 {
+		c.ProgressEvery = 5 * time.Second
+	}
+}
+
+// HubSummary is one hub's line of the closing table.
+type HubSummary struct {
+	Name          string `json:"name"`
+	Tier          string `json:"tier"`
+	Unit          string `json:"unit"`
+	Entries       uint64 `json:"entries"`
+	Citizens      int    `json:"citizens"`
+	OpenConflicts int    `json:"open_conflicts"`
+	Conflicts     int    `json:"conflicts"`
+	Pairs         int    `json:"duplicate_pairs"`
+	OpenPairs     int    `json:"open_duplicate_pairs"`
+	Digest        string `json:"digest"`
+	Dashboard     string `json:"dashboard"`
+}
+
+// Summary is how the demo ended.
+type Summary struct {
+	Hubs      []HubSummary `json:"hubs"`
+	Laptops   int          `json:"laptops"`
+	Captured  int          `json:"captured"`
+	Moved     int          `json:"moved_people"`
+	Corrected int          `json:"conflicting_corrections"`
+	Converged bool         `json:"converged"`
+	// Missing counts laptop entries not (yet) at the province; 0 when
+	// converged.
+	Missing int64         `json:"missing_at_province"`
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// world is a running demo.
+type world struct {
+	cfg       Config
+	dir       string
+	plans     []districtPlan
+	data      *dataset
+	province  *hubRun
+	districts []*hubRun
+	laptops   []*laptopRun
+	links     []*linkemu.Link
+	pools     []*gossip.Pool
+	done      []chan struct{}
+	ctx       context.Context
+	mu        sync.Mutex
+	keys      map[int][]byte // district pool keys
+	captured  int
+	rejected  int
+}
+
+type hubRun struct {
+	d      *hub.Daemon
+	dir    *datadir.Dir
+	sync   string
+	gossip map[string]string // pool → gossip address
+	info   localapi.Info
+	ready  chan struct{}
+}
+
+type laptopRun struct {
+	plan *laptopPlan
+	d    *node.Daemon
+	dir  *datadir.Dir
+	sync string
+	link *linkemu.Link
+}
+
+// Run runs a whole simulated province on this machine and returns how it
+// ended. It fails only when the demo could not be set up or run; a demo
+// that ran but did not converge returns Summary.Converged false.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	cfg.fill()
+	start := time.Now()
+	w := &world{cfg: cfg}
+	var err error
+	if w.plans, err = plan(cfg.Districts, cfg.Communes); err != nil {
+		return Summary{}, err
+	}
+	if w.dir, err = w.workdir(); err != nil {
+		return Summary{}, err
+	}
+	if cfg.Dir == "" {
+		defer os.RemoveAll(w.dir)
+	}
+	fmt.Fprintf(cfg.Out, "fieldsync demo: %s, %d districts x %d communes, ~%d enrollments (data in %s)\n",
+		"Tỉnh Hà Tĩnh", cfg.Districts, cfg.Communes, cfg.Records, w.dir)
+	if w.data, err = buildData(w.plans, cfg.Records, cfg.Noise, cfg.Seed); err != nil {
+		return Summary{}, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	w.ctx = runCtx
+	defer w.shutdown(cancel)
+	if err := w.start(); err != nil {
+		return Summary{}, err
+	}
+	w.printDashboards()
+	w.capture()
+	if ctx.Err() != nil {
+		return Summary{}, ctx.Err()
+	}
+	fmt.Fprintln(cfg.Out, "captures done; all links up, waiting for every hub to converge…")
+	for _, l := range w.links {
+		l.Heal()
+	}
+	converged := w.waitConverged()
+	sum := w.summary(converged, time.Since(start))
+	printSummary(cfg.Out, sum)
+	if cfg.AtEnd != nil {
+		cfg.AtEnd()
+	}
+	if cfg.Keep && ctx.Err() == nil {
+		fmt.Fprintln(cfg.Out, "--keep: running until interrupted (Ctrl-C); the dashboards above stay live")
+		<-ctx.Done()
+	}
+	return sum, nil
+}
+
+func (w *world) workdir() (string, error) {
+	if w.cfg.Dir != "" {
+		return w.cfg.Dir, os.MkdirAll(w.cfg.Dir, 0o700)
+	}
+	return os.MkdirTemp("", "fieldsync-demo-")
+}
+
+// start brings up the province, the district hubs, then the laptops.
+func (w *world) start() error {
+	provKey, err := newKey()
+	if err != nil {
+		return err
+	}
+	if w.province, err = w.startHub("hub-province-42", "province", "42", "", nil, w.cfg.DashboardAddr,
+		[]poolSpec{{name: "province/42", key: provKey, lan: true}}); err != nil {
+		return err
+	}
+	for i, dp := range w.plans {
+		key, err := w.poolKey(i) // the district's pool key, shared with its laptops
+		if err != nil {
+			return err
+		}
+		h, err := w.startHub("hub-district-"+dp.Code, "district", dp.Code, w.province.sync, linkemu.NewLink(hubLink()), "127.0.0.1:0",
+			[]poolSpec{{name: "district/" + dp.Code, key: key}, {name: "province/42", key: provKey, lan: true, seed: "hub-province-42/" + w.province.gossip["province/42"]}})
+		if err != nil {
+			return err
+		}
+		w.districts = append(w.districts, h)
+	}
+	return w.startLaptops()
+}
+
+type poolSpec struct {
+	name, seed string
+	key        []byte
+	link       *linkemu.Link
+	// lan: a pool of hubs only. A pool with laptops in it runs the field
+	// profile on every member, the hub included: its probes cross the
+	// laptops' metered links.
+	lan bool
+}
+
+func newKey() ([]byte, error) {
+	k := make([]byte, gossip.KeySize)
+	_, err := rand.Read(k)
+	return k, err
+}
+
+// startHub starts one hub with its dashboard and pools.
+func (w *world) startHub(name, tier, unit, parent string, link *linkemu.Link, apiAddr string, pools []poolSpec) (*hubRun, error) {
+	dir, err := datadir.Init(filepath.Join(w.dir, name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: tier, Unit: unit, Name: name},
+		Profile: oplog.ProfileSmall, Logger: w.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.writeExpected(dir.Path); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	h := &hubRun{dir: dir, sync: ln.Addr().String(), gossip: map[string]string{}, ready: make(chan struct{})}
+	rc := replicator.Config{Listener: ln, Session: syncnet.Options{IdleTimeout: 5 * time.Second}}
+	if parent != "" {
+		rc.Static, rc.Dial = []string{parent}, dialVia(link)
+		w.links = append(w.links, link)
+	}
+	for _, ps := range pools {
+		profile := gossip.ProfileField
+		if ps.lan {
+			profile = gossip.ProfileLAN
+		}
+		p, rp, err := w.startPool(dir, ps, h.sync, profile)
+		if err != nil {
+			return nil, err
+		}
+		h.gossip[ps.name] = p.LocalAddr()
+		rc.Pools = append(rc.Pools, rp)
+	}
+	if apiAddr != "127.0.0.1:0" {
+		if l, err := net.Listen("tcp", apiAddr); err != nil {
+			apiAddr = "127.0.0.1:0" // taken: any free port
+		} else {
+			l.Close()
+		}
+	}
+	d, err := hub.NewDaemon(hub.DaemonConfig{Dir: dir, Replicator: rc, APIAddr: apiAddr, Logger: w.cfg.Logger, Public: dashboard.Handler,
+		Ready: func(i localapi.Info) { h.info = i; close(h.ready) }})
+	if err != nil {
+		return nil, err
+	}
+	h.d = d
+	w.run(d)
+	<-h.ready
+	return h, nil
+}
+
+// writeExpected gives a hub the communes' eligible populations, for the
+// dashboard's completeness.
+func (w *world) writeExpected(dir string) error {
+	codes := make([]string, 0, len(w.data.expected))
+	for c := range w.data.expected {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	f, err := os.Create(filepath.Join(dir, hub.ExpectedFile))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(f, "commune_code,expected")
+	for _, c := range codes {
+		fmt.Fprintf(f, "%s,%d\n", c, w.data.expected[c])
+	}
+	return f.Close()
+}
+
+func (w *world) startPool(dir *datadir.Dir, ps poolSpec, syncAddr string, profile gossip.Profile) (*gossip.Pool, replicator.Pool, error) {
+	meta := gossip.Meta{Role: dir.Config.Role, Tier: dir.Config.Tier, Unit: dir.Config.Unit, SyncAddr: syncAddr, Origin: dir.Signer.Origin()}
+	cfg := gossip.Config{Name: dir.Config.Name, Pool: ps.name, BindAddr: "127.0.0.1", SecretKey: ps.key, Profile: profile, Meta: meta,
+		Peers: replicator.MetaPeerStore(dir.Log, ps.name), Link: ps.link, Logger: w.cfg.Logger}
+	if ps.seed != "" {
+		cfg.Seeds = []string{ps.seed}
+	}
+	p, err := gossip.Start(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: pool %s for %s: %w", ps.name, dir.Config.Name, err)
+	}
+	w.mu.Lock()
+	w.pools = append(w.pools, p)
+	w.mu.Unlock()
+	return p, replicator.GossipPool(p, meta), nil
+}
+
+// startLaptops starts every laptop: each dials its district hub through
+// its own emulated link, except a carried one, which dials the laptop that
+// carries it over the office LAN.
+func (w *world) startLaptops() error {
+	byName := map[string]*laptopRun{}
+	for _, lp := range w.data.laptops {
+		if lp.carrier != "" {
+			continue // after its carrier, whose address it needs
+		}
+		lr, err := w.startLaptop(lp, w.districts[lp.district].sync, linkemu.NewLink(laptopLink(w.plans[lp.district].Terrain)))
+		if err != nil {
+			return err
+		}
+		byName[lp.name] = lr
+	}
+	for _, lp := range w.data.laptops {
+		if lp.carrier == "" {
+			continue
+		}
+		if _, err := w.startLaptop(lp, byName[lp.carrier].sync, linkemu.NewLink(lanLink())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *world) startLaptop(lp *laptopPlan, target string, link *linkemu.Link) (*laptopRun, error) {
+	dir, err := datadir.Init(filepath.Join(w.dir, lp.name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: lp.commune.Code, Name: lp.name},
+		Profile: oplog.ProfileSmall, Logger: w.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // the office LAN listener (a carrier's colleague dials it)
+	if err != nil {
+		return nil, err
+	}
+	lr := &laptopRun{plan: lp, dir: dir, sync: ln.Addr().String(), link: link}
+	// Twenty replicas share this process: laptops compress with zstd's
+	// "better" level (8.5 MB per session) rather than the field's "best"
+	// (38 MB); bench sync measures the field configuration.
+	rc := replicator.Config{Listener: ln, Static: []string{target}, Dial: dialVia(link), MaxBackoff: 3 * time.Second, WakeDelay: time.Second,
+		Session: syncnet.Options{IdleTimeout: 3 * time.Second, StreamLevel: zstd.SpeedBetterCompression}}
+	district := w.districts[lp.district]
+	pool := poolSpec{name: "district/" + w.plans[lp.district].Code, seed: "hub-district-" + w.plans[lp.district].Code + "/" + district.gossip["district/"+w.plans[lp.district].Code], link: link}
+	if pool.key, err = w.poolKey(lp.district); err != nil {
+		return nil, err
+	}
+	_, rp, err := w.startPool(dir, pool, "", gossip.ProfileField)
+	if err != nil {
+		return nil, err
+	}
+	rc.Pools = []replicator.Pool{rp}
+	d, err := node.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc, Logger: w.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	lr.d = d
+	w.links = append(w.links, link)
+	w.laptops = append(w.laptops, lr)
+	w.run(d)
+	return lr, nil
+}
+
+// poolKey is a district pool's key: the demo keeps them per district.
+func (w *world) poolKey(district int) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.keys == nil {
+		w.keys = map[int][]byte{}
+	}
+	if k, ok := w.keys[district]; ok {
+		return k, nil
+	}
+	k, err := newKey()
+	w.keys[district] = k
+	return k, err
+}
+
+func dialVia(l *linkemu.Link) func(context.Context, string) (net.Conn, error) {
+	dial := l.Dialer(&net.Dialer{})
+	return func(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx, "tcp", addr) }
+}
+
+func (w *world) run(r interface{ Run(context.Context) error }) {
+	c := make(chan struct{})
+	w.done = append(w.done, c)
+	go func() {
+		defer close(c)
+		if err := r.Run(w.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			w.cfg.Logger.Error("replica stopped", "err", err)
+		}
+	}()
+}
+
+// shutdown stops every replica, leaves the pools and closes the logs.
+func (w *world) shutdown(cancel func()) {
+	cancel()
+	for _, c := range w.done {
+		<-c
+	}
+	for _, p := range w.pools {
+		p.Shutdown()
+	}
+	for _, h := range append([]*hubRun{w.province}, w.districts...) {
+		if h != nil {
+			h.dir.Close()
+		}
+	}
+	for _, l := range w.laptops {
+		l.dir.Close()
+	}
+}

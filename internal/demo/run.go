@@ -1,0 +1,252 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"fieldsync/enrollment"
+	"fieldsync/node"
+	"fieldsync/replication"
+)
+
+// capture plays the campaign: each laptop captures its records at their
+// campaign times, compressed into CaptureFor of real time, and wakes its
+// sync after each group. Progress is printed meanwhile.
+func (w *world) capture() {
+	span := w.data.end.Sub(w.data.start)
+	scale := max(1, float64(span)/float64(w.cfg.CaptureFor))
+	fmt.Fprintf(w.cfg.Out, "campaign of %s played in %s (x%.0f); links: mountain 2G with outages, lowland EDGE, towns 3G\n",
+		span.Round(time.Hour), w.cfg.CaptureFor, scale)
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for _, l := range w.laptops {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.captureLaptop(l, begin, scale) }()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(w.cfg.ProgressEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			w.progress(begin)
+			return
+		case <-w.ctx.Done():
+			<-done
+			return
+		case <-tick.C:
+			w.progress(begin)
+		}
+	}
+}
+
+// captureLaptop replays one laptop's steps on its real node.
+func (w *world) captureLaptop(l *laptopRun, begin time.Time, scale float64) {
+	ids := map[int]replication.EntryID{}
+	steps := l.plan.steps
+	for i := 0; i < len(steps); {
+		due := begin.Add(time.Duration(float64(steps[i].at.Sub(w.data.start)) / scale))
+		if !sleepUntil(w, due) {
+			return
+		}
+		j := i
+		for j < len(steps) && j-i < node.MaxGroupRecords && !begin.Add(time.Duration(float64(steps[j].at.Sub(w.data.start))/scale)).After(time.Now()) {
+			j++
+		}
+		w.captureGroup(l, steps[i:j], ids)
+		l.d.Rep.Wake()
+		i = j
+	}
+}
+
+// captureGroup saves due enrollments as one durable group and amends one
+// by one, recording each step's entry for later corrections.
+func (w *world) captureGroup(l *laptopRun, group []step, ids map[int]replication.EntryID) {
+	var recs []enrollment.Enrollment
+	var enrolls []step
+	for _, st := range group {
+		if st.amends >= 0 {
+			w.amend(l, st, ids)
+			continue
+		}
+		recs, enrolls = append(recs, st.record), append(enrolls, st)
+	}
+	if len(recs) == 0 {
+		return
+	}
+	results, err := l.d.Node().EnrollBatch(recs)
+	if err != nil {
+		w.cfg.Logger.Error("capture failed", "laptop", l.plan.name, "err", err)
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, r := range results {
+		if r.Err != nil {
+			w.rejected++ // the validator refused it (e.g. an ID with a digit dropped)
+			continue
+		}
+		ids[enrolls[k].id] = r.Receipt.ID
+		w.captured++
+	}
+}
+
+func (w *world) amend(l *laptopRun, st step, ids map[int]replication.EntryID) {
+	target, ok := ids[st.amends]
+	if !ok {
+		return // its capture was refused
+	}
+	if _, err := l.d.Node().Amend(target, st.record, "ngày sinh sai, đã sửa theo giấy khai sinh"); err == nil {
+		w.mu.Lock()
+		w.captured++
+		w.mu.Unlock()
+	}
+}
+
+func sleepUntil(w *world, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return w.ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-w.ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// backlog is how much of the laptops' own entries the province lacks, and
+// which laptop is most behind.
+type backlog struct {
+	laptopEntries, atProvince, missing uint64
+	worst                              *laptopRun
+	worstMissing                       uint64
+}
+
+func (w *world) backlog() backlog {
+	var b backlog
+	pv, _ := w.province.dir.Log.Vector()
+	for _, l := range w.laptops {
+		h, _ := l.dir.Log.Head(l.dir.Signer.Origin())
+		got := min(pv.Seq(l.dir.Signer.Origin()), h.Seq)
+		b.laptopEntries += h.Seq
+		b.atProvince += got
+		if miss := h.Seq - got; miss > b.worstMissing {
+			b.worst, b.worstMissing = l, miss
+		}
+	}
+	b.missing = b.laptopEntries - b.atProvince
+	return b
+}
+
+func (w *world) progress(begin time.Time) {
+	b := w.backlog()
+	st, _ := w.province.d.View().Stats()
+	w.mu.Lock()
+	captured, rejected := w.captured, w.rejected
+	w.mu.Unlock()
+	line := fmt.Sprintf("[%4.0fs] captured %d (refused %d) | province holds %d of %d laptop entries",
+		time.Since(begin).Seconds(), captured, rejected, b.atProvince, b.laptopEntries)
+	if b.worst != nil {
+		state := "link up"
+		if !b.worst.link.Up() {
+			state = "link down"
+		}
+		line += fmt.Sprintf(" | most behind: %s (%s) %d entries, %s", b.worst.plan.name, b.worst.plan.commune.Name, b.worstMissing, state)
+	}
+	line += fmt.Sprintf(" | conflicts %d open, duplicates %d open", st.OpenConflicts, st.OpenPairs)
+	fmt.Fprintln(w.cfg.Out, line)
+}
+
+// waitConverged waits until the province holds every laptop's log and
+// every hub holds the same entries and shows the same digest.
+func (w *world) waitConverged() bool {
+	deadline := time.Now().Add(w.cfg.ConvergeWithin)
+	last := time.Now()
+	for time.Now().Before(deadline) && w.ctx.Err() == nil {
+		if w.converged() {
+			return true
+		}
+		if time.Since(last) >= w.cfg.ProgressEvery {
+			b := w.backlog()
+			fmt.Fprintf(w.cfg.Out, "  converging: the province lacks %d laptop entries\n", b.missing)
+			last = time.Now()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return w.converged()
+}
+
+// converged compares vectors first (cheap) and digests only when every hub
+// holds the same entries: a digest walks the whole view under its lock,
+// and computing four of them every poll would slow the ingest it waits for.
+func (w *world) converged() bool {
+	if w.backlog().missing != 0 {
+		return false
+	}
+	pv, _ := w.province.dir.Log.Vector()
+	for _, h := range w.districts {
+		if v, _ := h.dir.Log.Vector(); !v.Equal(pv) {
+			return false
+		}
+	}
+	_, want := w.province.d.View().Stats()
+	for _, h := range w.districts {
+		if _, dg := h.d.View().Stats(); dg != want {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *world) summary(converged bool, elapsed time.Duration) Summary {
+	sum := Summary{Laptops: len(w.laptops), Moved: w.data.moved, Corrected: w.data.corrects, Converged: converged, Elapsed: elapsed}
+	w.mu.Lock()
+	sum.Captured = w.captured
+	w.mu.Unlock()
+	sum.Missing = int64(w.backlog().missing)
+	for _, h := range append([]*hubRun{w.province}, w.districts...) {
+		v, _ := h.dir.Log.Vector()
+		st, dg := h.d.View().Stats()
+		cfg := h.dir.Config
+		sum.Hubs = append(sum.Hubs, HubSummary{Name: cfg.Name, Tier: cfg.Tier, Unit: cfg.Unit, Entries: v.Total(), Citizens: st.Citizens,
+			OpenConflicts: st.OpenConflicts, Conflicts: st.Conflicts, Pairs: st.Pairs, OpenPairs: st.OpenPairs, Digest: dg, Dashboard: dashboardURL(h)})
+	}
+	return sum
+}
+
+func dashboardURL(h *hubRun) string {
+	return "http://" + h.info.Addr + "/login?token=" + h.info.Token
+}
+
+func (w *world) printDashboards() {
+	fmt.Fprintf(w.cfg.Out, "dashboards (Vietnamese; English switch in the page):\n  province  %s\n", dashboardURL(w.province))
+	for i, h := range w.districts {
+		fmt.Fprintf(w.cfg.Out, "  %-9s %s  (%s, %s)\n", w.plans[i].Code, dashboardURL(h), w.plans[i].Name, w.plans[i].Terrain)
+	}
+	fmt.Fprintf(w.cfg.Out, "metrics: http://%s/metrics\n", w.province.info.Addr)
+}
+
+func printSummary(out io.Writer, sum Summary) {
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nHUB\tTIER\tUNIT\tENTRIES\tCITIZENS\tCONFLICTS (OPEN)\tDUPLICATE PAIRS (OPEN)\tDIGEST")
+	for _, h := range sum.Hubs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d (%d)\t%d (%d)\t%s\n", h.Name, h.Tier, h.Unit, h.Entries, h.Citizens,
+			h.Conflicts, h.OpenConflicts, h.Pairs, h.OpenPairs, h.Digest[:16]+"…")
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "\n%d laptops captured %d entries (%d people re-enrolled after moving, %d conflicting corrections) in %s\n",
+		sum.Laptops, sum.Captured, sum.Moved, sum.Corrected, sum.Elapsed.Round(time.Second))
+	if sum.Converged {
+		fmt.Fprintf(out, "CONVERGED: every hub holds the same %d entries and shows digest %s\n", sum.Hubs[0].Entries, sum.Hubs[0].Digest)
+		return
+	}
+	fmt.Fprintf(out, "NOT CONVERGED: the province lacks %d laptop entries, or the hubs' digests differ\n", sum.Missing)
+}
