@@ -64,7 +64,7 @@ func runDemo(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *memprofile != "" {
-		cfg.AtEnd = func() { writeHeapProfile(*memprofile) }
+		cfg.AtEnd = func(demo.Summary) { writeHeapProfile(*memprofile) }
 	}
 	sum, err := demo.Run(ctx, cfg)
 	if err != nil {

@@ -56,8 +56,9 @@ type Config struct {
 	// ProgressEvery is how often a progress line is printed (default 5 s).
 	ProgressEvery time.Duration
 	// AtEnd, if set, is called after the summary while everything still
-	// runs (the command takes a heap profile there).
-	AtEnd func()
+	// runs (the command takes a heap profile there; the test scrapes
+	// /metrics).
+	AtEnd func(Summary)
 }
 
 func (c *Config) fill() {
@@ -202,7 +203,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	sum := w.summary(converged, time.Since(start))
 	printSummary(cfg.Out, sum)
 	if cfg.AtEnd != nil {
-		cfg.AtEnd()
+		cfg.AtEnd(sum)
 	}
 	if cfg.Keep && ctx.Err() == nil {
 		fmt.Fprintln(cfg.Out, "--keep: running until interrupted (Ctrl-C); the dashboards above stay live")

@@ -95,8 +95,30 @@ func savePeer(l oplog.Log, p *PeerStatus) error {
 	return l.PutMeta(oplog.KV{Key: metaPeerPrefix + p.Name, Value: b})
 }
 
+// A long session (two hubs keep theirs open for days) is folded into the
+// link's rate a window at a time: a window closes after rateWindow, or at
+// a pause of more than idleGap with nothing received (idle, not slow: on
+// 2G a busy sender still hears an ack every few seconds).
+const (
+	rateWindow = 5 * time.Minute
+	idleGap    = 30 * time.Second
+)
+
+// sessionTally is what one running session has already folded into its
+// peer's totals: progress arrives as running sums, and the totals must
+// move while the session runs, not only when it ends.
+type sessionTally struct {
+	in, out               int64
+	entriesIn, entriesOut int
+	// the rate window: its start and the bytes moved before it
+	windowStart time.Time
+	windowBytes int64
+	lastRecv    time.Time // of the previous progress
+	lastBytes   int64     // moved as of the previous progress
+}
+
 // observe folds a session's progress into the peer's state.
-func (p *PeerStatus) observe(pr syncnet.Progress, now time.Time) {
+func (p *PeerStatus) observe(pr syncnet.Progress, tally *sessionTally, now time.Time) {
 	if pr.Peer != nil {
 		p.Role, p.Tier, p.Unit, p.Origin = pr.Peer.Role, pr.Peer.Tier, pr.Peer.Unit, pr.Peer.Origin
 	}
@@ -104,16 +126,36 @@ func (p *PeerStatus) observe(pr syncnet.Progress, now time.Time) {
 		p.TheirHeads = pr.PeerHeads
 	}
 	p.LastContact = now
+	p.fold(pr, tally)
+	moved := pr.BytesIn + pr.BytesOut
+	switch {
+	case tally.windowStart.IsZero():
+		tally.windowStart = pr.Started
+	case pr.LastRecv.Sub(tally.lastRecv) > idleGap: // a pause ends the window before it
+		p.sampleRate(tally.lastBytes-tally.windowBytes, tally.lastRecv.Sub(tally.windowStart))
+		tally.windowStart, tally.windowBytes = pr.LastRecv, tally.lastBytes
+	case pr.LastRecv.Sub(tally.windowStart) >= rateWindow:
+		p.sampleRate(moved-tally.windowBytes, pr.LastRecv.Sub(tally.windowStart))
+		tally.windowStart, tally.windowBytes = pr.LastRecv, moved
+	}
+	tally.lastRecv, tally.lastBytes = pr.LastRecv, moved
+}
+
+// fold adds what the session did since the last fold to the totals.
+func (p *PeerStatus) fold(pr syncnet.Progress, tally *sessionTally) {
+	p.BytesIn += pr.BytesIn - tally.in
+	p.BytesOut += pr.BytesOut - tally.out
+	p.EntriesIn += pr.Proto.EntriesApplied - tally.entriesIn
+	p.EntriesOut += pr.Proto.EntriesSent - tally.entriesOut
+	tally.in, tally.out = pr.BytesIn, pr.BytesOut
+	tally.entriesIn, tally.entriesOut = pr.Proto.EntriesApplied, pr.Proto.EntriesSent
 }
 
 // finish folds a finished session into the totals and link estimates.
-func (p *PeerStatus) finish(res syncnet.Result, err error) {
+func (p *PeerStatus) finish(res syncnet.Result, tally *sessionTally, err error) {
 	p.Connected = false
 	p.Sessions++
-	p.BytesIn += res.BytesIn
-	p.BytesOut += res.BytesOut
-	p.EntriesOut += res.Proto.EntriesSent
-	p.EntriesIn += res.Proto.EntriesApplied
+	p.fold(res.Progress, tally)
 	if err != nil {
 		p.LastError = err.Error()
 	} else {
@@ -127,9 +169,18 @@ func (p *PeerStatus) finish(res syncnet.Result, err error) {
 	}
 	// The rate while busy: bytes over the time until the last message,
 	// not counting the idle wait before the session closed.
-	busy := res.LastRecv.Sub(res.Started).Seconds()
-	if moved := res.BytesIn + res.BytesOut; busy > 0.5 && moved > 16<<10 {
-		p.RateBytesPerSec = ewma(p.RateBytesPerSec, float64(moved)/busy)
+	start := tally.windowStart
+	if start.IsZero() {
+		start = res.Started
+	}
+	p.sampleRate(res.BytesIn+res.BytesOut-tally.windowBytes, res.LastRecv.Sub(start))
+}
+
+// sampleRate folds bytes moved over a busy span into the link's rate;
+// spans too short or too light to say anything are ignored.
+func (p *PeerStatus) sampleRate(moved int64, busy time.Duration) {
+	if busy > 500*time.Millisecond && moved > 16<<10 {
+		p.RateBytesPerSec = ewma(p.RateBytesPerSec, float64(moved)/busy.Seconds())
 	}
 }
 

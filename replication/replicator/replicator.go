@@ -217,6 +217,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 	r.sessions[wake] = true
 	r.mu.Unlock()
 	var name string
+	var tally sessionTally // guarded by r.mu
 	opts := r.cfg.Session
 	opts.Proto, opts.Log, opts.Codec, opts.Clock, opts.Wake = r.cfg.Proto, r.cfg.Dir.Log, r.cfg.Codec, r.cfg.Clock, wake
 	opts.IdleFor = r.idleFor
@@ -252,7 +253,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 		if addr != "" {
 			p.Addr = addr
 		}
-		p.observe(pr, r.cfg.Clock.Now())
+		p.observe(pr, &tally, r.cfg.Clock.Now())
 	}
 	res, err := syncnet.Run(ctx, conn, opts)
 	if r.cfg.OnSessionEnd != nil {
@@ -264,7 +265,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 	if name != "" {
 		r.active[name]--
 		p = r.peers.get(name)
-		p.finish(res, err)
+		p.finish(res, &tally, err)
 	}
 	r.mu.Unlock()
 	if p != nil {
