@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"fieldsync/hub"
+	"fieldsync/hub/dashboard"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
@@ -101,13 +103,17 @@ func runRun(e *env, args []string) error {
 	defer stop()
 	ready := func(info localapi.Info) {
 		fmt.Fprintf(e.stdout, "fieldsync %s %s running: sync %s, api http://%s\n", cfg.Role, cfg.Name, orNone(rc.Advertise), info.Addr)
+		if cfg.Role == replication.RoleHub {
+			fmt.Fprintf(e.stdout, "dashboard: http://%s/login?token=%s (the token is also in %s)\n", info.Addr, info.Token,
+				filepath.Join(f.dir, localapi.InfoFile))
+		}
 	}
 	return runDaemon(ctx, d, rc, cfg.APIAddr, logger, ready)
 }
 
 func runDaemon(ctx context.Context, d *datadir.Dir, rc replicator.Config, apiAddr string, logger *slog.Logger, ready func(localapi.Info)) error {
 	if d.Config.Role == replication.RoleHub {
-		h, err := hub.NewDaemon(hub.DaemonConfig{Dir: d, Replicator: rc, APIAddr: apiAddr, Logger: logger, Ready: ready})
+		h, err := hub.NewDaemon(hub.DaemonConfig{Dir: d, Replicator: rc, APIAddr: apiAddr, Logger: logger, Ready: ready, Public: dashboard.Handler})
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,7 +166,9 @@ func TestDashboardInABrowser(t *testing.T) {
 	fitWindow(br, 1440)
 	overview := br.screenshot()
 	save(t, filepath.Join(shot, "dashboard-overview.png"), overview)
-	save(t, filepath.Join("..", "..", "docs", "dashboard.png"), overview)
+	if *updateDocs {
+		save(t, filepath.Join("..", "..", "docs", "dashboard.png"), overview)
+	}
 
 	// The English switch relabels the page, and is remembered.
 	br.click("#lang")
@@ -365,6 +368,13 @@ func fitWindow(b *browser, width int) {
 
 // artifacts is where screenshots go: $FIELDSYNC_ARTIFACTS, else a
 // temporary directory.
+// updateDocs refreshes the README's screenshot, docs/dashboard.png
+// (go test ./internal/e2e -run Browser -update-docs); a plain run leaves
+// the checkout untouched.
+var updateDocs = flag.Bool("update-docs", false, "write docs/dashboard.png from the browser test")
+
+// artifacts is where screenshots go: $FIELDSYNC_ARTIFACTS (CI keeps it)
+// or a temporary directory.
 func artifacts(t *testing.T) string {
 	dir := os.Getenv("FIELDSYNC_ARTIFACTS")
 	if dir == "" {

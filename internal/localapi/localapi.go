@@ -90,7 +90,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.srv.Shutdown(sctx)
+		if s.srv.Shutdown(sctx) != nil {
+			// Live-update streams never go idle: cut what is still open.
+			s.srv.Close()
+		}
 	}()
 	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fieldsync/internal/localapi"
+)
+
+// TestDeployAHubAndALaptop follows the README's deployment with real
+// processes: keygen, init a hub and a laptop, run both, import a day's
+// captures on the running laptop, see them at the hub (status, the
+// dashboard, /metrics), and stop both cleanly with SIGTERM.
+func TestDeployAHubAndALaptop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two daemons")
+	}
+	tmp := t.TempDir()
+	key, hubDir, lapDir := filepath.Join(tmp, "d445.key"), filepath.Join(tmp, "hub"), filepath.Join(tmp, "laptop")
+	syncAddr, gossipHub, gossipLap := freeAddr(t), freeAddr(t), freeAddr(t)
+	mustRun(t, "keygen", "--out", key)
+	mustRun(t, "init", "--dir", hubDir, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445",
+		"--sync-listen", syncAddr, "--pool", "name=district/445,listen="+gossipHub+",key="+key)
+	mustRun(t, "init", "--dir", lapDir, "--role", "node", "--unit", "18586", "--parent", syncAddr,
+		"--pool", "name=district/445,listen="+gossipLap+",key="+key+",seed=hub-445/"+gossipHub)
+
+	hub, hubOut := startDaemon(t, "run", "--dir", hubDir, "--log-level", "warn")
+	dashboard := waitLine(t, hubOut, "dashboard: ")
+	laptop, lapOut := startDaemon(t, "run", "--dir", lapDir, "--log-level", "warn")
+	waitLine(t, lapOut, "running")
+
+	input := filepath.Join(tmp, "day.jsonl")
+	if err := os.WriteFile(input, mustRun(t, "gen", "--count", "300", "--seed", "7", "--commune", "18586"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", "--dir", lapDir, input)
+
+	var st localapi.Status
+	deadline := time.Now().Add(30 * time.Second)
+	for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		st = localapi.Status{}
+		if err := json.Unmarshal(mustRun(t, "status", "--dir", hubDir, "--json"), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Entries >= 300+2 { // the laptop's genesis and captures, the hub's genesis
+			break
+		}
+	}
+	if !st.Running || st.Entries < 302 {
+		t.Fatalf("hub status: running %v, %d entries; want the laptop's 301 and its own", st.Running, st.Entries)
+	}
+
+	// The dashboard's login link opens a session; /metrics counts the ingest.
+	url := strings.Fields(strings.TrimPrefix(dashboard, "dashboard: "))[0]
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "fieldsync") {
+		t.Fatalf("dashboard login: %s\n%.300s", resp.Status, page)
+	}
+	resp, err = http.Get(strings.Split(url, "/login")[0] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "fieldsync_entries_ingested_total 301") {
+		t.Errorf("metrics lack the 301 entries ingested:\n%.2000s", metrics)
+	}
+
+	for _, d := range []*exec.Cmd{laptop, hub} {
+		d.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- d.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%v after SIGTERM: %v", d.Args[1:3], err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("%v did not stop within 15 s of SIGTERM", d.Args[1:3])
+			d.Process.Kill()
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func mustRun(t *testing.T, args ...string) []byte {
+	t.Helper()
+	out, err := fieldsyncCmd(args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("fieldsync %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
+	}
+	return out
+}
+
+// startDaemon starts a long-running command; its stdout lines arrive on
+// the channel. It is killed at the end of the test if still running.
+func startDaemon(t *testing.T, args ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := fieldsyncCmd(args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines
+}
+
+func waitLine(t *testing.T, lines <-chan string, prefix string) string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("daemon exited before printing %q", prefix)
+			}
+			if strings.Contains(l, prefix) {
+				return l
+			}
+		case <-timeout:
+			t.Fatalf("no %q line within 20 s", prefix)
+		}
+	}
+}
