@@ -47,7 +47,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// progress draws a one-line progress bar on a terminal, or nothing.
+// progress draws a one-line progress bar on a terminal; elsewhere (a log
+// file, a pipe) it writes a plain line every plainEvery.
 type progress struct {
 	w     io.Writer
 	on    bool
@@ -75,13 +76,27 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// plainEvery is how often progress is logged when not on a terminal.
+const plainEvery = 10 * time.Second
+
 // update redraws at most ten times a second.
 func (p *progress) update(rows int, label string) {
-	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+	every := 100 * time.Millisecond
+	if !p.on {
+		every = plainEvery
+		if p.last.IsZero() {
+			p.last = p.start // the first plain line after plainEvery
+		}
+	}
+	if time.Since(p.last) < every {
 		return
 	}
 	p.last = time.Now()
 	rate := float64(rows) / time.Since(p.start).Seconds()
+	if !p.on {
+		fmt.Fprintf(p.w, "progress: %d %s, %.0f/s, %s\n", rows, label, rate, time.Since(p.start).Round(time.Second))
+		return
+	}
 	bar := ""
 	if p.total > 0 {
 		frac := float64(p.read.Load()) / float64(p.total)
