@@ -45,9 +45,20 @@ type Options struct {
 	Dir string
 	// InMemory keeps everything in memory (tests only).
 	InMemory bool
-	// EncryptionKey, when set (16, 24 or 32 bytes), encrypts every file
-	// Badger writes (AES-CTR); see docs/SECURITY.md.
+	// EncryptionKey, when set, is the AES-256 master key (MasterKeySize
+	// bytes): Badger encrypts every file it writes (AES-CTR) under data keys
+	// that it rotates every DataKeyRotation and keeps in its key registry,
+	// encrypted under this key; see docs/keys.md.
 	EncryptionKey []byte
+	// MustExist makes Open fail with ErrNoLog, rather than create an empty
+	// log, when Dir holds none: a data directory whose log vanished must
+	// not silently start again from nothing.
+	MustExist bool
+	// MinFreeBytes is the free-space floor: a write is refused with
+	// ErrDiskFull, before anything is written or acknowledged, when the
+	// disk holding Dir has less free. Zero takes DefaultMinFree of the
+	// profile; negative turns the check off (benchmarks, tests).
+	MinFreeBytes int64
 	// Profile sizes memory; the zero value is ProfileField.
 	Profile Profile
 	// Logger receives Badger's own warnings and errors; nil discards them.
@@ -62,6 +73,8 @@ type Options struct {
 // seq allocation requires) and synced before they return.
 type Badger struct {
 	db      *badger.DB
+	dir     string
+	minFree int64      // free-space floor, 0 = unchecked
 	writeMu sync.Mutex // serializes every write transaction
 
 	mu     sync.RWMutex
@@ -75,17 +88,31 @@ var _ Log = (*Badger)(nil)
 // origin's head: the head entry exists, hashes to the stored head, has no
 // successor, and its signature (if held) verifies against the origin's
 // genesis key.
+//
+// With an EncryptionKey, the key is checked against the key registry before
+// anything in Dir is touched: a wrong key fails with ErrWrongKey and
+// changes nothing on disk.
 func Open(opts Options) (*Badger, error) {
+	if err := checkKeySize(opts.EncryptionKey); err != nil {
+		return nil, err
+	}
 	if !opts.InMemory {
+		if err := checkExisting(opts); err != nil {
+			return nil, err
+		}
 		if err := removeEmptyValueLogs(opts.Dir); err != nil {
 			return nil, err
 		}
 	}
-	db, err := badger.Open(badgerOptions(opts))
+	bo := badgerOptions(opts)
+	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, translateOpenError(opts.Dir, err)
 	}
-	b := &Badger{db: db, heads: map[replication.OriginID]replication.Head{}}
+	b := &Badger{db: db, dir: opts.Dir, heads: map[replication.OriginID]replication.Head{}}
+	if !opts.InMemory {
+		b.minFree = minFreeFor(opts.MinFreeBytes, bo)
+	}
 	if err := b.loadHeads(); err != nil {
 		db.Close()
 		return nil, err
@@ -129,7 +156,8 @@ func badgerOptions(opts Options) badger.Options {
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
 		WithBlockCacheSize(16 << 20). // > 0: required with compression or encryption
-		WithIndexCacheSize(16 << 20)  // > 0: required with encryption (LIBRARIES.md pitfall 3)
+		WithIndexCacheSize(16 << 20). // > 0: required with encryption (LIBRARIES.md pitfall 3)
+		WithEncryptionKeyRotationDuration(DataKeyRotation)
 	switch opts.Profile {
 	case ProfileSmall:
 		o = o.WithMemTableSize(16 << 20).WithNumMemtables(2).WithNumLevelZeroTables(2).WithNumLevelZeroTablesStall(8).
@@ -153,7 +181,7 @@ func badgerOptions(opts Options) badger.Options {
 func translateOpenError(dir string, err error) error {
 	switch {
 	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
-		return fmt.Errorf("%w (%s)", ErrWrongKey, dir)
+		return fmt.Errorf("%w (%s): %w", ErrWrongKey, dir, err)
 	case strings.Contains(err.Error(), "Cannot acquire directory lock"):
 		return fmt.Errorf("%w: %s", ErrLocked, dir)
 	}
@@ -302,14 +330,17 @@ func (b *Badger) update(fn func(tx *badgerTx) error) error {
 	if b.isClosed() {
 		return ErrClosed
 	}
+	if err := b.checkFree(); err != nil {
+		return err
+	}
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	tx := &badgerTx{txn: txn, heads: map[replication.OriginID]replication.Head{}, b: b}
 	if err := fn(tx); err != nil {
-		return err
+		return diskFullError(b.dir, err)
 	}
 	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("oplog: commit: %w", err)
+		return diskFullError(b.dir, fmt.Errorf("oplog: commit: %w", err))
 	}
 	b.mu.Lock()
 	for o, h := range tx.heads {

@@ -1,0 +1,254 @@
+package oplog_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"fieldsync/replication"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/oplog/oplogtest"
+)
+
+func newKey(t testing.TB) []byte {
+	k := make([]byte, oplog.MasterKeySize)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestEncryptedProfilesWriteCloseReopenRead is the CI test LIBRARIES.md asks
+// for: with the production options of every profile and a master key,
+// write, close (which flushes the memtable to an encrypted table: the
+// point where a missing IndexCacheSize panics), reopen (which loads the
+// table's index) and read everything back; and no stored byte holds the
+// plaintext.
+func TestEncryptedProfilesWriteCloseReopenRead(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		profile oplog.Profile
+	}{{"field", oplog.ProfileField}, {"hub", oplog.ProfileHub}, {"small", oplog.ProfileSmall}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, key := t.TempDir(), newKey(t)
+			opts := oplog.Options{Dir: dir, EncryptionKey: key, Profile: tc.profile}
+			l, err := oplog.Open(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := oplogtest.NewSigner(7)
+			mustAppend(t, l, s, oplogtest.GenesisDraft(s))
+			const n = 300
+			drafts := oplogtest.Drafts(n, "PLAINTEXTCANARY")
+			for i := 0; i < n; i += 100 {
+				mustAppend(t, l, s, drafts[i:i+100]...)
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if ssts, _ := filepath.Glob(filepath.Join(dir, "*.sst")); len(ssts) == 0 {
+				t.Fatal("close flushed no table: the encrypted table path was not exercised")
+			}
+			for i := 0; i < 2; i++ { // the second reopen reads a directory this build reopened
+				l, err = oplog.Open(opts)
+				if err != nil {
+					t.Fatalf("reopen %d: %v", i, err)
+				}
+				if h, _ := l.Head(s.Origin()); h.Seq != n+1 {
+					t.Fatalf("reopen %d: head %d, want %d", i, h.Seq, n+1)
+				}
+				e, err := l.Get(replication.EntryID{Origin: s.Origin(), Seq: n})
+				if err != nil || !bytes.Contains(e.Payload, []byte("PLAINTEXTCANARY")) {
+					t.Fatalf("reopen %d: read back %q, %v", i, e.Payload, err)
+				}
+				if err := l.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if hit := grepDir(t, dir, []byte("PLAINTEXTCANARY")); hit != "" {
+				t.Fatalf("plaintext found in %s", hit)
+			}
+		})
+	}
+}
+
+func mustAppend(t *testing.T, l oplog.Log, s *replication.KeySigner, d ...replication.Draft) {
+	t.Helper()
+	if _, err := l.Append(s, d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func grepDir(t *testing.T, dir string, needle []byte) string {
+	t.Helper()
+	hit := ""
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, needle) {
+			hit = p
+		}
+		return nil
+	})
+	return hit
+}
+
+// hashTree maps every file under dir to the hash of its bytes and mode.
+func hashTree(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		h.Write([]byte(fi.Mode().String()))
+		if !d.IsDir() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		var sum [32]byte
+		copy(sum[:], h.Sum(nil))
+		out[p] = sum
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t *testing.T, before, after map[string][32]byte) {
+	t.Helper()
+	for p, h := range before {
+		if a, ok := after[p]; !ok || a != h {
+			t.Errorf("%s changed or vanished", p)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			t.Errorf("%s appeared", p)
+		}
+	}
+}
+
+func TestWrongKeyChangesNothing(t *testing.T) {
+	dir, key := t.TempDir(), newKey(t)
+	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := oplogtest.NewSigner(1)
+	mustAppend(t, l, s, oplogtest.GenesisDraft(s))
+	l.Close()
+	before := hashTree(t, dir)
+	for name, k := range map[string][]byte{"other key": newKey(t), "no key": nil} {
+		_, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: k})
+		if !errors.Is(err, oplog.ErrWrongKey) || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("%s: %v, want ErrWrongKey naming %s", name, err, dir)
+		}
+		if k != nil && !errors.Is(err, badger.ErrEncryptionKeyMismatch) {
+			t.Fatalf("%s: %v does not wrap Badger's ErrEncryptionKeyMismatch", name, err)
+		}
+	}
+	if _, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key[:16]}); !errors.Is(err, oplog.ErrBadKey) {
+		t.Fatalf("a 16-byte key: %v, want ErrBadKey", err)
+	}
+	sameTree(t, before, hashTree(t, dir))
+}
+
+func TestMustExistNeverCreatesAnEmptyLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: newKey(t), MustExist: true})
+	if !errors.Is(err, oplog.ErrNoLog) {
+		t.Fatalf("open of a missing log: %v, want ErrNoLog", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("open of a missing log created %s", dir)
+	}
+}
+
+func TestRekey(t *testing.T) {
+	dir, oldKey, newK := t.TempDir(), newKey(t), newKey(t)
+	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: oldKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := oplogtest.NewSigner(3)
+	mustAppend(t, l, s, oplogtest.GenesisDraft(s))
+	mustAppend(t, l, s, oplogtest.Drafts(50, "x")...)
+	l.Close()
+	if err := oplog.Rekey(dir, newKey(t), newK, oplog.ProfileField); !errors.Is(err, oplog.ErrWrongKey) {
+		t.Fatalf("rekey with the wrong old key: %v", err)
+	}
+	if err := oplog.Rekey(dir, oldKey, newK, oplog.ProfileField); err != nil {
+		t.Fatal(err)
+	}
+	if err := oplog.Rekey(dir, oldKey, newK, oplog.ProfileField); err != nil {
+		t.Fatalf("rekey again (resumed) should be a no-op: %v", err)
+	}
+	if _, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: oldKey}); !errors.Is(err, oplog.ErrWrongKey) {
+		t.Fatalf("the old key still opens the log: %v", err)
+	}
+	l, err = oplog.Open(oplog.Options{Dir: dir, EncryptionKey: newK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if h, _ := l.Head(s.Origin()); h.Seq != 51 {
+		t.Fatalf("head after rekey %d", h.Seq)
+	}
+	mustAppend(t, l, s, oplogtest.Drafts(1, "after")...)
+}
+
+func TestRekeyRefusesAnOpenLog(t *testing.T) {
+	dir, key := t.TempDir(), newKey(t)
+	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := oplog.Rekey(dir, key, newKey(t), oplog.ProfileField); !errors.Is(err, oplog.ErrLocked) {
+		t.Fatalf("rekey of an open log: %v, want ErrLocked", err)
+	}
+}
+
+func TestFreeSpaceFloorRefusesBeforeWriting(t *testing.T) {
+	dir := t.TempDir()
+	l, err := oplog.Open(oplog.Options{Dir: dir, MinFreeBytes: 1 << 62})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s := oplogtest.NewSigner(1)
+	_, err = l.Append(s, []replication.Draft{oplogtest.GenesisDraft(s)})
+	if !errors.Is(err, oplog.ErrDiskFull) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("append below the floor: %v", err)
+	}
+	if h, _ := l.Head(s.Origin()); h.Seq != 0 {
+		t.Fatalf("a refused append moved the head to %d", h.Seq)
+	}
+	if f := oplog.DefaultMinFree(oplog.ProfileField); f < 64<<20 || f > 256<<20 {
+		t.Fatalf("field floor %d MiB out of the documented range", f>>20)
+	}
+}
