@@ -24,9 +24,17 @@ const (
 	EventRefused
 	// EventPeerRefused: the peer refused something this replica sent.
 	EventPeerRefused
+	// EventRollback: the peer holds this replica's own origin beyond this
+	// replica's head, or a different entry at a seq it holds — its log was
+	// restored from an old copy, or another copy of it writes under the
+	// same origin. Seq is the peer's head of the origin. The session stops
+	// sending that origin; the shell must start a new epoch (package
+	// epoch) before writing again.
+	EventRollback
 )
 
-var eventNames = map[EventKind]string{EventFork: "fork", EventForkSuspected: "fork-suspected", EventRefused: "refused", EventPeerRefused: "peer-refused"}
+var eventNames = map[EventKind]string{EventFork: "fork", EventForkSuspected: "fork-suspected", EventRefused: "refused",
+	EventPeerRefused: "peer-refused", EventRollback: "rollback"}
 
 func (k EventKind) String() string {
 	if n, ok := eventNames[k]; ok {

@@ -191,7 +191,11 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 	var refused []delta.Refusal
 	for _, ph := range heads {
 		mine := ours[ph.Origin]
+		own := ph.Origin == s.cfg.Self.Origin && !ph.Origin.IsZero()
 		if mine.Seq < ph.Seq {
+			if own {
+				s.rolledBack(ph, "the peer holds more of this replica's own origin than it does")
+			}
 			continue
 		}
 		held := mine.Hash
@@ -201,6 +205,10 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 				return err
 			}
 			held = e.Hash()
+		}
+		if held != ph.Hash && own {
+			s.rolledBack(ph, "the peer holds a different entry of this replica's own origin")
+			continue
 		}
 		if held != ph.Hash {
 			refused = append(refused, delta.Refusal{Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork,
@@ -213,6 +221,18 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 		s.outbox = append(s.outbox, &delta.Ack{BatchID: 0, Refused: refused})
 	}
 	return nil
+}
+
+// rolledBack reports that this replica's own origin was written elsewhere
+// (a restored or cloned log) and stops offering it: what this copy would
+// send is a fork. Nothing is asked of the peer — the shell starts a new
+// epoch and re-issues what the peer may lack (package epoch).
+func (s *Session) rolledBack(ph replication.OriginHead, why string) {
+	if _, done := s.blocked[ph.Origin]; done {
+		return
+	}
+	s.blocked[ph.Origin] = delta.RefuseFork
+	s.events = append(s.events, Event{Kind: EventRollback, Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork, Detail: why})
 }
 
 // goBack forgets what is in flight and resumes from what the peer holds.
