@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"fieldsync/enrollment"
@@ -17,12 +18,18 @@ func synthRecords(tb testing.TB, n int, seed uint64) []Record {
 
 // synthRecordsNoise is synthRecords with a share of noisy re-enrollments.
 func synthRecordsNoise(tb testing.TB, n int, seed uint64, noise float64) []Record {
+	recs, _ := synthPopulation(tb, n, seed, noise)
+	return recs
+}
+
+// synthPopulation also returns the truth: the synth persons of each key.
+func synthPopulation(tb testing.TB, n int, seed uint64, noise float64) ([]Record, map[string][]string) {
 	tb.Helper()
 	g, err := synth.New(synth.Config{Count: n, Seed: seed, Noise: noise})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	seen := map[string]bool{}
+	persons := map[string][]string{}
 	var out []Record
 	for {
 		rec, ok := g.Next()
@@ -38,10 +45,12 @@ func synthRecordsNoise(tb testing.TB, n int, seed uint64, noise float64) []Recor
 		if r.Key == "" {
 			r.Key = fmt.Sprintf("prov:%08d", rec.Line)
 		}
-		if !seen[r.Key] {
-			seen[r.Key] = true
+		if _, seen := persons[r.Key]; !seen {
 			out = append(out, r)
 		}
+		if !slices.Contains(persons[r.Key], rec.Person) {
+			persons[r.Key] = append(persons[r.Key], rec.Person)
+		}
 	}
-	return out
+	return out, persons
 }

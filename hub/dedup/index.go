@@ -252,9 +252,9 @@ func (ix *Index) rescore() {
 			continue
 		}
 		ix.compares++
-		a, b := ordered(x.p, y.p)
-		points, reasons := evidence(a, b)
+		points, reasons := evidence(x.p, y.p) // symmetric (tested)
 		if scoreOf(points) >= ix.cfg.Threshold {
+			a, b := ordered(x.p, y.p)
 			p := newPair(a, b, points, reasons)
 			ix.setPair(it.k, &p)
 		} else {

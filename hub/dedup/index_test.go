@@ -93,14 +93,23 @@ func firstDiff(got, want []Pair) string {
 }
 
 // TestBlockingLosesNothing compares the Index with the quadratic oracle
-// (Compare on every two records): blocking must not lose a pair the
-// scoring accepts.
+// (the score of every two records): blocking must not lose a pair the
+// scoring accepts. It also checks that the evidence is symmetric, which
+// the Index relies on.
 func TestBlockingLosesNothing(t *testing.T) {
 	recs := synthRecordsNoise(t, 1500, 3, 0.3)
-	var want []Pair
+	profiles := make([]*profile, len(recs))
 	for i := range recs {
-		for j := i + 1; j < len(recs); j++ {
-			if p, ok := Compare(&recs[i], &recs[j]); ok {
+		profiles[i] = newProfile(&recs[i])
+	}
+	var want []Pair
+	for i, a := range profiles {
+		for _, b := range profiles[i+1:] {
+			p := scorePair(a, b)
+			if pts, rs := evidence(b, a); pts != p.Points || !slices.Equal(rs.codes(), p.Reasons) {
+				t.Fatalf("asymmetric evidence: %v, reversed %+d %v", p, pts, rs.codes())
+			}
+			if p.Score >= DefaultThreshold {
 				want = append(want, p)
 			}
 		}

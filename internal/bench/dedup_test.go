@@ -32,3 +32,16 @@ func TestDedupAccounting(t *testing.T) {
 		t.Errorf("false positives by kind sum to %d, want %d", fp, d.Proposed-d.Correct)
 	}
 }
+
+// TestDedupQuality holds the detector to its targets on a small run (the
+// 100,000-record figures are in BENCHMARKS.md).
+func TestDedupQuality(t *testing.T) {
+	res, err := Dedup(5000, 0.05, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := res.Detector
+	if q.Precision < 0.98 || q.Recall < 0.97 {
+		t.Errorf("precision %.4f, recall %.4f; want ≥ 0.98 and ≥ 0.97\nFP: %q\nFN: %q", q.Precision, q.Recall, res.FPExamples, res.FNExamples)
+	}
+}
