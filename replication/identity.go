@@ -34,6 +34,13 @@ type Genesis struct {
 	PrevOrigin *OriginID `json:"prev_origin,omitempty"`
 	// PrevSeq is the last seq of PrevOrigin this writer stands behind.
 	PrevSeq uint64 `json:"prev_seq,omitempty"`
+	// PrevHash is the hash of its PrevSeq entry in this writer's copy: a
+	// holder of another entry there has proof (both signed by this key)
+	// that the old origin forked.
+	PrevHash *Hash `json:"prev_hash,omitempty"`
+	// ReissueFrom is the first seq of PrevOrigin this writer re-issues
+	// under the new origin (through PrevSeq), because a peer may lack it.
+	ReissueFrom uint64 `json:"reissue_from,omitempty"`
 }
 
 // DecodeGenesis parses and checks a genesis payload.
@@ -48,7 +55,23 @@ func DecodeGenesis(payload []byte) (Genesis, error) {
 	if g.Role != RoleNode && g.Role != RoleHub {
 		return g, fmt.Errorf("%w: genesis role %q, want node or hub", ErrMalformed, g.Role)
 	}
+	if err := g.checkPrev(); err != nil {
+		return g, err
+	}
 	return g, nil
+}
+
+// checkPrev checks the fields naming a previous epoch hang together.
+func (g *Genesis) checkPrev() error {
+	switch {
+	case g.PrevOrigin == nil && (g.PrevSeq != 0 || g.PrevHash != nil || g.ReissueFrom != 0):
+		return fmt.Errorf("%w: genesis prev_seq, prev_hash or reissue_from without prev_origin", ErrMalformed)
+	case g.PrevOrigin != nil && (g.PrevSeq == 0 || g.PrevHash == nil):
+		return fmt.Errorf("%w: genesis prev_origin needs prev_seq and prev_hash", ErrMalformed)
+	case g.ReissueFrom != 0 && (g.ReissueFrom < 2 || g.ReissueFrom > g.PrevSeq):
+		return fmt.Errorf("%w: genesis reissue_from %d outside 2..prev_seq %d", ErrMalformed, g.ReissueFrom, g.PrevSeq)
+	}
+	return nil
 }
 
 // VerifyGenesis checks that e is a well-formed, self-signed seq 1 whose

@@ -26,6 +26,9 @@ const (
 	KindRoster Kind = 7
 	// KindFork is a hub's notice, with evidence, that an origin forked.
 	KindFork Kind = 8
+	// KindReissue carries, under a new epoch, an entry of the writer's
+	// previous origin that a peer may lack (package epoch).
+	KindReissue Kind = 9
 )
 
 var kindNames = map[Kind]string{
@@ -37,6 +40,7 @@ var kindNames = map[Kind]string{
 	KindRevoke:  "revoke",
 	KindRoster:  "roster",
 	KindFork:    "fork",
+	KindReissue: "reissue",
 }
 
 // String returns the kind's lowercase name, or "kind(N)" if unknown.

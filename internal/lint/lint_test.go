@@ -141,6 +141,7 @@ var purePackages = []string{
 	module + "/replication/syncproto",
 	module + "/replication/delta",
 	module + "/replication/simnet",
+	module + "/replication/epoch",
 	module + "/internal/sim",
 }
 
