@@ -65,8 +65,13 @@ type Config struct {
 	// Pools are the gossip pools this replica is a member of (a district
 	// hub is in two: its district's and the province's).
 	Pools []PoolConfig `json:"pools,omitempty"`
-	// Encrypted says the Badger directory is encrypted at rest.
+	// Encrypted says the Badger directory is encrypted at rest (always,
+	// since every directory has a Key).
 	Encrypted bool `json:"encrypted,omitempty"`
+	// Key says where the master key comes from (never the key): see
+	// KeySource and docs/keys.md. KeyNext is set only while a rekey runs.
+	Key     *KeySource `json:"key,omitempty"`
+	KeyNext *KeySource `json:"key_next,omitempty"`
 	// Freeze limits for a field laptop (0 = default, see node.FreezePolicy).
 	MaxUnsyncedEntries int `json:"max_unsynced_entries,omitempty"`
 	MaxUnsyncedDays    int `json:"max_unsynced_days,omitempty"`
@@ -109,6 +114,13 @@ func (c *Config) Validate() error {
 	case c.Name == "" || len(c.Name) > 64:
 		return fmt.Errorf("config name %q: want 1-64 characters", c.Name)
 	}
+	for _, k := range []*KeySource{c.Key, c.KeyNext} {
+		if k != nil {
+			if err := k.Validate(); err != nil {
+				return fmt.Errorf("config key: %w", err)
+			}
+		}
+	}
 	for i, p := range c.Pools {
 		switch {
 		case p.Name == "" || p.Listen == "":
@@ -128,26 +140,36 @@ type Dir struct {
 	Config Config
 	Signer *replication.KeySigner
 	Log    oplog.Log
+	keys   *Keyring
 }
 
 // InitOptions are the choices made at init.
 type InitOptions struct {
 	Config Config
-	// EncryptionKey encrypts the log at rest when set (see KeyFromFile,
-	// KeyFromPassphrase).
+	// The master key that encrypts the directory at rest: at most one of
+	// EncryptionKey (a raw key the caller keeps), KeyFile and Passphrase
+	// (see NewKey). None makes a key file DIR.key beside the directory.
 	EncryptionKey []byte
+	KeyFile       string
+	Passphrase    []byte
+	KDF           *KDF
 	Logger        *slog.Logger
 	Profile       oplog.Profile
 }
 
-// Init creates a data directory: the device key (mode 0600), the config,
-// the log, and the origin's genesis entry (seq 1, synced).
+// Init creates a data directory: the master key (or its source), the
+// device key sealed under it (mode 0600), the config, the encrypted log,
+// and the origin's genesis entry (seq 1, synced).
 func Init(path string, opts InitOptions) (*Dir, error) {
 	if _, err := os.Stat(filepath.Join(path, ConfigFile)); err == nil {
 		return nil, fmt.Errorf("%w: %s", ErrAlreadyInitialized, path)
 	}
 	if err := os.MkdirAll(filepath.Join(path, "keys"), 0o700); err != nil {
 		return nil, fmt.Errorf("datadir: %w", err)
+	}
+	master, src, err := NewKey{KeyFile: opts.KeyFile, Passphrase: opts.Passphrase, KDF: opts.KDF, EncryptionKey: opts.EncryptionKey}.make(path)
+	if err != nil {
+		return nil, err
 	}
 	signer, err := replication.GenerateKeySigner(rand.Reader, randomEpoch())
 	if err != nil {
@@ -156,24 +178,24 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 	cfg := opts.Config
 	cfg.Version = ConfigVersion
 	cfg.Epoch = signer.Epoch()
-	cfg.Encrypted = len(opts.EncryptionKey) > 0
+	cfg.Encrypted, cfg.Key, cfg.KeyNext = true, &src, nil
 	if cfg.Name == "" {
 		cfg.Name = fmt.Sprintf("%s-%s-%s", cfg.Role, cfg.Unit, replication.DeviceIDOf(signer.PublicKey())[:8])
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := writeKey(filepath.Join(path, KeyFile), signer.PrivateKey()); err != nil {
+	if err := writeDeviceKey(filepath.Join(path, KeyFile), master, signer.PrivateKey()); err != nil {
 		return nil, err
 	}
 	if err := WriteConfig(path, cfg); err != nil {
 		return nil, err
 	}
-	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: opts.EncryptionKey, Logger: opts.Logger, Profile: opts.Profile})
+	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: master, Logger: opts.Logger, Profile: opts.Profile})
 	if err != nil {
 		return nil, err
 	}
-	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l}
+	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()}}
 	if err := d.appendGenesis(); err != nil {
 		l.Close()
 		return nil, err
@@ -204,31 +226,44 @@ func (d *Dir) appendGenesis() error {
 	return err
 }
 
-// OpenOptions are the choices made when opening.
+// OpenOptions are the choices made when opening. The master key comes
+// from EncryptionKey, KeyFile or Passphrase if one is set, else from the
+// source config.json records (a key file; a passphrase must be given).
 type OpenOptions struct {
 	EncryptionKey []byte
+	KeyFile       string
+	Passphrase    []byte
 	Logger        *slog.Logger
 	Profile       oplog.Profile
+	// MinFreeBytes overrides the log's free-space floor (oplog.Options).
+	MinFreeBytes int64
 }
 
-// Open opens an initialized data directory.
+// Open opens an initialized data directory. A wrong key returns
+// ErrWrongKey naming the directory, before anything on disk is touched; a
+// directory whose log is missing is refused, never started afresh.
 func Open(path string, opts OpenOptions) (*Dir, error) {
-	cfg, err := ReadConfig(path)
+	kr, cfg, err := unlock(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	priv, err := readKey(filepath.Join(path, KeyFile))
-	if err != nil {
+	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: kr.master, Logger: opts.Logger, Profile: opts.Profile,
+		MustExist: true, MinFreeBytes: opts.MinFreeBytes})
+	switch {
+	case errors.Is(err, oplog.ErrWrongKey):
+		return nil, fmt.Errorf("%w %s (%s): %w", ErrWrongKey, path, keyDescription(path, cfg.Key, opts), err)
+	case errors.Is(err, oplog.ErrNoLog):
+		return nil, fmt.Errorf("datadir: %s: its log is missing or incomplete; fieldsync will not start an empty one in its place (restore %s from a copy, or re-sync into a new directory): %w",
+			path, LogDir, err)
+	case err != nil:
 		return nil, err
 	}
-	if cfg.Encrypted && len(opts.EncryptionKey) == 0 {
-		return nil, fmt.Errorf("datadir: %s is encrypted: give its key (--key-file or --passphrase)", path)
-	}
-	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: opts.EncryptionKey, Logger: opts.Logger, Profile: opts.Profile})
-	if err != nil {
+	d := &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(kr.device, cfg.Epoch), Log: l, keys: kr}
+	if err := d.finishRollover(); err != nil {
+		l.Close()
 		return nil, err
 	}
-	return &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(priv, cfg.Epoch), Log: l}, nil
+	return d, nil
 }
 
 // Close closes the log.
@@ -262,27 +297,9 @@ func WriteConfig(path string, cfg Config) error {
 	return writeFileAtomic(filepath.Join(path, ConfigFile), append(b, '\n'), 0o600)
 }
 
+// keyPEMType is the plaintext device key of builds before encryption at
+// rest; DecodeKey still reads it (tools, old test fixtures).
 const keyPEMType = "FIELDSYNC ED25519 PRIVATE KEY"
-
-func writeKey(path string, priv ed25519.PrivateKey) error {
-	b := pem.EncodeToMemory(&pem.Block{Type: keyPEMType, Bytes: priv.Seed()})
-	return writeFileAtomic(path, b, 0o600)
-}
-
-func readKey(path string) (ed25519.PrivateKey, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("datadir: device key: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("datadir: device key %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("datadir: device key: %w", err)
-	}
-	return DecodeKey(b)
-}
 
 // DecodeKey parses a device key file.
 func DecodeKey(b []byte) (ed25519.PrivateKey, error) {

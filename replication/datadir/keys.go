@@ -36,6 +36,9 @@ func WriteNewKey(path string, n int) error {
 	return f.Close()
 }
 
+// maxKeyFileBytes bounds what ReadKey reads: a 32-byte key in hex is 65.
+const maxKeyFileBytes = 4 << 10
+
 // ReadKey reads a hex key file of exactly n bytes. A file readable by
 // others is refused: the key is the secret.
 func ReadKey(path string, n int) ([]byte, error) {
@@ -46,13 +49,27 @@ func ReadKey(path string, n int) ([]byte, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("datadir: key file %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
 	}
+	if fi.Size() > maxKeyFileBytes {
+		return nil, fmt.Errorf("%w: key file %s is %d bytes", replication.ErrTooLarge, path, fi.Size())
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("datadir: key file: %w", err)
 	}
-	key, err := hex.DecodeString(string(bytes.TrimSpace(b)))
+	key, err := DecodeHexKey(b, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w (key file %s)", err, path)
+	}
+	return key, nil
+}
+
+// DecodeHexKey decodes a key file's contents: exactly n bytes in hex
+// (either case), with surrounding white space allowed.
+func DecodeHexKey(b []byte, n int) ([]byte, error) {
+	t := bytes.TrimSpace(b)
+	key, err := hex.DecodeString(string(t))
 	if err != nil || len(key) != n {
-		return nil, fmt.Errorf("%w: key file %s: want %d bytes in hex", replication.ErrMalformed, path, n)
+		return nil, fmt.Errorf("%w: key file: want %d bytes in hex", replication.ErrMalformed, n)
 	}
 	return key, nil
 }

@@ -1,0 +1,117 @@
+package datadir
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"fieldsync/replication"
+	"fieldsync/replication/oplog"
+)
+
+// maxDeviceKeyFile bounds what is read of keys/device.key.
+const maxDeviceKeyFile = 4 << 10
+
+// Keyring is an unlocked data directory's secrets: the master key, which
+// encrypts the log and seals the directory's other files, and the device
+// key. Unlock gives one without opening the log (for a command that runs
+// beside a daemon holding it); Dir.Keyring gives the open directory's.
+type Keyring struct {
+	dir    string
+	master []byte
+	device ed25519.PrivateKey
+}
+
+// Unlock finds and checks the master key of the data directory at path —
+// from opts, or from the source config.json records — and opens the
+// device key with it. It reads only; a wrong key returns ErrWrongKey.
+func Unlock(path string, opts OpenOptions) (*Keyring, error) {
+	k, _, err := unlock(path, opts)
+	return k, err
+}
+
+func unlock(path string, opts OpenOptions) (*Keyring, Config, error) {
+	cfg, err := ReadConfig(path)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if cfg.KeyNext != nil {
+		return nil, cfg, fmt.Errorf("%w (%s)", ErrRekeyPending, path)
+	}
+	master, err := resolveKey(path, cfg.Key, opts)
+	if err != nil {
+		return nil, cfg, err
+	}
+	b, err := readDeviceKeyFile(filepath.Join(path, KeyFile))
+	if err != nil {
+		return nil, cfg, err
+	}
+	priv, err := openDeviceKey(master, b)
+	if errors.Is(err, errOpen) {
+		return nil, cfg, wrongKey(path, keyDescription(path, cfg.Key, opts), master)
+	}
+	if err != nil {
+		return nil, cfg, fmt.Errorf("datadir: %s: %w", filepath.Join(path, KeyFile), err)
+	}
+	return &Keyring{dir: path, master: master, device: priv}, cfg, nil
+}
+
+// wrongKey builds the error for a key that did not open the device key.
+// It also asks Badger's key registry (read-only), so that the error wraps
+// Badger's own verdict, and tells a wrong key from a damaged device key.
+func wrongKey(path, desc string, master []byte) error {
+	cerr := oplog.CheckKey(filepath.Join(path, LogDir), master)
+	if cerr == nil {
+		return fmt.Errorf("datadir: %s: the %s opens the log but not %s: the device key file is damaged or was replaced", path, desc, KeyFile)
+	}
+	return fmt.Errorf("%w %s (%s): %w", ErrWrongKey, path, desc, cerr)
+}
+
+func keyDescription(path string, src *KeySource, opts OpenOptions) string {
+	switch {
+	case opts.EncryptionKey != nil:
+		return "supplied key"
+	case opts.KeyFile != "":
+		return "key file " + opts.KeyFile
+	case opts.Passphrase != nil:
+		return "passphrase"
+	}
+	return src.describe(path)
+}
+
+// readDeviceKeyFile reads keys/device.key, refusing one readable by others.
+func readDeviceKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("datadir: device key %s is missing: %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datadir: device key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("datadir: device key %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
+	}
+	if fi.Size() > maxDeviceKeyFile {
+		return nil, fmt.Errorf("%w: device key %s is %d bytes", replication.ErrTooLarge, path, fi.Size())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: device key: %w", err)
+	}
+	return b, nil
+}
+
+// writeDeviceKey seals priv under master into path (atomically, 0600).
+func writeDeviceKey(path string, master []byte, priv ed25519.PrivateKey) error {
+	b, err := sealDeviceKey(master, priv)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b, 0o600)
+}
+
+// Keyring returns the open directory's secrets.
+func (d *Dir) Keyring() *Keyring { return d.keys }
