@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -148,5 +147,3 @@ func writeInput(t *testing.T, path string, n int) {
 		t.Fatal(err)
 	}
 }
-
-var _ = fmt.Sprint
