@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
+	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
@@ -79,6 +81,24 @@ func runRun(e *env, args []string) error {
 			return err
 		}
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for {
+		err := runOnce(ctx, e, f, logger)
+		if !errors.Is(err, daemon.ErrRestart) {
+			return err
+		}
+		logger.Warn("reopening the data directory to start a new epoch")
+	}
+}
+
+// runOnce opens the directory, joins the pools and runs the daemon until
+// ctx ends or the daemon asks to be reopened (daemon.ErrRestart).
+func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error {
+	cfg, err := datadir.ReadConfig(f.dir)
+	if err != nil {
+		return err
+	}
 	profile := oplog.ProfileField
 	if cfg.Role == replication.RoleHub {
 		profile = oplog.ProfileHub
@@ -88,7 +108,8 @@ func runRun(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	d.Config = cfg
+	applyRunFlags(&d.Config, f)
+	cfg = d.Config
 	rc, err := replicatorConfig(cfg)
 	if err != nil {
 		return err
@@ -99,8 +120,6 @@ func runRun(e *env, args []string) error {
 	}
 	defer stopPools()
 	rc.Pools = pools
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	ready := func(info localapi.Info) {
 		fmt.Fprintf(e.stdout, "fieldsync %s %s running: sync %s, api http://%s\n", cfg.Role, cfg.Name, orNone(rc.Advertise), info.Addr)
 		if cfg.Role == replication.RoleHub {

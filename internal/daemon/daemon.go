@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"fieldsync/internal/localapi"
+	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
@@ -22,6 +23,13 @@ import (
 
 // maxAlarms bounds the distinct alarms kept in memory.
 const maxAlarms = 1000
+
+// ErrRestart is returned by Run when the replica must be reopened: a peer
+// showed that its own origin went on elsewhere (its log was restored from an
+// old copy, or cloned), a new epoch was requested, and opening the data
+// directory again starts it (datadir.RequestRollover). The caller closes
+// the directory, opens it again and runs a new daemon.
+var ErrRestart = errors.New("daemon: restart to start a new epoch (this replica's log was restored or cloned)")
 
 // Base is the shared part of a running replica.
 type Base struct {
@@ -33,6 +41,10 @@ type Base struct {
 	alarms  map[string]*localapi.Alarm
 	onEv    func(peer string, ev syncproto.Event)
 	metrics *metrics
+	// restart is closed once a rollover is recorded; Run then returns
+	// ErrRestart.
+	restart     chan struct{}
+	restartOnce sync.Once
 }
 
 // New builds the base: rc is the replicator's config (Dir, Logger and
@@ -41,7 +53,7 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Base{Dir: dir, Logger: logger, alarms: map[string]*localapi.Alarm{}, onEv: rc.OnEvent}
+	b := &Base{Dir: dir, Logger: logger, alarms: map[string]*localapi.Alarm{}, onEv: rc.OnEvent, restart: make(chan struct{})}
 	b.metrics = newMetrics(b)
 	onIngest, onEnd := rc.OnIngest, rc.OnSessionEnd
 	rc.Dir, rc.Logger, rc.OnEvent = dir, logger, b.alarm
@@ -121,7 +133,13 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 		ready(srv.Info)
 	}
 	b.Logger.Info("replica running", "name", b.Dir.Config.Name, "role", b.Dir.Config.Role, "api", srv.Info.Addr, "sync", b.Rep.Advertise())
-	err = <-errc
+	select {
+	case err = <-errc:
+	case <-b.restart:
+		err = ErrRestart
+		cancel()
+		<-errc
+	}
 	cancel()
 	<-errc
 	if errors.Is(err, context.Canceled) {
@@ -133,6 +151,9 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 // alarm records a sync event an operator should see in status.
 func (b *Base) alarm(peer string, ev syncproto.Event) {
 	b.metrics.event(ev)
+	if ev.Kind == syncproto.EventRollback && ev.Origin == b.Dir.Signer.Origin() {
+		b.restartOnce.Do(func() { b.rollover(peer, ev) })
+	}
 	if b.onEv != nil {
 		b.onEv(peer, ev)
 	}
@@ -165,4 +186,37 @@ func (b *Base) Alarms() []localapi.Alarm {
 		return out[i].Origin < out[j].Origin || out[i].Origin == out[j].Origin && out[i].Seq < out[j].Seq
 	})
 	return out
+}
+
+// rollover records the move to a new epoch and asks Run to restart. The
+// re-issue starts one past the highest seq of the origin that a hub
+// acknowledged with the hash held here: what surely reached a hub is not
+// carried twice (a hub ignores a re-issue of what it holds anyway).
+func (b *Base) rollover(peer string, ev syncproto.Event) {
+	from := uint64(2)
+	if peers, err := b.Rep.Peers(); err == nil {
+		from = b.ackedByHubs(ev.Origin, peers) + 1
+	}
+	b.Logger.Error("this replica's own origin went on elsewhere (restored from an old copy, or cloned): starting a new epoch",
+		"origin", ev.Origin.Short(), "peer", peer, "peer_seq", ev.Seq, "reissue_from", from)
+	if err := b.Dir.RequestRollover(from, fmt.Sprintf("%s holds seq %d: %s", peer, ev.Seq, ev.Detail)); err != nil {
+		b.Logger.Error("could not record the new epoch; stopping", "err", err)
+	}
+	close(b.restart)
+}
+
+// ackedByHubs is the highest seq of o that a hub peer is known to hold
+// with the same hash as here.
+func (b *Base) ackedByHubs(o replication.OriginID, peers []replicator.PeerStatus) uint64 {
+	var best uint64
+	for _, p := range peers {
+		h, ok := p.TheirHeads[o]
+		if p.Role != string(replication.RoleHub) || !ok || h.Seq <= best {
+			continue
+		}
+		if e, err := b.Dir.Log.Get(replication.EntryID{Origin: o, Seq: h.Seq}); err == nil && e.Hash() == h.Hash {
+			best = h.Seq
+		}
+	}
+	return best
 }
