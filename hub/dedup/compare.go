@@ -80,6 +80,28 @@ func newPair(a, b *profile, points int, reasons reasonSet) Pair {
 		Reasons: reasons.codes(), RegionA: a.region, RegionB: b.region}
 }
 
+// maxRest is the most points all evidence but the ID numbers can add: a
+// bound that lets the Index skip the comparison of two records whose card
+// numbers alone rule them out (TestIDBound checks it).
+const maxRest = wGivenEqual + wSurnameEqual + wMiddleEqual + wDOBEqual + wSexEqual + wProvinceEqual +
+	2*wParentEqual + wHometownEqual + wHeadEqual
+
+// idBound is the most points a and b can score given their ID numbers.
+func idBound(a, b *profile) int {
+	var ev tally
+	idEvidence(&ev, a, b)
+	return wPrior + ev.points + maxRest
+}
+
+// minPoints is the fewest points whose score reaches threshold.
+func minPoints(threshold float64) int {
+	p := -64
+	for p < 64 && scoreOf(p) < threshold {
+		p++
+	}
+	return p
+}
+
 // scoreOf maps points to (0, 1): 1/(1+2^-points). Ldexp, an addition and a
 // division are exact or correctly rounded, so every hub computes the same
 // float64 (the view digest includes it).
@@ -118,7 +140,7 @@ func idEvidence(ev *tally, a, b *profile) {
 	case a.id == "" || b.id == "":
 		ev.add(rIDMissing, 0)
 		idConsistency(ev, a, b)
-	case a.id == b.id:
+	case a.idNum == b.idNum:
 		ev.add(rIDEqual, wIDEqual)
 	default:
 		idNearEvidence(ev, a, b)
@@ -130,9 +152,9 @@ func idEvidence(ev *tally, a, b *profile) {
 // prefix/century/year digits and one of the numbers fits both records
 // (the other is the mistyped one).
 func idNearEvidence(ev *tally, a, b *profile) {
-	kind, pos := idEdit(a.id, b.id)
+	kind, pos := idEdit(a.digits, b.digits)
 	switch {
-	case kind == editNone && idDistance(a.id, b.id) == 2:
+	case kind == editNone && idDistance(a.digits, b.digits) == 2:
 		ev.add(rIDTwoTypos, wIDTwoTypos)
 		return
 	case kind == editNone:
@@ -161,12 +183,20 @@ const (
 	editTransposed        // two adjacent digits swapped
 )
 
+// idDigits are the 12 digits of an ID number, held in the profile itself
+// so that comparing two numbers reads no other memory.
+type idDigits [enrollment.PersonalIDLen]byte
+
+// toDigits copies a 12-digit ID number.
+func toDigits(id string) idDigits {
+	var d idDigits
+	copy(d[:], id)
+	return d
+}
+
 // idEdit says whether two 12-digit numbers are one substitution or one
 // adjacent transposition apart, and the (first) position touched.
-func idEdit(a, b string) (kind, pos int) {
-	if len(a) != len(b) {
-		return editNone, 0
-	}
+func idEdit(a, b idDigits) (kind, pos int) {
 	first, n := -1, 0
 	for i := 0; i < len(a); i++ {
 		if a[i] != b[i] {
@@ -186,15 +216,11 @@ func idEdit(a, b string) (kind, pos int) {
 }
 
 // idDistance is the number of substitutions and adjacent transpositions
-// that turn a into b (optimal string alignment, equal lengths only), or
-// len(a)+1 when the lengths differ.
-func idDistance(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) + 1
-	}
+// that turn a into b (optimal string alignment).
+func idDistance(a, b idDigits) int {
 	// d[i] is the distance between the first i digits of a and of b.
 	var d [enrollment.PersonalIDLen + 1]int
-	for i := 1; i <= len(a) && i <= enrollment.PersonalIDLen; i++ {
+	for i := 1; i <= len(a); i++ {
 		d[i] = d[i-1]
 		if a[i-1] != b[i-1] {
 			d[i]++
@@ -203,7 +229,7 @@ func idDistance(a, b string) int {
 			d[i] = min(d[i], d[i-2]+1)
 		}
 	}
-	return d[min(len(a), enrollment.PersonalIDLen)]
+	return d[len(a)]
 }
 
 // idFits reports whether ID number id agrees with p's birth year, sex and
@@ -255,7 +281,7 @@ func relationEvidence(ev *tally, a, b *profile) {
 // relatedTo reports whether p names q as a parent or spouse.
 func relatedTo(p, q *profile) bool {
 	for _, r := range [...]*relative{&p.father, &p.mother, &p.spouse} {
-		if r.id != "" && r.id == q.id {
+		if r.id != "" && q.id != "" && r.idNum == q.idNum {
 			return true
 		}
 		if r.dob.Precision() == enrollment.PrecisionDay && r.dob == q.dob && r.name() != "" && r.name() == q.fold {

@@ -178,6 +178,17 @@ func TestCompareNegatives(t *testing.T) {
 	}
 }
 
+func TestMinPoints(t *testing.T) {
+	for _, c := range []struct {
+		threshold float64
+		want      int
+	}{{0.5, 0}, {0.51, 1}, {2.0 / 3, 1}, {0.9, 4}, {1e-9, -29}, {0.999999, 20}} {
+		if got := minPoints(c.threshold); got != c.want {
+			t.Errorf("minPoints(%v) = %d, want %d", c.threshold, got, c.want)
+		}
+	}
+}
+
 func TestScoreOf(t *testing.T) {
 	for _, c := range []struct {
 		points int
@@ -203,10 +214,11 @@ func TestIDEdit(t *testing.T) {
 		{"042085472063", "042085472600", editNone, 2},
 		{"042085472063", "042085400000", editNone, 4},
 	} {
-		if k, _ := idEdit(c.a, c.b); k != c.kind {
+		a, b := toDigits(c.a), toDigits(c.b)
+		if k, _ := idEdit(a, b); k != c.kind {
 			t.Errorf("idEdit(%s, %s) = %d, want %d", c.a, c.b, k, c.kind)
 		}
-		if d := idDistance(c.a, c.b); d != c.distance {
+		if d := idDistance(a, b); d != c.distance {
 			t.Errorf("idDistance(%s, %s) = %d, want %d", c.a, c.b, d, c.distance)
 		}
 	}

@@ -37,13 +37,15 @@
 // apart, or they share a block in one of five families. Each family
 // catches what the others miss:
 //
-//   - ID neighbours: the 108 numbers one digit away and the 11 with two
-//     adjacent digits swapped are looked up (idtable.go: tails in one map
-//     per PPPGYY head, heads in a 125 kB bitset). This catches the typos
-//     whatever the name and date noise. A lookup rather than the
-//     deletion neighbourhood (12 keys per number) keeps one entry per
-//     record; insertions and deletions of digits cannot reach a key
-//     (enrollment.Keys keeps only 12-digit numbers).
+//   - ID neighbours: the numbers one digit away (108) or with two adjacent
+//     digits swapped (11), found without trying them all (idtable.go): a
+//     typo in the random tail keeps the PPPGYY head, so the tail's 59
+//     variants are looked up in that head's own small map; a typo in the
+//     head keeps the tail, so the records sharing the tail (about one per
+//     tail at any size) are checked. This catches the typos whatever the
+//     name and date noise, at one table entry per record (the deletion
+//     neighbourhood would need 12). Insertions and deletions of digits
+//     cannot reach it: enrollment.Keys keeps only 12-digit numbers.
 //   - name-year-hometown: surname class (huỳnh→hoàng, võ→vũ, folded) +
 //     folded given name + birth year + hometown. Folding absorbs NFD,
 //     case, spaces, tones and lost diacritics; the class absorbs the

@@ -228,7 +228,7 @@ func familyEvidence(ev *tally, a, b *profile) {
 func relMatch(x, y *relative) int {
 	switch {
 	case x.id != "" && y.id != "":
-		if x.id == y.id {
+		if x.idNum == y.idNum {
 			return tokEqual
 		}
 		return tokDiffers

@@ -1,30 +1,39 @@
 package dedup
 
-// idTable finds records by ID number and by the ID numbers one typo away.
-// A 12-digit number is split into its head (province, century/sex, year:
-// PPPGYY) and its random tail. Tails live in one small map per head, so
-// the 59 neighbours that differ only in the tail (most typos) are looked
-// up in one cache-resident map; the 59 that differ only in the head are
-// first checked in a bitset of the heads in use (125 kB), which most miss.
+// idTable finds records by ID number and by the ID numbers one typo away
+// (108 substitutions, 11 adjacent swaps) without trying all 119: a
+// 12-digit number is split into its head (province, century/sex, year:
+// PPPGYY) and its random tail (DOMAIN.md §1.1).
+//
+//   - A typo in the tail keeps the head: the 59 tail variants are looked
+//     up in the head's own map of tails, small and warm.
+//   - A typo in the head keeps the tail: the records with the same tail
+//     (about one per tail, whatever the population) are checked for a
+//     head one typo away.
+//   - The swap of the head's last digit with the tail's first changes
+//     both: one lookup.
 type idTable struct {
-	heads map[uint32]map[uint32][]int32
-	inUse []uint64 // bit per head
+	heads map[uint32]map[uint32][]int32 // head → tail → slots
+	tails map[uint32][]headSlot         // tail → (head, slot)
 }
 
-// The split of an ID number (DOMAIN.md §1.1: PPP G YY RRRRRR).
+type headSlot struct {
+	head uint32
+	slot int32
+}
+
+// The split of an ID number.
 const (
 	idTailDigits = 6
+	idHeadDigits = 6
 	idTailMod    = 1_000_000 // 10^idTailDigits
-	idHeadMod    = 1_000_000 // heads are below 10^6
 )
 
 func newIDTable() idTable {
-	return idTable{heads: map[uint32]map[uint32][]int32{}, inUse: make([]uint64, idHeadMod/64+1)}
+	return idTable{heads: map[uint32]map[uint32][]int32{}, tails: map[uint32][]headSlot{}}
 }
 
 func splitID(v uint64) (head, tail uint32) { return uint32(v / idTailMod), uint32(v % idTailMod) }
-
-func (t idTable) used(h uint32) bool { return t.inUse[h/64]&(1<<(h%64)) != 0 }
 
 func (t idTable) add(v uint64, s int32) {
 	h, tl := splitID(v)
@@ -32,9 +41,9 @@ func (t idTable) add(v uint64, s int32) {
 	if m == nil {
 		m = map[uint32][]int32{}
 		t.heads[h] = m
-		t.inUse[h/64] |= 1 << (h % 64)
 	}
 	m[tl] = append(m[tl], s)
+	t.tails[tl] = append(t.tails[tl], headSlot{h, s})
 }
 
 func (t idTable) remove(v uint64, s int32) {
@@ -48,17 +57,29 @@ func (t idTable) remove(v uint64, s int32) {
 		delete(m, tl)
 	default:
 		delete(t.heads, h)
-		t.inUse[h/64] &^= 1 << (h % 64)
+	}
+	hs := t.tails[tl]
+	for i := range hs {
+		if hs[i] == (headSlot{h, s}) {
+			hs[i] = hs[len(hs)-1]
+			hs = hs[:len(hs)-1]
+			break
+		}
+	}
+	if len(hs) == 0 {
+		delete(t.tails, tl)
+	} else {
+		t.tails[tl] = hs
 	}
 }
 
 // neighbours calls visit with the slots holding the 12-digit number v
 // itself and every number one substitution or one adjacent transposition
-// away from it (108 + 11).
+// away from it.
 func (t idTable) neighbours(v uint64, visit func(int32)) {
 	head, tail := splitID(v)
-	var buf [maxVariants]uint32
 	if inner := t.heads[head]; inner != nil {
+		var buf [maxVariants]uint32
 		for _, u := range variants(tail, idTailDigits, &buf) {
 			for _, s := range inner[u] {
 				visit(s)
@@ -68,21 +89,16 @@ func (t idTable) neighbours(v uint64, visit func(int32)) {
 			visit(s)
 		}
 	}
-	for _, h := range variants(head, 12-idTailDigits, &buf) {
-		if h < idHeadMod && t.used(h) {
-			for _, s := range t.heads[h][tail] {
-				visit(s)
-			}
+	for _, hs := range t.tails[tail] {
+		if hs.head != head && oneTypo(hs.head, head, idHeadDigits) {
+			visit(hs.slot)
 		}
 	}
 	// the swap of the head's last digit with the tail's first
 	hd, td := head%10, tail/(idTailMod/10)
 	if hd != td {
-		h := head - hd + td
-		if t.used(h) {
-			for _, s := range t.heads[h][tail-td*(idTailMod/10)+hd*(idTailMod/10)] {
-				visit(s)
-			}
+		for _, s := range t.heads[head-hd+td][tail-td*(idTailMod/10)+hd*(idTailMod/10)] {
+			visit(s)
 		}
 	}
 }
@@ -108,4 +124,28 @@ func variants(x uint32, n int, buf *[maxVariants]uint32) []uint32 {
 		}
 	}
 	return out
+}
+
+// oneTypo reports whether two different numbers of n digits are one
+// substitution or one adjacent transposition apart.
+func oneTypo(x, y uint32, n int) bool {
+	var dx, dy [idHeadDigits]uint32
+	diff, first := 0, -1
+	for i := 0; i < n; i++ {
+		dx[i], dy[i] = x%10, y%10
+		x, y = x/10, y/10
+		if dx[i] != dy[i] {
+			if first < 0 {
+				first = i
+			}
+			diff++
+		}
+	}
+	switch diff {
+	case 1:
+		return true
+	case 2:
+		return first+1 < n && dx[first] == dy[first+1] && dx[first+1] == dy[first]
+	}
+	return false
 }

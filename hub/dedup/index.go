@@ -14,21 +14,22 @@ import (
 // Stats except Comparisons) is a function of the set of records present,
 // whatever the order of calls. It is not safe for concurrent use.
 type Index struct {
-	cfg      Config
-	slots    []*entry // by slot; nil when free
-	free     []int32
-	byKey    map[string]int32
-	byID     idTable            // ID number → slots
-	blocks   map[uint64][]int32 // block key → member slots (see add)
-	pairs    map[pairKey]*Pair
-	work     []workItem // scratch: pairs to re-score
-	resplit  bool       // a block crossed MaxBlock during this call: "meet" is stale
-	compares int64
+	cfg       Config
+	slots     []*entry // by slot; nil when free
+	free      []int32
+	byKey     map[string]int32
+	byID      idTable            // ID number → slots
+	blocks    map[uint64][]int32 // block key → member slots (see add)
+	pairs     map[pairKey]*Pair
+	work      []workItem // scratch: pairs to re-score
+	resplit   bool       // a block crossed MaxBlock during this call: "meet" is stale
+	minPoints int        // the fewest points that reach cfg.Threshold
+	compares  int64
 }
 
 // entry is one record in the Index.
 type entry struct {
-	p        *profile
+	p        profile
 	chains   [numFamilies]chain
 	partners []int32 // slots it currently forms a pair with
 }
@@ -58,7 +59,7 @@ func NewIndex(cfg Config) *Index {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	return &Index{cfg: cfg, byKey: map[string]int32{}, byID: newIDTable(),
+	return &Index{cfg: cfg, minPoints: minPoints(cfg.Threshold), byKey: map[string]int32{}, byID: newIDTable(),
 		blocks: map[uint64][]int32{}, pairs: map[pairKey]*Pair{}}
 }
 
@@ -72,8 +73,9 @@ func (ix *Index) Put(r Record) {
 	if _, ok := ix.byKey[r.Key]; ok {
 		ix.Delete(r.Key)
 	}
-	p := newProfile(&r)
-	e := &entry{p: p, chains: keyChains(p)}
+	e := &entry{p: makeProfile(&r)}
+	p := &e.p
+	e.chains = keyChains(p)
 	s := ix.alloc(e)
 	ix.byKey[r.Key] = s
 	ix.work = ix.work[:0]
@@ -127,9 +129,8 @@ func (ix *Index) alloc(e *entry) int32 {
 }
 
 // idNeighbours queues the pairs of s with every record whose ID number is
-// equal or one typo away: the 108 one-digit substitutions and 11 adjacent
-// swaps of its number, looked up (an ID "block" is never bigger than that,
-// so it needs no cap).
+// equal or one typo away (see idTable; at most 119 numbers, so it needs no
+// cap).
 func (ix *Index) idNeighbours(s int32) {
 	p := ix.slots[s].p
 	if len(p.id) != enrollment.PersonalIDLen {
@@ -246,22 +247,31 @@ func (ix *Index) rescore() {
 	slices.SortFunc(w, compareWork)
 	w = slices.CompactFunc(w, func(a, b workItem) bool { return a.k == b.k })
 	for _, it := range w {
-		x, y := ix.slots[it.k.lo], ix.slots[it.k.hi]
-		if x == nil || y == nil || !(it.meet && !ix.resplit || ix.candidates(x, y)) {
-			ix.unpair(it.k)
-			continue
-		}
-		ix.compares++
-		points, reasons := evidence(x.p, y.p) // symmetric (tested)
-		if scoreOf(points) >= ix.cfg.Threshold {
-			a, b := ordered(x.p, y.p)
-			p := newPair(a, b, points, reasons)
-			ix.setPair(it.k, &p)
-		} else {
-			ix.unpair(it.k)
-		}
+		ix.decide(it)
 	}
 	ix.work, ix.resplit = w[:0], false
+}
+
+// decide makes the pair it.k exist or not.
+func (ix *Index) decide(it workItem) {
+	x, y := ix.slots[it.k.lo], ix.slots[it.k.hi]
+	if !(it.meet && !ix.resplit) && !ix.candidates(x, y) {
+		ix.unpair(it.k)
+		return
+	}
+	ix.compares++
+	if idBound(&x.p, &y.p) < ix.minPoints { // two card numbers far apart
+		ix.unpair(it.k)
+		return
+	}
+	points, reasons := evidence(&x.p, &y.p) // symmetric (tested)
+	if points < ix.minPoints {
+		ix.unpair(it.k)
+		return
+	}
+	a, b := ordered(&x.p, &y.p)
+	p := newPair(a, b, points, reasons)
+	ix.setPair(it.k, &p)
 }
 
 // compareWork orders work items by pair, a known candidate first.
@@ -282,7 +292,7 @@ func compareWork(a, b workItem) int {
 // candidates reports whether x and y meet: ID numbers equal or one typo
 // apart, or the same effective block in some family.
 func (ix *Index) candidates(x, y *entry) bool {
-	if x.p.id != "" && y.p.id != "" && (x.p.id == y.p.id || idNeighbours(x.p.id, y.p.id)) {
+	if x.p.id != "" && y.p.id != "" && (x.p.idNum == y.p.idNum || idNeighbours(x.p.digits, y.p.digits)) {
 		return true
 	}
 	for f := range numFamilies {
@@ -295,7 +305,7 @@ func (ix *Index) candidates(x, y *entry) bool {
 	return false
 }
 
-func idNeighbours(a, b string) bool {
+func idNeighbours(a, b idDigits) bool {
 	k, _ := idEdit(a, b)
 	return k != editNone
 }
@@ -322,6 +332,9 @@ func (ix *Index) setPair(k pairKey, p *Pair) {
 }
 
 func (ix *Index) unpair(k pairKey) {
+	if len(ix.slots[k.lo].partners) == 0 {
+		return // the common case: no lookup
+	}
 	if _, ok := ix.pairs[k]; !ok {
 		return
 	}

@@ -94,8 +94,8 @@ func firstDiff(got, want []Pair) string {
 
 // TestBlockingLosesNothing compares the Index with the quadratic oracle
 // (the score of every two records): blocking must not lose a pair the
-// scoring accepts. It also checks that the evidence is symmetric, which
-// the Index relies on.
+// scoring accepts. It also checks what the Index relies on: the evidence
+// is symmetric, and never above idBound.
 func TestBlockingLosesNothing(t *testing.T) {
 	recs := synthRecordsNoise(t, 1500, 3, 0.3)
 	profiles := make([]*profile, len(recs))
@@ -108,6 +108,9 @@ func TestBlockingLosesNothing(t *testing.T) {
 			p := scorePair(a, b)
 			if pts, rs := evidence(b, a); pts != p.Points || !slices.Equal(rs.codes(), p.Reasons) {
 				t.Fatalf("asymmetric evidence: %v, reversed %+d %v", p, pts, rs.codes())
+			}
+			if bound := idBound(a, b); p.Points > bound {
+				t.Fatalf("%v: over the bound %+d", p, bound)
 			}
 			if p.Score >= DefaultThreshold {
 				want = append(want, p)
@@ -135,7 +138,7 @@ func TestDeleteAll(t *testing.T) {
 			ix.Delete(recs[i].Key) // twice: a no-op
 		}
 		checkInvariants(t, ix)
-		if ix.Len() != 0 || len(ix.pairs) != 0 || len(ix.blocks) != 0 || len(ix.byID.heads) != 0 || slices.ContainsFunc(ix.byID.inUse, func(w uint64) bool { return w != 0 }) {
+		if ix.Len() != 0 || len(ix.pairs) != 0 || len(ix.blocks) != 0 || len(ix.byID.heads) != 0 || len(ix.byID.tails) != 0 {
 			t.Fatalf("after deleting all: %d records, %d pairs, %d blocks, %d ID heads", ix.Len(), len(ix.pairs), len(ix.blocks), len(ix.byID.heads))
 		}
 		for _, i := range rng.Perm(len(recs)) {
@@ -283,7 +286,7 @@ func TestIDTableNeighbours(t *testing.T) {
 		slices.Sort(got)
 		var want []int32
 		for u, other := range ids {
-			if other == id || idNeighbours(id, other) {
+			if other == id || idNeighbours(toDigits(id), toDigits(other)) {
 				want = append(want, int32(u))
 			}
 		}
@@ -294,7 +297,7 @@ func TestIDTableNeighbours(t *testing.T) {
 	for s, id := range ids {
 		tab.remove(idNumber(id), int32(s))
 	}
-	if len(tab.heads) != 0 || slices.ContainsFunc(tab.inUse, func(w uint64) bool { return w != 0 }) {
+	if len(tab.heads) != 0 || len(tab.tails) != 0 {
 		t.Fatal("table not empty after removing everything")
 	}
 }

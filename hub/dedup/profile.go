@@ -17,6 +17,7 @@ type profile struct {
 
 	id     string             // cleaned 12-digit ID number, "" if none
 	idNum  uint64             // id as a number (when id != "")
+	digits idDigits           // id's digits (when id != "")
 	idInfo enrollment.PIDInfo // decoded id (when idOK)
 	idOK   bool
 
@@ -45,7 +46,8 @@ type relative struct {
 	raw, key string // name as captured; its NameKey once known
 	fold     string
 	folded   bool
-	id       string
+	id       string // cleaned 12-digit number, "" if none
+	idNum    uint64 // id as a number
 	dob      enrollment.Date
 }
 
@@ -66,12 +68,19 @@ var surnameClasses = map[string]string{"huynh": "hoang", "vo": "vu"}
 
 // newProfile derives the profile of r.
 func newProfile(r *Record) *profile {
+	p := makeProfile(r)
+	return &p
+}
+
+// makeProfile is newProfile by value (an Index keeps it inside its entry:
+// one allocation, and one cache line less to fetch per comparison).
+func makeProfile(r *Record) profile {
 	k := &r.Keys
-	p := &profile{key: r.Key, region: r.Region, id: k.PersonalID, name: k.Name, fold: k.NameFold,
+	p := profile{key: r.Key, region: r.Region, id: k.PersonalID, name: k.Name, fold: k.NameFold,
 		surname: k.Surname, given: k.Given, sex: k.Sex,
 		birthProv: k.BirthProvince, birthProv2025: k.BirthProvince2025}
 	if p.id != "" {
-		p.idNum = idNumber(p.id)
+		p.idNum, p.digits = idNumber(p.id), toDigits(p.id)
 		info, err := enrollment.DecodePersonalID(p.id)
 		p.idInfo, p.idOK = info, err == nil || info.BirthYear != 0
 	}
@@ -115,7 +124,7 @@ func newRelative(r *enrollment.Relative, nameKey string) relative {
 		return relative{}
 	}
 	id, _ := enrollment.NormalizePersonalID(r.PersonalID)
-	rel := relative{raw: r.FullName, key: nameKey, id: id}
+	rel := relative{raw: r.FullName, key: nameKey, id: id, idNum: idNumber(id)}
 	if r.DateOfBirth != nil {
 		rel.dob = *r.DateOfBirth
 	}
