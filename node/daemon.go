@@ -48,6 +48,9 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.opts.Peers == nil { // the freeze rule reads what hubs hold, live
+		n.opts.Peers = base.Rep.Peers
+	}
 	return &Daemon{Base: base, cfg: cfg, node: n}, nil
 }
 
@@ -103,6 +106,8 @@ func (d *Daemon) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case errors.As(err, &rej):
 				res.Rejected = rej.Findings
+			case errors.Is(err, ErrFrozen):
+				res.Error = err.Error()
 			case err != nil:
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return

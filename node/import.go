@@ -118,8 +118,13 @@ func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportS
 		return err
 	}
 	st.Groups++
+	var frozen error
 	for i, res := range results {
 		var rej *RejectedError
+		if errors.Is(res.Err, ErrFrozen) {
+			frozen = res.Err
+			continue
+		}
 		if errors.As(res.Err, &rej) {
 			st.Rejected++
 			report(rep, RejectedRow{Line: lines[i], Reasons: reasonsOf(rej.Findings)})
@@ -133,7 +138,7 @@ func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportS
 			st.LastSeq, st.LastHash = res.Receipt.ID.Seq, res.Receipt.Hash
 		}
 	}
-	return nil
+	return frozen // the freeze rule stops the import; what was saved stays
 }
 
 func reasonsOf(fs enrollment.Findings) []Reason {

@@ -10,6 +10,8 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/epoch"
+	"fieldsync/replication/replicator"
 )
 
 // MaxGroupRecords and MaxGroupBytes bound one group commit of an import:
@@ -39,15 +41,22 @@ func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
 type Options struct {
 	// Clock is where capture times and HLCs come from; nil is the real clock.
 	Clock replication.Clock
+	// Freeze bounds the captures held that no hub acknowledged (the zero
+	// value: the data directory's config, else the defaults; NoFreeze).
+	Freeze FreezePolicy
+	// Peers returns the replicator's live peer states (a daemon sets it);
+	// nil reads those last persisted in the log.
+	Peers func() ([]replicator.PeerStatus, error)
 }
 
 // Node is the field-node shell: it validates captures, gives them HLC
 // timestamps, and appends them durably to the device's own log. It is safe
 // for concurrent use; captures are serialized.
 type Node struct {
-	dir   *datadir.Dir
-	clock replication.Clock
-	opts  Options
+	dir    *datadir.Dir
+	clock  replication.Clock
+	opts   Options
+	freeze FreezePolicy
 
 	mu  sync.Mutex // serializes captures (HLC state)
 	hlc replication.HLCState
@@ -56,7 +65,7 @@ type Node struct {
 // New returns a node over an open data directory. The HLC starts after the
 // latest timestamp held, so it never goes backwards across restarts.
 func New(dir *datadir.Dir, opts Options) (*Node, error) {
-	n := &Node{dir: dir, clock: replication.OrReal(opts.Clock), opts: opts}
+	n := &Node{dir: dir, clock: replication.OrReal(opts.Clock), opts: opts, freeze: policyFor(opts.Freeze, dir.Config)}
 	hlc, err := dir.HLCState()
 	if err != nil {
 		return nil, err
@@ -84,6 +93,9 @@ type Receipt struct {
 	ID       replication.EntryID `json:"id"`
 	Hash     replication.Hash    `json:"hash"`
 	Findings enrollment.Findings `json:"findings,omitempty"`
+	// BacklogWarning is set when the captures not yet at a hub near a
+	// freeze limit (FreezePolicy).
+	BacklogWarning string `json:"backlog_warning,omitempty"`
 }
 
 // Enroll validates and saves one enrollment. When it returns a receipt the
@@ -129,13 +141,24 @@ func (n *Node) EnrollBatch(recs []enrollment.Enrollment) ([]Result, error) {
 		drafts = append(drafts, d)
 		slots = append(slots, i)
 	}
-	entries, err := n.dir.Log.Append(n.dir.Signer, drafts)
+	ok, warning, frozen, err := n.admit(len(drafts))
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range slots[ok:] {
+		results[i].Err = frozen
+	}
+	if ok == 0 {
+		return results, nil
+	}
+	entries, err := n.dir.Log.Append(n.dir.Signer, drafts[:ok])
 	if err != nil {
 		return nil, fmt.Errorf("node: save: %w", err)
 	}
 	for j, e := range entries {
 		results[slots[j]].Receipt.ID = e.ID()
 		results[slots[j]].Receipt.Hash = e.Hash()
+		results[slots[j]].Receipt.BacklogWarning = warning
 	}
 	return results, nil
 }
@@ -153,8 +176,8 @@ func (n *Node) draftEnroll(e *enrollment.Enrollment) (replication.Draft, enrollm
 	if err != nil {
 		return replication.Draft{}, findings, fmt.Errorf("node: encode record: %w", err)
 	}
-	if len(payload) > replication.MaxPayloadBytes {
-		return replication.Draft{}, findings, fmt.Errorf("%w: record of %d bytes, limit %d", replication.ErrTooLarge, len(payload), replication.MaxPayloadBytes)
+	if len(payload) > epoch.MaxReissuable { // so it can always be carried into a new epoch
+		return replication.Draft{}, findings, fmt.Errorf("%w: record of %d bytes, limit %d", replication.ErrTooLarge, len(payload), epoch.MaxReissuable)
 	}
 	return replication.Draft{Kind: replication.KindEnroll, Schema: enrollment.SchemaVersion, Payload: payload, HLC: n.hlc.Next(now)}, findings, nil
 }
@@ -190,6 +213,9 @@ func (n *Node) Amend(target replication.EntryID, rec enrollment.Enrollment, reas
 	if err != nil {
 		return Receipt{}, err
 	}
+	if len(payload) > epoch.MaxReissuable {
+		return Receipt{}, fmt.Errorf("%w: amendment of %d bytes, limit %d", replication.ErrTooLarge, len(payload), epoch.MaxReissuable)
+	}
 	return n.appendOne(replication.Draft{Kind: replication.KindAmend, Schema: enrollment.SchemaVersion, Payload: payload, HLC: n.hlc.Next(now)}, findings)
 }
 
@@ -208,9 +234,16 @@ func (n *Node) Void(target replication.EntryID, reason string) (Receipt, error) 
 }
 
 func (n *Node) appendOne(d replication.Draft, findings enrollment.Findings) (Receipt, error) {
+	ok, warning, frozen, err := n.admit(1)
+	switch {
+	case err != nil:
+		return Receipt{}, err
+	case ok == 0:
+		return Receipt{Findings: findings}, frozen
+	}
 	es, err := n.dir.Log.Append(n.dir.Signer, []replication.Draft{d})
 	if err != nil {
 		return Receipt{}, fmt.Errorf("node: save: %w", err)
 	}
-	return Receipt{ID: es[0].ID(), Hash: es[0].Hash(), Findings: findings}, nil
+	return Receipt{ID: es[0].ID(), Hash: es[0].Hash(), Findings: findings, BacklogWarning: warning}, nil
 }

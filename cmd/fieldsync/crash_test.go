@@ -41,6 +41,7 @@ func TestImportSurvivesKill9(t *testing.T) {
 	if out, err := fieldsyncCmd("init", "--dir", dir, "--role", "node", "--unit", "18586").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
+	noFreeze(t, dir) // 20,000 captures and no hub: a bulk load past the freeze limit
 	input := filepath.Join(t.TempDir(), "in.jsonl")
 	writeInput(t, input, 20000)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -144,6 +145,19 @@ func writeInput(t *testing.T, path string, n int) {
 	}
 	defer f.Close()
 	if _, err := synth.Generate(f, nil, synth.Config{Count: n, Seed: 42}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noFreeze turns the freeze rule off in a directory's config.
+func noFreeze(t *testing.T, dir string) {
+	t.Helper()
+	cfg, err := datadir.ReadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxUnsyncedEntries, cfg.MaxUnsyncedDays = -1, -1
+	if err := datadir.WriteConfig(dir, cfg); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -83,7 +83,7 @@ func openWriters(dir string) (*writers, error) {
 	if w.enrollDir, err = datadir.Init(filepath.Join(dir, "enroll"), cfg); err != nil {
 		return nil, err
 	}
-	if w.node, err = node.New(w.enrollDir, node.Options{}); err != nil {
+	if w.node, err = node.New(w.enrollDir, node.Options{Freeze: node.NoFreeze}); err != nil {
 		return nil, err
 	}
 	if w.appendDir, err = datadir.Init(filepath.Join(dir, "append"), cfg); err != nil {
@@ -143,7 +143,7 @@ func Import(dir string, n int) (ImportResult, error) {
 		return res, err
 	}
 	defer d.Close()
-	nd, err := node.New(d, node.Options{})
+	nd, err := node.New(d, node.Options{Freeze: node.NoFreeze}) // a bulk load, not field capture
 	if err != nil {
 		return res, err
 	}

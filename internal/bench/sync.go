@@ -124,7 +124,7 @@ func laptopWithBacklog(path string, jsonl []byte) (*datadir.Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	nd, err := node.New(d, node.Options{})
+	nd, err := node.New(d, node.Options{Freeze: node.NoFreeze}) // a bulk load, not field capture
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"fieldsync/internal/localapi"
-	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
@@ -195,7 +194,8 @@ func (b *Base) Alarms() []localapi.Alarm {
 func (b *Base) rollover(peer string, ev syncproto.Event) {
 	from := uint64(2)
 	if peers, err := b.Rep.Peers(); err == nil {
-		from = b.ackedByHubs(ev.Origin, peers) + 1
+		acked, _ := replicator.HubAck(b.Dir.Log, peers, ev.Origin)
+		from = acked + 1
 	}
 	b.Logger.Error("this replica's own origin went on elsewhere (restored from an old copy, or cloned): starting a new epoch",
 		"origin", ev.Origin.Short(), "peer", peer, "peer_seq", ev.Seq, "reissue_from", from)
@@ -203,20 +203,4 @@ func (b *Base) rollover(peer string, ev syncproto.Event) {
 		b.Logger.Error("could not record the new epoch; stopping", "err", err)
 	}
 	close(b.restart)
-}
-
-// ackedByHubs is the highest seq of o that a hub peer is known to hold
-// with the same hash as here.
-func (b *Base) ackedByHubs(o replication.OriginID, peers []replicator.PeerStatus) uint64 {
-	var best uint64
-	for _, p := range peers {
-		h, ok := p.TheirHeads[o]
-		if p.Role != string(replication.RoleHub) || !ok || h.Seq <= best {
-			continue
-		}
-		if e, err := b.Dir.Log.Get(replication.EntryID{Origin: o, Seq: h.Seq}); err == nil && e.Hash() == h.Hash {
-			best = h.Seq
-		}
-	}
-	return best
 }

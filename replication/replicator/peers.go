@@ -230,3 +230,26 @@ func sortedPeers(t *peerTable) []PeerStatus {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// HubAck returns the highest seq of origin o that a hub peer is known to
+// hold with the same hash as l, and the last contact with such a hub (zero
+// if none): what of o surely reached a hub. A peer whose knowledge differs
+// from l (another branch of a cloned log) does not count.
+func HubAck(l oplog.Log, peers []PeerStatus, o replication.OriginID) (uint64, time.Time) {
+	var best uint64
+	var at time.Time
+	for _, p := range peers {
+		h, ok := p.TheirHeads[o]
+		if p.Role != string(replication.RoleHub) || !ok || h.Seq == 0 {
+			continue
+		}
+		if e, err := l.Get(replication.EntryID{Origin: o, Seq: h.Seq}); err != nil || e.Hash() != h.Hash {
+			continue
+		}
+		best = max(best, h.Seq)
+		if p.LastContact.After(at) {
+			at = p.LastContact
+		}
+	}
+	return best, at
+}
