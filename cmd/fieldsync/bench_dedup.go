@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 
 	"fieldsync/internal/bench"
 )
@@ -28,9 +30,13 @@ func benchDedup(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	w := e.stdout
-	fmt.Fprintf(w, "dedup: %d records, noise %.3f, seed %d: %d rejected %v; %d citizens (%d provisional)\n",
-		res.N, res.Noise, res.Seed, res.Rejected, res.RejectedByNoise, res.Citizens, res.Provisional)
+	printDedup(e.stdout, &res, *verbose)
+	return nil
+}
+
+func printDedup(w io.Writer, res *bench.DedupResult, verbose bool) {
+	fmt.Fprintf(w, "dedup: %d records, noise %.3f, seed %d: %d rejected by the validator (noise kinds: %s); %d citizens (%d provisional)\n",
+		res.N, res.Noise, res.Seed, res.Rejected, counts(res.RejectedByNoise), res.Citizens, res.Provisional)
 	fmt.Fprintf(w, "  %-28s %9s %9s %9s %9s %9s %7s\n", "", "proposed", "true", "correct", "precision", "recall", "F1")
 	for _, q := range []struct {
 		name string
@@ -41,9 +47,10 @@ func benchDedup(e *env, args []string) error {
 	}
 	fmt.Fprintf(w, "  false positives by kind: %s\n", counts(res.FalsePositives))
 	fmt.Fprintf(w, "  false negatives by noise: %s\n", counts(res.FalseNegatives))
-	fmt.Fprintf(w, "  index: %.2f s for %d citizens (%.0f ns/record; Pairs %.3f s); %s\n",
+	fmt.Fprintf(w, "  index: %.2f s for %d citizens, %.0f ns/record (Pairs %.3f s); %s\n",
 		res.IndexSeconds, res.Citizens, res.NsPerRecord, res.PairsSeconds, res.Index)
-	if *verbose {
+	fmt.Fprintf(w, "  wall: %.1f s (generate and validate %.1f s)\n", res.WallSeconds, res.GenSeconds)
+	if verbose {
 		for _, s := range res.FPExamples {
 			fmt.Fprintln(w, "  FP", s)
 		}
@@ -51,22 +58,21 @@ func benchDedup(e *env, args []string) error {
 			fmt.Fprintln(w, "  FN", s)
 		}
 	}
-	return nil
 }
 
 // counts renders a count map in key order.
 func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	s := ""
-	for _, k := range keys {
-		s += fmt.Sprintf("%s=%d ", k, m[k])
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
 	}
-	if s == "" {
-		return "none"
-	}
-	return s
+	return strings.Join(parts, " ")
 }

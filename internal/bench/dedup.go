@@ -56,6 +56,7 @@ type DedupResult struct {
 	PairsSeconds float64     `json:"pairs_seconds"` // the final Pairs() alone
 	BaselineSecs float64     `json:"baseline_seconds"`
 	EvalSeconds  float64     `json:"eval_seconds"`
+	WallSeconds  float64     `json:"wall_seconds"` // the whole run
 }
 
 // Quality compares proposed pairs with the true ones.
@@ -128,6 +129,7 @@ func runDedup(n int, noise float64, seed uint64, cfg dedup.Config) (DedupResult,
 	ev.res.Baseline = ev.score(ev.baseline(func(r *evalRecord) string { return r.keys.Name }), false)
 	ev.res.BaselineRaw = ev.score(ev.baseline(func(r *evalRecord) string { return r.rec.Enrollment.FullName }), false)
 	ev.res.BaselineSecs = time.Since(t2).Seconds()
+	ev.res.WallSeconds = time.Since(t0).Seconds()
 	return ev.res, nil
 }
 
