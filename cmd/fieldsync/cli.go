@@ -13,13 +13,9 @@ import (
 	"fieldsync/replication/datadir"
 )
 
-// openDir opens a data directory for direct access by a command.
-func openDir(dir string) (*datadir.Dir, error) {
-	if dir == "" {
-		return nil, usagef("--dir is required")
-	}
-	return datadir.Open(dir, datadir.OpenOptions{Logger: quietLogger()})
-}
+// openDir opens a data directory for direct access by a command; its key
+// comes from the environment or config.json (see keys.go, openDirKeys).
+func openDir(dir string) (*datadir.Dir, error) { return openDirKeys(dir, nil) }
 
 // quietLogger logs warnings and errors to stderr (storage complaints).
 func quietLogger() *slog.Logger {

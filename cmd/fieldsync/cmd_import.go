@@ -1,16 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"path/filepath"
-	"time"
 
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
 )
 
@@ -18,15 +18,17 @@ func init() {
 	register(&command{
 		name:     "import",
 		synopsis: "import enrollments from JSON lines or CSV",
-		usage: `Usage: fieldsync import --dir DIR [--format jsonl|csv] [--report FILE] [--json] FILE|-
+		usage: `Usage: fieldsync import --dir DIR [--format jsonl|csv] [--json] FILE|-
 
 Imports JSON lines or CSV (UTF-8, header row, with or without BOM; columns
 in docs/import-format.md). Valid records are saved in group commits (each
 group synced to disk before it is counted); a bad row is reported with its
-line number and reasons and never stops the import or half-writes. Rejected
-rows go to a report file (default DIR/reports/import-<time>.rejected.jsonl).
-Ends with accepted / warned / rejected counts. Exit status 3 if any row was
-rejected (every other row is saved).
+line number and reasons and never stops the import or half-writes. The
+reasons quote citizens' data, so rejected rows go to a report sealed under
+the directory's key (DIR/reports/import-rejected-<time>-<id>.sealed); read
+it with 'fieldsync rejected --dir DIR'. Ends with accepted / warned /
+rejected counts. Exit status 3 if any row was rejected (every other row is
+saved).
 
 Examples:
   fieldsync import --dir /var/lib/fieldsync enrollments.csv
@@ -40,10 +42,14 @@ func runImport(e *env, args []string) error {
 	fs := newFlags(e, commands["import"])
 	dir := fs.String("dir", "", "data directory")
 	format := fs.String("format", "", "jsonl or csv (default: detect)")
-	reportPath := fs.String("report", "", "file for rejected rows (JSON lines)")
+	reportPath := fs.String("report", "", "removed: rejected rows are sealed in DIR/reports (see fieldsync rejected)")
 	asJSON := fs.Bool("json", false, "print a JSON line after every group commit and at the end")
+	keys := addKeyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *reportPath != "" {
+		return usagef("--report was removed: rejected rows quote citizens' data, so they are sealed in DIR/reports; read them with 'fieldsync rejected --dir DIR' (add --show-pii --json > FILE to export them on purpose)")
 	}
 	if len(fs.Args()) != 1 {
 		return usagef("give one input FILE, or - for standard input")
@@ -59,9 +65,9 @@ func runImport(e *env, args []string) error {
 			total = fi.Size()
 		}
 	}
-	d, err := openDir(*dir)
+	d, err := openDirKeys(*dir, keys)
 	if errors.Is(err, oplog.ErrLocked) {
-		return importViaDaemon(e, *dir, in, *format, *reportPath, *asJSON)
+		return importViaDaemon(e, *dir, keys, in, *format, *asJSON)
 	}
 	if err != nil {
 		return err
@@ -71,15 +77,12 @@ func runImport(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, repPath, err := openReport(*dir, *reportPath)
-	if err != nil {
-		return err
-	}
-	defer rep.Close()
+	rep := &rejectedReport{keys: d.Keyring()}
+	defer rep.close()
 	bar := newProgress(e.stderr, total)
 	st, err := n.Import(bar.reader(in), node.ImportOptions{
 		Format:     *format,
-		OnRejected: func(row node.RejectedRow) { writeJSON(rep, row) },
+		OnRejected: rep.add,
 		OnGroup: func(st node.ImportStats) {
 			if *asJSON {
 				writeJSON(e.stdout, st)
@@ -88,28 +91,82 @@ func runImport(e *env, args []string) error {
 		},
 	})
 	bar.done()
+	if cerr := rep.close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("import stopped after %d rows (%d saved): %w", st.Rows, st.Accepted, err)
 	}
-	return finishImport(e, st, repPath, *asJSON)
+	return finishImport(e, *dir, st, rep, *asJSON)
 }
 
 // finishImport prints the counts and chooses the exit status.
-func finishImport(e *env, st node.ImportStats, repPath string, asJSON bool) error {
+func finishImport(e *env, dir string, st node.ImportStats, rep *rejectedReport, asJSON bool) error {
 	if asJSON {
 		writeJSON(e.stdout, st)
 	} else {
 		fmt.Fprintf(e.stdout, "rows %d: accepted %d (warned %d), rejected %d\n", st.Rows, st.Accepted, st.Warned, st.Rejected)
 	}
-	if st.Rejected > 0 {
-		return rejectedError{fmt.Errorf("%d row(s) rejected; reasons in %s", st.Rejected, repPath)}
+	if rep.err != nil {
+		return fmt.Errorf("%d row(s) rejected, and their report could not be saved: %w", st.Rejected, rep.err)
 	}
-	os.Remove(repPath) // nothing rejected: no empty report left behind
+	if st.Rejected > 0 {
+		return rejectedError{fmt.Errorf("%d row(s) rejected; see why with: fieldsync rejected --dir %s --report %s", st.Rejected, dir, rep.name())}
+	}
 	return nil
 }
 
-// importViaDaemon sends the input to the running daemon's API.
-func importViaDaemon(e *env, dir string, in io.Reader, format, reportPath string, asJSON bool) error {
+// rejectedReport seals rejected rows into a report of the data directory,
+// made at the first rejected row (no empty reports).
+type rejectedReport struct {
+	keys *datadir.Keyring
+	w    *datadir.ReportWriter
+	file string // the report's name, once made
+	err  error  // the first failure to write; the import goes on
+}
+
+func (r *rejectedReport) add(row node.RejectedRow) {
+	if r.err != nil {
+		return
+	}
+	b, err := json.Marshal(row)
+	if err == nil && r.w == nil {
+		if r.w, err = r.keys.CreateReport(rejectedReportKind); err == nil {
+			r.file = r.w.Name()
+		}
+	}
+	if err == nil {
+		err = r.w.Add(b)
+	}
+	r.err = err
+}
+
+func (r *rejectedReport) name() string { return r.file }
+
+func (r *rejectedReport) close() error {
+	if r.w == nil {
+		return r.err
+	}
+	w := r.w
+	r.w = nil
+	if err := w.Close(); err != nil && r.err == nil {
+		r.err = err
+	}
+	return r.err
+}
+
+// importViaDaemon sends the input to the running daemon's API; the rows it
+// rejected come back in the answer and are sealed here, with the key the
+// flags, the environment or config.json give.
+func importViaDaemon(e *env, dir string, keys *keyFlags, in io.Reader, format string, asJSON bool) error {
+	o, err := keys.openOptions(datadir.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	kr, err := datadir.Unlock(dir, o)
+	if err != nil {
+		return err
+	}
 	c, err := localapi.Dial(dir)
 	if err != nil {
 		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
@@ -118,27 +175,10 @@ func importViaDaemon(e *env, dir string, in io.Reader, format, reportPath string
 	if err := c.Do("POST", "/api/import?format="+url.QueryEscape(format), in, &res); err != nil {
 		return err
 	}
-	rep, repPath, err := openReport(dir, reportPath)
-	if err != nil {
-		return err
-	}
-	defer rep.Close()
+	rep := &rejectedReport{keys: kr}
 	for _, row := range res.Rejected {
-		writeJSON(rep, row)
+		rep.add(row)
 	}
-	return finishImport(e, res.Stats, repPath, asJSON)
-}
-
-// openReport creates the rejected-rows report (mode 0600: it names rows of
-// personal data).
-func openReport(dir, path string) (*os.File, string, error) {
-	if path == "" {
-		rd := filepath.Join(dir, "reports")
-		if err := os.MkdirAll(rd, 0o700); err != nil {
-			return nil, "", err
-		}
-		path = filepath.Join(rd, "import-"+time.Now().UTC().Format("20060102T150405Z")+".rejected.jsonl")
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	return f, path, err
+	rep.close()
+	return finishImport(e, dir, res.Stats, rep, asJSON)
 }

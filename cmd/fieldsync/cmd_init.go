@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"fieldsync/replication"
@@ -18,6 +20,15 @@ func init() {
 Creates DIR with a new ed25519 device key (DIR/keys/device.key, mode 0600),
 a config file (DIR/config.json), the log, and the log's first entry (the
 genesis, which carries the public key). Hubs need a tier.
+
+Everything in DIR is encrypted at rest under a master key (docs/keys.md):
+  --key-file FILE         a key file outside DIR, used if it exists (made by
+                          'fieldsync keygen'), created otherwise
+  --passphrase            a passphrase from $FIELDSYNC_PASSPHRASE, stretched
+                          with argon2id (or --passphrase-file FILE)
+  (neither)               a new key file DIR.key beside DIR
+config.json records which (never the key). Escrow a copy of the key at the
+district office: without it the data cannot be read.
 
 Gossip pools (memberlist) let members find each other and learn who holds
 what; give each pool a key made with 'fieldsync keygen'. A district hub is a
@@ -52,7 +63,14 @@ func runInit(e *env, args []string) error {
 	var pools poolSpecs
 	fs.Var(&pools, "pool", "gossip pool: name=POOL,listen=HOST:PORT,key=FILE[,seed=NAME/HOST:PORT]... (repeatable)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	keyFile := fs.String("key-file", "", "master key file, outside DIR: used if it exists, else created (default DIR.key)")
+	usePass := fs.Bool("passphrase", false, "derive the master key from a passphrase ($"+envPassphrase+" or --passphrase-file)")
+	passFile := fs.String("passphrase-file", "", "file whose first line is the passphrase (implies --passphrase)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	keys, err := initKey(*keyFile, *usePass, *passFile)
+	if err != nil {
 		return err
 	}
 	if *dir == "" || *unit == "" {
@@ -67,7 +85,8 @@ func runInit(e *env, args []string) error {
 	if cfg.Role == replication.RoleHub {
 		profile = oplog.ProfileHub
 	}
-	d, err := datadir.Init(*dir, datadir.InitOptions{Config: cfg, Logger: quietLogger(), Profile: profile})
+	d, err := datadir.Init(*dir, datadir.InitOptions{Config: cfg, Logger: quietLogger(), Profile: profile,
+		KeyFile: keys.KeyFile, Passphrase: keys.Passphrase})
 	if err != nil {
 		return err
 	}
@@ -78,10 +97,51 @@ func runInit(e *env, args []string) error {
 		Role   replication.Role     `json:"role"`
 		Device replication.DeviceID `json:"device"`
 		Origin replication.OriginID `json:"origin"`
-	}{*dir, d.Config.Name, d.Config.Role, replication.DeviceIDOf(d.Signer.PublicKey()), d.Signer.Origin()}
+		Key    *datadir.KeySource   `json:"key"`
+	}{*dir, d.Config.Name, d.Config.Role, replication.DeviceIDOf(d.Signer.PublicKey()), d.Signer.Origin(), d.Config.Key}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "initialized %s\n  name:   %s\n  role:   %s\n  device: %s\n  origin: %s\n", out.Dir, out.Name, out.Role, out.Device, out.Origin)
+	fmt.Fprintf(e.stdout, "initialized %s\n  name:   %s\n  role:   %s\n  device: %s\n  origin: %s\n  key:    %s\n",
+		out.Dir, out.Name, out.Role, out.Device, out.Origin, describeKey(*dir, out.Key))
 	return nil
+}
+
+// initKey turns init's key flags into the new key's source.
+func initKey(keyFile string, usePass bool, passFile string) (datadir.NewKey, error) {
+	var k datadir.NewKey
+	usePass = usePass || passFile != ""
+	switch {
+	case keyFile != "" && usePass:
+		return k, usagef("give --key-file or --passphrase, not both")
+	case keyFile != "":
+		k.KeyFile = keyFile
+	case passFile != "":
+		p, err := readPassphraseFile(passFile)
+		if err != nil {
+			return k, err
+		}
+		k.Passphrase = p
+	case usePass:
+		if os.Getenv(envPassphrase) == "" {
+			return k, usagef("--passphrase: set $%s or give --passphrase-file", envPassphrase)
+		}
+		k.Passphrase = []byte(os.Getenv(envPassphrase))
+	}
+	return k, nil
+}
+
+// describeKey says where a directory's master key is (never the key).
+func describeKey(dir string, k *datadir.KeySource) string {
+	switch {
+	case k == nil:
+		return "none (unencrypted)"
+	case k.Source == datadir.KeySourceFile && !filepath.IsAbs(k.File):
+		return fmt.Sprintf("key file %s — escrow a copy at the district office (docs/keys.md)", filepath.Join(dir, k.File))
+	case k.Source == datadir.KeySourceFile:
+		return fmt.Sprintf("key file %s — escrow a copy at the district office (docs/keys.md)", k.File)
+	case k.Source == datadir.KeySourcePassphrase:
+		return fmt.Sprintf("passphrase, argon2id t=%d m=%d MiB p=%d — escrow the passphrase at the district office", k.KDF.Time, k.KDF.MemoryKiB>>10, k.KDF.Threads)
+	}
+	return k.Source
 }

@@ -17,7 +17,8 @@ func init() {
 
 Lists entries, origin by origin in seq order (this device's own origin
 first unless --origin is given). --json prints one entry per line with its
-payload.
+payload. Personal data is masked unless the output is a terminal or
+--show-pii is given (docs/keys.md).
 
 Examples:
   fieldsync log --dir /var/lib/fieldsync --limit 20
@@ -44,10 +45,13 @@ func runLog(e *env, args []string) error {
 	from := fs.Uint64("from", 1, "first seq")
 	limit := fs.Int("limit", 0, "stop after N entries (0 = all)")
 	asJSON := fs.Bool("json", false, "one JSON object per entry")
+	keys := addKeyFlags(fs)
+	showPII := addShowPII(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDir(*dir)
+	m := newMasker(e, *showPII)
+	d, err := openDirKeys(*dir, keys)
 	if err != nil {
 		return err
 	}
@@ -69,9 +73,9 @@ func runLog(e *env, args []string) error {
 			}
 			n++
 			if *asJSON {
-				werr = writeJSON(e.stdout, logLine{en.ID(), en.Kind, en.HLC.String(), en.Hash(), en.Sig != nil, jsonPayload(en.Payload)})
+				werr = writeLogLine(e, m, en)
 			} else {
-				fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\n", o.Short(), en.Seq, en.Kind, en.HLC, summarize(en))
+				fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\n", o.Short(), en.Seq, en.Kind, en.HLC, summarize(en, m))
 			}
 			return werr == nil
 		})
@@ -116,23 +120,44 @@ func jsonPayload(p []byte) json.RawMessage {
 	return b
 }
 
+// writeLogLine prints one entry as JSON, its payload masked unless shown
+// (a genesis carries no personal data and is printed as is).
+func writeLogLine(e *env, m masker, en replication.Entry) error {
+	payload := jsonPayload(en.Payload)
+	if !m.show && en.Kind != replication.KindGenesis {
+		var v any
+		if json.Unmarshal(payload, &v) == nil {
+			masked, err := m.json(v)
+			if err != nil {
+				return err
+			}
+			if payload, err = json.Marshal(masked); err != nil {
+				return err
+			}
+		} else {
+			payload = json.RawMessage(`null`)
+		}
+	}
+	return writeJSON(e.stdout, logLine{en.ID(), en.Kind, en.HLC.String(), en.Hash(), en.Sig != nil, payload})
+}
+
 // summarize renders one entry in a line for the table.
-func summarize(en replication.Entry) string {
+func summarize(en replication.Entry, m masker) string {
 	switch en.Kind {
 	case replication.KindEnroll:
 		var r enrollment.Enrollment
 		if json.Unmarshal(en.Payload, &r) == nil {
-			return fmt.Sprintf("%s %s %s", r.PersonalID, r.FullName, r.DateOfBirth)
+			return fmt.Sprintf("%s %s %s", m.text(r.PersonalID), m.text(r.FullName), m.text(r.DateOfBirth.String()))
 		}
 	case replication.KindAmend:
 		var a enrollment.Amendment
 		if json.Unmarshal(en.Payload, &a) == nil {
-			return "amends " + a.Target + ": " + a.Record.FullName
+			return "amends " + a.Target + ": " + m.text(a.Record.FullName)
 		}
 	case replication.KindVoid:
 		var v enrollment.Voiding
 		if json.Unmarshal(en.Payload, &v) == nil {
-			return "voids " + v.Target + ": " + v.Reason
+			return "voids " + v.Target + ": " + m.text(v.Reason)
 		}
 	case replication.KindGenesis:
 		if g, err := replication.DecodeGenesis(en.Payload); err == nil {

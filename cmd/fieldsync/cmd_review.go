@@ -81,11 +81,13 @@ func reviewFlags(e *env, name string) (*flag.FlagSet, *string, *bool, *bool, *bo
 
 func runConflicts(e *env, args []string) error {
 	fs, dir, all, resolved, asJSON := reviewFlags(e, "conflicts")
+	keys, showPII := addKeyFlags(fs), addShowPII(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	m := newMasker(e, *showPII)
 	var items []*reconcile.Citizen
-	err := withView(*dir, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
+	err := withView(*dir, keys, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
 		q.All, q.Resolved = *all, *resolved
 		items = v.Conflicts(q)
 	})
@@ -93,10 +95,10 @@ func runConflicts(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, items)
+		return writeMaskedJSON(e, m, items)
 	}
 	for _, c := range items {
-		printConflict(e.stdout, c)
+		printConflict(e.stdout, c, m)
 	}
 	fmt.Fprintf(e.stdout, "%d conflict(s)\n", len(items))
 	return nil
@@ -104,11 +106,13 @@ func runConflicts(e *env, args []string) error {
 
 func runDuplicates(e *env, args []string) error {
 	fs, dir, all, resolved, asJSON := reviewFlags(e, "duplicates")
+	keys, showPII := addKeyFlags(fs), addShowPII(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	m := newMasker(e, *showPII)
 	var items []hub.PairItem
-	err := withView(*dir, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
+	err := withView(*dir, keys, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
 		q.All, q.Resolved = *all, *resolved
 		items = v.Pairs(q)
 	})
@@ -116,10 +120,10 @@ func runDuplicates(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, items)
+		return writeMaskedJSON(e, m, items)
 	}
 	for _, p := range items {
-		printPair(e.stdout, p)
+		printPair(e.stdout, p, m)
 	}
 	fmt.Fprintf(e.stdout, "%d probable duplicate(s)\n", len(items))
 	return nil
@@ -134,6 +138,7 @@ func runResolve(e *env, args []string) error {
 	distinct := fs.Bool("distinct", false, "pair: they are different people")
 	note := fs.String("note", "", "why")
 	asJSON := fs.Bool("json", false, "print JSON")
+	keys := addKeyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -141,7 +146,7 @@ func runResolve(e *env, args []string) error {
 		return usagef("give one conflict or pair ID")
 	}
 	req := hub.ResolveRequest{ID: fs.Args()[0], Choose: *choose, SamePerson: *same, Distinct: *distinct, Officer: *officer, Note: *note}
-	id, err := resolve(*dir, req)
+	id, err := resolve(*dir, keys, req)
 	var ae *localapi.Error
 	if errors.Is(err, hub.ErrBadDecision) || errors.Is(err, hub.ErrNoSuchItem) || errors.As(err, &ae) && ae.Status/100 == 4 {
 		return rejectedError{err}
@@ -156,12 +161,12 @@ func runResolve(e *env, args []string) error {
 	return nil
 }
 
-func resolve(dir string, req hub.ResolveRequest) (replication.EntryID, error) {
+func resolve(dir string, keys *keyFlags, req hub.ResolveRequest) (replication.EntryID, error) {
 	if c, err := localapi.Dial(dir); err == nil {
 		var out struct{ Entry replication.EntryID }
 		return out.Entry, c.Do("POST", "/api/resolve", req, &out)
 	}
-	d, view, err := openHubView(dir)
+	d, view, err := openHubView(dir, keys)
 	if err != nil {
 		return replication.EntryID{}, err
 	}
@@ -176,11 +181,11 @@ func resolve(dir string, req hub.ResolveRequest) (replication.EntryID, error) {
 
 // withView asks the running hub (path) or, when none runs, builds the view
 // from the directory and calls offline.
-func withView(dir, path string, out any, offline func(*hub.View, hub.Queue)) error {
+func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View, hub.Queue)) error {
 	if c, err := localapi.Dial(dir); err == nil {
 		return c.Do("GET", path, nil, out)
 	}
-	d, view, err := openHubView(dir)
+	d, view, err := openHubView(dir, keys)
 	if err != nil {
 		return err
 	}
@@ -189,8 +194,12 @@ func withView(dir, path string, out any, offline func(*hub.View, hub.Queue)) err
 	return nil
 }
 
-func openHubView(dir string) (*datadir.Dir, *hub.View, error) {
-	d, err := datadir.Open(dir, datadir.OpenOptions{Logger: quietLogger(), Profile: oplog.ProfileHub})
+func openHubView(dir string, keys *keyFlags) (*datadir.Dir, *hub.View, error) {
+	o, err := keys.openOptions(datadir.OpenOptions{Logger: quietLogger(), Profile: oplog.ProfileHub})
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := datadir.Open(dir, o)
 	if errors.Is(err, oplog.ErrLocked) {
 		return nil, nil, fmt.Errorf("%w; and its API did not answer", err)
 	}
@@ -223,35 +232,36 @@ func queueQuery(all, resolved bool) string {
 	return "?" + q.Encode()
 }
 
-func printConflict(w io.Writer, c *reconcile.Citizen) {
+func printConflict(w io.Writer, c *reconcile.Citizen, m masker) {
 	state := "OPEN"
 	if c.Conflict.Resolved != nil {
 		state = "settled by " + c.Conflict.Resolved.Entry.String()
 	}
-	fmt.Fprintf(w, "%s  citizen %s  fields %s  (%s)  %s\n", c.Conflict.ID, c.Key, strings.Join(c.Conflict.Fields, ", "), c.Conflict.Level, state)
+	fmt.Fprintf(w, "%s  citizen %s  fields %s  (%s)  %s\n", m.text(c.Conflict.ID), m.text(c.Key), strings.Join(c.Conflict.Fields, ", "), c.Conflict.Level, state)
 	for _, v := range c.Versions {
 		r := v.Record
 		mark := " "
 		if v.ID == c.Shown {
 			mark = "*"
 		}
-		fmt.Fprintf(w, "  %s %s  %s | %s | %s | born %s | father %s | captured %s by %s\n", mark, v.ID, r.FullName, r.DateOfBirth, r.Sex,
-			r.BirthRegistration.Text, relativeName(r.Father), r.Capture.CommuneCode, r.Capture.Officer)
+		fmt.Fprintf(w, "  %s %s  %s | %s | %s | born %s | father %s | captured %s by %s\n", mark, v.ID, m.text(r.FullName), m.text(r.DateOfBirth.String()), m.text(string(r.Sex)),
+			m.text(r.BirthRegistration.Text), m.text(relativeName(r.Father)), r.Capture.CommuneCode, m.text(r.Capture.Officer))
 	}
 }
 
-func printPair(w io.Writer, p hub.PairItem) {
+func printPair(w io.Writer, p hub.PairItem, m masker) {
 	state := "OPEN"
 	if p.Resolved != nil {
 		state = p.Resolved.Verdict + " by " + p.Resolved.Entry.String()
 	}
-	fmt.Fprintf(w, "%s  score %.2f  (%s)  %s\n  reasons: %s\n", p.ID, p.Score, p.Level, state, strings.Join(p.Reasons, ", "))
+	fmt.Fprintf(w, "%s  score %.2f  (%s)  %s\n  reasons: %s\n", m.text(p.ID), p.Score, p.Level, state, strings.Join(p.Reasons, ", "))
 	for _, c := range p.Citizens {
 		if c == nil {
 			continue
 		}
 		r := c.Record
-		fmt.Fprintf(w, "  %-28s %s | %s | %s | ID %s | father %s | %s\n", c.Key, r.FullName, r.DateOfBirth, r.Sex, r.PersonalID, relativeName(r.Father), r.PermanentResidence.Text)
+		fmt.Fprintf(w, "  %-28s %s | %s | %s | ID %s | father %s | %s\n", m.text(c.Key), m.text(r.FullName), m.text(r.DateOfBirth.String()), m.text(string(r.Sex)),
+			m.text(r.PersonalID), m.text(relativeName(r.Father)), m.text(r.PermanentResidence.Text))
 	}
 }
 
@@ -260,4 +270,13 @@ func relativeName(r *enrollment.Relative) string {
 		return "-"
 	}
 	return r.FullName
+}
+
+// writeMaskedJSON prints v as one JSON line, masked unless shown.
+func writeMaskedJSON(e *env, m masker, v any) error {
+	mv, err := m.json(v)
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, mv)
 }

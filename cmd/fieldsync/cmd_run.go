@@ -103,7 +103,11 @@ func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error
 	if cfg.Role == replication.RoleHub {
 		profile = oplog.ProfileHub
 	}
-	d, err := datadir.Open(f.dir, datadir.OpenOptions{Logger: logger, Profile: profile})
+	o, err := (*keyFlags)(nil).openOptions(datadir.OpenOptions{Logger: logger, Profile: profile}) // the key from config.json or the environment
+	if err != nil {
+		return err
+	}
+	d, err := datadir.Open(f.dir, o)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
-	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 )
@@ -68,7 +67,7 @@ func loadStatus(dir string) (localapi.Status, error) {
 	if c, err := localapi.Dial(dir); err == nil {
 		return st, c.Do("GET", "/api/status", nil, &st)
 	}
-	d, err := datadir.Open(dir, datadir.OpenOptions{Logger: quietLogger()})
+	d, err := openDir(dir) // the key from config.json or the environment
 	if errors.Is(err, oplog.ErrLocked) {
 		return st, fmt.Errorf("%w; and its API did not answer", err)
 	}

@@ -28,10 +28,11 @@ func runVerify(e *env, args []string) error {
 	fs := newFlags(e, commands["verify"])
 	dir := fs.String("dir", "", "data directory")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	keys := addKeyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDir(*dir)
+	d, err := openDirKeys(*dir, keys)
 	if err != nil {
 		return err
 	}
