@@ -16,6 +16,7 @@ import (
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
+	"fieldsync/replication/syncproto"
 )
 
 // DaemonConfig configures a running hub.
@@ -67,11 +68,27 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 		return nil, err
 	}
 	clock := replication.OrReal(cfg.Replicator.Clock)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	forks, err := newForkWatch(cfg.Dir.Log, author, view, clock, logger)
+	if err != nil {
+		return nil, err
+	}
 	rc := cfg.Replicator
 	rc.OnIngest = func(_ string, res oplog.IngestResult) {
 		author.Observe(res.Applied)
 		view.Apply(res.Applied...)
 		d.src.noteIngest(res.Applied, clock.Now())
+		forks.ingested(res.Applied)
+	}
+	onEvent := rc.OnEvent
+	rc.OnEvent = func(peer string, ev syncproto.Event) {
+		forks.event(ev)
+		if onEvent != nil {
+			onEvent(peer, ev)
+		}
 	}
 	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
 		return nil, err

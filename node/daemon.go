@@ -10,7 +10,9 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
+	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 )
@@ -43,8 +45,14 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 		return nil, err
 	}
 	rc := cfg.Replicator
-	rc.OnIngest = func(_ string, res oplog.IngestResult) { n.Observe(res.Applied) }
-	base, err := daemon.New(cfg.Dir, rc, cfg.Logger)
+	var base *daemon.Base
+	rc.OnIngest = func(_ string, res oplog.IngestResult) {
+		n.Observe(res.Applied)
+		if from, ok := forkedHere(cfg.Dir, res.Applied); ok {
+			base.NewEpoch(from, "a hub's fork notice names this laptop's origin")
+		}
+	}
+	base, err = daemon.New(cfg.Dir, rc, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -145,4 +153,21 @@ func (d *Daemon) serveImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	localapi.WriteJSON(w, http.StatusOK, res)
+}
+
+// forkedHere looks for a hub's fork notice that quarantines this laptop's
+// own origin (two branches of it reached hubs: it was cloned, or restored
+// and its new captures travelled through a colleague): it must start a new
+// epoch and re-issue its entries from the notice's seq on.
+func forkedHere(dir *datadir.Dir, es []replication.Entry) (uint64, bool) {
+	for i := range es {
+		if es[i].Kind != replication.KindFork {
+			continue
+		}
+		n, err := epoch.DecodeNotice(es[i].Payload)
+		if err == nil && n.Quarantines() && n.Origin == dir.Signer.Origin() {
+			return n.From, true
+		}
+	}
+	return 0, false
 }

@@ -151,7 +151,7 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 func (b *Base) alarm(peer string, ev syncproto.Event) {
 	b.metrics.event(ev)
 	if ev.Kind == syncproto.EventRollback && ev.Origin == b.Dir.Signer.Origin() {
-		b.restartOnce.Do(func() { b.rollover(peer, ev) })
+		b.rollover(peer, ev)
 	}
 	if b.onEv != nil {
 		b.onEv(peer, ev)
@@ -187,8 +187,8 @@ func (b *Base) Alarms() []localapi.Alarm {
 	return out
 }
 
-// rollover records the move to a new epoch and asks Run to restart. The
-// re-issue starts one past the highest seq of the origin that a hub
+// rollover starts a new epoch on a rollback of the replica's own origin.
+// The re-issue starts one past the highest seq of the origin that a hub
 // acknowledged with the hash held here: what surely reached a hub is not
 // carried twice (a hub ignores a re-issue of what it holds anyway).
 func (b *Base) rollover(peer string, ev syncproto.Event) {
@@ -197,10 +197,19 @@ func (b *Base) rollover(peer string, ev syncproto.Event) {
 		acked, _ := replicator.HubAck(b.Dir.Log, peers, ev.Origin)
 		from = acked + 1
 	}
-	b.Logger.Error("this replica's own origin went on elsewhere (restored from an old copy, or cloned): starting a new epoch",
-		"origin", ev.Origin.Short(), "peer", peer, "peer_seq", ev.Seq, "reissue_from", from)
-	if err := b.Dir.RequestRollover(from, fmt.Sprintf("%s holds seq %d: %s", peer, ev.Seq, ev.Detail)); err != nil {
-		b.Logger.Error("could not record the new epoch; stopping", "err", err)
-	}
-	close(b.restart)
+	b.NewEpoch(from, fmt.Sprintf("%s holds seq %d of this replica's own origin: %s", peer, ev.Seq, ev.Detail))
+}
+
+// NewEpoch records a move to a new epoch that re-issues the current
+// origin's entries from seq reissueFrom on, and makes Run return
+// ErrRestart (the next open starts the epoch). Only the first call counts.
+func (b *Base) NewEpoch(reissueFrom uint64, reason string) {
+	b.restartOnce.Do(func() {
+		b.Logger.Error("this replica's own origin went on elsewhere (restored from an old copy, or cloned): starting a new epoch",
+			"origin", b.Dir.Signer.Origin().Short(), "reissue_from", reissueFrom, "reason", reason)
+		if err := b.Dir.RequestRollover(reissueFrom, reason); err != nil {
+			b.Logger.Error("could not record the new epoch; stopping", "err", err)
+		}
+		close(b.restart)
+	})
 }
