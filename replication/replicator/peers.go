@@ -37,6 +37,9 @@ type PeerStatus struct {
 	Sessions     int       `json:"sessions"`
 	// TheirHeads is what the peer holds, as of its last summary or ack.
 	TheirHeads replication.Vector `json:"their_heads"`
+	// OwnAcked is the highest entry of this replica's own origin the peer
+	// was seen to hold with the hash held here.
+	OwnAcked replication.Head `json:"own_acked"`
 	BytesIn    int64              `json:"bytes_in"`
 	BytesOut   int64              `json:"bytes_out"`
 	EntriesOut int                `json:"entries_out"`
@@ -239,17 +242,25 @@ func HubAck(l oplog.Log, peers []PeerStatus, o replication.OriginID) (uint64, ti
 	var best uint64
 	var at time.Time
 	for _, p := range peers {
-		h, ok := p.TheirHeads[o]
-		if p.Role != string(replication.RoleHub) || !ok || h.Seq == 0 {
+		if p.Role != string(replication.RoleHub) {
 			continue
 		}
-		if e, err := l.Get(replication.EntryID{Origin: o, Seq: h.Seq}); err != nil || e.Hash() != h.Hash {
-			continue
-		}
-		best = max(best, h.Seq)
-		if p.LastContact.After(at) {
-			at = p.LastContact
+		for _, h := range []replication.Head{p.TheirHeads[o], p.OwnAcked} {
+			if h.Seq <= best {
+				continue
+			}
+			if e, err := l.Get(replication.EntryID{Origin: o, Seq: h.Seq}); err == nil && e.Hash() == h.Hash {
+				best = h.Seq
+				at = later(at, p.LastContact)
+			}
 		}
 	}
 	return best, at
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

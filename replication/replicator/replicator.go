@@ -254,6 +254,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 			p.Addr = addr
 		}
 		p.observe(pr, &tally, r.cfg.Clock.Now())
+		r.noteOwnAck(p)
 	}
 	res, err := syncnet.Run(ctx, conn, opts)
 	if r.cfg.OnSessionEnd != nil {
@@ -274,6 +275,22 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 		}
 	}
 	return res, err
+}
+
+// noteOwnAck raises what the peer is known to hold of this replica's own
+// origin, when the peer's head names an entry held here with the same hash
+// (after a restore, a peer's head may name another branch: that is no
+// acknowledgement). Kept apart from TheirHeads, which follows the peer's
+// latest word, so a rollover still knows what reached a hub before.
+func (r *Replicator) noteOwnAck(p *PeerStatus) {
+	own := r.cfg.Dir.Signer.Origin()
+	h, ok := p.TheirHeads[own]
+	if !ok || h.Seq <= p.OwnAcked.Seq {
+		return
+	}
+	if e, err := r.cfg.Dir.Log.Get(replication.EntryID{Origin: own, Seq: h.Seq}); err == nil && e.Hash() == h.Hash {
+		p.OwnAcked = h
+	}
 }
 
 // idleFor keeps sessions between two hubs open; others close when quiet.

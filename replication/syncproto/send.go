@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"fieldsync/replication"
@@ -75,38 +76,58 @@ func (s *Session) sendFrom(o replication.OriginID) uint64 {
 	return max(s.cursor[o], s.peerHeads[o].Seq) + 1
 }
 
-// mayOffer applies the blocked set and the offer policy.
+// mayOffer applies the blocked set, the offer policy, and retirement: an
+// origin this device wrote in an earlier epoch is never offered — it left
+// it because the origin went on elsewhere, and its copy past that point
+// would be a fork at the hubs (its captures travel as re-issues).
 func (s *Session) mayOffer(o replication.OriginID) bool {
 	if _, ok := s.blocked[o]; ok {
 		return false
 	}
-	role, err := s.originRole(o)
+	g, err := s.originGenesis(o)
 	if err != nil {
 		return false
 	}
-	return offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), role)
+	if o != s.cfg.Self.Origin && !s.cfg.Self.Origin.IsZero() {
+		if self, err := s.originGenesis(s.cfg.Self.Origin); err == nil && bytes.Equal(self.PublicKey, g.PublicKey) {
+			return false
+		}
+	}
+	return offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), g.Role)
 }
 
 // originRole reads (and caches) the role an origin's genesis declares.
 func (s *Session) originRole(o replication.OriginID) (replication.Role, error) {
+	g, err := s.originGenesis(o)
+	return g.Role, err
+}
+
+// originGenesis reads (and caches) what an origin's genesis declares.
+// Only role and key are used, unverified: they decide what to offer, never
+// what to accept.
+func (s *Session) originGenesis(o replication.OriginID) (offerInfo, error) {
 	if info, ok := s.origins[o]; ok {
-		return info.genesis.Role, nil
+		return offerInfo{Role: info.genesis.Role, PublicKey: info.genesis.PublicKey}, nil
 	}
-	if role, ok := s.roles[o]; ok {
-		return role, nil
+	if g, ok := s.roles[o]; ok {
+		return g, nil
 	}
 	gen, err := s.src.Get(replication.EntryID{Origin: o, Seq: 1})
 	if err != nil {
-		return "", err
+		return offerInfo{}, err
 	}
-	var g replication.Genesis
+	var g offerInfo
 	if err := json.Unmarshal(gen.Payload, &g); err != nil {
-		return "", err
+		return offerInfo{}, err
 	}
-	// Only the role is read here, unverified: it decides what to offer,
-	// never what to accept.
-	s.roles[o] = g.Role
-	return g.Role, nil
+	s.roles[o] = g
+	return g, nil
+}
+
+// offerInfo is what the offer policy reads of a genesis.
+type offerInfo struct {
+	Role      replication.Role `json:"role"`
+	PublicKey []byte           `json:"public_key"`
 }
 
 // collectRange reads entries of o from seq from while they fit, then cuts

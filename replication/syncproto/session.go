@@ -56,7 +56,7 @@ type Session struct {
 	persisting *persistJob    // handed out by Ready, awaiting Persisted
 
 	origins map[replication.OriginID]*originInfo      // verified genesis cache
-	roles   map[replication.OriginID]replication.Role // offer-policy cache
+	roles   map[replication.OriginID]offerInfo // offer-policy cache
 	outbox  []delta.Message
 	events  []Event
 	stats   Stats
@@ -97,7 +97,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		cursor:    map[replication.OriginID]uint64{},
 		blocked:   map[replication.OriginID]delta.RefuseReason{},
 		origins:   map[replication.OriginID]*originInfo{},
-		roles:     map[replication.OriginID]replication.Role{},
+		roles:     map[replication.OriginID]offerInfo{},
 	}, nil
 }
 
@@ -289,6 +289,11 @@ func (s *Session) dropInflight(id uint64) {
 func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
 	s.events = append(s.events, Event{Kind: EventPeerRefused, Origin: r.Origin, Seq: r.Seq, Reason: r.Reason, Detail: r.Detail})
 	switch {
+	case r.Reason == delta.RefuseFork && batchID == 0 && r.Origin == s.cfg.Self.Origin && s.blocked[r.Origin] == delta.RefuseFork:
+		// Our own origin, already seen to be rolled back: this copy's
+		// branch stays here (its captures are re-issued under a new
+		// epoch); sending it would only make hubs quarantine the branch
+		// they hold.
 	case r.Reason == delta.RefuseFork && batchID == 0:
 		// The peer saw a different hash in our summary: send our version
 		// from a little before, so it finds where the histories part.

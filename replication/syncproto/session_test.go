@@ -6,6 +6,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
+	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncproto"
 )
@@ -143,20 +144,20 @@ func TestTamperedEntryIsRefusedWhole(t *testing.T) {
 	}
 }
 
+// TestForkIsDetectedAndKeptAsEvidence: two laptops with the same key and
+// epoch (a cloned disk image) write different branches; each reaches a
+// different hub, and when the hubs meet, the second branch is a fork at the
+// first hub: reported with both entries as evidence, never applied.
 func TestForkIsDetectedAndKeptAsEvidence(t *testing.T) {
-	// Two laptops with the same key and epoch (a cloned disk image).
-	a, b, h := newReplica("a", replication.RoleNode, 17), newReplica("b", replication.RoleNode, 17), newReplica("h", replication.RoleHub, 18)
+	a, b := newReplica("a", replication.RoleNode, 17), newReplica("b", replication.RoleNode, 17)
+	h, h2 := newReplica("h", replication.RoleHub, 18), newReplica("h2", replication.RoleHub, 19)
 	a.capture(t, 30)
 	b.hlc.Next(testTime.Add(5))
 	b.capture(t, 20)
 	pump(t, a, h, a.session(t), h.session(t), nil)
-	pump(t, b, h, b.session(t), h.session(t), nil)
-	var forks []syncproto.Event
-	for _, e := range h.events {
-		if e.Kind == syncproto.EventFork {
-			forks = append(forks, e)
-		}
-	}
+	pump(t, b, h2, b.session(t), h2.session(t), nil)
+	pump(t, h2, h, h2.session(t), h.session(t), nil)
+	forks := eventsOf(h, syncproto.EventFork)
 	if len(forks) != 1 || forks[0].Fork == nil || forks[0].Fork.Held.Hash() == forks[0].Fork.Offered.Hash() {
 		t.Fatalf("hub fork events: %v", forks)
 	}
@@ -164,6 +165,55 @@ func TestForkIsDetectedAndKeptAsEvidence(t *testing.T) {
 	if hv, _ := h.log.Vector(); hv[a.signer.Origin()] != av[a.signer.Origin()] {
 		t.Fatal("the branch held first must stay, the other never applied")
 	}
+}
+
+// TestCloneMeetingTheOtherBranchRollsBack: the clone meets a hub that holds
+// the other branch, further along: it reports a rollback of its own
+// origin and sends none of its branch, even when the hub asks for it.
+func TestCloneMeetingTheOtherBranchRollsBack(t *testing.T) {
+	a, b, h := newReplica("a", replication.RoleNode, 17), newReplica("b", replication.RoleNode, 17), newReplica("h", replication.RoleHub, 18)
+	a.capture(t, 30)
+	b.hlc.Next(testTime.Add(5))
+	b.capture(t, 20)
+	pump(t, a, h, a.session(t), h.session(t), nil)
+	pump(t, b, h, b.session(t), h.session(t), nil)
+	if rb := eventsOf(b, syncproto.EventRollback); len(rb) != 1 || rb[0].Origin != b.signer.Origin() || rb[0].Seq != 31 {
+		t.Fatalf("clone's rollback events: %v", rb)
+	}
+	if forks := eventsOf(h, syncproto.EventFork); len(forks) != 0 {
+		t.Fatalf("the clone's branch reached the hub: %v", forks)
+	}
+}
+
+// TestRetiredOriginIsNeverOffered: after a new epoch, the device's old
+// origin stays in its log (evidence, and the source of its re-issues) but
+// no session offers it: past the point where it went on elsewhere it is a
+// fork, and its captures travel as re-issues under the new origin.
+func TestRetiredOriginIsNeverOffered(t *testing.T) {
+	l, h := newReplica("l", replication.RoleNode, 21), newReplica("h", replication.RoleHub, 22)
+	l.capture(t, 12)
+	old := l.signer
+	next, err := epoch.Start(l.log, old, replication.Genesis{Role: replication.RoleNode, Unit: "18586"}, old.Epoch()+1, 5,
+		func() replication.HLC { return l.hlc.Next(testTime) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.signer = next
+	pump(t, l, h, l.session(t), h.session(t), nil)
+	hv, _ := h.log.Vector()
+	if hv.Seq(old.Origin()) != 0 || hv.Seq(next.Origin()) != 1+9 {
+		t.Fatalf("hub holds %d of the retired origin and %d of the new one; want 0 and 10", hv.Seq(old.Origin()), hv.Seq(next.Origin()))
+	}
+}
+
+func eventsOf(r *replica, kind syncproto.EventKind) []syncproto.Event {
+	var out []syncproto.Event
+	for _, e := range r.events {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func scanAll(t *testing.T, r *replica) []replication.Entry {

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"fieldsync/enrollment"
+	"fieldsync/internal/localapi"
+	"fieldsync/node"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/epoch"
+)
+
+// TestRestoredLaptopStartsANewEpoch: a laptop syncs 20 captures, a disk
+// image of it is taken, it captures and syncs 10 more, then the image is
+// restored and 5 captures are made offline — under seqs the hub already
+// holds other entries for. When it next meets the hub it sees its own
+// origin ahead of it, starts a new epoch (restarting itself) and re-issues
+// the 5; the hub holds every capture once, flags the fork from the new
+// genesis, and the old origin's entries it holds stay as they were.
+func TestRestoredLaptopStartsANewEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs daemons")
+	}
+	tmp := t.TempDir()
+	hubDir, lapDir, image := filepath.Join(tmp, "hub"), filepath.Join(tmp, "laptop"), filepath.Join(tmp, "image")
+	syncAddr := freeAddr(t)
+	mustRun(t, "init", "--dir", hubDir, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445", "--sync-listen", syncAddr)
+	mustRun(t, "init", "--dir", lapDir, "--role", "node", "--unit", "18586", "--parent", syncAddr)
+	recs := crashRecords(t, 35)
+
+	hub := startRun(t, hubDir)
+	lap := startRun(t, lapDir)
+	apiEnroll(t, lapDir, recs[:20])
+	origin := statusOf(t, lapDir).Origin
+	waitHubHolds(t, hubDir, origin, 21)
+	stopRun(t, lap)
+	copyTree(t, lapDir, image)
+
+	lap = startRun(t, lapDir)
+	apiEnroll(t, lapDir, recs[20:30])
+	waitHubHolds(t, hubDir, origin, 31)
+	stopRun(t, lap)
+
+	// The image goes back on the disk; the officer captures offline.
+	if err := os.RemoveAll(lapDir); err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, image, lapDir)
+	mustRun(t, append([]string{"enroll", "--dir", lapDir}, jsonFiles(t, tmp, recs[30:35])...)...)
+
+	lap = startRun(t, lapDir)
+	var st localapi.Status
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		// The laptop restarts itself on the way: status may miss it once.
+		ok := tryStatus(lapDir, &st) && st.Origin != origin
+		if ok && seqOf(statusOf(t, hubDir), st.Origin) == 6 {
+			break // genesis + 5 re-issues at the hub
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("laptop origin %s (was %s); the hub holds %d of the new one", st.Origin.Short(), origin.Short(), seqOf(statusOf(t, hubDir), st.Origin))
+		}
+	}
+	stopRun(t, lap)
+	stopRun(t, hub)
+
+	h, err := datadir.Open(hubDir, datadir.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if head, _ := h.Log.Head(origin); head.Seq != 31 {
+		t.Errorf("the hub's copy of the old origin changed: head %d, want 31", head.Seq)
+	}
+	var reissued []uint64
+	h.Log.Scan(st.Origin, 2, func(e replication.Entry) bool {
+		r, err := epoch.DecodeReissue(e.Payload)
+		if err != nil || r.Of.Origin != origin {
+			t.Fatalf("entry %s of the new origin: %v", e.ID(), err)
+		}
+		reissued = append(reissued, r.Of.Seq)
+		return true
+	})
+	if len(reissued) != 5 || reissued[0] != 22 || reissued[4] != 26 {
+		t.Errorf("re-issued seqs %v, want 22..26 (the captures made after the restore)", reissued)
+	}
+	notices := forkNotices(t, h)
+	if len(notices) != 1 || notices[0].Origin != origin || notices[0].Evidence != epoch.EvidenceGenesis || notices[0].From != 22 {
+		t.Errorf("fork notices %+v, want one from the genesis, from seq 22", notices)
+	}
+}
+
+// forkNotices returns the fork notices in a hub's own log.
+func forkNotices(t *testing.T, d *datadir.Dir) []epoch.Notice {
+	var out []epoch.Notice
+	d.Log.Scan(d.Signer.Origin(), 1, func(e replication.Entry) bool {
+		if e.Kind == replication.KindFork {
+			n, err := epoch.DecodeNotice(e.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, n)
+		}
+		return true
+	})
+	return out
+}
+
+// startRun starts `fieldsync run` on dir and waits for its API.
+func startRun(t *testing.T, dir string) *exec.Cmd {
+	t.Helper()
+	cmd := fieldsyncCmd("run", "--dir", dir, "--log-level", "error")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := localapi.Dial(dir); err == nil {
+			return cmd
+		}
+	}
+	t.Fatalf("%s did not start: %s", dir, stderr.String())
+	return nil
+}
+
+func stopRun(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v after SIGTERM: %v", cmd.Args[1:], err)
+	}
+}
+
+// apiEnroll captures records through a running laptop's API.
+func apiEnroll(t *testing.T, dir string, recs []enrollment.Enrollment) {
+	t.Helper()
+	cl, err := localapi.Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	for i := range recs {
+		enc.Encode(&recs[i])
+	}
+	var results []node.EnrollResult
+	if err := cl.Do("POST", "/api/enroll", &body, &results); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Receipt == nil {
+			t.Fatalf("refused: %+v %s", r.Rejected, r.Error)
+		}
+	}
+}
+
+func statusOf(t *testing.T, dir string) localapi.Status {
+	t.Helper()
+	var st localapi.Status
+	if err := json.Unmarshal(mustRun(t, "status", "--dir", dir, "--json"), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func tryStatus(dir string, st *localapi.Status) bool {
+	out, err := fieldsyncCmd("status", "--dir", dir, "--json").Output()
+	return err == nil && json.Unmarshal(out, st) == nil
+}
+
+func waitHubHolds(t *testing.T, hubDir string, o replication.OriginID, seq uint64) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if seqOf(statusOf(t, hubDir), o) >= seq {
+			return
+		}
+	}
+	t.Fatalf("the hub does not reach seq %d of %s", seq, o.Short())
+}
+
+// jsonFiles writes each record to a file and returns the paths (enroll
+// takes one input; the records go one by one).
+func jsonFiles(t *testing.T, dir string, recs []enrollment.Enrollment) []string {
+	t.Helper()
+	var b bytes.Buffer
+	for i := range recs {
+		line, _ := json.Marshal(&recs[i])
+		b.Write(append(line, '\n'))
+	}
+	path := filepath.Join(dir, "offline.jsonl")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{path}
+}
+
+// copyTree copies a data directory the way a disk image would.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+}
