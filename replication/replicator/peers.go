@@ -39,11 +39,11 @@ type PeerStatus struct {
 	TheirHeads replication.Vector `json:"their_heads"`
 	// OwnAcked is the highest entry of this replica's own origin the peer
 	// was seen to hold with the hash held here.
-	OwnAcked replication.Head `json:"own_acked"`
-	BytesIn    int64              `json:"bytes_in"`
-	BytesOut   int64              `json:"bytes_out"`
-	EntriesOut int                `json:"entries_out"`
-	EntriesIn  int                `json:"entries_in"`
+	OwnAcked   replication.Head `json:"own_acked"`
+	BytesIn    int64            `json:"bytes_in"`
+	BytesOut   int64            `json:"bytes_out"`
+	EntriesOut int              `json:"entries_out"`
+	EntriesIn  int              `json:"entries_in"`
 	// RateBytesPerSec is the transfer rate observed on this link while it
 	// was busy (moving average over sessions).
 	RateBytesPerSec float64 `json:"rate_bytes_per_sec"`

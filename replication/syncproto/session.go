@@ -55,8 +55,8 @@ type Session struct {
 	pending    []*delta.Batch // received, waiting to be verified and persisted
 	persisting *persistJob    // handed out by Ready, awaiting Persisted
 
-	origins map[replication.OriginID]*originInfo      // verified genesis cache
-	roles   map[replication.OriginID]offerInfo // offer-policy cache
+	origins map[replication.OriginID]*originInfo // verified genesis cache
+	roles   map[replication.OriginID]offerInfo   // offer-policy cache
 	outbox  []delta.Message
 	events  []Event
 	stats   Stats
