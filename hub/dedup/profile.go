@@ -123,7 +123,10 @@ func newRelative(r *enrollment.Relative, nameKey string) relative {
 	if r == nil {
 		return relative{}
 	}
-	id, _ := enrollment.NormalizePersonalID(r.PersonalID)
+	id := r.PersonalID
+	if !isIDDigits(id) { // the usual case needs no cleaning
+		id, _ = enrollment.NormalizePersonalID(id)
+	}
 	rel := relative{raw: r.FullName, key: nameKey, id: id, idNum: idNumber(id)}
 	if r.DateOfBirth != nil {
 		rel.dob = *r.DateOfBirth
@@ -207,4 +210,17 @@ func idNumber(id string) uint64 {
 		v = v*10 + uint64(id[i]-'0')
 	}
 	return v
+}
+
+// isIDDigits reports whether s is already 12 ASCII digits.
+func isIDDigits(s string) bool {
+	if len(s) != enrollment.PersonalIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
