@@ -25,7 +25,9 @@ func init() {
 Reads one JSON enrollment, or JSON lines, from FILE or standard input.
 Each valid record is saved durably (synced to disk) before its entry ID is
 printed, with any warnings. A rejected record prints every reason, each
-naming its field, and is not written; the exit status is then 3.
+naming its field, and is not written; the exit status is then 3. The
+reasons quote the values they judge: they are shown on a terminal, and
+summarized (field and rule) in a file or pipe unless --show-pii is given.
 
 Examples:
   fieldsync enroll --dir /var/lib/fieldsync citizen.json
@@ -42,17 +44,19 @@ func runEnroll(e *env, args []string) error {
 	fs := newFlags(e, commands["enroll"])
 	dir := fs.String("dir", "", "data directory")
 	asJSON := fs.Bool("json", false, "one JSON result per record")
+	keys, showPII := addKeyFlags(fs), addShowPII(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	m := newMasker(e, *showPII)
 	in, closeIn, err := inputFile(e, fs.Args())
 	if err != nil {
 		return err
 	}
 	defer closeIn()
-	d, err := openDir(*dir)
+	d, err := openDirKeys(*dir, keys)
 	if errors.Is(err, oplog.ErrLocked) {
-		return enrollViaDaemon(e, *dir, in, *asJSON)
+		return enrollViaDaemon(e, *dir, in, *asJSON, m)
 	}
 	if err != nil {
 		return err
@@ -71,7 +75,7 @@ func runEnroll(e *env, args []string) error {
 		if line.Receipt == nil {
 			rejected++
 		}
-		return printEnrollLine(e, *asJSON, line)
+		return printEnrollLine(e, *asJSON, m, line)
 	})
 	if err != nil {
 		return err
@@ -105,25 +109,25 @@ func enrollOne(n *node.Node, i int, raw []byte) (enrollLine, error) {
 	return line, nil
 }
 
-func printEnrollLine(e *env, asJSON bool, l enrollLine) error {
+func printEnrollLine(e *env, asJSON bool, m masker, l enrollLine) error {
 	if asJSON {
-		return writeJSON(e.stdout, l)
+		return writeMaskedJSON(e, m, l)
 	}
 	switch {
 	case l.Receipt != nil:
 		fmt.Fprintf(e.stdout, "saved %s (hash %s)\n", l.Receipt.ID, l.Receipt.Hash.Short())
 		for _, f := range l.Receipt.Findings {
-			fmt.Fprintf(e.stdout, "  %s: %s\n", f.Severity, f.Message)
+			fmt.Fprintf(e.stdout, "  %s: %s\n", f.Severity, m.findingText(f))
 		}
 	case l.Rejected != nil:
 		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n", l.Record)
 		for _, f := range l.Rejected {
 			if f.Severity == enrollment.Reject {
-				fmt.Fprintf(e.stdout, "  %s\n", f.Message)
+				fmt.Fprintf(e.stdout, "  %s\n", m.findingText(f))
 			}
 		}
 	default:
-		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n  %s\n", l.Record, l.Error)
+		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n  %s\n", l.Record, m.decodeError(l.Error))
 	}
 	return nil
 }
@@ -163,7 +167,7 @@ func inputFile(e *env, args []string) (io.Reader, func(), error) {
 }
 
 // enrollViaDaemon sends the input to the running daemon's API.
-func enrollViaDaemon(e *env, dir string, in io.Reader, asJSON bool) error {
+func enrollViaDaemon(e *env, dir string, in io.Reader, asJSON bool, m masker) error {
 	c, err := localapi.Dial(dir)
 	if err != nil {
 		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
@@ -177,7 +181,7 @@ func enrollViaDaemon(e *env, dir string, in io.Reader, asJSON bool) error {
 		if r.Receipt == nil {
 			rejected++
 		}
-		if err := printEnrollLine(e, asJSON, enrollLine(r)); err != nil {
+		if err := printEnrollLine(e, asJSON, m, enrollLine(r)); err != nil {
 			return err
 		}
 	}

@@ -63,6 +63,17 @@ func (m masker) findingText(f enrollment.Finding) string {
 	return f.Field + ": " + ruleSummary(f.Code) + " [" + f.Code + "]"
 }
 
+// decodeError masks what an enrollment decoding error quotes of its input
+// ("enrollment: date_of_birth: not a date: "…"") and keeps the field;
+// other errors (a refusal of the whole capture) carry no input.
+func (m masker) decodeError(msg string) string {
+	if m.show || !strings.HasPrefix(msg, "enrollment: ") {
+		return msg
+	}
+	field, _, _ := strings.Cut(strings.TrimPrefix(msg, "enrollment: "), ": ")
+	return "enrollment: " + field + ": not valid (the reason quotes the input: add --show-pii to see it)"
+}
+
 var ruleSummaries = func() map[string]string {
 	out := map[string]string{}
 	for _, r := range enrollment.Rules() {
