@@ -72,6 +72,11 @@ type Config struct {
 	// KeySource and docs/keys.md. KeyNext is set only while a rekey runs.
 	Key     *KeySource `json:"key,omitempty"`
 	KeyNext *KeySource `json:"key_next,omitempty"`
+	// MinFreeMB overrides the free-space floor below which writes are
+	// refused before anything is acknowledged (0: oplog.DefaultMinFree of
+	// the profile, 80 MiB on a laptop; -1: off). A floor under twice the
+	// memtable size risks Badger dying of SIGBUS on a full disk.
+	MinFreeMB int `json:"min_free_mb,omitempty"`
 	// Freeze limits for a field laptop (0 = default, see node.FreezePolicy).
 	MaxUnsyncedEntries int `json:"max_unsynced_entries,omitempty"`
 	MaxUnsyncedDays    int `json:"max_unsynced_days,omitempty"`
@@ -113,6 +118,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config unit %q: want a unit code", c.Unit)
 	case c.Name == "" || len(c.Name) > 64:
 		return fmt.Errorf("config name %q: want 1-64 characters", c.Name)
+	case c.MinFreeMB < -1 || c.MinFreeMB > 1<<20:
+		return fmt.Errorf("config min_free_mb %d: want -1 (off), 0 (default) or up to %d", c.MinFreeMB, 1<<20)
 	}
 	for _, k := range []*KeySource{c.Key, c.KeyNext} {
 		if k != nil {
@@ -164,6 +171,9 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 	if _, err := os.Stat(filepath.Join(path, ConfigFile)); err == nil {
 		return nil, fmt.Errorf("%w: %s", ErrAlreadyInitialized, path)
 	}
+	if _, err := os.Stat(filepath.Join(path, LogDir)); err == nil {
+		return nil, fmt.Errorf("datadir: %s holds a log but no %s: an earlier init did not finish (a full disk?); remove %s and init again", path, ConfigFile, path)
+	}
 	if err := os.MkdirAll(filepath.Join(path, "keys"), 0o700); err != nil {
 		return nil, fmt.Errorf("datadir: %w", err)
 	}
@@ -188,15 +198,18 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 	if err := writeDeviceKey(filepath.Join(path, KeyFile), master, signer.PrivateKey()); err != nil {
 		return nil, err
 	}
-	if err := WriteConfig(path, cfg); err != nil {
-		return nil, err
-	}
-	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: master, Logger: opts.Logger, Profile: opts.Profile})
+	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: master, Logger: opts.Logger, Profile: opts.Profile,
+		MinFreeBytes: int64(cfg.MinFreeMB) << 20})
 	if err != nil {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()}}
 	if err := d.appendGenesis(); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("datadir: init %s: %w", path, err)
+	}
+	// config.json last: its presence says the directory is complete.
+	if err := WriteConfig(path, cfg); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -247,8 +260,12 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
+	minFree := opts.MinFreeBytes
+	if minFree == 0 {
+		minFree = int64(cfg.MinFreeMB) << 20
+	}
 	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: kr.master, Logger: opts.Logger, Profile: opts.Profile,
-		MustExist: true, MinFreeBytes: opts.MinFreeBytes})
+		MustExist: true, MinFreeBytes: minFree})
 	switch {
 	case errors.Is(err, oplog.ErrWrongKey):
 		return nil, fmt.Errorf("%w %s (%s): %w", ErrWrongKey, path, keyDescription(path, cfg.Key, opts), err)

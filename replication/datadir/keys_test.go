@@ -490,3 +490,22 @@ func sameTree(t *testing.T, before, after map[string][32]byte) {
 		}
 	}
 }
+
+// TestInitThatDidNotFinishIsNotTakenForADirectory: config.json is written
+// last, so an init stopped before it (a full disk refusing the genesis)
+// leaves no directory that Open accepts, and init again says what to do.
+func TestInitThatDidNotFinishIsNotTakenForADirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node")
+	cfg := nodeCfg
+	cfg.MinFreeMB = 1 << 20 // a floor no disk here clears: the genesis is refused
+	_, err := Init(path, InitOptions{Config: cfg})
+	if !errors.Is(err, oplog.ErrDiskFull) {
+		t.Fatalf("init below the floor: %v", err)
+	}
+	if _, err := Open(path, OpenOptions{}); !errors.Is(err, ErrNotInitialized) {
+		t.Fatalf("open after a failed init: %v", err)
+	}
+	if _, err := Init(path, InitOptions{Config: nodeCfg}); err == nil || !strings.Contains(err.Error(), "did not finish") {
+		t.Fatalf("init again: %v", err)
+	}
+}
