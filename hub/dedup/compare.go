@@ -82,7 +82,7 @@ func newPair(a, b *profile, points int, reasons reasonSet) Pair {
 
 // maxRest is the most points all evidence but the ID numbers can add: a
 // bound that lets the Index skip the comparison of two records whose card
-// numbers alone rule them out (TestIDBound checks it).
+// numbers alone rule them out (TestBlockingLosesNothing checks it).
 const maxRest = wGivenEqual + wSurnameEqual + wMiddleEqual + wDOBEqual + wSexEqual + wProvinceEqual +
 	2*wParentEqual + wHometownEqual + wHeadEqual
 
