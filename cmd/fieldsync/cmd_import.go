@@ -159,14 +159,6 @@ func (r *rejectedReport) close() error {
 // rejected come back in the answer and are sealed here, with the key the
 // flags, the environment or config.json give.
 func importViaDaemon(e *env, dir string, keys *keyFlags, in io.Reader, format string, asJSON bool) error {
-	o, err := keys.openOptions(datadir.OpenOptions{})
-	if err != nil {
-		return err
-	}
-	kr, err := datadir.Unlock(dir, o)
-	if err != nil {
-		return err
-	}
 	c, err := localapi.Dial(dir)
 	if err != nil {
 		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
@@ -175,10 +167,33 @@ func importViaDaemon(e *env, dir string, keys *keyFlags, in io.Reader, format st
 	if err := c.Do("POST", "/api/import?format="+url.QueryEscape(format), in, &res); err != nil {
 		return err
 	}
-	rep := &rejectedReport{keys: kr}
+	rep := &rejectedReport{}
+	if len(res.Rejected) > 0 {
+		// The key is needed only now, to seal the report.
+		o, err := keys.openOptions(datadir.OpenOptions{})
+		if err == nil {
+			rep.keys, err = datadir.Unlock(dir, o)
+		}
+		if err != nil {
+			return unsealedRejections(e, res, err)
+		}
+	}
 	for _, row := range res.Rejected {
 		rep.add(row)
 	}
 	rep.close()
 	return finishImport(e, dir, res.Stats, rep, asJSON)
+}
+
+// unsealedRejections reports rows the daemon rejected when their report
+// cannot be sealed (no key at hand): line, field and rule only, which
+// quote nothing of the rows.
+func unsealedRejections(e *env, res node.ImportResult, keyErr error) error {
+	fmt.Fprintf(e.stdout, "rows %d: accepted %d (warned %d), rejected %d\n", res.Stats.Rows, res.Stats.Accepted, res.Stats.Warned, res.Stats.Rejected)
+	for _, row := range res.Rejected {
+		for _, r := range row.Reasons {
+			fmt.Fprintf(e.stdout, "  line %d: %s %s\n", row.Line, orDash(r.Field), orDash(r.Code))
+		}
+	}
+	return rejectedError{fmt.Errorf("%d row(s) rejected; their full report was not kept because the directory's key is not at hand (%v)", res.Stats.Rejected, keyErr)}
 }

@@ -258,7 +258,7 @@ func TestRekey(t *testing.T) {
 // the same keys: it finishes, the old key is dead and the new one works.
 func TestRekeyResumesAfterACrashAtEveryStep(t *testing.T) {
 	defer func() { rekeyHook = nil }()
-	for _, step := range []string{"config", "device-next", "registry", "device", "done"} {
+	for _, step := range []string{"config", "device-next", "registry", "reports", "device", "done"} {
 		t.Run(step, func(t *testing.T) {
 			tmp := t.TempDir()
 			path := filepath.Join(tmp, "node")
@@ -311,6 +311,18 @@ func initWithEntries(t *testing.T, path string, opts InitOptions) (replication.O
 	if err != nil {
 		t.Fatal(err)
 	}
+	rw, err := d.Keyring().CreateReport("import-rejected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{`{"line":1}`, `{"line":2}`} {
+		if err := rw.Add([]byte(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return d.Signer.Origin(), es[len(es)-1].Seq
 }
 
@@ -348,6 +360,18 @@ func checkRekeyed(t *testing.T, path string, oldKey []byte, opts OpenOptions, or
 	}
 	if _, err := os.Stat(filepath.Join(path, nextKeyFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("device.key.next left behind")
+	}
+	reports, _ := ListReports(path)
+	if len(reports) != 1 {
+		t.Fatalf("reports after rekey: %+v", reports)
+	}
+	n := 0
+	if err := d.Keyring().ReadReport(reports[0].Name, func([]byte) error { n++; return nil }); err != nil || n != 2 {
+		t.Fatalf("the report under the new key: %d records, %v", n, err)
+	}
+	old := &Keyring{dir: path, master: oldKey}
+	if err := old.ReadReport(reports[0].Name, func([]byte) error { return nil }); err == nil {
+		t.Fatal("the old key still opens the report")
 	}
 	if _, err := d.Log.Append(d.Signer, []replication.Draft{{Kind: replication.KindEnroll, Schema: 1, Payload: []byte(`{}`), HLC: replication.MakeHLC(1e6, 0)}}); err != nil {
 		t.Fatal(err)

@@ -33,14 +33,16 @@ func rekeyStep(step string) error {
 //
 // What is re-encrypted is small: Badger's key registry (the data keys,
 // which encrypt the data files and keep rotating every
-// oplog.DataKeyRotation) and the sealed device key. Steps, each atomic:
+// oplog.DataKeyRotation), the sealed reports and the sealed device key.
+// Steps, each atomic:
 //
 //  1. config.json records the new source as key_next (Open now refuses,
 //     ErrRekeyPending, so nothing runs on a half-rotated directory);
 //  2. keys/device.key.next: the device key sealed under the new key;
 //  3. Badger's key registry rewritten under the new key (oplog.Rekey);
-//  4. keys/device.key.next renamed over keys/device.key;
-//  5. config.json: key = key_next, key_next removed.
+//  4. each sealed report rewritten under the new key (file by file);
+//  5. keys/device.key.next renamed over keys/device.key;
+//  6. config.json: key = key_next, key_next removed.
 //
 // A crash anywhere leaves a directory that Rekey, run again with the same
 // old and new secrets, finishes; each step checks what is already done.
@@ -95,6 +97,12 @@ func Rekey(path string, old OpenOptions, next NewKey, profile oplog.Profile) err
 		if errors.Is(err, oplog.ErrWrongKey) {
 			return fmt.Errorf("%w %s: neither the old nor the new key opens its log: %w", ErrWrongKey, path, err)
 		}
+		return err
+	}
+	if err := rekeyStep("reports"); err != nil {
+		return err
+	}
+	if err := resealReports(path, oldKey, newKey); err != nil {
 		return err
 	}
 	if err := rekeyStep("device"); err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"fieldsync/replication"
@@ -66,20 +67,29 @@ func (k *Keyring) CreateReport(kind string) (*ReportWriter, error) {
 	if !reportKind.MatchString(kind) {
 		return nil, fmt.Errorf("datadir: report kind %q: want lowercase letters, digits and dashes", kind)
 	}
-	aead, err := aeadFor(k.master, purposeReport)
-	if err != nil {
-		return nil, err
-	}
-	rw := &ReportWriter{aead: aead}
-	if _, err := rand.Read(rw.id[:]); err != nil {
-		return nil, err
-	}
 	dir := filepath.Join(k.dir, ReportDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("datadir: %w", err)
 	}
-	rw.name = fmt.Sprintf("%s-%s-%x%s", kind, time.Now().UTC().Format("20060102T150405Z"), rw.id[:3], ReportSuffix)
-	rw.f, err = os.OpenFile(filepath.Join(dir, rw.name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	var tag [3]byte
+	if _, err := rand.Read(tag[:]); err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("%s-%s-%x%s", kind, time.Now().UTC().Format("20060102T150405Z"), tag, ReportSuffix)
+	return k.newReportWriter(filepath.Join(dir, name), name)
+}
+
+// newReportWriter starts a sealed report in a new file at path.
+func (k *Keyring) newReportWriter(path, name string) (*ReportWriter, error) {
+	aead, err := aeadFor(k.master, purposeReport)
+	if err != nil {
+		return nil, err
+	}
+	rw := &ReportWriter{aead: aead, name: name}
+	if _, err := rand.Read(rw.id[:]); err != nil {
+		return nil, err
+	}
+	rw.f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("datadir: report: %w", err)
 	}
@@ -87,6 +97,49 @@ func (k *Keyring) CreateReport(kind string) (*ReportWriter, error) {
 	rw.w.Write(reportMagic)
 	rw.w.Write(rw.id[:])
 	return rw, nil
+}
+
+// resealReports re-encrypts every report of the directory under newKey, one
+// file at a time through a temporary file and a rename (Rekey's step).
+// A report the new key already opens is done; one neither key opens stops
+// the rekey, naming it.
+func resealReports(dir string, oldKey, newKey []byte) error {
+	reports, err := ListReports(dir)
+	if err != nil {
+		return err
+	}
+	oldK, newK := &Keyring{dir: dir, master: oldKey}, &Keyring{dir: dir, master: newKey}
+	for _, r := range reports {
+		if newK.ReadReport(r.Name, func([]byte) error { return nil }) == nil {
+			continue
+		}
+		if err := resealReport(oldK, newK, r.Name); err != nil {
+			return fmt.Errorf("datadir: rekey: report %s (move it out of %s if it is damaged): %w", r.Name, ReportDir, err)
+		}
+	}
+	return nil
+}
+
+func resealReport(oldK, newK *Keyring, name string) error {
+	path := filepath.Join(oldK.dir, ReportDir, name)
+	tmp := filepath.Join(oldK.dir, ReportDir, ".tmp-"+name)
+	os.Remove(tmp) // left by an interrupted earlier run
+	w, err := newK.newReportWriter(tmp, name)
+	if err != nil {
+		return err
+	}
+	if err := oldK.ReadReport(name, w.Add); err != nil {
+		w.Discard()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 // Name is the report's file name in DIR/reports.
@@ -159,7 +212,7 @@ func ListReports(path string) ([]ReportInfo, error) {
 	}
 	var out []ReportInfo
 	for _, e := range ents {
-		if e.IsDir() || filepath.Ext(e.Name()) != ReportSuffix {
+		if e.IsDir() || filepath.Ext(e.Name()) != ReportSuffix || strings.HasPrefix(e.Name(), ".") { // .tmp-: a rekey's rewrite
 			continue
 		}
 		fi, err := e.Info()
