@@ -4,11 +4,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
-	"fieldsync/replication"
 	"fieldsync/replication/oplog"
 )
 
@@ -84,24 +81,7 @@ func keyDescription(path string, src *KeySource, opts OpenOptions) string {
 
 // readDeviceKeyFile reads keys/device.key, refusing one readable by others.
 func readDeviceKeyFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("datadir: device key %s is missing: %w", path, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("datadir: device key: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("datadir: device key %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
-	}
-	if fi.Size() > maxDeviceKeyFile {
-		return nil, fmt.Errorf("%w: device key %s is %d bytes", replication.ErrTooLarge, path, fi.Size())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("datadir: device key: %w", err)
-	}
-	return b, nil
+	return readSecretFile(path, "device key", maxDeviceKeyFile)
 }
 
 // writeDeviceKey seals priv under master into path (atomically, 0600).

@@ -42,25 +42,35 @@ const maxKeyFileBytes = 4 << 10
 // ReadKey reads a hex key file of exactly n bytes. A file readable by
 // others is refused: the key is the secret.
 func ReadKey(path string, n int) ([]byte, error) {
-	fi, err := os.Stat(path)
+	b, err := readSecretFile(path, "key file", maxKeyFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("datadir: key file: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("datadir: key file %s is readable by others (mode %v); run chmod 600", path, fi.Mode().Perm())
-	}
-	if fi.Size() > maxKeyFileBytes {
-		return nil, fmt.Errorf("%w: key file %s is %d bytes", replication.ErrTooLarge, path, fi.Size())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("datadir: key file: %w", err)
+		return nil, err
 	}
 	key, err := DecodeHexKey(b, n)
 	if err != nil {
 		return nil, fmt.Errorf("%w (key file %s)", err, path)
 	}
 	return key, nil
+}
+
+// readSecretFile reads a file holding a secret: refused if readable by
+// others (group or world), or larger than max.
+func readSecretFile(path, what string, max int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: %w", what, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("datadir: %s %s is readable by others (mode %v); run chmod 600", what, path, fi.Mode().Perm())
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%w: %s %s is %d bytes, limit %d", replication.ErrTooLarge, what, path, fi.Size(), max)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: %w", what, err)
+	}
+	return b, nil
 }
 
 // DecodeHexKey decodes a key file's contents: exactly n bytes in hex

@@ -2,7 +2,6 @@ package datadir
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +15,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/oplog/oplogtest"
 )
 
 // testKDF is argon2id at its floor, to keep tests fast; production uses
@@ -140,7 +140,7 @@ func TestWrongKeyFailsClearlyAndChangesNothing(t *testing.T) {
 	if err := WriteNewKey(other, MasterKeySize); err != nil {
 		t.Fatal(err)
 	}
-	before := hashTree(t, path)
+	before := oplogtest.HashTree(t, path)
 	for name, opts := range map[string]OpenOptions{
 		"passphrase": {Passphrase: []byte("a wrong passphrase")},
 		"key file":   {KeyFile: other},
@@ -157,7 +157,7 @@ func TestWrongKeyFailsClearlyAndChangesNothing(t *testing.T) {
 			t.Fatalf("%s: unlock: %v", name, err)
 		}
 	}
-	sameTree(t, before, hashTree(t, path))
+	oplogtest.SameTree(t, before, oplogtest.HashTree(t, path))
 }
 
 func TestOpenNeverStartsAnEmptyLog(t *testing.T) {
@@ -467,52 +467,6 @@ func grepTree(t *testing.T, dir string, needles []string) string {
 		return nil
 	})
 	return hit
-}
-
-func hashTree(t *testing.T, dir string) map[string][32]byte {
-	t.Helper()
-	out := map[string][32]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		fmt.Fprint(h, fi.Mode(), fi.Size())
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		out[p] = [32]byte(h.Sum(nil))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func sameTree(t *testing.T, before, after map[string][32]byte) {
-	t.Helper()
-	if len(before) == 0 {
-		t.Fatal("empty tree")
-	}
-	for p, h := range before {
-		if a, ok := after[p]; !ok || a != h {
-			t.Errorf("%s changed or vanished", p)
-		}
-	}
-	for p := range after {
-		if _, ok := before[p]; !ok {
-			t.Errorf("%s appeared", p)
-		}
-	}
 }
 
 // TestInitThatDidNotFinishIsNotTakenForADirectory: config.json is written

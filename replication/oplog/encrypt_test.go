@@ -3,7 +3,6 @@ package oplog_test
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"io/fs"
 	"os"
@@ -106,52 +105,6 @@ func grepDir(t *testing.T, dir string, needle []byte) string {
 	return hit
 }
 
-// hashTree maps every file under dir to the hash of its bytes and mode.
-func hashTree(t *testing.T, dir string) map[string][32]byte {
-	t.Helper()
-	out := map[string][32]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		h.Write([]byte(fi.Mode().String()))
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		var sum [32]byte
-		copy(sum[:], h.Sum(nil))
-		out[p] = sum
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func sameTree(t *testing.T, before, after map[string][32]byte) {
-	t.Helper()
-	for p, h := range before {
-		if a, ok := after[p]; !ok || a != h {
-			t.Errorf("%s changed or vanished", p)
-		}
-	}
-	for p := range after {
-		if _, ok := before[p]; !ok {
-			t.Errorf("%s appeared", p)
-		}
-	}
-}
-
 func TestWrongKeyChangesNothing(t *testing.T) {
 	dir, key := t.TempDir(), newKey(t)
 	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key})
@@ -161,7 +114,7 @@ func TestWrongKeyChangesNothing(t *testing.T) {
 	s := oplogtest.NewSigner(1)
 	mustAppend(t, l, s, oplogtest.GenesisDraft(s))
 	l.Close()
-	before := hashTree(t, dir)
+	before := oplogtest.HashTree(t, dir)
 	for name, k := range map[string][]byte{"other key": newKey(t), "no key": nil} {
 		_, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: k})
 		if !errors.Is(err, oplog.ErrWrongKey) || !strings.Contains(err.Error(), dir) {
@@ -174,7 +127,7 @@ func TestWrongKeyChangesNothing(t *testing.T) {
 	if _, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key[:16]}); !errors.Is(err, oplog.ErrBadKey) {
 		t.Fatalf("a 16-byte key: %v, want ErrBadKey", err)
 	}
-	sameTree(t, before, hashTree(t, dir))
+	oplogtest.SameTree(t, before, oplogtest.HashTree(t, dir))
 }
 
 func TestMustExistNeverCreatesAnEmptyLog(t *testing.T) {
