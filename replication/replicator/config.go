@@ -13,6 +13,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/synctls"
 )
 
 // Defaults, each a limit with a reason.
@@ -75,6 +76,13 @@ type Config struct {
 	Session syncnet.Options
 	// Verifier authorizes ranges beyond their signatures (the roster).
 	Verifier syncproto.Verifier
+	// Auth, when set, runs every session over mutual TLS with the device
+	// keys (package synctls), after Dial and WrapAccepted: a peer whose key
+	// the roster does not authorize is refused at the handshake, and a
+	// peer's Hello must name the origin and role its certificate and the
+	// roster give it. Nil runs sessions over the bare connection (open
+	// mode: tests, a lab).
+	Auth *synctls.Config
 	// Tiers ranks hub tiers: a hub dials hubs of a higher rank. Default
 	// {"district": 1, "province": 2}.
 	Tiers map[string]int

@@ -16,6 +16,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/synctls"
 )
 
 // maxAccepted bounds concurrent inbound sessions (a hub with hundreds of
@@ -205,13 +206,26 @@ func (r *Replicator) serve(ctx context.Context) {
 					return
 				}
 			}
-			r.session(ctx, conn, "")
+			var peer *synctls.Peer
+			if r.cfg.Auth != nil {
+				c, p, err := r.cfg.Auth.Server(ctx, conn)
+				if err != nil {
+					r.cfg.Logger.Warn("refused a sync connection", "err", err)
+					if r.cfg.OnSessionEnd != nil {
+						r.cfg.OnSessionEnd("", err)
+					}
+					return
+				}
+				conn, peer = c, &p
+			}
+			r.session(ctx, conn, "", peer)
 		}()
 	}
 }
 
-// session runs one sync session and records what it learned.
-func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (syncnet.Result, error) {
+// session runs one sync session and records what it learned. peer is the
+// authenticated peer of a TLS session (nil in open mode).
+func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, peer *synctls.Peer) (syncnet.Result, error) {
 	wake := make(chan struct{}, 1)
 	r.mu.Lock()
 	r.sessions[wake] = true
@@ -221,6 +235,9 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string) (s
 	opts := r.cfg.Session
 	opts.Proto, opts.Log, opts.Codec, opts.Clock, opts.Wake = r.cfg.Proto, r.cfg.Dir.Log, r.cfg.Codec, r.cfg.Clock, wake
 	opts.IdleFor = r.idleFor
+	if peer != nil {
+		opts.CheckPeer = peer.CheckHello
+	}
 	if opts.StreamLevel == 0 && r.cfg.Dir.Config.Role == replication.RoleHub {
 		// A hub holds many sessions at once and mostly sends acks on
 		// them: the cheaper level saves ~30 MB per session.
@@ -444,12 +461,18 @@ func (r *Replicator) busyWith(t *target) bool {
 func (r *Replicator) contact(ctx context.Context, t *target) error {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	conn, err := r.dial(dctx, t.addr)
+	var peer *synctls.Peer
+	if err == nil && r.cfg.Auth != nil {
+		var p synctls.Peer
+		conn, p, err = r.cfg.Auth.Client(dctx, conn)
+		peer = &p
+	}
 	cancel()
 	if err != nil {
 		r.noteFailure(t, err)
 		return err
 	}
-	res, err := r.session(ctx, conn, t.addr)
+	res, err := r.session(ctx, conn, t.addr, peer)
 	if res.Peer != nil {
 		r.mu.Lock()
 		t.name = res.Peer.Node

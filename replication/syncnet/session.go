@@ -57,6 +57,11 @@ type Options struct {
 	OnIngest func(peer *delta.Hello, res oplog.IngestResult)
 	// OnEvent receives forks, refusals and the like.
 	OnEvent func(peer *delta.Hello, ev syncproto.Event)
+	// CheckPeer, if set, vets the peer's Hello before anything else it
+	// sends is handled (an authenticated stream: the Hello must name the
+	// origin and role its certificate and the roster give it). An error
+	// ends the session; nothing the peer sent was written.
+	CheckPeer func(peer *delta.Hello) error
 	// OnProgress is called after each message handled, with running stats.
 	OnProgress func(p Progress)
 }
@@ -178,6 +183,9 @@ func (r *runner) run(ctx context.Context) error {
 			}
 			lastActivity = r.opts.Clock.Now()
 			r.res.LastRecv = lastActivity
+			if err := r.checkPeer(in.msg); err != nil {
+				return err
+			}
 			if err := sess.Step(in.msg); err != nil {
 				return err
 			}
@@ -193,6 +201,19 @@ func (r *runner) run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// checkPeer vets every Hello (the first and any repeat) before the
+// session takes it.
+func (r *runner) checkPeer(m delta.Message) error {
+	h, ok := m.(*delta.Hello)
+	if !ok || r.opts.CheckPeer == nil {
+		return nil
+	}
+	if err := r.opts.CheckPeer(h); err != nil {
+		return fmt.Errorf("syncnet: peer refused: %w", err)
+	}
+	return nil
 }
 
 // flush does what Ready asks: send messages, persist a batch.

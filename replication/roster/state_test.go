@@ -1,0 +1,276 @@
+package roster_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"fieldsync/replication"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/replication/roster"
+)
+
+// chain writes signed entries for one signer, as its log would.
+type chain struct {
+	s    *replication.KeySigner
+	seq  uint64
+	prev replication.Hash
+}
+
+func newChain(s *replication.KeySigner, role replication.Role, tier string) (*chain, replication.Entry) {
+	c := &chain{s: s}
+	p, _ := json.Marshal(replication.NewGenesis(s, role, tier, "42"))
+	return c, c.add(replication.Draft{Kind: replication.KindGenesis, Schema: replication.GenesisSchema, Payload: p})
+}
+
+func (c *chain) add(d replication.Draft) replication.Entry {
+	d.HLC = replication.MakeHLC(int64(1000+c.seq), 0)
+	e := replication.Seal(c.s, d, c.seq+1, c.prev)
+	c.seq, c.prev = e.Seq, e.Hash()
+	return e
+}
+
+func (c *chain) addDevice(t testing.TB, a roster.Add) replication.Entry {
+	d, err := roster.AddDraft(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.add(d)
+}
+
+func (c *chain) revoke(t testing.TB, r roster.Revoke) replication.Entry {
+	d, err := roster.RevokeDraft(r, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.add(d)
+}
+
+func genesisOf(s *replication.KeySigner, role replication.Role, tier string) replication.Genesis {
+	return replication.NewGenesis(s, role, tier, "x")
+}
+
+func TestAdmits(t *testing.T) {
+	anchor := oplogtest.NewSigner(1)
+	prov, _ := newChain(anchor, replication.RoleHub, "province")
+	laptop, hub, stranger := oplogtest.NewSigner(2), oplogtest.NewSigner(3), oplogtest.NewSigner(4)
+	st := roster.NewState(anchor.PublicKey())
+	for _, e := range []replication.Entry{
+		prov.addDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}, Name: "laptop"}),
+		prov.addDevice(t, roster.Add{Key: hub.PublicKey(), Role: replication.RoleHub, Tier: "district", Units: []string{"445"}}),
+		prov.revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 10}}}),
+	} {
+		if _, err := st.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	laptopG := genesisOf(laptop, replication.RoleNode, "")
+	newEpoch := laptop.WithEpoch(99)
+	cases := []struct {
+		name   string
+		g      replication.Genesis
+		origin replication.OriginID
+		seq    uint64
+		kind   replication.Kind
+		want   roster.Reason
+	}{
+		{"anchor decides", genesisOf(anchor, replication.RoleHub, "province"), anchor.Origin(), 5, replication.KindResolve, ""},
+		{"anchor writes the roster", genesisOf(anchor, replication.RoleHub, "province"), anchor.Origin(), 5, replication.KindRoster, ""},
+		{"stranger", genesisOf(stranger, replication.RoleNode, ""), stranger.Origin(), 2, replication.KindEnroll, roster.ReasonNotOnRoster},
+		{"stranger's genesis", genesisOf(stranger, replication.RoleNode, ""), stranger.Origin(), 1, replication.KindGenesis, roster.ReasonNotOnRoster},
+		{"revoked laptop, kept seq", laptopG, laptop.Origin(), 10, replication.KindEnroll, ""},
+		{"revoked laptop, later seq", laptopG, laptop.Origin(), 11, replication.KindEnroll, roster.ReasonRevoked},
+		{"revoked laptop, new epoch", genesisOf(newEpoch, replication.RoleNode, ""), newEpoch.Origin(), 2, replication.KindEnroll, roster.ReasonRevoked},
+		{"laptop posing as hub", genesisOf(laptop, replication.RoleHub, "province"), laptop.Origin(), 2, replication.KindEnroll, roster.ReasonRoleMismatch},
+		{"hub with another tier", genesisOf(hub, replication.RoleHub, "province"), hub.Origin(), 2, replication.KindResolve, roster.ReasonRoleMismatch},
+		{"hub decides", genesisOf(hub, replication.RoleHub, "district"), hub.Origin(), 2, replication.KindResolve, ""},
+		{"laptop decides", laptopG, laptop.Origin(), 3, replication.KindResolve, roster.ReasonNotHub},
+		{"hub writes a roster", genesisOf(hub, replication.RoleHub, "district"), hub.Origin(), 2, replication.KindRoster, roster.ReasonNotAnchor},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, got := st.Admits(c.g, c.origin, c.seq, c.kind); got != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestInScope(t *testing.T) {
+	parents := map[string]string{"18586": "445", "445": "42", "18073": "436", "436": "42"}
+	parentOf := func(u string) string { return parents[u] }
+	cases := []struct {
+		units []string
+		unit  string
+		want  bool
+	}{
+		{[]string{"18586"}, "18586", true},
+		{[]string{"18586"}, "18073", false},
+		{[]string{"445"}, "18586", true},
+		{[]string{"445"}, "18073", false},
+		{[]string{"42"}, "18073", true},
+		{[]string{"*"}, "99999", true},
+		{[]string{"18586"}, "", false},
+	}
+	for i, c := range cases {
+		if got := roster.InScope(c.units, c.unit, parentOf); got != c.want {
+			t.Errorf("%d: InScope(%v, %q) = %v", i, c.units, c.unit, got)
+		}
+	}
+}
+
+// TestFoldIsOrderIndependent folds random sets of adds (several per key,
+// from two anchor epochs) and revocations in 300 orders, with duplicates,
+// and requires one roster.
+func TestFoldIsOrderIndependent(t *testing.T) {
+	anchor := oplogtest.NewSigner(1)
+	a1, _ := newChain(anchor, replication.RoleHub, "province")
+	a2, _ := newChain(anchor.WithEpoch(7), replication.RoleHub, "province")
+	rng := rand.New(rand.NewPCG(5, 6))
+	var keys []*replication.KeySigner
+	for i := range 8 {
+		keys = append(keys, oplogtest.NewSigner(uint64(10+i)))
+	}
+	var es []replication.Entry
+	for range 40 {
+		c := []*chain{a1, a2}[rng.IntN(2)]
+		k := keys[rng.IntN(len(keys))]
+		if rng.IntN(4) == 0 {
+			keep := []roster.Limit{{Origin: k.Origin(), Seq: uint64(rng.IntN(20))}}
+			if rng.IntN(2) == 0 {
+				keep = append(keep, roster.Limit{Origin: k.WithEpoch(3).Origin(), Seq: uint64(rng.IntN(20))})
+			}
+			es = append(es, c.revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: keep}))
+			continue
+		}
+		es = append(es, c.addDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{fmt.Sprint(18000 + rng.IntN(5))}}))
+	}
+	fold := func(es []replication.Entry) []roster.Device {
+		st := roster.NewState(anchor.PublicKey())
+		for _, e := range es {
+			if _, err := st.Apply(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return st.Devices()
+	}
+	want := fold(es)
+	revoked := 0
+	for _, d := range want {
+		if d.Revoked {
+			revoked++
+		}
+	}
+	if len(want) < 5 || revoked < 2 {
+		t.Fatalf("the random set must add and revoke several devices: %d devices, %d revoked", len(want), revoked)
+	}
+	for i := range 300 {
+		order := append([]replication.Entry(nil), es...)
+		for range len(order) / 4 {
+			order = append(order, order[rng.IntN(len(order))])
+		}
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		if got := fold(order); !reflect.DeepEqual(got, want) {
+			t.Fatalf("order %d folds another roster:\n%+v\nwant\n%+v", i, got, want)
+		}
+	}
+}
+
+func TestRevocationsCombine(t *testing.T) {
+	anchor := oplogtest.NewSigner(1)
+	prov, _ := newChain(anchor, replication.RoleHub, "province")
+	k := oplogtest.NewSigner(2)
+	o1, o2 := k.Origin(), k.WithEpoch(5).Origin()
+	st := roster.NewState(anchor.PublicKey())
+	for _, e := range []replication.Entry{
+		prov.addDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}}),
+		prov.revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: []roster.Limit{{Origin: o1, Seq: 30}, {Origin: o2, Seq: 4}}}),
+		prov.revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: []roster.Limit{{Origin: o1, Seq: 20}}}),
+		prov.addDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}, Name: "re-added"}),
+	} {
+		if _, err := st.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, ok := st.Device(k.PublicKey())
+	if !ok || !d.Revoked || d.Name != "re-added" || d.Listed() {
+		t.Fatalf("a later add renames but does not un-revoke: %+v", d)
+	}
+	if d.Limit(o1) != 20 || d.Limit(o2) != 0 {
+		t.Fatalf("limits: o1 %d (want 20), o2 %d (want 0: not kept by every revocation)", d.Limit(o1), d.Limit(o2))
+	}
+}
+
+func TestApplyRejects(t *testing.T) {
+	anchor := oplogtest.NewSigner(1)
+	prov, _ := newChain(anchor, replication.RoleHub, "province")
+	st := roster.NewState(anchor.PublicKey())
+	bad := prov.add(replication.Draft{Kind: replication.KindRoster, Schema: 1, Payload: []byte(`{"key":"AA=="}`)})
+	if _, err := st.Apply(bad); !errors.Is(err, replication.ErrMalformed) {
+		t.Fatalf("malformed add: %v", err)
+	}
+	enroll := prov.add(replication.Draft{Kind: replication.KindEnroll, Schema: 1, Payload: []byte(`{}`)})
+	if _, err := st.Apply(enroll); !errors.Is(err, roster.ErrNotRoster) {
+		t.Fatalf("enroll: %v", err)
+	}
+	if _, err := st.Apply(prov.addDevice(t, roster.Add{Key: anchor.PublicKey(), Role: replication.RoleNode, Units: []string{"1"}})); err != nil || st.Len() != 0 {
+		t.Fatalf("adding the anchor must change nothing: %v, %d devices", err, st.Len())
+	}
+	if _, err := st.Apply(prov.revoke(t, roster.Revoke{Key: anchor.PublicKey()})); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := st.Device(anchor.PublicKey()); !d.Anchor || d.Revoked {
+		t.Fatalf("the anchor cannot be revoked: %+v", d)
+	}
+}
+
+func TestBook(t *testing.T) {
+	anchor, laptop := oplogtest.NewSigner(1), oplogtest.NewSigner(2)
+	l := oplog.NewMem()
+	prov, g := newChain(anchor, replication.RoleHub, "province")
+	add := prov.addDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
+	if _, err := l.Ingest([]replication.Entry{g, add}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := roster.Load(anchor.PublicKey(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role, err := b.AuthorizePeer(laptop.PublicKey()); err != nil || role != replication.RoleNode {
+		t.Fatalf("laptop on the roster: %q, %v", role, err)
+	}
+	if ok, _, _ := b.Admit(genesisOf(laptop, replication.RoleNode, ""), nil); !ok {
+		t.Fatal("the laptop's ranges must be admitted")
+	}
+	if ok, _, detail := b.Admit(genesisOf(oplogtest.NewSigner(3), replication.RoleNode, ""), nil); ok {
+		t.Fatal("a stranger's ranges must be refused")
+	} else {
+		t.Log(detail)
+	}
+	rev := prov.revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 3}}})
+	if _, err := l.Ingest([]replication.Entry{rev}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Observe([]replication.Entry{rev})
+	if _, err := b.AuthorizePeer(laptop.PublicKey()); !errors.Is(err, roster.ErrNotAuthorized) {
+		t.Fatalf("a revoked laptop may not sync: %v", err)
+	}
+	if ok, _, _ := b.Admit(genesisOf(laptop, replication.RoleNode, ""), nil); !ok {
+		t.Fatal("a revoked laptop's ranges are admitted (the view quarantines what is past the revocation)")
+	}
+	if b.Version() != 2 {
+		t.Fatalf("version %d, want 2", b.Version())
+	}
+	// A fresh book over the same log sees the same roster.
+	b2, err := roster.Load(anchor.PublicKey(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(b2.Devices(), b.Devices()) {
+		t.Fatal("loading again gives another roster")
+	}
+}
