@@ -65,6 +65,14 @@ type Config struct {
 	// Pools are the gossip pools this replica is a member of (a district
 	// hub is in two: its district's and the province's).
 	Pools []PoolConfig `json:"pools,omitempty"`
+	// ProvinceKey is the trust anchor: the provincial hub's ed25519 public
+	// key (hex) that signs the roster (package roster). A daemon refuses
+	// to run without it unless Open is set.
+	ProvinceKey string `json:"province_key,omitempty"`
+	// Open runs without a roster: every correctly signed entry is taken and
+	// sync streams are not authenticated. Only for tests and a lab; never
+	// the default.
+	Open bool `json:"open,omitempty"`
 	// Encrypted says the Badger directory is encrypted at rest (always,
 	// since every directory has a Key).
 	Encrypted bool `json:"encrypted,omitempty"`
@@ -101,7 +109,10 @@ type PoolConfig struct {
 	Profile string `json:"profile,omitempty"`
 }
 
-var tierPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+var (
+	tierPattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+	provinceKeyPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
 
 // Validate checks the config's fields and their relations.
 func (c *Config) Validate() error {
@@ -120,6 +131,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config name %q: want 1-64 characters", c.Name)
 	case c.MinFreeMB < -1 || c.MinFreeMB > 1<<20:
 		return fmt.Errorf("config min_free_mb %d: want -1 (off), 0 (default) or up to %d", c.MinFreeMB, 1<<20)
+	case c.ProvinceKey != "" && !provinceKeyPattern.MatchString(c.ProvinceKey):
+		return fmt.Errorf("config province_key: want the province hub's public key, 64 lowercase hex digits")
+	case c.ProvinceKey != "" && c.Open:
+		return fmt.Errorf("config: open and province_key exclude each other")
 	}
 	for _, k := range []*KeySource{c.Key, c.KeyNext} {
 		if k != nil {
