@@ -102,6 +102,9 @@ func enrollOne(n *node.Node, i int, raw []byte) (enrollLine, error) {
 	case errors.As(err, &rej):
 		line.Rejected = rej.Findings
 		return line, nil
+	case errors.Is(err, node.ErrFrozen): // the freeze rule: refused, nothing written
+		line.Error = err.Error()
+		return line, nil
 	case err != nil:
 		return line, err
 	}
@@ -118,6 +121,9 @@ func printEnrollLine(e *env, asJSON bool, m masker, l enrollLine) error {
 		fmt.Fprintf(e.stdout, "saved %s (hash %s)\n", l.Receipt.ID, l.Receipt.Hash.Short())
 		for _, f := range l.Receipt.Findings {
 			fmt.Fprintf(e.stdout, "  %s: %s\n", f.Severity, m.findingText(f))
+		}
+		if l.Receipt.BacklogWarning != "" {
+			fmt.Fprintf(e.stdout, "  warn: %s\n", l.Receipt.BacklogWarning)
 		}
 	case l.Rejected != nil:
 		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n", l.Record)
