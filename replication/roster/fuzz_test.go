@@ -104,3 +104,33 @@ func TestDecodeRefusesNonCanonical(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeBundle: no panic, bounded, and an accepted bundle re-encodes
+// to the same bytes.
+func FuzzDecodeBundle(f *testing.F) {
+	anchor := oplogtest.NewSigner(1)
+	prov, g := newChain(anchor.WithEpoch(roster.Epoch), replication.RoleHub, "province")
+	add := prov.addDevice(f, roster.Add{Key: oplogtest.NewSigner(2).PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
+	b, err := roster.EncodeBundle([]replication.Entry{g, add})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:len(b)-3])
+	f.Add(append(append([]byte(nil), b[:30]...), 0xff, 0xff, 0xff, 0xff))
+	f.Add([]byte("fieldsync roster bundle v1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		es, err := roster.DecodeBundle(b)
+		if err != nil {
+			if !errors.Is(err, replication.ErrMalformed) && !errors.Is(err, replication.ErrTooLarge) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		again, err := roster.EncodeBundle(es)
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("not canonical (%v)", err)
+		}
+		roster.VerifyBundle(es, nil) // must not panic
+	})
+}
