@@ -46,7 +46,7 @@ func keyChains(p *profile) [numFamilies]chain {
 		c[famGivenDOB] = family(famGivenDOB).str(p.givenFold).num(year).num(dm).chain(sex)
 		c[famNameDay] = family(famNameDay).str(p.fold).num(dm).chain(sex)
 	}
-	if f, m := p.father.name(), p.mother.name(); f != "" || m != "" {
+	if f, m := p.father.foldName(), p.mother.foldName(); f != "" || m != "" {
 		c[famParents] = family(famParents).str(f).str(m).num(year).chain(sex)
 	}
 	return c

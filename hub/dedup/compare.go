@@ -249,7 +249,8 @@ func infoFits(p *profile, info enrollment.PIDInfo) bool {
 	if p.sex != "" && p.sex != info.Sex {
 		return false
 	}
-	return p.birthProv == "" || info.ProvincePrefix == "0"+p.birthProv
+	pre := info.ProvincePrefix // "042" for birth province "42"
+	return p.birthProv == "" || len(pre) == 3 && pre[0] == '0' && pre[1:] == p.birthProv
 }
 
 // idConsistency: when only one record has an ID number, that number should
@@ -260,10 +261,10 @@ func idConsistency(ev *tally, a, b *profile) {
 	if a.id == "" {
 		with, without = b, a
 	}
-	if with.id == "" || !with.idOK {
+	if with.id == "" {
 		return
 	}
-	if infoFits(with, with.idInfo) && !infoFits(without, with.idInfo) {
+	if idFits(with, with.id) && !idFits(without, with.id) {
 		ev.add(rIDInconsistent, wIDInconsistent)
 	}
 }
@@ -281,10 +282,11 @@ func relationEvidence(ev *tally, a, b *profile) {
 // relatedTo reports whether p names q as a parent or spouse.
 func relatedTo(p, q *profile) bool {
 	for _, r := range [...]*relative{&p.father, &p.mother, &p.spouse} {
-		if r.id != "" && q.id != "" && r.idNum == q.idNum {
+		if r.hasID && q.id != "" && r.idNum == q.idNum {
 			return true
 		}
-		if r.dob.Precision() == enrollment.PrecisionDay && r.dob == q.dob && r.name() != "" && r.name() == q.fold {
+		fullDate := r.dob%100 != 0
+		if fullDate && r.dob == packDate(q.dob) && r.foldName() != "" && r.foldName() == q.fold {
 			return true
 		}
 	}

@@ -227,13 +227,13 @@ func familyEvidence(ev *tally, a, b *profile) {
 // by folded name.
 func relMatch(x, y *relative) int {
 	switch {
-	case x.id != "" && y.id != "":
+	case x.hasID && y.hasID:
 		if x.idNum == y.idNum {
 			return tokEqual
 		}
 		return tokDiffers
-	case x.name() != "" && y.name() != "":
-		if x.name() == y.name() {
+	case x.foldName() != "" && y.foldName() != "":
+		if x.foldName() == y.foldName() {
 			return tokEqual
 		}
 		return tokDiffers

@@ -30,9 +30,13 @@ type Index struct {
 // entry is one record in the Index.
 type entry struct {
 	p        profile
-	chains   [numFamilies]chain
 	partners []int32 // slots it currently forms a pair with
 }
+
+// chainsOf derives e's block keys (not stored: cheaper to recompute in the
+// rare calls that need another record's keys than to hold 160 bytes per
+// record).
+func chainsOf(e *entry) [numFamilies]chain { return keyChains(&e.p) }
 
 // pairKey is a pair of slots, lo < hi.
 type pairKey struct{ lo, hi int32 }
@@ -75,7 +79,7 @@ func (ix *Index) Put(r Record) {
 	}
 	e := &entry{p: makeProfile(&r)}
 	p := &e.p
-	e.chains = keyChains(p)
+	chains := keyChains(p)
 	s := ix.alloc(e)
 	ix.byKey[r.Key] = s
 	ix.work = ix.work[:0]
@@ -84,8 +88,8 @@ func (ix *Index) Put(r Record) {
 		ix.idNeighbours(s)
 	}
 	for f := range numFamilies {
-		if e.chains[f].n > 0 {
-			ix.add(s, f, 0)
+		if chains[f].n > 0 {
+			ix.add(s, &chains[f], f, 0)
 		}
 	}
 	ix.rescore()
@@ -105,9 +109,10 @@ func (ix *Index) Delete(key string) {
 		ix.byID.remove(e.p.idNum, s)
 	}
 	ix.work = ix.work[:0]
+	chains := chainsOf(e)
 	for f := range numFamilies {
-		if e.chains[f].n > 0 {
-			ix.remove(s, f, 0)
+		if chains[f].n > 0 {
+			ix.remove(s, &chains[f], f, 0)
 		}
 	}
 	delete(ix.byKey, key)
@@ -143,12 +148,12 @@ func (ix *Index) idNeighbours(s int32) {
 	})
 }
 
-// add inserts slot s into its family-f block at level l. A block of at
-// most MaxBlock members is where its members meet; a bigger one is split:
-// its members go one level down, to the finer key. So which block is a
-// record's "effective" one depends only on the set of records.
-func (ix *Index) add(s int32, f, l int) {
-	c := &ix.slots[s].chains[f]
+// add inserts slot s, whose family-f keys are c, into its block at level
+// l. A block of at most MaxBlock members is where its members meet; a
+// bigger one is split: its members go one level down, to the finer key.
+// So which block is a record's "effective" one depends only on the set of
+// records.
+func (ix *Index) add(s int32, c *chain, f, l int) {
 	k := c.keys[l]
 	b := append(ix.blocks[k], s)
 	ix.blocks[k] = b
@@ -159,24 +164,24 @@ func (ix *Index) add(s int32, f, l int) {
 		ix.resplit = true
 		ix.queueAmong(b)
 		for _, m := range b {
-			if l+1 < int(ix.slots[m].chains[f].n) {
-				ix.add(m, f, l+1)
+			if cm := chainsOf(ix.slots[m])[f]; l+1 < int(cm.n) {
+				ix.add(m, &cm, f, l+1)
 			}
 		}
 	case l+1 < int(c.n): // already split
-		ix.add(s, f, l+1)
+		ix.add(s, c, f, l+1)
 	}
 }
 
-// remove takes slot s out of its family-f block at level l (and below,
-// where it went down). A block back at MaxBlock members is whole again:
-// its finer blocks are dropped.
-func (ix *Index) remove(s int32, f, l int) {
-	k := ix.slots[s].chains[f].keys[l]
+// remove takes slot s, whose family-f keys are c, out of its block at
+// level l (and below, where it went down). A block back at MaxBlock
+// members is whole again: its finer blocks are dropped.
+func (ix *Index) remove(s int32, c *chain, f, l int) {
+	k := c.keys[l]
 	b := removeSlot(ix.blocks[k], s)
 	max := ix.cfg.MaxBlock
-	if len(b) >= max && l+1 < int(ix.slots[s].chains[f].n) { // it was split, s went down
-		ix.remove(s, f, l+1)
+	if len(b) >= max && l+1 < int(c.n) { // it was split, s went down
+		ix.remove(s, c, f, l+1)
 	}
 	if len(b) == max { // whole again
 		ix.resplit = true
@@ -195,7 +200,7 @@ func (ix *Index) remove(s int32, f, l int) {
 // dropBelow removes slot m from its family-f blocks at level l and finer,
 // wherever it is a member.
 func (ix *Index) dropBelow(m int32, f, l int) {
-	c := &ix.slots[m].chains[f]
+	c := chainsOf(ix.slots[m])[f]
 	for ; l < int(c.n); l++ {
 		k := c.keys[l]
 		b, ok := ix.blocks[k]
@@ -295,9 +300,10 @@ func (ix *Index) candidates(x, y *entry) bool {
 	if x.p.id != "" && y.p.id != "" && (x.p.idNum == y.p.idNum || idNeighbours(x.p.digits, y.p.digits)) {
 		return true
 	}
+	cx, cy := chainsOf(x), chainsOf(y)
 	for f := range numFamilies {
-		kx, okx := ix.effective(x, f)
-		ky, oky := ix.effective(y, f)
+		kx, okx := ix.effective(&cx[f])
+		ky, oky := ix.effective(&cy[f])
 		if okx && oky && kx == ky {
 			return true
 		}
@@ -310,11 +316,11 @@ func idNeighbours(a, b idDigits) bool {
 	return k != editNone
 }
 
-// effective returns the key of e's effective block in family f: the
-// coarsest of its blocks with at most MaxBlock members; false when the
-// family does not apply or even the finest block is too big.
-func (ix *Index) effective(e *entry, f int) (uint64, bool) {
-	c := &e.chains[f]
+// effective returns the key of the effective block of a record whose
+// keys in a family are c: the coarsest of its blocks with at most MaxBlock
+// members; false when the family does not apply or even the finest block
+// is too big.
+func (ix *Index) effective(c *chain) (uint64, bool) {
 	for l := 0; l < int(c.n); l++ {
 		if len(ix.blocks[c.keys[l]]) <= ix.cfg.MaxBlock {
 			return c.keys[l], true
@@ -414,8 +420,9 @@ func (ix *Index) Stats() Stats {
 		if e == nil {
 			continue
 		}
+		chains := chainsOf(e)
 		for f := range numFamilies {
-			if _, ok := ix.effective(e, f); !ok && e.chains[f].n > 0 {
+			if _, ok := ix.effective(&chains[f]); !ok && chains[f].n > 0 {
 				st.Skipped[familyNames[f]]++
 			}
 		}

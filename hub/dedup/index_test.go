@@ -219,8 +219,9 @@ func checkInvariants(t *testing.T, ix *Index) {
 		if e == nil {
 			continue
 		}
+		chains := chainsOf(e)
 		for f := range numFamilies {
-			c := e.chains[f]
+			c := chains[f]
 			for l := 0; l < int(c.n); l++ {
 				want[c.keys[l]] = append(want[c.keys[l]], int32(s))
 				if len(ix.blocks[c.keys[l]]) <= ix.cfg.MaxBlock {

@@ -15,11 +15,9 @@ import (
 type profile struct {
 	key, region string
 
-	id     string             // cleaned 12-digit ID number, "" if none
-	idNum  uint64             // id as a number (when id != "")
-	digits idDigits           // id's digits (when id != "")
-	idInfo enrollment.PIDInfo // decoded id (when idOK)
-	idOK   bool
+	id     string   // cleaned 12-digit ID number, "" if none
+	idNum  uint64   // id as a number (when id != "")
+	digits idDigits // id's digits (when id != "")
 
 	name, fold     string // NameKey and FoldKey of the full name
 	bare           bool   // the name has no diacritics at all (typed without them)
@@ -40,27 +38,32 @@ type profile struct {
 }
 
 // relative is a parent, the spouse or the household head: a name, an ID
-// number and a date of birth, each possibly unknown. The folded name is
-// derived on first use (most comparisons settle on the ID numbers).
+// number and a date of birth, each possibly unknown, packed small (an
+// Index holds four per record). The folded name is derived on first use
+// (most comparisons settle on the ID numbers).
 type relative struct {
-	raw, key string // name as captured; its NameKey once known
-	fold     string
-	folded   bool
-	id       string // cleaned 12-digit number, "" if none
-	idNum    uint64 // id as a number
-	dob      enrollment.Date
+	name   string // NameKey when keyed, else as captured
+	fold   string
+	idNum  uint64
+	dob    int32 // packDate of the date of birth, 0 when unknown
+	keyed  bool
+	folded bool
+	hasID  bool
 }
 
-// name returns the folded name ("" when unknown).
-func (r *relative) name() string {
+// foldName returns the folded name ("" when unknown).
+func (r *relative) foldName() string {
 	if !r.folded {
-		if r.key == "" && r.raw != "" {
-			r.key = enrollment.NameKey(r.raw)
+		if !r.keyed && r.name != "" {
+			r.name, r.keyed = enrollment.NameKey(r.name), true
 		}
-		r.fold, r.folded = foldKeyed(r.key), true
+		r.fold, r.folded = foldKeyed(r.name), true
 	}
 	return r.fold
 }
+
+// packDate packs a date as yyyymmdd (0 for a zero date).
+func packDate(d enrollment.Date) int32 { return int32(d.Year*10000 + d.Month*100 + d.Day) }
 
 // surnameClasses maps the folded regional surname variants to one class
 // (DOMAIN.md §5.2: Hoàng↔Huỳnh, Vũ↔Võ are weak-equivalent).
@@ -81,8 +84,6 @@ func makeProfile(r *Record) profile {
 		birthProv: k.BirthProvince, birthProv2025: k.BirthProvince2025}
 	if p.id != "" {
 		p.idNum, p.digits = idNumber(p.id), toDigits(p.id)
-		info, err := enrollment.DecodePersonalID(p.id)
-		p.idInfo, p.idOK = info, err == nil || info.BirthYear != 0
 	}
 	p.bare = p.name == p.fold
 	if k.Middle != "" {
@@ -123,13 +124,19 @@ func newRelative(r *enrollment.Relative, nameKey string) relative {
 	if r == nil {
 		return relative{}
 	}
+	rel := relative{name: r.FullName}
+	if nameKey != "" {
+		rel.name, rel.keyed = nameKey, true
+	}
 	id := r.PersonalID
 	if !isIDDigits(id) { // the usual case needs no cleaning
 		id, _ = enrollment.NormalizePersonalID(id)
 	}
-	rel := relative{raw: r.FullName, key: nameKey, id: id, idNum: idNumber(id)}
+	if id != "" {
+		rel.idNum, rel.hasID = idNumber(id), true
+	}
 	if r.DateOfBirth != nil {
-		rel.dob = *r.DateOfBirth
+		rel.dob = packDate(*r.DateOfBirth)
 	}
 	return rel
 }
