@@ -2,8 +2,10 @@ package hub
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
@@ -18,6 +20,17 @@ type View struct {
 	r  *reconcile.Reconciler
 }
 
+// Decoding (JSON, matching keys, validation) is most of the view's cost
+// per entry and needs no lock: View.Apply decodes a batch first, on up to
+// maxDecodeWorkers cores when it has at least decodeChunk entries per
+// worker, then applies it in order under the lock. rebuildChunk bounds
+// the entries decoded at once while the view is rebuilt.
+const (
+	maxDecodeWorkers = 8
+	decodeChunk      = 32
+	rebuildChunk     = 2048
+)
+
 // NewView builds the view of everything l holds.
 func NewView(l oplog.Log, cfg reconcile.Config) (*View, error) {
 	v := &View{r: reconcile.New(cfg)}
@@ -25,25 +38,54 @@ func NewView(l oplog.Log, cfg reconcile.Config) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
+	chunk := make([]replication.Entry, 0, rebuildChunk)
 	for _, o := range vec.Origins() {
 		err := l.Scan(o, 1, func(e replication.Entry) bool {
-			v.r.Apply(e)
+			if chunk = append(chunk, e); len(chunk) == rebuildChunk {
+				v.Apply(chunk...)
+				chunk = chunk[:0]
+			}
 			return true
 		})
 		if err != nil {
 			return nil, fmt.Errorf("hub: rebuild view: %w", err)
 		}
 	}
+	v.Apply(chunk...)
 	return v, nil
 }
 
 // Apply adds entries to the view.
 func (v *View) Apply(es ...replication.Entry) {
+	ds := decodeAll(es)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, e := range es {
-		v.r.Apply(e)
+	for _, d := range ds {
+		v.r.ApplyDecoded(d)
 	}
+}
+
+// decodeAll decodes entries, in parallel when there are enough of them.
+func decodeAll(es []replication.Entry) []*reconcile.Decoded {
+	ds := make([]*reconcile.Decoded, len(es))
+	workers := min(runtime.GOMAXPROCS(0), maxDecodeWorkers, len(es)/decodeChunk)
+	if workers <= 1 {
+		for i := range es {
+			ds[i] = reconcile.Decode(es[i])
+		}
+		return ds
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(es); i = int(next.Add(1) - 1) {
+				ds[i] = reconcile.Decode(es[i])
+			}
+		})
+	}
+	wg.Wait()
+	return ds
 }
 
 // Read runs fn with the reconciler, for queries; fn must not keep it.

@@ -42,14 +42,21 @@ func (r *Reconciler) deriveCitizen(key string) {
 	c.Conflict = r.conflictOf(key, c.Versions)
 	shown := r.shown(c)
 	c.Shown = shown.ID
-	c.Record, c.History = r.merged(shown, c.Versions)
-	c.Findings = notes(enrollment.Validate(c.Record, enrollment.Context{Now: shown.HLC.Time()}))
+	var own bool
+	c.Record, c.History, own = r.merged(shown, c.Versions)
+	keys := shown.keys
+	if own { // the shown record as captured: its findings and keys are known
+		c.Findings = shown.notes
+	} else {
+		c.Findings = notes(enrollment.Validate(c.Record, enrollment.Context{Now: shown.HLC.Time()}))
+		keys = enrollment.Keys(c.Record)
+	}
 	c.Cleaning = cleaning(c.Record)
 	c.Region = region(c.Record)
 	c.Linked = r.linked(key)
 	r.citizens[key] = c
 	if r.cfg.Matcher != nil {
-		r.cfg.Matcher.Put(key, c.Record, enrollment.Keys(c.Record), c.Region)
+		r.cfg.Matcher.Put(key, c.Record, keys, c.Region)
 	}
 }
 
@@ -165,7 +172,7 @@ func (r *Reconciler) shown(c *Citizen) *Version {
 }
 
 // changeable are the fields that legitimately change over a life (Rule 5).
-var changeable = []string{"current_residence", "marital_status", "occupation"}
+var changeable = [...]string{"current_residence", "marital_status", "occupation"}
 
 // merged is Rule 5: the shown record, with each changeable field taken from
 // the latest version that has it. "Latest" is causal and needs no clock: a
@@ -175,18 +182,22 @@ var changeable = []string{"current_residence", "marital_status", "occupation"}
 // never decides. Versions that no such link orders are concurrent; they
 // are ordered by hash, so the value shown is the last in that order, and
 // the history marks it concurrent for an officer to check. History lists
-// every distinct value in causal order.
-func (r *Reconciler) merged(shown *Version, vs []Version) (*enrollment.Enrollment, map[string][]FieldChange) {
-	rec := *shown.Record
+// every distinct value in causal order. own reports that every field came
+// from the shown version itself: rec is then the shown record (shared, not
+// copied: records in the view are never modified).
+func (r *Reconciler) merged(shown *Version, vs []Version) (rec *enrollment.Enrollment, history map[string][]FieldChange, own bool) {
 	order := r.causalOrder(vs)
-	history := map[string][]FieldChange{}
-	for _, f := range changeable {
+	history = map[string][]FieldChange{}
+	var from [len(changeable)]replication.EntryID // where each field's current value is
+	own = true
+	for i, f := range changeable {
 		changes := r.fieldHistory(order, f)
 		if len(changes) == 0 {
+			from[i] = shown.ID
 			continue
 		}
-		last := changes[len(changes)-1]
-		setField(&rec, r.versions[last.Entry].Record, f)
+		from[i] = changes[len(changes)-1].Entry
+		own = own && from[i] == shown.ID
 		if len(changes) > 1 {
 			history[f] = changes
 		}
@@ -194,7 +205,14 @@ func (r *Reconciler) merged(shown *Version, vs []Version) (*enrollment.Enrollmen
 	if len(history) == 0 {
 		history = nil
 	}
-	return &rec, history
+	if own {
+		return shown.Record, history, true
+	}
+	copied := *shown.Record
+	for i, f := range changeable {
+		setField(&copied, r.versions[from[i]].Record, f)
+	}
+	return &copied, history, false
 }
 
 // fieldHistory lists the values of f in order; the last is the current one.

@@ -83,46 +83,32 @@ func (r *Reconciler) Apply(e replication.Entry) {
 	if r.seen[e.ID()] {
 		return
 	}
-	r.seen[e.ID()] = true
-	switch e.Kind {
-	case replication.KindGenesis:
-		r.applyGenesis(e)
-	case replication.KindEnroll:
-		var rec enrollment.Enrollment
-		if err := json.Unmarshal(e.Payload, &rec); err != nil {
-			r.invalid++
-			return
-		}
-		r.addVersion(e, &rec, nil)
-	case replication.KindAmend:
-		var a enrollment.Amendment
-		target, err := decodeTarget(e.Payload, &a, &a.Target)
-		if err != nil {
-			r.invalid++
-			return
-		}
-		r.addVersion(e, &a.Record, &target)
-	case replication.KindVoid:
-		var v enrollment.Voiding
-		target, err := decodeTarget(e.Payload, &v, &v.Target)
-		if err != nil {
-			r.invalid++
-			return
-		}
-		r.voided[target]++
-		r.refresh(target)
-	case replication.KindResolve:
-		r.applyResolve(e)
-	}
-	r.derive()
+	r.ApplyDecoded(Decode(e))
 }
 
-// decodeTarget unmarshals payload into v and parses the target it names.
-func decodeTarget(payload []byte, v any, target *string) (replication.EntryID, error) {
-	if err := json.Unmarshal(payload, v); err != nil {
-		return replication.EntryID{}, err
+// ApplyDecoded is Apply of an entry decoded with Decode.
+func (r *Reconciler) ApplyDecoded(d *Decoded) {
+	e := &d.entry
+	if r.seen[e.ID()] {
+		return
 	}
-	return replication.ParseEntryID(*target)
+	r.seen[e.ID()] = true
+	if d.invalid {
+		r.invalid++
+		return
+	}
+	switch e.Kind {
+	case replication.KindGenesis:
+		r.applyGenesis(*e)
+	case replication.KindEnroll, replication.KindAmend:
+		r.addVersion(d.version, d.target)
+	case replication.KindVoid:
+		r.voided[*d.target]++
+		r.refresh(*d.target)
+	case replication.KindResolve:
+		r.applyResolve(*e)
+	}
+	r.derive()
 }
 
 func (r *Reconciler) applyGenesis(e replication.Entry) {
@@ -140,9 +126,7 @@ func (r *Reconciler) applyGenesis(e replication.Entry) {
 	}
 }
 
-func (r *Reconciler) addVersion(e replication.Entry, rec *enrollment.Enrollment, target *replication.EntryID) {
-	v := &Version{ID: e.ID(), Hash: e.Hash(), HLC: e.HLC, Kind: e.Kind, Record: rec, keys: enrollment.Keys(rec)}
-	v.Warnings = countWarnings(enrollment.Validate(rec, enrollment.Context{Now: e.HLC.Time()}))
+func (r *Reconciler) addVersion(v *Version, target *replication.EntryID) {
 	r.versions[v.ID] = v
 	if target != nil {
 		r.parentOf[v.ID] = *target

@@ -57,6 +57,10 @@ type Version struct {
 	Warnings int                    `json:"warnings"`
 	keys     enrollment.MatchKeys
 	root     replication.EntryID // the enroll its lineage starts from
+	// notes are the validator's warnings and notes on Record: what the
+	// citizen shows when this version is shown unmerged, so that each
+	// record is validated once (validation is most of a hub's ingest CPU).
+	notes enrollment.Findings
 }
 
 // FieldChange is one value a changeable field took, in causal order.
