@@ -146,6 +146,24 @@
 // Reasons are stable codes (Reason*), in the fixed order of ReasonOrder:
 // what agrees and what disagrees, one code per line of the table above.
 //
+// # Cost
+//
+// Put costs what its record's blocks hold, not what the Index holds:
+// about 5 block keys and one ID-table entry per record, a comparison per
+// member met. go test -bench 'Put|Pairs' -args -dedup.1m, on a shared
+// 2-core machine with other jobs running (best and typical of several
+// runs):
+//
+//	records    ns per Put       comparisons per Put   pairs    Pairs()
+//	10,000     3,600 - 9,000    0.09                  189      0.08 ms
+//	100,000    6,600 - 12,000   0.76                  1,930    0.8 ms
+//	1,000,000  15,000 - 25,000  5.75                  19,797   17-35 ms
+//
+// Per Put: 11 allocations, 1.45 kB allocated; the Index holds about
+// 1.1 kB per record. The growth from 10,000 to 1,000,000 is the blocks of
+// the commonest names filling up towards MaxBlock (which bounds it) and
+// the tables outgrowing the caches, not a scan of the population.
+//
 // # Quality
 //
 // `fieldsync bench dedup --n 100000 --noise 0.05 --seed S` generates a
