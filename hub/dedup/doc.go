@@ -149,7 +149,7 @@
 // # Cost
 //
 // Put costs what its record's blocks hold, not what the Index holds:
-// about 5 block keys and one ID-table entry per record, a comparison per
+// up to five block keys and one ID-table entry per record, a comparison per
 // member met. go test -bench 'Put|Pairs' -args -dedup.1m, on a shared
 // 2-core machine with other jobs running (best and typical of several
 // runs):
@@ -159,7 +159,7 @@
 //	100,000    6,600 - 12,000   0.76                  1,930    0.8 ms
 //	1,000,000  15,000 - 25,000  5.75                  19,797   17-35 ms
 //
-// Per Put: 11 allocations, 1.45 kB allocated; the Index holds about
+// Per Put: about 10 allocations, 1.45 kB allocated; the Index holds about
 // 1.1 kB per record. The growth from 10,000 to 1,000,000 is the blocks of
 // the commonest names filling up towards MaxBlock (which bounds it) and
 // the tables outgrowing the caches, not a scan of the population.
