@@ -41,8 +41,8 @@
 //     digits swapped (11), found without trying them all (idtable.go): a
 //     typo in the random tail keeps the PPPGYY head, so the tail's 59
 //     variants are looked up in that head's own small map; a typo in the
-//     head keeps the tail, so the records sharing the tail (about one per
-//     tail at any size) are checked. This catches the typos whatever the
+//     head keeps the tail, so the records sharing the tail (about one at a
+//     province's size) are checked. This catches the typos whatever the
 //     name and date noise, at one table entry per record (the deletion
 //     neighbourhood would need 12). Insertions and deletions of digits
 //     cannot reach it: enrollment.Keys keeps only 12-digit numbers.
@@ -51,12 +51,12 @@
 //     case, spaces, tones and lost diacritics; the class absorbs the
 //     regional surnames; no middle name (it may be dropped) and no day or
 //     month (they may be swapped, defaulted or missing). The hometown
-//     (quê quán, a fixed legal attribute) keeps blocks small: a province
-//     of a million records has 1.3 records per block on average, where
-//     name + year alone has 55.
+//     (quê quán, a fixed legal attribute) keeps blocks small: among a
+//     million records a record's block holds 1.3 records on average,
+//     where name + year alone would hold 55.
 //   - name-middle-year: the same name key with the folded middle name
 //     instead of the hometown, for a hometown captured differently (11.9
-//     per block at 1M).
+//     on average at 1M).
 //   - given-dob: folded given name + full date of birth with day and month
 //     in sorted order (so a swap meets), for a misspelt or changed
 //     surname or middle name.
