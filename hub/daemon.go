@@ -93,6 +93,7 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
 		return nil, err
 	}
+	d.OnRosterImport(func(es []replication.Entry) { view.Apply(es...) })
 	d.registerGauges()
 	return d, nil
 }
@@ -163,6 +164,7 @@ func (d *Daemon) Resolve(req ResolveRequest) (replication.Entry, error) {
 // Handler is the hub's local API.
 func (d *Daemon) Handler() http.Handler {
 	mux := d.Mux(d.statusExtra)
+	mux.HandleFunc("POST /api/roster", d.serveRoster)
 	mux.HandleFunc("GET /api/conflicts", func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, d.view.Conflicts(d.queueOf(r)))
 	})

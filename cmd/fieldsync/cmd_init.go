@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,14 +31,22 @@ Everything in DIR is encrypted at rest under a master key (docs/keys.md):
 config.json records which (never the key). Escrow a copy of the key at the
 district office: without it the data cannot be read.
 
+Every replica needs a trust anchor: the province hub's key, which signs the
+roster of devices allowed to sync (see 'fieldsync roster'). The province hub
+is its own anchor (--tier province, or --anchor-self for a hub at the top of
+a smaller deployment); others get the key with --province-key, or better
+with --roster FILE, a roster the province exported, which also tells a new
+laptop its hubs' keys before its first sync. --open runs without a roster,
+for tests and labs only. init prints the device key the province adds.
+
 Gossip pools (memberlist) let members find each other and learn who holds
 what; give each pool a key made with 'fieldsync keygen'. A district hub is a
 member of two pools: its district's and the province's.
 
 Examples:
-  fieldsync init --dir /var/lib/fieldsync --role node --unit 18586 --parent 10.77.0.5:7947 \
+  fieldsync init --dir /var/lib/fieldsync --role node --unit 18586 --parent 10.77.0.5:7947 --roster roster.bin \
       --pool name=district/445,listen=10.77.1.23:7946,key=/etc/fieldsync/d445.key,seed=hub-445/10.77.0.5:7946
-  fieldsync init --dir /srv/fs-district --role hub --tier district --unit 445 --name hub-445 \
+  fieldsync init --dir /srv/fs-district --role hub --tier district --unit 445 --name hub-445 --roster roster.bin \
       --sync-listen 10.77.0.5:7947 --parent 10.77.0.1:7947 \
       --pool name=district/445,listen=10.77.0.5:7946,key=/etc/fieldsync/d445.key \
       --pool name=province/42,listen=10.77.0.5:7956,key=/etc/fieldsync/p42.key,profile=lan,seed=hub-42/10.77.0.1:7956
@@ -66,6 +75,7 @@ func runInit(e *env, args []string) error {
 	keyFile := fs.String("key-file", "", "master key file, outside DIR: used if it exists, else created (default DIR.key)")
 	usePass := fs.Bool("passphrase", false, "derive the master key from a passphrase ($"+envPassphrase+" or --passphrase-file)")
 	passFile := fs.String("passphrase-file", "", "file whose first line is the passphrase (implies --passphrase)")
+	trust := addTrustFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -81,6 +91,10 @@ func runInit(e *env, args []string) error {
 	if *peers != "" {
 		cfg.Peers = strings.Split(*peers, ",")
 	}
+	anchorSelf, err := trust.check(&cfg)
+	if err != nil {
+		return err
+	}
 	profile := oplog.ProfileField
 	if cfg.Role == replication.RoleHub {
 		profile = oplog.ProfileHub
@@ -91,6 +105,9 @@ func runInit(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if err := trust.finish(e, d, anchorSelf); err != nil {
+		return err
+	}
 	out := struct {
 		Dir    string               `json:"dir"`
 		Name   string               `json:"name"`
@@ -98,12 +115,17 @@ func runInit(e *env, args []string) error {
 		Device replication.DeviceID `json:"device"`
 		Origin replication.OriginID `json:"origin"`
 		Key    *datadir.KeySource   `json:"key"`
-	}{*dir, d.Config.Name, d.Config.Role, replication.DeviceIDOf(d.Signer.PublicKey()), d.Signer.Origin(), d.Config.Key}
+		// DeviceKey is what the province puts on the roster.
+		DeviceKey   string `json:"device_key"`
+		ProvinceKey string `json:"province_key,omitempty"`
+		Open        bool   `json:"open,omitempty"`
+	}{*dir, d.Config.Name, d.Config.Role, replication.DeviceIDOf(d.Signer.PublicKey()), d.Signer.Origin(), d.Config.Key,
+		hex.EncodeToString(d.Signer.PublicKey()), d.Config.ProvinceKey, d.Config.Open}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "initialized %s\n  name:   %s\n  role:   %s\n  device: %s\n  origin: %s\n  key:    %s\n",
-		out.Dir, out.Name, out.Role, out.Device, out.Origin, describeKey(*dir, out.Key))
+	fmt.Fprintf(e.stdout, "initialized %s\n  name:   %s\n  role:   %s\n  device: %s (key %s)\n  origin: %s\n  key:    %s\n  anchor: %s\n",
+		out.Dir, out.Name, out.Role, out.Device, out.DeviceKey, out.Origin, describeKey(*dir, out.Key), trustLine(d.Config))
 	return nil
 }
 

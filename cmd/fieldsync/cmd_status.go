@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
+	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
@@ -79,7 +82,10 @@ func loadStatus(dir string) (localapi.Status, error) {
 	if err != nil {
 		return st, err
 	}
-	if st, err = localapi.BaseStatus(d, peers, false); err != nil || d.Config.Role != replication.RoleHub {
+	if st, err = localapi.BaseStatus(d, peers, false); err != nil {
+		return st, err
+	}
+	if st.Trust, st.Refused, err = daemon.OfflineTrust(d); err != nil || d.Config.Role != replication.RoleHub {
 		return st, err
 	}
 	view, err := hub.NewView(d.Log, reconcile.Config{Matcher: hub.NewMatcher()})
@@ -112,6 +118,7 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 	fmt.Fprintf(w, "%s  (%s%s, unit %s)  %s\n", st.Name, st.Role, tierSuffix(st.Tier), st.Unit, state)
 	fmt.Fprintf(w, "device %s  origin %s\n", st.Device, st.Origin.Short())
 	fmt.Fprintf(w, "holds %d entries of %d origins\n", st.Entries, len(st.Vector))
+	printTrust(w, st)
 	if vs, ok := viewStats(st); ok {
 		fmt.Fprintf(w, "view: %d citizens (%d versions); conflicts %d open of %d; probable duplicates %d open of %d; %d decisions\n",
 			vs.Citizens, vs.Versions, vs.OpenConflicts, vs.Conflicts, vs.OpenPairs, vs.Pairs, vs.Decisions)
@@ -223,4 +230,30 @@ func viewStats(st localapi.Status) (reconcile.Stats, bool) {
 		return vs, false
 	}
 	return vs, true
+}
+
+// printTrust shows the roster and what was refused or set aside.
+func printTrust(w io.Writer, st localapi.Status) {
+	if st.Trust.Open {
+		fmt.Fprintln(w, "roster: OPEN MODE (no roster, unauthenticated sync: tests and labs only)")
+	} else {
+		fmt.Fprintf(w, "roster: anchor %s, %d devices (%d revoked); key %s\n", st.Trust.Anchor, st.Trust.Devices, st.Trust.Revoked, st.Key)
+	}
+	if len(st.Refused) > 0 {
+		fmt.Fprintf(w, "refused: %s (%d refused ranges kept as evidence)\n", countsText(st.Refused), st.Trust.Evidence)
+	}
+}
+
+// countsText renders counts by reason, sorted by reason.
+func countsText(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

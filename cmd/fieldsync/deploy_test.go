@@ -29,10 +29,28 @@ func TestDeployAHubAndALaptop(t *testing.T) {
 	key, hubDir, lapDir := filepath.Join(tmp, "d445.key"), filepath.Join(tmp, "hub"), filepath.Join(tmp, "laptop")
 	syncAddr, gossipHub, gossipLap := freeAddr(t), freeAddr(t), freeAddr(t)
 	mustRun(t, "keygen", "--out", key)
-	mustRun(t, "init", "--dir", hubDir, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445",
-		"--sync-listen", syncAddr, "--pool", "name=district/445,listen="+gossipHub+",key="+key)
+	// The hub is the top of this deployment: it signs the roster. The
+	// laptop learns its key from the roster it exports, and is added to it
+	// before it first syncs.
+	var hubInit struct {
+		DeviceKey   string `json:"device_key"`
+		ProvinceKey string `json:"province_key"`
+	}
+	if err := json.Unmarshal(mustRun(t, "init", "--dir", hubDir, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445",
+		"--sync-listen", syncAddr, "--pool", "name=district/445,listen="+gossipHub+",key="+key, "--anchor-self", "--json"), &hubInit); err != nil {
+		t.Fatal(err)
+	}
+	if hubInit.ProvinceKey == "" || hubInit.ProvinceKey == hubInit.DeviceKey {
+		t.Fatalf("--anchor-self: anchor %q, device key %q; want the roster key derived from the device key", hubInit.ProvinceKey, hubInit.DeviceKey)
+	}
+	bundle := filepath.Join(tmp, "roster.bin")
+	mustRun(t, "roster", "export", "--dir", hubDir, "--out", bundle)
 	mustRun(t, "init", "--dir", lapDir, "--role", "node", "--unit", "18586", "--parent", syncAddr,
-		"--pool", "name=district/445,listen="+gossipLap+",key="+key+",seed=hub-445/"+gossipHub)
+		"--pool", "name=district/445,listen="+gossipLap+",key="+key+",seed=hub-445/"+gossipHub, "--roster", bundle)
+	mustRun(t, "roster", "add", "--dir", hubDir, "--from-dir", lapDir)
+	if out := string(mustRun(t, "roster", "show", "--dir", hubDir)); !strings.Contains(out, "18586") || !strings.Contains(out, "2 device(s), 0 revoked") {
+		t.Fatalf("roster show:\n%s", out)
+	}
 
 	hub, hubOut := startDaemon(t, "run", "--dir", hubDir, "--log-level", "warn")
 	dashboard := waitLine(t, hubOut, "dashboard: ")
@@ -58,6 +76,9 @@ func TestDeployAHubAndALaptop(t *testing.T) {
 	}
 	if !st.Running || st.Entries < 302 {
 		t.Fatalf("hub status: running %v, %d entries; want the laptop's 301 and its own", st.Running, st.Entries)
+	}
+	if st.Trust.Open || st.Trust.Devices != 2 || len(st.Refused) != 0 {
+		t.Fatalf("hub status: roster %+v, refused %v; want the hub and the laptop on the roster and nothing refused", st.Trust, st.Refused)
 	}
 
 	// The dashboard's login link opens a session; /metrics counts the ingest.

@@ -44,6 +44,7 @@ type Base struct {
 	// ErrRestart.
 	restart     chan struct{}
 	restartOnce sync.Once
+	trust       trust
 }
 
 // New builds the base: rc is the replicator's config (Dir, Logger and
@@ -54,9 +55,13 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 	}
 	b := &Base{Dir: dir, Logger: logger, alarms: map[string]*localapi.Alarm{}, onEv: rc.OnEvent, restart: make(chan struct{})}
 	b.metrics = newMetrics(b)
+	if err := b.setupTrust(dir, &rc); err != nil {
+		return nil, err
+	}
 	onIngest, onEnd := rc.OnIngest, rc.OnSessionEnd
 	rc.Dir, rc.Logger, rc.OnEvent = dir, logger, b.alarm
 	rc.OnIngest = func(peer string, res oplog.IngestResult) {
+		b.Observe(res.Applied) // the roster first: the next range may need it
 		b.metrics.ingest(res)
 		if onIngest != nil {
 			onIngest(peer, res)
@@ -80,6 +85,7 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 // when set, as the role-specific section.
 func (b *Base) Mux(extra func() (map[string]any, error)) *http.ServeMux {
 	mux := http.NewServeMux()
+	b.rosterRoutes(mux)
 	mux.HandleFunc("GET /api/ping", func(w http.ResponseWriter, r *http.Request) { localapi.WriteJSON(w, 200, "pong") })
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		st, err := b.Status(extra)
@@ -104,6 +110,7 @@ func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, er
 	}
 	st.SyncAddr = b.Rep.Advertise()
 	st.Alarms = b.Alarms()
+	st.Trust, st.Refused = b.TrustStatus()
 	if extra != nil {
 		if st.Extra, err = extra(); err != nil {
 			return st, err
@@ -150,6 +157,7 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 // alarm records a sync event an operator should see in status.
 func (b *Base) alarm(peer string, ev syncproto.Event) {
 	b.metrics.event(ev)
+	b.noteTrustEvent(peer, ev)
 	if ev.Kind == syncproto.EventRollback && ev.Origin == b.Dir.Signer.Origin() {
 		b.rollover(peer, ev)
 	}

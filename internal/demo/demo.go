@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"fieldsync/replication/linkemu"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
+	"fieldsync/replication/roster"
 	"fieldsync/replication/syncnet"
 )
 
@@ -122,8 +124,13 @@ type Summary struct {
 	Converged bool         `json:"converged"`
 	// Missing counts laptop entries not (yet) at the province; 0 when
 	// converged.
-	Missing int64         `json:"missing_at_province"`
-	Elapsed time.Duration `json:"elapsed"`
+	Missing int64 `json:"missing_at_province"`
+	// Roster is the devices on the province's roster; Refused counts
+	// what every replica refused (ranges, forks, TLS handshakes), by
+	// reason: none in a healthy province.
+	Roster  int            `json:"roster_devices"`
+	Refused map[string]int `json:"refused"`
+	Elapsed time.Duration  `json:"elapsed"`
 }
 
 // world is a running demo.
@@ -159,6 +166,7 @@ type laptopRun struct {
 	d    *node.Daemon
 	dir  *datadir.Dir
 	sync string
+	ln   net.Listener
 	link *linkemu.Link
 }
 
@@ -267,6 +275,9 @@ func (w *world) startHub(name, tier, unit, parent string, link *linkemu.Link, ap
 	if err != nil {
 		return nil, err
 	}
+	if err := w.enlist(dir); err != nil {
+		return nil, err
+	}
 	if err := w.writeExpected(dir.Path); err != nil {
 		return nil, err
 	}
@@ -352,37 +363,91 @@ func (w *world) startPool(dir *datadir.Dir, ps poolSpec, syncAddr string, profil
 func (w *world) startLaptops() error {
 	byName := map[string]*laptopRun{}
 	for _, lp := range w.data.laptops {
-		if lp.carrier != "" {
-			continue // after its carrier, whose address it needs
-		}
-		lr, err := w.startLaptop(lp, w.districts[lp.district].sync, linkemu.NewLink(laptopLink(w.plans[lp.district].Terrain)))
+		lr, err := w.prepareLaptop(lp)
 		if err != nil {
 			return err
 		}
 		byName[lp.name] = lr
 	}
-	for _, lp := range w.data.laptops {
-		if lp.carrier == "" {
-			continue
+	// Every hub and laptop knows every laptop's key before the first
+	// laptop dials: laptops take the roster once all are on it (as a
+	// campaign's laptops take the province's export), hubs by syncing.
+	bundle, err := roster.Export(w.province.dir.Log, w.anchor())
+	if err != nil {
+		return err
+	}
+	for _, lr := range byName {
+		if _, _, err := roster.Import(lr.dir.Log, bundle, w.anchor()); err != nil {
+			return err
 		}
-		if _, err := w.startLaptop(lp, byName[lp.carrier].sync, linkemu.NewLink(lanLink())); err != nil {
+	}
+	if err := w.waitRoster(); err != nil {
+		return err
+	}
+	for _, lp := range w.data.laptops {
+		target, link := w.districts[lp.district].sync, linkemu.NewLink(laptopLink(w.plans[lp.district].Terrain))
+		if lp.carrier != "" {
+			target, link = byName[lp.carrier].sync, linkemu.NewLink(lanLink())
+		}
+		if err := w.startLaptop(byName[lp.name], target, link); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *world) startLaptop(lp *laptopPlan, target string, link *linkemu.Link) (*laptopRun, error) {
+// anchor is the province's roster key.
+func (w *world) anchor() ed25519.PublicKey {
+	return roster.SignerFor(w.province.dir.Signer).PublicKey()
+}
+
+// waitRoster waits until every district hub holds the province's roster.
+func (w *world) waitRoster() error {
+	o := roster.Origin(w.anchor())
+	want, err := w.province.dir.Log.Head(o)
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		done := true
+		for _, h := range w.districts {
+			if got, _ := h.dir.Log.Head(o); got.Seq < want.Seq {
+				done = false
+			}
+		}
+		switch {
+		case done:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("demo: the roster did not reach every district hub in 30 s")
+		case w.ctx.Err() != nil:
+			return w.ctx.Err()
+		}
+	}
+}
+
+// prepareLaptop makes a laptop's directory, enlisted in the province's
+// roster, and its office LAN listener.
+func (w *world) prepareLaptop(lp *laptopPlan) (*laptopRun, error) {
 	dir, err := datadir.Init(filepath.Join(w.dir, lp.name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: lp.commune.Code, Name: lp.name},
 		Profile: oplog.ProfileSmall, Logger: w.cfg.Logger})
 	if err != nil {
+		return nil, err
+	}
+	if err := w.enlist(dir); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // the office LAN listener (a carrier's colleague dials it)
 	if err != nil {
 		return nil, err
 	}
-	lr := &laptopRun{plan: lp, dir: dir, sync: ln.Addr().String(), link: link}
+	return &laptopRun{plan: lp, dir: dir, sync: ln.Addr().String(), ln: ln}, nil
+}
+
+// startLaptop runs a prepared laptop, dialing target through link.
+func (w *world) startLaptop(lr *laptopRun, target string, link *linkemu.Link) error {
+	lp, dir, ln := lr.plan, lr.dir, lr.ln
+	lr.link = link
 	// Twenty replicas share this process: laptops compress with zstd's
 	// "better" level (8.5 MB per session) rather than the field's "best"
 	// (38 MB); bench sync measures the field configuration.
@@ -390,23 +455,35 @@ func (w *world) startLaptop(lp *laptopPlan, target string, link *linkemu.Link) (
 		Session: syncnet.Options{IdleTimeout: 3 * time.Second, StreamLevel: zstd.SpeedBetterCompression}}
 	district := w.districts[lp.district]
 	pool := poolSpec{name: "district/" + w.plans[lp.district].Code, seed: "hub-district-" + w.plans[lp.district].Code + "/" + district.gossip["district/"+w.plans[lp.district].Code], link: link}
+	var err error
 	if pool.key, err = w.poolKey(lp.district); err != nil {
-		return nil, err
+		return err
 	}
 	_, rp, err := w.startPool(dir, pool, "", gossip.ProfileField)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rc.Pools = []replicator.Pool{rp}
 	d, err := node.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc, Logger: w.cfg.Logger})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	lr.d = d
 	w.links = append(w.links, link)
 	w.laptops = append(w.laptops, lr)
 	w.run(d)
-	return lr, nil
+	return nil
+}
+
+// enlist brings a new replica into the province as an operator would: the
+// province hub is the trust anchor and signs the roster; every other hub
+// and laptop is added to it and imports it before it first syncs, so sync
+// streams are mutual TLS between roster keys from the start.
+func (w *world) enlist(dir *datadir.Dir) error {
+	if w.province == nil {
+		return hub.MakeAnchor(dir)
+	}
+	return w.province.d.Enlist(dir)
 }
 
 // poolKey is a district pool's key: the demo keeps them per district.

@@ -35,6 +35,9 @@ func TestReducedDemoConverges(t *testing.T) {
 	if !sum.Converged || sum.Missing != 0 {
 		t.Fatalf("not converged: province lacks %d laptop entries", sum.Missing)
 	}
+	if len(sum.Refused) != 0 || sum.Roster != 3+sum.Laptops {
+		t.Errorf("roster of %d devices (want %d hubs and laptops), refused %v (want nothing)", sum.Roster, 3+sum.Laptops, sum.Refused)
+	}
 	if len(sum.Hubs) != 3 {
 		t.Fatalf("%d hubs, want province + 2 districts", len(sum.Hubs))
 	}
@@ -83,8 +86,9 @@ func checkMetrics(t *testing.T, m map[string]float64, sum Summary) {
 			t.Errorf("%s = %v after convergence", k, v)
 		}
 	}
-	// The province ingested everything but its own genesis.
-	if ingested < float64(prov.Entries-1) || received == 0 || peers < 2 {
+	// The province ingested everything but its own genesis and its roster
+	// (the roster origin's genesis and one add per device).
+	if ingested < float64(prov.Entries-1-uint64(sum.Roster+1)) || received == 0 || peers < 2 {
 		t.Errorf("ingested %v of %d entries, %v bytes received from %d peers", ingested, prov.Entries, received, peers)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/internal/daemon"
 	"fieldsync/node"
 	"fieldsync/replication"
 )
@@ -212,6 +213,23 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 	sum.Captured = w.captured
 	w.mu.Unlock()
 	sum.Missing = int64(w.backlog().missing)
+	sum.Refused = map[string]int{}
+	bases := []*daemon.Base{}
+	for _, h := range append([]*hubRun{w.province}, w.districts...) {
+		bases = append(bases, h.d.Base)
+	}
+	for _, l := range w.laptops {
+		bases = append(bases, l.d.Base)
+	}
+	for _, b := range bases {
+		_, refused := b.TrustStatus()
+		for k, v := range refused {
+			sum.Refused[k] += v
+		}
+	}
+	if book := w.province.d.Roster(); book != nil {
+		sum.Roster = len(book.Devices())
+	}
 	for _, h := range append([]*hubRun{w.province}, w.districts...) {
 		v, _ := h.dir.Log.Vector()
 		st, dg := h.d.View().Stats()
@@ -244,6 +262,11 @@ func printSummary(out io.Writer, sum Summary) {
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d laptops captured %d entries (%d people re-enrolled after moving, %d conflicting corrections) in %s\n",
 		sum.Laptops, sum.Captured, sum.Moved, sum.Corrected, sum.Elapsed.Round(time.Second))
+	refused := 0
+	for _, n := range sum.Refused {
+		refused += n
+	}
+	fmt.Fprintf(out, "roster: %d devices; sync sessions mutual TLS between roster keys; refused %d %v\n", sum.Roster, refused, sum.Refused)
 	if sum.Converged {
 		fmt.Fprintf(out, "CONVERGED: every hub holds the same %d entries and shows digest %s\n", sum.Hubs[0].Entries, sum.Hubs[0].Digest)
 		return

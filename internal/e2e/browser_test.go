@@ -289,11 +289,7 @@ func TestDashboardInABrowser(t *testing.T) {
 // addNodeOn starts a laptop like addNode, dialing hub through link (which
 // the test may cut and heal).
 func (d *deployment) addNodeOn(name, unit, hubName string, link *linkemu.Link) {
-	dir, err := datadir.Init(filepath.Join(d.t.TempDir(), name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: unit, Name: name}})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	d.t.Cleanup(func() { dir.Close() })
+	dir := d.initDir(datadir.Config{Role: replication.RoleNode, Unit: unit, Name: name})
 	rc := fast(replicator.Config{Static: []string{d.addrs[hubName]}, Dial: dialer(link)})
 	n, err := node.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc})
 	if err != nil {

@@ -66,13 +66,30 @@ func (d *deployment) run(name string, r interface{ Run(context.Context) error })
 	go func() { defer close(c); r.Run(d.ctx) }()
 }
 
-// addHub starts a hub; parent is the name of the hub above ("" for none).
-func (d *deployment) addHub(name, tier, unit, parent string) {
-	dir, err := datadir.Init(filepath.Join(d.t.TempDir(), name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: tier, Unit: unit, Name: name}})
+// initDir makes a replica's directory the way a deployment does: the
+// province hub is the trust anchor (it signs the roster); every other
+// replica is added to the province's roster and imports it before it
+// first syncs. Sync streams are mutual TLS between roster keys.
+func (d *deployment) initDir(cfg datadir.Config) *datadir.Dir {
+	dir, err := datadir.Init(filepath.Join(d.t.TempDir(), cfg.Name), datadir.InitOptions{Config: cfg})
 	if err != nil {
 		d.t.Fatal(err)
 	}
 	d.t.Cleanup(func() { dir.Close() })
+	if cfg.Tier == "province" {
+		err = hub.MakeAnchor(dir)
+	} else {
+		err = d.hubs["province"].Enlist(dir)
+	}
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return dir
+}
+
+// addHub starts a hub; parent is the name of the hub above ("" for none).
+func (d *deployment) addHub(name, tier, unit, parent string) {
+	dir := d.initDir(datadir.Config{Role: replication.RoleHub, Tier: tier, Unit: unit, Name: name})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		d.t.Fatal(err)
@@ -97,11 +114,7 @@ func (d *deployment) addHub(name, tier, unit, parent string) {
 
 // addNode starts a laptop dialing hub through its own emulated link.
 func (d *deployment) addNode(name, unit, hubName string) {
-	dir, err := datadir.Init(filepath.Join(d.t.TempDir(), name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: unit, Name: name}})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	d.t.Cleanup(func() { dir.Close() })
+	dir := d.initDir(datadir.Config{Role: replication.RoleNode, Unit: unit, Name: name})
 	rc := fast(replicator.Config{Static: []string{d.addrs[hubName]}, Dial: dialer(linkemu.NewLink(testLink, linkemu.WithSeed(int64(len(d.nodes)+10))))})
 	n, err := node.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc})
 	if err != nil {
@@ -162,6 +175,13 @@ func (d *deployment) waitConverged(province string, what string, extra func() bo
 		time.Sleep(100 * time.Millisecond)
 	}
 	_, digests := d.converged(province)
+	for name, h := range d.hubs {
+		st, _ := h.Status(nil)
+		d.t.Logf("%s: %d entries, roster %+v, refused %v, alarms %v", name, st.Entries, st.Trust, st.Refused, st.Alarms)
+		for _, p := range st.Peers {
+			d.t.Logf("  peer %s: backlog %d, last error %q", p.Name, p.BacklogEntries, p.LastError)
+		}
+	}
 	d.t.Fatalf("%s: no convergence in 60 s; digests %v", what, digests)
 	return nil
 }

@@ -1,6 +1,8 @@
 package localapi
 
 import (
+	"encoding/hex"
+
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
@@ -22,7 +24,16 @@ type Status struct {
 	Vector   []replication.OriginHead `json:"vector"`
 	Peers    []replicator.PeerStatus  `json:"peers"`
 	Alarms   []Alarm                  `json:"alarms,omitempty"`
-	Extra    map[string]any           `json:"extra,omitempty"` // role-specific sections
+	// Key is the device's public key (hex): what the province puts on the
+	// roster (fieldsync roster add --device KEY).
+	Key string `json:"key"`
+	// Trust is the replica's roster: its anchor, devices, revocations.
+	Trust Trust `json:"trust"`
+	// Refused counts what this replica refused or set aside, by reason:
+	// ranges at ingest (not-authorized, bad-signature, broken-chain, …),
+	// forks, and peers refused at the TLS handshake ("handshake").
+	Refused map[string]int `json:"refused,omitempty"`
+	Extra   map[string]any `json:"extra,omitempty"` // role-specific sections
 }
 
 // Alarm is something an operator must look at: a fork, refused entries.
@@ -35,6 +46,17 @@ type Alarm struct {
 	Count  int    `json:"count"`
 }
 
+// Trust is the replica's roster as status shows it.
+type Trust struct {
+	// Open: no roster, unauthenticated sync streams (tests and labs only).
+	Open bool `json:"open,omitempty"`
+	// Anchor is the trust anchor's device ID (the provincial hub's key).
+	Anchor   replication.DeviceID `json:"anchor,omitempty"`
+	Devices  int                  `json:"devices"`
+	Revoked  int                  `json:"revoked"`
+	Evidence int                  `json:"evidence"` // refused ranges kept as evidence
+}
+
 // BaseStatus fills the parts every replica has.
 func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (Status, error) {
 	v, err := d.Log.Vector()
@@ -43,7 +65,7 @@ func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (St
 	}
 	return Status{
 		Name: d.Config.Name, Role: d.Config.Role, Tier: d.Config.Tier, Unit: d.Config.Unit,
-		Device: replication.DeviceIDOf(d.Signer.PublicKey()), Origin: d.Signer.Origin(),
+		Device: replication.DeviceIDOf(d.Signer.PublicKey()), Origin: d.Signer.Origin(), Key: hex.EncodeToString(d.Signer.PublicKey()),
 		Running: running, Entries: v.Total(), Vector: v.Heads(), Peers: peers,
 	}, nil
 }

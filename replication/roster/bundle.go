@@ -3,23 +3,38 @@ package roster
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
 	"fieldsync/replication"
+	"fieldsync/replication/oplog"
 )
 
-// Epoch is the epoch of the anchor's roster origin, the log the province
-// writes its roster and revoke entries to: its key with this epoch. Device
-// epochs are drawn below 2^63, so it never collides with one; and since
-// the roster origin holds nothing but the roster, it can be exported whole
-// (no personal data) and ingested anywhere as an ordinary, verified chain.
+// Epoch is the epoch of the roster origin, the log the province writes
+// its roster and revoke entries to. Since that origin holds nothing but the
+// roster, it can be exported whole (no personal data) and ingested
+// anywhere as an ordinary, verified chain.
 const Epoch = 1 << 63
 
 // Origin returns the roster origin of the anchor key.
 func Origin(anchor ed25519.PublicKey) replication.OriginID {
 	return replication.DeriveOriginID(anchor, Epoch)
+}
+
+var anchorDomain = []byte("fieldsync roster key v1\x00")
+
+// SignerFor returns the roster signer of the province hub whose device
+// signer is given: the trust anchor. Its key is derived from the device
+// key (no second secret to keep) but is not the device key, so the hub's
+// sessions and decisions are those of a rostered hub like any other, and
+// the anchor key does nothing but sign the roster.
+func SignerFor(device *replication.KeySigner) *replication.KeySigner {
+	h := sha256.New()
+	h.Write(anchorDomain)
+	h.Write(device.PrivateKey().Seed())
+	return replication.NewKeySigner(ed25519.NewKeyFromSeed(h.Sum(nil)), Epoch)
 }
 
 // Appender is what Write appends to (oplog.Log).
@@ -28,11 +43,12 @@ type Appender interface {
 	Head(o replication.OriginID) (replication.Head, error)
 }
 
-// Write appends roster or revoke drafts to the roster origin of the anchor
-// whose signer is given, starting that origin with its genesis (a hub of
-// tier and unit) if it is empty. It returns the entries written.
-func Write(l Appender, anchor *replication.KeySigner, tier, unit string, drafts ...replication.Draft) ([]replication.Entry, error) {
-	s := anchor.WithEpoch(Epoch)
+// Write appends roster or revoke drafts to the roster origin of the
+// province hub whose device signer is given (see SignerFor), starting that
+// origin with its genesis (a hub of tier and unit) if it is empty. It
+// returns the entries written.
+func Write(l Appender, province *replication.KeySigner, tier, unit string, drafts ...replication.Draft) ([]replication.Entry, error) {
+	s := SignerFor(province)
 	h, err := l.Head(s.Origin())
 	if err != nil {
 		return nil, err
@@ -150,3 +166,53 @@ func VerifyBundle(entries []replication.Entry, anchor ed25519.PublicKey) (ed2551
 }
 
 func encodeGenesis(g replication.Genesis) ([]byte, error) { return json.Marshal(g) }
+
+// Ingester is what Import writes to (oplog.Log).
+type Ingester interface {
+	Ingest(entries []replication.Entry, meta []oplog.KV) (oplog.IngestResult, error)
+}
+
+// Import decodes and verifies a roster bundle (see VerifyBundle; anchor may
+// be nil on first contact) and ingests it: an ordinary, idempotent ingest
+// of a verified chain, so the roster then replicates like any entry. It
+// returns the bundle's anchor key and what the ingest did.
+func Import(l Ingester, bundle []byte, anchor ed25519.PublicKey) (ed25519.PublicKey, oplog.IngestResult, error) {
+	entries, err := DecodeBundle(bundle)
+	if err != nil {
+		return nil, oplog.IngestResult{}, err
+	}
+	key, err := VerifyBundle(entries, anchor)
+	if err != nil {
+		return nil, oplog.IngestResult{}, err
+	}
+	var res oplog.IngestResult
+	for i := 0; i < len(entries); i += oplog.MaxIngestEntries {
+		r, err := l.Ingest(entries[i:min(len(entries), i+oplog.MaxIngestEntries)], nil)
+		if err != nil {
+			return nil, res, err
+		}
+		res.Applied = append(res.Applied, r.Applied...)
+		res.Duplicates += r.Duplicates
+		res.Forks = append(res.Forks, r.Forks...)
+	}
+	if len(res.Forks) > 0 {
+		return key, res, fmt.Errorf("%w: the roster bundle differs from the roster held at seq %d", replication.ErrFork, res.Forks[0].Seq)
+	}
+	return key, res, nil
+}
+
+// Export returns the bundle of the anchor's roster origin as src holds it.
+func Export(src Source, anchor ed25519.PublicKey) ([]byte, error) {
+	var entries []replication.Entry
+	err := src.Scan(Origin(anchor), 1, func(e replication.Entry) bool {
+		entries = append(entries, e)
+		return len(entries) <= MaxBundleEntries
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("roster: this replica holds no roster of anchor %s yet", replication.DeviceIDOf(anchor))
+	}
+	return EncodeBundle(entries)
+}

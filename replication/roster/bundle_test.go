@@ -13,17 +13,18 @@ import (
 // TestExportImport: the province writes its roster origin, exports it
 // whole, and a fresh replica verifies and ingests it as an ordinary chain.
 func TestExportImport(t *testing.T) {
-	anchor, laptop := oplogtest.NewSigner(1), oplogtest.NewSigner(2)
+	province, laptop := oplogtest.NewSigner(1), oplogtest.NewSigner(2)
+	anchor := roster.SignerFor(province)
 	prov := oplog.NewMem()
 	d, err := roster.AddDraft(roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}}, replication.MakeHLC(5, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	written, err := roster.Write(prov, anchor, "province", "42", d)
+	written, err := roster.Write(prov, province, "province", "42", d)
 	if err != nil || len(written) != 2 || written[0].Kind != replication.KindGenesis {
 		t.Fatalf("write: %v %v", written, err)
 	}
-	if _, err := roster.Write(prov, anchor, "province", "42", d); err != nil { // a second add continues the chain
+	if _, err := roster.Write(prov, province, "province", "42", d); err != nil { // a second add continues the chain
 		t.Fatal(err)
 	}
 	var chain []replication.Entry
@@ -61,7 +62,7 @@ func TestExportImport(t *testing.T) {
 	if _, err := roster.VerifyBundle(tampered, nil); err == nil {
 		t.Fatal("a tampered bundle verified")
 	}
-	if _, err := roster.Write(prov, anchor, "province", "42", replication.Draft{Kind: replication.KindEnroll}); !errors.Is(err, roster.ErrNotRoster) {
+	if _, err := roster.Write(prov, province, "province", "42", replication.Draft{Kind: replication.KindEnroll}); !errors.Is(err, roster.ErrNotRoster) {
 		t.Fatalf("the roster origin holds roster entries only: %v", err)
 	}
 }

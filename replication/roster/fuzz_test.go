@@ -109,7 +109,7 @@ func TestDecodeRefusesNonCanonical(t *testing.T) {
 // to the same bytes.
 func FuzzDecodeBundle(f *testing.F) {
 	anchor := oplogtest.NewSigner(1)
-	prov, g := newChain(anchor.WithEpoch(roster.Epoch), replication.RoleHub, "province")
+	prov, g := newChain(roster.SignerFor(anchor), replication.RoleHub, "province")
 	add := prov.addDevice(f, roster.Add{Key: oplogtest.NewSigner(2).PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
 	b, err := roster.EncodeBundle([]replication.Entry{g, add})
 	if err != nil {

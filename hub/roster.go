@@ -1,0 +1,228 @@
+package hub
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+
+	"fieldsync/internal/localapi"
+	"fieldsync/replication"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/roster"
+)
+
+// ErrNotAnchor is returned by AuthorRoster on a replica that is not the
+// trust anchor: only the province hub signs the roster.
+var ErrNotAnchor = errors.New("hub: only the trust anchor (the province hub) signs the roster")
+
+// ErrBadRosterRequest is returned (wrapped) for an invalid roster change.
+var ErrBadRosterRequest = errors.New("hub: bad roster request")
+
+// rosterMu serializes roster writes in a process.
+var rosterMu sync.Mutex
+
+// RosterRequest is an operator's change to the roster.
+type RosterRequest struct {
+	Op string `json:"op"` // "add" or "revoke"
+	// Device is the device's public key in hex.
+	Device string `json:"device"`
+	// Add: the device's role, a hub's tier, its scope and name.
+	Role  replication.Role `json:"role,omitempty"`
+	Tier  string           `json:"tier,omitempty"`
+	Units []string         `json:"units,omitempty"`
+	Name  string           `json:"name,omitempty"`
+	// Revoke: FromSeq, when set, is the last seq of the device's current
+	// origin that stands (entries after it are quarantined); by default
+	// it is the last seq this hub holds of it. Origin names the current
+	// origin when the device has several. Every other origin of the
+	// device stands as far as this hub holds it.
+	FromSeq uint64 `json:"from_seq,omitempty"`
+	Origin  string `json:"origin,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// AuthorRoster writes the roster or revoke entry a request asks for to the
+// anchor's roster origin in dir's log, and returns the entries written
+// (with the roster origin's genesis the first time).
+func AuthorRoster(dir *datadir.Dir, req RosterRequest, hlc replication.HLC) ([]replication.Entry, error) {
+	rosterMu.Lock() // the roster origin's first write adds its genesis
+	defer rosterMu.Unlock()
+	anchor := roster.SignerFor(dir.Signer).PublicKey()
+	if dir.Config.ProvinceKey != hex.EncodeToString(anchor) {
+		return nil, ErrNotAnchor
+	}
+	key, err := roster.ParseKey(req.Device)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRosterRequest, err)
+	}
+	var draft replication.Draft
+	switch req.Op {
+	case "add":
+		draft, err = roster.AddDraft(roster.Add{Key: key, Role: req.Role, Tier: req.Tier, Units: req.Units, Name: req.Name}, hlc)
+	case "revoke":
+		var keep []roster.Limit
+		if keep, err = revocationLimits(dir, key, req); err == nil {
+			draft, err = roster.RevokeDraft(roster.Revoke{Key: key, Keep: keep, Note: req.Note}, hlc)
+		}
+	default:
+		err = fmt.Errorf("op %q, want add or revoke", req.Op)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRosterRequest, err)
+	}
+	if req.Op == "add" {
+		if err := checkRoom(dir, anchor, key); err != nil {
+			return nil, err
+		}
+	}
+	return roster.Write(dir.Log, dir.Signer, dir.Config.Tier, dir.Config.Unit, draft)
+}
+
+// checkRoom refuses an add beyond roster.MaxDevices, so that a valid
+// roster never overflows the fold on any replica.
+func checkRoom(dir *datadir.Dir, anchor ed25519.PublicKey, key []byte) error {
+	book, err := roster.Load(anchor, dir.Log)
+	if err != nil {
+		return err
+	}
+	if _, ok := book.Device(key); !ok && len(book.Devices()) >= roster.MaxDevices {
+		return fmt.Errorf("%w: %w", ErrBadRosterRequest, roster.ErrFull)
+	}
+	return nil
+}
+
+// revocationLimits keeps, of every origin of key this hub holds, what it
+// holds; FromSeq replaces the limit of the current origin (the one named,
+// or the only one, or the one whose head is latest by its clock).
+func revocationLimits(dir *datadir.Dir, key []byte, req RosterRequest) ([]roster.Limit, error) {
+	v, err := dir.Log.Vector()
+	if err != nil {
+		return nil, err
+	}
+	var keep []roster.Limit
+	current, latest := -1, replication.HLC(0)
+	for _, oh := range v.Heads() {
+		g, err := dir.Log.Get(replication.EntryID{Origin: oh.Origin, Seq: 1})
+		if err != nil {
+			return nil, err
+		}
+		gen, err := replication.DecodeGenesis(g.Payload)
+		if err != nil || !bytes.Equal(gen.PublicKey, key) || gen.Epoch == roster.Epoch {
+			continue
+		}
+		head, err := dir.Log.Get(replication.EntryID{Origin: oh.Origin, Seq: oh.Seq})
+		if err != nil {
+			return nil, err
+		}
+		if req.Origin == oh.Origin.String() || req.Origin == "" && (current < 0 || head.HLC > latest) {
+			current, latest = len(keep), head.HLC
+		}
+		keep = append(keep, roster.Limit{Origin: oh.Origin, Seq: oh.Seq})
+	}
+	if req.Origin != "" && (current < 0 || keep[current].Origin.String() != req.Origin) {
+		return nil, fmt.Errorf("this hub holds no origin %s of the device", req.Origin)
+	}
+	if req.FromSeq > 0 {
+		if current < 0 {
+			return nil, errors.New("--from-seq: this hub holds no origin of the device")
+		}
+		keep[current].Seq = req.FromSeq
+	}
+	if len(keep) > roster.MaxKeep {
+		slices.SortFunc(keep, func(a, b roster.Limit) int { return cmp.Compare(b.Seq, a.Seq) })
+		keep = keep[:roster.MaxKeep]
+	}
+	return keep, nil
+}
+
+// ChangeRoster adds or revokes a device on the province hub while it runs:
+// the entry is written, the roster and the view take it at once, and it
+// goes out on every session.
+func (d *Daemon) ChangeRoster(req RosterRequest) ([]replication.Entry, error) {
+	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
+	entries, err := AuthorRoster(d.cfg.Dir, req, replication.MakeHLC(now.UnixMilli(), 0))
+	if err != nil {
+		return nil, err
+	}
+	d.Observe(entries)
+	d.view.Apply(entries...)
+	d.Rep.Wake()
+	return entries, nil
+}
+
+// serveRoster is POST /api/roster: ChangeRoster over the local API.
+func (d *Daemon) serveRoster(w http.ResponseWriter, r *http.Request) {
+	var req RosterRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+		http.Error(w, "roster: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	entries, err := d.ChangeRoster(req)
+	switch {
+	case errors.Is(err, ErrNotAnchor):
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	case errors.Is(err, ErrBadRosterRequest):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ids := make([]replication.EntryID, len(entries))
+	for i := range entries {
+		ids[i] = entries[i].ID()
+	}
+	localapi.WriteJSON(w, http.StatusOK, map[string]any{"entries": ids})
+}
+
+// Enlist does in one step, in process, what an operator does to bring a new
+// replica into the province (the demo and tests use it): the province adds
+// the directory's device to the roster with its role, tier, unit and name,
+// and the directory takes the province as its anchor and imports its
+// roster, so it knows its hubs' keys before its first sync. The directory
+// must not be running.
+func (d *Daemon) Enlist(nd *datadir.Dir) error {
+	c := nd.Config
+	req := RosterRequest{Op: "add", Device: hex.EncodeToString(nd.Signer.PublicKey()), Role: c.Role, Tier: c.Tier, Units: []string{c.Unit}, Name: c.Name}
+	if _, err := d.ChangeRoster(req); err != nil {
+		return err
+	}
+	anchor := roster.SignerFor(d.cfg.Dir.Signer).PublicKey()
+	bundle, err := roster.Export(d.cfg.Dir.Log, anchor)
+	if err != nil {
+		return err
+	}
+	if _, _, err := roster.Import(nd.Log, bundle, anchor); err != nil {
+		return err
+	}
+	nd.Config.ProvinceKey, nd.Config.Open = hex.EncodeToString(anchor), false
+	return datadir.WriteConfig(nd.Path, nd.Config)
+}
+
+// MakeAnchor makes the hub in dir the trust anchor of its deployment: the
+// roster key derived from its device key (roster.SignerFor) signs the
+// roster, whose first entry puts the hub itself on it, so that it can be
+// exported at once. dir must not be running.
+func MakeAnchor(dir *datadir.Dir) error {
+	c := dir.Config
+	if c.Role != replication.RoleHub {
+		return fmt.Errorf("%w: only a hub signs the roster", ErrBadRosterRequest)
+	}
+	self, err := roster.AddDraft(roster.Add{Key: dir.Signer.PublicKey(), Role: c.Role, Tier: c.Tier, Units: []string{c.Unit}, Name: c.Name}, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := roster.Write(dir.Log, dir.Signer, c.Tier, c.Unit, self); err != nil {
+		return err
+	}
+	dir.Config.ProvinceKey, dir.Config.Open = hex.EncodeToString(roster.SignerFor(dir.Signer).PublicKey()), false
+	return datadir.WriteConfig(dir.Path, dir.Config)
+}
