@@ -52,7 +52,11 @@ type Daemon struct {
 // NewDaemon builds a hub daemon over an open directory; it rebuilds the
 // view from the log first.
 func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
-	view, err := NewView(cfg.Dir.Log, reconcile.Config{Matcher: NewMatcher()})
+	vcfg, err := ViewConfig(cfg.Dir.Config)
+	if err != nil {
+		return nil, err
+	}
+	view, err := NewView(cfg.Dir.Log, vcfg)
 	if err != nil {
 		return nil, err
 	}

@@ -12,10 +12,12 @@ import (
 	"slices"
 	"sync"
 
+	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/book"
 )
 
 // ErrNotAnchor is returned by AuthorRoster on a replica that is not the
@@ -88,11 +90,11 @@ func AuthorRoster(dir *datadir.Dir, req RosterRequest, hlc replication.HLC) ([]r
 // checkRoom refuses an add beyond roster.MaxDevices, so that a valid
 // roster never overflows the fold on any replica.
 func checkRoom(dir *datadir.Dir, anchor ed25519.PublicKey, key []byte) error {
-	book, err := roster.Load(anchor, dir.Log)
+	rb, err := book.Load(anchor, dir.Log)
 	if err != nil {
 		return err
 	}
-	if _, ok := book.Device(key); !ok && len(book.Devices()) >= roster.MaxDevices {
+	if _, ok := rb.Device(key); !ok && len(rb.Devices()) >= roster.MaxDevices {
 		return fmt.Errorf("%w: %w", ErrBadRosterRequest, roster.ErrFull)
 	}
 	return nil
@@ -200,7 +202,7 @@ func (d *Daemon) Enlist(nd *datadir.Dir) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := roster.Import(nd.Log, bundle, anchor); err != nil {
+	if _, _, err := book.Import(nd.Log, bundle, anchor); err != nil {
 		return err
 	}
 	nd.Config.ProvinceKey, nd.Config.Open = hex.EncodeToString(anchor), false
@@ -225,4 +227,18 @@ func MakeAnchor(dir *datadir.Dir) error {
 	}
 	dir.Config.ProvinceKey, dir.Config.Open = hex.EncodeToString(roster.SignerFor(dir.Signer).PublicKey()), false
 	return datadir.WriteConfig(dir.Path, dir.Config)
+}
+
+// ViewConfig returns a hub's reconciler config: the duplicate matcher, and
+// the roster key its config names (Rule 0; none in open mode).
+func ViewConfig(c datadir.Config) (reconcile.Config, error) {
+	cfg := reconcile.Config{Matcher: NewMatcher()}
+	if c.ProvinceKey != "" {
+		k, err := roster.ParseKey(c.ProvinceKey)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Anchor = ed25519.PublicKey(k)
+	}
+	return cfg, nil
 }

@@ -16,8 +16,13 @@ import (
 // every entry the hub holds. It is rebuilt from the log at start (the log
 // is the truth; the view is derived) and kept current as entries arrive.
 type View struct {
-	mu sync.Mutex
-	r  *reconcile.Reconciler
+	mu  sync.Mutex
+	r   *reconcile.Reconciler
+	cfg reconcile.Config
+	log oplog.Log
+	// rebuilds counts rebuilds after a verdict of Rule 0 changed (a
+	// revocation that arrived after entries it withdraws).
+	rebuilds int
 }
 
 // Decoding (JSON, matching keys, validation) is most of the view's cost
@@ -31,19 +36,47 @@ const (
 	rebuildChunk     = 2048
 )
 
-// NewView builds the view of everything l holds.
+// NewView builds the view of everything l holds. cfg.Matcher, if set, is
+// used for this build; a rebuild takes a fresh NewMatcher.
 func NewView(l oplog.Log, cfg reconcile.Config) (*View, error) {
-	v := &View{r: reconcile.New(cfg)}
+	v := &View{cfg: cfg, log: l}
+	r, err := build(l, cfg)
+	if err != nil {
+		return nil, err
+	}
+	v.r = r
+	return v, nil
+}
+
+// build builds a reconciler of everything l holds, in the order in which
+// Rule 0 never changes a verdict (reconcile.Replay): every origin's
+// genesis, then the roster's origins, then the rest, each in seq order.
+func build(l oplog.Log, cfg reconcile.Config) (*reconcile.Reconciler, error) {
+	r := reconcile.New(cfg)
 	vec, err := l.Vector()
 	if err != nil {
 		return nil, err
 	}
-	chunk := make([]replication.Entry, 0, rebuildChunk)
+	var geneses []replication.Entry
 	for _, o := range vec.Origins() {
-		err := l.Scan(o, 1, func(e replication.Entry) bool {
-			if chunk = append(chunk, e); len(chunk) == rebuildChunk {
-				v.Apply(chunk...)
-				chunk = chunk[:0]
+		g, err := l.Get(replication.EntryID{Origin: o, Seq: 1})
+		if err != nil {
+			return nil, fmt.Errorf("hub: rebuild view: %w", err)
+		}
+		geneses = append(geneses, g)
+	}
+	first, rest := splitAnchors(geneses, cfg.Anchor)
+	chunk := append(make([]replication.Entry, 0, rebuildChunk), geneses...)
+	flush := func() {
+		for _, d := range decodeAll(chunk) {
+			r.ApplyDecoded(d)
+		}
+		chunk = chunk[:0]
+	}
+	for _, o := range append(first, rest...) {
+		err := l.Scan(o, 2, func(e replication.Entry) bool {
+			if chunk = append(chunk, e); len(chunk) >= rebuildChunk {
+				flush()
 			}
 			return true
 		})
@@ -51,11 +84,26 @@ func NewView(l oplog.Log, cfg reconcile.Config) (*View, error) {
 			return nil, fmt.Errorf("hub: rebuild view: %w", err)
 		}
 	}
-	v.Apply(chunk...)
-	return v, nil
+	flush()
+	return r, nil
 }
 
-// Apply adds entries to the view.
+// splitAnchors returns the origins whose genesis names the roster key,
+// then the others.
+func splitAnchors(geneses []replication.Entry, anchor []byte) (first, rest []replication.OriginID) {
+	for _, g := range geneses {
+		if gen, err := replication.DecodeGenesis(g.Payload); err == nil && anchor != nil && string(gen.PublicKey) == string(anchor) {
+			first = append(first, g.Origin)
+		} else {
+			rest = append(rest, g.Origin)
+		}
+	}
+	return first, rest
+}
+
+// Apply adds entries to the view. When Rule 0's verdict on an entry
+// already judged changes (a revocation arriving after entries it
+// withdraws), the view is rebuilt from the log.
 func (v *View) Apply(es ...replication.Entry) {
 	ds := decodeAll(es)
 	v.mu.Lock()
@@ -63,6 +111,23 @@ func (v *View) Apply(es ...replication.Entry) {
 	for _, d := range ds {
 		v.r.ApplyDecoded(d)
 	}
+	if v.r.Stale() && v.log != nil {
+		cfg := v.cfg
+		if cfg.Matcher != nil {
+			cfg.Matcher = NewMatcher()
+		}
+		if r, err := build(v.log, cfg); err == nil {
+			v.r = r
+			v.rebuilds++
+		}
+	}
+}
+
+// Rebuilds returns how often the view was rebuilt after a late revocation.
+func (v *View) Rebuilds() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.rebuilds
 }
 
 // decodeAll decodes entries, in parallel when there are enough of them.

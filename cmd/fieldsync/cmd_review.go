@@ -210,7 +210,12 @@ func openHubView(dir string, keys *keyFlags) (*datadir.Dir, *hub.View, error) {
 		d.Close()
 		return nil, nil, usagef("%s is a field node; conflicts and duplicates are reviewed at hubs", dir)
 	}
-	v, err := hub.NewView(d.Log, reconcile.Config{Matcher: hub.NewMatcher()})
+	vcfg, err := hub.ViewConfig(d.Config)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	v, err := hub.NewView(d.Log, vcfg)
 	if err != nil {
 		d.Close()
 		return nil, nil, err

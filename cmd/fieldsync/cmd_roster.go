@@ -19,6 +19,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/book"
 )
 
 // envOpen lets a test harness or a lab create open directories without
@@ -224,11 +225,11 @@ func offlineRoster(d *datadir.Dir) (daemon.RosterView, error) {
 	if err != nil {
 		return v, err
 	}
-	book, err := roster.Load(ed25519.PublicKey(key), d.Log)
+	rb, err := book.Load(ed25519.PublicKey(key), d.Log)
 	if err != nil {
 		return v, err
 	}
-	v.Anchor, v.Devices = key, book.Devices()
+	v.Anchor, v.Devices = key, rb.Devices()
 	return v, nil
 }
 
@@ -363,7 +364,7 @@ func importBundle(e *env, d *datadir.Dir, bundle []byte) error {
 		}
 		anchor = ed25519.PublicKey(k)
 	}
-	key, res, err := roster.Import(d.Log, bundle, anchor)
+	key, res, err := book.Import(d.Log, bundle, anchor)
 	if err != nil {
 		return err
 	}

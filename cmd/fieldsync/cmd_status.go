@@ -88,7 +88,11 @@ func loadStatus(dir string) (localapi.Status, error) {
 	if st.Trust, st.Refused, err = daemon.OfflineTrust(d); err != nil || d.Config.Role != replication.RoleHub {
 		return st, err
 	}
-	view, err := hub.NewView(d.Log, reconcile.Config{Matcher: hub.NewMatcher()})
+	vcfg, err := hub.ViewConfig(d.Config)
+	if err != nil {
+		return st, err
+	}
+	view, err := hub.NewView(d.Log, vcfg)
 	if err != nil {
 		return st, err
 	}
@@ -123,6 +127,9 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 		fmt.Fprintf(w, "view: %d citizens (%d versions); conflicts %d open of %d; probable duplicates %d open of %d; %d decisions\n",
 			vs.Citizens, vs.Versions, vs.OpenConflicts, vs.Conflicts, vs.OpenPairs, vs.Pairs, vs.Decisions)
 		fmt.Fprintf(w, "digest %v  (review queue: %v)\n", st.Extra["digest"], st.Extra["queue"])
+		if len(vs.Quarantined) > 0 {
+			fmt.Fprintf(w, "quarantined in the view (kept, applied to nothing): %s\n", countsText(vs.Quarantined))
+		}
 	}
 	for _, a := range st.Alarms {
 		fmt.Fprintf(w, "ALARM %s origin %.8s seq %d from %s (x%d): %s\n", a.Kind, a.Origin, a.Seq, a.Peer, a.Count, a.Detail)

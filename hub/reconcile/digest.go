@@ -11,7 +11,8 @@ import (
 // Digest is a SHA-256 over a canonical rendering of the whole view: every
 // citizen (key, current versions with their hashes, the version shown, the
 // conflict and what settles it, links), every probable-duplicate pair
-// (keys, score to 1e-6, reasons, what settles it) and every decision held.
+// (keys, score to 1e-6, reasons, what settles it), every entry Rule 0
+// quarantines (with its reason) and every decision held.
 // Two hubs holding the same entries print the same digest, in any order of
 // arrival; a digest that differs names a real difference.
 func (r *Reconciler) Digest() string {
@@ -21,6 +22,9 @@ func (r *Reconciler) Digest() string {
 	}
 	for _, p := range r.Pairs() {
 		fmt.Fprintf(h, "pair %s %.6f %s %s\n", p.ID, p.Score, strings.Join(p.Reasons, ","), decisionRef(p.Resolved))
+	}
+	for _, q := range r.Quarantine() {
+		fmt.Fprintf(h, "quarantine %s %s\n", q.Entry, q.Reason)
 	}
 	for _, subject := range sortedSubjects(r.decisions) {
 		for _, d := range sortedDecisions(r.decisions[subject]) {

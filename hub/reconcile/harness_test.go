@@ -1,6 +1,7 @@
 package reconcile_test
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -21,6 +22,8 @@ type world struct {
 	origins map[string]*origin
 	entries []replication.Entry
 	order   []string // origin names in creation order
+	// anchor, when set, is the roster key (Rule 0; gate_test.go).
+	anchor ed25519.PublicKey
 }
 
 type origin struct {
@@ -114,9 +117,19 @@ func (w *world) applyAll(order string, seed uint64) *reconcile.Reconciler {
 	case "shuffle":
 		rand.New(rand.NewPCG(seed, 3)).Shuffle(len(es), func(i, j int) { es[i], es[j] = es[j], es[i] })
 	}
-	r := reconcile.New(reconcile.Config{Matcher: newTestMatcher()})
-	for _, e := range es {
+	return w.apply(es)
+}
+
+// apply applies es in order to a fresh reconciler, rebuilding it with
+// Replay whenever Rule 0 turns it stale (as a hub rebuilds from its log).
+func (w *world) apply(es []replication.Entry) *reconcile.Reconciler {
+	cfg := func() reconcile.Config { return reconcile.Config{Matcher: newTestMatcher(), Anchor: w.anchor} }
+	r := reconcile.New(cfg())
+	for i, e := range es {
 		r.Apply(e)
+		if r.Stale() {
+			r = reconcile.Replay(cfg(), es[:i+1])
+		}
 	}
 	return r
 }
@@ -167,6 +180,9 @@ func (w *world) describe(r *reconcile.Reconciler) string {
 	}
 	for _, p := range r.Pairs() {
 		fmt.Fprintf(&b, "pair %s ~ %s (%s) score %.2f [%s]: %s\n", p.A, p.B, p.Level, p.Score, strings.Join(p.Reasons, ","), w.decision(p.Resolved))
+	}
+	for _, q := range r.Quarantine() {
+		fmt.Fprintf(&b, "quarantined %s (%s): %s\n", w.ref(q.Entry), q.Kind, q.Reason)
 	}
 	st := r.Stats()
 	fmt.Fprintf(&b, "stats: citizens=%d versions=%d conflicts=%d open=%d pairs=%d open=%d decisions=%d invalid=%d\n",

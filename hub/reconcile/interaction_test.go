@@ -56,6 +56,8 @@ func (w *world) handle(t *testing.T, d *datadriven.TestData) string {
 		return w.ref(w.add(d.CmdArgs[0].Key, replication.KindResolve, w.resolution(args)))
 	case "corrupt":
 		return w.ref(w.add(d.CmdArgs[0].Key, replication.KindEnroll, []byte(`{"full_name":`)))
+	case "anchor", "roster":
+		return w.handleRoster(t, d, args)
 	case "view":
 		var seed uint64
 		fmt.Sscan(args["seed"], &seed)

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -34,6 +35,10 @@ type Config struct {
 	// from a lower. Every hub of a deployment must use the same ranks.
 	Tiers   map[string]int
 	Matcher Matcher
+	// Anchor is the province's roster key: with it, Rule 0 (gate.go)
+	// quarantines what the roster does not allow. Nil means open: every
+	// entry counts.
+	Anchor ed25519.PublicKey
 }
 
 // DefaultTiers ranks district below province.
@@ -59,6 +64,7 @@ type Reconciler struct {
 	pairDecs  map[string][]string               // citizen key → decided pair subjects
 	dirty     map[string]bool                   // citizen keys to derive again
 	invalid   int                               // entries whose payload did not decode
+	gate      *gate                             // Rule 0; nil when open
 }
 
 // New returns an empty reconciler.
@@ -66,7 +72,11 @@ func New(cfg Config) *Reconciler {
 	if cfg.Tiers == nil {
 		cfg.Tiers = DefaultTiers()
 	}
-	return &Reconciler{
+	var g *gate
+	if cfg.Anchor != nil {
+		g = newGate(cfg.Anchor)
+	}
+	return &Reconciler{gate: g,
 		cfg: cfg, seen: map[replication.EntryID]bool{}, tiers: map[replication.OriginID]string{},
 		versions: map[replication.EntryID]*Version{}, parentOf: map[replication.EntryID]replication.EntryID{},
 		amendsOf: map[replication.EntryID][]replication.EntryID{}, voided: map[replication.EntryID]int{},
@@ -93,6 +103,9 @@ func (r *Reconciler) ApplyDecoded(d *Decoded) {
 		return
 	}
 	r.seen[e.ID()] = true
+	if r.gate != nil && r.gate.hold(d) { // Rule 0
+		return
+	}
 	if d.invalid {
 		r.invalid++
 		return
@@ -264,11 +277,19 @@ type Stats struct {
 	Pairs         int `json:"pairs"`
 	Decisions     int `json:"decisions"`
 	Invalid       int `json:"invalid"`
+	// Quarantined counts the entries Rule 0 holds out, by reason.
+	Quarantined map[string]int `json:"quarantined,omitempty"`
 }
 
 // Stats returns the view's counts.
 func (r *Reconciler) Stats() Stats {
 	st := Stats{Entries: len(r.seen), Citizens: len(r.citizens), Versions: len(r.current), Invalid: r.invalid}
+	for _, q := range r.Quarantine() {
+		if st.Quarantined == nil {
+			st.Quarantined = map[string]int{}
+		}
+		st.Quarantined[string(q.Reason)]++
+	}
 	for _, c := range r.citizens {
 		if c.Conflict != nil {
 			st.Conflicts++

@@ -18,6 +18,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/book"
 	"fieldsync/replication/syncproto"
 	"fieldsync/replication/synctls"
 )
@@ -56,7 +57,7 @@ type Evidence struct {
 // trust is a replica's roster, the authentication of its sync streams and
 // what it refused.
 type trust struct {
-	book *roster.Book // nil when open
+	book *book.Book // nil when open
 	// onImport, if set, is told of roster entries imported through the
 	// API (the hub's view takes them too).
 	onImport func([]replication.Entry)
@@ -78,12 +79,12 @@ func (b *Base) setupTrust(dir *datadir.Dir, rc *replicator.Config) error {
 		if err != nil {
 			return err
 		}
-		book, err := roster.Load(ed25519.PublicKey(key), dir.Log)
+		rb, err := book.Load(ed25519.PublicKey(key), dir.Log)
 		if err != nil {
 			return err
 		}
 		auth, err := synctls.New(dir.Signer, func(k ed25519.PublicKey) (replication.Role, error) {
-			role, err := book.AuthorizePeer(k)
+			role, err := rb.AuthorizePeer(k)
 			if err != nil {
 				b.countRefused("handshake", 1)
 				b.Logger.Warn("refused a sync peer", "device", replication.DeviceIDOf(k), "err", err)
@@ -93,8 +94,8 @@ func (b *Base) setupTrust(dir *datadir.Dir, rc *replicator.Config) error {
 		if err != nil {
 			return err
 		}
-		b.trust.book = book
-		rc.Verifier, rc.Auth = book, auth
+		b.trust.book = rb
+		rc.Verifier, rc.Auth = rb, auth
 	case cfg.Open:
 		b.Logger.Warn("OPEN MODE: no roster, sync streams unauthenticated; for tests and labs only", "dir", dir.Path)
 	default:
@@ -111,7 +112,7 @@ func (b *Base) setupTrust(dir *datadir.Dir, rc *replicator.Config) error {
 func (b *Base) OnRosterImport(fn func([]replication.Entry)) { b.trust.onImport = fn }
 
 // Roster returns the replica's roster, or nil in open mode.
-func (b *Base) Roster() *roster.Book { return b.trust.book }
+func (b *Base) Roster() *book.Book { return b.trust.book }
 
 // Observe tells the roster about entries written to the log other than by
 // a sync session (the province's own roster entries).
@@ -224,21 +225,21 @@ func OfflineTrust(d *datadir.Dir) (localapi.Trust, map[string]int, error) {
 	if err != nil {
 		return t, nil, err
 	}
-	book, err := roster.Load(ed25519.PublicKey(key), d.Log)
+	rb, err := book.Load(ed25519.PublicKey(key), d.Log)
 	if err != nil {
 		return t, nil, err
 	}
-	fillTrust(&t, book)
+	fillTrust(&t, rb)
 	return t, refused, nil
 }
 
-func fillTrust(t *localapi.Trust, book *roster.Book) {
-	if book == nil {
+func fillTrust(t *localapi.Trust, rb *book.Book) {
+	if rb == nil {
 		t.Open = true
 		return
 	}
-	t.Anchor = replication.DeviceIDOf(book.Anchor())
-	for _, d := range book.Devices() {
+	t.Anchor = replication.DeviceIDOf(rb.Anchor())
+	for _, d := range rb.Devices() {
 		t.Devices++
 		if d.Revoked {
 			t.Revoked++
@@ -306,7 +307,7 @@ func (b *Base) rosterRoutes(mux *http.ServeMux) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		_, res, err := roster.Import(b.Dir.Log, bundle, b.trust.book.Anchor())
+		_, res, err := book.Import(b.Dir.Log, bundle, b.trust.book.Anchor())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

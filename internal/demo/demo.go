@@ -28,6 +28,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/book"
 	"fieldsync/replication/syncnet"
 )
 
@@ -377,7 +378,7 @@ func (w *world) startLaptops() error {
 		return err
 	}
 	for _, lr := range byName {
-		if _, _, err := roster.Import(lr.dir.Log, bundle, w.anchor()); err != nil {
+		if _, _, err := book.Import(lr.dir.Log, bundle, w.anchor()); err != nil {
 			return err
 		}
 	}

@@ -98,6 +98,7 @@ var importRules = []struct {
 	{name: "replication does not import the hub", what: module + "/hub", who: module + "/replication"},
 	{name: "the domain imports no fieldsync package but itself", what: module + "/", who: module + "/enrollment"},
 	{name: "nothing imports the command", what: module + "/cmd"},
+	{name: "the roster fold reads no log (the hub's view uses it)", what: module + "/replication/oplog", who: module + "/replication/roster", except: []string{module + "/replication/roster/book"}},
 }
 
 func TestImportBoundaries(t *testing.T) {
@@ -140,6 +141,7 @@ var purePackages = []string{
 	module + "/hub/reconcile",
 	module + "/replication/syncproto",
 	module + "/replication/delta",
+	module + "/replication/roster",
 	module + "/replication/simnet",
 	module + "/replication/epoch",
 	module + "/internal/sim",

@@ -15,6 +15,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/book"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/synctls"
 )
@@ -22,7 +23,7 @@ import (
 // authed is a replica whose sessions run over mutual TLS with its roster.
 type authed struct {
 	dir      *datadir.Dir
-	book     *roster.Book
+	book     *book.Book
 	rep      *replicator.Replicator
 	addr     string
 	failures atomic.Int64 // sessions that ended in an error
@@ -30,19 +31,19 @@ type authed struct {
 
 func startAuthed(t *testing.T, d *datadir.Dir, anchor []byte, listen bool, dial func(context.Context, string) (net.Conn, error), static ...string) *authed {
 	t.Helper()
-	book, err := roster.Load(anchor, d.Log)
+	rb, err := book.Load(anchor, d.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := synctls.New(d.Signer, book.AuthorizePeer)
+	auth, err := synctls.New(d.Signer, rb.AuthorizePeer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &authed{dir: d, book: book}
-	cfg := replicator.Config{Dir: d, Static: static, Dial: dial, Auth: auth, Verifier: book,
+	a := &authed{dir: d, book: rb}
+	cfg := replicator.Config{Dir: d, Static: static, Dial: dial, Auth: auth, Verifier: rb,
 		Session:    syncnet.Options{TickEvery: 100 * time.Millisecond, IdleTimeout: 300 * time.Millisecond},
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, WakeDelay: 20 * time.Millisecond, RedialEvery: time.Hour,
-		OnIngest: func(_ string, res oplog.IngestResult) { book.Observe(res.Applied) },
+		OnIngest: func(_ string, res oplog.IngestResult) { rb.Observe(res.Applied) },
 		OnSessionEnd: func(_ string, err error) {
 			if err != nil {
 				a.failures.Add(1)
@@ -82,7 +83,7 @@ func addToRoster(t *testing.T, prov *datadir.Dir, d *datadir.Dir) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := prov.Log.Append(prov.Signer, []replication.Draft{dr}); err != nil {
+	if _, err := roster.Write(prov.Log, prov.Signer, "province", "42", dr); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -111,8 +112,18 @@ func TestAuthenticatedSessions(t *testing.T) {
 	prov := initDir(t, replication.RoleHub, "province", "hub-42")
 	lap := initDir(t, replication.RoleNode, "", "node-a")
 	stranger := initDir(t, replication.RoleNode, "", "node-x")
+	addToRoster(t, prov, prov)
 	addToRoster(t, prov, lap)
-	anchor := prov.Signer.PublicKey()
+	anchor := roster.SignerFor(prov.Signer).PublicKey()
+	bundle, err := roster.Export(prov.Log, anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*datadir.Dir{lap, stranger} { // both know the hub's key
+		if _, _, err := book.Import(d.Log, bundle, anchor); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	hub := startAuthed(t, prov, anchor, true, nil)
 	var flips atomic.Int64
@@ -134,7 +145,7 @@ func TestAuthenticatedSessions(t *testing.T) {
 	}
 	// Whatever crossed the proxy before a flip was authentic: every entry
 	// of the laptop the hub holds is the laptop's own.
-	err := prov.Log.Scan(lap.Signer.Origin(), 1, func(e replication.Entry) bool {
+	err = prov.Log.Scan(lap.Signer.Origin(), 1, func(e replication.Entry) bool {
 		mine, err := lap.Log.Get(e.ID())
 		if err != nil || mine.Hash() != e.Hash() {
 			t.Fatalf("the hub holds %s, which the laptop did not write", e.ID())

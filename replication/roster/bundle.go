@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
-	"fieldsync/replication/oplog"
 )
 
 // Epoch is the epoch of the roster origin, the log the province writes
@@ -167,42 +166,13 @@ func VerifyBundle(entries []replication.Entry, anchor ed25519.PublicKey) (ed2551
 
 func encodeGenesis(g replication.Genesis) ([]byte, error) { return json.Marshal(g) }
 
-// Ingester is what Import writes to (oplog.Log).
-type Ingester interface {
-	Ingest(entries []replication.Entry, meta []oplog.KV) (oplog.IngestResult, error)
-}
-
-// Import decodes and verifies a roster bundle (see VerifyBundle; anchor may
-// be nil on first contact) and ingests it: an ordinary, idempotent ingest
-// of a verified chain, so the roster then replicates like any entry. It
-// returns the bundle's anchor key and what the ingest did.
-func Import(l Ingester, bundle []byte, anchor ed25519.PublicKey) (ed25519.PublicKey, oplog.IngestResult, error) {
-	entries, err := DecodeBundle(bundle)
-	if err != nil {
-		return nil, oplog.IngestResult{}, err
-	}
-	key, err := VerifyBundle(entries, anchor)
-	if err != nil {
-		return nil, oplog.IngestResult{}, err
-	}
-	var res oplog.IngestResult
-	for i := 0; i < len(entries); i += oplog.MaxIngestEntries {
-		r, err := l.Ingest(entries[i:min(len(entries), i+oplog.MaxIngestEntries)], nil)
-		if err != nil {
-			return nil, res, err
-		}
-		res.Applied = append(res.Applied, r.Applied...)
-		res.Duplicates += r.Duplicates
-		res.Forks = append(res.Forks, r.Forks...)
-	}
-	if len(res.Forks) > 0 {
-		return key, res, fmt.Errorf("%w: the roster bundle differs from the roster held at seq %d", replication.ErrFork, res.Forks[0].Seq)
-	}
-	return key, res, nil
+// Scanner is what Export reads (oplog.Log).
+type Scanner interface {
+	Scan(o replication.OriginID, from uint64, fn func(replication.Entry) bool) error
 }
 
 // Export returns the bundle of the anchor's roster origin as src holds it.
-func Export(src Source, anchor ed25519.PublicKey) ([]byte, error) {
+func Export(src Scanner, anchor ed25519.PublicKey) ([]byte, error) {
 	var entries []replication.Entry
 	err := src.Scan(Origin(anchor), 1, func(e replication.Entry) bool {
 		entries = append(entries, e)

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"fieldsync/replication"
-	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/roster"
 )
@@ -225,52 +224,5 @@ func TestApplyRejects(t *testing.T) {
 	}
 	if d, _ := st.Device(anchor.PublicKey()); !d.Anchor || d.Revoked {
 		t.Fatalf("the anchor cannot be revoked: %+v", d)
-	}
-}
-
-func TestBook(t *testing.T) {
-	anchor, laptop := oplogtest.NewSigner(1), oplogtest.NewSigner(2)
-	l := oplog.NewMem()
-	prov, g := newChain(anchor, replication.RoleHub, "province")
-	add := prov.addDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
-	if _, err := l.Ingest([]replication.Entry{g, add}, nil); err != nil {
-		t.Fatal(err)
-	}
-	b, err := roster.Load(anchor.PublicKey(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if role, err := b.AuthorizePeer(laptop.PublicKey()); err != nil || role != replication.RoleNode {
-		t.Fatalf("laptop on the roster: %q, %v", role, err)
-	}
-	if ok, _, _ := b.Admit(genesisOf(laptop, replication.RoleNode, ""), nil); !ok {
-		t.Fatal("the laptop's ranges must be admitted")
-	}
-	if ok, _, detail := b.Admit(genesisOf(oplogtest.NewSigner(3), replication.RoleNode, ""), nil); ok {
-		t.Fatal("a stranger's ranges must be refused")
-	} else {
-		t.Log(detail)
-	}
-	rev := prov.revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 3}}})
-	if _, err := l.Ingest([]replication.Entry{rev}, nil); err != nil {
-		t.Fatal(err)
-	}
-	b.Observe([]replication.Entry{rev})
-	if _, err := b.AuthorizePeer(laptop.PublicKey()); !errors.Is(err, roster.ErrNotAuthorized) {
-		t.Fatalf("a revoked laptop may not sync: %v", err)
-	}
-	if ok, _, _ := b.Admit(genesisOf(laptop, replication.RoleNode, ""), nil); !ok {
-		t.Fatal("a revoked laptop's ranges are admitted (the view quarantines what is past the revocation)")
-	}
-	if b.Version() != 2 {
-		t.Fatalf("version %d, want 2", b.Version())
-	}
-	// A fresh book over the same log sees the same roster.
-	b2, err := roster.Load(anchor.PublicKey(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(b2.Devices(), b.Devices()) {
-		t.Fatal("loading again gives another roster")
 	}
 }

@@ -1,4 +1,4 @@
-package roster
+package book
 
 import (
 	"crypto/ed25519"
@@ -9,6 +9,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/roster"
 	"fieldsync/replication/syncproto"
 )
 
@@ -32,7 +33,7 @@ type Book struct {
 	src Source
 
 	mu      sync.Mutex
-	state   *State
+	state   *roster.State
 	anchors map[replication.OriginID]bool // origins whose genesis names the anchor
 	invalid int                           // anchor entries that did not decode or did not fit
 	version uint64                        // bumped on every change
@@ -45,7 +46,7 @@ func Load(anchor ed25519.PublicKey, src Source) (*Book, error) {
 	if len(anchor) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: roster anchor key of %d bytes", replication.ErrMalformed, len(anchor))
 	}
-	b := &Book{src: src, state: NewState(anchor), anchors: map[replication.OriginID]bool{}}
+	b := &Book{src: src, state: roster.NewState(anchor), anchors: map[replication.OriginID]bool{}}
 	v, err := src.Vector()
 	if err != nil {
 		return nil, err
@@ -133,14 +134,14 @@ func (b *Book) Version() uint64 {
 }
 
 // Devices returns the roster's devices, sorted by device ID.
-func (b *Book) Devices() []Device {
+func (b *Book) Devices() []roster.Device {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state.Devices()
 }
 
 // Device returns what the roster says of key.
-func (b *Book) Device(key []byte) (Device, bool) {
+func (b *Book) Device(key []byte) (roster.Device, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state.Device(key)
