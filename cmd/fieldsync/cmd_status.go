@@ -249,6 +249,9 @@ func printTrust(w io.Writer, st localapi.Status) {
 	if len(st.Refused) > 0 {
 		fmt.Fprintf(w, "refused: %s (%d refused ranges kept as evidence)\n", countsText(st.Refused), st.Trust.Evidence)
 	}
+	if st.Duplicates > 0 {
+		fmt.Fprintf(w, "duplicates ignored (replays, second paths): %d\n", st.Duplicates)
+	}
 }
 
 // countsText renders counts by reason, sorted by reason.

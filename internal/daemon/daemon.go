@@ -61,6 +61,11 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 	onIngest, onEnd := rc.OnIngest, rc.OnSessionEnd
 	rc.Dir, rc.Logger, rc.OnEvent = dir, logger, b.alarm
 	rc.OnIngest = func(peer string, res oplog.IngestResult) {
+		b.noteIngest(res)
+		if len(res.Applied) == 0 { // a replay: nothing new
+			b.metrics.duplicate.Add(float64(res.Duplicates))
+			return
+		}
 		b.Observe(res.Applied) // the roster first: the next range may need it
 		b.metrics.ingest(res)
 		if onIngest != nil {
@@ -111,6 +116,7 @@ func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, er
 	st.SyncAddr = b.Rep.Advertise()
 	st.Alarms = b.Alarms()
 	st.Trust, st.Refused = b.TrustStatus()
+	st.Duplicates = b.Duplicates()
 	if extra != nil {
 		if st.Extra, err = extra(); err != nil {
 			return st, err

@@ -62,9 +62,10 @@ type trust struct {
 	// API (the hub's view takes them too).
 	onImport func([]replication.Entry)
 
-	mu       sync.Mutex
-	refused  map[string]int
-	evidence int // ranges kept
+	mu         sync.Mutex
+	refused    map[string]int
+	evidence   int // ranges kept
+	duplicates int
 }
 
 // setupTrust wires the roster into the replicator's config: the Book as
@@ -110,6 +111,15 @@ func (b *Base) setupTrust(dir *datadir.Dir, rc *replicator.Config) error {
 // OnRosterImport sets what else must see roster entries imported through
 // the API (the hub's view).
 func (b *Base) OnRosterImport(fn func([]replication.Entry)) { b.trust.onImport = fn }
+
+// noteIngest counts what an ingest ignored as already held.
+func (b *Base) noteIngest(res oplog.IngestResult) {
+	if res.Duplicates > 0 {
+		b.trust.mu.Lock()
+		b.trust.duplicates += res.Duplicates
+		b.trust.mu.Unlock()
+	}
+}
 
 // Roster returns the replica's roster, or nil in open mode.
 func (b *Base) Roster() *book.Book { return b.trust.book }
@@ -185,6 +195,13 @@ func (b *Base) keepEvidence(peer string, ev syncproto.Event) error {
 		return err
 	}
 	return b.Dir.Log.PutMeta(oplog.KV{Key: key, Value: v})
+}
+
+// Duplicates returns the entries received again and ignored since start.
+func (b *Base) Duplicates() int {
+	b.trust.mu.Lock()
+	defer b.trust.mu.Unlock()
+	return b.trust.duplicates
 }
 
 // TrustStatus returns the roster part of status and the refusal counts

@@ -228,8 +228,10 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	d.addNode("l-thach-hai", "18571", "thach-ha")
 	d.addNode("l-nam-ha", "18073", "tp-ha-tinh")
 	d.addNode("l-bac-ha", "18076", "tp-ha-tinh")
-	for i, name := range []string{"l-thach-kenh", "l-thach-hai", "l-nam-ha", "l-bac-ha"} {
-		d.enroll(name, generated(t, 150, uint64(100+i))...)
+	// Each laptop captures in its own commune: Rule 0 quarantines captures
+	// outside a device's scope.
+	for i, l := range []struct{ name, commune string }{{"l-thach-kenh", "18586"}, {"l-thach-hai", "18571"}, {"l-nam-ha", "18073"}, {"l-bac-ha", "18076"}} {
+		d.enroll(l.name, communeRecords(t, l.commune, 150, uint64(100+i))...)
 	}
 	d.enroll("l-thach-kenh", citizen("042085001234", "Nguyễn Văn Thành", "18586"))
 	d.enroll("l-nam-ha", citizen("042085001243", "NGUYỄN VĂN THÀNH", "18073"))

@@ -33,7 +33,10 @@ type Status struct {
 	// ranges at ingest (not-authorized, bad-signature, broken-chain, …),
 	// forks, and peers refused at the TLS handshake ("handshake").
 	Refused map[string]int `json:"refused,omitempty"`
-	Extra   map[string]any `json:"extra,omitempty"` // role-specific sections
+	// Duplicates counts entries received again and ignored (a replay, or
+	// the same entries by a second path: idempotent ingest).
+	Duplicates int            `json:"duplicates_ignored,omitempty"`
+	Extra      map[string]any `json:"extra,omitempty"` // role-specific sections
 }
 
 // Alarm is something an operator must look at: a fork, refused entries.

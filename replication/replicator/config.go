@@ -90,7 +90,8 @@ type Config struct {
 	// the defaults.
 	RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout time.Duration
 	// OnIngest is called after each batch from any peer is durably written
-	// (a hub feeds its view here).
+	// (a hub feeds its view here), also for a batch all already held
+	// (res.Applied empty: a replay).
 	OnIngest func(peer string, res oplog.IngestResult)
 	// OnEvent receives forks and refusals from every session.
 	OnEvent func(peer string, ev syncproto.Event)

@@ -247,7 +247,9 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 		if r.cfg.OnIngest != nil {
 			r.cfg.OnIngest(peer.Node, res)
 		}
-		r.Wake() // entries that arrived here may go on to other peers
+		if len(res.Applied) > 0 {
+			r.Wake() // entries that arrived here may go on to other peers
+		}
 	}
 	opts.OnEvent = func(peer *delta.Hello, ev syncproto.Event) {
 		r.cfg.Logger.Warn("sync event", "peer", peerName(peer), "event", ev.String())

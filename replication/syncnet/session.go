@@ -53,7 +53,9 @@ type Options struct {
 	// transaction (what this replica now acknowledges to the peer).
 	Meta func(peer *delta.Hello) []oplog.KV
 	// OnIngest is called after each batch is durably written (the hub feeds
-	// its view from here). It must not block for long.
+	// its view from here), and for a batch of entries all already held (a
+	// replay: res.Applied empty, res.Duplicates counted). It must not block
+	// for long.
 	OnIngest func(peer *delta.Hello, res oplog.IngestResult)
 	// OnEvent receives forks, refusals and the like.
 	OnEvent func(peer *delta.Hello, ev syncproto.Event)
@@ -258,7 +260,7 @@ func (r *runner) persist(p *syncproto.Persist) error {
 	if perr := r.sess.Persisted(res, err); perr != nil {
 		return perr
 	}
-	if r.opts.OnIngest != nil && len(res.Applied) > 0 {
+	if r.opts.OnIngest != nil && (len(res.Applied) > 0 || res.Duplicates > 0) {
 		r.opts.OnIngest(r.sess.Peer(), res)
 	}
 	return nil
