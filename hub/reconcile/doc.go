@@ -11,6 +11,17 @@
 //
 // The rules, numbered as in the code:
 //
+// Rule 0 — authorization (gate.go; with Config.Anchor, the province's
+// roster key). An entry counts only if the roster allows it: its device on
+// the roster with the role and tier its genesis declares, its seq kept by
+// any revocation of the device, a decision from a hub, a capture inside
+// the device's scope (its commune, or a district or province holding it).
+// Roster entries come from the anchor alone. Anything else is quarantined:
+// listed with its reason (Quarantine, Stats.Quarantined, the digest),
+// applied to nothing. A verdict that a late roster entry or genesis would
+// change turns the reconciler Stale; the caller rebuilds it with Replay
+// (a hub, from its log in the same order).
+//
 // Rule 1 — citizen key. A capture is keyed by its normalized 12-digit
 // personal ID number when present and well-formed; otherwise by a
 // provisional key "prov:<first capture of its lineage>", until an officer
