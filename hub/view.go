@@ -20,8 +20,7 @@ type View struct {
 	r   *reconcile.Reconciler
 	cfg reconcile.Config
 	log oplog.Log
-	// rebuilds counts rebuilds after a verdict of Rule 0 changed (a
-	// revocation that arrived after entries it withdraws).
+	// rebuilds counts rebuilds after a judgement changed (see Apply).
 	rebuilds int
 }
 
@@ -49,8 +48,9 @@ func NewView(l oplog.Log, cfg reconcile.Config) (*View, error) {
 }
 
 // build builds a reconciler of everything l holds, in the order in which
-// Rule 0 never changes a verdict (reconcile.Replay): every origin's
-// genesis, then the roster's origins, then the rest, each in seq order.
+// no judgement of the view's rules changes (reconcile.Replay): every
+// origin's genesis, then the origins in reconcile.OriginOrder, each in seq
+// order.
 func build(l oplog.Log, cfg reconcile.Config) (*reconcile.Reconciler, error) {
 	r := reconcile.New(cfg)
 	vec, err := l.Vector()
@@ -65,7 +65,6 @@ func build(l oplog.Log, cfg reconcile.Config) (*reconcile.Reconciler, error) {
 		}
 		geneses = append(geneses, g)
 	}
-	first, rest := splitAnchors(geneses, cfg.Anchor)
 	chunk := append(make([]replication.Entry, 0, rebuildChunk), geneses...)
 	flush := func() {
 		for _, d := range decodeAll(chunk) {
@@ -73,7 +72,7 @@ func build(l oplog.Log, cfg reconcile.Config) (*reconcile.Reconciler, error) {
 		}
 		chunk = chunk[:0]
 	}
-	for _, o := range append(first, rest...) {
+	for _, o := range reconcile.OriginOrder(cfg.Anchor, geneses) {
 		err := l.Scan(o, 2, func(e replication.Entry) bool {
 			if chunk = append(chunk, e); len(chunk) >= rebuildChunk {
 				flush()
@@ -88,22 +87,9 @@ func build(l oplog.Log, cfg reconcile.Config) (*reconcile.Reconciler, error) {
 	return r, nil
 }
 
-// splitAnchors returns the origins whose genesis names the roster key,
-// then the others.
-func splitAnchors(geneses []replication.Entry, anchor []byte) (first, rest []replication.OriginID) {
-	for _, g := range geneses {
-		if gen, err := replication.DecodeGenesis(g.Payload); err == nil && anchor != nil && string(gen.PublicKey) == string(anchor) {
-			first = append(first, g.Origin)
-		} else {
-			rest = append(rest, g.Origin)
-		}
-	}
-	return first, rest
-}
-
-// Apply adds entries to the view. When Rule 0's verdict on an entry
-// already judged changes (a revocation arriving after entries it
-// withdraws), the view is rebuilt from the log.
+// Apply adds entries to the view. When a judgement already given changes
+// (a revocation or a fork notice arriving after entries it sets aside, an
+// original after its re-issue), the view is rebuilt from the log.
 func (v *View) Apply(es ...replication.Entry) {
 	ds := decodeAll(es)
 	v.mu.Lock()
@@ -123,7 +109,8 @@ func (v *View) Apply(es ...replication.Entry) {
 	}
 }
 
-// Rebuilds returns how often the view was rebuilt after a late revocation.
+// Rebuilds returns how often the view was rebuilt after a late revocation,
+// fork notice or original.
 func (v *View) Rebuilds() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()

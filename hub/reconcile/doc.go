@@ -64,6 +64,14 @@
 // is what makes the view a function of the set (checked by the golden
 // files' same-in-every-order and by the 1,000-order property test).
 //
+// Rule 0 (authorization by the province's roster) is in gate.go; Rules 8
+// (a forked origin is set aside from the seq a hub's fork notice names)
+// and 9 (a capture re-issued under a new epoch counts once: as its
+// original when the view holds it, else on its own) are in epochs.go.
+// Entries are judged as they arrive; when a later entry would change a
+// judgement, Stale says so and the caller rebuilds in ReplayOrder, in which
+// none changes.
+//
 // Probable duplicates (different keys, same person) come from a Matcher —
 // package dedup — fed with each citizen's shown record; they appear in the
 // view with the decisions that settle them. Validation warnings and what

@@ -202,18 +202,30 @@ func (g *gate) list() []Quarantined {
 }
 
 // Stale reports that an entry's Rule 0 verdict changed after it was given
-// (the roster, or a genesis, arrived after entries it judges): the view
-// must be rebuilt with Replay. A hub fed in log order sees this only when
-// a revocation arrives after entries it withdraws.
-func (r *Reconciler) Stale() bool { return r.gate != nil && r.gate.stale }
+// (the roster, or a genesis, arrived after entries it judges), or a Rule 8
+// or 9 judgement did (see epochs): the view must be rebuilt with Replay. A
+// hub fed in log order sees this only when a revocation or a fork notice
+// arrives after entries it sets aside, or an original after its re-issue.
+func (r *Reconciler) Stale() bool { return r.gate != nil && r.gate.stale || r.epochs.stale }
 
-// Quarantine returns the entries Rule 0 holds out of the view, sorted.
+// Quarantine returns the entries Rules 0 and 8 hold out of the view, sorted.
 func (r *Reconciler) Quarantine() []Quarantined {
-	if r.gate == nil {
-		return nil
+	var out []Quarantined
+	if r.gate != nil {
+		out = r.gate.list()
 	}
-	return r.gate.list()
+	if len(r.epochs.forked) == 0 {
+		return out
+	}
+	for id, kind := range r.epochs.forked {
+		out = append(out, Quarantined{Entry: id, Kind: kind, Reason: ReasonForked})
+	}
+	sort.Slice(out, func(i, j int) bool { return compareIDs(out[i].Entry, out[j].Entry) < 0 })
+	return out
 }
+
+// ReasonForked quarantines the entries of a forked origin (Rule 8).
+const ReasonForked roster.Reason = "forked"
 
 // Roster returns the roster the view's Rule 0 applies (nil when open).
 func (r *Reconciler) Roster() []roster.Device {
@@ -223,9 +235,9 @@ func (r *Reconciler) Roster() []roster.Device {
 	return r.gate.state.Devices()
 }
 
-// Replay builds a reconciler from entries in the order in which Rule 0
-// never changes a verdict: geneses, then the anchor's entries (the roster),
-// then the rest in the order given. Its view is the view of the set.
+// Replay builds a reconciler from entries in the order in which no
+// judgement of Rules 0, 8 and 9 changes (ReplayOrder). Its view is the
+// view of the set.
 func Replay(cfg Config, entries []replication.Entry) *Reconciler {
 	r := New(cfg)
 	for _, e := range ReplayOrder(cfg.Anchor, entries) {
@@ -234,26 +246,80 @@ func Replay(cfg Config, entries []replication.Entry) *Reconciler {
 	return r
 }
 
-// ReplayOrder sorts entries as Replay applies them (a stable reorder).
+// ReplayOrder sorts entries as Replay applies them (a stable reorder):
+// geneses, then origins in OriginOrder.
 func ReplayOrder(anchor ed25519.PublicKey, entries []replication.Entry) []replication.Entry {
-	anchors := map[replication.OriginID]bool{}
-	for i := range entries {
-		if e := &entries[i]; e.Kind == replication.KindGenesis {
-			if g, err := replication.DecodeGenesis(e.Payload); err == nil && anchor != nil && bytes.Equal(g.PublicKey, anchor) {
-				anchors[e.Origin] = true
-			}
+	var geneses []replication.Entry
+	for _, e := range entries {
+		if e.Kind == replication.KindGenesis {
+			geneses = append(geneses, e)
 		}
 	}
-	rank := func(e *replication.Entry) int {
-		switch {
-		case e.Kind == replication.KindGenesis:
+	rank := map[replication.OriginID]int{}
+	for i, o := range OriginOrder(anchor, geneses) {
+		rank[o] = i + 1
+	}
+	key := func(e *replication.Entry) int {
+		if e.Kind == replication.KindGenesis {
 			return 0
-		case anchors[e.Origin]:
-			return 1
 		}
-		return 2
+		if k, ok := rank[e.Origin]; ok {
+			return k
+		}
+		return len(rank) + 1 // no genesis: judged after everything
 	}
 	out := slices.Clone(entries)
-	slices.SortStableFunc(out, func(a, b replication.Entry) int { return rank(&a) - rank(&b) })
+	slices.SortStableFunc(out, func(a, b replication.Entry) int { return key(&a) - key(&b) })
 	return out
+}
+
+// OriginOrder orders origins, given their geneses, so that applying every
+// genesis first and then each origin's entries in this order gives every
+// entry its final judgement at once: the roster's origins (their key is
+// the anchor), then hubs' (decisions and fork notices), then laptops'
+// that replace none, then each new epoch after the origin it replaces
+// (its re-issues meet their originals). Ties keep the order given.
+func OriginOrder(anchor ed25519.PublicKey, geneses []replication.Entry) []replication.OriginID {
+	type ranked struct {
+		origin replication.OriginID
+		rank   int
+	}
+	prev := map[replication.OriginID]replication.OriginID{}
+	var out []ranked
+	for _, e := range geneses {
+		g, err := replication.DecodeGenesis(e.Payload)
+		rank := 2
+		switch {
+		case err != nil:
+		case anchor != nil && bytes.Equal(g.PublicKey, anchor):
+			rank = 0
+		case g.Role == replication.RoleHub:
+			rank = 1
+		}
+		if err == nil && g.PrevOrigin != nil {
+			prev[e.Origin] = *g.PrevOrigin
+		}
+		out = append(out, ranked{e.Origin, rank})
+	}
+	for i := range out {
+		if out[i].rank == 2 {
+			out[i].rank += depth(prev, out[i].origin)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ranked) int { return a.rank - b.rank })
+	origins := make([]replication.OriginID, len(out))
+	for i, x := range out {
+		origins[i] = x.origin
+	}
+	return origins
+}
+
+// depth counts the epochs before o (bounded: a chain longer than this is
+// ordered at the bound).
+func depth(prev map[replication.OriginID]replication.OriginID, o replication.OriginID) int {
+	n := 0
+	for p, ok := prev[o]; ok && n < 64; p, ok = prev[p] {
+		n++
+	}
+	return n
 }

@@ -21,9 +21,13 @@ type world struct {
 	names   map[replication.OriginID]string
 	origins map[string]*origin
 	entries []replication.Entry
+	writers []string // who wrote each entry (an origin's name, or a branch's)
 	order   []string // origin names in creation order
 	// anchor, when set, is the roster key (Rule 0; gate_test.go).
 	anchor ed25519.PublicKey
+	// branches are second writers of an origin (epochs_test.go); a hub
+	// holds one branch of each origin, the first writer's unless told.
+	branches map[string]branch
 }
 
 type origin struct {
@@ -53,7 +57,7 @@ func (w *world) add(name string, kind replication.Kind, payload []byte) replicat
 	o.clock += 1000
 	e := replication.Seal(o.signer, replication.Draft{Kind: kind, Schema: 1, Payload: payload, HLC: replication.MakeHLC(o.clock, 0)}, o.seq+1, o.prev)
 	o.seq, o.prev = e.Seq, e.Hash()
-	w.entries = append(w.entries, e)
+	w.entries, w.writers = append(w.entries, e), append(w.writers, name)
 	return e.ID()
 }
 
@@ -108,7 +112,17 @@ func record(over map[string]string) enrollment.Enrollment {
 
 // applyAll applies the world's entries to a fresh reconciler in an order.
 func (w *world) applyAll(order string, seed uint64) *reconcile.Reconciler {
-	es := append([]replication.Entry(nil), w.entries...)
+	return w.applyBranch(order, seed, "")
+}
+
+// applyBranch is applyAll for a hub holding branch keep of forked origins.
+func (w *world) applyBranch(order string, seed uint64, keep string) *reconcile.Reconciler {
+	var es []replication.Entry
+	for i, e := range w.entries {
+		if w.holds(i, keep) {
+			es = append(es, e)
+		}
+	}
 	switch order {
 	case "reverse":
 		for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {

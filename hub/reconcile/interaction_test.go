@@ -58,14 +58,16 @@ func (w *world) handle(t *testing.T, d *datadriven.TestData) string {
 		return w.ref(w.add(d.CmdArgs[0].Key, replication.KindEnroll, []byte(`{"full_name":`)))
 	case "anchor", "roster":
 		return w.handleRoster(t, d, args)
+	case "fork", "epoch", "notice", "digests", "rebuilds":
+		return w.handleEpochs(t, d, args)
 	case "view":
 		var seed uint64
 		fmt.Sscan(args["seed"], &seed)
-		return w.describe(w.applyAll(args["order"], seed))
+		return w.describe(w.applyBranch(args["order"], seed, args["branch"]))
 	case "same-in-every-order":
-		want := w.applyAll("", 0).Digest()
+		want := w.applyBranch("", 0, args["branch"]).Digest()
 		for seed := uint64(1); seed <= 50; seed++ {
-			if got := w.applyAll("shuffle", seed).Digest(); got != want {
+			if got := w.applyBranch("shuffle", seed, args["branch"]).Digest(); got != want {
 				return fmt.Sprintf("order %d gives another digest", seed)
 			}
 		}

@@ -65,6 +65,7 @@ type Reconciler struct {
 	dirty     map[string]bool                   // citizen keys to derive again
 	invalid   int                               // entries whose payload did not decode
 	gate      *gate                             // Rule 0; nil when open
+	epochs    *epochs                           // Rules 8 and 9
 }
 
 // New returns an empty reconciler.
@@ -76,7 +77,7 @@ func New(cfg Config) *Reconciler {
 	if cfg.Anchor != nil {
 		g = newGate(cfg.Anchor)
 	}
-	return &Reconciler{gate: g,
+	return &Reconciler{gate: g, epochs: newEpochs(),
 		cfg: cfg, seen: map[replication.EntryID]bool{}, tiers: map[replication.OriginID]string{},
 		versions: map[replication.EntryID]*Version{}, parentOf: map[replication.EntryID]replication.EntryID{},
 		amendsOf: map[replication.EntryID][]replication.EntryID{}, voided: map[replication.EntryID]int{},
@@ -106,22 +107,40 @@ func (r *Reconciler) ApplyDecoded(d *Decoded) {
 	if r.gate != nil && r.gate.hold(d) { // Rule 0
 		return
 	}
+	if r.epochs.setAside(e) { // Rule 8
+		return
+	}
 	if d.invalid {
 		r.invalid++
 		return
 	}
-	switch e.Kind {
+	switch d.kind {
 	case replication.KindGenesis:
 		r.applyGenesis(*e)
 	case replication.KindEnroll, replication.KindAmend:
-		r.addVersion(d.version, d.target)
+		if d.reissue != nil && !r.epochs.reissue(e.ID(), d.reissue.Of, d.reissue.Hash, r.versions[d.reissue.Of]) {
+			break // Rule 9: the original is in the view
+		}
+		r.addVersion(d.version, r.targetOf(d))
 	case replication.KindVoid:
-		r.voided[*d.target]++
-		r.refresh(*d.target)
+		t := *r.targetOf(d)
+		r.voided[t]++
+		r.refresh(t)
 	case replication.KindResolve:
 		r.applyResolve(*e)
+	case replication.KindFork:
+		r.epochs.noteNotice(e.Origin, *d.notice)
 	}
 	r.derive()
+}
+
+// targetOf is the entry an amend or void means (Rule 9), or nil.
+func (r *Reconciler) targetOf(d *Decoded) *replication.EntryID {
+	if d.target == nil {
+		return nil
+	}
+	t := r.epochs.target(d.entry.Origin, *d.target)
+	return &t
 }
 
 func (r *Reconciler) applyGenesis(e replication.Entry) {
@@ -130,6 +149,7 @@ func (r *Reconciler) applyGenesis(e replication.Entry) {
 		r.invalid++
 		return
 	}
+	r.epochs.noteGenesis(&e)
 	if g.Role != replication.RoleHub {
 		return
 	}

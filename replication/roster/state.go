@@ -302,7 +302,7 @@ func (s *State) Admits(g replication.Genesis, origin replication.OriginID, seq u
 		return d, ReasonRevoked
 	case kind == replication.KindRoster || kind == replication.KindRevoke:
 		return d, ReasonNotAnchor
-	case kind == replication.KindResolve && d.Role != replication.RoleHub:
+	case (kind == replication.KindResolve || kind == replication.KindFork) && d.Role != replication.RoleHub:
 		return d, ReasonNotHub
 	}
 	return d, ""
