@@ -8,6 +8,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/rostertest"
 )
 
 func seedAdds(f *testing.F) {
@@ -109,8 +110,8 @@ func TestDecodeRefusesNonCanonical(t *testing.T) {
 // to the same bytes.
 func FuzzDecodeBundle(f *testing.F) {
 	anchor := oplogtest.NewSigner(1)
-	prov, g := newChain(roster.SignerFor(anchor), replication.RoleHub, "province")
-	add := prov.addDevice(f, roster.Add{Key: oplogtest.NewSigner(2).PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
+	prov, g := rostertest.NewChain(roster.SignerFor(anchor), replication.RoleHub, "province")
+	add := prov.AddDevice(f, roster.Add{Key: oplogtest.NewSigner(2).PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
 	b, err := roster.EncodeBundle([]replication.Entry{g, add})
 	if err != nil {
 		f.Fatal(err)

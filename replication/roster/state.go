@@ -180,7 +180,7 @@ func (s *State) applyAdd(a Add, by replication.EntryID) (Change, error) {
 	}
 	cur, ok := s.records[id]
 	switch {
-	case ok && compareIDs(by, cur.by) <= 0:
+	case ok && !cur.by.Less(by):
 		return ch, nil // an add already in force, or an earlier one
 	case !ok && len(s.records) >= MaxDevices:
 		return ch, fmt.Errorf("%w: %d devices", ErrFull, MaxDevices)
@@ -246,7 +246,7 @@ func (s *State) fillRevocation(d *Device) {
 	for _, r := range revs {
 		d.RevokedBy = append(d.RevokedBy, r.by)
 	}
-	slices.SortFunc(d.RevokedBy, compareIDs)
+	sort.Slice(d.RevokedBy, func(i, j int) bool { return d.RevokedBy[i].Less(d.RevokedBy[j]) })
 	for _, l := range revs[0].rev.Keep {
 		seq, everywhere := l.Seq, true
 		for _, r := range revs[1:] {
@@ -325,17 +325,4 @@ func InScope(units []string, unit string, parentOf func(string) string) bool {
 		unit = parentOf(unit)
 	}
 	return slices.Contains(units, "*")
-}
-
-func compareIDs(a, b replication.EntryID) int {
-	if c := bytes.Compare(a.Origin[:], b.Origin[:]); c != 0 {
-		return c
-	}
-	switch {
-	case a.Seq < b.Seq:
-		return -1
-	case a.Seq > b.Seq:
-		return 1
-	}
-	return 0
 }

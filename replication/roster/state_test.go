@@ -1,7 +1,6 @@
 package roster_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,63 +10,24 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/roster"
+	"fieldsync/replication/roster/rostertest"
 )
-
-// chain writes signed entries for one signer, as its log would.
-type chain struct {
-	s    *replication.KeySigner
-	seq  uint64
-	prev replication.Hash
-}
-
-func newChain(s *replication.KeySigner, role replication.Role, tier string) (*chain, replication.Entry) {
-	c := &chain{s: s}
-	p, _ := json.Marshal(replication.NewGenesis(s, role, tier, "42"))
-	return c, c.add(replication.Draft{Kind: replication.KindGenesis, Schema: replication.GenesisSchema, Payload: p})
-}
-
-func (c *chain) add(d replication.Draft) replication.Entry {
-	d.HLC = replication.MakeHLC(int64(1000+c.seq), 0)
-	e := replication.Seal(c.s, d, c.seq+1, c.prev)
-	c.seq, c.prev = e.Seq, e.Hash()
-	return e
-}
-
-func (c *chain) addDevice(t testing.TB, a roster.Add) replication.Entry {
-	d, err := roster.AddDraft(a, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.add(d)
-}
-
-func (c *chain) revoke(t testing.TB, r roster.Revoke) replication.Entry {
-	d, err := roster.RevokeDraft(r, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.add(d)
-}
-
-func genesisOf(s *replication.KeySigner, role replication.Role, tier string) replication.Genesis {
-	return replication.NewGenesis(s, role, tier, "x")
-}
 
 func TestAdmits(t *testing.T) {
 	anchor := oplogtest.NewSigner(1)
-	prov, _ := newChain(anchor, replication.RoleHub, "province")
+	prov, _ := rostertest.NewChain(anchor, replication.RoleHub, "province")
 	laptop, hub, stranger := oplogtest.NewSigner(2), oplogtest.NewSigner(3), oplogtest.NewSigner(4)
 	st := roster.NewState(anchor.PublicKey())
 	for _, e := range []replication.Entry{
-		prov.addDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}, Name: "laptop"}),
-		prov.addDevice(t, roster.Add{Key: hub.PublicKey(), Role: replication.RoleHub, Tier: "district", Units: []string{"445"}}),
-		prov.revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 10}}}),
+		prov.AddDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}, Name: "laptop"}),
+		prov.AddDevice(t, roster.Add{Key: hub.PublicKey(), Role: replication.RoleHub, Tier: "district", Units: []string{"445"}}),
+		prov.Revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 10}}}),
 	} {
 		if _, err := st.Apply(e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	laptopG := genesisOf(laptop, replication.RoleNode, "")
+	laptopG := rostertest.GenesisOf(laptop, replication.RoleNode, "")
 	newEpoch := laptop.WithEpoch(99)
 	cases := []struct {
 		name   string
@@ -77,18 +37,18 @@ func TestAdmits(t *testing.T) {
 		kind   replication.Kind
 		want   roster.Reason
 	}{
-		{"anchor decides", genesisOf(anchor, replication.RoleHub, "province"), anchor.Origin(), 5, replication.KindResolve, ""},
-		{"anchor writes the roster", genesisOf(anchor, replication.RoleHub, "province"), anchor.Origin(), 5, replication.KindRoster, ""},
-		{"stranger", genesisOf(stranger, replication.RoleNode, ""), stranger.Origin(), 2, replication.KindEnroll, roster.ReasonNotOnRoster},
-		{"stranger's genesis", genesisOf(stranger, replication.RoleNode, ""), stranger.Origin(), 1, replication.KindGenesis, roster.ReasonNotOnRoster},
+		{"anchor decides", rostertest.GenesisOf(anchor, replication.RoleHub, "province"), anchor.Origin(), 5, replication.KindResolve, ""},
+		{"anchor writes the roster", rostertest.GenesisOf(anchor, replication.RoleHub, "province"), anchor.Origin(), 5, replication.KindRoster, ""},
+		{"stranger", rostertest.GenesisOf(stranger, replication.RoleNode, ""), stranger.Origin(), 2, replication.KindEnroll, roster.ReasonNotOnRoster},
+		{"stranger's genesis", rostertest.GenesisOf(stranger, replication.RoleNode, ""), stranger.Origin(), 1, replication.KindGenesis, roster.ReasonNotOnRoster},
 		{"revoked laptop, kept seq", laptopG, laptop.Origin(), 10, replication.KindEnroll, ""},
 		{"revoked laptop, later seq", laptopG, laptop.Origin(), 11, replication.KindEnroll, roster.ReasonRevoked},
-		{"revoked laptop, new epoch", genesisOf(newEpoch, replication.RoleNode, ""), newEpoch.Origin(), 2, replication.KindEnroll, roster.ReasonRevoked},
-		{"laptop posing as hub", genesisOf(laptop, replication.RoleHub, "province"), laptop.Origin(), 2, replication.KindEnroll, roster.ReasonRoleMismatch},
-		{"hub with another tier", genesisOf(hub, replication.RoleHub, "province"), hub.Origin(), 2, replication.KindResolve, roster.ReasonRoleMismatch},
-		{"hub decides", genesisOf(hub, replication.RoleHub, "district"), hub.Origin(), 2, replication.KindResolve, ""},
+		{"revoked laptop, new epoch", rostertest.GenesisOf(newEpoch, replication.RoleNode, ""), newEpoch.Origin(), 2, replication.KindEnroll, roster.ReasonRevoked},
+		{"laptop posing as hub", rostertest.GenesisOf(laptop, replication.RoleHub, "province"), laptop.Origin(), 2, replication.KindEnroll, roster.ReasonRoleMismatch},
+		{"hub with another tier", rostertest.GenesisOf(hub, replication.RoleHub, "province"), hub.Origin(), 2, replication.KindResolve, roster.ReasonRoleMismatch},
+		{"hub decides", rostertest.GenesisOf(hub, replication.RoleHub, "district"), hub.Origin(), 2, replication.KindResolve, ""},
 		{"laptop decides", laptopG, laptop.Origin(), 3, replication.KindResolve, roster.ReasonNotHub},
-		{"hub writes a roster", genesisOf(hub, replication.RoleHub, "district"), hub.Origin(), 2, replication.KindRoster, roster.ReasonNotAnchor},
+		{"hub writes a roster", rostertest.GenesisOf(hub, replication.RoleHub, "district"), hub.Origin(), 2, replication.KindRoster, roster.ReasonNotAnchor},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -127,8 +87,8 @@ func TestInScope(t *testing.T) {
 // and requires one roster.
 func TestFoldIsOrderIndependent(t *testing.T) {
 	anchor := oplogtest.NewSigner(1)
-	a1, _ := newChain(anchor, replication.RoleHub, "province")
-	a2, _ := newChain(anchor.WithEpoch(7), replication.RoleHub, "province")
+	a1, _ := rostertest.NewChain(anchor, replication.RoleHub, "province")
+	a2, _ := rostertest.NewChain(anchor.WithEpoch(7), replication.RoleHub, "province")
 	rng := rand.New(rand.NewPCG(5, 6))
 	var keys []*replication.KeySigner
 	for i := range 8 {
@@ -136,17 +96,17 @@ func TestFoldIsOrderIndependent(t *testing.T) {
 	}
 	var es []replication.Entry
 	for range 40 {
-		c := []*chain{a1, a2}[rng.IntN(2)]
+		c := []*rostertest.Chain{a1, a2}[rng.IntN(2)]
 		k := keys[rng.IntN(len(keys))]
 		if rng.IntN(4) == 0 {
 			keep := []roster.Limit{{Origin: k.Origin(), Seq: uint64(rng.IntN(20))}}
 			if rng.IntN(2) == 0 {
 				keep = append(keep, roster.Limit{Origin: k.WithEpoch(3).Origin(), Seq: uint64(rng.IntN(20))})
 			}
-			es = append(es, c.revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: keep}))
+			es = append(es, c.Revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: keep}))
 			continue
 		}
-		es = append(es, c.addDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{fmt.Sprint(18000 + rng.IntN(5))}}))
+		es = append(es, c.AddDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{fmt.Sprint(18000 + rng.IntN(5))}}))
 	}
 	fold := func(es []replication.Entry) []roster.Device {
 		st := roster.NewState(anchor.PublicKey())
@@ -181,15 +141,15 @@ func TestFoldIsOrderIndependent(t *testing.T) {
 
 func TestRevocationsCombine(t *testing.T) {
 	anchor := oplogtest.NewSigner(1)
-	prov, _ := newChain(anchor, replication.RoleHub, "province")
+	prov, _ := rostertest.NewChain(anchor, replication.RoleHub, "province")
 	k := oplogtest.NewSigner(2)
 	o1, o2 := k.Origin(), k.WithEpoch(5).Origin()
 	st := roster.NewState(anchor.PublicKey())
 	for _, e := range []replication.Entry{
-		prov.addDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}}),
-		prov.revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: []roster.Limit{{Origin: o1, Seq: 30}, {Origin: o2, Seq: 4}}}),
-		prov.revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: []roster.Limit{{Origin: o1, Seq: 20}}}),
-		prov.addDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}, Name: "re-added"}),
+		prov.AddDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}}),
+		prov.Revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: []roster.Limit{{Origin: o1, Seq: 30}, {Origin: o2, Seq: 4}}}),
+		prov.Revoke(t, roster.Revoke{Key: k.PublicKey(), Keep: []roster.Limit{{Origin: o1, Seq: 20}}}),
+		prov.AddDevice(t, roster.Add{Key: k.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}, Name: "re-added"}),
 	} {
 		if _, err := st.Apply(e); err != nil {
 			t.Fatal(err)
@@ -206,20 +166,20 @@ func TestRevocationsCombine(t *testing.T) {
 
 func TestApplyRejects(t *testing.T) {
 	anchor := oplogtest.NewSigner(1)
-	prov, _ := newChain(anchor, replication.RoleHub, "province")
+	prov, _ := rostertest.NewChain(anchor, replication.RoleHub, "province")
 	st := roster.NewState(anchor.PublicKey())
-	bad := prov.add(replication.Draft{Kind: replication.KindRoster, Schema: 1, Payload: []byte(`{"key":"AA=="}`)})
+	bad := prov.Add(replication.Draft{Kind: replication.KindRoster, Schema: 1, Payload: []byte(`{"key":"AA=="}`)})
 	if _, err := st.Apply(bad); !errors.Is(err, replication.ErrMalformed) {
 		t.Fatalf("malformed add: %v", err)
 	}
-	enroll := prov.add(replication.Draft{Kind: replication.KindEnroll, Schema: 1, Payload: []byte(`{}`)})
+	enroll := prov.Add(replication.Draft{Kind: replication.KindEnroll, Schema: 1, Payload: []byte(`{}`)})
 	if _, err := st.Apply(enroll); !errors.Is(err, roster.ErrNotRoster) {
 		t.Fatalf("enroll: %v", err)
 	}
-	if _, err := st.Apply(prov.addDevice(t, roster.Add{Key: anchor.PublicKey(), Role: replication.RoleNode, Units: []string{"1"}})); err != nil || st.Len() != 0 {
+	if _, err := st.Apply(prov.AddDevice(t, roster.Add{Key: anchor.PublicKey(), Role: replication.RoleNode, Units: []string{"1"}})); err != nil || st.Len() != 0 {
 		t.Fatalf("adding the anchor must change nothing: %v, %d devices", err, st.Len())
 	}
-	if _, err := st.Apply(prov.revoke(t, roster.Revoke{Key: anchor.PublicKey()})); err != nil {
+	if _, err := st.Apply(prov.Revoke(t, roster.Revoke{Key: anchor.PublicKey()})); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := st.Device(anchor.PublicKey()); !d.Anchor || d.Revoked {

@@ -1,7 +1,6 @@
 package book_test
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -11,52 +10,14 @@ import (
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/roster"
 	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/rostertest"
 )
-
-// chain writes signed entries for one signer, as its log would.
-type chain struct {
-	s    *replication.KeySigner
-	seq  uint64
-	prev replication.Hash
-}
-
-func newChain(s *replication.KeySigner, role replication.Role, tier string) (*chain, replication.Entry) {
-	c := &chain{s: s}
-	p, _ := json.Marshal(replication.NewGenesis(s, role, tier, "42"))
-	return c, c.add(replication.Draft{Kind: replication.KindGenesis, Schema: replication.GenesisSchema, Payload: p})
-}
-
-func (c *chain) add(d replication.Draft) replication.Entry {
-	e := replication.Seal(c.s, d, c.seq+1, c.prev)
-	c.seq, c.prev = e.Seq, e.Hash()
-	return e
-}
-
-func (c *chain) addDevice(t testing.TB, a roster.Add) replication.Entry {
-	d, err := roster.AddDraft(a, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.add(d)
-}
-
-func (c *chain) revoke(t testing.TB, r roster.Revoke) replication.Entry {
-	d, err := roster.RevokeDraft(r, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.add(d)
-}
-
-func genesisOf(s *replication.KeySigner, role replication.Role, tier string) replication.Genesis {
-	return replication.NewGenesis(s, role, tier, "x")
-}
 
 func TestBook(t *testing.T) {
 	anchor, laptop := oplogtest.NewSigner(1), oplogtest.NewSigner(2)
 	l := oplog.NewMem()
-	prov, g := newChain(anchor, replication.RoleHub, "province")
-	add := prov.addDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
+	prov, g := rostertest.NewChain(anchor, replication.RoleHub, "province")
+	add := prov.AddDevice(t, roster.Add{Key: laptop.PublicKey(), Role: replication.RoleNode, Units: []string{"18586"}})
 	if _, err := l.Ingest([]replication.Entry{g, add}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -67,15 +28,15 @@ func TestBook(t *testing.T) {
 	if role, err := b.AuthorizePeer(laptop.PublicKey()); err != nil || role != replication.RoleNode {
 		t.Fatalf("laptop on the roster: %q, %v", role, err)
 	}
-	if ok, _, _ := b.Admit(genesisOf(laptop, replication.RoleNode, ""), nil); !ok {
+	if ok, _, _ := b.Admit(rostertest.GenesisOf(laptop, replication.RoleNode, ""), nil); !ok {
 		t.Fatal("the laptop's ranges must be admitted")
 	}
-	if ok, _, detail := b.Admit(genesisOf(oplogtest.NewSigner(3), replication.RoleNode, ""), nil); ok {
+	if ok, _, detail := b.Admit(rostertest.GenesisOf(oplogtest.NewSigner(3), replication.RoleNode, ""), nil); ok {
 		t.Fatal("a stranger's ranges must be refused")
 	} else {
 		t.Log(detail)
 	}
-	rev := prov.revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 3}}})
+	rev := prov.Revoke(t, roster.Revoke{Key: laptop.PublicKey(), Keep: []roster.Limit{{Origin: laptop.Origin(), Seq: 3}}})
 	if _, err := l.Ingest([]replication.Entry{rev}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +44,7 @@ func TestBook(t *testing.T) {
 	if _, err := b.AuthorizePeer(laptop.PublicKey()); !errors.Is(err, book.ErrNotAuthorized) {
 		t.Fatalf("a revoked laptop may not sync: %v", err)
 	}
-	if ok, _, _ := b.Admit(genesisOf(laptop, replication.RoleNode, ""), nil); !ok {
+	if ok, _, _ := b.Admit(rostertest.GenesisOf(laptop, replication.RoleNode, ""), nil); !ok {
 		t.Fatal("a revoked laptop's ranges are admitted (the view quarantines what is past the revocation)")
 	}
 	if b.Version() != 2 {
