@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,5 +209,97 @@ func copyTree(t *testing.T, from, to string) {
 	t.Helper()
 	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v %s", err, out)
+	}
+}
+
+// TestClonedLaptopBothBranchesReachHubs: a laptop's disk is copied and the
+// copy runs in another district: both capture under the same origin and
+// seqs, each branch reaches a different district hub, and the province,
+// holding one, is offered the other: a fork. Its notice sets the origin
+// aside from the fork's seq at every hub, whichever branch each holds;
+// both laptops, told by it, start new epochs and re-issue their captures
+// from that seq. In the end every hub shows the same digest and every
+// capture once. Under the province's roster, like a real deployment. (A
+// clone that meets the other branch at a hub first, instead, sees its
+// origin ahead, rolls back alone and re-issues: no fork reaches a hub.)
+func TestClonedLaptopBothBranchesReachHubs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs daemons")
+	}
+	tmp := t.TempDir()
+	dir := func(name string) string { return filepath.Join(tmp, name) }
+	pAddr, h1Addr, h2Addr := freeAddr(t), freeAddr(t), freeAddr(t)
+	mustRun(t, "init", "--dir", dir("p"), "--role", "hub", "--tier", "province", "--unit", "42", "--name", "hub-42", "--sync-listen", pAddr)
+	bundle := dir("roster.bin")
+	mustRun(t, "roster", "export", "--dir", dir("p"), "--out", bundle)
+	mustRun(t, "init", "--dir", dir("h1"), "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445",
+		"--sync-listen", h1Addr, "--parent", pAddr, "--roster", bundle)
+	mustRun(t, "init", "--dir", dir("h2"), "--role", "hub", "--tier", "district", "--unit", "444", "--name", "hub-444",
+		"--sync-listen", h2Addr, "--parent", pAddr, "--roster", bundle)
+	mustRun(t, "init", "--dir", dir("l"), "--role", "node", "--unit", "18586", "--parent", h1Addr, "--roster", bundle)
+	for _, d := range []string{"h1", "h2", "l"} {
+		mustRun(t, "roster", "add", "--dir", dir("p"), "--from-dir", dir(d))
+	}
+	mustRun(t, "roster", "export", "--dir", dir("p"), "--out", bundle)
+	for _, d := range []string{"h1", "h2", "l"} { // as a district office does before the first sync
+		mustRun(t, "roster", "import", "--dir", dir(d), bundle)
+	}
+	recs := crashRecords(t, 7)
+	mustRun(t, append([]string{"enroll", "--dir", dir("l")}, jsonFiles(t, tmp, recs[:3])...)...)
+	copyTree(t, dir("l"), dir("c")) // the clone; the key file beside "l" opens it too
+	mustRun(t, append([]string{"enroll", "--dir", dir("l")}, jsonFiles(t, tmp, recs[3:5])...)...)
+	mustRun(t, append([]string{"enroll", "--dir", dir("c")}, jsonFiles(t, tmp, recs[5:7])...)...)
+	origin := statusOf(t, dir("l")).Origin
+
+	// The province is off the air while each branch reaches its district.
+	hubs := []string{dir("p"), dir("h1"), dir("h2")}
+	startRun(t, dir("h1"))
+	startRun(t, dir("h2"))
+	startRun(t, dir("l"))
+	c := fieldsyncCmd("run", "--dir", dir("c"), "--log-level", "error", "--parent", h2Addr) // the clone, in another district
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	waitHubHolds(t, dir("h1"), origin, 6)
+	waitHubHolds(t, dir("h2"), origin, 6)
+	startRun(t, dir("p"))
+
+	var digests []string
+	var citizens []float64
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		digests, citizens = digests[:0], citizens[:0]
+		for _, h := range hubs {
+			var st localapi.Status
+			if !tryStatus(h, &st) {
+				continue
+			}
+			digests = append(digests, fmt.Sprint(st.Extra["digest"]))
+			if v, ok := st.Extra["view"].(map[string]any); ok {
+				citizens = append(citizens, v["citizens"].(float64))
+			}
+		}
+		if len(digests) == 3 && digests[0] == digests[1] && digests[1] == digests[2] && len(citizens) == 3 && citizens[0] == 7 {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, d := range append(hubs, dir("l"), dir("c")) {
+				out, _ := fieldsyncCmd("status", "--dir", d).CombinedOutput()
+				t.Logf("%s:\n%s", filepath.Base(d), out)
+			}
+			t.Fatalf("hubs: digests %v, citizens %v; want one digest and 7 citizens", digests, citizens)
+		}
+	}
+	for _, h := range hubs { // the origin is set aside from the fork on, whichever branch the hub holds
+		var st localapi.Status
+		tryStatus(h, &st)
+		view, _ := st.Extra["view"].(map[string]any)
+		if q, _ := view["quarantined"].(map[string]any); q["forked"] == nil {
+			t.Errorf("%s: quarantined %v, want the forked branch", filepath.Base(h), view["quarantined"])
+		}
+	}
+	var lst, cst localapi.Status
+	if !tryStatus(dir("l"), &lst) || !tryStatus(dir("c"), &cst) || lst.Origin == origin || cst.Origin == origin || lst.Origin == cst.Origin {
+		t.Errorf("laptop origins after the fork: %s and %s (was %s); want two new ones", lst.Origin.Short(), cst.Origin.Short(), origin.Short())
 	}
 }
