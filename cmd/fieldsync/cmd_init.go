@@ -39,6 +39,11 @@ with --roster FILE, a roster the province exported, which also tells a new
 laptop its hubs' keys before its first sync. --open runs without a roster,
 for tests and labs only. init prints the device key the province adds.
 
+A laptop freezes (refuses new captures, warning from 80%) when 5,000
+captures are not yet at a hub or the oldest of them is 21 days old:
+--max-unsynced and --max-unsynced-days change the limits (MOSIP's rule;
+a stolen or broken laptop then holds a bounded backlog).
+
 Gossip pools (memberlist) let members find each other and learn who holds
 what; give each pool a key made with 'fieldsync keygen'. A district hub is a
 member of two pools: its district's and the province's.
@@ -76,6 +81,8 @@ func runInit(e *env, args []string) error {
 	usePass := fs.Bool("passphrase", false, "derive the master key from a passphrase ($"+envPassphrase+" or --passphrase-file)")
 	passFile := fs.String("passphrase-file", "", "file whose first line is the passphrase (implies --passphrase)")
 	trust := addTrustFlags(fs)
+	maxUnsynced := fs.Int("max-unsynced", 0, "laptops: refuse captures past this many not yet at a hub (0: 5000; -1: no limit)")
+	maxDays := fs.Int("max-unsynced-days", 0, "laptops: refuse captures once the oldest not yet at a hub is this many days old (0: 21; -1: no limit)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +94,7 @@ func runInit(e *env, args []string) error {
 		return usagef("--dir and --unit are required")
 	}
 	cfg := datadir.Config{Role: replication.Role(*role), Tier: *tier, Unit: *unit, Name: *name, Parent: *parent,
-		SyncAddr: *syncListen, SyncAdvertise: *syncAdvertise, Pools: pools}
+		SyncAddr: *syncListen, SyncAdvertise: *syncAdvertise, Pools: pools, MaxUnsyncedEntries: *maxUnsynced, MaxUnsyncedDays: *maxDays}
 	if *peers != "" {
 		cfg.Peers = strings.Split(*peers, ",")
 	}
