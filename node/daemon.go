@@ -77,7 +77,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // Handler is the local API: /api/ping, /api/status, /api/enroll, /api/import.
 func (d *Daemon) Handler() http.Handler {
-	mux := d.Mux(nil)
+	mux := d.Mux(d.extraStatus)
 	mux.HandleFunc("POST /api/enroll", d.serveEnroll)
 	mux.HandleFunc("POST /api/import", d.serveImport)
 	return mux
@@ -170,4 +170,23 @@ func forkedHere(dir *datadir.Dir, es []replication.Entry) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// extraStatus adds the freeze rule's backlog to the status.
+func (d *Daemon) extraStatus() (map[string]any, error) {
+	return BacklogStatus(d.node)
+}
+
+// BacklogStatus is a laptop's section of the status: its captures not yet
+// at a hub, against the freeze limits.
+func BacklogStatus(n *Node) (map[string]any, error) {
+	b, err := n.Backlog()
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"backlog": map[string]any{
+		"unsynced_entries": b.Unsynced, "acked_seq": b.AckedSeq, "oldest_days": int(b.OldestAge.Hours() / 24),
+		"max_unsynced_entries": b.Policy.MaxUnsyncedEntries, "max_unsynced_days": int(b.Policy.MaxUnsyncedAge.Hours() / 24),
+		"warning": b.Warning,
+	}}, nil
 }

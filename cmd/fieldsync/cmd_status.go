@@ -14,6 +14,7 @@ import (
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
+	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
@@ -85,7 +86,15 @@ func loadStatus(dir string) (localapi.Status, error) {
 	if st, err = localapi.BaseStatus(d, peers, false); err != nil {
 		return st, err
 	}
-	if st.Trust, st.Refused, err = daemon.OfflineTrust(d); err != nil || d.Config.Role != replication.RoleHub {
+	if st.Trust, st.Refused, err = daemon.OfflineTrust(d); err != nil {
+		return st, err
+	}
+	if d.Config.Role != replication.RoleHub {
+		n, err := node.New(d, node.Options{})
+		if err != nil {
+			return st, err
+		}
+		st.Extra, err = node.BacklogStatus(n)
 		return st, err
 	}
 	vcfg, err := hub.ViewConfig(d.Config)
@@ -129,6 +138,13 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 		fmt.Fprintf(w, "digest %v  (review queue: %v)\n", st.Extra["digest"], st.Extra["queue"])
 		if len(vs.Quarantined) > 0 {
 			fmt.Fprintf(w, "quarantined in the view (kept, applied to nothing): %s\n", countsText(vs.Quarantined))
+		}
+	}
+	if b, ok := st.Extra["backlog"].(map[string]any); ok {
+		fmt.Fprintf(w, "not yet at a hub: %v captures (freeze at %v), oldest %v days (freeze at %v)\n",
+			b["unsynced_entries"], b["max_unsynced_entries"], b["oldest_days"], b["max_unsynced_days"])
+		if warning, _ := b["warning"].(string); warning != "" {
+			fmt.Fprintf(w, "WARNING %s\n", warning)
 		}
 	}
 	for _, a := range st.Alarms {
