@@ -160,6 +160,7 @@ func (r *runner) run(ctx context.Context) error {
 	tick, stopTick := r.opts.Clock.NewTimer(r.opts.TickEvery)
 	defer func() { stopTick() }()
 	lastActivity := r.opts.Clock.Now()
+	var lastIn int64 // bytes received at the last tick
 	for {
 		moved, err := r.flush()
 		if err != nil {
@@ -197,6 +198,12 @@ func (r *runner) run(ctx context.Context) error {
 			stopTick()
 			tick, stopTick = r.opts.Clock.NewTimer(r.opts.TickEvery)
 			sess.Tick()
+			// A frame still arriving is activity: on a thin link a batch
+			// takes longer than the idle timeout, and closing under it
+			// would cut every batch at the same point, forever.
+			if in := r.conn.in.Load(); in != lastIn {
+				lastIn, lastActivity = in, r.opts.Clock.Now()
+			}
 			if sess.Idle() && r.opts.Clock.Now().Sub(lastActivity) >= r.idleTimeout() {
 				r.res.Complete = true
 				return nil
