@@ -56,7 +56,6 @@ type Version struct {
 	Record   *enrollment.Enrollment `json:"record"`
 	Warnings int                    `json:"warnings"`
 	keys     enrollment.MatchKeys
-	root     replication.EntryID // the enroll its lineage starts from
 	// notes are the validator's warnings and notes on Record: what the
 	// citizen shows when this version is shown unmerged, so that each
 	// record is validated once (validation is most of a hub's ingest CPU).

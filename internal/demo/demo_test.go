@@ -25,7 +25,7 @@ func TestReducedDemoConverges(t *testing.T) {
 	cfg := Config{Districts: 2, Communes: 2, Records: 1200, CaptureFor: 15 * time.Second, ConvergeWithin: 2 * time.Minute,
 		DashboardAddr: "127.0.0.1:0", Out: &out, Dir: t.TempDir(),
 		AtEnd: func(sum Summary) {
-			metrics = scrape(t, strings.Replace(sum.Hubs[0].Dashboard, "/login?", "/metrics?", 1))
+			metrics = scrapeSettled(t, strings.Replace(sum.Hubs[0].Dashboard, "/login?", "/metrics?", 1))
 		}}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
