@@ -39,6 +39,30 @@ func (m *Mem) Reopen() *Mem {
 	return m
 }
 
+// Snapshot returns a deep copy of the durable state — entries, heads and
+// metadata — as a new, open Mem: a disk image. Writes to either log never
+// show in the other. The simulation restores a laptop from one taken
+// earlier, or runs a second laptop on one (a clone).
+func (m *Mem) Snapshot() *Mem {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c := &Mem{
+		entries: make(map[replication.EntryID][]byte, len(m.entries)),
+		heads:   make(map[replication.OriginID]replication.Head, len(m.heads)),
+		meta:    make(map[string][]byte, len(m.meta)),
+	}
+	for id, b := range m.entries {
+		c.entries[id] = append([]byte(nil), b...)
+	}
+	for o, h := range m.heads {
+		c.heads[o] = h
+	}
+	for k, v := range m.meta {
+		c.meta[k] = append([]byte(nil), v...)
+	}
+	return c
+}
+
 // memTx buffers one transaction's writes over the committed maps.
 type memTx struct {
 	m       *Mem
