@@ -81,7 +81,10 @@ func Resume(l oplog.Log, s *replication.KeySigner, hlc func() replication.HLC) (
 }
 
 // nextToReissue is the first seq of the old origin not yet re-issued: the
-// new origin holds its genesis and then only re-issues until they are done.
+// new origin holds its genesis and then only re-issues, one per old seq
+// from ReissueFrom on, until they are done. (The position, not the last
+// re-issue's name, says how far: a re-issue of a re-issue names the
+// original, of an older origin.)
 func nextToReissue(l oplog.Log, o replication.OriginID, g replication.Genesis) (uint64, error) {
 	head, err := l.Head(o)
 	if err != nil || head.Seq <= 1 {
@@ -91,14 +94,11 @@ func nextToReissue(l oplog.Log, o replication.OriginID, g replication.Genesis) (
 	if err != nil {
 		return 0, err
 	}
-	if last.Kind != replication.KindReissue {
+	next := g.ReissueFrom + head.Seq - 1
+	if last.Kind != replication.KindReissue || next > g.PrevSeq+1 {
 		return g.PrevSeq + 1, nil // done, and written after
 	}
-	r, err := DecodeReissue(last.Payload)
-	if err != nil {
-		return 0, err
-	}
-	return r.Of.Seq + 1, nil
+	return next, nil
 }
 
 // reissueGroup reads old entries from seq from while they fit in one append.
@@ -114,6 +114,16 @@ func reissueGroup(l oplog.Log, old replication.OriginID, from, through uint64, h
 			return false
 		}
 		r := NewReissue(&e)
+		if e.Kind == replication.KindReissue {
+			// The old origin was itself a new epoch: carry the original
+			// its re-issue names, so every re-issue names a capture.
+			orig, err := DecodeReissue(e.Payload)
+			if err != nil {
+				encErr = fmt.Errorf("epoch: re-issue %s: %w", e.ID(), err)
+				return false
+			}
+			r = orig
+		}
 		p, err := r.Encode()
 		if err != nil {
 			encErr = fmt.Errorf("epoch: re-issue %s: %w", e.ID(), err)

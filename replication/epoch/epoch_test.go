@@ -165,3 +165,62 @@ func TestStartRefuses(t *testing.T) {
 		t.Errorf("empty log: %v, want ErrNoHead", err)
 	}
 }
+
+// TestStartOverAnEpochOfReissues: a laptop that moved to a new epoch is
+// restored or cloned again before a hub took the re-issues; the next epoch
+// re-issues them too, each naming the original capture (a re-issue of a
+// re-issue would be refused, and the laptop could never start), and a
+// crash part-way resumes at the right seq.
+func TestStartOverAnEpochOfReissues(t *testing.T) {
+	tmpl := replication.Genesis{Role: replication.RoleNode, Unit: "18586"}
+	for allow := 0; allow <= 2; allow++ {
+		t.Run(fmt.Sprint(allow, " appends before a crash"), func(t *testing.T) {
+			l, old, hlc := writer(t, 1200) // seqs 2..1201
+			mid, err := Start(l, old, tmpl, 5, 3, hlc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Two captures in the new epoch after its 1199 re-issues.
+			if _, err := l.Append(mid, []replication.Draft{{Kind: replication.KindEnroll, Schema: 1, Payload: []byte(`{"n":"a"}`), HLC: hlc()},
+				{Kind: replication.KindEnroll, Schema: 1, Payload: []byte(`{"n":"b"}`), HLC: hlc()}}); err != nil {
+				t.Fatal(err)
+			}
+			var next *replication.KeySigner
+			if allow == 0 {
+				next, err = Start(l, mid, tmpl, 6, 2, hlc)
+			} else {
+				_, err = Start(&failingLog{Mem: l, allow: allow}, mid, tmpl, 6, 2, hlc)
+				if !errors.Is(err, errCrash) {
+					t.Fatalf("start: %v, want the crash", err)
+				}
+				next = mid.WithEpoch(6)
+				_, err = Resume(l, next, hlc)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var es []replication.Entry
+			l.Scan(next.Origin(), 2, func(e replication.Entry) bool { es = append(es, e); return true })
+			if len(es) != 1201 {
+				t.Fatalf("%d re-issues, want 1201 (1199 re-issued ones, 2 captures)", len(es))
+			}
+			for i, e := range es {
+				r, err := DecodeReissue(e.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := replication.EntryID{Origin: old.Origin(), Seq: uint64(i + 3)}
+				if i >= 1199 {
+					want = replication.EntryID{Origin: mid.Origin(), Seq: uint64(i - 1199 + 1201)}
+				}
+				orig, err := l.Get(want)
+				if err != nil || r.Of != want || r.Hash != orig.Hash() || r.Kind != replication.KindEnroll || !bytes.Equal(r.Payload, orig.Payload) {
+					t.Fatalf("re-issue %d names %s, want the capture %s (%v)", i, r.Of, want, err)
+				}
+			}
+			if n, err := Resume(l, next, hlc); n != 0 || err != nil {
+				t.Fatalf("a finished epoch resumed %d: %v", n, err)
+			}
+		})
+	}
+}
