@@ -46,7 +46,7 @@ func (s *Session) buildBatch() (*delta.Batch, error) {
 			break
 		}
 		from := s.sendFrom(o)
-		if ours[o].Seq < from || !s.mayOffer(o) {
+		if ours[o].Seq < from || !s.mayOffer(o, from) {
 			continue
 		}
 		rg, err := s.collectRange(o, from, sizer)
@@ -58,7 +58,9 @@ func (s *Session) buildBatch() (*delta.Batch, error) {
 		}
 		b.Ranges = append(b.Ranges, *rg)
 		s.cursor[o] = rg.Entries[len(rg.Entries)-1].Seq
-		delete(s.forkFrom, o)
+		if s.cursor[o] >= s.forkThrough[o] {
+			delete(s.forkThrough, o)
+		}
 	}
 	if len(b.Ranges) == 0 {
 		return nil, nil
@@ -70,17 +72,19 @@ func (s *Session) buildBatch() (*delta.Batch, error) {
 // sendFrom is the first seq of origin o to send: above both what the peer
 // holds and what is in flight, except when a fork resend asked to go lower.
 func (s *Session) sendFrom(o replication.OriginID) uint64 {
-	if s.forkFrom[o] {
+	if s.forkThrough[o] > s.cursor[o] {
 		return s.cursor[o] + 1
 	}
 	return max(s.cursor[o], s.peerHeads[o].Seq) + 1
 }
 
 // mayOffer applies the blocked set, the offer policy, and retirement: an
-// origin this device wrote in an earlier epoch is never offered — it left
-// it because the origin went on elsewhere, and its copy past that point
-// would be a fork at the hubs (its captures travel as re-issues).
-func (s *Session) mayOffer(o replication.OriginID) bool {
+// origin this device wrote in an earlier epoch is not offered from seq
+// from — it left it because the origin went on elsewhere, and its copy past
+// that point would be a fork at the hubs (its captures travel as
+// re-issues) — except to relay what it holds past where it left (see
+// relaysRetired).
+func (s *Session) mayOffer(o replication.OriginID, from uint64) bool {
 	if _, ok := s.blocked[o]; ok {
 		return false
 	}
@@ -89,11 +93,31 @@ func (s *Session) mayOffer(o replication.OriginID) bool {
 		return false
 	}
 	if o != s.cfg.Self.Origin && !s.cfg.Self.Origin.IsZero() {
-		if self, err := s.originGenesis(s.cfg.Self.Origin); err == nil && bytes.Equal(self.PublicKey, g.PublicKey) {
+		if self, err := s.originGenesis(s.cfg.Self.Origin); err == nil && bytes.Equal(self.PublicKey, g.PublicKey) && !s.relaysRetired(o, self, from) {
 			return false
 		}
 	}
 	return offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), g.Role)
+}
+
+// relaysRetired reports whether entries from seq from of o, the origin
+// this device left for its current one, may go to the peer. Past the head
+// it left o at (its current genesis's PrevSeq) it wrote nothing of o: what
+// it holds there came from a peer — a colleague's copy of the captures it
+// made before a restore — and may be the only way they reach a hub (a
+// laptop with no hub link of its own). They are relayed when the peer holds
+// o at least up to that head with the hash held here, so they extend the
+// branch the peer holds; this device's own copy up to the head never goes.
+func (s *Session) relaysRetired(o replication.OriginID, self offerInfo, from uint64) bool {
+	if self.PrevOrigin == nil || *self.PrevOrigin != o {
+		return false
+	}
+	ph, ok := s.peerHeads[o]
+	if !ok || ph.Seq < self.PrevSeq || from <= ph.Seq {
+		return false
+	}
+	e, err := s.src.Get(replication.EntryID{Origin: o, Seq: ph.Seq})
+	return err == nil && e.Hash() == ph.Hash
 }
 
 // originRole reads (and caches) the role an origin's genesis declares.
@@ -103,11 +127,12 @@ func (s *Session) originRole(o replication.OriginID) (replication.Role, error) {
 }
 
 // originGenesis reads (and caches) what an origin's genesis declares.
-// Only role and key are used, unverified: they decide what to offer, never
-// what to accept.
+// Only role, key and previous origin are used, unverified: they decide what
+// to offer, never what to accept.
 func (s *Session) originGenesis(o replication.OriginID) (offerInfo, error) {
 	if info, ok := s.origins[o]; ok {
-		return offerInfo{Role: info.genesis.Role, PublicKey: info.genesis.PublicKey}, nil
+		g := info.genesis
+		return offerInfo{Role: g.Role, PublicKey: g.PublicKey, PrevOrigin: g.PrevOrigin, PrevSeq: g.PrevSeq}, nil
 	}
 	if g, ok := s.roles[o]; ok {
 		return g, nil
@@ -126,8 +151,10 @@ func (s *Session) originGenesis(o replication.OriginID) (offerInfo, error) {
 
 // offerInfo is what the offer policy reads of a genesis.
 type offerInfo struct {
-	Role      replication.Role `json:"role"`
-	PublicKey []byte           `json:"public_key"`
+	Role       replication.Role      `json:"role"`
+	PublicKey  []byte                `json:"public_key"`
+	PrevOrigin *replication.OriginID `json:"prev_origin"`
+	PrevSeq    uint64                `json:"prev_seq"`
 }
 
 // collectRange reads entries of o from seq from while they fit, then cuts

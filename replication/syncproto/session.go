@@ -43,9 +43,14 @@ type Session struct {
 	nextBatchID uint64
 	resetBelow  uint64 // acks of batches below this ID predate a go-back
 	inflight    []inflight
-	// forkFrom marks origins to re-send from below the peer's head, so a
-	// peer that suspects a fork can find where the histories part.
-	forkFrom  map[replication.OriginID]bool
+	// forkThrough marks origins to re-send from below the peer's head
+	// (from the cursor) through the given seq, however many batches that
+	// takes, so a peer that suspects a fork can find where the histories
+	// part.
+	forkThrough map[replication.OriginID]uint64
+	// parted marks origins whose fork this session found where the
+	// chains part (an EventFork was reported).
+	parted    map[replication.OriginID]bool
 	idleTicks int // ticks without progress while something is outstanding
 	// sinceHello counts ticks since this side last sent its Hello,
 	// saturating at RetransmitTicks; it rate-limits answers to repeated
@@ -210,6 +215,17 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 			s.rolledBack(ph, "the peer holds a different entry of this replica's own origin")
 			continue
 		}
+		if held != ph.Hash && !s.peerOffers(ph.Origin) {
+			// The peer never sends this origin here (a hub to a laptop
+			// carrying a colleague's log): asking for its version would
+			// leave both sides waiting. Send ours from before the seq
+			// instead; the peer's ingest finds where the histories part.
+			s.cursor[ph.Origin] = ph.Seq - min(ph.Seq, s.cfg.ForkContext)
+			s.forkResend(ph.Origin, ph.Seq)
+			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork,
+				Detail: "held entry differs; sending ours"})
+			continue
+		}
 		if held != ph.Hash {
 			refused = append(refused, delta.Refusal{Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork,
 				Detail: "held entry differs; send your version"})
@@ -221,6 +237,13 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 		s.outbox = append(s.outbox, &delta.Ack{BatchID: 0, Refused: refused})
 	}
 	return nil
+}
+
+// peerOffers reports whether the peer sends entries of origin o to this
+// replica (the offer policy, from the peer's side).
+func (s *Session) peerOffers(o replication.OriginID) bool {
+	role, err := s.originRole(o)
+	return err != nil || offers(replication.Role(s.peer.Role), replication.Role(s.cfg.Self.Role), role)
 }
 
 // rolledBack reports that this replica's own origin was written elsewhere
@@ -295,15 +318,19 @@ func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
 		// epoch); sending it would only make hubs quarantine the branch
 		// they hold.
 	case r.Reason == delta.RefuseFork && batchID == 0:
-		// The peer saw a different hash in our summary: send our version
-		// from a little before, so it finds where the histories part.
+		// The peer saw a different hash in our summary, or a range of
+		// ours that starts on another branch than its own: send our
+		// version from a little before, so it finds where the histories
+		// part. A gap it reports for a batch sent before this is stale:
+		// it must not move the cursor back up.
 		delete(s.blocked, r.Origin)
 		from := uint64(0)
 		if r.Seq > s.cfg.ForkContext {
 			from = r.Seq - s.cfg.ForkContext
 		}
 		s.cursor[r.Origin] = from
-		s.forkResend(r.Origin)
+		s.forkResend(r.Origin, r.Seq)
+		s.resetBelow = s.nextBatchID + 1
 	case r.Reason == delta.RefuseBrokenChain:
 		if !stale { // a gap: something before it was lost; resend from the peer's head
 			s.cursor[r.Origin] = s.peerHeads[r.Origin].Seq
@@ -314,12 +341,13 @@ func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
 }
 
 // forkResend marks an origin whose resend must start below the peer's
-// head; buildBatch honours the cursor even when it is below peerHeads.
-func (s *Session) forkResend(o replication.OriginID) {
-	if s.forkFrom == nil {
-		s.forkFrom = map[replication.OriginID]bool{}
+// head and go on through seq through; buildBatch honours the cursor even
+// when it is below peerHeads until then.
+func (s *Session) forkResend(o replication.OriginID, through uint64) {
+	if s.forkThrough == nil {
+		s.forkThrough = map[replication.OriginID]uint64{}
 	}
-	s.forkFrom[o] = true
+	s.forkThrough[o] = max(through, s.cursor[o]+1)
 }
 
 // Tick advances the session's notion of time by one tick. With batches
@@ -397,10 +425,54 @@ func (s *Session) Persisted(res oplog.IngestResult, err error) error {
 	for _, f := range res.Forks {
 		f := f
 		s.stats.Forks++
+		exact := partsHere(&f)
+		if !exact && !s.parted[f.Origin] {
+			s.askFurtherBack(job, &f)
+			continue
+		}
 		job.refused = append(job.refused, delta.Refusal{Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Detail: "a different entry is held at this seq"})
-		s.events = append(s.events, Event{Kind: EventFork, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Fork: &f})
+		if exact {
+			if s.parted == nil {
+				s.parted = map[replication.OriginID]bool{}
+			}
+			s.parted[f.Origin] = true
+			s.events = append(s.events, Event{Kind: EventFork, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Fork: &f})
+		}
 	}
 	return s.queueAck(job)
+}
+
+// partsHere reports whether a fork found at ingest shows where the two
+// chains part: the offered entry sits at the fork's seq and links to the
+// same previous entry as the held one. Otherwise the offered range began
+// on the other branch already — it started at a seq whose previous entry
+// differs, or right after the held head with another previous hash — and
+// the chains part somewhere below, unknown here.
+func partsHere(f *oplog.Fork) bool {
+	return f.Offered.Seq == f.Seq && f.Offered.Prev == f.Held.Prev
+}
+
+// askFurtherBack answers a fork whose offered range began below the point
+// where the chains part: the peer is asked, as for a fork seen in a
+// summary (a refusal outside any batch), for its version from ForkContext
+// entries before the range, and the next ingest looks again — each round
+// goes further back, down to the genesis, which the two share. Only then
+// is it an EventFork, whose evidence says where the branches part (a fork
+// notice quarantines from there, and the writers re-issue from there).
+// Once that is found, a later range of the other branch (sent before the
+// peer heard) is refused like the fork itself, so the peer stops.
+func (s *Session) askFurtherBack(job *persistJob, f *oplog.Fork) {
+	from := f.Offered.Seq
+	for i := range job.entries {
+		if job.entries[i].Origin == f.Origin {
+			from = job.entries[i].Seq
+			break
+		}
+	}
+	s.outbox = append(s.outbox, &delta.Ack{BatchID: 0, Refused: []delta.Refusal{{Origin: f.Origin, Seq: from, Reason: delta.RefuseFork,
+		Detail: "your range starts on another branch; send your version from further back"}}})
+	s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork,
+		Detail: "offered range starts on another branch"})
 }
 
 // queueAck acknowledges a batch with this replica's heads for the origins
