@@ -6,6 +6,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
+	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
 )
@@ -225,9 +226,13 @@ func (s *Sim) accountIngest(e *end, batchID uint64, res oplog.IngestResult) {
 	if res.Duplicates > 0 && e.deliveries[batchID] > 1 {
 		s.cover(CovDupDeduplicated)
 	}
-	s.res.Forks += len(res.Forks)
 	for _, f := range res.Forks {
-		s.failf("fork at %s: %s seq %d (no replica was cloned)", r.name, f.Origin.Short(), f.Seq)
+		if s.forks.forkable(f.Origin) {
+			s.res.IngestForks++
+			continue
+		}
+		s.res.Forks++
+		s.failf("fork at %s: %s seq %d (no restore or clone made it)", r.name, s.originName(f.Origin), f.Seq)
 	}
 	for i := range res.Applied {
 		a := &res.Applied[i]
@@ -235,15 +240,29 @@ func (s *Sim) accountIngest(e *end, batchID uint64, res oplog.IngestResult) {
 		s.countApplied(r, id)
 		r.hlc.Observe(a.HLC)
 		if r == s.prov {
-			s.arrivedAtProvince(id)
+			s.arrivedAtProvince(a)
 		}
 	}
-	if len(res.Applied) > 0 {
-		r.dirty = true
+	if len(res.Applied) == 0 {
+		return
+	}
+	r.dirty = true
+	if r.watch != nil {
+		s.hubIngested(r, res.Applied)
+	} else {
+		s.laptopIngested(r, res.Applied)
 	}
 }
 
-func (s *Sim) arrivedAtProvince(id replication.EntryID) {
+func (s *Sim) arrivedAtProvince(e *replication.Entry) {
+	id := e.ID()
+	if e.Kind == replication.KindReissue {
+		// A re-issue that carries what the province lacks (the original,
+		// or another branch's entry there).
+		if r, err := epoch.DecodeReissue(e.Payload); err == nil && !holds(s.prov.log, entryKey{r.Of, r.Hash}) {
+			s.cover(CovReissueDelivered)
+		}
+	}
 	at, ok := s.capturedAt[id]
 	if !ok {
 		return
@@ -254,17 +273,30 @@ func (s *Sim) arrivedAtProvince(id replication.EntryID) {
 	}
 }
 
-// handleEvents checks what a session reports. In this simulation no
-// replica is cloned and nothing is tampered with, so a fork or a refusal
-// other than a gap is a failure; a gap (broken chain) after lost or
-// reordered batches is expected and answered by a resend.
+// handleEvents checks what a session reports and reacts as the shells do.
+// Nothing here is tampered with, so a refusal other than a gap is a
+// failure; a gap (broken chain) after lost or reordered batches is
+// expected and answered by a resend. Forks, rollbacks and fork refusals
+// are expected only of origins a restore or clone copied: a rollback of
+// the replica's own origin starts a new epoch, a fork found at a hub's
+// ingest becomes its fork notice.
 func (s *Sim) handleEvents(e *end, evs []syncproto.Event) {
 	for _, ev := range evs {
+		forkable := s.forks.forkable(ev.Origin)
 		switch {
 		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == delta.RefuseBrokenChain:
 			s.res.GapRefusals++
 			s.cover(CovGapResent)
 		case ev.Kind == syncproto.EventRefused && ev.Reason == delta.RefuseBrokenChain:
+		case ev.Kind == syncproto.EventRollback && forkable && ev.Origin == e.self.signer.Origin():
+			s.rolledBack(e.self, e.peer, ev)
+		case ev.Kind == syncproto.EventFork && forkable && ev.Fork != nil:
+			if e.self.watch != nil {
+				s.forks.detect(s, ev.Origin, fmt.Sprintf("ingest fork at %s from %s: holds seq %d, offered seq %d", e.self.name, e.peer.name, ev.Fork.Held.Seq, ev.Fork.Offered.Seq))
+				s.publishNotice(e.self, epoch.IngestNotice(ev.Fork))
+			}
+		case ev.Kind == syncproto.EventForkSuspected && forkable:
+		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == delta.RefuseFork && forkable:
 		default:
 			s.failf("%s (session with %s) reported %s", e.self.name, e.peer.name, ev)
 		}
@@ -289,6 +321,7 @@ func (s *Sim) deliver(from, to string, payload []byte, dup bool) {
 		return
 	}
 	s.observe(e, m, dup)
+	s.hubWord(e, m)
 	if err := e.s.Step(m); err != nil {
 		s.failf("%s←%s step %s: %v", to, from, m.Type(), err)
 		return

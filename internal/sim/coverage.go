@@ -36,6 +36,19 @@ const (
 	// CovClockBehind: a laptop captured with its wall clock behind its
 	// last HLC (a backward jump or reset), and the HLC still moved on.
 	CovClockBehind
+	// CovRestoreRolledOver: a laptop put back to an old disk image found
+	// out and started a new epoch.
+	CovRestoreRolledOver
+	// CovCloneDetected: a clone whose copies wrote different entries
+	// under one (origin, seq) was detected (rollback, ingest fork or
+	// genesis notice).
+	CovCloneDetected
+	// CovReissueDelivered: a re-issue reached the province carrying an
+	// entry it did not hold as itself.
+	CovReissueDelivered
+	// CovForkQuarantined: a hub found a fork at ingest and wrote the
+	// notice that quarantines it.
+	CovForkQuarantined
 	// NumCoverage is the number of Sometimes assertions.
 	NumCoverage
 )
@@ -51,6 +64,10 @@ var coverageNames = [NumCoverage]string{
 	CovRetransmit:             "retransmit after ack timeout",
 	CovGapResent:              "gap refused and resent",
 	CovClockBehind:            "capture with the wall clock behind the HLC",
+	CovRestoreRolledOver:      "restored laptop started a new epoch",
+	CovCloneDetected:          "diverged clone detected",
+	CovReissueDelivered:       "re-issue brought the province an entry it lacked",
+	CovForkQuarantined:        "fork found at a hub's ingest and quarantined",
 }
 
 // String returns the assertion's description.

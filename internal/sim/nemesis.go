@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"fieldsync/replication"
+	"fieldsync/replication/epoch"
 )
 
 // Workday hours during which laptops capture.
@@ -38,6 +39,8 @@ func (s *Sim) scheduleAll() {
 	if s.opt.ClockFaults {
 		s.after(s.expTicks(clockFaultEvery), s.clockFault)
 	}
+	s.scheduleRestores()
+	s.scheduleClones()
 	s.at(s.end, s.startHeal)
 }
 
@@ -103,7 +106,7 @@ func (s *Sim) capture(r *replica) {
 		return
 	}
 	s.after(s.nextCapture(), func() { s.capture(r) })
-	if !r.alive {
+	if !r.alive || r.rolling {
 		return
 	}
 	now := r.clock.Now()
@@ -141,9 +144,9 @@ const appendCrashRate = 0.01
 // told "saved" for an entry that never reached the log.
 func (s *Sim) ackUnwritten(r *replica, d replication.Draft, h replication.Head) {
 	e := replication.Seal(r.signer, d, h.Seq+1, h.Hash)
-	s.created[e.ID()] = e.Hash()
+	s.created[entryKey{e.ID(), e.Hash()}] = true
 	s.capturedAt[e.ID()] = s.now
-	s.acked = append(s.acked, e.ID())
+	s.acked = append(s.acked, entryKey{e.ID(), e.Hash()})
 }
 
 // crashSomeone kills a random live replica. Its sessions die with it and
@@ -169,13 +172,18 @@ func (s *Sim) crash(r *replica, why string) {
 		s.cover(CovCrashUnsynced)
 	}
 	s.log("%s %s", why, r.name)
+	s.down(r)
+	s.after(s.restartDelay(), func() { s.restart(r) })
+}
+
+// down stops a replica: its sessions end, in-flight messages are lost.
+func (s *Sim) down(r *replica) {
 	r.alive, r.dirty = false, false
 	for _, l := range s.links {
 		if l.a == r || l.b == r {
 			s.applyLink(l)
 		}
 	}
-	s.after(s.restartDelay(), func() { s.restart(r) })
 }
 
 // holdsUnsynced reports whether r holds own entries no other replica has:
@@ -193,17 +201,34 @@ func (s *Sim) holdsUnsynced(r *replica) bool {
 }
 
 // restart brings a crashed replica back over the same disk, with every
-// in-memory state fresh: sessions, HLC (rebuilt from the log).
+// in-memory state fresh: sessions, HLC (rebuilt from the log), the signer
+// of the epoch the disk records, a hub's fork watch. A new epoch requested
+// before is started first, as datadir.Open does.
 func (s *Sim) restart(r *replica) {
 	if r.alive {
 		return
 	}
 	r.log = r.log.Reopen()
+	if e := diskEpoch(r.log); e != r.signer.Epoch() {
+		r.signer = r.key.WithEpoch(e)
+	}
 	if err := r.restartHLC(); err != nil {
 		s.failf("restart %s: %v", r.name, err)
 		return
 	}
-	r.alive = true
+	if err := s.finishRollover(r); err != nil {
+		s.failf("restart %s: %v", r.name, err)
+		return
+	}
+	if r.watch != nil {
+		w, err := epoch.LoadWatch(r.log, maxClaims)
+		if err != nil {
+			s.failf("restart %s: fork watch: %v", r.name, err)
+			return
+		}
+		r.watch = w
+	}
+	r.alive, r.rolling = true, false
 	s.log("restart %s", r.name)
 	for _, l := range s.links {
 		if l.a == r || l.b == r {

@@ -78,6 +78,13 @@ type Options struct {
 	// ClockFaults turns on wall-clock faults: offsets of ±10 years,
 	// backward jumps, resets to 2000-01-01.
 	ClockFaults bool
+	// Restores is how many times a laptop's disk is put back to an image
+	// taken earlier in the run; Clones how many times a laptop's disk is
+	// copied onto a second laptop that runs it too (0: off).
+	Restores, Clones int
+	// StrictForks makes the design shortfalls Result.Abandoned and
+	// Result.HiddenRetired failures (off: counted and reported only).
+	StrictForks bool
 
 	// Bug injects a known defect into the simulated shells, so that a test
 	// can check that the checkers catch it. FromSeed leaves it BugNone.
@@ -100,6 +107,14 @@ const (
 	// BugDoubleApply: a replica counts a batch's entries as applied again
 	// when the same batch arrives twice. The duplicate checker must fire.
 	BugDoubleApply
+	// BugKeepOldOrigin: a laptop ignores rollbacks and fork notices and
+	// keeps writing its restored or cloned origin. The lost and
+	// own-head checkers must fire.
+	BugKeepOldOrigin
+	// BugNoForkNotice: hubs write no fork notices, so two branches of a
+	// cloned origin stand at different hubs unquarantined and unreissued.
+	// The forks-accepted checker must fire.
+	BugNoForkNotice
 )
 
 // FromSeed expands a seed into options. Each fault type is on with
@@ -139,6 +154,12 @@ func FromSeed(seed uint64) Options {
 		o.PartitionEvery = pick(r, uint64(12), 48) * TicksPerHour
 	}
 	o.ClockFaults = on()
+	if on() {
+		o.Restores = 1 + r.IntN(2)
+	}
+	if on() {
+		o.Clones = 1 + r.IntN(2)
+	}
 	return o
 }
 
@@ -152,8 +173,11 @@ func (o Options) String() string {
 		o.Seed, o.Days, o.Laptops, o.CapturesPerDay, o.MaxBatchEntries, o.Window, o.CheckpointEvery,
 		o.DownMedian/TicksPerHour, o.UpMedian, o.MaxDelay)
 	fmt.Fprintf(&b, " loss=%s dup=%s reorder=%s", rate(o.Loss), rate(o.Dup), rate(o.Reorder))
-	fmt.Fprintf(&b, " crash=%s persist-crash=%s partition=%s clock=%s",
-		every(o.CrashEvery), rate(o.PersistCrash), every(o.PartitionEvery), onOff(o.ClockFaults))
+	fmt.Fprintf(&b, " crash=%s persist-crash=%s partition=%s clock=%s restores=%s clones=%s",
+		every(o.CrashEvery), rate(o.PersistCrash), every(o.PartitionEvery), onOff(o.ClockFaults), count(o.Restores), count(o.Clones))
+	if o.StrictForks {
+		b.WriteString(" strict-forks")
+	}
 	if o.Bug != BugNone {
 		fmt.Fprintf(&b, " bug=%d", o.Bug)
 	}
@@ -172,6 +196,13 @@ func every(t uint64) string {
 		return "off"
 	}
 	return fmt.Sprintf("~%dh", t/TicksPerHour)
+}
+
+func count(n int) string {
+	if n == 0 {
+		return "off"
+	}
+	return fmt.Sprint(n)
 }
 
 func onOff(b bool) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fieldsync/replication"
+	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 )
 
@@ -21,18 +22,33 @@ var rtcReset = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // Mem store is its disk and survives crashes; everything else in the
 // struct that a crash must forget is reset by restart.
 type replica struct {
-	name   string
-	role   replication.Role
-	tier   string // hubs: "district" or "province"
-	unit   string
-	log    *oplog.Mem
-	signer *replication.KeySigner
-	clock  *simClock
-	hlc    replication.HLCState // in memory: rebuilt from the log at restart
+	name string
+	role replication.Role
+	tier string // hubs: "district" or "province"
+	unit string
+	log  *oplog.Mem
+	// key is the device key (on the disk image, as config.json and the
+	// sealed key are); signer is it in the current epoch, which the disk
+	// records too (metaEpoch), so a restored image writes its old origin.
+	key      *replication.KeySigner
+	signer   *replication.KeySigner
+	device   string // the laptop the key was made for (a clone shares it)
+	district int    // laptops: index of their district hub in Sim.hubs
+	clock    *simClock
+	hlc      replication.HLCState // in memory: rebuilt from the log at restart
+	// watch is a hub's fork-notice bookkeeping (epoch.Watch, as
+	// hub/forks.go keeps it), rebuilt from the log at restart.
+	watch *epoch.Watch
 
 	alive bool
 	ends  []*end // live session ends, in link order
 	dirty bool   // the log changed: its sessions may have more to send
+	// rolling: a new epoch is requested (metaRollover) and the restart
+	// that starts it is due; the laptop captures nothing meanwhile.
+	rolling bool
+	// left is, per origin a rollover left, the first seq it re-issued:
+	// below, a hub had acknowledged the entries.
+	left map[replication.OriginID]uint64
 
 	// applied counts, per entry, how often this replica wrote it (Append
 	// or Ingest's Applied) across the whole run, crashes included.

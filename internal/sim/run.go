@@ -25,7 +25,7 @@ func Run(opt Options, logf func(format string, args ...any)) Result {
 func (s *Sim) Run() Result {
 	for !s.stopped {
 		s.step()
-		if s.healing && s.quiescent() {
+		if s.healing && s.quiescent() && !s.redial() {
 			break
 		}
 		if s.healing && s.now-s.res.HealStart > MaxHealTicks {
@@ -121,8 +121,8 @@ func (s *Sim) advance() {
 func (s *Sim) startHeal() {
 	s.healing = true
 	s.res.HealStart = s.now
-	for _, id := range s.acked {
-		if h, _ := s.prov.log.Head(id.Origin); h.Seq < id.Seq {
+	for _, a := range s.acked {
+		if h, _ := s.prov.log.Head(a.id.Origin); h.Seq < a.id.Seq {
 			s.res.UnsentAtHeal++
 		}
 	}
@@ -137,6 +137,33 @@ func (s *Sim) startHeal() {
 		l.scheduledUp, l.partitioned = true, 0
 		s.applyLink(l)
 	}
+}
+
+// redial starts every session anew once the healed system is quiet, as
+// the replicators do (laptop sessions close when quiet and redial at least
+// every RedialEvery; hub sessions every HubIdleTimeout): a fresh Hello and
+// Summary compare every head, where an open session only learns what its
+// peer acknowledges — a fork under entries a replica got from a third
+// party meanwhile shows only to a new session. It reports whether it did:
+// not when nothing was written since the last round.
+func (s *Sim) redial() bool {
+	total := uint64(0)
+	for _, r := range s.reps {
+		v, _ := r.log.Vector()
+		total += v.Total()
+	}
+	if total == s.healTotal {
+		return false
+	}
+	s.healTotal = total
+	s.log("heal: quiet; every session starts anew")
+	for _, l := range s.links {
+		if l.conn != nil {
+			s.closeConn(l)
+			s.applyLink(l)
+		}
+	}
+	return true
 }
 
 // minDelay is every message's least time in flight: a transfer spans
@@ -155,7 +182,7 @@ func (s *Sim) quiescent() bool {
 		}
 	}
 	for _, r := range s.reps {
-		if r.dirty {
+		if r.dirty || !r.alive || r.rolling {
 			return false
 		}
 	}

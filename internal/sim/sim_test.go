@@ -17,7 +17,15 @@ var (
 	flagSeeds     = flag.Int("seeds", 200, "number of seeds TestSimulation runs")
 	flagSeedStart = flag.Uint64("seed-start", 1, "first seed of the batch")
 	flagSeed      = flag.Int64("seed", -1, "run only this seed, with a verbose trace")
+	flagStrict    = flag.Bool("strict-forks", false, "fail on the design shortfalls Result.Abandoned and Result.HiddenRetired too")
 )
+
+// options expands a seed, with the command line's strictness.
+func options(seed uint64) sim.Options {
+	o := sim.FromSeed(seed)
+	o.StrictForks = *flagStrict
+	return o
+}
 
 // minCoverageSeeds is the smallest batch in which every Sometimes
 // assertion must fire; smaller batches (a quick local run) only report.
@@ -50,6 +58,7 @@ func TestSimulation(t *testing.T) {
 	checkCoverage(t, results)
 	t.Log(summary(results, wall))
 	t.Log(faultLine(results))
+	t.Log(forkLine(results))
 	t.Logf("%d passed, %d failed", len(results)-failed, failed)
 }
 
@@ -64,7 +73,7 @@ func runBatch(seeds []uint64) []sim.Result {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				results[i] = sim.Run(sim.FromSeed(seeds[i]), nil)
+				results[i] = sim.Run(options(seeds[i]), nil)
 			}
 		}()
 	}
@@ -77,7 +86,7 @@ func runBatch(seeds []uint64) []sim.Result {
 }
 
 func runVerbose(t *testing.T, seed uint64) {
-	opt := sim.FromSeed(seed)
+	opt := options(seed)
 	t.Logf("options: %s", opt)
 	res := sim.Run(opt, t.Logf)
 	again := sim.Run(opt, nil)
@@ -87,6 +96,7 @@ func runVerbose(t *testing.T, seed uint64) {
 	t.Logf("trace %x", res.TraceHash)
 	t.Log(summary([]sim.Result{res}, 0))
 	t.Log(faultLine([]sim.Result{res}))
+	t.Log(forkLine([]sim.Result{res}))
 	for c := range sim.NumCoverage {
 		t.Logf("sometimes %-70s %d", sim.Coverage(c).String()+":", res.Coverage[c])
 	}
@@ -107,19 +117,21 @@ func report(r *sim.Result) string {
 	return b.String()
 }
 
-// checkDeterminism runs every failing seed and the first few passing ones
-// again and requires the same trace hash: a seed that does not replay is
-// worthless, and map order, wall time or stray goroutines are the usual
-// leaks.
+// checkDeterminism runs every failing seed, the first few passing ones and
+// the first passing one with a forked log again, and requires the same
+// trace hash: a seed that does not replay is worthless, and map order,
+// wall time or stray goroutines are the usual leaks.
 func checkDeterminism(t *testing.T, results []sim.Result) {
-	checked := 0
+	checked, forked := 0, false
 	for i := range results {
 		r := &results[i]
-		if r.OK() && checked >= determinismSeeds {
+		withFork := r.ForkIncidents > 0 && !forked // and one whose logs forked
+		if r.OK() && checked >= determinismSeeds && !withFork {
 			continue
 		}
 		if r.OK() {
 			checked++
+			forked = forked || withFork
 		}
 		again := sim.Run(r.Options, nil)
 		if again.TraceHash != r.TraceHash {
@@ -149,7 +161,7 @@ func checkCoverage(t *testing.T, results []sim.Result) {
 // summary is the fixed-format line of RELIABILITY.md §7.
 func summary(results []sim.Result, wall time.Duration) string {
 	var steps, ticks uint64
-	var faults, acked, lost, dup, unexpected, gaps, forks, diverged int
+	var faults, acked, lost, dup, unexpected, gaps, forks, diverged, restores, clones, accepted, incidents, detected int
 	var bytes int64
 	var delays []uint64
 	var healMax uint64
@@ -165,14 +177,48 @@ func summary(results []sim.Result, wall time.Duration) string {
 		gaps += r.Gaps
 		forks += r.Forks
 		diverged += r.Diverged
+		restores += r.Faults.Restores
+		clones += r.Faults.Clones
+		accepted += r.ForksAccepted
+		incidents += r.ForkIncidents
+		detected += r.ForksDetected
 		bytes += r.Bytes
 		delays = append(delays, r.ProvinceDelays...)
 		healMax = max(healMax, r.HealTicks)
 	}
 	slices.Sort(delays)
-	return fmt.Sprintf("dst: seeds=%d simdays=%.0f steps=%d faults=%d acked=%d lost=%d dup=%d unexpected=%d gaps=%d forks=%d diverged=%d bytes=%d t_prov_p50=%s t_prov_p99=%s heal_max=%s wall=%s",
-		len(results), float64(ticks)/float64(sim.TicksPerDay), steps, faults, acked, lost, dup, unexpected, gaps, forks, diverged, bytes,
+	return fmt.Sprintf("dst: seeds=%d simdays=%.0f steps=%d faults=%d acked=%d lost=%d dup=%d unexpected=%d gaps=%d forks=%d diverged=%d "+
+		"restores=%d clones=%d forks_accepted=%d detected=%d/%d bytes=%d t_prov_p50=%s t_prov_p99=%s heal_max=%s wall=%s",
+		len(results), float64(ticks)/float64(sim.TicksPerDay), steps, faults, acked, lost, dup, unexpected, gaps, forks, diverged,
+		restores, clones, accepted, detected, incidents, bytes,
 		ticksDur(quantile(delays, 0.50)), ticksDur(quantile(delays, 0.99)), ticksDur(healMax), wall.Round(100*time.Millisecond))
+}
+
+// forkLine details the restores and clones (G14): how many forked, how
+// the system answered, what it cost.
+func forkLine(results []sim.Result) string {
+	var inRuns, incidents, detected, vanished, accepted, ingest, rollovers, notices, destroyed, reissued, hidden, abandoned, hiddenRetired int
+	for i := range results {
+		r := &results[i]
+		if r.Faults.Restores+r.Faults.Clones > 0 {
+			inRuns++
+		}
+		incidents += r.ForkIncidents
+		detected += r.ForksDetected
+		vanished += r.ForksVanished
+		accepted += r.ForksAccepted
+		ingest += r.IngestForks
+		rollovers += r.Rollovers
+		notices += r.Notices
+		destroyed += r.Destroyed
+		reissued += r.Reissued
+		hidden += r.Hidden
+		abandoned += r.Abandoned
+		hiddenRetired += r.HiddenRetired
+	}
+	return fmt.Sprintf("dst-forks: seeds_with_restore_or_clone=%d forked=%d detected=%d vanished=%d accepted=%d hidden=%d ingest_forks=%d rollovers=%d notices=%d acked_via_reissue=%d destroyed_by_restore=%d "+
+		"shortfalls: abandoned_branch=%d hidden_after_rollover=%d",
+		inRuns, incidents, detected, vanished, accepted, hidden, ingest, rollovers, notices, reissued, destroyed, abandoned, hiddenRetired)
 }
 
 // faultLine breaks the injected faults down by type.
@@ -216,22 +262,35 @@ func ticksDur(t uint64) time.Duration { return time.Duration(t) * sim.TickDurati
 func TestCheckersCatchInjectedBugs(t *testing.T) {
 	cases := []struct {
 		bug  sim.Bug
-		want string
+		want []string
+		days int
+		// forks: the bug is in how forks are handled; every seed gets
+		// clones to the other district and a restore.
+		forks bool
 	}{
-		{sim.BugAckBeforeAppend, "lost: acked entry"},
-		{sim.BugHubDropsUpward, "not quiescent"},
-		{sim.BugDoubleApply, "duplicated:"},
+		{sim.BugAckBeforeAppend, []string{"lost: acked entry"}, 2, false},
+		{sim.BugHubDropsUpward, []string{"not quiescent"}, 2, false},
+		{sim.BugDoubleApply, []string{"duplicated:"}, 2, false},
+		{sim.BugKeepOldOrigin, []string{"lost: acked entry", "own head is seq"}, 4, true},
+		{sim.BugNoForkNotice, []string{"fork accepted:"}, 4, true},
 	}
 	for _, c := range cases {
-		caught := false
-		for seed := uint64(1); seed <= 10 && !caught; seed++ {
+		caught := make([]bool, len(c.want))
+		for seed := uint64(1); seed <= 10 && slices.Contains(caught, false); seed++ {
 			opt := sim.FromSeed(seed)
-			opt.Bug, opt.Days = c.bug, 2 // short runs: the bugs show at once
+			opt.Bug, opt.Days = c.bug, c.days // short runs: the bugs show at once
+			if c.forks {
+				opt.Clones, opt.Restores = 2, 1
+			}
 			res := sim.Run(opt, nil)
-			caught = slices.ContainsFunc(res.Failures, func(f string) bool { return strings.Contains(f, c.want) })
+			for i, w := range c.want {
+				caught[i] = caught[i] || slices.ContainsFunc(res.Failures, func(f string) bool { return strings.Contains(f, w) })
+			}
 		}
-		if !caught {
-			t.Errorf("bug %d ran 10 seeds without a failure containing %q", c.bug, c.want)
+		for i, w := range c.want {
+			if !caught[i] {
+				t.Errorf("bug %d ran 10 seeds without a failure containing %q", c.bug, w)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
+	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/simnet"
 )
@@ -44,8 +45,11 @@ func (l *link) String() string { return l.a.name + "–" + l.b.name }
 // and a provincial hub, their logs, the sessions between them and the
 // network, all driven by one goroutine from one seed.
 type Sim struct {
-	opt   Options
-	rng   *rand.Rand // workload and nemesis decisions
+	opt Options
+	rng *rand.Rand // workload and nemesis decisions
+	// drng draws the restore and clone nemeses and new epochs: a stream
+	// of its own, so a seed with both off replays as it did before them.
+	drng  *rand.Rand
 	net   *simnet.Network
 	codec *delta.Codec
 	now   uint64
@@ -54,21 +58,30 @@ type Sim struct {
 
 	reps    []*replica
 	prov    *replica
-	hubless *replica // the laptop with no hub link
+	hubs    []*replica // the district hubs
+	hubless *replica   // the laptop with no hub link
 	links   []*link
 	byPair  map[[2]string]*link
 	events  eventQueue
 	nextID  uint64 // connection ids
 
-	healing bool
-	stopped bool // a failure ended the run early
+	healing   bool
+	healTotal uint64 // entries held everywhere at the last redial
+	stopped   bool   // a failure ended the run early
 
-	created    map[replication.EntryID]replication.Hash // every entry any replica wrote
+	created    map[entryKey]bool // every entry any replica wrote
 	capturedAt map[replication.EntryID]uint64
-	acked      []replication.EntryID
-	trace      hash.Hash
-	logf       func(format string, args ...any)
-	res        Result
+	acked      []entryKey
+	// originNames names each origin after its device and epoch ("l3",
+	// "l3#2"), for failure messages and the trace.
+	originNames map[replication.OriginID]string
+	deviceOf    map[replication.OriginID]string // the device whose key writes each origin
+	epochsOf    map[string]int                  // origins written per device
+	writerOf    map[entryKey]*replica           // who wrote each acked entry
+	forks       forkBook                        // restores, clones, what diverged, what was detected
+	trace       hash.Hash
+	logf        func(format string, args ...any)
+	res         Result
 }
 
 // New builds the topology for opt: the province, two district hubs, and
@@ -88,10 +101,17 @@ func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
 		codec:      codec,
 		end:        uint64(opt.Days) * TicksPerDay,
 		byPair:     map[[2]string]*link{},
-		created:    map[replication.EntryID]replication.Hash{},
+		drng:       rand.New(rand.NewPCG(opt.Seed, 0xc10e5)),
+		created:    map[entryKey]bool{},
 		capturedAt: map[replication.EntryID]uint64{},
 		trace:      sha256.New(),
 		logf:       logf,
+
+		originNames: map[replication.OriginID]string{},
+		deviceOf:    map[replication.OriginID]string{},
+		epochsOf:    map[string]int{},
+		writerOf:    map[entryKey]*replica{},
+		forks:       newForkBook(),
 	}
 	s.res.Seed, s.res.Options = opt.Seed, opt
 	s.buildTopology()
@@ -100,10 +120,15 @@ func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
 			return nil, err
 		}
 	}
-	s.net.ConfigureAll(simnet.LinkConfig{Drop: opt.Loss, Duplicate: opt.Dup, MinDelay: minDelay, MaxDelay: minDelay + opt.MaxDelay,
-		Reorder: opt.Reorder, ReorderTicks: reorderTicks})
+	s.net.ConfigureAll(s.linkConfig())
 	s.scheduleAll()
 	return s, nil
+}
+
+// linkConfig is every link's message faults during the field days.
+func (s *Sim) linkConfig() simnet.LinkConfig {
+	return simnet.LinkConfig{Drop: s.opt.Loss, Duplicate: s.opt.Dup, MinDelay: minDelay, MaxDelay: minDelay + s.opt.MaxDelay,
+		Reorder: s.opt.Reorder, ReorderTicks: reorderTicks}
 }
 
 // reorderTicks is how far a reordered message can be held back.
@@ -112,20 +137,21 @@ const reorderTicks = 4
 func (s *Sim) buildTopology() {
 	prov := s.addReplica("P", replication.RoleHub, "province", "42")
 	s.prov = prov
-	hubs := []*replica{
+	s.hubs = []*replica{
 		s.addReplica("D1", replication.RoleHub, "district", "436"),
 		s.addReplica("D2", replication.RoleHub, "district", "437"),
 	}
-	for _, d := range hubs {
+	for _, d := range s.hubs {
 		s.addLink(hubLink, d, prov)
 	}
 	for i := range s.opt.Laptops {
 		commune, district := i/2, (i/2)%2
 		l := s.addReplica(fmt.Sprintf("l%d", i+1), replication.RoleNode, "", fmt.Sprintf("18%03d", 586+commune))
+		l.district = district
 		if i == 1 {
 			s.hubless = l
 		} else {
-			s.addLink(fieldLink, l, hubs[district])
+			s.addLink(fieldLink, l, s.hubs[district])
 		}
 		if i%2 == 1 {
 			s.addLink(colleagueLink, s.reps[len(s.reps)-2], l)
@@ -134,19 +160,24 @@ func (s *Sim) buildTopology() {
 }
 
 func (s *Sim) addReplica(name string, role replication.Role, tier, unit string) *replica {
-	r := &replica{name: name, role: role, tier: tier, unit: unit, log: oplog.NewMem(), signer: newSigner(s.rng),
+	key := newSigner(s.rng)
+	r := &replica{name: name, role: role, tier: tier, unit: unit, log: oplog.NewMem(), key: key, signer: key, device: name,
 		alive: true, applied: map[replication.EntryID]int{}}
 	r.clock = &simClock{s: s}
+	if role == replication.RoleHub {
+		r.watch = epoch.NewWatch(maxClaims)
+	}
 	s.reps = append(s.reps, r)
 	s.net.AddNode(name)
 	return r
 }
 
-func (s *Sim) addLink(kind linkKind, a, b *replica) {
+func (s *Sim) addLink(kind linkKind, a, b *replica) *link {
 	l := &link{idx: len(s.links), kind: kind, a: a, b: b, scheduledUp: kind == hubLink, wasUp: true}
 	s.links = append(s.links, l)
 	s.byPair[[2]string{a.name, b.name}] = l
 	s.byPair[[2]string{b.name, a.name}] = l
+	return l
 }
 
 // writeGenesis appends the replica's seq 1; it is acknowledged like any
@@ -156,8 +187,31 @@ func (s *Sim) writeGenesis(r *replica) error {
 	if err != nil {
 		return fmt.Errorf("sim: genesis of %s: %w", r.name, err)
 	}
+	s.nameOrigin(r)
 	s.recordAppend(r, es, true)
 	return nil
+}
+
+// nameOrigin names r's current origin after its device and epoch count.
+func (s *Sim) nameOrigin(r *replica) {
+	o := r.signer.Origin()
+	if _, ok := s.originNames[o]; ok {
+		return
+	}
+	s.epochsOf[r.device]++
+	name := r.device
+	if n := s.epochsOf[r.device]; n > 1 {
+		name = fmt.Sprintf("%s#%d", r.device, n)
+	}
+	s.originNames[o] = name
+	s.deviceOf[o] = r.device
+}
+
+// entryKey is one entry: two copies of a restored or cloned log write
+// different entries under one (origin, seq).
+type entryKey struct {
+	id   replication.EntryID
+	hash replication.Hash
 }
 
 // recordAppend notes entries a replica wrote; acked says whether the
@@ -165,13 +219,19 @@ func (s *Sim) writeGenesis(r *replica) error {
 func (s *Sim) recordAppend(r *replica, es []replication.Entry, acked bool) {
 	for i := range es {
 		id, h := es[i].ID(), es[i].Hash()
-		s.created[id] = h
-		s.capturedAt[id] = s.now
+		s.created[entryKey{id, h}] = true
+		if _, ok := s.capturedAt[id]; !ok {
+			s.capturedAt[id] = s.now
+		}
 		if acked {
-			s.acked = append(s.acked, id)
+			s.acked = append(s.acked, entryKey{id, h})
+			s.writerOf[entryKey{id, h}] = r
 		}
 		s.countApplied(r, id)
 		fmt.Fprintf(s.trace, "capture %d %s %s %d %x\n", s.now, r.name, id.Origin.Short(), id.Seq, h[:8])
+	}
+	if len(es) > 0 {
+		s.checkDiverged(r, &es[0])
 	}
 	r.dirty = true
 }
