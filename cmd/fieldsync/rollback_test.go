@@ -24,8 +24,9 @@ import (
 // restored and 5 captures are made offline — under seqs the hub already
 // holds other entries for. When it next meets the hub it sees its own
 // origin ahead of it, starts a new epoch (restarting itself) and re-issues
-// the 5; the hub holds every capture once, flags the fork from the new
-// genesis, and the old origin's entries it holds stay as they were.
+// its whole log; the hub takes the re-issues of what it holds as nothing
+// and the 5 as new captures — every capture once — flags the fork from the
+// new genesis, and keeps the old origin's entries as they were.
 func TestRestoredLaptopStartsANewEpoch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs daemons")
@@ -62,12 +63,16 @@ func TestRestoredLaptopStartsANewEpoch(t *testing.T) {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		// The laptop restarts itself on the way: status may miss it once.
 		ok := tryStatus(lapDir, &st) && st.Origin != origin
-		if ok && seqOf(statusOf(t, hubDir), st.Origin) == 6 {
-			break // genesis + 5 re-issues at the hub
+		if ok && seqOf(statusOf(t, hubDir), st.Origin) == 26 {
+			break // genesis + re-issues of seq 2-26 at the hub
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("laptop origin %s (was %s); the hub holds %d of the new one", st.Origin.Short(), origin.Short(), seqOf(statusOf(t, hubDir), st.Origin))
 		}
+	}
+	view, _ := statusOf(t, hubDir).Extra["view"].(map[string]any)
+	if view["citizens"] != float64(35) || view["versions"] != float64(35) {
+		t.Errorf("hub view: %v citizens, %v versions; want each of the 35 captures once", view["citizens"], view["versions"])
 	}
 	stopRun(t, lap)
 	stopRun(t, hub)
@@ -89,12 +94,12 @@ func TestRestoredLaptopStartsANewEpoch(t *testing.T) {
 		reissued = append(reissued, r.Of.Seq)
 		return true
 	})
-	if len(reissued) != 5 || reissued[0] != 22 || reissued[4] != 26 {
-		t.Errorf("re-issued seqs %v, want 22..26 (the captures made after the restore)", reissued)
+	if len(reissued) != 25 || reissued[0] != 2 || reissued[24] != 26 {
+		t.Errorf("re-issued seqs %v, want 2..26 (the whole log the laptop holds)", reissued)
 	}
 	notices := forkNotices(t, h)
-	if len(notices) != 1 || notices[0].Origin != origin || notices[0].Evidence != epoch.EvidenceGenesis || notices[0].From != 22 {
-		t.Errorf("fork notices %+v, want one from the genesis, from seq 22", notices)
+	if len(notices) != 1 || notices[0].Origin != origin || notices[0].Evidence != epoch.EvidenceGenesis || notices[0].At != 26 {
+		t.Errorf("fork notices %+v, want one from the genesis, at seq 26", notices)
 	}
 }
 

@@ -201,17 +201,13 @@ func (b *Base) Alarms() []localapi.Alarm {
 	return out
 }
 
-// rollover starts a new epoch on a rollback of the replica's own origin.
-// The re-issue starts one past the highest seq of the origin that a hub
-// acknowledged with the hash held here: what surely reached a hub is not
-// carried twice (a hub ignores a re-issue of what it holds anyway).
+// rollover starts a new epoch on a rollback of the replica's own origin,
+// re-issuing every entry of it: what one hub acknowledged may be a branch
+// another hub's fork notice later sets aside, and hubs take a re-issue of
+// an original they hold as nothing (reconcile Rule 9), so carrying all of
+// it costs bytes once, in a rare event, and never counts a capture twice.
 func (b *Base) rollover(peer string, ev syncproto.Event) {
-	from := uint64(2)
-	if peers, err := b.Rep.Peers(); err == nil {
-		acked, _ := replicator.HubAck(b.Dir.Log, peers, ev.Origin)
-		from = acked + 1
-	}
-	b.NewEpoch(from, fmt.Sprintf("%s holds seq %d of this replica's own origin: %s", peer, ev.Seq, ev.Detail))
+	b.NewEpoch(2, fmt.Sprintf("%s holds seq %d of this replica's own origin: %s", peer, ev.Seq, ev.Detail))
 }
 
 // NewEpoch records a move to a new epoch that re-issues the current

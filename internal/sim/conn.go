@@ -321,7 +321,6 @@ func (s *Sim) deliver(from, to string, payload []byte, dup bool) {
 		return
 	}
 	s.observe(e, m, dup)
-	s.hubWord(e, m)
 	if err := e.s.Step(m); err != nil {
 		s.failf("%s←%s step %s: %v", to, from, m.Type(), err)
 		return

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
@@ -33,9 +32,6 @@ const (
 	metaEpoch = "sim/epoch"
 	// metaRollover is a requested new epoch (datadir's epoch/rollover).
 	metaRollover = "sim/rollover"
-	// metaHubAck is the highest entry of the replica's own origin a hub
-	// acknowledged with the hash held here (the replicator's OwnAcked).
-	metaHubAck = "sim/hub-ack"
 )
 
 // maxClaims bounds a hub's remembered genesis claims (hub/forks.go's).
@@ -106,7 +102,9 @@ func (s *Sim) requestRollover(r *replica, reissueFrom uint64, why string) {
 // rolledBack is the shell's answer to a rollback of its own origin.
 func (s *Sim) rolledBack(r, peer *replica, ev syncproto.Event) {
 	s.forks.detect(s, ev.Origin, "rollback at "+r.name)
-	s.requestRollover(r, s.hubAck(r)+1, fmt.Sprintf("%s holds seq %d of it: %s", peer.name, ev.Seq, ev.Detail))
+	// Everything is re-issued (daemon.rollover): what one hub acknowledged
+	// may be a branch another hub's fork notice later sets aside.
+	s.requestRollover(r, 2, fmt.Sprintf("%s holds seq %d of it: %s", peer.name, ev.Seq, ev.Detail))
 }
 
 // finishRollover starts a requested epoch at a restart: the epoch is drawn
@@ -170,67 +168,6 @@ func (s *Sim) drawEpoch(r *replica) uint64 {
 		if e := s.drng.Uint64(); e > 1 && e != r.signer.Epoch() {
 			return e
 		}
-	}
-}
-
-// noteHubHeads raises metaHubAck from a hub's word about the replica's own
-// origin (a Summary or an Ack), when it names an entry held here with the
-// same hash — after a restore a hub's head may name another branch, which
-// is no acknowledgement (replicator.noteOwnAck).
-func (s *Sim) noteHubHeads(r *replica, heads []replication.OriginHead) {
-	own := r.signer.Origin()
-	for _, h := range heads {
-		if h.Origin != own {
-			continue
-		}
-		if cur, ok := hubAckMeta(r.log); ok && cur.Origin == own && cur.Seq >= h.Seq {
-			return
-		}
-		if e, err := r.log.Get(replication.EntryID{Origin: own, Seq: h.Seq}); err == nil && e.Hash() == h.Hash {
-			v := append(append([]byte(nil), own[:]...), binary.BigEndian.AppendUint64(nil, h.Seq)...)
-			if err := r.log.PutMeta(oplog.KV{Key: metaHubAck, Value: append(v, h.Hash[:]...)}); err != nil {
-				s.failf("%s: record a hub's ack: %v", r.name, err)
-			}
-		}
-		return
-	}
-}
-
-func hubAckMeta(l *oplog.Mem) (replication.OriginHead, bool) {
-	var h replication.OriginHead
-	b, err := l.GetMeta(metaHubAck)
-	if err != nil || len(b) != replication.OriginIDSize+8+replication.HashSize {
-		return h, false
-	}
-	copy(h.Origin[:], b)
-	h.Seq = binary.BigEndian.Uint64(b[replication.OriginIDSize:])
-	copy(h.Hash[:], b[replication.OriginIDSize+8:])
-	return h, true
-}
-
-// hubAck is replicator.HubAck over metaHubAck: the highest seq of the
-// current origin a hub holds with the hash held here (0 if none).
-func (s *Sim) hubAck(r *replica) uint64 {
-	h, ok := hubAckMeta(r.log)
-	if !ok || h.Origin != r.signer.Origin() {
-		return 0
-	}
-	if e, err := r.log.Get(replication.EntryID{Origin: h.Origin, Seq: h.Seq}); err != nil || e.Hash() != h.Hash {
-		return 0
-	}
-	return h.Seq
-}
-
-// hubWord feeds noteHubHeads from what a hub tells a laptop.
-func (s *Sim) hubWord(e *end, m delta.Message) {
-	if e.self.role != replication.RoleNode || e.peer.role != replication.RoleHub {
-		return
-	}
-	switch m := m.(type) {
-	case *delta.Summary:
-		s.noteHubHeads(e.self, m.Heads)
-	case *delta.Ack:
-		s.noteHubHeads(e.self, m.Heads)
 	}
 }
 
