@@ -26,8 +26,8 @@ type rollover struct {
 
 // RequestRollover records that this replica must leave its current origin —
 // a peer showed it went on elsewhere (a restored or cloned log) — and
-// re-issue its entries from seq reissueFrom on (one past the highest a hub
-// acknowledged with the hash held here). The next Open starts the new epoch
+// re-issue its entries from seq reissueFrom on (2 after a rollback: all of
+// them; a fork notice's seq after one). The next Open starts the new epoch
 // before anything else is written; the caller restarts to get there.
 func (d *Dir) RequestRollover(reissueFrom uint64, reason string) error {
 	b, err := json.Marshal(rollover{From: d.Signer.Origin(), ReissueFrom: reissueFrom, Reason: reason})

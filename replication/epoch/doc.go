@@ -17,11 +17,13 @@
 // KindReissue entries, each naming the original's (origin, seq, hash). A hub
 // that holds the original with that hash counts it once and ignores the
 // re-issue; one that holds something else there (the other branch) or
-// nothing takes the re-issue in its place. The writer chooses the first
-// seq as one past the highest seq a hub acknowledged with the hash it holds,
-// so what surely reached a hub is not carried twice.
+// nothing takes the re-issue in its place. After a rollback the daemons
+// re-issue the whole old origin (from seq 2): an acknowledgement from one
+// hub may be of a branch that another hub's fork notice later sets aside,
+// and a re-issue of what a hub holds costs bytes, never a double count.
+// After a fork notice they re-issue from the notice's seq.
 //
-//	next, err := epoch.Start(log, signer, tmpl, newEpoch, ackedByHub+1, hlc)
+//	next, err := epoch.Start(log, signer, tmpl, newEpoch, 2, hlc)
 //	// after a crash part-way:
 //	n, err := epoch.Resume(log, next, hlc)
 //

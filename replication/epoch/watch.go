@@ -113,9 +113,9 @@ func (w *Watch) Ingested(l Getter, es []replication.Entry) []Notice {
 	return out
 }
 
-// genesisNotice: the writer re-issued from reissueFrom, so entries below it
-// were acknowledged by a hub with the same hash — the branches part there
-// or later.
+// genesisNotice: the writer re-issued from reissueFrom and stands behind
+// the entries below it — the branches part there or later (its re-issues,
+// each naming its original's hash, show where; views need no more).
 func genesisNotice(id replication.EntryID, c claim, held replication.Hash) Notice {
 	from := id.Seq
 	if c.reissueFrom != 0 {
