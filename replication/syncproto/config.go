@@ -30,6 +30,12 @@ const (
 	// DefaultRetransmitTicks: with no ack for this many ticks, the sender
 	// goes back to what the peer acknowledged and sends again.
 	DefaultRetransmitTicks = 10
+	// DefaultRetryRefusedTicks: an origin the peer refused for a reason
+	// that can pass (its device not yet on the peer's roster, a failure
+	// on its side) is offered again after this many ticks. A laptop's
+	// session has ended long before; it matters to hubs, whose sessions
+	// stay open for days (at syncnet's 2 s ticks: two minutes).
+	DefaultRetryRefusedTicks = 60
 	// DefaultForkContext is how many entries before a suspected fork point
 	// a sender re-sends so that the receiver can find where histories part.
 	DefaultForkContext = 64
@@ -54,6 +60,8 @@ type Config struct {
 	RetransmitTicks int
 	// ForkContext: see DefaultForkContext.
 	ForkContext uint64
+	// RetryRefusedTicks: see DefaultRetryRefusedTicks.
+	RetryRefusedTicks int
 	// Verifier authorizes entries beyond their signatures (the roster);
 	// nil admits every correctly signed entry.
 	Verifier Verifier
@@ -84,6 +92,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.ForkContext == 0 {
 		c.ForkContext = DefaultForkContext
+	}
+	if c.RetryRefusedTicks == 0 {
+		c.RetryRefusedTicks = DefaultRetryRefusedTicks
 	}
 	if c.Self.Version == 0 {
 		c.Self.Version = ProtocolVersion

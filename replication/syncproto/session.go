@@ -40,6 +40,7 @@ type Session struct {
 	haveSummary bool
 	cursor      map[replication.OriginID]uint64 // highest seq sent per origin
 	blocked     map[replication.OriginID]delta.RefuseReason
+	retryIn     map[replication.OriginID]int // ticks until a refused origin is offered again
 	nextBatchID uint64
 	resetBelow  uint64 // acks of batches below this ID predate a go-back
 	inflight    []inflight
@@ -101,6 +102,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		peerHeads: replication.Vector{},
 		cursor:    map[replication.OriginID]uint64{},
 		blocked:   map[replication.OriginID]delta.RefuseReason{},
+		retryIn:   map[replication.OriginID]int{},
 		origins:   map[replication.OriginID]*originInfo{},
 		roles:     map[replication.OriginID]offerInfo{},
 	}, nil
@@ -337,6 +339,24 @@ func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
 		}
 	default:
 		s.blocked[r.Origin] = r.Reason
+		if r.Reason == delta.RefuseNotAuthorized || r.Reason == delta.RefuseInternal {
+			s.retryIn[r.Origin] = s.cfg.RetryRefusedTicks
+		}
+	}
+}
+
+// retryRefused counts down the origins refused for a reason that can pass
+// and offers each again, from what the peer holds, when its time comes.
+// (Each origin is independent: the order of the map walk changes nothing.)
+func (s *Session) retryRefused() {
+	for o, n := range s.retryIn {
+		if n > 1 {
+			s.retryIn[o] = n - 1
+			continue
+		}
+		delete(s.retryIn, o)
+		delete(s.blocked, o)
+		s.cursor[o] = s.peerHeads[o].Seq
 	}
 }
 
@@ -359,6 +379,7 @@ func (s *Session) Tick() {
 	if s.sinceHello < s.cfg.RetransmitTicks {
 		s.sinceHello++
 	}
+	s.retryRefused()
 	if len(s.inflight) == 0 && s.haveSummary {
 		return
 	}

@@ -279,3 +279,52 @@ func TestDuplicatedHelloDoesNotBounceForever(t *testing.T) {
 		t.Fatalf("%d messages after the handshake of an in-sync pair; want the hub's hello, summary and the batch of its genesis, acked", n)
 	}
 }
+
+// rosterLate refuses an origin until its device is "added".
+type rosterLate struct {
+	origin replication.OriginID
+	added  bool
+}
+
+func (v *rosterLate) Admit(g replication.Genesis, es []replication.Entry) (bool, delta.RefuseReason, string) {
+	if es[0].Origin == v.origin && !v.added {
+		return false, delta.RefuseNotAuthorized, "device is not on the roster"
+	}
+	return true, 0, ""
+}
+
+// TestRefusedForNowIsOfferedAgain: between two hubs (a session that stays
+// open for days), an origin refused because its device was not yet on the
+// receiver's roster is offered again after RetryRefusedTicks, and arrives
+// once the roster has it — without a new session.
+func TestRefusedForNowIsOfferedAgain(t *testing.T) {
+	l, p, h := newReplica("l", replication.RoleNode, 41), newReplica("p", replication.RoleHub, 42), newReplica("h", replication.RoleHub, 43)
+	l.capture(t, 20)
+	pump(t, l, p, l.session(t), p.session(t), nil)
+	roster := &rosterLate{origin: l.signer.Origin()}
+	cfg := syncproto.DefaultConfig(delta.Hello{Role: "hub", Node: "h", Origin: h.signer.Origin()})
+	cfg.Verifier, cfg.RetransmitTicks = roster, 3
+	sh, err := syncproto.NewSession(cfg, h.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh.Start()
+	sp := p.session(t)
+	pump(t, p, h, sp, sh, nil)
+	if v, _ := h.log.Vector(); v.Seq(l.signer.Origin()) != 0 {
+		t.Fatal("taken before the roster had it")
+	}
+	roster.added = true
+	for range syncproto.DefaultRetryRefusedTicks - 1 {
+		sp.Tick()
+	}
+	pump(t, p, h, sp, sh, nil)
+	if v, _ := h.log.Vector(); v.Seq(l.signer.Origin()) != 0 {
+		t.Fatal("offered again before its time")
+	}
+	sp.Tick()
+	pump(t, p, h, sp, sh, nil)
+	if v, _ := h.log.Vector(); v.Seq(l.signer.Origin()) != 21 {
+		t.Fatalf("the hub holds %d of the laptop's 21 entries after the retry", v.Seq(l.signer.Origin()))
+	}
+}
