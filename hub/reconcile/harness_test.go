@@ -28,6 +28,9 @@ type world struct {
 	// branches are second writers of an origin (epochs_test.go); a hub
 	// holds one branch of each origin, the first writer's unless told.
 	branches map[string]branch
+	// matcher, when set, makes each hub's duplicate detector (default: the
+	// test matcher below).
+	matcher func() reconcile.Matcher
 }
 
 type origin struct {
@@ -137,7 +140,12 @@ func (w *world) applyBranch(order string, seed uint64, keep string) *reconcile.R
 // apply applies es in order to a fresh reconciler, rebuilding it with
 // Replay whenever Rule 0 turns it stale (as a hub rebuilds from its log).
 func (w *world) apply(es []replication.Entry) *reconcile.Reconciler {
-	cfg := func() reconcile.Config { return reconcile.Config{Matcher: newTestMatcher(), Anchor: w.anchor} }
+	cfg := func() reconcile.Config {
+		if w.matcher != nil {
+			return reconcile.Config{Matcher: w.matcher(), Anchor: w.anchor}
+		}
+		return reconcile.Config{Matcher: newTestMatcher(), Anchor: w.anchor}
+	}
 	r := reconcile.New(cfg())
 	for i, e := range es {
 		r.Apply(e)

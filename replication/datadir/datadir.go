@@ -311,11 +311,17 @@ func ReadConfig(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("datadir: %w", err)
 	}
+	return DecodeConfig(b)
+}
+
+// DecodeConfig parses and validates the bytes of config.json.
+func DecodeConfig(b []byte) (Config, error) {
+	var cfg Config
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		return cfg, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
+		return Config{}, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
+		return Config{}, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
 	}
 	return cfg, nil
 }

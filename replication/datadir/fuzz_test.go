@@ -159,3 +159,32 @@ func mustRead(f *testing.F, dir, name string) []byte {
 	}
 	return b
 }
+
+// FuzzDecodeConfig reads config.json as ReadConfig does: no panic, and a
+// config it accepts writes back to bytes it accepts again unchanged.
+func FuzzDecodeConfig(f *testing.F) {
+	good, _ := json.Marshal(Config{Version: ConfigVersion, Role: replication.RoleHub, Tier: "district", Unit: "436", Name: "hub-436",
+		Pools: []PoolConfig{{Name: "d436", Listen: "0.0.0.0:7946", KeyFile: "d436.poolkey", Profile: "field"}}})
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"role":"node","unit":"18586","name":"lap","min_free_mb":-2}`))
+	f.Add([]byte(`{"version":1,"role":"node","unit":"18586","name":"lap","province_key":"00","open":true}`))
+	f.Add([]byte(`{"pools":[{"name":"x"}]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := DecodeConfig(b)
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := DecodeConfig(out)
+		if err != nil {
+			t.Fatalf("accepted config does not read back: %v\n%s", err, out)
+		}
+		if out2, _ := json.Marshal(again); !bytes.Equal(out, out2) {
+			t.Fatalf("config changed on a round trip:\n%s\n%s", out, out2)
+		}
+	})
+}
