@@ -158,8 +158,8 @@
 // 1 %, TestCountingAgreesWithLinkEmulator). bytes/h = bytes × 3600 s /
 // (window × factor). One refresh is measured apart and added once per
 // RefreshInterval. A busy machine that misses a scaled probe timeout adds
-// indirect probes, so the figure errs high. `fieldsync bench idle` can
-// call MeasureIdle.
+// indirect probes, so the figure errs high. `fieldsync bench idle` runs
+// MeasureIdle for the three presets side by side (BENCHMARKS.md).
 //
 // # NAT
 //

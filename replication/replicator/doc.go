@@ -12,7 +12,15 @@
 // hubs of a higher tier; nobody dials a laptop. A target is contacted when
 // something is known to be exchangeable (a backlog for it, or gossip showing
 // it holds more), after a local change (batched by WakeDelay), and at least
-// every RedialEvery as an anti-entropy floor; failures back off with jitter.
+// every RedialEvery as an anti-entropy floor; failures back off with jitter,
+// except that a session that moved entries buys its link 30 redials at
+// MinBackoff: a 2G link that just broke is most likely back in seconds,
+// and a growing backoff would overshoot the outage.
+//
+// Batches follow the link: once a rate has been observed on it, a dialed
+// session bounds its batches to about 2 s of that rate (never below 64 KB
+// uncompressed, never above the configured bound), because a cut loses the
+// batches in flight.
 //
 // Per peer it keeps the last contact, the peer's heads, bytes and entries
 // moved, the wire bytes per entry and the transfer rate observed on that

@@ -26,6 +26,10 @@ const maxAccepted = 64
 // dialTimeout bounds opening a connection (TCP, then TLS).
 const dialTimeout = 45 * time.Second
 
+// quickRedials is the budget of redials at MinBackoff after a session
+// that moved entries broke (target.quickRedials).
+const quickRedials = 30
+
 // Replicator runs a replica's sync sessions: it accepts them on its
 // listener, dials its targets when there is something to exchange (or at
 // least every RedialEvery), and keeps what it learns about each peer.
@@ -53,6 +57,14 @@ type target struct {
 	// it calls for a new contact, or a refused range would be redialed in a
 	// loop.
 	settled uint64
+	// quickRedials is how many failed contacts may still be retried at
+	// MinBackoff rather than on the growing backoff: a session that moved
+	// entries refills it, because a link that just carried one and broke
+	// is most likely blinking (2G drops for seconds at a time), and the
+	// exponential backoff would overshoot such an outage by up to its own
+	// length. Bounded, so a peer that breaks every session is still
+	// backed off.
+	quickRedials int
 }
 
 // New builds a replicator; Run starts it.
@@ -218,14 +230,17 @@ func (r *Replicator) serve(ctx context.Context) {
 				}
 				conn, peer = c, &p
 			}
-			r.session(ctx, conn, "", peer)
+			r.session(ctx, conn, "", peer, 0)
 		}()
 	}
 }
 
 // session runs one sync session and records what it learned. peer is the
 // authenticated peer of a TLS session (nil in open mode).
-func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, peer *synctls.Peer) (syncnet.Result, error) {
+//
+// batchBytes, when above zero, bounds this session's batches below
+// Proto.MaxBatchBytes (batchBytesFor).
+func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, peer *synctls.Peer, batchBytes int) (syncnet.Result, error) {
 	wake := make(chan struct{}, 1)
 	r.mu.Lock()
 	r.sessions[wake] = true
@@ -235,6 +250,9 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 	opts := r.cfg.Session
 	opts.Proto, opts.Log, opts.Codec, opts.Clock, opts.Wake = r.cfg.Proto, r.cfg.Dir.Log, r.cfg.Codec, r.cfg.Clock, wake
 	opts.IdleFor = r.idleFor
+	if batchBytes > 0 {
+		opts.Proto.MaxBatchBytes = batchBytes
+	}
 	if peer != nil {
 		opts.CheckPeer = peer.CheckHello
 	}
@@ -396,6 +414,10 @@ func (r *Replicator) nextContact(t *target, first bool) time.Duration {
 	if t.failures > 0 {
 		d := r.cfg.MinBackoff << min(t.failures-1, 20)
 		d = min(d, r.cfg.MaxBackoff)
+		if t.quickRedials > 0 {
+			t.quickRedials--
+			d = r.cfg.MinBackoff
+		}
 		r.mu.Lock()
 		j := time.Duration(r.rng.Int64N(int64(d)/2 + 1))
 		r.mu.Unlock()
@@ -474,7 +496,10 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		r.noteFailure(t, err)
 		return err
 	}
-	res, err := r.session(ctx, conn, t.addr, peer)
+	res, err := r.session(ctx, conn, t.addr, peer, r.batchBytesFor(t.name))
+	if res.Proto.EntriesApplied > 0 || res.Proto.BatchesSent > 0 {
+		t.quickRedials = quickRedials
+	}
 	if res.Peer != nil {
 		r.mu.Lock()
 		t.name = res.Peer.Node
@@ -487,6 +512,44 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		t.settled = r.backlogOf(t.name)
 	}
 	return err
+}
+
+// Batches sized to the link (batchBytesFor): a cut loses the batches in
+// flight, so on a thin link a batch should take about batchSeconds to
+// send. Batch bounds count uncompressed bytes; enrollment batches shrink
+// at least batchRatio times in zstd. Never below minBatchBytes, where
+// zstd starts to lose the context it compresses records with.
+const (
+	batchSeconds  = 2
+	batchRatio    = 4
+	minBatchBytes = delta.MinBodyLimit / 2
+)
+
+// batchBytesFor returns the batch bound for a session with the named peer
+// (0 for the configured default): smaller than the default only when the
+// rate observed on its link says a default batch would take long.
+func (r *Replicator) batchBytesFor(name string) int {
+	if name == "" {
+		return 0
+	}
+	r.mu.Lock()
+	rate := 0.0
+	if p, ok := r.peers.byName[name]; ok {
+		rate = p.RateBytesPerSec
+	}
+	r.mu.Unlock()
+	if rate <= 0 {
+		return 0
+	}
+	limit := r.cfg.Proto.MaxBatchBytes
+	if limit == 0 {
+		limit = syncproto.DefaultMaxBatchBytes
+	}
+	n := int(rate * batchSeconds * batchRatio)
+	if n >= limit {
+		return 0
+	}
+	return max(n, minBatchBytes)
 }
 
 // backlogOf returns the current backlog for the named peer.
