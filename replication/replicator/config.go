@@ -19,9 +19,12 @@ import (
 // Defaults, each a limit with a reason.
 const (
 	// DefaultRedialEvery is the anti-entropy floor: even with nothing known
-	// to exchange, a target is synced at least this often (a summary costs
-	// O(origins) bytes), so nothing depends on gossip alone.
-	DefaultRedialEvery = 30 * time.Minute
+	// to exchange, a target is synced at least this often, so nothing
+	// depends on gossip alone. A round costs a laptop about 6 KB (a TLS
+	// handshake of 3.9 KB and a summary exchange): hourly, that and the
+	// field profile's gossip (22.9 KB/h) stay under the 30 KB/h idle
+	// budget (BENCHMARKS.md).
+	DefaultRedialEvery = time.Hour
 	// DefaultMinBackoff and DefaultMaxBackoff bound redials after a failed
 	// contact while there is something to exchange (jittered exponential
 	// backoff). The maximum is short because a link may be up for only a
