@@ -72,3 +72,29 @@ func TestRateIgnoresIdlePause(t *testing.T) {
 		t.Errorf("rate %.0f B/s, want %.0f (the pause excluded)", p.RateBytesPerSec, want)
 	}
 }
+
+// TestBatchBytesFollowTheLink: batches shrink to about 2 s of the rate
+// observed on a thin link, never below the protocol's floor, and stay at
+// the configured bound on a fast or unknown link.
+func TestBatchBytesFollowTheLink(t *testing.T) {
+	r := &Replicator{peers: &peerTable{byName: map[string]*PeerStatus{}}}
+	r.peers.get("thin").RateBytesPerSec = 16_000 // 128 kbit/s
+	r.peers.get("edge").RateBytesPerSec = 4_000  // 32 kbit/s
+	r.peers.get("lan").RateBytesPerSec = 10e6
+	r.peers.get("new")
+	for _, c := range []struct {
+		peer string
+		want int
+	}{
+		{"thin", 16_000 * batchSeconds * batchRatio},
+		{"edge", minBatchBytes},
+		{"lan", 0},
+		{"new", 0},
+		{"", 0},
+		{"unknown", 0},
+	} {
+		if got := r.batchBytesFor(c.peer); got != c.want {
+			t.Errorf("batchBytesFor(%q) = %d, want %d", c.peer, got, c.want)
+		}
+	}
+}

@@ -517,8 +517,8 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 // Batches sized to the link (batchBytesFor): a cut loses the batches in
 // flight, so on a thin link a batch should take about batchSeconds to
 // send. Batch bounds count uncompressed bytes; enrollment batches shrink
-// at least batchRatio times in zstd. Never below minBatchBytes, where
-// zstd starts to lose the context it compresses records with.
+// at least batchRatio times in the session's zstd stream. Never below
+// minBatchBytes, the least syncproto accepts.
 const (
 	batchSeconds  = 2
 	batchRatio    = 4
