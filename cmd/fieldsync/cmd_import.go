@@ -30,9 +30,15 @@ it with 'fieldsync rejected --dir DIR'. Ends with accepted / warned /
 rejected counts. Exit status 3 if any row was rejected (every other row is
 saved).
 
+On a laptop the freeze rule applies to imports as to captures: the import
+stops at the limit of captures not yet at a hub (5,000 by default; see
+init --max-unsynced). A directory made for a bulk load lifts it with
+'init --max-unsynced -1'.
+
 Examples:
   fieldsync import --dir /var/lib/fieldsync enrollments.csv
-  fieldsync gen --count 100000 --seed 1 | fieldsync import --dir /var/lib/fieldsync -
+  fieldsync init --dir /tmp/load --role node --unit 18586 --open --max-unsynced -1
+  fieldsync gen --count 100000 --seed 1 | fieldsync import --dir /tmp/load -
 `,
 		run: runImport,
 	})
