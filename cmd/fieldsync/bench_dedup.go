@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 
 	"fieldsync/internal/bench"
 )
@@ -65,14 +63,5 @@ func counts(m map[string]int) string {
 	if len(m) == 0 {
 		return "none"
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
+	return joinCounts(m, "%s=%d", " ")
 }

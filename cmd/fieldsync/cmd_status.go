@@ -271,7 +271,11 @@ func printTrust(w io.Writer, st localapi.Status) {
 }
 
 // countsText renders counts by reason, sorted by reason.
-func countsText(m map[string]int) string {
+func countsText(m map[string]int) string { return joinCounts(m, "%s %d", ", ") }
+
+// joinCounts renders each key and count of m with format, in key order,
+// joined by sep.
+func joinCounts(m map[string]int, format, sep string) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -279,7 +283,7 @@ func countsText(m map[string]int) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+		parts[i] = fmt.Sprintf(format, k, m[k])
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, sep)
 }
