@@ -92,6 +92,37 @@ func TestFoldKey(t *testing.T) {
 	}
 }
 
+// TestFoldNameKeyIsFoldKey pins the one accent fold: FoldNameKey of a
+// NameKey is its FoldKey, word for word (the duplicate detector folds the
+// name parts of Keys with FoldNameKey and blocks on them), for every
+// Vietnamese letter in either case, Đ and its look-alikes, NFD, mojibake
+// and letters outside the alphabet.
+func TestFoldNameKeyIsFoldKey(t *testing.T) {
+	names := []string{"Nguyễn Thị Hòa", "ĐẶNG VĂN ĐỨC", "Ðặng Ɖức", "đỗ  thị  ngọc  ", norm.NFD.String("Trần Thuỷ"),
+		"TrÇn ThÞ Lan", "Xin chaøo caùc baïn", "Nguyen Van A", "José Ñúñez", "Lý Lí", "H'Hen Niê", "Y Bih"}
+	for _, r := range VietnameseLetters() {
+		names = append(names, "Đ"+string(r)+"ng "+string(r))
+	}
+	for _, s := range names {
+		fold, key := FoldKey(s), NameKey(s)
+		if got := FoldNameKey(key); got != fold {
+			t.Errorf("FoldNameKey(NameKey(%q)) = %q, FoldKey = %q", s, got, fold)
+		}
+		kw, fw := strings.Fields(key), strings.Fields(fold)
+		if len(kw) != len(fw) {
+			t.Fatalf("%q: NameKey %q and FoldKey %q have different words", s, key, fold)
+		}
+		for i := range kw {
+			if got := FoldNameKey(kw[i]); got != fw[i] {
+				t.Errorf("%q word %d: FoldNameKey(%q) = %q, FoldKey word %q", s, i, kw[i], got, fw[i])
+			}
+		}
+	}
+	if got := FoldNameKey("ĐẶNG"); got != "DANG" {
+		t.Errorf("FoldNameKey(ĐẶNG) = %q, want DANG (Đ folds like đ)", got)
+	}
+}
+
 func TestKeysIdempotent(t *testing.T) {
 	inputs := []string{
 		"Nguyễn Văn An", norm.NFD.String("Nguyễn Thị Hoà"), "NGUYỄN  VĂN  AN ", "Thuỷ", "Lý", "Ðặng",

@@ -2,10 +2,6 @@ package dedup
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 
 	"fieldsync/enrollment"
 )
@@ -57,7 +53,7 @@ func (r *relative) foldName() string {
 		if !r.keyed && r.name != "" {
 			r.name, r.keyed = enrollment.NameKey(r.name), true
 		}
-		r.fold, r.folded = foldKeyed(r.name), true
+		r.fold, r.folded = enrollment.FoldNameKey(r.name), true
 	}
 	return r.fold
 }
@@ -148,66 +144,6 @@ func placeKey(pl enrollment.Place) string {
 		return pl.UnitCode + "@" + pl.CodeList
 	}
 	return enrollment.NameKey(pl.Text)
-}
-
-// foldKeyed folds a NameKey like FoldKey folds a raw name: marks dropped,
-// đ → d. A NameKey is already normalized, so this is FoldKey's last step
-// alone (FoldKey(s) == foldKeyed(NameKey(s)) for every name that is not
-// mojibake of mojibake), at a fraction of its cost.
-func foldKeyed(key string) string {
-	if isASCII(key) {
-		return key
-	}
-	var b strings.Builder
-	b.Grow(len(key))
-	for _, r := range key {
-		switch f, ok := foldTable[r]; {
-		case r < utf8.RuneSelf:
-			b.WriteRune(r)
-		case ok:
-			b.WriteByte(f)
-		default:
-			return foldSlow(key)
-		}
-	}
-	return b.String()
-}
-
-// foldTable maps every Vietnamese letter to its ASCII base (đ → d).
-var foldTable = func() map[rune]byte {
-	m := map[rune]byte{}
-	for _, r := range enrollment.VietnameseLetters() {
-		if f := foldSlow(string(r)); len(f) == 1 {
-			m[r] = f[0]
-		}
-	}
-	return m
-}()
-
-// foldSlow drops every combining mark after canonical decomposition.
-func foldSlow(key string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(key) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case r == 'đ':
-			b.WriteByte('d')
-		case r == 'Đ':
-			b.WriteByte('D')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // idNumber reads a string of decimal digits (a cleaned ID number).
