@@ -20,9 +20,14 @@ households with consistent relations, ethnic minorities in the western
 mountain communes, campaign timestamps). With --noise RATE, that fraction
 of the records are re-enrollments of people already generated, with the
 errors real data has (NFD text, missing diacritics, Hoàng/Huỳnh, Vũ/Võ, tone
-placement, transposed or dropped ID digits, a lost leading zero, swapped
-day/month, year-only dates). --truth writes which records are the same
-person (JSON lines: line, person, duplicate_of, noise).
+placement, keystroke errors in any name part, hỏi/ngã and regional
+spellings, dropped or added middle names, transposed, mistyped or missing
+ID numbers, a lost leading zero, swapped day/month, year-only and 01/01
+dates, a birth year one off, parents left out, a move to another commune
+and household). Twins, sons named like their fathers and namesakes (some
+born the same day) are built in as look-alikes. --truth writes which
+records are the same person (JSON lines: line, person, duplicate_of,
+noise, quirks, similar_to).
 
 Examples:
   fieldsync gen --count 1000 --seed 7 > enrollments.jsonl

@@ -89,9 +89,17 @@
 //     re-enrollments keep their ID number (same-key conflicts at the hub),
 //     ≈58% counting the lost zeros.
 //   - Name: nfd, no_diacritics, tone_style, spaces, uppercase,
-//     surname_variant (Hoàng↔Huỳnh, Vũ↔Võ), middle_dropped.
+//     surname_variant (Hoàng↔Huỳnh, Vũ↔Võ), middle_dropped, middle_added
+//     (Văn/Thị or another middle name), keystroke errors (given_typo,
+//     middle_typo, surname_typo: a letter dropped, doubled, swapped or
+//     replaced by a QWERTY neighbour), hoi_nga (hỏi and ngã exchanged:
+//     Dũng/Dủng) and regional_spelling (an initial or final heard another
+//     way: tr/ch, s/x, d/gi/v, n/ng, t/c), DOMAIN.md §5.5 items 9–10.
 //   - Date of birth: dob_day_month_swapped (both ≤ 12),
-//     dob_year_only, dob_default_0101.
+//     dob_year_only, dob_default_0101, dob_year_off (±1: lunar age).
+//   - Family: parents_omitted (father, mother or both left out),
+//     household_moved (the person now heads a household in another
+//     commune).
 //
 // A matcher on the normalized ID or on folded name + date of birth finds
 // ≈90% of re-enrollments; the rest need fuzzier evidence (relatives,
@@ -100,8 +108,9 @@
 // no ID 0.3%), listed as quirks, so that "has a defect" is no duplicate
 // signal. Hard negatives are built in: namesakes (≈0.4% of records: the
 // name and birth year of a recent neighbour of the same sex, born within 4
-// years), twins (same parents and date of birth) and sons named exactly
-// like their fathers; SimilarTo names the earlier look-alike. Common names
+// years; a quarter of them born the very same day: namesake_same_day),
+// twins (same parents and date of birth) and sons named exactly like
+// their fathers; SimilarTo names the earlier look-alike. Common names
 // add their own: among 95,000 originals, ≈1,200 pairs of different people
 // share a folded name, birth year and commune, and ≈130 a folded name and
 // full date of birth.
@@ -117,6 +126,7 @@
 // line of the person's first record (0 for an original). Quirks are natural
 // variation (nfd, spaces, no_diacritics, uppercase, tone_style, id_missing,
 // dob_default_0101, dob_year_only), Decree 70 IDs (decree70_year,
-// decree70_sex), hard negatives (namesake, twin, junior), under_14,
+// decree70_sex), hard negatives (namesake, namesake_same_day, twin,
+// junior), under_14,
 // current_elsewhere, and for re-enrollments moved and moved_permanent.
 package synth

@@ -77,12 +77,20 @@ func (g *Generator) copyNamesake(p *person, c *commune) {
 		}
 		p.similar = o
 		p.addQuirk(QuirkNamesake)
+		if o.dob.Day != 0 && chance(g.r, namesakeSameDayShare) { // §5.5(12): sometimes the same day
+			p.dob = o.dob
+			p.addQuirk(QuirkNamesakeDay)
+		}
 		return
 	}
 }
 
 // namesakeYears bounds the age change a namesake copy may make.
 const namesakeYears = 4
+
+// namesakeSameDayShare: namesakes born on the very same day, the hardest
+// negatives (DOMAIN.md §5.5(12): "sometimes the same day") [E].
+const namesakeSameDayShare = 0.25
 
 func abs(x int) int {
 	if x < 0 {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"fieldsync/enrollment"
 )
 
@@ -28,20 +30,33 @@ const (
 	NoiseDOBSwapped      = "dob_day_month_swapped" // 03/04 for 04/03 (both ≤ 12)
 	NoiseDOBYearOnly     = "dob_year_only"         // only the year
 	NoiseDOB0101         = "dob_default_0101"      // unknown date defaulted to 01/01 (§2.4)
+
+	NoiseGivenTypo        = "given_typo"        // a keystroke error in the given name: Tuấnn, Hạh (§5.5(10))
+	NoiseMiddleTypo       = "middle_typo"       // ... in a middle name
+	NoiseSurnameTypo      = "surname_typo"      // ... in the surname
+	NoiseHoiNga           = "hoi_nga"           // hỏi and ngã exchanged: Dũng/Dủng (§5.5(9))
+	NoiseRegionalSpelling = "regional_spelling" // an initial or final heard another way: tr/ch, s/x, d/gi/v, n/ng, t/c (§5.5(9))
+	NoiseMiddleAdded      = "middle_added"      // a middle name added: "Nguyễn Văn A" for "Nguyễn A"
+	NoiseDOBYearOff       = "dob_year_off"      // birth year one off (lunar age, tuổi mụ) (§5.5(11))
+	NoiseParentsOmitted   = "parents_omitted"   // father, mother or both left out
+	NoiseHouseholdMoved   = "household_moved"   // moved out to a household of their own: another head and residence
 )
 
 // NoiseKinds lists every noise kind in the order they are applied.
 var NoiseKinds = []string{
-	NoiseSurnameVariant, NoiseMiddleDropped, NoiseToneStyle, NoiseNoDiacritics,
+	NoiseSurnameVariant, NoiseSurnameTypo, NoiseMiddleDropped, NoiseMiddleAdded, NoiseMiddleTypo,
+	NoiseGivenTypo, NoiseRegionalSpelling, NoiseHoiNga, NoiseToneStyle, NoiseNoDiacritics,
 	NoiseUppercase, NoiseSpaces, NoiseNFD,
 	NoiseIDMissing, NoiseIDTransposed, NoiseIDDigitMistyped, NoiseIDLostZero, NoiseIDDigitDropped,
-	NoiseDOBSwapped, NoiseDOBYearOnly, NoiseDOB0101,
+	NoiseDOBSwapped, NoiseDOBYearOnly, NoiseDOB0101, NoiseDOBYearOff,
+	NoiseParentsOmitted, NoiseHouseholdMoved,
 }
 
 // Quirk tags (besides the surface Noise* names found naturally in
 // originals: see doc.go).
 const (
 	QuirkNamesake         = "namesake"          // same name and birth year as an earlier neighbour (SimilarTo)
+	QuirkNamesakeDay      = "namesake_same_day" // ... and the same date of birth too
 	QuirkTwin             = "twin"              // a twin: same parents and date of birth
 	QuirkJunior           = "junior"            // a son named exactly like his father (SimilarTo)
 	QuirkDecree70Year     = "decree70_year"     // ID number encodes another birth year (§0.3)
@@ -65,14 +80,20 @@ var (
 	// unvalidated spreadsheet would be: kept rare.
 	idDefects = []entry[string]{{NoiseIDMissing, 32}, {NoiseIDTransposed, 24},
 		{NoiseIDDigitMistyped, 22}, {NoiseIDLostZero, 16}, {NoiseIDDigitDropped, 6}}
-	// fieldDefects: name and date defects. §5.5 ranks NFD (3–5%), spaces
-	// (2%), missing diacritics (1–2%) and tone flips (10–20% of eligible
-	// names) as common, Hoàng/Huỳnh (0.2%) and dropped middles (0.5%) as
-	// rare; the rare ones are raised here so that every kind is exercised,
-	// and they only apply where possible (e.g. a Hoàng/Vũ surname).
+	// fieldDefects: name, date and family defects. §5.5 ranks NFD
+	// (3–5%), spaces (2%), missing diacritics (1–2%) and tone flips
+	// (10–20% of eligible names) as common, Hoàng/Huỳnh (0.2%) and dropped
+	// middles (0.5%) as rare; the rare ones are raised here so that every
+	// kind is exercised, and they only apply where possible (e.g. a
+	// Hoàng/Vũ surname). Keystroke errors, regional spellings, a year off
+	// by one, omitted parents and a move to another household (§5.5 items
+	// 9–12) have no measured rate [E].
 	fieldDefects = []entry[string]{{NoiseNFD, 18}, {NoiseToneStyle, 20}, {NoiseNoDiacritics, 12},
 		{NoiseSpaces, 10}, {NoiseUppercase, 10}, {NoiseMiddleDropped, 7}, {NoiseSurnameVariant, 15},
-		{NoiseDOBSwapped, 8}, {NoiseDOBYearOnly, 5}, {NoiseDOB0101, 6}}
+		{NoiseDOBSwapped, 8}, {NoiseDOBYearOnly, 5}, {NoiseDOB0101, 6},
+		{NoiseGivenTypo, 8}, {NoiseMiddleTypo, 3}, {NoiseSurnameTypo, 3}, {NoiseHoiNga, 6},
+		{NoiseRegionalSpelling, 6}, {NoiseMiddleAdded, 4}, {NoiseDOBYearOff, 6},
+		{NoiseParentsOmitted, 6}, {NoiseHouseholdMoved, 6}}
 	// How many name/date defects, with and without an ID defect (1–3 in all).
 	defectsWithID    = []entry[int]{{0, 35}, {1, 45}, {2, 20}}
 	defectsWithoutID = []entry[int]{{1, 60}, {2, 30}, {3, 10}}
@@ -174,8 +195,12 @@ func (g *Generator) applyDefects(e *enrollment.Enrollment, p *person, orig *enro
 			kinds = []string{NoiseSpaces} // spaces always change a name
 		}
 		name, pin, dob := g.applyKinds(p, kinds)
+		if attempt < 8 && slices.Contains(kinds, NoiseNFD) && norm.NFC.IsNormalString(name) {
+			continue // the defects left no letter to decompose ("Vi Anh")
+		}
 		if attempt >= 8 || name != orig.FullName || pin != orig.PersonalID || dob != orig.DateOfBirth {
 			e.FullName, e.PersonalID, e.DateOfBirth = name, pin, dob
+			g.applyContext(e, p, kinds)
 			return kinds
 		}
 	}
@@ -216,8 +241,10 @@ func conflicts(have []string, k string) bool {
 		switch {
 		case isDOBKind(h) && isDOBKind(k):
 			return true
-		case h == NoiseNoDiacritics && (k == NoiseNFD || k == NoiseToneStyle),
-			k == NoiseNoDiacritics && (h == NoiseNFD || h == NoiseToneStyle):
+		case h == NoiseNoDiacritics && (k == NoiseNFD || k == NoiseToneStyle || k == NoiseHoiNga),
+			k == NoiseNoDiacritics && (h == NoiseNFD || h == NoiseToneStyle || h == NoiseHoiNga),
+			h == NoiseMiddleDropped && (k == NoiseMiddleAdded || k == NoiseMiddleTypo),
+			k == NoiseMiddleDropped && (h == NoiseMiddleAdded || h == NoiseMiddleTypo):
 			return true
 		}
 	}
@@ -225,7 +252,7 @@ func conflicts(have []string, k string) bool {
 }
 
 func isDOBKind(k string) bool {
-	return k == NoiseDOBSwapped || k == NoiseDOBYearOnly || k == NoiseDOB0101
+	return k == NoiseDOBSwapped || k == NoiseDOBYearOnly || k == NoiseDOB0101 || k == NoiseDOBYearOff
 }
 
 // applicable: whether kind k can change p's record.
@@ -254,8 +281,59 @@ func (g *Generator) applicable(p *person, k string) bool {
 		return p.pin[1] != '0'
 	case NoiseNFD:
 		return !isASCII(p.name.String())
+	case NoiseMiddleTypo:
+		return len(p.name.Middle) > 0
+	case NoiseHoiNga:
+		_, ok := hoiNgaWord(p.name)
+		return ok
+	case NoiseRegionalSpelling:
+		_, ok := regionalSpelling(g.r, lastSyllable(p.name.Given))
+		return ok
+	case NoiseParentsOmitted:
+		return p.father != nil || p.mother != nil
+	case NoiseHouseholdMoved:
+		return p.hh.head != p && len(g.geo.communes) > 1
+	case NoiseDOBYearOff:
+		return p.dob.Year < g.start.Year()-1
 	}
 	return true
+}
+
+// lastSyllable is the last word of a given name ("Huy" of "Gia Huy").
+func lastSyllable(given string) string {
+	if i := strings.LastIndexByte(given, ' '); i >= 0 {
+		return given[i+1:]
+	}
+	return given
+}
+
+// withLastSyllable replaces the last word of a given name.
+func withLastSyllable(given, syl string) string {
+	if i := strings.LastIndexByte(given, ' '); i >= 0 {
+		return given[:i+1] + syl
+	}
+	return syl
+}
+
+// hoiNgaWord is the name with hỏi and ngã exchanged in one syllable, the
+// given name's when it has one of them (the part clerks hear and write).
+func hoiNgaWord(n personName) (personName, bool) {
+	if s, ok := swapHoiNga(n.Given); ok {
+		n.Given = s
+		return n, true
+	}
+	for i, m := range n.Middle {
+		if s, ok := swapHoiNga(m); ok {
+			n.Middle = append([]string(nil), n.Middle...)
+			n.Middle[i] = s
+			return n, true
+		}
+	}
+	if s, ok := swapHoiNga(n.Surname); ok {
+		n.Surname = s
+		return n, true
+	}
+	return n, false
 }
 
 // surnameVariants: the North/South pairs of DOMAIN.md §5.2.
@@ -271,6 +349,26 @@ func (g *Generator) applyKinds(p *person, kinds []string) (string, string, enrol
 	}
 	if has(NoiseMiddleDropped) {
 		n.Middle = n.Middle[1:]
+	}
+	if has(NoiseMiddleAdded) {
+		n.Middle = append([]string{g.addedMiddle(p)}, n.Middle...)
+	}
+	if has(NoiseSurnameTypo) {
+		n.Surname = keyboardTypo(g.r, n.Surname)
+	}
+	if has(NoiseMiddleTypo) {
+		i := g.r.IntN(len(n.Middle))
+		n.Middle[i] = keyboardTypo(g.r, n.Middle[i])
+	}
+	if has(NoiseRegionalSpelling) {
+		syl, _ := regionalSpelling(g.r, lastSyllable(n.Given))
+		n.Given = withLastSyllable(n.Given, syl)
+	}
+	if has(NoiseGivenTypo) {
+		n.Given = withLastSyllable(n.Given, keyboardTypo(g.r, lastSyllable(n.Given)))
+	}
+	if has(NoiseHoiNga) {
+		n, _ = hoiNgaWord(n)
 	}
 	if has(NoiseToneStyle) {
 		n.Style = 1 - n.Style
@@ -345,9 +443,61 @@ func transposable(pin string) bool {
 	return false
 }
 
+// applyContext applies the defects outside name, ID and date: parents
+// left out, and a move to a household of one's own in another commune
+// (the person heads it; spouse and parents stay as they were).
+func (g *Generator) applyContext(e *enrollment.Enrollment, p *person, kinds []string) {
+	if slices.Contains(kinds, NoiseParentsOmitted) {
+		switch x := g.r.IntN(3); {
+		case x == 0 || e.Mother == nil:
+			e.Father = nil
+		case x == 1 || e.Father == nil:
+			e.Mother = nil
+		default:
+			e.Father, e.Mother = nil, nil
+		}
+	}
+	if slices.Contains(kinds, NoiseHouseholdMoved) {
+		for i := 0; i < 8; i++ {
+			if c := g.geo.pick.pick(g.r); c != p.hh.commune {
+				e.PermanentResidence = c.Place
+				e.CurrentResidence = &c.Place
+				break
+			}
+		}
+		e.HouseholdHead, e.RelationToHead = p.relative(), "Chủ hộ"
+	}
+}
+
+// addedMiddle is a middle name a clerk adds to p's name: the cohort's
+// usual Văn or Thị when p has none, else another common middle name.
+func (g *Generator) addedMiddle(p *person) string {
+	if len(p.name.Middle) == 0 {
+		if p.sex == enrollment.Female {
+			return "Thị"
+		}
+		return "Văn"
+	}
+	for i := 0; i < 8; i++ {
+		if m := g.names.middle(g.r, p.sex, cohortOf(p.dob.Year)); m != "" && !slices.Contains(p.name.Middle, m) {
+			return m
+		}
+	}
+	return "Minh"
+}
+
 // mutateDOB applies at most one date defect.
 func mutateDOB(d enrollment.Date, kinds []string) enrollment.Date {
 	switch {
+	case slices.Contains(kinds, NoiseDOBYearOff):
+		if d.Month == 12 || d.Day%2 == 0 { // lunar age adds a year: mostly earlier
+			d.Year--
+		} else {
+			d.Year++
+		}
+		if d.Month == 2 && d.Day == 29 {
+			d.Day = 28
+		}
 	case slices.Contains(kinds, NoiseDOBSwapped):
 		d.Day, d.Month = d.Month, d.Day
 	case slices.Contains(kinds, NoiseDOBYearOnly):

@@ -76,6 +76,16 @@ func checkNoise(e, o enrollment.Enrollment, kinds []string) error {
 		return errf("spaces declared but none extra")
 	case has(NoiseMiddleDropped) && len(strings.Fields(e.FullName)) >= len(strings.Fields(o.FullName)):
 		return errf("middle_dropped but not shorter")
+	case has(NoiseMiddleAdded) && len(strings.Fields(e.FullName)) <= len(strings.Fields(o.FullName)):
+		return errf("middle_added but not longer")
+	case (has(NoiseGivenTypo) || has(NoiseRegionalSpelling)) && lastWord(fold(e.FullName)) == lastWord(fold(o.FullName)):
+		return errf("given name spelt another way but it folds the same")
+	case has(NoiseDOBYearOff) && e.DateOfBirth.Year-o.DateOfBirth.Year != 1 && o.DateOfBirth.Year-e.DateOfBirth.Year != 1:
+		return errf("dob_year_off but years %d and %d", e.DateOfBirth.Year, o.DateOfBirth.Year)
+	case has(NoiseParentsOmitted) && (e.Father != nil) == (o.Father != nil) && (e.Mother != nil) == (o.Mother != nil):
+		return errf("parents_omitted but the same parents are named")
+	case has(NoiseHouseholdMoved) && (e.RelationToHead != "Chủ hộ" || e.PermanentResidence == o.PermanentResidence):
+		return errf("household_moved but relation %q, residence %v", e.RelationToHead, e.PermanentResidence)
 	}
 	return checkIDNoise(e.PersonalID, o.PersonalID, kinds)
 }
@@ -105,6 +115,14 @@ func checkIDNoise(id, orig string, kinds []string) error {
 		}
 	}
 	return nil
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
 }
 
 func contains(xs []string, x string) bool {

@@ -51,7 +51,8 @@ func expectedWarning(code string, tr TruthRecord) bool {
 	switch {
 	case strings.HasPrefix(code, "pid.year_mismatch"), strings.HasPrefix(code, "pid.sex_mismatch"),
 		strings.HasPrefix(code, "pid.province_mismatch"):
-		return has(QuirkDecree70Year) || has(QuirkDecree70Sex) || idChanged(tr.Noise)
+		return has(QuirkDecree70Year) || has(QuirkDecree70Sex) || idChanged(tr.Noise) ||
+			has(NoiseDOBYearOff) && strings.HasPrefix(code, "pid.year_mismatch")
 	case code == "dob.default_jan1":
 		return has(NoiseDOB0101)
 	case strings.HasPrefix(code, "pid."):
