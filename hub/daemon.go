@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -29,9 +28,9 @@ type DaemonConfig struct {
 	APIAddr string
 	Logger  *slog.Logger
 	Ready   func(localapi.Info)
-	// Public, if set, builds the handler of non-API paths (the dashboard,
-	// /metrics) from the hub's data and the API token.
-	Public func(src dashboard.Source, token string) http.Handler
+	// Public, if set, builds the handler of non-API paths (the dashboard)
+	// from the hub's data and the API's Auth (which guards its data).
+	Public func(src dashboard.Source, auth *localapi.Auth) http.Handler
 	// SampleEvery is how often peers' backlogs are sampled for the
 	// dashboard's charts (default 5 s).
 	SampleEvery time.Duration
@@ -129,11 +128,11 @@ func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Di
 // Run syncs, samples backlogs for the dashboard, and serves until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
 	go d.sampleLoop(ctx)
-	public := func(token string) http.Handler {
+	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())
 		if d.cfg.Public != nil {
-			mux.Handle("/", d.cfg.Public(d.src, token))
+			mux.Handle("/", d.cfg.Public(d.src, auth))
 		}
 		return mux
 	}
@@ -198,8 +197,7 @@ func (d *Daemon) queueOf(r *http.Request) Queue {
 
 func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
 	var req ResolveRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, "resolve: "+err.Error(), http.StatusBadRequest)
+	if !localapi.DecodeJSON(w, r, &req, dashboard.MaxResolveBytes) {
 		return
 	}
 	e, err := d.Resolve(req)

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -162,8 +161,7 @@ func (d *Daemon) ChangeRoster(req RosterRequest) ([]replication.Entry, error) {
 // serveRoster is POST /api/roster: ChangeRoster over the local API.
 func (d *Daemon) serveRoster(w http.ResponseWriter, r *http.Request) {
 	var req RosterRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-		http.Error(w, "roster: "+err.Error(), http.StatusBadRequest)
+	if !localapi.DecodeJSON(w, r, &req, 64<<10) {
 		return
 	}
 	entries, err := d.ChangeRoster(req)

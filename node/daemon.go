@@ -67,7 +67,7 @@ func (d *Daemon) Node() *Node { return d.node }
 
 // Run syncs and serves the local API (and /metrics) until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
-	public := func(string) http.Handler {
+	public := func(*localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())
 		return mux
@@ -94,6 +94,9 @@ type EnrollResult struct {
 // serveEnroll takes JSON lines (or one object); each record is saved or
 // refused as with `fieldsync enroll`.
 func (d *Daemon) serveEnroll(w http.ResponseWriter, r *http.Request) {
+	if !localapi.RequireType(w, r, localapi.TypeJSON, localapi.TypeJSONLines) {
+		return
+	}
 	var out []EnrollResult
 	lr := enrollment.NewJSONLinesReader(r.Body)
 	for i := 1; ; i++ {
@@ -139,6 +142,9 @@ type ImportResult struct {
 const maxReportedRows = 10000
 
 func (d *Daemon) serveImport(w http.ResponseWriter, r *http.Request) {
+	if !localapi.RequireType(w, r, localapi.TypeCSV, localapi.TypeJSONLines, localapi.TypeJSON, localapi.TypeBinary) {
+		return
+	}
 	var res ImportResult
 	keep := func(row RejectedRow) {
 		if len(res.Rejected) < maxReportedRows {

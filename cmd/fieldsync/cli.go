@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/oplog"
 )
 
 // openDir opens a data directory for direct access by a command; its key
@@ -107,4 +110,22 @@ func (p *progress) done() {
 	if p.on {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// dialDaemon reaches the daemon running for dir, if one is.
+func dialDaemon(dir string) (*localapi.Client, error) {
+	if dir == "" {
+		return nil, usagef("--dir is required")
+	}
+	return localapi.Dial(dir)
+}
+
+// daemonOrOpenError explains a failure to open dir directly after no
+// daemon answered for it: a locked directory whose daemon does not answer
+// is named as such.
+func daemonOrOpenError(openErr, dialErr error) error {
+	if errors.Is(openErr, oplog.ErrLocked) {
+		return fmt.Errorf("%w; and its API did not answer: %v", openErr, dialErr)
+	}
+	return openErr
 }

@@ -10,7 +10,6 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
-	"fieldsync/replication/oplog"
 )
 
 // maxEnrollInput bounds what enroll reads (a day's captures fit easily).
@@ -54,12 +53,15 @@ func runEnroll(e *env, args []string) error {
 		return err
 	}
 	defer closeIn()
-	d, err := openDirKeys(*dir, keys)
-	if errors.Is(err, oplog.ErrLocked) {
-		return enrollViaDaemon(e, *dir, in, *asJSON, m)
+	// A running daemon first: it holds the key already, so an officer
+	// enrolls without the laptop's passphrase (docs/keys.md).
+	c, dialErr := dialDaemon(*dir)
+	if dialErr == nil {
+		return enrollViaDaemon(e, c, in, *asJSON, m)
 	}
+	d, err := openDirKeys(*dir, keys)
 	if err != nil {
-		return err
+		return daemonOrOpenError(err, dialErr)
 	}
 	defer d.Close()
 	n, err := node.New(d, node.Options{})
@@ -173,13 +175,10 @@ func inputFile(e *env, args []string) (io.Reader, func(), error) {
 }
 
 // enrollViaDaemon sends the input to the running daemon's API.
-func enrollViaDaemon(e *env, dir string, in io.Reader, asJSON bool, m masker) error {
-	c, err := localapi.Dial(dir)
-	if err != nil {
-		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
-	}
+func enrollViaDaemon(e *env, c *localapi.Client, in io.Reader, asJSON bool, m masker) error {
 	var results []node.EnrollResult
-	if err := c.Do("POST", "/api/enroll", io.LimitReader(in, maxEnrollInput), &results); err != nil {
+	body := localapi.Body{Type: localapi.TypeJSONLines, Reader: io.LimitReader(in, maxEnrollInput)}
+	if err := c.Do("POST", "/api/enroll", body, &results); err != nil {
 		return err
 	}
 	rejected := 0

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
 )
 
 func init() {
@@ -71,12 +69,15 @@ func runImport(e *env, args []string) error {
 			total = fi.Size()
 		}
 	}
-	d, err := openDirKeys(*dir, keys)
-	if errors.Is(err, oplog.ErrLocked) {
-		return importViaDaemon(e, *dir, keys, in, *format, *asJSON)
+	// A running daemon first: it holds the key already (the key is needed
+	// here only to seal a report of rejected rows).
+	c, dialErr := dialDaemon(*dir)
+	if dialErr == nil {
+		return importViaDaemon(e, c, *dir, keys, in, *format, *asJSON)
 	}
+	d, err := openDirKeys(*dir, keys)
 	if err != nil {
-		return err
+		return daemonOrOpenError(err, dialErr)
 	}
 	defer d.Close()
 	n, err := node.New(d, node.Options{})
@@ -164,13 +165,10 @@ func (r *rejectedReport) close() error {
 // importViaDaemon sends the input to the running daemon's API; the rows it
 // rejected come back in the answer and are sealed here, with the key the
 // flags, the environment or config.json give.
-func importViaDaemon(e *env, dir string, keys *keyFlags, in io.Reader, format string, asJSON bool) error {
-	c, err := localapi.Dial(dir)
-	if err != nil {
-		return fmt.Errorf("%w; and: %v", oplog.ErrLocked, err)
-	}
+func importViaDaemon(e *env, c *localapi.Client, dir string, keys *keyFlags, in io.Reader, format string, asJSON bool) error {
 	var res node.ImportResult
-	if err := c.Do("POST", "/api/import?format="+url.QueryEscape(format), in, &res); err != nil {
+	body := localapi.Body{Type: importType(format), Reader: in}
+	if err := c.Do("POST", "/api/import?format="+url.QueryEscape(format), body, &res); err != nil {
 		return err
 	}
 	rep := &rejectedReport{}
@@ -189,6 +187,17 @@ func importViaDaemon(e *env, dir string, keys *keyFlags, in io.Reader, format st
 	}
 	rep.close()
 	return finishImport(e, dir, res.Stats, rep, asJSON)
+}
+
+// importType is the content type an import body of format travels as.
+func importType(format string) string {
+	switch format {
+	case "csv":
+		return localapi.TypeCSV
+	case "jsonl":
+		return localapi.TypeJSONLines
+	}
+	return localapi.TypeBinary // detected by the daemon, as here
 }
 
 // unsealedRejections reports rows the daemon rejected when their report

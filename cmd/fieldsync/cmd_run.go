@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -127,8 +126,9 @@ func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error
 	ready := func(info localapi.Info) {
 		fmt.Fprintf(e.stdout, "fieldsync %s %s running: sync %s, api http://%s\n", cfg.Role, cfg.Name, orNone(rc.Advertise), info.Addr)
 		if cfg.Role == replication.RoleHub {
-			fmt.Fprintf(e.stdout, "dashboard: http://%s/login?token=%s (the token is also in %s)\n", info.Addr, info.Token,
-				filepath.Join(f.dir, localapi.InfoFile))
+			// No secret in the service's output: a one-time link comes from
+			// `fieldsync login`, to whoever can read the directory.
+			fmt.Fprintf(e.stdout, "dashboard: http://%s/ (log in: fieldsync login --dir %s)\n", info.Addr, f.dir)
 		}
 	}
 	return runDaemon(ctx, d, rc, cfg.APIAddr, logger, ready)

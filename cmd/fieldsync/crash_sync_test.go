@@ -142,7 +142,7 @@ func (c *crashRig) enroll(recs []enrollment.Enrollment) bool {
 		enc.Encode(&recs[i])
 	}
 	var results []node.EnrollResult
-	if err := cl.Do("POST", "/api/enroll", &body, &results); err != nil {
+	if err := cl.Do("POST", "/api/enroll", localapi.Body{Type: localapi.TypeJSONLines, Reader: &body}, &results); err != nil {
 		return false
 	}
 	for _, r := range results {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,9 +82,16 @@ func TestDeployAHubAndALaptop(t *testing.T) {
 		t.Fatalf("hub status: roster %+v, refused %v; want the hub and the laptop on the roster and nothing refused", st.Trust, st.Refused)
 	}
 
-	// The dashboard's login link opens a session; /metrics counts the ingest.
-	url := strings.Fields(strings.TrimPrefix(dashboard, "dashboard: "))[0]
-	resp, err := http.Get(url)
+	// `run` prints no secret; `login` prints a one-time link that opens a
+	// browser session; /metrics counts the ingest.
+	base := strings.TrimSuffix(strings.Fields(strings.TrimPrefix(dashboard, "dashboard: "))[0], "/")
+	if strings.Contains(dashboard, "token") || !strings.Contains(dashboard, "fieldsync login --dir") {
+		t.Fatalf("run's dashboard line: %q", dashboard)
+	}
+	url := strings.Fields(string(mustRun(t, "login", "--dir", hubDir)))[0]
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +100,15 @@ func TestDeployAHubAndALaptop(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "fieldsync") {
 		t.Fatalf("dashboard login: %s\n%.300s", resp.Status, page)
 	}
-	resp, err = http.Get(strings.Split(url, "/login")[0] + "/metrics")
+	if resp, err = browser.Get(base + "/dash/snapshot"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the session does not open the dashboard's data: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	if resp, err = (&http.Client{Jar: jar}).Get(url); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a login link worked twice: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func apiEnroll(t *testing.T, dir string, recs []enrollment.Enrollment) {
 		enc.Encode(&recs[i])
 	}
 	var results []node.EnrollResult
-	if err := cl.Do("POST", "/api/enroll", &body, &results); err != nil {
+	if err := cl.Do("POST", "/api/enroll", localapi.Body{Type: localapi.TypeJSONLines, Reader: &body}, &results); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range results {

@@ -50,8 +50,8 @@
 //
 //	GET  /                      the page
 //	GET  /assets/...            app.js, app.css, labels.json
-//	GET  /login?token=TOKEN     sets the session cookie, redirects to /
-//	POST /logout                clears it
+//	GET  /login?code=CODE       (package localapi) spends a one-time code, sets the session cookie
+//	POST /logout                (package localapi) ends the session
 //	GET  /dash/snapshot         overview (Snapshot with backlogs worked out)
 //	GET  /dash/conflicts[?all=1][&limit=n]   {"items": [Citizen…], "total": n, "all": b}
 //	GET  /dash/duplicates[?all=1][&limit=n]  {"items": [PairItem…], "total": n, "all": b}
@@ -61,13 +61,17 @@
 // # Authentication
 //
 // The page and its assets hold no data and are served to anyone. Every
-// /dash/ endpoint needs the hub's local-API token: the session cookie
-// (localapi.CookieName, HttpOnly, SameSite=Strict) that /login sets from
-// the link `fieldsync run` prints, or "Authorization: Bearer TOKEN".
-// Without it they answer 401 and the page asks the operator to open that
-// link. POST /dash/resolve takes application/json only and refuses another
-// Origin, so no other site can decide in the officer's name. Every answer
-// carries a Content-Security-Policy that allows the hub's own origin only.
+// /dash/ endpoint goes through the local API's Auth (package localapi):
+// a browser session opened by the one-time link `fieldsync login` prints
+// (a random session of its own, cookie fieldsync_session_PORT, HttpOnly,
+// SameSite=Strict, 30 minutes unused or 12 hours in all; never the API
+// token), its requests checked to come from the hub's own origin; or the
+// API token as a bearer. Without it they answer 401 and the page says to
+// run `fieldsync login`. POST /dash/resolve takes application/json only,
+// with the hub's own Origin, so no other page — not even one served from
+// another port of the same host — can decide in the officer's name. Every
+// answer carries a Content-Security-Policy that allows the hub's own
+// origin only.
 //
 // # Bounds
 //

@@ -1,13 +1,11 @@
 package dashboard
 
 import (
-	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,32 +47,30 @@ var (
 var assets embed.FS
 
 // Handler serves the dashboard of src: the page and its assets to anyone,
-// the data (under /dash/) only to a browser holding the session cookie that
-// /login?token=TOKEN sets, or to a request with "Authorization: Bearer
-// TOKEN". token is the hub's local-API token; it must not be empty.
-func Handler(src Source, token string) http.Handler {
+// the data (under /dash/) only to requests auth admits: a browser session
+// opened by a one-time login link (`fieldsync login`), checked to come
+// from the hub's own pages, or the API's bearer token (package localapi).
+func Handler(src Source, auth *localapi.Auth) http.Handler {
 	static, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the embedded tree is part of the binary
 	}
-	s := &server{src: src, token: token, events: newBroadcaster(src)}
+	s := &server{src: src, events: newBroadcaster(src)}
 	mux := http.NewServeMux()
 	files := http.FileServerFS(static)
 	mux.Handle("GET /{$}", files)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets", files))
-	mux.HandleFunc("GET /login", s.login)
-	mux.HandleFunc("POST /logout", s.logout)
-	mux.Handle("GET /dash/snapshot", s.auth(s.snapshot))
-	mux.Handle("GET /dash/conflicts", s.auth(s.conflicts))
-	mux.Handle("GET /dash/duplicates", s.auth(s.duplicates))
-	mux.Handle("POST /dash/resolve", s.auth(s.resolve))
-	mux.Handle("GET /dash/events", s.auth(s.stream))
+	data := func(h http.HandlerFunc) http.Handler { return auth.Require(h) }
+	mux.Handle("GET /dash/snapshot", data(s.snapshot))
+	mux.Handle("GET /dash/conflicts", data(s.conflicts))
+	mux.Handle("GET /dash/duplicates", data(s.duplicates))
+	mux.Handle("POST /dash/resolve", data(s.resolve))
+	mux.Handle("GET /dash/events", data(s.stream))
 	return securityHeaders(mux)
 }
 
 type server struct {
 	src    Source
-	token  string
 	events *broadcaster
 }
 
@@ -87,56 +83,10 @@ func securityHeaders(h http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
-		if strings.HasPrefix(r.URL.Path, "/dash/") || r.URL.Path == "/login" {
+		if strings.HasPrefix(r.URL.Path, "/dash/") {
 			hd.Set("Cache-Control", "no-store")
 		}
 		h.ServeHTTP(w, r)
-	})
-}
-
-func (s *server) valid(got string) bool {
-	return s.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
-}
-
-// login checks the token of the link `fieldsync run` prints, sets the
-// session cookie and sends the browser to the page (dropping the token
-// from the address bar and history).
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
-	if !s.valid(r.URL.Query().Get("token")) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(loginRefused))
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: localapi.CookieName, Value: s.token, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-const loginRefused = `<!doctype html><meta charset="utf-8"><title>fieldsync</title>
-<p>Mã đăng nhập sai hoặc đã hết hạn. Hãy mở đường dẫn mà <code>fieldsync run</code> in ra.</p>
-<p>Wrong or expired login token. Open the link printed by <code>fieldsync run</code>.</p>`
-
-func (s *server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: localapi.CookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// auth admits requests carrying the token (session cookie or bearer).
-func (s *server) auth(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !bearer {
-			if c, err := r.Cookie(localapi.CookieName); err == nil {
-				got = c.Value
-			}
-		}
-		if !s.valid(got) {
-			writeError(w, http.StatusUnauthorized, "login required: open the link printed by `fieldsync run`")
-			return
-		}
-		h(w, r)
 	})
 }
 
@@ -202,19 +152,11 @@ func (s *server) duplicates(w http.ResponseWriter, r *http.Request) {
 	localapi.WriteJSON(w, http.StatusOK, answer(r, items, all))
 }
 
-// resolve passes an officer's decision to the hub. It takes JSON only, and
-// only from the hub's own pages: a cross-site form cannot send JSON, and a
-// cross-site script is stopped by the Origin check.
+// resolve passes an officer's decision to the hub. It takes JSON only;
+// auth has already refused a session request from any other origin.
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "send the decision as application/json")
+	if !localapi.RequireType(w, r, localapi.TypeJSON) {
 		return
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			writeError(w, http.StatusForbidden, "decisions are taken on the hub's own pages")
-			return
-		}
 	}
 	var req ResolveRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxResolveBytes))

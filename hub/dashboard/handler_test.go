@@ -78,35 +78,36 @@ func do(t *testing.T, h http.Handler, method, path string, body string, hdr ...s
 	return w
 }
 
-var session = []string{"Cookie", localapi.CookieName + "=" + token}
+// auth is the hub's API auth in these tests; session is a browser
+// session's cookie header, opened through a one-time login code.
+var (
+	auth    = localapi.NewAuth(token, "80", nil)
+	session = login(auth)
+)
 
-func TestLoginSetsSessionCookie(t *testing.T) {
-	h := Handler(newFake(), token)
-	if w := do(t, h, "GET", "/login?token=wrong", ""); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "fieldsync run") {
-		t.Fatalf("wrong token: %d %q", w.Code, w.Body)
-	}
-	w := do(t, h, "GET", "/login?token="+token, "")
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
-		t.Fatalf("login: %d to %q", w.Code, w.Header().Get("Location"))
-	}
+func login(a *localapi.Auth) []string {
+	code, _ := a.NewLoginCode()
+	w := httptest.NewRecorder()
+	a.LoginHandler("refused").ServeHTTP(w, httptest.NewRequest("GET", "/login?code="+code, nil))
 	cs := w.Result().Cookies()
-	if len(cs) != 1 || cs[0].Name != localapi.CookieName || cs[0].Value != token || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode || cs[0].Path != "/" {
-		t.Fatalf("cookie: %+v", cs)
+	if w.Code != http.StatusSeeOther || len(cs) != 1 {
+		panic(fmt.Sprintf("login: %d %v", w.Code, cs))
 	}
-	if w.Header().Get("Referrer-Policy") != "no-referrer" || w.Header().Get("Cache-Control") != "no-store" {
-		t.Fatalf("login headers: %v", w.Header())
-	}
+	return []string{"Cookie", cs[0].Name + "=" + cs[0].Value}
 }
 
-func TestDataNeedsTheToken(t *testing.T) {
-	h := Handler(newFake(), token)
+func TestDataNeedsASessionOrTheToken(t *testing.T) {
+	h := Handler(newFake(), auth)
 	gets := []string{"/dash/snapshot", "/dash/conflicts", "/dash/duplicates?all=1"}
 	for _, p := range gets {
-		if w := do(t, h, "GET", p, ""); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "fieldsync run") {
+		if w := do(t, h, "GET", p, ""); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "fieldsync login") {
 			t.Errorf("%s without a session: %d %s", p, w.Code, w.Body)
 		}
-		if w := do(t, h, "GET", p, "", "Cookie", localapi.CookieName+"=nope"); w.Code != http.StatusUnauthorized {
+		if w := do(t, h, "GET", p, "", "Cookie", auth.Cookie()+"=nope"); w.Code != http.StatusUnauthorized {
 			t.Errorf("%s with a wrong cookie: %d", p, w.Code)
+		}
+		if w := do(t, h, "GET", p, "", "Cookie", auth.Cookie()+"="+token); w.Code != http.StatusUnauthorized {
+			t.Errorf("%s with the API token as a cookie: %d", p, w.Code)
 		}
 		if w := do(t, h, "GET", p, "", session...); w.Code != http.StatusOK {
 			t.Errorf("%s with the cookie: %d %s", p, w.Code, w.Body)
@@ -123,13 +124,10 @@ func TestDataNeedsTheToken(t *testing.T) {
 	if w := do(t, h, "POST", "/dash/resolve", `{"id":"conflict:1","choose":"x","officer":"a"}`, "Content-Type", "application/json"); w.Code != http.StatusUnauthorized {
 		t.Errorf("resolve without a session: %d", w.Code)
 	}
-	// A hub started without a token serves no data at all.
-	h = Handler(newFake(), "")
-	if w := do(t, h, "GET", "/dash/snapshot", "", "Cookie", localapi.CookieName+"="); w.Code != http.StatusUnauthorized {
+	// A hub started without a token serves no data to a bearer.
+	h = Handler(newFake(), localapi.NewAuth("", "80", nil))
+	if w := do(t, h, "GET", "/dash/snapshot", "", "Authorization", "Bearer "); w.Code != http.StatusUnauthorized {
 		t.Errorf("empty token: %d", w.Code)
-	}
-	if w := do(t, h, "GET", "/login?token=", ""); w.Code != http.StatusUnauthorized {
-		t.Errorf("login with an empty token: %d", w.Code)
 	}
 }
 
@@ -164,7 +162,7 @@ func TestSnapshotWorksOutWhatIsBehind(t *testing.T) {
 		Totals: Totals{Enrolled: 120, Expected: 120, Devices: 3, Communes: 2},
 		Alarms: []localapi.Alarm{{Kind: "fork", Origin: far.String(), Seq: 5, Detail: "two entries 5", Count: 1}},
 	}
-	w := do(t, Handler(f, token), "GET", "/dash/snapshot", "", session...)
+	w := do(t, Handler(f, auth), "GET", "/dash/snapshot", "", session...)
 	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
@@ -232,7 +230,7 @@ func TestQueueEndpoints(t *testing.T) {
 	}
 	f.pairs = []PairItem{{Pair: reconcile.Pair{ID: reconcile.PairID("a", "b"), Keys: []string{"a", "b"}, Score: 0.97, Reasons: []string{dedup.ReasonNameEqual}, Level: "province"},
 		Citizens: []*reconcile.Citizen{{Key: "a", Record: &enrollment.Enrollment{FullName: "Nguyễn Văn Thành"}}, {Key: "b"}}}}
-	h := Handler(f, token)
+	h := Handler(f, auth)
 
 	var conf struct {
 		Items []struct {
@@ -281,9 +279,9 @@ func TestQueueEndpoints(t *testing.T) {
 
 func TestResolvePassesTheDecisionThrough(t *testing.T) {
 	f := newFake()
-	h := Handler(f, token)
+	h := Handler(f, auth)
 	post := func(body string, hdr ...string) *httptest.ResponseRecorder {
-		return do(t, h, "POST", "/dash/resolve", body, append(append([]string{"Content-Type", "application/json"}, session...), hdr...)...)
+		return do(t, h, "POST", "/dash/resolve", body, append(append([]string{"Content-Type", "application/json", "Origin", "http://example.com"}, session...), hdr...)...)
 	}
 	w := post(`{"id":"conflict:042085001234","choose":"aa:2","officer":"  CA-18586 Lê Thị Hoa ","note":"giấy khai sinh"}`, "Origin", "http://example.com")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"entry":"00112233445566778899aabbccddeeff:7"`) {
@@ -310,7 +308,11 @@ func TestResolvePassesTheDecisionThrough(t *testing.T) {
 		"too big":       {`{"id":"conflict:1","officer":"a","note":"` + strings.Repeat("x", MaxResolveBytes) + `"}`, nil, http.StatusBadRequest},
 		"long officer":  {`{"id":"conflict:1","officer":"` + strings.Repeat("ạ", maxOfficer+1) + `"}`, nil, http.StatusBadRequest},
 		"other site":    {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Origin", "http://evil.example"}, http.StatusForbidden},
-		"form content":  {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType},
+		"form content":  {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Content-Type", "text/plain"}, http.StatusForbidden},
+		"no origin":     {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Origin", ""}, http.StatusForbidden},
+		"other port":    {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Origin", "http://example.com:8081"}, http.StatusForbidden},
+		"cross-site":    {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		"other type":    {`{"id":"conflict:1","choose":"x","officer":"a"}`, []string{"Content-Type", "application/xml"}, http.StatusUnsupportedMediaType},
 	} {
 		if w := post(tc.body, tc.hdr...); w.Code != tc.code {
 			t.Errorf("%s: %d %s, want %d", name, w.Code, w.Body, tc.code)
@@ -362,10 +364,10 @@ func TestEventsPushChanges(t *testing.T) {
 	defer func(h, c time.Duration) { heartbeatEvery, coalesceEvery = h, c }(heartbeatEvery, coalesceEvery)
 	heartbeatEvery, coalesceEvery = 300*time.Millisecond, 50*time.Millisecond
 	f := newFake()
-	srv := httptest.NewServer(Handler(f, token))
+	srv := httptest.NewServer(Handler(f, auth))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/dash/events", nil)
-	req.AddCookie(&http.Cookie{Name: localapi.CookieName, Value: token})
+	req.Header.Set(session[0], session[1])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -401,7 +403,7 @@ func TestEventsPushChanges(t *testing.T) {
 func TestEventStreamsEnd(t *testing.T) {
 	defer func(l time.Duration) { streamLife = l }(streamLife)
 	streamLife = 200 * time.Millisecond
-	srv := httptest.NewServer(Handler(newFake(), token))
+	srv := httptest.NewServer(Handler(newFake(), auth))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/dash/events", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -475,7 +477,7 @@ func TestEventClientsAreBoundedAndReleased(t *testing.T) {
 	for range MaxEventClients {
 		b.join()
 	}
-	h := &server{src: f, token: token, events: b}
+	h := &server{src: f, events: b}
 	w := httptest.NewRecorder()
 	h.stream(w, httptest.NewRequest("GET", "/dash/events", nil))
 	if w.Code != http.StatusServiceUnavailable {
@@ -484,7 +486,7 @@ func TestEventClientsAreBoundedAndReleased(t *testing.T) {
 }
 
 func TestPagesAreEmbeddedAndSelfContained(t *testing.T) {
-	h := Handler(newFake(), token)
+	h := Handler(newFake(), auth)
 	for path, ctype := range map[string]string{
 		"/":                   "text/html",
 		"/assets/app.js":      "text/javascript",

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
@@ -45,6 +46,9 @@ type Base struct {
 	restart     chan struct{}
 	restartOnce sync.Once
 	trust       trust
+	// auth is the running API's (nil before Run): status counts what it
+	// refused.
+	auth atomic.Pointer[localapi.Auth]
 }
 
 // New builds the base: rc is the replicator's config (Dir, Logger and
@@ -116,6 +120,14 @@ func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, er
 	st.SyncAddr = b.Rep.Advertise()
 	st.Alarms = b.Alarms()
 	st.Trust, st.Refused = b.TrustStatus()
+	if a := b.auth.Load(); a != nil {
+		for k, v := range a.Refusals() {
+			if st.Refused == nil {
+				st.Refused = map[string]int{}
+			}
+			st.Refused[k] += v
+		}
+	}
 	st.Duplicates = b.Duplicates()
 	if extra != nil {
 		if st.Extra, err = extra(); err != nil {
@@ -126,9 +138,9 @@ func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, er
 }
 
 // Run runs the replicator and serves api (authenticated /api/ paths) and
-// the handler public builds with the API token (other paths: the
+// the handler public builds with the API's Auth (other paths: the
 // dashboard, /metrics; public may be nil) on apiAddr until ctx ends.
-func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public func(token string) http.Handler, ready func(localapi.Info)) error {
+func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public func(auth *localapi.Auth) http.Handler, ready func(localapi.Info)) error {
 	if apiAddr == "" {
 		apiAddr = "127.0.0.1:0"
 	}
@@ -136,6 +148,7 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 	if err != nil {
 		return err
 	}
+	b.auth.Store(srv.Auth)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)

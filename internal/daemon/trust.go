@@ -319,6 +319,9 @@ func (b *Base) rosterRoutes(mux *http.ServeMux) {
 			http.Error(w, "open mode: no roster (init the directory with the province's key)", http.StatusConflict)
 			return
 		}
+		if !localapi.RequireType(w, r, localapi.TypeBinary) {
+			return
+		}
 		bundle, err := io.ReadAll(http.MaxBytesReader(w, r.Body, roster.MaxBundleBytes))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)

@@ -215,7 +215,8 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.AtEnd(sum)
 	}
 	if cfg.Keep && ctx.Err() == nil {
-		fmt.Fprintln(cfg.Out, "--keep: running until interrupted (Ctrl-C); the dashboards above stay live")
+		fmt.Fprintln(cfg.Out, "--keep: running until interrupted (Ctrl-C); fresh login links:")
+		w.printDashboards()
 		<-ctx.Done()
 	}
 	return sum, nil

@@ -9,6 +9,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/internal/daemon"
+	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 )
@@ -240,8 +241,14 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 	return sum
 }
 
+// dashboardURL is a one-time login link to the hub's dashboard (valid
+// localapi.LoginCodeTTL; `fieldsync login --dir DIR` makes another).
 func dashboardURL(h *hubRun) string {
-	return "http://" + h.info.Addr + "/login?token=" + h.info.Token
+	link, err := localapi.NewClient(h.info).LoginLink()
+	if err != nil {
+		return "http://" + h.info.Addr + "/ (" + err.Error() + ")"
+	}
+	return link.URL
 }
 
 func (w *world) printDashboards() {
@@ -249,6 +256,7 @@ func (w *world) printDashboards() {
 	for i, h := range w.districts {
 		fmt.Fprintf(w.cfg.Out, "  %-9s %s  (%s, %s)\n", w.plans[i].Code, dashboardURL(h), w.plans[i].Name, w.plans[i].Terrain)
 	}
+	fmt.Fprintf(w.cfg.Out, "(each link works once, within %v; another: fieldsync login --dir HUB_DIR, under %s)\n", localapi.LoginCodeTTL, w.dir)
 	fmt.Fprintf(w.cfg.Out, "metrics: http://%s/metrics\n", w.province.info.Addr)
 }
 

@@ -118,10 +118,14 @@ func TestDashboardInABrowser(t *testing.T) {
 	// Without the session the page has no data and says how to log in.
 	br.navigate("http://" + info.Addr + "/")
 	br.waitFor("the login message", 10*time.Second, func() bool {
-		return strings.Contains(br.text("#login"), "fieldsync run") && br.count("#communes tr") == 0
+		return strings.Contains(br.text("#login"), "fieldsync login") && br.count("#communes tr") == 0
 	})
-	// The operator opens the link `fieldsync run` prints.
-	br.navigate("http://" + info.Addr + "/login?token=" + info.Token)
+	// The operator opens the link `fieldsync login` prints.
+	link, err := localapi.NewClient(info).LoginLink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	br.navigate(link.URL)
 	br.waitFor("the communes table", 15*time.Second, func() bool { return br.count("#communes tr.commune") == 3 })
 	headers := br.texts("#communes thead th")
 	if len(headers) < 6 || !strings.EqualFold(headers[4], "Tồn đọng") || !strings.EqualFold(headers[0], "Xã / thiết bị") { // shown in capitals

@@ -3,16 +3,28 @@
 // and status work while the daemon holds the data directory.
 //
 // The daemon listens on loopback (by default) and writes DIR/run/api.json
-// (mode 0600): its address and a random bearer token. Every request must
-// carry the token; reading it requires access to the data directory, which
-// is exactly who may use the API. The file is removed on shutdown.
+// (mode 0600): its address and a random bearer token. Every request to
+// /api/ must carry the token, or come from a browser session (auth.go):
+// reading the token requires access to the data directory, which is
+// exactly who may use the API, and a browser gets a session of its own
+// through a one-time login link (`fieldsync login`), never the token. The
+// file is removed on shutdown.
+//
+// # Routes every daemon serves
+//
+//	POST /api/login    (bearer only) a one-time login link {"url", "expires"}
+//	GET  /login?code=  spends the code, sets the session cookie, redirects to /
+//	POST /logout       ends the session
+//
+// Every other /api/ path goes to the daemon's handler through Auth.Require;
+// the public handler (dashboard, capture app, /metrics) wraps its own data
+// routes in the same Auth.Require.
 package localapi
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -44,18 +56,18 @@ type Info struct {
 
 // Server serves a daemon's API.
 type Server struct {
-	Info  Info
-	dir   string
-	srv   *http.Server
-	ln    net.Listener
-	token string
+	Info Info
+	Auth *Auth
+	dir  string
+	srv  *http.Server
+	ln   net.Listener
 }
 
 // Listen binds addr (e.g. "127.0.0.1:0") and prepares a server for handler,
-// which receives only authenticated requests (paths under /api/), while the
-// handler public builds (given the token, e.g. for the dashboard's session)
+// which receives only requests Auth admits (paths under /api/), while the
+// handler public builds (given the Auth, to guard its own data routes)
 // serves paths outside /api/; public may be nil.
-func Listen(dir, addr string, handler http.Handler, public func(token string) http.Handler) (*Server, error) {
+func Listen(dir, addr string, handler http.Handler, public func(auth *Auth) http.Handler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("localapi: listen %s: %w", addr, err)
@@ -65,19 +77,25 @@ func Listen(dir, addr string, handler http.Handler, public func(token string) ht
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{dir: dir, ln: ln, token: hex.EncodeToString(tok)}
-	s.Info = Info{Addr: ln.Addr().String(), Token: s.token, PID: os.Getpid()}
+	token := hex.EncodeToString(tok)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	s := &Server{dir: dir, ln: ln, Auth: NewAuth(token, port, nil)}
+	s.Info = Info{Addr: ln.Addr().String(), Token: token, PID: os.Getpid()}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", s.authenticated(http.MaxBytesHandler(handler, MaxRequestBytes)))
+	mux.Handle("POST /api/login", s.Auth.loginLinkHandler(s.Info.Addr))
+	mux.Handle("/api/", s.Auth.Require(http.MaxBytesHandler(handler, MaxRequestBytes)))
+	mux.Handle("GET /login", s.Auth.LoginHandler(loginRefused))
+	mux.Handle("POST /logout", s.Auth.LogoutHandler())
 	if public != nil {
-		mux.Handle("/", public(s.token))
+		mux.Handle("/", public(s.Auth))
 	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 
-// Token returns the bearer token (the dashboard embeds it in its session).
-func (s *Server) Token() string { return s.token }
+const loginRefused = `<!doctype html><meta charset="utf-8"><title>fieldsync</title>
+<p>Đường dẫn đăng nhập sai, đã dùng hoặc đã hết hạn. Hãy chạy <code>fieldsync login --dir THƯ_MỤC</code> trên máy này và mở đường dẫn mới mà lệnh in ra.</p>
+<p>Wrong, used or expired login link. Run <code>fieldsync login --dir DIR</code> on this machine and open the new link it prints.</p>`
 
 // Serve writes the info file and serves until ctx ends.
 func (s *Server) Serve(ctx context.Context) error {
@@ -100,24 +118,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	return nil
 }
-
-// authenticated accepts "Authorization: Bearer TOKEN" or the session cookie.
-func (s *Server) authenticated(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if c, err := r.Cookie(CookieName); err == nil && got == "" {
-			got = c.Value
-		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
-			http.Error(w, "missing or wrong token (see DIR/"+InfoFile+")", http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// CookieName is the dashboard's session cookie (its value is the token).
-const CookieName = "fieldsync_session"
 
 func writeInfo(dir string, info Info) error {
 	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o700); err != nil {
@@ -148,31 +148,66 @@ func Dial(dir string) (*Client, error) {
 	if err := json.Unmarshal(b, &info); err != nil {
 		return nil, fmt.Errorf("localapi: %s: %w", InfoFile, err)
 	}
-	c := &Client{info: info, http: &http.Client{Timeout: 10 * time.Minute}}
+	c := NewClient(info)
 	if err := c.Do(http.MethodGet, "/api/ping", nil, nil); err != nil {
 		return nil, fmt.Errorf("%w (%s does not answer: %v)", ErrNotRunning, info.Addr, err)
 	}
 	return c, nil
 }
 
-// Do sends body (JSON-encoded unless it is an io.Reader) and decodes the
-// JSON answer into out (unless nil). A non-2xx status is an *Error.
+// Body is a request body with its content type (the API refuses a body
+// whose type its route does not take).
+type Body struct {
+	Type string
+	io.Reader
+}
+
+// Content types of the API's bodies.
+const (
+	TypeJSON       = "application/json"
+	TypeJSONLines  = "application/x-ndjson"
+	TypeCSV        = "text/csv"
+	TypeBinary     = "application/octet-stream"
+	typeJSONHeader = TypeJSON + "; charset=utf-8"
+)
+
+// NewClient talks to the daemon info describes (Dial reads it from DIR and
+// checks the daemon answers).
+func NewClient(info Info) *Client {
+	return &Client{info: info, http: &http.Client{Timeout: 10 * time.Minute}}
+}
+
+// LoginLink asks the daemon for a one-time browser login link.
+func (c *Client) LoginLink() (LoginLink, error) {
+	var link LoginLink
+	return link, c.Do(http.MethodPost, "/api/login", nil, &link)
+}
+
+// Do sends body (a Body, a bare io.Reader sent as application/octet-stream,
+// or anything else JSON-encoded) and decodes the JSON answer into out
+// (unless nil). A non-2xx status is an *Error.
 func (c *Client) Do(method, path string, body, out any) error {
 	var rd io.Reader
+	var ct string
 	switch b := body.(type) {
 	case nil:
+	case Body:
+		rd, ct = b.Reader, b.Type
 	case io.Reader:
-		rd = b
+		rd, ct = b, TypeBinary
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(buf)
+		rd, ct = bytes.NewReader(buf), TypeJSON
 	}
 	req, err := http.NewRequest(method, "http://"+c.info.Addr+path, rd)
 	if err != nil {
 		return err
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.info.Token)
 	resp, err := c.http.Do(req)
@@ -200,7 +235,7 @@ func (e *Error) Error() string { return fmt.Sprintf("daemon answered %d: %s", e.
 
 // WriteJSON answers with v as JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", typeJSONHeader)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
