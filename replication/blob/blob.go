@@ -182,10 +182,10 @@ type Store interface {
 	// Delete removes the committed blob h and any partial write of it
 	// (ErrNotFound if neither; ErrBusy if a writer has it open).
 	Delete(h Hash) error
-	// List calls fn for each committed blob, in hash order, until fn
-	// returns false.
+	// List calls fn for each committed blob once, in no set order (a
+	// store on disk walks its files), until fn returns false.
 	List(fn func(Info) bool) error
-	// ListPartial calls fn for each partial write, in hash order.
+	// ListPartial calls fn for each partial write once, in no set order.
 	ListPartial(fn func(Partial) bool) error
 	// Usage counts what is held.
 	Usage() (Usage, error)

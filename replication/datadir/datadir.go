@@ -15,6 +15,7 @@ import (
 	"regexp"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob/sealed"
 	"fieldsync/replication/oplog"
 )
 
@@ -26,6 +27,7 @@ const (
 	ConfigFile = "config.json"
 	KeyFile    = "keys/device.key" // ed25519 private key, PEM, mode 0600
 	LogDir     = "data"            // the Badger log
+	BlobDir    = "blobs"           // the sealed blob store (package blob/sealed)
 	RunDir     = "run"             // files of a running daemon (api address, token)
 )
 
@@ -156,13 +158,16 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Dir is an open data directory: its config, its signer and its log.
+// Dir is an open data directory: its config, its signer, its log and its
+// blob store.
 type Dir struct {
 	Path   string
 	Config Config
 	Signer *replication.KeySigner
 	Log    oplog.Log
-	keys   *Keyring
+	// Blobs holds the biometric blobs, sealed (DIR/blobs).
+	Blobs *sealed.Store
+	keys  *Keyring
 }
 
 // InitOptions are the choices made at init.
@@ -219,6 +224,10 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()}}
+	if d.Blobs, err = d.keys.OpenBlobs(int64(cfg.MinFreeMB) << 20); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if err := d.appendGenesis(); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("datadir: init %s: %w", path, err)
@@ -291,6 +300,10 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(kr.device, cfg.Epoch), Log: l, keys: kr}
+	if d.Blobs, err = kr.OpenBlobs(minFree); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if err := d.finishRollover(); err != nil {
 		l.Close()
 		return nil, err
@@ -298,8 +311,13 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 	return d, nil
 }
 
-// Close closes the log.
-func (d *Dir) Close() error { return d.Log.Close() }
+// Close closes the blob store and the log.
+func (d *Dir) Close() error {
+	if d.Blobs != nil {
+		d.Blobs.Close()
+	}
+	return d.Log.Close()
+}
 
 // ReadConfig reads and validates config.json.
 func ReadConfig(path string) (Config, error) {

@@ -2,10 +2,13 @@ package datadir
 
 import (
 	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path/filepath"
 
+	"fieldsync/replication/blob/sealed"
 	"fieldsync/replication/oplog"
 )
 
@@ -95,3 +98,29 @@ func writeDeviceKey(path string, master []byte, priv ed25519.PrivateKey) error {
 
 // Keyring returns the open directory's secrets.
 func (d *Dir) Keyring() *Keyring { return d.keys }
+
+// purposeBlobStore derives the blob store's key from the device key: the
+// device key is sealed under the master key and a rekey keeps it, so the
+// blobs need no re-encryption when the master key changes (and a copy of
+// DIR/blobs alone opens with nothing).
+const purposeBlobStore = "fieldsync/datadir/blob-store/v1"
+
+// BlobKey returns the key of the directory's sealed blob store.
+func (k *Keyring) BlobKey() ([]byte, error) {
+	return hkdf.Key(sha256.New, k.device.Seed(), nil, purposeBlobStore, sealed.KeySize)
+}
+
+// OpenBlobs opens the directory's sealed blob store (DIR/blobs, made if
+// missing), with the free-space floor minFree (0: sealed.DefaultMinFree,
+// negative: off).
+func (k *Keyring) OpenBlobs(minFree int64) (*sealed.Store, error) {
+	key, err := k.BlobKey()
+	if err != nil {
+		return nil, err
+	}
+	s, err := sealed.Open(sealed.Options{Dir: filepath.Join(k.dir, BlobDir), Key: key, MinFreeBytes: minFree})
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: %w", k.dir, err)
+	}
+	return s, nil
+}

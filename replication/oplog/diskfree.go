@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"fieldsync/replication/diskfree"
 )
 
 // minFreeSlack is added to the profile's floor: room for one group commit
@@ -40,7 +42,7 @@ func (b *Badger) checkFree() error {
 	if b.minFree <= 0 {
 		return nil
 	}
-	free, err := diskFree(b.dir)
+	free, err := diskfree.Bytes(b.dir)
 	if err != nil || free < 0 {
 		return nil // unknown: the write's own errors still surface
 	}

@@ -431,13 +431,11 @@ func testListUsage(t *testing.T, h Harness) {
 	if len(listed) != 5 {
 		t.Fatalf("listed %d", len(listed))
 	}
-	for i := 1; i < len(listed); i++ {
-		if bytes.Compare(listed[i-1].Hash[:], listed[i].Hash[:]) >= 0 {
-			t.Fatal("list is not in hash order")
-		}
-	}
 	seen := map[blob.ID]bool{}
 	for _, id := range listed {
+		if seen[id] {
+			t.Fatalf("%v listed twice", id)
+		}
 		seen[id] = true
 	}
 	for _, id := range ids {
