@@ -51,8 +51,8 @@ type Store struct {
 
 	mu     sync.Mutex
 	open   map[blob.Hash]*writer // the writer each blob being written has
-	usage  *blob.Usage // committed blobs, counted at the first Usage call; nil until then
-	edits  uint64      // commits and deletes: a count walked across one is not kept
+	usage  *blob.Usage           // committed blobs, counted at the first Usage call; nil until then
+	edits  uint64                // commits and deletes: a count walked across one is not kept
 	closed bool
 }
 

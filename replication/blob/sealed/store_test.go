@@ -132,8 +132,8 @@ func TestDamageIsCorrupt(t *testing.T) {
 		},
 		"records swapped": func() {
 			recs, _ := scanRecords(bytes.NewReader(rawA), int64(len(rawA)))
-			r0 := rawA[recs[0].fileOff : recs[1].fileOff]
-			r1 := rawA[recs[1].fileOff : recs[2].fileOff]
+			r0 := rawA[recs[0].fileOff:recs[1].fileOff]
+			r1 := rawA[recs[1].fileOff:recs[2].fileOff]
 			c := append(append(append(bytes.Clone(rawA[:recs[0].fileOff]), r1...), r0...), rawA[recs[2].fileOff:]...)
 			os.WriteFile(pa, c, 0o600)
 		},
