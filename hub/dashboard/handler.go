@@ -29,7 +29,9 @@ const (
 	maxNote    = 1000
 )
 
-// Timings of the live updates (variables so that tests can shorten them).
+// Timings of the live updates (variables so that tests can shorten them;
+// Handler reads them once, so a handler keeps the timings it was built
+// with and no goroutine of it reads these variables).
 var (
 	// heartbeatEvery is how often an idle event stream sends a comment,
 	// so that proxies and the page notice a dead connection.
@@ -55,7 +57,7 @@ func Handler(src Source, auth *localapi.Auth) http.Handler {
 	if err != nil {
 		panic(err) // the embedded tree is part of the binary
 	}
-	s := &server{src: src, events: newBroadcaster(src)}
+	s := &server{src: src, events: newBroadcaster(src), heartbeat: heartbeatEvery, life: streamLife}
 	mux := http.NewServeMux()
 	files := http.FileServerFS(static)
 	mux.Handle("GET /{$}", files)
@@ -70,8 +72,9 @@ func Handler(src Source, auth *localapi.Auth) http.Handler {
 }
 
 type server struct {
-	src    Source
-	events *broadcaster
+	src             Source
+	events          *broadcaster
+	heartbeat, life time.Duration // heartbeatEvery, streamLife
 }
 
 // securityHeaders forbids every origin but the hub's own (no CDN, no
@@ -211,9 +214,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write([]byte("retry: 3000\nevent: change\ndata: hello\n\n")); err != nil || rc.Flush() != nil {
 		return
 	}
-	tick := time.NewTicker(heartbeatEvery)
+	tick := time.NewTicker(s.heartbeat)
 	defer tick.Stop()
-	end := time.NewTimer(streamLife)
+	end := time.NewTimer(s.life)
 	defer end.Stop()
 	for {
 		var msg string
@@ -227,7 +230,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 		case <-tick.C:
 			msg = ": heartbeat\n\n"
 		}
-		rc.SetWriteDeadline(time.Now().Add(heartbeatEvery))
+		rc.SetWriteDeadline(time.Now().Add(s.heartbeat))
 		if _, err := w.Write([]byte(msg)); err != nil || rc.Flush() != nil {
 			return
 		}
@@ -238,14 +241,15 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 // reads src.Changed() only while a stream is open, so a hub without an
 // open dashboard runs no goroutine for it.
 type broadcaster struct {
-	src     Source
-	mu      sync.Mutex
-	clients map[chan struct{}]bool
-	stop    chan struct{}
+	src      Source
+	coalesce time.Duration // coalesceEvery
+	mu       sync.Mutex
+	clients  map[chan struct{}]bool
+	stop     chan struct{}
 }
 
 func newBroadcaster(src Source) *broadcaster {
-	return &broadcaster{src: src, clients: map[chan struct{}]bool{}}
+	return &broadcaster{src: src, coalesce: coalesceEvery, clients: map[chan struct{}]bool{}}
 }
 
 func (b *broadcaster) join() (chan struct{}, bool) {
@@ -292,7 +296,7 @@ func (b *broadcaster) run(stop chan struct{}) {
 		select { // coalesce: what changes meanwhile is one more event
 		case <-stop:
 			return
-		case <-time.After(coalesceEvery):
+		case <-time.After(b.coalesce):
 		}
 	}
 }

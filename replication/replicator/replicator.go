@@ -44,12 +44,19 @@ type Replicator struct {
 	active   map[string]int // sessions per peer name
 	lastSent replication.Hash
 	rng      *rand.Rand
+	// announceCh asks the announcer (one goroutine, started by Run) to
+	// publish the heads: one goroutine, so an older vector can never be
+	// published after a newer one; a channel of one, so a burst of Wakes
+	// is one announcement of the latest heads.
+	announceCh chan struct{}
 }
 
-// target is one address this replica dials.
+// target is one address this replica dials. Its dial loop owns it; name
+// alone is also written by others (a pool learning the member's name) and
+// is read and written under Replicator.mu only (targetName).
 type target struct {
 	addr     string
-	name     string // learned from the peer's Hello
+	name     string // learned from the peer's Hello or its gossip
 	wake     chan struct{}
 	failures int
 	// settled is the backlog a complete session left behind: what the peer
@@ -79,7 +86,8 @@ func New(cfg Config) (*Replicator, error) {
 	r := &Replicator{
 		cfg: cfg, peers: peers, targets: map[string]*target{}, sessions: map[chan struct{}]bool{},
 		roles: map[replication.OriginID]replication.Role{}, active: map[string]int{},
-		rng: rand.New(rand.NewPCG(uint64(cfg.Clock.Now().UnixNano()), 0x5eed)),
+		rng:        rand.New(rand.NewPCG(uint64(cfg.Clock.Now().UnixNano()), 0x5eed)),
+		announceCh: make(chan struct{}, 1),
 	}
 	for _, addr := range cfg.Static {
 		r.addTarget(addr, "")
@@ -105,7 +113,8 @@ func (r *Replicator) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); r.dialLoop(ctx, t) }()
 	}
 	r.mu.Unlock()
-	r.announce()
+	wg.Add(1)
+	go func() { defer wg.Done(); r.announceLoop(ctx) }()
 	for _, p := range r.cfg.Pools {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.watchPool(ctx, p, &wg) }()
@@ -131,7 +140,10 @@ func (r *Replicator) Wake() {
 		default:
 		}
 	}
-	go r.announce()
+	select {
+	case r.announceCh <- struct{}{}:
+	default: // an announcement is pending: it will read the latest heads
+	}
 }
 
 // Peers returns every known peer with its backlog computed now.
@@ -304,6 +316,11 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 		r.active[name]--
 		p = r.peers.get(name)
 		p.finish(res, &tally, err)
+		// Saved from a copy: another session with the same peer may
+		// update p while this one writes it. TheirHeads is replaced,
+		// never changed in place, so the copy may share it.
+		snap := *p
+		p = &snap
 	}
 	r.mu.Unlock()
 	if p != nil {
@@ -428,7 +445,7 @@ func (r *Replicator) nextContact(t *target, first bool) time.Duration {
 	}
 	r.mu.Lock()
 	last := time.Time{}
-	if p, ok := r.peers.byName[t.name]; ok {
+	if p, ok := r.peers.byName[t.name]; ok { // under r.mu: t.name is shared
 		last = p.LastComplete
 	}
 	r.mu.Unlock()
@@ -445,8 +462,9 @@ func (r *Replicator) wanted(t *target) bool {
 	if err != nil {
 		return true
 	}
+	name := r.targetName(t)
 	for _, p := range peers {
-		if p.Name == t.name {
+		if p.Name == name {
 			return p.BacklogEntries > t.settled || r.peerHasMore(p)
 		}
 	}
@@ -496,7 +514,7 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		r.noteFailure(t, err)
 		return err
 	}
-	res, err := r.session(ctx, conn, t.addr, peer, r.batchBytesFor(t.name))
+	res, err := r.session(ctx, conn, t.addr, peer, r.batchBytesFor(r.targetName(t)))
 	if res.Proto.EntriesApplied > 0 || res.Proto.BatchesSent > 0 {
 		t.quickRedials = quickRedials
 	}
@@ -509,7 +527,7 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		err = fmt.Errorf("replicator: session with %s ended incomplete", t.addr)
 	}
 	if err == nil {
-		t.settled = r.backlogOf(t.name)
+		t.settled = r.backlogOf(r.targetName(t))
 	}
 	return err
 }
@@ -550,6 +568,13 @@ func (r *Replicator) batchBytesFor(name string) int {
 		return 0
 	}
 	return max(n, minBatchBytes)
+}
+
+// targetName reads t.name, which a pool's watcher may write meanwhile.
+func (r *Replicator) targetName(t *target) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return t.name
 }
 
 // backlogOf returns the current backlog for the named peer.
@@ -619,7 +644,21 @@ func (r *Replicator) watchPool(ctx context.Context, p Pool, wg *sync.WaitGroup) 
 	}
 }
 
+// announceLoop is the announcer: it publishes the heads at start and
+// after every Wake, until ctx ends.
+func (r *Replicator) announceLoop(ctx context.Context) {
+	for {
+		r.announce()
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.announceCh:
+		}
+	}
+}
+
 // announce publishes this replica's heads to its pools when they changed.
+// Only the announcer calls it.
 func (r *Replicator) announce() {
 	if len(r.cfg.Pools) == 0 {
 		return

@@ -111,6 +111,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) (Result, error) {
 	defer conn.Close()
 	cc := &countingConn{Conn: conn}
 	r := &runner{opts: opts, conn: cc, res: Result{Progress: Progress{Started: opts.Clock.Now()}}}
+	r.idle.Store(int64(opts.IdleTimeout))
 	err := r.run(ctx)
 	r.res.Ended = opts.Clock.Now()
 	r.res.BytesIn, r.res.BytesOut = cc.in.Load(), cc.out.Load()
@@ -122,7 +123,12 @@ type runner struct {
 	conn *countingConn
 	sw   *streamWriter // compresses what this side sends
 	sr   *streamReader // decompresses what it receives
+	// sess belongs to the session loop (run): the Session is not safe for
+	// concurrent use, so the read loop never touches it. What the read loop
+	// needs of it, the idle timeout the peer's Hello chooses, is published
+	// in idle.
 	sess *syncproto.Session
+	idle atomic.Int64 // the idle timeout, in nanoseconds (idleTimeout)
 	res  Result
 }
 
@@ -192,6 +198,7 @@ func (r *runner) run(ctx context.Context) error {
 			if err := sess.Step(in.msg); err != nil {
 				return err
 			}
+			r.choseIdle(in.msg)
 			r.progress()
 		case <-r.opts.Wake:
 		case <-tick:
@@ -344,10 +351,13 @@ func (r *runner) shutdown(readDone <-chan struct{}) {
 	r.sr.close()
 }
 
-// idleTimeout is how long a quiet session stays open.
-func (r *runner) idleTimeout() time.Duration {
-	if r.opts.IdleFor != nil && r.sess.Peer() != nil {
-		return r.opts.IdleFor(r.sess.Peer())
+// choseIdle publishes the idle timeout once the session took a Hello
+// (session loop only).
+func (r *runner) choseIdle(m delta.Message) {
+	if _, ok := m.(*delta.Hello); ok && r.opts.IdleFor != nil && r.sess.Peer() != nil {
+		r.idle.Store(int64(r.opts.IdleFor(r.sess.Peer())))
 	}
-	return r.opts.IdleTimeout
 }
+
+// idleTimeout is how long a quiet session stays open; both loops read it.
+func (r *runner) idleTimeout() time.Duration { return time.Duration(r.idle.Load()) }
