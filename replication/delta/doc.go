@@ -1,5 +1,5 @@
 // Package delta is fieldsync's wire codec: it turns the sync protocol's
-// messages (Hello, Summary, Batch, Ack) into bounded, checksummed,
+// messages (Hello, Summary, Batch, Ack, and the blob lane's four) into bounded, checksummed,
 // versioned, zstd-compressed frames and back. It does no I/O of its own
 // beyond the io.Reader and io.Writer it is handed, and keeps no state
 // between frames.
@@ -32,7 +32,8 @@
 //
 //	offset size
 //	0      1   version (FrameVersion = 1)
-//	1      1   type: 1 hello, 2 summary, 3 batch, 4 ack
+//	1      1   type: 1 hello, 2 summary, 3 batch, 4 ack; the blob lane's
+//	           5 blob-status, 6 blob-offer, 7 blob-chunk, 8 blob-ack (blob.go)
 //	2      1   algo: 0 stored as is, 1 zstd
 //	3      4   uncompressed body length, u32 big endian, 1..MaxBodyBytes
 //	7      4   CRC32-Castagnoli of [version][type] + uncompressed body, u32 BE

@@ -214,6 +214,14 @@ func (c *Codec) appendBody(dst []byte, m Message) ([]byte, error) {
 		return appendBatch(dst, m, &c.lim)
 	case *Ack:
 		return appendAck(dst, m, &c.lim)
+	case *BlobStatus:
+		return appendBlobStatus(dst, m, &c.lim)
+	case *BlobOffer:
+		return appendBlobOffer(dst, m)
+	case *BlobChunk:
+		return appendBlobChunk(dst, m)
+	case *BlobAck:
+		return appendBlobAck(dst, m)
 	}
 	return dst, invalid("message type %T unknown", m)
 }
@@ -231,6 +239,14 @@ func isNil(m Message) bool {
 		return m == nil
 	case *Ack:
 		return m == nil
+	case *BlobStatus:
+		return m == nil
+	case *BlobOffer:
+		return m == nil
+	case *BlobChunk:
+		return m == nil
+	case *BlobAck:
+		return m == nil
 	}
 	return false
 }
@@ -245,6 +261,14 @@ func (c *Codec) decodeBody(typ MsgType, body []byte) (Message, error) {
 		return decodeBatch(body, &c.lim)
 	case TypeAck:
 		return decodeAck(body, &c.lim)
+	case TypeBlobStatus:
+		return decodeBlobStatus(body, &c.lim)
+	case TypeBlobOffer:
+		return decodeBlobOffer(body)
+	case TypeBlobChunk:
+		return decodeBlobChunk(body)
+	case TypeBlobAck:
+		return decodeBlobAck(body)
 	}
 	return nil, malformed("frame type %d unknown", typ)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 )
 
 // The fuzz targets decode with small limits so that each input is cheap;
@@ -186,7 +187,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 func fuzzSeeds(t *testing.T) map[string]map[string][]byte {
 	c := mustCodec(t, fuzzLimits)
 	frames, bodies := map[string][]byte{}, map[MsgType]map[string][]byte{}
-	for _, typ := range []MsgType{TypeHello, TypeSummary, TypeBatch, TypeAck} {
+	for _, typ := range []MsgType{TypeHello, TypeSummary, TypeBatch, TypeAck, TypeBlobStatus, TypeBlobOffer, TypeBlobChunk, TypeBlobAck} {
 		bodies[typ] = map[string][]byte{}
 	}
 	for name, m := range sampleMessages(t) {
@@ -222,11 +223,19 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]byte {
 	bodies[TypeBatch]["two-ranges"] = body{}.uv(1).uv(2).o(1).uv(1).zero(32).uv(2).entry(1, 2, "a").entry(3, 2, "b").o(2).uv(5).h(1).uv(1).uv(9).raw(2).uv(1).str("c").raw(1).zero(64)
 	bodies[TypeSummary]["non-minimal"] = body{}.raw(0x80, 0x00)
 	bodies[TypeAck]["refusal"] = body{}.uv(1).uv(1).head(1, 3).uv(1).o(2).uv(4).raw(3).str("fork")
+	bodies[TypeBlobStatus]["missing-past-through"] = body{}.uv(1).o(1).uv(9).uv(2).uv(3).uv(7).uv(0)
+	bodies[TypeBlobOffer]["twice"] = body{}.uv(2).bh(1).uv(5).o(1).uv(2).bh(1).uv(5).o(1).uv(3)
+	bodies[TypeBlobChunk]["past-max-size"] = body{}.bh(1).uv(blob.MaxSize-1).uv(2).raw(1, 2)
+	bodies[TypeBlobAck]["state-4"] = body{}.uv(1).bh(1).raw(4)
 	return map[string]map[string][]byte{
-		"FuzzDecodeFrame":       frames,
-		"FuzzDecodeBatchBody":   bodies[TypeBatch],
-		"FuzzDecodeSummaryBody": bodies[TypeSummary],
-		"FuzzDecodeAckBody":     bodies[TypeAck],
-		"FuzzDecodeHelloBody":   bodies[TypeHello],
+		"FuzzDecodeFrame":          frames,
+		"FuzzDecodeBatchBody":      bodies[TypeBatch],
+		"FuzzDecodeSummaryBody":    bodies[TypeSummary],
+		"FuzzDecodeAckBody":        bodies[TypeAck],
+		"FuzzDecodeHelloBody":      bodies[TypeHello],
+		"FuzzDecodeBlobStatusBody": bodies[TypeBlobStatus],
+		"FuzzDecodeBlobOfferBody":  bodies[TypeBlobOffer],
+		"FuzzDecodeBlobChunkBody":  bodies[TypeBlobChunk],
+		"FuzzDecodeBlobAckBody":    bodies[TypeBlobAck],
 	}
 }

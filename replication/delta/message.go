@@ -22,9 +22,16 @@ const (
 	TypeBatch MsgType = 3
 	// TypeAck answers a batch with the receiver's heads after ingest.
 	TypeAck MsgType = 4
+	// TypeBlobStatus, TypeBlobOffer, TypeBlobChunk and TypeBlobAck are the
+	// blob lane (blob.go).
+	TypeBlobStatus MsgType = 5
+	TypeBlobOffer  MsgType = 6
+	TypeBlobChunk  MsgType = 7
+	TypeBlobAck    MsgType = 8
 )
 
-var msgTypeNames = [...]string{TypeHello: "hello", TypeSummary: "summary", TypeBatch: "batch", TypeAck: "ack"}
+var msgTypeNames = [...]string{TypeHello: "hello", TypeSummary: "summary", TypeBatch: "batch", TypeAck: "ack",
+	TypeBlobStatus: "blob-status", TypeBlobOffer: "blob-offer", TypeBlobChunk: "blob-chunk", TypeBlobAck: "blob-ack"}
 
 // String returns the type's lowercase name, or "msgtype(N)" if unknown.
 func (t MsgType) String() string {
@@ -34,10 +41,11 @@ func (t MsgType) String() string {
 	return fmt.Sprintf("msgtype(%d)", uint8(t))
 }
 
-func (t MsgType) known() bool { return t >= TypeHello && t <= TypeAck }
+func (t MsgType) known() bool { return t >= TypeHello && t <= TypeBlobAck }
 
-// Message is one of *Hello, *Summary, *Batch or *Ack: what AppendFrame
-// and WriteFrame take and DecodeFrame and ReadFrame return.
+// Message is one of *Hello, *Summary, *Batch, *Ack, or the blob lane's
+// *BlobStatus, *BlobOffer, *BlobChunk and *BlobAck: what AppendFrame and
+// WriteFrame take and DecodeFrame and ReadFrame return.
 type Message interface {
 	Type() MsgType
 }
@@ -150,6 +158,15 @@ const (
 	RefuseTooLarge RefuseReason = 9
 	// RefuseInternal: the receiver failed to store it; retry later.
 	RefuseInternal RefuseReason = 10
+	// RefuseNoReference: a blob no entry the receiver holds references
+	// (with that size): it takes blobs only behind their records.
+	RefuseNoReference RefuseReason = 11
+	// RefuseMismatch: a blob's bytes did not hash to its reference; what
+	// was received of it is discarded.
+	RefuseMismatch RefuseReason = 12
+	// RefuseBusy: the receiver takes no more blobs now (too many in
+	// progress, its disk full); offer again later.
+	RefuseBusy RefuseReason = 13
 )
 
 var refuseNames = [...]string{
@@ -163,6 +180,9 @@ var refuseNames = [...]string{
 	RefuseMalformed:     "malformed",
 	RefuseTooLarge:      "too-large",
 	RefuseInternal:      "internal",
+	RefuseNoReference:   "no-reference",
+	RefuseMismatch:      "mismatch",
+	RefuseBusy:          "busy",
 }
 
 // String returns the reason's lowercase name, or "reason(N)" if unknown.

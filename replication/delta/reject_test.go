@@ -140,7 +140,7 @@ func TestRejectHeader(t *testing.T) {
 		{"version 0", set(func(h *header) { h.version = 0 }), replication.ErrMalformed, []string{"frame version 0"}},
 		{"version 2", set(func(h *header) { h.version = 2 }), replication.ErrMalformed, []string{"frame version 2"}},
 		{"type 0", set(func(h *header) { h.typ = 0 }), replication.ErrMalformed, []string{"frame type 0"}},
-		{"type 5", set(func(h *header) { h.typ = 5 }), replication.ErrMalformed, []string{"frame type 5"}},
+		{"type 9", set(func(h *header) { h.typ = 9 }), replication.ErrMalformed, []string{"frame type 9"}},
 		{"type 255", set(func(h *header) { h.typ = 255 }), replication.ErrMalformed, []string{"frame type 255"}},
 		{"algo 4", set(func(h *header) { h.algo = 4 }), replication.ErrMalformed, []string{"frame algo 4"}},
 		{"length 0", set(func(h *header) { h.ulen, h.slen = 0, 0 }), replication.ErrMalformed, []string{"uncompressed length is 0"}},

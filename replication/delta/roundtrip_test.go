@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 )
 
 // sampleMessages is one or more valid messages of every type, covering the
@@ -39,7 +40,27 @@ func sampleMessages(tb testing.TB) map[string]Message {
 		"ack": &Ack{BatchID: 99, Heads: []replication.OriginHead{{Origin: oid(3), Head: replication.Head{Seq: 12, Hash: hsh(4)}}},
 			Refused: []Refusal{{Origin: oid(4), Seq: 5, Reason: RefuseFork, Detail: "đã có mục khác ở seq 5"},
 				{Origin: oid(1), Reason: RefuseReason(250)}}},
+		"blob status empty": &BlobStatus{},
+		"blob status": &BlobStatus{
+			Origins: []BlobNeed{{Origin: oid(1), Through: 40, Missing: []uint64{2, 3, 39, 40}}, {Origin: oid(2), Through: 1 << 62}},
+			Partials: []BlobPartial{{Hash: bh(1), Offset: 16384}, {Hash: bh(9), Offset: blob.MaxSize - 1}}},
+		"blob offer": &BlobOffer{Blobs: []OfferedBlob{
+			{ID: blob.ID{Hash: bh(7), Size: 180_000}, Entry: replication.EntryID{Origin: oid(1), Seq: 2}},
+			{ID: blob.ID{Hash: bh(3), Size: blob.MaxSize}, Entry: replication.EntryID{Origin: oid(2), Seq: 1 << 40}}}},
+		"blob chunk":            &BlobChunk{Hash: bh(5), Offset: 32768, Data: bytes.Repeat([]byte{0xff, 0xd8, 0x00}, 5000)},
+		"blob chunk last bytes": &BlobChunk{Hash: bh(6), Offset: blob.MaxSize - 1, Data: []byte{0xd9}},
+		"blob ack": &BlobAck{Blobs: []BlobState{{Hash: bh(7), State: BlobHave}, {Hash: bh(3), State: BlobWant, Offset: 0},
+			{Hash: bh(4), State: BlobWant, Offset: 49152}, {Hash: bh(5), State: BlobRefused, Reason: RefuseNoReference, Detail: "không có hồ sơ nào tham chiếu"}}},
 	}
+}
+
+// bh is a test blob hash.
+func bh(b byte) blob.Hash {
+	var h blob.Hash
+	for i := range h {
+		h[i] = b ^ byte(3*i)
+	}
+	return h
 }
 
 func TestRoundTrip(t *testing.T) {
