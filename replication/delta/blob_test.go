@@ -48,7 +48,7 @@ func TestRejectCraftedBlobBodies(t *testing.T) {
 		{"offer trailing", TypeBlobOffer, body{}.uv(1).bh(1).uv(5).o(1).uv(2).raw(0), replication.ErrMalformed, []string{"blob offer", "trailing"}},
 		{"chunk empty", TypeBlobChunk, body{}.bh(1).uv(0).uv(0), replication.ErrMalformed, []string{"blob chunk length is 0"}},
 		{"chunk over limit", TypeBlobChunk, body{}.bh(1).uv(0).uv(MaxBlobChunkBytes + 1), replication.ErrTooLarge, []string{"blob chunk length", "limit"}},
-		{"chunk past max size", TypeBlobChunk, body{}.bh(1).uv(blob.MaxSize - 1).uv(2).raw(1, 2), replication.ErrMalformed, []string{"past the largest blob"}},
+		{"chunk past max size", TypeBlobChunk, body{}.bh(1).uv(blob.MaxSize-1).uv(2).raw(1, 2), replication.ErrMalformed, []string{"past the largest blob"}},
 		{"chunk huge offset", TypeBlobChunk, body{}.bh(1).uv(1 << 63).uv(1).raw(1), replication.ErrMalformed, []string{"past the largest blob"}},
 		{"chunk data short", TypeBlobChunk, body{}.bh(1).uv(0).uv(9).raw(1, 2), replication.ErrMalformed, []string{"blob chunk data", "needs 9"}},
 		{"chunk zero hash", TypeBlobChunk, body{}.raw(zero...).uv(0).uv(1).raw(1), replication.ErrMalformed, []string{"blob chunk hash", "zero hash"}},

@@ -42,7 +42,7 @@ func sampleMessages(tb testing.TB) map[string]Message {
 				{Origin: oid(1), Reason: RefuseReason(250)}}},
 		"blob status empty": &BlobStatus{},
 		"blob status": &BlobStatus{
-			Origins: []BlobNeed{{Origin: oid(1), Through: 40, Missing: []uint64{2, 3, 39, 40}}, {Origin: oid(2), Through: 1 << 62}},
+			Origins:  []BlobNeed{{Origin: oid(1), Through: 40, Missing: []uint64{2, 3, 39, 40}}, {Origin: oid(2), Through: 1 << 62}},
 			Partials: []BlobPartial{{Hash: bh(1), Offset: 16384}, {Hash: bh(9), Offset: blob.MaxSize - 1}}},
 		"blob offer": &BlobOffer{Blobs: []OfferedBlob{
 			{ID: blob.ID{Hash: bh(7), Size: 180_000}, Entry: replication.EntryID{Origin: oid(1), Seq: 2}},
