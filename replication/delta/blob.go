@@ -31,7 +31,7 @@ import (
 //	  no hash twice; the order is the sender's transfer order
 //	BlobChunk: hash(32) offset(uvarint) len(uvarint >= 1) data
 //	BlobAck: n(uvarint >= 1) (hash(32) state(1) ...)*
-//	  have: nothing more; want: offset(uvarint); refused: reason(1, non-zero)
+//	  have: nothing more; want and held: offset(uvarint); refused: reason(1, non-zero)
 //	  detail(uvarint length + UTF-8, at most MaxDetailBytes)
 
 // Blob message limits. Each also stays within the frame's body limit.
@@ -114,13 +114,16 @@ const (
 	BlobWant BlobStateKind = 2
 	// BlobRefused: do not send it in this session; Reason says why.
 	BlobRefused BlobStateKind = 3
+	// BlobHeld: the bytes before Offset are durable here (progress: the
+	// sender goes on; unlike BlobWant it never sends it back).
+	BlobHeld BlobStateKind = 4
 )
 
-var blobStateNames = [...]string{BlobHave: "have", BlobWant: "want", BlobRefused: "refused"}
+var blobStateNames = [...]string{BlobHave: "have", BlobWant: "want", BlobRefused: "refused", BlobHeld: "held"}
 
 // String returns the state's lowercase name.
 func (k BlobStateKind) String() string {
-	if k >= BlobHave && k <= BlobRefused {
+	if k >= BlobHave && k <= BlobHeld {
 		return blobStateNames[k]
 	}
 	return fmt.Sprintf("blobstate(%d)", uint8(k))
@@ -130,7 +133,7 @@ func (k BlobStateKind) String() string {
 type BlobState struct {
 	Hash   blob.Hash
 	State  BlobStateKind
-	Offset uint64       // BlobWant only
+	Offset uint64       // BlobWant and BlobHeld only
 	Reason RefuseReason // BlobRefused only, never 0
 	Detail string       // BlobRefused only; see ClipDetail
 }
@@ -420,9 +423,9 @@ func appendBlobAck(dst []byte, m *BlobAck) ([]byte, error) {
 			if s.Offset != 0 || s.Reason != 0 || s.Detail != "" {
 				err = invalid("blob ack %d: have carries no offset or reason", i)
 			}
-		case BlobWant:
+		case BlobWant, BlobHeld:
 			if s.Offset >= blob.MaxSize || s.Reason != 0 || s.Detail != "" {
-				err = invalid("blob ack %d: want carries an offset below %d and no reason", i, blob.MaxSize)
+				err = invalid("blob ack %d: %s carries an offset below %d and no reason", i, s.State, blob.MaxSize)
 			}
 			dst = binary.AppendUvarint(dst, s.Offset)
 		case BlobRefused:
@@ -460,7 +463,7 @@ func decodeBlobAck(b []byte) (*BlobAck, error) {
 		switch {
 		case r.err != nil:
 		case s.State == BlobHave:
-		case s.State == BlobWant:
+		case s.State == BlobWant || s.State == BlobHeld:
 			if s.Offset = r.uvarint("offset"); r.err == nil && s.Offset >= blob.MaxSize {
 				r.fail(malformed("offset %d past the largest blob", s.Offset))
 			}

@@ -226,7 +226,7 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]byte {
 	bodies[TypeBlobStatus]["missing-past-through"] = body{}.uv(1).o(1).uv(9).uv(2).uv(3).uv(7).uv(0)
 	bodies[TypeBlobOffer]["twice"] = body{}.uv(2).bh(1).uv(5).o(1).uv(2).bh(1).uv(5).o(1).uv(3)
 	bodies[TypeBlobChunk]["past-max-size"] = body{}.bh(1).uv(blob.MaxSize-1).uv(2).raw(1, 2)
-	bodies[TypeBlobAck]["state-4"] = body{}.uv(1).bh(1).raw(4)
+	bodies[TypeBlobAck]["state-5"] = body{}.uv(1).bh(1).raw(5)
 	return map[string]map[string][]byte{
 		"FuzzDecodeFrame":          frames,
 		"FuzzDecodeBatchBody":      bodies[TypeBatch],

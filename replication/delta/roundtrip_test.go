@@ -50,7 +50,7 @@ func sampleMessages(tb testing.TB) map[string]Message {
 		"blob chunk":            &BlobChunk{Hash: bh(5), Offset: 32768, Data: bytes.Repeat([]byte{0xff, 0xd8, 0x00}, 5000)},
 		"blob chunk last bytes": &BlobChunk{Hash: bh(6), Offset: blob.MaxSize - 1, Data: []byte{0xd9}},
 		"blob ack": &BlobAck{Blobs: []BlobState{{Hash: bh(7), State: BlobHave}, {Hash: bh(3), State: BlobWant, Offset: 0},
-			{Hash: bh(4), State: BlobWant, Offset: 49152}, {Hash: bh(5), State: BlobRefused, Reason: RefuseNoReference, Detail: "không có hồ sơ nào tham chiếu"}}},
+			{Hash: bh(4), State: BlobWant, Offset: 49152}, {Hash: bh(8), State: BlobHeld, Offset: 16384}, {Hash: bh(5), State: BlobRefused, Reason: RefuseNoReference, Detail: "không có hồ sơ nào tham chiếu"}}},
 	}
 }
 
