@@ -65,6 +65,9 @@ type Config struct {
 	// Verifier authorizes entries beyond their signatures (the roster);
 	// nil admits every correctly signed entry.
 	Verifier Verifier
+	// Blobs, when set, runs the blob lane (blobs.go); nil moves records
+	// only.
+	Blobs *BlobConfig
 }
 
 // DefaultConfig returns a config with the defaults for self.
@@ -115,6 +118,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("syncproto: MaxBatchEntries %d out of range", c.MaxBatchEntries)
 	case c.Window < 1 || c.Window > maxPending:
 		return fmt.Errorf("syncproto: Window %d out of range 1..%d", c.Window, maxPending)
+	}
+	if c.Blobs != nil {
+		return c.Blobs.validate()
 	}
 	return nil
 }

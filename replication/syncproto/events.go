@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 )
@@ -31,10 +32,21 @@ const (
 	// sending that origin; the shell must start a new epoch (package
 	// epoch) before writing again.
 	EventRollback
+	// EventBlobRefused: this replica refused a blob the peer offered or
+	// sent (no held entry references it, or its bytes did not hash to the
+	// reference, or its disk is full). Blob names it; Origin and Seq the
+	// entry it was offered for.
+	EventBlobRefused
+	// EventPeerBlobRefused: the peer refused a blob this replica offered.
+	EventPeerBlobRefused
+	// EventBlobUnreadable: a blob this replica holds could not be read to
+	// send it (deleted meanwhile, or corrupt on disk); it was skipped.
+	EventBlobUnreadable
 )
 
 var eventNames = map[EventKind]string{EventFork: "fork", EventForkSuspected: "fork-suspected", EventRefused: "refused",
-	EventPeerRefused: "peer-refused", EventRollback: "rollback"}
+	EventPeerRefused: "peer-refused", EventRollback: "rollback", EventBlobRefused: "blob-refused",
+	EventPeerBlobRefused: "peer-blob-refused", EventBlobUnreadable: "blob-unreadable"}
 
 func (k EventKind) String() string {
 	if n, ok := eventNames[k]; ok {
@@ -55,9 +67,14 @@ type Event struct {
 	// Refused holds the entries of an EventRefused range (their chain may
 	// not verify): evidence to quarantine, bounded by the batch size.
 	Refused []replication.Entry
+	// Blob names the blob of the blob lane's events.
+	Blob blob.ID
 }
 
 // String renders the event for logs (no payloads, no personal data).
 func (e Event) String() string {
+	if !e.Blob.Hash.IsZero() {
+		return fmt.Sprintf("%s blob=%s origin=%s seq=%d reason=%s %s", e.Kind, e.Blob, e.Origin.Short(), e.Seq, e.Reason, e.Detail)
+	}
 	return fmt.Sprintf("%s origin=%s seq=%d reason=%s %s", e.Kind, e.Origin.Short(), e.Seq, e.Reason, e.Detail)
 }

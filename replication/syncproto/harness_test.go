@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
+	"fieldsync/replication/blob/needs"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
@@ -28,6 +30,12 @@ type replica struct {
 	signer *replication.KeySigner
 	hlc    replication.HLCState
 	events []syncproto.Event
+	tier   string
+	// The blob lane (blob_test.go), when blobs is set.
+	blobs   *blob.Mem
+	needs   *needs.Index
+	writers map[*syncproto.Session]*syncproto.BlobWriters
+	blobCfg func(*syncproto.BlobConfig)
 }
 
 func newReplica(name string, role replication.Role, seed uint64) *replica {
@@ -58,8 +66,14 @@ func (r *replica) capture(t *testing.T, n int) {
 
 func (r *replica) session(t *testing.T) *syncproto.Session {
 	t.Helper()
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin()})
+	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin(), Tier: r.tier})
 	cfg.RetransmitTicks = 3
+	if r.blobs != nil {
+		cfg.Blobs = &syncproto.BlobConfig{Store: r.blobs, Refs: testRefs, Needs: r.needs}
+		if r.blobCfg != nil {
+			r.blobCfg(cfg.Blobs)
+		}
+	}
 	s, err := syncproto.NewSession(cfg, r.log)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +92,8 @@ type faults struct {
 	reorder float64
 	// cutAfterBytes breaks the link once this many frame bytes crossed it.
 	cutAfterBytes int
+	// mutate, if set, may replace a frame on the link (a tampering link).
+	mutate func(m delta.Message, frame []byte) []byte
 }
 
 // wireStats counts what crossed the link.
@@ -113,6 +129,9 @@ func pump(t *testing.T, a, b *replica, sa, sb *syncproto.Session, f *faults) wir
 					st.cut = true
 					return st
 				}
+				if f != nil && f.mutate != nil {
+					frame = f.mutate(m, frame)
+				}
 				queues[1-i] = deliver(queues[1-i], frame, f)
 				moved = true
 			}
@@ -121,6 +140,9 @@ func pump(t *testing.T, a, b *replica, sa, sb *syncproto.Session, f *faults) wir
 				if err := ends[i].Persisted(res, err); err != nil {
 					t.Fatalf("%s persisted: %v", reps[i].name, err)
 				}
+				moved = true
+			}
+			if reps[i].applyBlobs(t, ends[i], rd) {
 				moved = true
 			}
 		}
@@ -145,9 +167,11 @@ func pump(t *testing.T, a, b *replica, sa, sb *syncproto.Session, f *faults) wir
 			sa.Tick()
 			sb.Tick()
 			if round > 99000 {
+				t.Logf("%s: %s", a.name, sa.BlobDebug())
+				t.Logf("%s: %s", b.name, sb.BlobDebug())
 				t.Fatal("no convergence")
 			}
-			if f != nil && f.drop > 0 && sa.Idle() && sb.Idle() && quiet(a, b) {
+			if f != nil && f.drop > 0 && sa.Idle() && sb.Idle() && quiet(a, b) && blobsQuiet(t, a, b) {
 				return st
 			}
 		}

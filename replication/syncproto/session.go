@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 )
@@ -66,6 +67,10 @@ type Session struct {
 	outbox  []delta.Message
 	events  []Event
 	stats   Stats
+
+	// The blob lane (blobs.go), when cfg.Blobs is set.
+	blobSend blobSend
+	blobRecv blobRecv
 }
 
 type inflight struct {
@@ -89,6 +94,24 @@ type Stats struct {
 	EntriesRefused   int
 	Forks            int
 	Retransmits      int
+
+	// The blob lane. Sending: blobs offered, blobs the peer completed
+	// with bytes from this session, chunks and bytes sent, bytes sent
+	// again (go-backs), go-backs. Receiving: chunks received, dropped
+	// (duplicates, gaps, unknown blobs), written; bytes written; blobs
+	// completed; blobs refused (no reference, hash mismatch).
+	BlobsOffered       int
+	BlobsSent          int
+	BlobChunksSent     int
+	BlobBytesSent      int64
+	BlobBytesResent    int64
+	BlobRetransmits    int
+	BlobChunksReceived int
+	BlobChunksDropped  int
+	BlobChunksWritten  int
+	BlobBytesWritten   int64
+	BlobsReceived      int
+	BlobsRefused       int
 }
 
 // NewSession returns a session reading from src. cfg is validated.
@@ -105,6 +128,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		retryIn:   map[replication.OriginID]int{},
 		origins:   map[replication.OriginID]*originInfo{},
 		roles:     map[replication.OriginID]offerInfo{},
+		blobRecv:  blobRecv{accepted: map[blob.Hash]*recvBlob{}},
 	}, nil
 }
 
@@ -143,6 +167,8 @@ func (s *Session) Step(m delta.Message) error {
 		return s.handleBatch(m)
 	case *delta.Ack:
 		return s.handleAck(m)
+	case *delta.BlobStatus, *delta.BlobOffer, *delta.BlobChunk, *delta.BlobAck:
+		return s.stepBlob(m)
 	}
 	return fmt.Errorf("%w: unexpected message %T", ErrProtocol, m)
 }
@@ -187,7 +213,10 @@ func (s *Session) handleSummary(m *delta.Summary) error {
 	}
 	s.haveSummary = true
 	s.goBack()
-	return s.checkSummaryForks(m.Heads)
+	if err := s.checkSummaryForks(m.Heads); err != nil {
+		return err
+	}
+	return s.queueBlobStatus(m.Heads)
 }
 
 func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
@@ -380,6 +409,10 @@ func (s *Session) Tick() {
 		s.sinceHello++
 	}
 	s.retryRefused()
+	if s.cfg.Blobs != nil {
+		s.blobSendTick()
+		s.blobRecv.tick()
+	}
 	if len(s.inflight) == 0 && s.haveSummary {
 		return
 	}
@@ -402,6 +435,12 @@ type Ready struct {
 	Messages []delta.Message
 	Persist  *Persist
 	Events   []Event
+	// BlobWrite is a chunk to write (blobs.go); report it with
+	// BlobWritten. At most one is outstanding.
+	BlobWrite *BlobWrite
+	// Held are entries a blob of which this session found held or just
+	// committed: the shell rechecks them in its index of needs.
+	Held []replication.EntryID
 }
 
 // Persist is a verified batch to write with oplog.Log.Ingest.
@@ -423,6 +462,11 @@ func (s *Session) Ready() (Ready, error) {
 	}
 	if err := s.fillWindow(); err != nil {
 		return rd, err
+	}
+	if s.cfg.Blobs != nil {
+		if err := s.readyBlobs(&rd); err != nil {
+			return rd, err
+		}
 	}
 	rd.Messages, s.outbox = s.outbox, nil
 	rd.Events, s.events = s.events, nil
@@ -516,5 +560,9 @@ func (s *Session) queueAck(job *persistJob) error {
 // Idle reports whether the session has nothing outstanding: no batch in
 // flight, nothing received waiting, and nothing more to send.
 func (s *Session) Idle() bool {
-	return len(s.inflight) == 0 && len(s.pending) == 0 && s.persisting == nil && len(s.outbox) == 0
+	return len(s.inflight) == 0 && len(s.pending) == 0 && s.persisting == nil && len(s.outbox) == 0 &&
+		s.blobSend.idle() && s.blobRecv.idle()
 }
+
+// Close releases what the session holds open (a blob being read to send).
+func (s *Session) Close() { s.blobSend.closeReader() }
