@@ -1,10 +1,9 @@
 package syncproto
 
-// BlobDebug renders the blob lane's state, for the harness to print when a
-// pump does not settle.
-
 import "fmt"
 
+// BlobDebug renders the blob lane's state, for the harness to print when a
+// pump does not settle.
 func (s *Session) BlobDebug() string {
 	b := &s.blobSend
 	out := fmt.Sprintf("send status=%v queue=%d offer=%d waiting=%d pause=%d asked=%d inflight=%d; ", b.status, len(b.queue), len(b.offer), b.waiting, b.pause, b.asked, b.inflight())
