@@ -13,8 +13,17 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"fieldsync/replication"
+	"fieldsync/replication/delta"
 	"fieldsync/replication/syncnet"
 )
+
+var hostileCodec = func() *delta.Codec {
+	c, err := delta.NewCodec(delta.DefaultLimits())
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
 
 // streamMemoryBudget is what one session may allocate for what it reads:
 // the zstd window and decoder state plus one frame at the codec's limit,
@@ -24,7 +33,9 @@ const streamMemoryBudget = 64 << 20
 // TestHostileStreamsAreRefusedWithBoundedMemory plays a hostile peer that
 // sends, instead of a session, each of: a zstd bomb (1 GiB of zeros in a
 // few KB), a frame declaring a huge body, a zstd window beyond the
-// stream's, and bytes that are not zstd at all. The session must end with
+// stream's, bytes that are not zstd at all, bytes that are not even
+// segments, a raw segment declaring a terabyte, a raw frame that is not a
+// blob chunk, and a raw chunk frame that is a decompression bomb. The session must end with
 // an error quickly, having allocated less than the budget, and write
 // nothing.
 func TestHostileStreamsAreRefusedWithBoundedMemory(t *testing.T) {
@@ -50,7 +61,29 @@ func TestHostileStreamsAreRefusedWithBoundedMemory(t *testing.T) {
 		{"window beyond the stream's", func(w io.Writer) error {
 			return zstdStream(w, 64<<20, func(z io.Writer) error { return random(z, 32<<20) })
 		}},
-		{"not zstd", func(w io.Writer) error { return random(w, 8<<20) }},
+		{"not zstd", func(w io.Writer) error { return random(syncnet.NewSegments(w), 8<<20) }},
+		{"not segments", func(w io.Writer) error { return random(w, 8<<20) }},
+		{"raw segment past the frame limit", func(w io.Writer) error {
+			_, err := w.Write(binary.AppendUvarint(nil, uint64(1<<40)<<1|1))
+			return err
+		}},
+		{"raw frame that is not a chunk", func(w io.Writer) error {
+			frame, err := hostileCodec.AppendFrame(nil, &delta.Summary{})
+			if err != nil {
+				return err
+			}
+			return syncnet.NewSegments(w).Raw(frame)
+		}},
+		{"raw chunk bomb", func(w io.Writer) error {
+			// A chunk frame claiming a zstd body that inflates past its
+			// declared length: the codec refuses it before decoding.
+			body := append(make([]byte, 32), 1) // hash (zero: refused too), then junk
+			frame := make([]byte, delta.FrameHeaderSize)
+			frame[0], frame[1], frame[2] = delta.FrameVersion, byte(delta.TypeBlobChunk), 1
+			binary.BigEndian.PutUint32(frame[3:], 4<<20)
+			binary.BigEndian.PutUint32(frame[11:], uint32(len(body)))
+			return syncnet.NewSegments(w).Raw(append(frame, body...))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReplica(t, "hub", replication.RoleHub, 31, t.TempDir())
@@ -92,9 +125,9 @@ func totalAlloc() uint64 {
 }
 
 // zstdStream writes a zstd stream with the given window, whose content
-// body writes.
+// body writes, in the connection's segments.
 func zstdStream(w io.Writer, window int, body func(io.Writer) error) error {
-	z, err := zstd.NewWriter(w, zstd.WithWindowSize(window), zstd.WithEncoderConcurrency(1))
+	z, err := zstd.NewWriter(syncnet.NewSegments(w), zstd.WithWindowSize(window), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return err
 	}

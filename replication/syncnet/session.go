@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
@@ -66,6 +67,18 @@ type Options struct {
 	CheckPeer func(peer *delta.Hello) error
 	// OnProgress is called after each message handled, with running stats.
 	OnProgress func(p Progress)
+
+	// The blob lane (blobs.go), when Proto.Blobs is set. OnBlobsHeld gets
+	// entries whose blobs may now all be held (recheck them in the index
+	// of needs); OnBlobCommitted each blob received whole. LinkBytesPerSec,
+	// the rate observed on this link (0: unknown), sizes the blob window
+	// with the round trip measured at the start. BlobGate, when set, is
+	// held while a chunk is written, so that the blob writes of many
+	// sessions queue and never starve the replica's disk of record writes.
+	OnBlobsHeld     func(peer *delta.Hello, ids []replication.EntryID)
+	OnBlobCommitted func(peer *delta.Hello, id blob.ID, entry replication.EntryID)
+	LinkBytesPerSec float64
+	BlobGate        chan struct{}
 }
 
 // Progress is what a running session has done so far.
@@ -121,15 +134,17 @@ func Run(ctx context.Context, conn net.Conn, opts Options) (Result, error) {
 type runner struct {
 	opts Options
 	conn *countingConn
+	seg  *segWriter    // segments on the connection (mux.go)
 	sw   *streamWriter // compresses what this side sends
 	sr   *streamReader // decompresses what it receives
 	// sess belongs to the session loop (run): the Session is not safe for
 	// concurrent use, so the read loop never touches it. What the read loop
 	// needs of it, the idle timeout the peer's Hello chooses, is published
 	// in idle.
-	sess *syncproto.Session
-	idle atomic.Int64 // the idle timeout, in nanoseconds (idleTimeout)
-	res  Result
+	sess  *syncproto.Session
+	idle  atomic.Int64 // the idle timeout, in nanoseconds (idleTimeout)
+	res   Result
+	blobs *blobShell // the blob lane, when on
 }
 
 type inbound struct {
@@ -142,10 +157,35 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.sw, err = newStreamWriter(r.conn, r.opts.StreamLevel); err != nil {
+	if err := r.initBlobs(); err != nil {
 		return err
 	}
-	if r.sr, err = newStreamReader(r.conn); err != nil {
+	r.seg = &segWriter{w: r.conn}
+	if r.sw, err = newStreamWriter(r.seg, r.opts.StreamLevel); err != nil {
+		return err
+	}
+	// The peer never has more than its window of batches plus one ack per
+	// batch of ours and a hello and summary outstanding, nor more blob
+	// chunks than a receiver holds pending (and an answer to each), so
+	// this inbox can always take what it sends: the reader never blocks
+	// the peer's writer while this side is itself blocked writing (no
+	// deadlock).
+	inbox := make(chan inbound, 2*max(r.opts.Proto.Window, syncproto.DefaultWindow)+8+2*syncproto.MaxBlobPending)
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	segs := newSegReader(r.conn, r.opts.Codec, func(m delta.Message) error {
+		// A raw frame is activity like any other: the read deadline moves.
+		if err := r.conn.SetReadDeadline(r.opts.Clock.Now().Add(r.readTimeout())); err != nil {
+			return err
+		}
+		select {
+		case inbox <- inbound{msg: m}:
+			return nil
+		case <-readCtx.Done():
+			return readCtx.Err()
+		}
+	})
+	if r.sr, err = newStreamReader(segs); err != nil {
 		r.sw.close()
 		return err
 	}
@@ -153,16 +193,10 @@ func (r *runner) run(ctx context.Context) error {
 	if err := sess.Start(); err != nil {
 		return err
 	}
-	// The peer never has more than its window of batches plus one ack per
-	// batch of ours and a hello and summary outstanding, so this inbox can
-	// always take what it sends: the reader never blocks the peer's writer
-	// while this side is itself blocked writing (no deadlock).
-	inbox := make(chan inbound, 2*max(r.opts.Proto.Window, syncproto.DefaultWindow)+8)
-	readCtx, stopRead := context.WithCancel(ctx)
-	defer stopRead()
 	readDone := make(chan struct{})
 	go func() { r.readLoop(readCtx, inbox); close(readDone) }()
 	defer r.shutdown(readDone)
+	defer r.drainBlobs(inbox)
 	tick, stopTick := r.opts.Clock.NewTimer(r.opts.TickEvery)
 	defer func() { stopTick() }()
 	lastActivity := r.opts.Clock.Now()
@@ -195,6 +229,7 @@ func (r *runner) run(ctx context.Context) error {
 			if err := r.checkPeer(in.msg); err != nil {
 				return err
 			}
+			r.noteReceived(in.msg)
 			if err := sess.Step(in.msg); err != nil {
 				return err
 			}
@@ -247,11 +282,9 @@ func (r *runner) flush() (bool, error) {
 		if err := r.conn.SetWriteDeadline(r.opts.Clock.Now().Add(r.opts.IOTimeout)); err != nil {
 			return false, err
 		}
-		if _, err := r.opts.Codec.WriteFrame(r.sw, m); err != nil {
-			return false, fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
-		}
-		if err := r.sw.Flush(); err != nil {
-			return false, fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+		if err := r.send(m); err != nil {
+			r.keepBlobWrite(&rd)
+			return false, err
 		}
 	}
 	if rd.Persist != nil {
@@ -259,10 +292,14 @@ func (r *runner) flush() (bool, error) {
 			return false, err
 		}
 	}
-	if len(rd.Messages) > 0 || rd.Persist != nil {
+	if err := r.blobWork(&rd); err != nil {
+		return false, err
+	}
+	moved := len(rd.Messages) > 0 || rd.Persist != nil || rd.BlobWrite != nil
+	if moved {
 		r.progress()
 	}
-	return len(rd.Messages) > 0 || rd.Persist != nil, nil
+	return moved, nil
 }
 
 func (r *runner) persist(p *syncproto.Persist) error {
@@ -344,6 +381,7 @@ func (c *countingConn) Write(b []byte) (int, error) {
 // the connection, waits for the reader and pools the coders. The order
 // matters: the end of stream must go out before the close.
 func (r *runner) shutdown(readDone <-chan struct{}) {
+	r.closeBlobs()
 	r.conn.SetWriteDeadline(r.opts.Clock.Now().Add(5 * time.Second))
 	r.sw.close()
 	r.conn.Close()

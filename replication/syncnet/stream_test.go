@@ -2,6 +2,7 @@ package syncnet
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -10,24 +11,40 @@ import (
 )
 
 // FuzzStreamFrames feeds arbitrary bytes to a session's read side (the
-// zstd stream decoder, then the frame codec) for a few frames: no panic,
-// and every frame that decodes is within the codec's limits.
+// segments, the zstd stream decoder, then the frame codec) for a few
+// frames: no panic, every frame that decodes is within the codec's
+// limits, and only blob chunks come out of raw segments.
 func FuzzStreamFrames(f *testing.F) {
 	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
 	if err != nil {
 		f.Fatal(err)
 	}
 	var good bytes.Buffer
-	sw, _ := newStreamWriter(&good, zstd.SpeedFastest)
+	sw, _ := newStreamWriter(&segWriter{w: &good}, zstd.SpeedFastest)
 	codec.WriteFrame(sw, &delta.Hello{Version: 1, Role: "node", Node: "l1"})
 	codec.WriteFrame(sw, &delta.Summary{})
 	sw.Flush()
 	sw.close()
 	f.Add(good.Bytes())
 	f.Add(good.Bytes()[:good.Len()/2])
-	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd}) // a bare zstd magic number
+	f.Add([]byte{0x08, 0x28, 0xb5, 0x2f, 0xfd}) // a bare zstd magic number
+	chunk, _ := codec.AppendFrame(nil, &delta.BlobChunk{Hash: [32]byte{1}, Data: []byte("image")})
+	var mixed bytes.Buffer
+	(&segWriter{w: &mixed}).writeRaw(chunk)
+	mixed.Write(good.Bytes())
+	f.Add(mixed.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sr, err := newStreamReader(bytes.NewReader(b))
+		delivered := 0
+		segs := newSegReader(bytes.NewReader(b), codec, func(m delta.Message) error {
+			if _, ok := m.(*delta.BlobChunk); !ok {
+				t.Fatalf("a raw %s frame was delivered", m.Type())
+			}
+			if delivered++; delivered > 16 {
+				return io.EOF
+			}
+			return nil
+		})
+		sr, err := newStreamReader(segs)
 		if err != nil {
 			return
 		}

@@ -23,6 +23,8 @@ type replica struct {
 	role   replication.Role
 	log    oplog.Log
 	signer *replication.KeySigner
+	// optsHook, if set, adds to the options (the blob lane: blobs_test.go).
+	optsHook func(*syncnet.Options)
 }
 
 func newReplica(t *testing.T, name string, role replication.Role, seed uint64, dir string) *replica {
@@ -62,7 +64,11 @@ func (r *replica) capture(t *testing.T, n int) {
 func (r *replica) opts() syncnet.Options {
 	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin()})
 	cfg.MaxBatchBytes = 128 << 10
-	return syncnet.Options{Proto: cfg, Log: r.log, Codec: codec, TickEvery: 200 * time.Millisecond, IdleTimeout: 600 * time.Millisecond}
+	o := syncnet.Options{Proto: cfg, Log: r.log, Codec: codec, TickEvery: 200 * time.Millisecond, IdleTimeout: 600 * time.Millisecond}
+	if r.optsHook != nil {
+		r.optsHook(&o)
+	}
+	return o
 }
 
 // syncOver runs one session between a (dialing through link) and b.
@@ -87,7 +93,9 @@ func syncOver(t *testing.T, a, b *replica, link *linkemu.Link) (syncnet.Result, 
 	}()
 	conn, err := link.Dialer(&net.Dialer{})(ctx, "tcp", ln.Addr().String())
 	if err != nil {
-		t.Fatal(err)
+		ln.Close()
+		<-serverDone
+		return syncnet.Result{}, syncnet.Result{}, err
 	}
 	resA, errA := syncnet.Run(ctx, conn, a.opts())
 	return resA, <-serverDone, errA

@@ -251,11 +251,11 @@ func (s *Session) handleBlobChunk(c *delta.BlobChunk) error {
 			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobHeld, Offset: a.next})
 		}
 		return nil
-	case c.Offset > expect, c.Offset+uint64(len(c.Data)) > uint64(a.id.Size), len(r.pending) >= maxBlobPending:
+	case c.Offset > expect, c.Offset+uint64(len(c.Data)) > uint64(a.id.Size), len(r.pending) >= MaxBlobPending:
 		// A gap (a chunk before it was lost), a chunk past the blob's end,
 		// or more than any window: drop it and say where to go on from.
 		s.stats.BlobChunksDropped++
-		if c.Offset > expect || len(r.pending) >= maxBlobPending {
+		if c.Offset > expect || len(r.pending) >= MaxBlobPending {
 			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobWant, Offset: expect})
 		} else {
 			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobRefused, Reason: delta.RefuseMismatch, Detail: "chunk past the blob's size"})

@@ -67,9 +67,10 @@ const (
 	// MaxBlobWindowBytes bounds the window (and what a receiver holds of a
 	// peer's chunks waiting to be written).
 	MaxBlobWindowBytes = 4 << 20
-	// maxBlobPending bounds the chunks received and not yet written; an
-	// honest sender's window never holds more.
-	maxBlobPending = 64
+	// MaxBlobPending bounds the chunks received and not yet written (a
+	// shell sizes its inbox with it); an honest sender's window never
+	// holds more.
+	MaxBlobPending = 64
 	// maxBlobAccepted bounds the blobs a receiver has agreed to take in one
 	// session and not finished; offers past it are refused as busy.
 	maxBlobAccepted = delta.MaxBlobOffers

@@ -272,20 +272,29 @@ func (b *blobSend) inflight() int {
 	return n
 }
 
+// chunkSize is the size of the chunks sent: ChunkBytes, or half the
+// window when the pipe is smaller than a chunk, so that two chunks are
+// always in flight: one on the link while the other's acknowledgement
+// travels back (a chunk at least as long to send as the round trip keeps
+// the link busy), and a record waits behind at most the window less the
+// pipe, one ChunkBytes.
+func (s *Session) chunkSize() int {
+	return max(MinBlobChunkBytes, min(s.cfg.Blobs.ChunkBytes, s.blobWindow()/2))
+}
+
 // sendChunks sends chunks of the wanted blobs, in queue order, while the
-// window has room. A chunk is cut to fit the window (never below
-// MinBlobChunkBytes, except a blob's last bytes).
+// window has room for a whole chunk (or a blob's last bytes).
 func (s *Session) sendChunks() error {
 	b := &s.blobSend
 	room := s.blobWindow() - b.inflight()
+	size := s.chunkSize()
 	for _, q := range b.queue {
 		if !q.wanted {
 			continue
 		}
 		for q.next < uint64(q.id.Size) {
-			left := int(uint64(q.id.Size) - q.next)
-			n := min(s.cfg.Blobs.ChunkBytes, left, room)
-			if n < min(MinBlobChunkBytes, left) {
+			n := min(size, int(uint64(q.id.Size)-q.next))
+			if n > room {
 				return nil
 			}
 			data, err := s.readChunk(q, n)

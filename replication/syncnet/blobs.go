@@ -1,0 +1,172 @@
+package syncnet
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"fieldsync/replication/blob"
+	"fieldsync/replication/delta"
+	"fieldsync/replication/syncproto"
+)
+
+// The blob lane's shell: chunk frames go raw (mux.go), chunks received are
+// written and synced through syncproto.BlobWriters before they are
+// acknowledged, and the window follows the link (SetBlobPipe).
+
+// rawCodecs holds one frame codec per limits, for chunks sent outside the
+// stream: it compresses a body only when that makes it smaller.
+var rawCodecs sync.Map // delta.Limits → *delta.Codec
+
+func rawCodec(l delta.Limits) (*delta.Codec, error) {
+	if c, ok := rawCodecs.Load(l); ok {
+		return c.(*delta.Codec), nil
+	}
+	c, err := delta.NewCodec(l)
+	if err != nil {
+		return nil, err
+	}
+	c2, _ := rawCodecs.LoadOrStore(l, c)
+	return c2.(*delta.Codec), nil
+}
+
+// blobShell is a runner's blob state.
+type blobShell struct {
+	writers *syncproto.BlobWriters
+	raw     *delta.Codec
+	frame   []byte
+	// summaryAt is when this side first sent its summary; the peer's blob
+	// status answers it, which measures the round trip.
+	summaryAt time.Time
+	measured  bool
+}
+
+func (r *runner) initBlobs() error {
+	bc := r.opts.Proto.Blobs
+	if bc == nil {
+		return nil
+	}
+	store, ok := bc.Store.(blob.Store)
+	if !ok {
+		return fmt.Errorf("syncnet: the blob lane's store must be a blob.Store (it writes what it receives)")
+	}
+	raw, err := rawCodec(r.opts.Codec.Limits())
+	if err != nil {
+		return err
+	}
+	r.blobs = &blobShell{writers: syncproto.NewBlobWriters(store), raw: raw}
+	return nil
+}
+
+// send writes one message: a blob chunk as a raw segment, anything else
+// into the stream, flushed.
+func (r *runner) send(m delta.Message) error {
+	if c, ok := m.(*delta.BlobChunk); ok && r.blobs != nil {
+		frame, err := r.blobs.raw.AppendFrame(r.blobs.frame[:0], c)
+		if err != nil {
+			return fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+		}
+		r.blobs.frame = frame[:0]
+		if err := r.seg.writeRaw(frame); err != nil {
+			return fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+		}
+		return nil
+	}
+	if _, ok := m.(*delta.Summary); ok && r.blobs != nil && r.blobs.summaryAt.IsZero() {
+		r.blobs.summaryAt = r.opts.Clock.Now()
+	}
+	if _, err := r.opts.Codec.WriteFrame(r.sw, m); err != nil {
+		return fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+	}
+	if err := r.sw.Flush(); err != nil {
+		return fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
+	}
+	return nil
+}
+
+// blobWork does a Ready's blob work: write the chunk handed out (synced,
+// or committed) and report it; pass on the entries to recheck.
+func (r *runner) blobWork(rd *syncproto.Ready) error {
+	if len(rd.Held) > 0 && r.opts.OnBlobsHeld != nil {
+		r.opts.OnBlobsHeld(r.sess.Peer(), rd.Held)
+	}
+	if rd.BlobWrite == nil || r.blobs == nil {
+		return nil
+	}
+	if r.opts.BlobGate != nil {
+		r.opts.BlobGate <- struct{}{}
+		defer func() { <-r.opts.BlobGate }()
+	}
+	res := r.blobs.writers.Apply(rd.BlobWrite)
+	if err := r.sess.BlobWritten(res); err != nil {
+		return err
+	}
+	if res.Committed && r.opts.OnBlobCommitted != nil {
+		r.opts.OnBlobCommitted(r.sess.Peer(), rd.BlobWrite.ID, rd.BlobWrite.Entry)
+	}
+	return nil
+}
+
+// noteReceived measures the round trip when the peer's blob status (its
+// answer to this side's summary) arrives, and sizes the blob window to the
+// link: one chunk plus rate × round trip.
+func (r *runner) noteReceived(m delta.Message) {
+	if _, ok := m.(*delta.BlobStatus); !ok || r.blobs == nil || r.blobs.measured || r.blobs.summaryAt.IsZero() {
+		return
+	}
+	r.blobs.measured = true
+	rtt := r.opts.Clock.Now().Sub(r.blobs.summaryAt)
+	if rate := r.opts.LinkBytesPerSec; rate > 0 && rtt > 0 {
+		r.sess.SetBlobPipe(int(rate * rtt.Seconds()))
+	}
+}
+
+// closeBlobs keeps every byte received: open writers are synced and
+// closed, for the next session to resume.
+func (r *runner) closeBlobs() {
+	if r.sess != nil {
+		r.sess.Close()
+	}
+	if r.blobs != nil {
+		r.blobs.writers.Close()
+	}
+}
+
+// keepBlobWrite writes the chunk a Ready handed out when the Ready could
+// not be carried out (the connection failed while sending): a chunk
+// received is kept, whatever happens to the link.
+func (r *runner) keepBlobWrite(rd *syncproto.Ready) {
+	if rd.BlobWrite != nil && r.blobs != nil {
+		_ = r.sess.BlobWritten(r.blobs.writers.Apply(rd.BlobWrite))
+	}
+}
+
+// drainBlobs writes, when the session ends, the chunks received and not
+// yet written: those still in the inbox and those the session holds. A
+// cut then loses only the chunk that was partly across the link.
+func (r *runner) drainBlobs(inbox <-chan inbound) {
+	if r.blobs == nil || r.sess == nil {
+		return
+	}
+	for done := false; !done; {
+		select {
+		case in, ok := <-inbox:
+			if !ok || in.err != nil {
+				done = true
+			} else if c, isChunk := in.msg.(*delta.BlobChunk); isChunk {
+				_ = r.sess.Step(c)
+			}
+		default:
+			done = true
+		}
+	}
+	for range syncproto.MaxBlobPending + 1 {
+		rd, err := r.sess.Ready()
+		if err != nil || rd.BlobWrite == nil {
+			return
+		}
+		if err := r.sess.BlobWritten(r.blobs.writers.Apply(rd.BlobWrite)); err != nil {
+			return
+		}
+	}
+}
