@@ -101,6 +101,8 @@ type Config struct {
 	// OnSessionEnd is told when a session ends, with its error if it failed
 	// (peer is "" when it failed before the peer said who it is).
 	OnSessionEnd func(peer string, err error)
+	// Blobs, when set, moves the blobs entries reference (blobs.go).
+	Blobs *BlobConfig
 }
 
 func (c *Config) fill() error {

@@ -49,6 +49,7 @@ type Replicator struct {
 	// published after a newer one; a channel of one, so a burst of Wakes
 	// is one announcement of the latest heads.
 	announceCh chan struct{}
+	blobs      *blobLane // the blob lane, when on
 }
 
 // target is one address this replica dials. Its dial loop owns it; name
@@ -72,6 +73,10 @@ type target struct {
 	// length. Bounded, so a peer that breaks every session is still
 	// backed off.
 	quickRedials int
+	// blobsLeft: a session did blob work and broke before it was complete,
+	// so the peer may still lack blobs this replica holds (a backlog the
+	// entry counts do not show).
+	blobsLeft bool
 }
 
 // New builds a replicator; Run starts it.
@@ -88,6 +93,9 @@ func New(cfg Config) (*Replicator, error) {
 		roles: map[replication.OriginID]replication.Role{}, active: map[string]int{},
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Clock.Now().UnixNano()), 0x5eed)),
 		announceCh: make(chan struct{}, 1),
+	}
+	if err := r.openBlobs(); err != nil {
+		return nil, err
 	}
 	for _, addr := range cfg.Static {
 		r.addTarget(addr, "")
@@ -265,6 +273,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 	if batchBytes > 0 {
 		opts.Proto.MaxBatchBytes = batchBytes
 	}
+	r.blobOptions(&opts, r.rateAt(addr))
 	if peer != nil {
 		opts.CheckPeer = peer.CheckHello
 	}
@@ -465,7 +474,7 @@ func (r *Replicator) wanted(t *target) bool {
 	name := r.targetName(t)
 	for _, p := range peers {
 		if p.Name == name {
-			return p.BacklogEntries > t.settled || r.peerHasMore(p)
+			return t.blobsLeft || p.BacklogEntries > t.settled || r.peerHasMore(p)
 		}
 	}
 	return true // never contacted under this name
@@ -515,8 +524,14 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		return err
 	}
 	res, err := r.session(ctx, conn, t.addr, peer, r.batchBytesFor(r.targetName(t)))
-	if res.Proto.EntriesApplied > 0 || res.Proto.BatchesSent > 0 {
+	if res.Proto.EntriesApplied > 0 || res.Proto.BatchesSent > 0 || blobWork(res.Proto) {
 		t.quickRedials = quickRedials
+	}
+	switch {
+	case err == nil && res.Complete:
+		t.blobsLeft = false
+	case blobWork(res.Proto):
+		t.blobsLeft = true
 	}
 	if res.Peer != nil {
 		r.mu.Lock()

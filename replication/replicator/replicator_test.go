@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/dossier"
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
 	"fieldsync/node"
@@ -38,7 +39,8 @@ func start(t *testing.T, path string, role replication.Role, tier, name string, 
 	r := &replica{dir: d, done: make(chan struct{})}
 	cfg := replicator.Config{Dir: d, Static: static,
 		Session:    syncnet.Options{TickEvery: 100 * time.Millisecond, IdleTimeout: 300 * time.Millisecond},
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, WakeDelay: 20 * time.Millisecond, RedialEvery: time.Hour}
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, WakeDelay: 20 * time.Millisecond, RedialEvery: time.Hour,
+		Blobs: &replicator.BlobConfig{Refs: dossier.RefsOf}}
 	if listen {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -188,7 +190,8 @@ func startAt(t *testing.T, path, addr string) *replica {
 		t.Fatal(err)
 	}
 	rep, err := replicator.New(replicator.Config{Dir: d, Listener: ln,
-		Session: syncnet.Options{TickEvery: 100 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}, RedialEvery: time.Hour})
+		Session: syncnet.Options{TickEvery: 100 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}, RedialEvery: time.Hour,
+		Blobs: &replicator.BlobConfig{Refs: dossier.RefsOf}})
 	if err != nil {
 		t.Fatal(err)
 	}

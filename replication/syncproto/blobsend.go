@@ -31,10 +31,26 @@ type blobSend struct {
 	// sinceAsk counts ticks since the summary was sent without a status.
 	sinceAsk int
 	pipe     int // bytes of the link's bandwidth-delay product (SetBlobPipe)
+	// deferred are walked entries some of whose blobs this side did not
+	// hold yet (a hub forwarding: the records come before their blobs);
+	// they are looked at again every tick, and their blobs queued as they
+	// arrive. At most maxDeferred; past it the peer's next status finds
+	// them.
+	deferred []deferredEntry
+	recheck  bool // a tick passed: look at deferred again
 
 	reader    blob.Reader
 	readerFor blob.Hash
 }
+
+// deferredEntry is an entry whose refs were not all held when walked.
+type deferredEntry struct {
+	id   replication.EntryID
+	refs []blob.Ref // not held yet
+}
+
+// maxDeferred bounds the deferred entries of a session (about 300 KB).
+const maxDeferred = 4096
 
 // sendNeed is where the walk of one origin stands.
 type sendNeed struct {
@@ -108,6 +124,12 @@ func (s *Session) fillBlobs() error {
 	}
 	if s.recordsWaiting() {
 		return nil
+	}
+	if b.recheck {
+		b.recheck = false
+		if err := s.recheckDeferred(); err != nil {
+			return err
+		}
 	}
 	if err := s.walkBlobs(); err != nil {
 		return err
@@ -207,7 +229,6 @@ func (s *Session) nextBlobEntry(o replication.OriginID) (uint64, bool) {
 // has not queued: as wanted from the peer's partial offset when its status
 // listed one, else to offer.
 func (s *Session) queueEntryBlobs(id replication.EntryID) error {
-	b := &s.blobSend
 	e, err := s.src.Get(id)
 	if err != nil {
 		if isNotFound(err) {
@@ -219,6 +240,13 @@ func (s *Session) queueEntryBlobs(id replication.EntryID) error {
 	if err != nil || len(refs) == 0 {
 		return nil // its refs do not decode: it moves without blobs
 	}
+	return s.queueRefs(id, refs)
+}
+
+// queueRefs queues the blobs of refs this side holds, and defers the
+// entry with the others.
+func (s *Session) queueRefs(id replication.EntryID, refs []blob.Ref) error {
+	b := &s.blobSend
 	hs := make([]blob.Hash, len(refs))
 	for i, r := range refs {
 		hs[i] = r.Hash
@@ -227,8 +255,13 @@ func (s *Session) queueEntryBlobs(id replication.EntryID) error {
 	if err != nil {
 		return err
 	}
+	var later []blob.Ref
 	for i, r := range refs {
-		if !held[i] || b.queued(r.Hash) {
+		if !held[i] {
+			later = append(later, r)
+			continue
+		}
+		if b.queued(r.Hash) {
 			continue
 		}
 		sb := &sendBlob{id: r.ID, entry: id}
@@ -239,6 +272,26 @@ func (s *Session) queueEntryBlobs(id replication.EntryID) error {
 			b.offer = append(b.offer, delta.OfferedBlob{ID: r.ID, Entry: id})
 		}
 		b.queue = append(b.queue, sb)
+	}
+	if len(later) > 0 && len(b.deferred) < maxDeferred {
+		b.deferred = append(b.deferred, deferredEntry{id: id, refs: later})
+	}
+	return nil
+}
+
+// recheckDeferred queues the blobs of deferred entries that arrived since.
+func (s *Session) recheckDeferred() error {
+	b := &s.blobSend
+	entries := b.deferred
+	b.deferred = nil
+	for i, d := range entries {
+		if len(b.queue) >= s.cfg.Blobs.Offers {
+			b.deferred = append(b.deferred, entries[i:]...)
+			return nil
+		}
+		if err := s.queueRefs(d.id, d.refs); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -415,6 +468,7 @@ func (s *Session) blobSendTick() {
 	if b.pause > 0 {
 		b.pause--
 	}
+	b.recheck = len(b.deferred) > 0
 	if !b.status {
 		if s.sendsBlobsToPeer() && s.haveSummary && b.asked < 2 {
 			if b.sinceAsk++; b.sinceAsk >= s.cfg.RetransmitTicks {
