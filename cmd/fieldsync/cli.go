@@ -13,7 +13,7 @@ import (
 
 	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // openDir opens a data directory for direct access by a command; its key
@@ -124,7 +124,7 @@ func dialDaemon(dir string) (*localapi.Client, error) {
 // daemon answered for it: a locked directory whose daemon does not answer
 // is named as such.
 func daemonOrOpenError(openErr, dialErr error) error {
-	if errors.Is(openErr, oplog.ErrLocked) {
+	if errors.Is(openErr, storage.ErrLocked) {
 		return fmt.Errorf("%w; and its API did not answer: %v", openErr, dialErr)
 	}
 	return openErr

@@ -9,7 +9,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 func init() {
@@ -102,9 +102,9 @@ func runInit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	profile := oplog.ProfileField
+	profile := storage.ProfileField
 	if cfg.Role == replication.RoleHub {
-		profile = oplog.ProfileHub
+		profile = storage.ProfileHub
 	}
 	d, err := datadir.Init(*dir, datadir.InitOptions{Config: cfg, Logger: quietLogger(), Profile: profile,
 		KeyFile: keys.KeyFile, Passphrase: keys.Passphrase})

@@ -6,7 +6,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 func init() {
@@ -79,9 +79,9 @@ func runRekey(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	profile := oplog.ProfileField
+	profile := storage.ProfileField
 	if cfg.Role == replication.RoleHub {
-		profile = oplog.ProfileHub
+		profile = storage.ProfileHub
 	}
 	if err := datadir.Rekey(*dir, old, next, profile); err != nil {
 		return err

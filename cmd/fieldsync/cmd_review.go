@@ -15,7 +15,7 @@ import (
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 func init() {
@@ -195,12 +195,12 @@ func withView(dir string, keys *keyFlags, path string, out any, offline func(*hu
 }
 
 func openHubView(dir string, keys *keyFlags) (*datadir.Dir, *hub.View, error) {
-	o, err := keys.openOptions(datadir.OpenOptions{Logger: quietLogger(), Profile: oplog.ProfileHub})
+	o, err := keys.openOptions(datadir.OpenOptions{Logger: quietLogger(), Profile: storage.ProfileHub})
 	if err != nil {
 		return nil, nil, err
 	}
 	d, err := datadir.Open(dir, o)
-	if errors.Is(err, oplog.ErrLocked) {
+	if errors.Is(err, storage.ErrLocked) {
 		return nil, nil, fmt.Errorf("%w; and its API did not answer", err)
 	}
 	if err != nil {

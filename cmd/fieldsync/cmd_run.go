@@ -18,8 +18,8 @@ import (
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
+	"fieldsync/storage"
 )
 
 func init() {
@@ -98,9 +98,9 @@ func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	profile := oplog.ProfileField
+	profile := storage.ProfileField
 	if cfg.Role == replication.RoleHub {
-		profile = oplog.ProfileHub
+		profile = storage.ProfileHub
 	}
 	o, err := (*keyFlags)(nil).openOptions(datadir.OpenOptions{Logger: logger, Profile: profile}) // the key from config.json or the environment
 	if err != nil {

@@ -16,8 +16,8 @@ import (
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
-	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
+	"fieldsync/storage"
 )
 
 func init() {
@@ -72,7 +72,7 @@ func loadStatus(dir string) (localapi.Status, error) {
 		return st, c.Do("GET", "/api/status", nil, &st)
 	}
 	d, err := openDir(dir) // the key from config.json or the environment
-	if errors.Is(err, oplog.ErrLocked) {
+	if errors.Is(err, storage.ErrLocked) {
 		return st, fmt.Errorf("%w; and its API did not answer", err)
 	}
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"fieldsync/node"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // envDiskFullInner marks the re-executed test binary running inside its
@@ -66,7 +66,7 @@ func TestImportDiskFull(t *testing.T) {
 
 func importDiskFullInner(t *testing.T) {
 	const size = 176 << 20
-	floor := oplog.DefaultMinFree(oplog.ProfileField)
+	floor := storage.DefaultMinFree(storage.ProfileField)
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		t.Fatal(err)

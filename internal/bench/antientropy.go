@@ -17,6 +17,7 @@ import (
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/storage"
 )
 
 // AntiEntropyResult is the cost of one sync round between two replicas
@@ -64,9 +65,9 @@ func AntiEntropy(dir string, origins, perOrigin, rounds int) (AntiEntropyResult,
 }
 
 // twinLogs builds one hub log and copies its directory for the twin.
-func twinLogs(dir string, origins, perOrigin int) (*oplog.Badger, *oplog.Badger, error) {
+func twinLogs(dir string, origins, perOrigin int) (*storage.Log, *storage.Log, error) {
 	pa, pb := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	a, err := oplog.Open(oplog.Options{Dir: pa, Profile: oplog.ProfileHub})
+	a, err := storage.OpenLog(storage.Options{Dir: pa, Profile: storage.ProfileHub})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,10 +79,10 @@ func twinLogs(dir string, origins, perOrigin int) (*oplog.Badger, *oplog.Badger,
 	if out, err := exec.Command("cp", "-r", pa, pb).CombinedOutput(); err != nil {
 		return nil, nil, fmt.Errorf("bench: copy log: %v: %s", err, out)
 	}
-	if a, err = oplog.Open(oplog.Options{Dir: pa, Profile: oplog.ProfileHub}); err != nil {
+	if a, err = storage.OpenLog(storage.Options{Dir: pa, Profile: storage.ProfileHub}); err != nil {
 		return nil, nil, err
 	}
-	b, err := oplog.Open(oplog.Options{Dir: pb, Profile: oplog.ProfileHub})
+	b, err := storage.OpenLog(storage.Options{Dir: pb, Profile: storage.ProfileHub})
 	if err != nil {
 		a.Close()
 		return nil, nil, err

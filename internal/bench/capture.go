@@ -15,7 +15,7 @@ import (
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // AppendResult compares a durable capture with a bare synced Badger write
@@ -72,7 +72,7 @@ func Append(dir string, n int) (AppendResult, error) {
 type writers struct {
 	enrollDir, appendDir *datadir.Dir
 	node                 *node.Node
-	bare                 *oplog.BareWriter
+	bare                 *storage.BareWriter
 	hlc                  replication.HLCState
 }
 
@@ -89,7 +89,7 @@ func openWriters(dir string) (*writers, error) {
 	if w.appendDir, err = datadir.Init(filepath.Join(dir, "append"), cfg); err != nil {
 		return nil, err
 	}
-	if w.bare, err = oplog.OpenBareWriter(filepath.Join(dir, "bare")); err != nil {
+	if w.bare, err = storage.OpenBareWriter(filepath.Join(dir, "bare")); err != nil {
 		return nil, err
 	}
 	return w, nil

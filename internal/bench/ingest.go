@@ -15,8 +15,8 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/delta"
-	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/storage"
 )
 
 // IngestConfig says what Ingest measures.
@@ -187,7 +187,7 @@ func rawPhase(dir string, in *ingestInput, perBatch bool) (RawFigures, error) {
 		return f, err
 	}
 	f.ReadSeconds = time.Since(start).Seconds()
-	w, err := oplog.OpenBatchWriter(dir, oplog.ProfileHub, in.key)
+	w, err := storage.OpenBatchWriter(dir, storage.ProfileHub, in.key)
 	if err != nil {
 		return f, err
 	}
@@ -206,7 +206,7 @@ func rawPhase(dir string, in *ingestInput, perBatch bool) (RawFigures, error) {
 	return f, err
 }
 
-func writeRaw(w *oplog.BatchWriter, in *ingestInput, perBatch bool) error {
+func writeRaw(w *storage.BatchWriter, in *ingestInput, perBatch bool) error {
 	err := eachKV(in, func(kvs [][]byte) error {
 		for i := 0; i < len(kvs); i += 2 {
 			if err := w.Set(kvs[i], kvs[i+1]); err != nil {
@@ -258,7 +258,7 @@ type hubRun struct {
 func openHub(path string, in *ingestInput) (*hubRun, error) {
 	// Open mode: no roster to consult (its Verifier is a lookup per range).
 	cfg := datadir.Config{Role: replication.RoleHub, Tier: hubHello.Tier, Unit: hubHello.Unit, Name: hubHello.Node, Open: true}
-	d, err := datadir.Init(path, datadir.InitOptions{Config: cfg, Profile: oplog.ProfileHub, EncryptionKey: in.key})
+	d, err := datadir.Init(path, datadir.InitOptions{Config: cfg, Profile: storage.ProfileHub, EncryptionKey: in.key})
 	if err != nil {
 		return nil, err
 	}

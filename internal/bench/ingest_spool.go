@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 
 	"fieldsync/replication/delta"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // The pre-built input lives on disk, not in memory, so that the peak
@@ -21,7 +21,7 @@ import (
 //     (delta stream codec, as inside a session's zstd stream); the hub
 //     path reads and decodes them, as a hub decodes what arrives;
 //   - kv: per batch, the keys and values a log stores for its entries
-//     (oplog.EntryKV); the baseline reads and writes them.
+//     (storage.EntryKV); the baseline reads and writes them.
 //
 // Both are read back from the page cache right after they are written.
 const (
@@ -67,7 +67,7 @@ func (w *spoolWriter) add(b *delta.Batch) (int64, error) {
 	n := 0
 	for ri := range b.Ranges {
 		for i := range b.Ranges[ri].Entries {
-			k, v, err := oplog.EntryKV(&b.Ranges[ri].Entries[i])
+			k, v, err := storage.EntryKV(&b.Ranges[ri].Entries[i])
 			if err != nil {
 				return 0, err
 			}

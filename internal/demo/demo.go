@@ -25,11 +25,11 @@ import (
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/gossip"
 	"fieldsync/replication/linkemu"
-	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
 	"fieldsync/replication/roster/book"
 	"fieldsync/replication/syncnet"
+	"fieldsync/storage"
 )
 
 // Config configures a demo. The zero value of each field takes a default.
@@ -273,7 +273,7 @@ func newKey() ([]byte, error) {
 // startHub starts one hub with its dashboard and pools.
 func (w *world) startHub(name, tier, unit, parent string, link *linkemu.Link, apiAddr string, pools []poolSpec) (*hubRun, error) {
 	dir, err := datadir.Init(filepath.Join(w.dir, name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: tier, Unit: unit, Name: name},
-		Profile: oplog.ProfileSmall, Logger: w.cfg.Logger})
+		Profile: storage.ProfileSmall, Logger: w.cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +432,7 @@ func (w *world) waitRoster() error {
 // roster, and its office LAN listener.
 func (w *world) prepareLaptop(lp *laptopPlan) (*laptopRun, error) {
 	dir, err := datadir.Init(filepath.Join(w.dir, lp.name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: lp.commune.Code, Name: lp.name},
-		Profile: oplog.ProfileSmall, Logger: w.cfg.Logger})
+		Profile: storage.ProfileSmall, Logger: w.cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,14 @@
 package lint
 
 import (
+	"encoding/json"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,7 +95,7 @@ var importRules = []struct {
 	except []string
 	who    string // "" = every package
 }{
-	{name: "only the storage package imports Badger", what: "github.com/dgraph-io/badger", except: []string{module + "/replication/oplog"}},
+	{name: "only the storage package imports Badger", what: "github.com/dgraph-io/badger", except: []string{module + "/storage"}},
 	{name: "only the gossip adapter imports memberlist", what: "github.com/hashicorp/memberlist", except: []string{module + "/replication/gossip"}},
 	{name: "the hub never imports the node", what: module + "/node", who: module + "/hub"},
 	{name: "replication does not import the shells", what: module + "/node", who: module + "/replication"},
@@ -141,6 +145,9 @@ func isException(path string, except []string) bool {
 var purePackages = []string{
 	module + "/enrollment",
 	module + "/hub/reconcile",
+	module + "/hub/dedup",
+	module + "/replication/oplog",
+	module + "/storage/kv",
 	module + "/replication/syncproto",
 	module + "/replication/delta",
 	module + "/replication/roster",
@@ -205,4 +212,70 @@ func checkNoClock(t *testing.T, path string) {
 		}
 		return true
 	})
+}
+
+// engines are what a pure package must not link, even through another
+// package: the storage engine, the gossip library, and fieldsync's own
+// packages that wrap them.
+var engines = []string{"github.com/dgraph-io/badger", "github.com/hashicorp/memberlist", module + "/storage", module + "/replication/gossip"}
+
+// TestPurePackagesLinkNoEngine follows every import, through every package
+// (go list -deps), from each pure package: none may reach Badger or
+// memberlist (a pure core that linked the storage engine through the log's
+// package did, before the log's interface and its Badger implementation
+// were split). listPackages reads every Go file first, so the test cache
+// notices a changed import.
+func TestPurePackagesLinkNoEngine(t *testing.T) {
+	listPackages(t)
+	var pure []string
+	for _, p := range purePackages {
+		pure = append(pure, "./"+strings.TrimPrefix(strings.TrimPrefix(p, module), "/"))
+	}
+	deps := goListDeps(t, pure)
+	if len(deps) != len(pure) {
+		t.Fatalf("go list found %d of the %d pure packages", len(deps), len(pure))
+	}
+	for pkg, ds := range deps {
+		for _, d := range ds {
+			for _, e := range engines {
+				if d == e || strings.HasPrefix(d, e+"/") && !strings.HasPrefix(d, module+"/storage/kv") {
+					t.Errorf("%s is pure but links %s", pkg, d)
+				}
+			}
+		}
+	}
+}
+
+// goListDeps returns, for each package named, every package it links.
+func goListDeps(t *testing.T, pkgs []string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, p := range pkgs {
+		cmd := exec.Command("go", append([]string{"list", "-deps", "-json=ImportPath"}, p)...)
+		cmd.Dir = "../.."
+		stdout, err := cmd.Output()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list -deps %s: %v\n%s", p, err, ee.Stderr)
+		}
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", p, err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(stdout)))
+		var all []string
+		for {
+			var d struct{ ImportPath string }
+			if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, d.ImportPath)
+		}
+		if len(all) == 0 {
+			t.Fatalf("go list -deps %s listed nothing", p)
+		}
+		out[all[len(all)-1]] = all // the package itself comes last
+	}
+	return out
 }

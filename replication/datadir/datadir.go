@@ -17,6 +17,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/blob/sealed"
 	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // ConfigVersion is the version of config.json this build writes and reads.
@@ -83,7 +84,7 @@ type Config struct {
 	Key     *KeySource `json:"key,omitempty"`
 	KeyNext *KeySource `json:"key_next,omitempty"`
 	// MinFreeMB overrides the free-space floor below which writes are
-	// refused before anything is acknowledged (0: oplog.DefaultMinFree of
+	// refused before anything is acknowledged (0: storage.DefaultMinFree of
 	// the profile, 80 MiB on a laptop; -1: off). A floor under twice the
 	// memtable size risks Badger dying of SIGBUS on a full disk.
 	MinFreeMB int `json:"min_free_mb,omitempty"`
@@ -181,7 +182,7 @@ type InitOptions struct {
 	Passphrase    []byte
 	KDF           *KDF
 	Logger        *slog.Logger
-	Profile       oplog.Profile
+	Profile       storage.Profile
 }
 
 // Init creates a data directory: the master key (or its source), the
@@ -218,7 +219,7 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 	if err := writeDeviceKey(filepath.Join(path, KeyFile), master, signer.PrivateKey()); err != nil {
 		return nil, err
 	}
-	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: master, Logger: opts.Logger, Profile: opts.Profile,
+	l, err := storage.OpenLog(storage.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: master, Logger: opts.Logger, Profile: opts.Profile,
 		MinFreeBytes: int64(cfg.MinFreeMB) << 20})
 	if err != nil {
 		return nil, err
@@ -271,8 +272,8 @@ type OpenOptions struct {
 	KeyFile       string
 	Passphrase    []byte
 	Logger        *slog.Logger
-	Profile       oplog.Profile
-	// MinFreeBytes overrides the log's free-space floor (oplog.Options).
+	Profile       storage.Profile
+	// MinFreeBytes overrides the log's free-space floor (storage.Options).
 	MinFreeBytes int64
 }
 
@@ -288,12 +289,12 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 	if minFree == 0 {
 		minFree = int64(cfg.MinFreeMB) << 20
 	}
-	l, err := oplog.Open(oplog.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: kr.master, Logger: opts.Logger, Profile: opts.Profile,
+	l, err := storage.OpenLog(storage.Options{Dir: filepath.Join(path, LogDir), EncryptionKey: kr.master, Logger: opts.Logger, Profile: opts.Profile,
 		MustExist: true, MinFreeBytes: minFree})
 	switch {
-	case errors.Is(err, oplog.ErrWrongKey):
+	case errors.Is(err, storage.ErrWrongKey):
 		return nil, fmt.Errorf("%w %s (%s): %w", ErrWrongKey, path, keyDescription(path, cfg.Key, opts), err)
-	case errors.Is(err, oplog.ErrNoLog):
+	case errors.Is(err, storage.ErrNoLog):
 		return nil, fmt.Errorf("datadir: %s: its log is missing or incomplete; fieldsync will not start an empty one in its place (restore %s from a copy, or re-sync into a new directory): %w",
 			path, LogDir, err)
 	case err != nil:

@@ -16,7 +16,7 @@
 // # Encryption at rest
 //
 // Every directory is encrypted: Badger encrypts each file it writes under
-// data keys it rotates every oplog.DataKeyRotation, and keeps them in its
+// data keys it rotates every storage.DataKeyRotation, and keeps them in its
 // key registry encrypted under the directory's 32-byte master key. The
 // master key also seals the device key and the reports, each through its
 // own HKDF-derived AES-256-GCM key. Nothing personal is written in the

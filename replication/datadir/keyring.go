@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"fieldsync/replication/blob/sealed"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // maxDeviceKeyFile bounds what is read of keys/device.key.
@@ -63,7 +63,7 @@ func unlock(path string, opts OpenOptions) (*Keyring, Config, error) {
 // It also asks Badger's key registry (read-only), so that the error wraps
 // Badger's own verdict, and tells a wrong key from a damaged device key.
 func wrongKey(path, desc string, master []byte) error {
-	cerr := oplog.CheckKey(filepath.Join(path, LogDir), master)
+	cerr := storage.CheckKey(filepath.Join(path, LogDir), master)
 	if cerr == nil {
 		return fmt.Errorf("datadir: %s: the %s opens the log but not %s: the device key file is damaged or was replaced", path, desc, KeyFile)
 	}

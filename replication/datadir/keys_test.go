@@ -14,8 +14,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"fieldsync/replication"
-	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/storage"
 )
 
 // testKDF is argon2id at its floor, to keep tests fast; production uses
@@ -147,7 +147,7 @@ func TestWrongKeyFailsClearlyAndChangesNothing(t *testing.T) {
 		"raw key":    {EncryptionKey: bytes.Repeat([]byte{1}, MasterKeySize)},
 	} {
 		_, err := Open(path, opts)
-		if !errors.Is(err, ErrWrongKey) || !errors.Is(err, oplog.ErrWrongKey) || !strings.Contains(err.Error(), path) {
+		if !errors.Is(err, ErrWrongKey) || !errors.Is(err, storage.ErrWrongKey) || !strings.Contains(err.Error(), path) {
 			t.Fatalf("%s: %v, want ErrWrongKey naming %s", name, err, path)
 		}
 		if !strings.Contains(err.Error(), "mismatch") {
@@ -167,7 +167,7 @@ func TestOpenNeverStartsAnEmptyLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Open(path, OpenOptions{})
-	if !errors.Is(err, oplog.ErrNoLog) || !strings.Contains(err.Error(), path) {
+	if !errors.Is(err, storage.ErrNoLog) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("open without its log: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(path, LogDir)); !errors.Is(err, fs.ErrNotExist) {
@@ -244,7 +244,7 @@ func TestRekey(t *testing.T) {
 			path := filepath.Join(tmp, "node")
 			origin, head := initWithEntries(t, path, tc.init(tmp))
 			before := oldKeyOf(t, path, tc.old)
-			if err := Rekey(path, tc.old, tc.next(tmp), oplog.ProfileField); err != nil {
+			if err := Rekey(path, tc.old, tc.next(tmp), storage.ProfileField); err != nil {
 				t.Fatal(err)
 			}
 			checkRekeyed(t, path, before, tc.reopened(tmp), origin, head)
@@ -272,7 +272,7 @@ func TestRekeyResumesAfterACrashAtEveryStep(t *testing.T) {
 				}
 				return nil
 			}
-			if err := Rekey(path, OpenOptions{}, next, oplog.ProfileField); !errors.Is(err, crash) {
+			if err := Rekey(path, OpenOptions{}, next, storage.ProfileField); !errors.Is(err, crash) {
 				t.Fatalf("rekey with a crash at %s: %v", step, err)
 			}
 			rekeyHook = nil
@@ -287,7 +287,7 @@ func TestRekeyResumesAfterACrashAtEveryStep(t *testing.T) {
 			} else if !errors.Is(err, ErrRekeyPending) {
 				t.Fatalf("open of a half-rotated directory: %v, want ErrRekeyPending", err)
 			}
-			if err := Rekey(path, OpenOptions{}, next, oplog.ProfileField); err != nil {
+			if err := Rekey(path, OpenOptions{}, next, storage.ProfileField); err != nil {
 				t.Fatalf("rekey again after a crash at %s: %v", step, err)
 			}
 			checkRekeyed(t, path, before, OpenOptions{Passphrase: next.Passphrase}, origin, head)
@@ -341,7 +341,7 @@ func checkRekeyed(t *testing.T, path string, oldKey []byte, opts OpenOptions, or
 	if _, err := Open(path, OpenOptions{EncryptionKey: oldKey}); !errors.Is(err, ErrWrongKey) {
 		t.Fatalf("the old key still opens the directory: %v", err)
 	}
-	if err := oplog.CheckKey(filepath.Join(path, LogDir), oldKey); !errors.Is(err, oplog.ErrWrongKey) {
+	if err := storage.CheckKey(filepath.Join(path, LogDir), oldKey); !errors.Is(err, storage.ErrWrongKey) {
 		t.Fatalf("the old key still opens Badger's key registry: %v", err)
 	}
 	if _, err := openWith(path, KeyFile, oldKey); err == nil {
@@ -477,7 +477,7 @@ func TestInitThatDidNotFinishIsNotTakenForADirectory(t *testing.T) {
 	cfg := nodeCfg
 	cfg.MinFreeMB = 1 << 20 // a floor no disk here clears: the genesis is refused
 	_, err := Init(path, InitOptions{Config: cfg})
-	if !errors.Is(err, oplog.ErrDiskFull) {
+	if !errors.Is(err, storage.ErrDiskFull) {
 		t.Fatalf("init below the floor: %v", err)
 	}
 	if _, err := Open(path, OpenOptions{}); !errors.Is(err, ErrNotInitialized) {

@@ -15,11 +15,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"fieldsync/replication"
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // MasterKeySize is the size of a data directory's master key (AES-256).
-const MasterKeySize = oplog.MasterKeySize
+const MasterKeySize = storage.MasterKeySize
 
 // Key sources, as config.json records them (never the key itself).
 const (
@@ -55,7 +55,7 @@ const (
 
 // ErrWrongKey is returned by Open (and Rekey) when the key given, or found
 // where config.json says, does not open the data directory. It names the
-// directory, wraps oplog.ErrWrongKey and Badger's ErrEncryptionKeyMismatch
+// directory, wraps storage.ErrWrongKey and Badger's ErrEncryptionKeyMismatch
 // when Badger's key registry was checked, and nothing on disk is changed.
 var ErrWrongKey = errors.New("datadir: wrong key for this data directory")
 

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 // nextKeyFile holds the device key sealed under the new master key while a
@@ -33,20 +33,20 @@ func rekeyStep(step string) error {
 //
 // What is re-encrypted is small: Badger's key registry (the data keys,
 // which encrypt the data files and keep rotating every
-// oplog.DataKeyRotation), the sealed reports and the sealed device key.
+// storage.DataKeyRotation), the sealed reports and the sealed device key.
 // Steps, each atomic:
 //
 //  1. config.json records the new source as key_next (Open now refuses,
 //     ErrRekeyPending, so nothing runs on a half-rotated directory);
 //  2. keys/device.key.next: the device key sealed under the new key;
-//  3. Badger's key registry rewritten under the new key (oplog.Rekey);
+//  3. Badger's key registry rewritten under the new key (storage.Rekey);
 //  4. each sealed report rewritten under the new key (file by file);
 //  5. keys/device.key.next renamed over keys/device.key;
 //  6. config.json: key = key_next, key_next removed.
 //
 // A crash anywhere leaves a directory that Rekey, run again with the same
 // old and new secrets, finishes; each step checks what is already done.
-func Rekey(path string, old OpenOptions, next NewKey, profile oplog.Profile) error {
+func Rekey(path string, old OpenOptions, next NewKey, profile storage.Profile) error {
 	cfg, err := ReadConfig(path)
 	if err != nil {
 		return err
@@ -93,8 +93,8 @@ func Rekey(path string, old OpenOptions, next NewKey, profile oplog.Profile) err
 	if err := rekeyStep("registry"); err != nil {
 		return err
 	}
-	if err := oplog.Rekey(filepath.Join(path, LogDir), oldKey, newKey, profile); err != nil {
-		if errors.Is(err, oplog.ErrWrongKey) {
+	if err := storage.Rekey(filepath.Join(path, LogDir), oldKey, newKey, profile); err != nil {
+		if errors.Is(err, storage.ErrWrongKey) {
 			return fmt.Errorf("%w %s: neither the old nor the new key opens its log: %w", ErrWrongKey, path, err)
 		}
 		return err

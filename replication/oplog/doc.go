@@ -1,10 +1,15 @@
-// Package oplog stores origin logs: a replica's own entries, written by
-// Append, and everyone else's, written by Ingest. It is the only package in
-// fieldsync that imports Badger.
+// Package oplog is the log's contract: the Log interface every replica's
+// store implements — origin logs, a replica's own entries written by Append
+// and everyone else's written by Ingest — its types and limits, the ingest
+// and append rules every implementation shares (PlanIngest, PlanAppend),
+// Verify, and Mem, the in-memory Log of tests and the simulation. It is pure:
+// it links no storage engine, so the protocol, the reconciler and the
+// simulation that use a Log do not either. The Badger implementation is
+// storage.OpenLog (package storage, the only package that imports Badger).
 //
 // A walkthrough:
 //
-//	l, err := oplog.Open(oplog.Options{Dir: dir})       // or oplog.NewMem()
+//	l := oplog.NewMem()                                 // or storage.OpenLog(storage.Options{Dir: dir})
 //	es, err := l.Append(signer, []replication.Draft{genesis, enroll})
 //	// es[i].Seq are the next seqs, chained and signed; synced to disk.
 //	res, err := l.Ingest(batchEntries, []oplog.KV{{Key: "ack/peer", Value: v}})
@@ -21,9 +26,5 @@
 //   - per origin a gap-free prefix is held; re-ingest is a no-op; a second,
 //     different entry for a held (origin, seq) is reported as a fork and
 //     never written;
-//   - Open re-checks every head against its entry and signature.
-//
-// Key layout in Badger: e|origin|seq → entry, h|origin → head, m|key → meta.
-// Fixed-length origins and big-endian seqs make "origin X above seq N" one
-// prefix scan.
+//   - opening re-checks every head against its entry and signature.
 package oplog

@@ -6,19 +6,22 @@ import (
 	"fieldsync/replication"
 )
 
-// The ingest and append rules are the same for every Log implementation, so
-// they live here, written against a small view of a transaction.
+// The ingest and append rules are the same for every Log implementation
+// (Mem here, the Badger log in package storage), so they live here, written
+// against a small view of a transaction.
 
-// txView is what the shared rules need from an open write transaction.
-type txView interface {
-	head(o replication.OriginID) (replication.Head, error)
-	get(id replication.EntryID) (replication.Entry, bool, error)
-	putEntry(e replication.Entry) error
-	putHead(o replication.OriginID, h replication.Head) error
+// Tx is what the shared rules need from an open write transaction.
+type Tx interface {
+	// Head is the origin's head as of this transaction (zero if none).
+	Head(o replication.OriginID) (replication.Head, error)
+	// Get returns the entry held at id, if any.
+	Get(id replication.EntryID) (replication.Entry, bool, error)
+	PutEntry(e replication.Entry) error
+	PutHead(o replication.OriginID, h replication.Head) error
 }
 
-// planIngest applies the ingest rules of Log.Ingest inside tx.
-func planIngest(tx txView, entries []replication.Entry) (IngestResult, error) {
+// PlanIngest applies the ingest rules of Log.Ingest inside tx.
+func PlanIngest(tx Tx, entries []replication.Entry) (IngestResult, error) {
 	var res IngestResult
 	if len(entries) > MaxIngestEntries {
 		return res, fmt.Errorf("%w: ingest of %d entries, limit %d", replication.ErrTooLarge, len(entries), MaxIngestEntries)
@@ -35,7 +38,7 @@ func planIngest(tx txView, entries []replication.Entry) (IngestResult, error) {
 		if forked[e.Origin] {
 			continue
 		}
-		h, err := tx.head(e.Origin)
+		h, err := tx.Head(e.Origin)
 		if err != nil {
 			return IngestResult{}, err
 		}
@@ -56,7 +59,7 @@ func planIngest(tx txView, entries []replication.Entry) (IngestResult, error) {
 			}
 		case e.Seq == h.Seq+1:
 			if e.Prev != h.Hash {
-				held, _, err := tx.get(replication.EntryID{Origin: e.Origin, Seq: h.Seq})
+				held, _, err := tx.Get(replication.EntryID{Origin: e.Origin, Seq: h.Seq})
 				if err != nil {
 					return IngestResult{}, err
 				}
@@ -80,8 +83,8 @@ func planIngest(tx txView, entries []replication.Entry) (IngestResult, error) {
 
 // compareHeld compares an offered entry with the one held at its seq. It
 // returns a fork if they differ, or stores a signature the held one lacked.
-func compareHeld(tx txView, e replication.Entry) (*Fork, bool, error) {
-	held, ok, err := tx.get(e.ID())
+func compareHeld(tx Tx, e replication.Entry) (*Fork, bool, error) {
+	held, ok, err := tx.Get(e.ID())
 	if err != nil {
 		return nil, false, err
 	}
@@ -93,7 +96,7 @@ func compareHeld(tx txView, e replication.Entry) (*Fork, bool, error) {
 	}
 	if held.Sig == nil && e.Sig != nil {
 		held.Sig = append([]byte(nil), e.Sig...)
-		return nil, true, tx.putEntry(held)
+		return nil, true, tx.PutEntry(held)
 	}
 	return nil, false, nil
 }
@@ -106,22 +109,22 @@ func checkFirst(e replication.Entry) error {
 	return nil
 }
 
-func writeEntry(tx txView, e replication.Entry) error {
-	if err := tx.putEntry(e); err != nil {
+func writeEntry(tx Tx, e replication.Entry) error {
+	if err := tx.PutEntry(e); err != nil {
 		return err
 	}
-	return tx.putHead(e.Origin, replication.Head{Seq: e.Seq, Hash: e.Hash()})
+	return tx.PutHead(e.Origin, replication.Head{Seq: e.Seq, Hash: e.Hash()})
 }
 
-// planAppend applies the append rules of Log.Append inside tx.
-func planAppend(tx txView, s replication.Signer, drafts []replication.Draft) ([]replication.Entry, error) {
+// PlanAppend applies the append rules of Log.Append inside tx.
+func PlanAppend(tx Tx, s replication.Signer, drafts []replication.Draft) ([]replication.Entry, error) {
 	if len(drafts) == 0 {
 		return nil, nil
 	}
 	if len(drafts) > MaxAppendDrafts {
 		return nil, fmt.Errorf("%w: append of %d drafts, limit %d", replication.ErrTooLarge, len(drafts), MaxAppendDrafts)
 	}
-	h, err := tx.head(s.Origin())
+	h, err := tx.Head(s.Origin())
 	if err != nil {
 		return nil, err
 	}

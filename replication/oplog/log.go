@@ -27,27 +27,6 @@ const MaxMetaValueBytes = 1 << 20
 // ErrNotFound is returned by Get and GetMeta when nothing is stored there.
 var ErrNotFound = errors.New("oplog: not found")
 
-// ErrLocked is returned by Open when another process holds the directory.
-var ErrLocked = errors.New("oplog: data directory is in use by another process (is `fieldsync run` running? use its API, or stop it)")
-
-// ErrWrongKey is returned by Open when the encryption key does not match
-// the one the directory was created with. Nothing is changed.
-var ErrWrongKey = errors.New("oplog: wrong encryption key for this data directory")
-
-// ErrNoLog is returned by Open with MustExist, and by Rekey and CheckKey,
-// when the directory holds no log (or its key registry is gone, without
-// which an encrypted log cannot be read).
-var ErrNoLog = errors.New("oplog: no log in this directory")
-
-// ErrDiskFull is returned by a write when the disk holding the log has
-// less free space than the floor (Options.MinFreeBytes), or when the disk
-// ran out of space during it. Nothing of that write was acknowledged; what
-// was acknowledged before stays; writes succeed again once space is freed.
-var ErrDiskFull = errors.New("oplog: disk full")
-
-// ErrBadKey is returned when an encryption key is not MasterKeySize bytes.
-var ErrBadKey = errors.New("oplog: encryption key must be 32 bytes (AES-256)")
-
 // ErrCorrupt is returned when the stored data contradicts itself: a head
 // whose entry is missing or hashes differently, a chain that does not link.
 var ErrCorrupt = errors.New("oplog: stored data is corrupt")

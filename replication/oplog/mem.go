@@ -70,14 +70,14 @@ type memTx struct {
 	heads   map[replication.OriginID]replication.Head
 }
 
-func (t *memTx) head(o replication.OriginID) (replication.Head, error) {
+func (t *memTx) Head(o replication.OriginID) (replication.Head, error) {
 	if h, ok := t.heads[o]; ok {
 		return h, nil
 	}
 	return t.m.heads[o], nil
 }
 
-func (t *memTx) get(id replication.EntryID) (replication.Entry, bool, error) {
+func (t *memTx) Get(id replication.EntryID) (replication.Entry, bool, error) {
 	b, ok := t.entries[id]
 	if !ok {
 		b, ok = t.m.entries[id]
@@ -89,7 +89,7 @@ func (t *memTx) get(id replication.EntryID) (replication.Entry, bool, error) {
 	return e, err == nil, err
 }
 
-func (t *memTx) putEntry(e replication.Entry) error {
+func (t *memTx) PutEntry(e replication.Entry) error {
 	b, err := e.MarshalBinary()
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (t *memTx) putEntry(e replication.Entry) error {
 	return nil
 }
 
-func (t *memTx) putHead(o replication.OriginID, h replication.Head) error {
+func (t *memTx) PutHead(o replication.OriginID, h replication.Head) error {
 	t.heads[o] = h
 	return nil
 }
@@ -128,7 +128,7 @@ func (m *Mem) Append(s replication.Signer, drafts []replication.Draft) ([]replic
 	var out []replication.Entry
 	err := m.update(func(tx *memTx) error {
 		var err error
-		out, err = planAppend(tx, s, drafts)
+		out, err = PlanAppend(tx, s, drafts)
 		return err
 	})
 	return out, err
@@ -137,12 +137,12 @@ func (m *Mem) Append(s replication.Signer, drafts []replication.Draft) ([]replic
 // Ingest implements Log.
 func (m *Mem) Ingest(entries []replication.Entry, meta []KV) (IngestResult, error) {
 	var res IngestResult
-	if err := checkMeta(meta); err != nil {
+	if err := CheckMeta(meta); err != nil {
 		return res, err
 	}
 	err := m.update(func(tx *memTx) error {
 		var err error
-		if res, err = planIngest(tx, entries); err != nil {
+		if res, err = PlanIngest(tx, entries); err != nil {
 			return err
 		}
 		m.putMetaLocked(meta)
@@ -224,7 +224,7 @@ func (m *Mem) GetMeta(key string) ([]byte, error) {
 
 // PutMeta implements Log.
 func (m *Mem) PutMeta(kvs ...KV) error {
-	if err := checkMeta(kvs); err != nil {
+	if err := CheckMeta(kvs); err != nil {
 		return err
 	}
 	return m.update(func(*memTx) error { m.putMetaLocked(kvs); return nil })

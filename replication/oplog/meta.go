@@ -9,7 +9,8 @@ import (
 // MaxMetaKeyBytes bounds a metadata key.
 const MaxMetaKeyBytes = 512
 
-func checkMeta(kvs []KV) error {
+// CheckMeta checks metadata keys and values against the limits.
+func CheckMeta(kvs []KV) error {
 	for _, kv := range kvs {
 		if kv.Key == "" || len(kv.Key) > MaxMetaKeyBytes {
 			return fmt.Errorf("%w: metadata key of %d bytes (1..%d)", replication.ErrMalformed, len(kv.Key), MaxMetaKeyBytes)

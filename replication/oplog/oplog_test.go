@@ -18,24 +18,6 @@ func TestMemConformance(t *testing.T) {
 	})
 }
 
-func TestBadgerConformance(t *testing.T) {
-	dirs := map[string]string{}
-	open := func(t *testing.T, dir string) oplog.Log {
-		l, err := oplog.Open(oplog.Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
-	oplogtest.Run(t, oplogtest.Harness{
-		Open: func(t *testing.T) oplog.Log {
-			dirs[t.Name()] = t.TempDir()
-			return open(t, dirs[t.Name()])
-		},
-		Reopen: func(t *testing.T) oplog.Log { return open(t, dirs[t.Name()]) },
-	})
-}
-
 func TestVerifyFindsTheFirstBreak(t *testing.T) {
 	l := oplog.NewMem()
 	s := oplogtest.NewSigner(40)

@@ -14,6 +14,7 @@ import (
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/storage"
 )
 
 var codec, _ = delta.NewStreamCodec(delta.DefaultLimits())
@@ -29,7 +30,7 @@ type replica struct {
 
 func newReplica(t *testing.T, name string, role replication.Role, seed uint64, dir string) *replica {
 	t.Helper()
-	l, err := oplog.Open(oplog.Options{Dir: dir})
+	l, err := storage.OpenLog(storage.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package oplog_test
+package storage_test
 
 import (
 	"errors"
@@ -10,17 +10,18 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/storage"
 )
 
 func TestBadgerSecondOpenIsLocked(t *testing.T) {
 	dir := t.TempDir()
-	l, err := oplog.Open(oplog.Options{Dir: dir})
+	l, err := storage.OpenLog(storage.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, err = oplog.Open(oplog.Options{Dir: dir})
-	if !errors.Is(err, oplog.ErrLocked) {
+	_, err = storage.OpenLog(storage.Options{Dir: dir})
+	if !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("second open: %v", err)
 	}
 	if !strings.Contains(err.Error(), "fieldsync run") {
@@ -33,7 +34,7 @@ func TestBadgerSecondOpenIsLocked(t *testing.T) {
 // written. Badger alone refuses to open such a directory.
 func TestBadgerOpensAfterAKillLeftAnEmptyValueLog(t *testing.T) {
 	dir := t.TempDir()
-	l, err := oplog.Open(oplog.Options{Dir: dir})
+	l, err := storage.OpenLog(storage.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestBadgerOpensAfterAKillLeftAnEmptyValueLog(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "000042.vlog"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err = oplog.Open(oplog.Options{Dir: dir})
+	l, err = storage.OpenLog(storage.Options{Dir: dir})
 	if err != nil {
 		t.Fatalf("open after an empty value log was left behind: %v", err)
 	}
@@ -53,4 +54,22 @@ func TestBadgerOpensAfterAKillLeftAnEmptyValueLog(t *testing.T) {
 	if h, _ := l.Head(s.Origin()); h.Seq != 1 {
 		t.Fatalf("head %+v", h)
 	}
+}
+
+func TestLogConformance(t *testing.T) {
+	dirs := map[string]string{}
+	open := func(t *testing.T, dir string) oplog.Log {
+		l, err := storage.OpenLog(storage.Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	oplogtest.Run(t, oplogtest.Harness{
+		Open: func(t *testing.T) oplog.Log {
+			dirs[t.Name()] = t.TempDir()
+			return open(t, dirs[t.Name()])
+		},
+		Reopen: func(t *testing.T) oplog.Log { return open(t, dirs[t.Name()]) },
+	})
 }

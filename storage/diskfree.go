@@ -1,4 +1,4 @@
-package oplog
+package storage
 
 import (
 	"errors"
@@ -37,18 +37,19 @@ func minFreeFor(opt int64, bo badger.Options) int64 {
 	return 2*bo.MemTableSize + minFreeSlack
 }
 
-// checkFree refuses a write when the disk is below the floor.
-func (b *Badger) checkFree() error {
-	if b.minFree <= 0 {
+// checkFree refuses a write when the disk holding dir is below the floor
+// minFree (0: unchecked).
+func checkFree(dir string, minFree int64) error {
+	if minFree <= 0 {
 		return nil
 	}
-	free, err := diskfree.Bytes(b.dir)
+	free, err := diskfree.Bytes(dir)
 	if err != nil || free < 0 {
 		return nil // unknown: the write's own errors still surface
 	}
-	if free < b.minFree {
+	if free < minFree {
 		return fmt.Errorf("%w: %d MiB free on the disk of %s, below the %d MiB fieldsync keeps free for its store; nothing was written — free some space and retry",
-			ErrDiskFull, free>>20, b.dir, b.minFree>>20)
+			ErrDiskFull, free>>20, dir, minFree>>20)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package oplog_test
+package storage_test
 
 import (
 	"bytes"
@@ -15,10 +15,11 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/storage"
 )
 
 func newKey(t testing.TB) []byte {
-	k := make([]byte, oplog.MasterKeySize)
+	k := make([]byte, storage.MasterKeySize)
 	if _, err := rand.Read(k); err != nil {
 		t.Fatal(err)
 	}
@@ -34,12 +35,12 @@ func newKey(t testing.TB) []byte {
 func TestEncryptedProfilesWriteCloseReopenRead(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		profile oplog.Profile
-	}{{"field", oplog.ProfileField}, {"hub", oplog.ProfileHub}, {"small", oplog.ProfileSmall}} {
+		profile storage.Profile
+	}{{"field", storage.ProfileField}, {"hub", storage.ProfileHub}, {"small", storage.ProfileSmall}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, key := t.TempDir(), newKey(t)
-			opts := oplog.Options{Dir: dir, EncryptionKey: key, Profile: tc.profile}
-			l, err := oplog.Open(opts)
+			opts := storage.Options{Dir: dir, EncryptionKey: key, Profile: tc.profile}
+			l, err := storage.OpenLog(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +58,7 @@ func TestEncryptedProfilesWriteCloseReopenRead(t *testing.T) {
 				t.Fatal("close flushed no table: the encrypted table path was not exercised")
 			}
 			for i := 0; i < 2; i++ { // the second reopen reads a directory this build reopened
-				l, err = oplog.Open(opts)
+				l, err = storage.OpenLog(opts)
 				if err != nil {
 					t.Fatalf("reopen %d: %v", i, err)
 				}
@@ -107,7 +108,7 @@ func grepDir(t *testing.T, dir string, needle []byte) string {
 
 func TestWrongKeyChangesNothing(t *testing.T) {
 	dir, key := t.TempDir(), newKey(t)
-	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key})
+	l, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,15 +117,15 @@ func TestWrongKeyChangesNothing(t *testing.T) {
 	l.Close()
 	before := oplogtest.HashTree(t, dir)
 	for name, k := range map[string][]byte{"other key": newKey(t), "no key": nil} {
-		_, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: k})
-		if !errors.Is(err, oplog.ErrWrongKey) || !strings.Contains(err.Error(), dir) {
+		_, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: k})
+		if !errors.Is(err, storage.ErrWrongKey) || !strings.Contains(err.Error(), dir) {
 			t.Fatalf("%s: %v, want ErrWrongKey naming %s", name, err, dir)
 		}
 		if k != nil && !errors.Is(err, badger.ErrEncryptionKeyMismatch) {
 			t.Fatalf("%s: %v does not wrap Badger's ErrEncryptionKeyMismatch", name, err)
 		}
 	}
-	if _, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key[:16]}); !errors.Is(err, oplog.ErrBadKey) {
+	if _, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: key[:16]}); !errors.Is(err, storage.ErrBadKey) {
 		t.Fatalf("a 16-byte key: %v, want ErrBadKey", err)
 	}
 	oplogtest.SameTree(t, before, oplogtest.HashTree(t, dir))
@@ -132,8 +133,8 @@ func TestWrongKeyChangesNothing(t *testing.T) {
 
 func TestMustExistNeverCreatesAnEmptyLog(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	_, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: newKey(t), MustExist: true})
-	if !errors.Is(err, oplog.ErrNoLog) {
+	_, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: newKey(t), MustExist: true})
+	if !errors.Is(err, storage.ErrNoLog) {
 		t.Fatalf("open of a missing log: %v, want ErrNoLog", err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
@@ -143,7 +144,7 @@ func TestMustExistNeverCreatesAnEmptyLog(t *testing.T) {
 
 func TestRekey(t *testing.T) {
 	dir, oldKey, newK := t.TempDir(), newKey(t), newKey(t)
-	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: oldKey})
+	l, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: oldKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,19 +152,19 @@ func TestRekey(t *testing.T) {
 	mustAppend(t, l, s, oplogtest.GenesisDraft(s))
 	mustAppend(t, l, s, oplogtest.Drafts(50, "x")...)
 	l.Close()
-	if err := oplog.Rekey(dir, newKey(t), newK, oplog.ProfileField); !errors.Is(err, oplog.ErrWrongKey) {
+	if err := storage.Rekey(dir, newKey(t), newK, storage.ProfileField); !errors.Is(err, storage.ErrWrongKey) {
 		t.Fatalf("rekey with the wrong old key: %v", err)
 	}
-	if err := oplog.Rekey(dir, oldKey, newK, oplog.ProfileField); err != nil {
+	if err := storage.Rekey(dir, oldKey, newK, storage.ProfileField); err != nil {
 		t.Fatal(err)
 	}
-	if err := oplog.Rekey(dir, oldKey, newK, oplog.ProfileField); err != nil {
+	if err := storage.Rekey(dir, oldKey, newK, storage.ProfileField); err != nil {
 		t.Fatalf("rekey again (resumed) should be a no-op: %v", err)
 	}
-	if _, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: oldKey}); !errors.Is(err, oplog.ErrWrongKey) {
+	if _, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: oldKey}); !errors.Is(err, storage.ErrWrongKey) {
 		t.Fatalf("the old key still opens the log: %v", err)
 	}
-	l, err = oplog.Open(oplog.Options{Dir: dir, EncryptionKey: newK})
+	l, err = storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: newK})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,32 +177,32 @@ func TestRekey(t *testing.T) {
 
 func TestRekeyRefusesAnOpenLog(t *testing.T) {
 	dir, key := t.TempDir(), newKey(t)
-	l, err := oplog.Open(oplog.Options{Dir: dir, EncryptionKey: key})
+	l, err := storage.OpenLog(storage.Options{Dir: dir, EncryptionKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if err := oplog.Rekey(dir, key, newKey(t), oplog.ProfileField); !errors.Is(err, oplog.ErrLocked) {
+	if err := storage.Rekey(dir, key, newKey(t), storage.ProfileField); !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("rekey of an open log: %v, want ErrLocked", err)
 	}
 }
 
 func TestFreeSpaceFloorRefusesBeforeWriting(t *testing.T) {
 	dir := t.TempDir()
-	l, err := oplog.Open(oplog.Options{Dir: dir, MinFreeBytes: 1 << 62})
+	l, err := storage.OpenLog(storage.Options{Dir: dir, MinFreeBytes: 1 << 62})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	s := oplogtest.NewSigner(1)
 	_, err = l.Append(s, []replication.Draft{oplogtest.GenesisDraft(s)})
-	if !errors.Is(err, oplog.ErrDiskFull) || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, storage.ErrDiskFull) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("append below the floor: %v", err)
 	}
 	if h, _ := l.Head(s.Origin()); h.Seq != 0 {
 		t.Fatalf("a refused append moved the head to %d", h.Seq)
 	}
-	if f := oplog.DefaultMinFree(oplog.ProfileField); f < 64<<20 || f > 256<<20 {
+	if f := storage.DefaultMinFree(storage.ProfileField); f < 64<<20 || f > 256<<20 {
 		t.Fatalf("field floor %d MiB out of the documented range", f>>20)
 	}
 }
@@ -218,7 +219,7 @@ func BenchmarkAppendEncryption(b *testing.B) {
 		key  []byte
 	}{{"plain", nil}, {"encrypted", newKey(b)}} {
 		b.Run(tc.name, func(b *testing.B) {
-			l, err := oplog.Open(oplog.Options{Dir: b.TempDir(), EncryptionKey: tc.key})
+			l, err := storage.OpenLog(storage.Options{Dir: b.TempDir(), EncryptionKey: tc.key})
 			if err != nil {
 				b.Fatal(err)
 			}

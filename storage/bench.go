@@ -1,4 +1,4 @@
-package oplog
+package storage
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ type BareWriter struct{ db *badger.DB }
 func OpenBareWriter(dir string) (*BareWriter, error) {
 	db, err := badger.Open(badgerOptions(Options{Dir: dir}))
 	if err != nil {
-		return nil, fmt.Errorf("oplog: bare baseline: %w", err)
+		return nil, fmt.Errorf("storage: bare baseline: %w", err)
 	}
 	return &BareWriter{db: db}, nil
 }

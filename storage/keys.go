@@ -1,4 +1,4 @@
-package oplog
+package storage
 
 import (
 	"errors"
@@ -35,7 +35,7 @@ func checkExisting(opts Options) error {
 	_, err := os.Stat(filepath.Join(opts.Dir, badger.ManifestFilename))
 	exists := err == nil
 	if !exists && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("oplog: open %s: %w", opts.Dir, err)
+		return fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
 	if !exists {
 		if opts.MustExist {
@@ -57,7 +57,7 @@ func CheckKey(dir string, key []byte) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: %s has no %s (without it the data cannot be decrypted)", ErrNoLog, dir, badger.KeyRegistryFileName)
 		}
-		return fmt.Errorf("oplog: %w", err)
+		return fmt.Errorf("storage: %w", err)
 	}
 	kr, err := badger.OpenKeyRegistry(registryOptions(dir, key, true))
 	if err != nil {
@@ -96,7 +96,7 @@ func Rekey(dir string, oldKey, newKey []byte, profile Profile) error {
 		}
 		return err
 	}
-	l, err := Open(Options{Dir: dir, EncryptionKey: oldKey, Profile: profile, MustExist: true, MinFreeBytes: -1})
+	l, err := OpenLog(Options{Dir: dir, EncryptionKey: oldKey, Profile: profile, MustExist: true, MinFreeBytes: -1})
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func Rekey(dir string, oldKey, newKey []byte, profile Profile) error {
 	}
 	err = swapRegistry(dir, oldKey, newKey)
 	if cerr := ro.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("oplog: rekey %s: %w", dir, cerr)
+		err = fmt.Errorf("storage: rekey %s: %w", dir, cerr)
 	}
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func swapRegistry(dir string, oldKey, newKey []byte) error {
 		return translateOpenError(dir, err)
 	}
 	if err := badger.WriteKeyRegistry(kr, registryOptions(dir, newKey, false)); err != nil {
-		return fmt.Errorf("oplog: rekey %s: write key registry: %w", dir, err)
+		return fmt.Errorf("storage: rekey %s: write key registry: %w", dir, err)
 	}
 	return nil
 }

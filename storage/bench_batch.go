@@ -1,4 +1,4 @@
-package oplog
+package storage
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ type BatchWriter struct {
 func OpenBatchWriter(dir string, p Profile, key []byte) (*BatchWriter, error) {
 	db, err := badger.Open(badgerOptions(Options{Dir: dir, Profile: p, EncryptionKey: key}))
 	if err != nil {
-		return nil, fmt.Errorf("oplog: batch baseline: %w", err)
+		return nil, fmt.Errorf("storage: batch baseline: %w", err)
 	}
 	return &BatchWriter{db: db}, nil
 }
