@@ -112,7 +112,8 @@ func runInit(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	if err := trust.finish(e, d, anchorSelf); err != nil {
+	imported, err := trust.finish(d, anchorSelf)
+	if err != nil {
 		return err
 	}
 	out := struct {
@@ -126,10 +127,15 @@ func runInit(e *env, args []string) error {
 		DeviceKey   string `json:"device_key"`
 		ProvinceKey string `json:"province_key,omitempty"`
 		Open        bool   `json:"open,omitempty"`
+		// Roster is what --roster imported.
+		Roster *bundleImport `json:"roster,omitempty"`
 	}{*dir, d.Config.Name, d.Config.Role, replication.DeviceIDOf(d.Signer.PublicKey()), d.Signer.Origin(), d.Config.Key,
-		hex.EncodeToString(d.Signer.PublicKey()), d.Config.ProvinceKey, d.Config.Open}
+		hex.EncodeToString(d.Signer.PublicKey()), d.Config.ProvinceKey, d.Config.Open, imported}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
+	}
+	if imported != nil {
+		imported.print(e.stdout)
 	}
 	fmt.Fprintf(e.stdout, "initialized %s\n  name:   %s\n  role:   %s\n  device: %s (key %s)\n  origin: %s\n  key:    %s\n  anchor: %s\n",
 		out.Dir, out.Name, out.Role, out.Device, out.DeviceKey, out.Origin, describeKey(*dir, out.Key), trustLine(d.Config))

@@ -340,7 +340,12 @@ func runRosterImport(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	return importBundle(e, d, bundle)
+	res, err := importBundle(d, bundle)
+	if err != nil {
+		return err
+	}
+	res.print(e.stdout)
+	return nil
 }
 
 func readBundle(path string) ([]byte, error) {
@@ -352,31 +357,46 @@ func readBundle(path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, roster.MaxBundleBytes+1))
 }
 
+// bundleImport is what importing a roster bundle did.
+type bundleImport struct {
+	// AnchorSet is the anchor the bundle gave a directory that had none.
+	AnchorSet ed25519.PublicKey `json:"anchor_set,omitempty"`
+	Applied   int               `json:"roster_entries"`
+}
+
+func (b bundleImport) print(w io.Writer) {
+	if b.AnchorSet != nil {
+		fmt.Fprintf(w, "trust anchor set to device %s (key %x): check it with the province\n", replication.DeviceIDOf(b.AnchorSet), []byte(b.AnchorSet))
+	}
+	fmt.Fprintf(w, "imported the roster: %d new entries\n", b.Applied)
+}
+
 // importBundle ingests a bundle into an open directory; a directory
 // without an anchor takes the bundle's signer as its anchor (leaving open
-// mode, if it was in it).
-func importBundle(e *env, d *datadir.Dir, bundle []byte) error {
+// mode, if it was in it). It prints nothing: callers say what it did in
+// their own output (text, or JSON alone).
+func importBundle(d *datadir.Dir, bundle []byte) (bundleImport, error) {
 	var anchor ed25519.PublicKey
 	if d.Config.ProvinceKey != "" {
 		k, err := roster.ParseKey(d.Config.ProvinceKey)
 		if err != nil {
-			return err
+			return bundleImport{}, err
 		}
 		anchor = ed25519.PublicKey(k)
 	}
 	key, res, err := book.Import(d.Log, bundle, anchor)
 	if err != nil {
-		return err
+		return bundleImport{}, err
 	}
+	out := bundleImport{Applied: len(res.Applied)}
 	if anchor == nil {
 		d.Config.ProvinceKey, d.Config.Open = hex.EncodeToString(key), false
 		if err := datadir.WriteConfig(d.Path, d.Config); err != nil {
-			return err
+			return out, err
 		}
-		fmt.Fprintf(e.stdout, "trust anchor set to device %s (key %x): check it with the province\n", replication.DeviceIDOf(key), []byte(key))
+		out.AnchorSet = key
 	}
-	fmt.Fprintf(e.stdout, "imported the roster: %d new entries\n", len(res.Applied))
-	return nil
+	return out, nil
 }
 
 // trustFlags are init's choices of trust anchor.
@@ -427,19 +447,21 @@ func (t *trustFlags) check(cfg *datadir.Config) (anchorSelf bool, err error) {
 	return false, nil
 }
 
-// finish completes the trust setup once the directory exists.
-func (t *trustFlags) finish(e *env, d *datadir.Dir, anchorSelf bool) error {
+// finish completes the trust setup once the directory exists; it returns
+// what a roster bundle imported (nil without --roster).
+func (t *trustFlags) finish(d *datadir.Dir, anchorSelf bool) (*bundleImport, error) {
 	switch {
 	case anchorSelf:
-		return hub.MakeAnchor(d)
+		return nil, hub.MakeAnchor(d)
 	case t.rosterFile != "":
 		bundle, err := readBundle(t.rosterFile)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return importBundle(e, d, bundle)
+		res, err := importBundle(d, bundle)
+		return &res, err
 	}
-	return nil
+	return nil, nil
 }
 
 // trustLine describes a directory's trust anchor for init's output.

@@ -15,6 +15,7 @@ import (
 	"fieldsync/hub/dashboard"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
+	"fieldsync/internal/ratelog"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -190,11 +191,13 @@ func newLogger(e *env, level, format string) (*slog.Logger, error) {
 		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// Every line goes through a per-cause rate limit: what a peer or a
+	// stranger sends must not decide how much this replica writes.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+		return slog.New(ratelog.New(slog.NewTextHandler(e.stderr, opts), ratelog.Options{})), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+		return slog.New(ratelog.New(slog.NewJSONHandler(e.stderr, opts), ratelog.Options{})), nil
 	}
 	return nil, usagef("--log-format %q: want text or json", format)
 }

@@ -39,6 +39,12 @@ const (
 	// quiet: hubs sit on office links, and an open session carries a
 	// decision made above down to them at once (the parent never dials).
 	DefaultHubIdleTimeout = 24 * time.Hour
+	// DefaultHandshakeTimeout bounds an accepted connection from accept to
+	// an authenticated session (WrapAccepted and the TLS handshake): a
+	// handshake is ~4 KB, under 4 s even at 9.6 kbit/s with a satellite's
+	// round trips, and a connection that stalls holds a pending place only
+	// this long (admission.go).
+	DefaultHandshakeTimeout = synctls.HandshakeTimeout
 	// maxTargets bounds how many peers one replica dials.
 	maxTargets = 256
 )
@@ -89,9 +95,9 @@ type Config struct {
 	// Tiers ranks hub tiers: a hub dials hubs of a higher rank. Default
 	// {"district": 1, "province": 2}.
 	Tiers map[string]int
-	// RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout: see
-	// the defaults.
-	RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout time.Duration
+	// RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout,
+	// HandshakeTimeout: see the defaults.
+	RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout, HandshakeTimeout time.Duration
 	// OnIngest is called after each batch from any peer is durably written
 	// (a hub feeds its view here), also for a batch all already held
 	// (res.Applied empty: a replay).
@@ -137,6 +143,9 @@ func (c *Config) fill() error {
 	}
 	if c.HubIdleTimeout == 0 {
 		c.HubIdleTimeout = DefaultHubIdleTimeout
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if len(c.Static) > maxTargets {
 		return fmt.Errorf("replicator: %d static targets, limit %d", len(c.Static), maxTargets)

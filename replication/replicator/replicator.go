@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -19,8 +21,9 @@ import (
 	"fieldsync/replication/synctls"
 )
 
-// maxAccepted bounds concurrent inbound sessions (a hub with hundreds of
-// laptops reconnecting at once queues the rest in the listen backlog).
+// maxAccepted bounds concurrent inbound sessions of authenticated peers (a
+// hub with hundreds of laptops reconnecting at once queues the rest after
+// their handshakes); admission.go bounds the connections before that.
 const maxAccepted = 64
 
 // dialTimeout bounds opening a connection (TCP, then TLS).
@@ -50,6 +53,11 @@ type Replicator struct {
 	// is one announcement of the latest heads.
 	announceCh chan struct{}
 	blobs      *blobLane // the blob lane, when on
+	// pending are accepted connections not yet authenticated; inboundBy
+	// is each authenticated device's inbound session (admission.go).
+	pending   *pendingPool
+	inboundBy map[string][]*inboundClaim
+	log       *slog.Logger
 }
 
 // target is one address this replica dials. Its dial loop owns it; name
@@ -93,6 +101,8 @@ func New(cfg Config) (*Replicator, error) {
 		roles: map[replication.OriginID]replication.Role{}, active: map[string]int{},
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Clock.Now().UnixNano()), 0x5eed)),
 		announceCh: make(chan struct{}, 1),
+		pending:    newPendingPool(maxPending, maxPendingPerAddr), inboundBy: map[string][]*inboundClaim{},
+		log: cfg.Logger,
 	}
 	if err := r.openBlobs(); err != nil {
 		return nil, err
@@ -102,6 +112,11 @@ func New(cfg Config) (*Replicator, error) {
 	}
 	return r, nil
 }
+
+// Admission returns how many accepted connections are waiting to
+// authenticate now, and how many were closed so far to make room for
+// newer ones (a flood of idle or stalled connections; admission.go).
+func (r *Replicator) Admission() (pending, evicted int) { return r.pending.stats() }
 
 // Advertise returns the sync address this replica advertises ("" if it
 // only dials).
@@ -208,51 +223,178 @@ func originRole(l oplog.Log, cache map[replication.OriginID]replication.Role, o 
 	return role
 }
 
-// serve accepts sessions, at most maxAccepted at a time.
+// serve accepts connections. Each is pending (admission.go) until it
+// has authenticated, within HandshakeTimeout; then its session runs in one
+// of maxAccepted slots, the peer's only inbound session here.
 func (r *Replicator) serve(ctx context.Context) {
 	go func() { <-ctx.Done(); r.cfg.Listener.Close() }()
-	sem := make(chan struct{}, maxAccepted)
+	slots := make(chan struct{}, maxAccepted)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var pause time.Duration
 	for {
 		conn, err := r.cfg.Listener.Accept()
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				r.cfg.Logger.Warn("accept failed", "err", err)
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors (a flood), or the like: wait and
+			// go on accepting, as net/http does; never stop serving.
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			r.log.Warn("accept failed", "cause", "accept", "err", err, "retry_in", pause)
+			if !r.sleep(ctx, pause) {
+				return
+			}
+			continue
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			conn.Close()
-			return
-		}
+		pause = 0
+		p := r.pending.admit(hostOf(conn.RemoteAddr()), conn)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			if r.cfg.WrapAccepted != nil {
-				if conn, err = r.cfg.WrapAccepted(conn); err != nil {
-					r.cfg.Logger.Info("refused a sync connection", "err", err)
-					return
-				}
-			}
-			var peer *synctls.Peer
-			if r.cfg.Auth != nil {
-				c, p, err := r.cfg.Auth.Server(ctx, conn)
-				if err != nil {
-					r.cfg.Logger.Warn("refused a sync connection", "err", err)
-					if r.cfg.OnSessionEnd != nil {
-						r.cfg.OnSessionEnd("", err)
-					}
-					return
-				}
-				conn, peer = c, &p
-			}
-			r.session(ctx, conn, "", peer, 0)
+			r.serveConn(ctx, conn, p, slots)
 		}()
 	}
+}
+
+// serveConn authenticates one accepted connection and runs its session.
+func (r *Replicator) serveConn(ctx context.Context, conn net.Conn, p *pending, slots chan struct{}) {
+	conn, peer, err := r.authenticate(ctx, conn)
+	r.pending.release(p)
+	if err != nil {
+		r.log.Warn("refused a sync connection", "cause", "handshake", "from", hostOf(conn.RemoteAddr()), "err", err)
+		if r.cfg.OnSessionEnd != nil {
+			r.cfg.OnSessionEnd("", err)
+		}
+		return
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if peer != nil {
+		c := &inboundClaim{cancel: cancel}
+		c.recv.Store(time.Now().UnixNano())
+		release, ok := r.claimInbound(string(peer.Device()), c)
+		defer release()
+		if !ok {
+			r.log.Warn("refused a session: the device already has its share of live sessions here", "cause", "device-sessions", "device", peer.Device())
+			conn.Close()
+			return
+		}
+		conn = &recvConn{Conn: conn, claim: c}
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-sctx.Done():
+		conn.Close()
+		return
+	}
+	defer func() { <-slots }()
+	r.session(sctx, conn, "", peer, 0)
+}
+
+// authenticate wraps an accepted connection (WrapAccepted, then the TLS
+// handshake with a roster key), all within HandshakeTimeout. On error
+// conn is closed; the returned conn is the original then (for its address).
+func (r *Replicator) authenticate(ctx context.Context, raw net.Conn) (net.Conn, *synctls.Peer, error) {
+	raw.SetDeadline(time.Now().Add(r.cfg.HandshakeTimeout))
+	conn := raw
+	var err error
+	if r.cfg.WrapAccepted != nil {
+		if conn, err = r.cfg.WrapAccepted(conn); err != nil {
+			raw.Close()
+			return raw, nil, err
+		}
+	}
+	var peer *synctls.Peer
+	if r.cfg.Auth != nil {
+		hctx, cancel := context.WithTimeout(ctx, r.cfg.HandshakeTimeout)
+		c, p, err := r.cfg.Auth.Server(hctx, conn)
+		cancel()
+		if err != nil {
+			return raw, nil, err
+		}
+		conn, peer = c, &p
+	}
+	raw.SetDeadline(time.Time{})
+	return conn, peer, nil
+}
+
+// claimInbound registers an authenticated device's inbound session. A
+// device runs one session with a listener at a time, so when a new one
+// arrives, an older one that has received nothing for staleInbound is
+// stuck on a link that was cut: it is cancelled. Older ones still
+// receiving stay (two clones of a laptop's disk both syncing), up to
+// maxInboundPerDevice; past that the new session is refused (ok false).
+// It returns the release.
+func (r *Replicator) claimInbound(device string, c *inboundClaim) (release func(), ok bool) {
+	now := time.Now()
+	r.mu.Lock()
+	var live []*inboundClaim
+	var stale []*inboundClaim
+	for _, old := range r.inboundBy[device] {
+		if now.Sub(old.lastRecv()) >= staleInbound {
+			stale = append(stale, old)
+		} else {
+			live = append(live, old)
+		}
+	}
+	ok = len(live) < maxInboundPerDevice
+	if ok {
+		live = append(live, c)
+	}
+	r.inboundBy[device] = live
+	r.mu.Unlock()
+	for _, old := range stale {
+		r.log.Info("a new session from the same device replaces an older one that went silent", "cause", "replaced-session", "device", device,
+			"silent_for", now.Sub(old.lastRecv()).Round(time.Second))
+		old.cancel()
+	}
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		cs := r.inboundBy[device]
+		for i, x := range cs {
+			if x == c {
+				cs = append(cs[:i:i], cs[i+1:]...)
+				break
+			}
+		}
+		if len(cs) == 0 {
+			delete(r.inboundBy, device)
+		} else {
+			r.inboundBy[device] = cs
+		}
+	}, ok
+}
+
+// Inbound sessions per device (claimInbound).
+const (
+	staleInbound        = 5 * time.Second
+	maxInboundPerDevice = 2
+)
+
+// inboundClaim is one inbound session of a device: its cancel, and the
+// last time its connection received bytes (recvConn).
+type inboundClaim struct {
+	cancel context.CancelFunc
+	recv   atomic.Int64 // unix nanoseconds
+}
+
+func (c *inboundClaim) lastRecv() time.Time { return time.Unix(0, c.recv.Load()) }
+
+// recvConn stamps claim each time bytes arrive: liveness is what is
+// received, not what is sent.
+type recvConn struct {
+	net.Conn
+	claim *inboundClaim
+}
+
+func (c *recvConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.claim.recv.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // session runs one sync session and records what it learned. peer is the

@@ -44,8 +44,10 @@ import (
 const Proto = "fieldsync-sync/1"
 
 // HandshakeTimeout bounds a server-side handshake (a client's is bounded by
-// its dial context): a peer that stalls cannot hold an accept slot.
-const HandshakeTimeout = 45 * time.Second
+// its dial context): a peer that stalls cannot hold a place for long. A
+// handshake is ~4 KB: under 4 s even at 9.6 kbit/s with satellite round
+// trips.
+const HandshakeTimeout = 10 * time.Second
 
 // ErrPeerRefused is returned (wrapped) when the peer's certificate is not
 // a valid device certificate or its key is not authorized.
