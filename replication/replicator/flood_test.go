@@ -1,7 +1,6 @@
 package replicator_test
 
 import (
-	"context"
 	"net"
 	"sort"
 	"sync"
@@ -154,8 +153,10 @@ func TestFloodOfIdleConnectionsDoesNotStopSyncing(t *testing.T) {
 	if opened.Load() < floodSize {
 		t.Fatalf("the flood opened only %d connections", opened.Load())
 	}
+	if raceEnabled {
+		return // the race detector makes every handshake 5-10x slower: a flood then measures the CPU
+	}
 	if f > 2*q {
 		t.Fatalf("under the flood sessions took %v (median), more than twice the quiet %v", f, q)
 	}
-	_ = context.Background
 }

@@ -273,13 +273,7 @@ func (r *Replicator) serveConn(ctx context.Context, conn net.Conn, p *pending, s
 	if peer != nil {
 		c := &inboundClaim{cancel: cancel}
 		c.recv.Store(time.Now().UnixNano())
-		release, ok := r.claimInbound(string(peer.Device()), c)
-		defer release()
-		if !ok {
-			r.log.Warn("refused a session: the device already has its share of live sessions here", "cause", "device-sessions", "device", peer.Device())
-			conn.Close()
-			return
-		}
+		defer r.claimInbound(string(peer.Device()), c)()
 		conn = &recvConn{Conn: conn, claim: c}
 	}
 	select {
@@ -324,28 +318,27 @@ func (r *Replicator) authenticate(ctx context.Context, raw net.Conn) (net.Conn, 
 // arrives, an older one that has received nothing for staleInbound is
 // stuck on a link that was cut: it is cancelled. Older ones still
 // receiving stay (two clones of a laptop's disk both syncing), up to
-// maxInboundPerDevice; past that the new session is refused (ok false).
+// maxInboundPerDevice with the new one; past that the oldest goes, so one
+// device (a stolen laptop's key) never holds more session slots than that.
 // It returns the release.
-func (r *Replicator) claimInbound(device string, c *inboundClaim) (release func(), ok bool) {
+func (r *Replicator) claimInbound(device string, c *inboundClaim) (release func()) {
 	now := time.Now()
 	r.mu.Lock()
-	var live []*inboundClaim
-	var stale []*inboundClaim
-	for _, old := range r.inboundBy[device] {
+	var keep, drop []*inboundClaim
+	for _, old := range r.inboundBy[device] { // oldest first
 		if now.Sub(old.lastRecv()) >= staleInbound {
-			stale = append(stale, old)
+			drop = append(drop, old)
 		} else {
-			live = append(live, old)
+			keep = append(keep, old)
 		}
 	}
-	ok = len(live) < maxInboundPerDevice
-	if ok {
-		live = append(live, c)
+	if n := len(keep) + 1 - maxInboundPerDevice; n > 0 {
+		drop, keep = append(drop, keep[:n]...), keep[n:]
 	}
-	r.inboundBy[device] = live
+	r.inboundBy[device] = append(keep, c)
 	r.mu.Unlock()
-	for _, old := range stale {
-		r.log.Info("a new session from the same device replaces an older one that went silent", "cause", "replaced-session", "device", device,
+	for _, old := range drop {
+		r.log.Info("a new session from the same device replaces an older one", "cause", "replaced-session", "device", device,
 			"silent_for", now.Sub(old.lastRecv()).Round(time.Second))
 		old.cancel()
 	}
@@ -364,7 +357,7 @@ func (r *Replicator) claimInbound(device string, c *inboundClaim) (release func(
 		} else {
 			r.inboundBy[device] = cs
 		}
-	}, ok
+	}
 }
 
 // Inbound sessions per device (claimInbound).
@@ -561,10 +554,24 @@ func (r *Replicator) dialLoop(ctx context.Context, t *target) {
 				return
 			}
 			t.failures++
-			r.cfg.Logger.Debug("sync contact failed", "addr", t.addr, "failures", t.failures, "err", err)
+			r.logFailure(t, err)
 			continue
 		}
+		if t.failures >= 2 {
+			r.log.Info("sync contact works again", "cause", "sync-resumed", "addr", t.addr, "after_failures", t.failures)
+		}
 		t.failures = 0
+	}
+}
+
+// logFailure tells the operator that contacts with t fail: at WARN on the
+// 1st, 2nd, 4th, 8th… failure in a row (a laptop offline for days writes
+// a few lines, not one per backoff), each with the error.
+func (r *Replicator) logFailure(t *target, err error) {
+	if t.failures&(t.failures-1) == 0 {
+		r.log.Warn("sync contact failed", "cause", "sync-contact", "addr", t.addr, "failures_in_a_row", t.failures, "err", err)
+	} else {
+		r.log.Debug("sync contact failed", "addr", t.addr, "failures_in_a_row", t.failures, "err", err)
 	}
 }
 
