@@ -15,7 +15,8 @@ import (
 // byte of it is returned; a sequential read also checks the SHA-256 of the
 // whole before it reports io.EOF.
 type reader struct {
-	f    *os.File
+	f    io.ReaderAt
+	c    io.Closer // nil: nothing to close
 	hd   header
 	recs []recordPos
 
@@ -33,6 +34,12 @@ func (s *Store) newReader(f *os.File, h blob.Hash) (*reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.newReaderAt(f, fi.Size(), h, f)
+}
+
+// newReaderAt reads blob h from the sealed bytes f of the given size; c,
+// if set, is closed with the reader.
+func (s *Store) newReaderAt(f io.ReaderAt, size int64, h blob.Hash, c io.Closer) (*reader, error) {
 	hd, err := s.keys.readHeader(f)
 	if err != nil {
 		return nil, err
@@ -40,7 +47,7 @@ func (s *Store) newReader(f *os.File, h blob.Hash) (*reader, error) {
 	if hd.id.Hash != h {
 		return nil, fmt.Errorf("%w: the file of %s names blob %s", blob.ErrCorrupt, h.Short(), hd.id.Hash.Short())
 	}
-	recs, err := scanRecords(f, fi.Size())
+	recs, err := scanRecords(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: blob %s: %w", blob.ErrCorrupt, h.Short(), err)
 	}
@@ -51,12 +58,17 @@ func (s *Store) newReader(f *os.File, h blob.Hash) (*reader, error) {
 	if total != hd.id.Size {
 		return nil, fmt.Errorf("%w: blob %s holds %d of its %d bytes", blob.ErrCorrupt, h.Short(), total, hd.id.Size)
 	}
-	return &reader{f: f, hd: hd, recs: recs, cur: -1, hasher: sha256.New()}, nil
+	return &reader{f: f, c: c, hd: hd, recs: recs, cur: -1, hasher: sha256.New()}, nil
 }
 
 func (r *reader) Size() int64 { return r.hd.id.Size }
 
-func (r *reader) Close() error { return r.f.Close() }
+func (r *reader) Close() error {
+	if r.c == nil {
+		return nil
+	}
+	return r.c.Close()
+}
 
 // record returns record i's plain bytes, opened and checked.
 func (r *reader) record(i int) ([]byte, error) {

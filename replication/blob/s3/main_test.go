@@ -1,0 +1,14 @@
+package s3_test
+
+import (
+	"os"
+	"testing"
+
+	"fieldsync/internal/seaweed"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	seaweed.StopShared()
+	os.Exit(code)
+}

@@ -1,0 +1,73 @@
+package sealed
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"fieldsync/replication/blob"
+	"fieldsync/replication/blob/blobtest"
+)
+
+// A blob written whole has the size SealedSize says, PlainSize gives its
+// plain size back, and NewReader reads its file from anywhere.
+func TestSealedSizeAndNewReader(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir(), Key: bytes.Repeat([]byte{7}, KeySize), MinFreeBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, n := range []int{1, 100, RecordSize - 1, RecordSize, RecordSize + 1, 3*RecordSize + 17, 500_000} {
+		b := blobtest.Bytes(uint64(n), n)
+		id, err := blob.PutBytes(s, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, size, err := s.OpenFile(id.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := make([]byte, size)
+		if _, err := f.ReadAt(raw, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if size != SealedSize(int64(n)) {
+			t.Fatalf("%d bytes: file of %d, SealedSize %d", n, size, SealedSize(int64(n)))
+		}
+		if p, ok := PlainSize(size); !ok || p != int64(n) {
+			t.Fatalf("%d bytes: PlainSize(%d) = %d %v", n, size, p, ok)
+		}
+		if p, ok := PlainSize(size + 1); ok != (n%RecordSize != 0) || ok && p != int64(n)+1 {
+			t.Fatalf("%d bytes: PlainSize(%d+1) = %d %v", n, size, p, ok)
+		}
+		got, err := s.ReadHeader(raw[:HeaderSize])
+		if err != nil || got != id {
+			t.Fatalf("header: %v %v", got, err)
+		}
+		r, err := s.NewReader(bytes.NewReader(raw), size, id.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back := make([]byte, n)
+		if _, err := r.ReadAt(back, 0); err != nil || !bytes.Equal(back, b) {
+			t.Fatalf("%d bytes: read back: %v", n, err)
+		}
+		raw[size-5] ^= 1
+		r, err = s.NewReader(bytes.NewReader(raw), size, id.Hash)
+		if err == nil {
+			_, err = r.ReadAt(back, 0)
+		}
+		if err == nil {
+			t.Fatalf("%d bytes: a flipped bit was read", n)
+		}
+		if len(s.Name(id.Hash)) != 64 || filepath.Base(s.committedPath(id.Hash)) != s.Name(id.Hash) {
+			t.Fatal("name")
+		}
+	}
+	for _, size := range []int64{0, 10, HeaderSize, HeaderSize + recordOverhead, 1 << 40} {
+		if _, ok := PlainSize(size); ok {
+			t.Fatalf("PlainSize(%d) accepted", size)
+		}
+	}
+}
