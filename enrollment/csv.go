@@ -19,7 +19,21 @@ const maxCSVFields = 128
 type csvColumn struct {
 	name string
 	text bool // free text or a name: kept exactly as written (not trimmed)
-	set  func(e *Enrollment, v string) error
+	set  func(e *Enrollment, v string) error // nil for a dossier column
+}
+
+// dossierColumn reads a dossier column's name: SLOT_file (a path,
+// relative to the import) or SLOT_exception (an exception code), for a
+// known slot. NextDossier reads their cells.
+func dossierColumn(name string) (slot string, exception, ok bool) {
+	for _, suffix := range []string{"_file", "_exception"} {
+		if slot, ok := strings.CutSuffix(name, suffix); ok {
+			if _, known := SlotByName(slot); known {
+				return slot, suffix == "_exception", true
+			}
+		}
+	}
+	return "", false, false
 }
 
 // csvColumns is the import format. Column names mirror the JSON paths in
@@ -180,6 +194,7 @@ type CSVReader struct {
 	rr   *rowReader
 	cols []*csvColumn // by position
 	err  error        // sticky read error
+	last []string     // the cells of the row Next returned last
 }
 
 // NewCSVReader reads the header. It fails on an unknown or repeated column
@@ -212,6 +227,9 @@ func mapHeader(header []string) ([]*csvColumn, error) {
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		c, ok := byName[name]
+		if _, _, dossier := dossierColumn(name); !ok && dossier {
+			c, ok = &csvColumn{name: name}, true
+		}
 		switch {
 		case name == "":
 			return nil, decodeErr("", ErrBadRow, "header column %d has no name", i+1)
@@ -275,6 +293,7 @@ func (c *CSVReader) Next() (lineNo int, e Enrollment, err error) {
 	if err != nil {
 		return line, Enrollment{}, fmt.Errorf("line %d: %w", line, err)
 	}
+	c.last = row
 	return line, e, nil
 }
 
@@ -282,6 +301,9 @@ func (c *CSVReader) fill(row []string) (Enrollment, error) {
 	var e Enrollment
 	for i, v := range row {
 		col := c.cols[i]
+		if col.set == nil {
+			continue // a dossier column: NextDossier reads it
+		}
 		if !utf8.ValidString(v) {
 			return Enrollment{}, decodeErr(col.name, ErrInvalidUTF8, "at byte %d of the cell; save the file as UTF-8", firstInvalidByte(v))
 		}
@@ -296,6 +318,47 @@ func (c *CSVReader) fill(row []string) (Enrollment, error) {
 		}
 	}
 	return e, nil
+}
+
+// NextDossier is Next with the row's dossier columns: for each slot with
+// a SLOT_file or SLOT_exception column, a DossierFile naming the file (its
+// path in Name, unread) or the exception; a slot whose cells are both
+// empty gives a DossierFile with neither, which BuildBiometrics refuses
+// (an empty slot needs its exception code).
+func (c *CSVReader) NextDossier() (lineNo int, e Enrollment, files []DossierFile, err error) {
+	c.last = nil
+	lineNo, e, err = c.Next()
+	if err != nil || c.last == nil {
+		return lineNo, e, nil, err
+	}
+	bySlot := map[string]*DossierFile{}
+	var order []string
+	for i, v := range c.last {
+		slot, exception, ok := dossierColumn(c.cols[i].name)
+		if !ok {
+			continue
+		}
+		f := bySlot[slot]
+		if f == nil {
+			f = &DossierFile{Slot: slot}
+			bySlot[slot] = f
+			order = append(order, slot)
+		}
+		if v = strings.TrimSpace(v); exception {
+			f.Exception = v
+		} else {
+			f.Name = v
+		}
+	}
+	for _, slot := range order {
+		f := *bySlot[slot]
+		if f.Name != "" && f.Exception != "" { // both: a file and an exception for one slot
+			files = append(files, DossierFile{Slot: slot, Exception: f.Exception})
+			f.Exception = ""
+		}
+		files = append(files, f)
+	}
+	return lineNo, e, files, nil
 }
 
 // rowReader splits RFC 4180 records itself, rather than with

@@ -312,28 +312,34 @@ func describeToken(tok json.Token) string {
 type LineReader struct {
 	br   *bufio.Reader
 	line int
+	max  int   // longest line kept
 	err  error // sticky: a read error of the underlying reader
 }
 
 // NewJSONLinesReader returns a LineReader over r.
-func NewJSONLinesReader(r io.Reader) *LineReader {
+func NewJSONLinesReader(r io.Reader) *LineReader { return NewJSONLinesReaderMax(r, MaxRecordBytes) }
+
+// NewJSONLinesReaderMax returns a LineReader whose lines may have up to
+// max bytes (a dossier's line carries its files); Next still refuses a
+// record over MaxRecordBytes.
+func NewJSONLinesReaderMax(r io.Reader, max int) *LineReader {
 	// The buffer holds a maximal line plus its line ending.
-	return &LineReader{br: bufio.NewReaderSize(r, MaxRecordBytes+2)}
+	return &LineReader{br: bufio.NewReaderSize(r, max+2), max: max}
 }
 
-// Next returns the next record and its 1-based line number. At the end it
-// returns io.EOF. A decoding error is a *DecodeError wrapped with the line
-// number; the following call continues with the next line. An error of
-// the underlying reader is returned by every later call.
-func (lr *LineReader) Next() (lineNo int, e Enrollment, err error) {
+// NextRaw returns the next non-blank line, without its line ending, and
+// its 1-based number; the bytes are valid until the next call. A line over
+// the reader's maximum is skipped with a *DecodeError (ErrTooLarge); a read
+// error of the underlying reader is returned by every later call.
+func (lr *LineReader) NextRaw() (int, []byte, error) {
 	for {
 		if lr.err != nil {
-			return lr.line, Enrollment{}, lr.err
+			return lr.line, nil, lr.err
 		}
 		line, tooLong, err := lr.readLine()
 		switch {
 		case err == io.EOF:
-			lr.err = io.EOF // after this line, report the end
+			lr.err = io.EOF
 			if len(line) == 0 && !tooLong {
 				continue
 			}
@@ -343,17 +349,29 @@ func (lr *LineReader) Next() (lineNo int, e Enrollment, err error) {
 		}
 		lr.line++
 		if tooLong {
-			return lr.line, Enrollment{}, fmt.Errorf("line %d: %w", lr.line, decodeErr("", ErrTooLarge, "line skipped"))
+			return lr.line, nil, fmt.Errorf("line %d: %w", lr.line, decodeErr("", ErrTooLarge, "line of more than %d bytes skipped", lr.max))
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		e, derr := DecodeJSON(line)
-		if derr != nil {
-			return lr.line, Enrollment{}, fmt.Errorf("line %d: %w", lr.line, derr)
-		}
-		return lr.line, e, nil
+		return lr.line, line, nil
 	}
+}
+
+// Next returns the next record and its 1-based line number. At the end it
+// returns io.EOF. A decoding error is a *DecodeError wrapped with the line
+// number; the following call continues with the next line. An error of
+// the underlying reader is returned by every later call.
+func (lr *LineReader) Next() (lineNo int, e Enrollment, err error) {
+	lineNo, line, err := lr.NextRaw()
+	if err != nil {
+		return lineNo, Enrollment{}, err
+	}
+	e, derr := DecodeJSON(line)
+	if derr != nil {
+		return lineNo, Enrollment{}, fmt.Errorf("line %d: %w", lineNo, derr)
+	}
+	return lineNo, e, nil
 }
 
 // readLine returns one line without its line ending. A line longer than
@@ -371,7 +389,7 @@ func (lr *LineReader) readLine() (line []byte, tooLong bool, err error) {
 		return nil, true, err
 	}
 	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-	if len(line) > MaxRecordBytes {
+	if len(line) > lr.max {
 		return nil, true, err
 	}
 	return line, false, err

@@ -302,6 +302,11 @@ func FieldLabel(field string) (en, vi string) {
 			return l.en, l.vi
 		}
 	}
+	if parent == "files" { // a dossier's file, by slot
+		if s, ok := SlotByName(child); ok {
+			return "File of the " + s.Label, "Tệp " + s.VI
+		}
+	}
 	p, okp := topLabels[parent]
 	s, oks := subLabels[child]
 	if !okp || !oks {

@@ -165,6 +165,7 @@ func Validate(e *Enrollment, ctx Context) Findings {
 	v.capture()
 	v.relatives()
 	v.household()
+	v.biometrics()
 	sort.SliceStable(v.fs, func(i, j int) bool { return v.fs[i].Severity > v.fs[j].Severity })
 	return v.fs
 }

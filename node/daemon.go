@@ -91,20 +91,24 @@ type EnrollResult struct {
 	Error    string              `json:"error,omitempty"`
 }
 
-// serveEnroll takes JSON lines (or one object); each record is saved or
-// refused as with `fieldsync enroll`.
+// serveEnroll takes JSON lines (or one object per line), each a record
+// with its files inline (DecodeDossierJSON; paths are not read); each is
+// saved or refused as with `fieldsync enroll`.
 func (d *Daemon) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	if !localapi.RequireType(w, r, localapi.TypeJSON, localapi.TypeJSONLines) {
 		return
 	}
 	var out []EnrollResult
-	lr := enrollment.NewJSONLinesReader(r.Body)
+	dr := &jsonDossiers{lr: enrollment.NewJSONLinesReaderMax(r.Body, MaxDossierLine)}
 	for i := 1; ; i++ {
-		_, rec, err := lr.Next()
+		line, dos, err := dr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		res := EnrollResult{Record: i}
+		if line > 0 { // the line, or the client's own numbering
+			res.Record = line
+		}
 		switch {
 		case isRowError(err):
 			res.Error = err.Error()
@@ -112,7 +116,7 @@ func (d *Daemon) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		default:
-			rc, err := d.node.Enroll(&rec)
+			rc, err := d.node.SaveDossier(&dos)
 			var rej *RejectedError
 			switch {
 			case errors.As(err, &rej):

@@ -43,11 +43,17 @@ type ImportOptions struct {
 	// OnGroup is called after each durable group commit, with the running
 	// totals: everything counted as accepted is on disk.
 	OnGroup func(ImportStats)
+	// Files reads the files rows name by path (the SLOT_file columns of a
+	// CSV, "files" in JSON lines); nil reads none (the daemon's API takes
+	// files inline).
+	Files *FileSource
 }
 
 // RejectedRow is one line of the import report.
 type RejectedRow struct {
-	Line    int      `json:"line"`
+	Line int `json:"line"`
+	// Folder is the person's folder of an import of folders.
+	Folder  string   `json:"folder,omitempty"`
 	Reasons []Reason `json:"reasons"`
 }
 
@@ -58,36 +64,56 @@ type Reason struct {
 	Message string `json:"message"`
 }
 
-type recordReader interface {
-	Next() (int, enrollment.Enrollment, error)
+// Import reads JSON lines or CSV and saves every valid record with its
+// files (see docs/import-format.md), in group commits of at most
+// MaxGroupRecords records, MaxGroupBytes of records or MaxGroupBlobBytes of
+// files. A bad row is reported and skipped; it never stops the import and
+// never half-writes. An I/O or storage error stops it; what was
+// acknowledged before stays.
+func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
+	dr, err := openReader(r, opts.Format, opts.Files)
+	if err != nil {
+		return ImportStats{}, err
+	}
+	return n.importFrom(dr, opts, nil)
 }
 
-// Import reads JSON lines or CSV and saves every valid record, in group
-// commits of at most MaxGroupRecords records or MaxGroupBytes. A bad row is
-// reported and skipped; it never stops the import and never half-writes.
-// An I/O or storage error stops it; what was acknowledged before stays.
-func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
-	var st ImportStats
-	rr, err := openReader(r, opts.Format)
+// ImportDir imports a folder of person folders (or one person's folder):
+// each holds record.json and a file per slot named by the slot
+// ("face.jpg", "finger_r2.wsq"). Rows are the folders in name order; a
+// rejected row names its folder.
+func (n *Node) ImportDir(root string, opts ImportOptions) (ImportStats, error) {
+	dr, err := openDossierDir(root)
 	if err != nil {
-		return st, err
+		return ImportStats{}, err
 	}
-	var group []enrollment.Enrollment
+	return n.importFrom(dr, opts, dr.Folder)
+}
+
+func (n *Node) importFrom(dr dossierReader, opts ImportOptions, folder func(int) string) (ImportStats, error) {
+	var st ImportStats
+	var group []Dossier
 	var lines []int
-	groupBytes := 0
+	groupBytes, blobBytes := 0, 0
+	rep := func(row RejectedRow) {
+		if folder != nil {
+			row.Folder = folder(row.Line)
+		}
+		report(opts.OnRejected, row)
+	}
 	flush := func() error {
 		if len(group) == 0 {
 			return nil
 		}
-		err := n.saveGroup(group, lines, &st, opts.OnRejected)
-		group, lines, groupBytes = group[:0], lines[:0], 0
+		err := n.saveGroup(group, lines, &st, rep)
+		group, lines, groupBytes, blobBytes = group[:0], lines[:0], 0, 0
 		if err == nil && opts.OnGroup != nil {
 			opts.OnGroup(st)
 		}
 		return err
 	}
 	for {
-		line, rec, err := rr.Next()
+		line, d, err := dr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -97,12 +123,15 @@ func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
 				return st, err
 			}
 			st.Rejected++
-			report(opts.OnRejected, RejectedRow{Line: line, Reasons: []Reason{{Message: err.Error()}}})
+			rep(RejectedRow{Line: line, Reasons: []Reason{{Message: err.Error()}}})
 			continue
 		}
-		group, lines = append(group, rec), append(lines, line)
-		groupBytes += approxSize(&rec)
-		if len(group) == MaxGroupRecords || groupBytes >= MaxGroupBytes {
+		group, lines = append(group, d), append(lines, line)
+		groupBytes += approxSize(&d.Record)
+		for _, f := range d.Files {
+			blobBytes += len(f.Data)
+		}
+		if len(group) == MaxGroupRecords || groupBytes >= MaxGroupBytes || blobBytes >= MaxGroupBlobBytes {
 			if err := flush(); err != nil {
 				return st, err
 			}
@@ -112,8 +141,8 @@ func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
 }
 
 // saveGroup saves one group and counts and reports its results.
-func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportStats, rep func(RejectedRow)) error {
-	results, err := n.EnrollBatch(group)
+func (n *Node) saveGroup(group []Dossier, lines []int, st *ImportStats, rep func(RejectedRow)) error {
+	results, err := n.SaveDossiers(group)
 	if err != nil {
 		return err
 	}
@@ -127,7 +156,7 @@ func (n *Node) saveGroup(group []enrollment.Enrollment, lines []int, st *ImportS
 		}
 		if errors.As(res.Err, &rej) {
 			st.Rejected++
-			report(rep, RejectedRow{Line: lines[i], Reasons: reasonsOf(rej.Findings)})
+			rep(RejectedRow{Line: lines[i], Reasons: reasonsOf(rej.Findings)})
 			continue
 		}
 		st.Accepted++
@@ -172,7 +201,7 @@ func isRowError(err error) bool {
 }
 
 // openReader detects the format (skipping a UTF-8 BOM) and opens a reader.
-func openReader(r io.Reader, format string) (recordReader, error) {
+func openReader(r io.Reader, format string, files *FileSource) (dossierReader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if format == "" {
 		head, _ := br.Peek(512)
@@ -185,9 +214,13 @@ func openReader(r io.Reader, format string) (recordReader, error) {
 	}
 	switch format {
 	case FormatJSONLines:
-		return enrollment.NewJSONLinesReader(br), nil
+		return &jsonDossiers{lr: enrollment.NewJSONLinesReaderMax(br, MaxDossierLine), files: files}, nil
 	case FormatCSV:
-		return enrollment.NewCSVReader(br)
+		cr, err := enrollment.NewCSVReader(br)
+		if err != nil {
+			return nil, err
+		}
+		return &csvDossiers{r: cr, files: files}, nil
 	}
 	return nil, fmt.Errorf("import: unknown format %q (want jsonl or csv)", format)
 }

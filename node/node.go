@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	"fieldsync/dossier"
 	"fieldsync/enrollment"
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/replicator"
@@ -119,48 +122,15 @@ type Result struct {
 	Err     error
 }
 
-// EnrollBatch validates every record, then saves the accepted ones together
-// in one durable transaction. Rejected records get their reasons and are not
-// written; they never stop the others. At most MaxGroupRecords records.
+// EnrollBatch saves records without files: SaveDossiers with none. A
+// record may list exceptions for slots it has no image of, never hashes.
+// At most MaxGroupRecords records.
 func (n *Node) EnrollBatch(recs []enrollment.Enrollment) ([]Result, error) {
-	if len(recs) > MaxGroupRecords {
-		return nil, fmt.Errorf("%w: %d records in one batch, limit %d", replication.ErrTooLarge, len(recs), MaxGroupRecords)
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	results := make([]Result, len(recs))
-	var drafts []replication.Draft
-	var slots []int // results index of each draft
+	ds := make([]Dossier, len(recs))
 	for i := range recs {
-		d, findings, err := n.draftEnroll(&recs[i])
-		results[i].Receipt.Findings = findings
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		drafts = append(drafts, d)
-		slots = append(slots, i)
+		ds[i].Record = recs[i]
 	}
-	ok, warning, frozen, err := n.admit(len(drafts))
-	if err != nil {
-		return nil, err
-	}
-	for _, i := range slots[ok:] {
-		results[i].Err = frozen
-	}
-	if ok == 0 {
-		return results, nil
-	}
-	entries, err := n.dir.Log.Append(n.dir.Signer, drafts[:ok])
-	if err != nil {
-		return nil, fmt.Errorf("node: save: %w", err)
-	}
-	for j, e := range entries {
-		results[slots[j]].Receipt.ID = e.ID()
-		results[slots[j]].Receipt.Hash = e.Hash()
-		results[slots[j]].Receipt.BacklogWarning = warning
-	}
-	return results, nil
+	return n.SaveDossiers(ds)
 }
 
 // draftEnroll fills the capture metadata the device knows, validates, and
@@ -200,12 +170,14 @@ func (n *Node) fillCapture(c *enrollment.Capture, now time.Time) {
 func (n *Node) Amend(target replication.EntryID, rec enrollment.Enrollment, reason string) (Receipt, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if _, err := n.dir.Log.Get(target); err != nil {
+	prev, err := n.dir.Log.Get(target)
+	if err != nil {
 		return Receipt{}, fmt.Errorf("node: amend %s: %w", target, err)
 	}
 	now := n.clock.Now()
 	n.fillCapture(&rec.Capture, now)
-	findings := enrollment.Validate(&rec, enrollment.Context{Now: now})
+	findings := keptRefs(&prev, &rec)
+	findings = append(findings, enrollment.Validate(&rec, enrollment.Context{Now: now})...)
 	if findings.Rejected() {
 		return Receipt{Findings: findings}, &RejectedError{Findings: findings}
 	}
@@ -246,4 +218,36 @@ func (n *Node) appendOne(d replication.Draft, findings enrollment.Findings) (Rec
 		return Receipt{}, fmt.Errorf("node: save: %w", err)
 	}
 	return Receipt{ID: es[0].ID(), Hash: es[0].Hash(), Findings: findings, BacklogWarning: warning}, nil
+}
+
+// keptRefs checks the biometric references of an amended record: a
+// correction may keep the images its target holds (the same slot, hash
+// and size), never name others — a reference is computed from a file at
+// capture, not taken from input.
+func keptRefs(target *replication.Entry, rec *enrollment.Enrollment) enrollment.Findings {
+	held := map[blob.Ref]bool{}
+	refs, _ := dossier.RefsOf(target)
+	for _, r := range refs {
+		held[blob.Ref{ID: r.ID, Slot: r.Slot}] = true
+	}
+	var fs enrollment.Findings
+	for i, b := range rec.Biometrics {
+		if b.SHA256 == "" {
+			continue
+		}
+		r, err := dossier.RefOf(b)
+		if err == nil && held[blob.Ref{ID: r.ID, Slot: r.Slot}] {
+			continue
+		}
+		one := enrollment.Enrollment{Biometrics: []enrollment.BlobRef{b}}
+		_, ffs := enrollment.BuildBiometrics(&one, nil)
+		at := fmt.Sprintf("biometrics[%d]", i)
+		for _, f := range ffs {
+			f.Field = strings.Replace(f.Field, "biometrics[0]", at, 1)
+			f.Message = strings.Replace(f.Message, "biometrics[0]", at, 1)
+			f.MessageVI = strings.Replace(f.MessageVI, "biometrics[0]", at, 1)
+			fs = append(fs, f)
+		}
+	}
+	return fs
 }

@@ -67,9 +67,14 @@
 //     2–3 shifts plus night sessions with 250–400 captures a day; normal
 //     days run day shifts (evenings on a quarter of them, some weekends)
 //     with 60–120. Officers "CA<commune>-NN", devices 16 hex digits (as
-//     replication.DeviceID), both stable across seeds. Biometrics are blob
-//     references only (face, three slaps, iris from 2024-07-01) with fake
-//     SHA-256s that carry no identity signal.
+//     replication.DeviceID), both stable across seeds. Biometrics are a
+//     dossier per capture (Record.Blobs, blobs.go): portrait, 10 rolled
+//     prints, 3 slaps, irises from 2024-07-01 and a signature, at the
+//     sizes of §6.4, each file's bytes made on demand (BlobSpec.Bytes:
+//     noise inside a real JPEG, JPEG 2000, WSQ or PNG container, no
+//     identity signal); a finger that could not be taken has an exception
+//     code. The records themselves carry no biometric references: a
+//     capture computes them from the files.
 //
 // # Noise
 //

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"encoding/hex"
 	"time"
 
 	"fieldsync/enrollment"
@@ -87,11 +86,11 @@ func (g *Generator) original(p *person) Record {
 	g.identify(p, line)
 	h := p.hh
 	at := h.commune.stations[h.device].next()
-	e := g.render(p, g.capture(h.commune, h.device, at))
+	e, blobs := g.render(p, g.capture(h.commune, h.device, at))
 	quirks := append([]string(nil), p.quirks...)
 	quirks = append(quirks, g.surfaceQuirks(&e)...)
 	g.remember(p, e, line, at)
-	return Record{Line: line, Enrollment: e, Person: p.id, Household: h.id, Quirks: quirks, SimilarTo: similarLine(p)}
+	return Record{Line: line, Enrollment: e, Person: p.id, Household: h.id, Quirks: quirks, SimilarTo: similarLine(p), Blobs: blobs}
 }
 
 // surfaceQuirks applies the natural surface variation of originals at the
@@ -141,7 +140,7 @@ func (g *Generator) remember(p *person, e enrollment.Enrollment, line int, at ti
 }
 
 // render builds the clean enrollment of p (truth as in the database).
-func (g *Generator) render(p *person, c enrollment.Capture) enrollment.Enrollment {
+func (g *Generator) render(p *person, c enrollment.Capture) (enrollment.Enrollment, []BlobSpec) {
 	h := p.hh
 	e := enrollment.Enrollment{
 		PersonalID: p.pin, FullName: p.name.String(), DateOfBirth: p.dob, Sex: p.sex,
@@ -163,8 +162,7 @@ func (g *Generator) render(p *person, c enrollment.Capture) enrollment.Enrollmen
 	if p.spouse != nil {
 		e.Spouse = p.spouse.relative()
 	}
-	e.Biometrics = g.biometrics(c.CapturedAt, g.ageOf(p))
-	return e
+	return e, g.biometrics(c.CapturedAt, g.ageOf(p))
 }
 
 // capture fills the capture metadata for a device of c at time at.
@@ -176,57 +174,6 @@ func (g *Generator) capture(c *commune, device int, at time.Time) enrollment.Cap
 		CommuneCode: c.Code, CodeList: c.Place.CodeList, Officer: c.Officers[off], Device: c.Devices[device],
 		CapturedAt: at, RequestType: g.requests.pick(g.r),
 	}
-}
-
-// Biometric blob sizes, DOMAIN.md §6.4 [E, anchored on C]: face capture
-// 0.05–0.5 MB; slap images 80–200 KB (WSQ); iris 20–40 KB compressed per
-// eye, captured since the 2023 law (from 2024-07-01, §2.5).
-var blobSizes = []struct {
-	Kind     string
-	Min, Max int
-	Iris     bool
-}{
-	{"face", 50_000, 500_000, false},
-	{"slap_r4", 80_000, 200_000, false},
-	{"slap_l4", 80_000, 200_000, false},
-	{"slap_thumbs", 60_000, 150_000, false},
-	{"iris_l", 20_000, 40_000, true},
-	{"iris_r", 20_000, 40_000, true},
-}
-
-// biometrics returns blob references with deterministic fake SHA-256s
-// (random bytes from the stream: no identity signal in them).
-func (g *Generator) biometrics(at time.Time, age int) []enrollment.BlobRef {
-	iris := !at.Before(law2023From)
-	out := make([]enrollment.BlobRef, 0, len(blobSizes))
-	for _, b := range blobSizes {
-		if b.Iris && !iris {
-			continue
-		}
-		ref := enrollment.BlobRef{Kind: b.Kind, Size: int64(between(g.r, b.Min, b.Max))}
-		if b.Kind == "slap_l4" && age >= 14 && chance(g.r, fingerExceptionShare) {
-			ref.Size, ref.Exception = 0, "cụt ngón"
-		} else {
-			ref.SHA256 = g.fakeHash()
-		}
-		out = append(out, ref)
-	}
-	return out
-}
-
-// fingerExceptionShare: a slot recorded as missing (amputation), Circular
-// 60/2021 (DOMAIN.md §2.5) [E].
-const fingerExceptionShare = 0.002
-
-func (g *Generator) fakeHash() string {
-	var b [32]byte
-	for i := 0; i < 32; i += 8 {
-		v := g.r.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	return hex.EncodeToString(b[:])
 }
 
 // occupation draws a job by age [E]; fishing only in coastal districts.

@@ -31,6 +31,10 @@ type Record struct {
 	// SimilarTo is the Line of an earlier record of a *different* person
 	// built to look alike (namesake, twin, father of a junior), or 0.
 	SimilarTo int
+	// Blobs is the capture's dossier: a file per slot (BlobSpec.Bytes
+	// makes it) or an exception code. The Enrollment holds no biometric
+	// references: a capture computes them from the files.
+	Blobs []BlobSpec
 }
 
 // Generator streams records. It is not safe for concurrent use.

@@ -129,7 +129,7 @@ func (g *Generator) reenroll() Record {
 	line := g.newLine()
 	p := pe.p
 	c, device, quirks := g.reenrollPlace(p)
-	e := g.render(p, g.capture(c, device, laterSlot(r, pe.at)))
+	e, blobs := g.render(p, g.capture(c, device, laterSlot(r, pe.at)))
 	if c != p.hh.commune {
 		e.CurrentResidence = &c.Place
 		if slices.Contains(quirks, QuirkMovedPermanent) {
@@ -139,7 +139,7 @@ func (g *Generator) reenroll() Record {
 	kinds := g.applyDefects(&e, p, &pe.e)
 	quirks = append(append([]string(nil), p.quirks...), quirks...)
 	return Record{Line: line, Enrollment: e, Person: p.id, Household: p.hh.id,
-		DuplicateOf: pe.line, Noise: kinds, Quirks: quirks, SimilarTo: similarLine(p)}
+		DuplicateOf: pe.line, Noise: kinds, Quirks: quirks, SimilarTo: similarLine(p), Blobs: blobs}
 }
 
 // reenrollPlace picks the capturing commune and device: another device of
