@@ -18,7 +18,7 @@ const maxCSVFields = 128
 // (docs/import-format.md) and how it fills an Enrollment.
 type csvColumn struct {
 	name string
-	text bool // free text or a name: kept exactly as written (not trimmed)
+	text bool                                // free text or a name: kept exactly as written (not trimmed)
 	set  func(e *Enrollment, v string) error // nil for a dossier column
 }
 

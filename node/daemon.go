@@ -110,7 +110,7 @@ func (d *Daemon) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			res.Record = line
 		}
 		switch {
-		case isRowError(err):
+		case IsRowError(err):
 			res.Error = err.Error()
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusBadRequest)

@@ -90,10 +90,10 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// dossierReader yields an import's dossiers. A bad row is an error that
-// isRowError recognizes (reported, the import goes on); any other error
-// stops the import.
-type dossierReader interface {
+// DossierReader yields an import's dossiers, then io.EOF. A bad row is an
+// error that IsRowError recognizes (reported, the import goes on); any
+// other error stops the import.
+type DossierReader interface {
 	Next() (line int, d Dossier, err error)
 }
 
@@ -274,6 +274,9 @@ func EncodeDossierJSON(d *Dossier, line int) ([]byte, error) {
 	if len(d.Files) > 0 {
 		files := map[string]any{}
 		for _, f := range d.Files {
+			if _, twice := files[f.Slot]; twice {
+				return nil, fmt.Errorf("node: slot %s given twice: one JSON object carries one file per slot (check the dossier with enrollment.BuildBiometrics first)", f.Slot)
+			}
 			switch {
 			case f.Data != nil:
 				files[f.Slot] = wireFile{Name: f.Name, Data: f.Data}
@@ -292,29 +295,29 @@ func EncodeDossierJSON(d *Dossier, line int) ([]byte, error) {
 	return json.Marshal(top)
 }
 
-// dirDossiers reads a folder of person folders: each holds record.json
+// DirDossiers reads a folder of person folders: each holds record.json
 // (one enrollment object, optionally with "files" for exceptions or other
 // paths, relative to the person's folder) and one file per slot, named by
 // the slot with any extension ("face.jpg", "finger_r2.wsq",
 // "iris_l.jp2"); the type is judged from the bytes. Folders are read in
 // name order; a folder's "line" is its position.
-type dirDossiers struct {
+type DirDossiers struct {
 	root    string
 	folders []string
 	i       int
 }
 
-// openDossierDir lists root's person folders; root itself is one person's
+// OpenDossierDir lists root's person folders; root itself is one person's
 // folder if it holds record.json.
-func openDossierDir(root string) (*dirDossiers, error) {
+func OpenDossierDir(root string) (*DirDossiers, error) {
 	if _, err := os.Stat(filepath.Join(root, RecordFile)); err == nil {
-		return &dirDossiers{root: filepath.Dir(root), folders: []string{filepath.Base(root)}}, nil
+		return &DirDossiers{root: filepath.Dir(root), folders: []string{filepath.Base(root)}}, nil
 	}
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
 	}
-	r := &dirDossiers{root: root}
+	r := &DirDossiers{root: root}
 	for _, e := range ents {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 			r.folders = append(r.folders, e.Name())
@@ -330,14 +333,14 @@ func openDossierDir(root string) (*dirDossiers, error) {
 }
 
 // Folder returns the folder of line (1-based), for reports.
-func (r *dirDossiers) Folder(line int) string {
+func (r *DirDossiers) Folder(line int) string {
 	if line < 1 || line > len(r.folders) {
 		return ""
 	}
 	return r.folders[line-1]
 }
 
-func (r *dirDossiers) Next() (int, Dossier, error) {
+func (r *DirDossiers) Next() (int, Dossier, error) {
 	if r.i >= len(r.folders) {
 		return r.i, Dossier{}, io.EOF
 	}

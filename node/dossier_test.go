@@ -109,9 +109,11 @@ func TestBadFileRejectsTheDossier(t *testing.T) {
 		"wrong type":   {func(d *node.Dossier) { d.Files[0].Data, d.Files[0].Name = pdf, "portrait.jpg" }, "face", "portrait.jpg", "file.unknown_type"},
 		"png portrait": {func(d *node.Dossier) { d.Files[0].Data = d.Files[len(d.Files)-1].Data }, "face", "face.jpg", "file.wrong_type"},
 		"missing":      {func(d *node.Dossier) { d.Files[1] = node.File{Slot: d.Files[1].Slot, Name: "gone.wsq", Missing: true} }, "", "gone.wsq", "file.missing"},
-		"oversized":    {func(d *node.Dossier) { d.Files[1] = node.File{Slot: d.Files[1].Slot, Name: "big.wsq", TooLarge: true, Size: 9 << 20} }, "", "big.wsq", "file.too_large"},
-		"cut short":    {func(d *node.Dossier) { d.Files[0].Data = d.Files[0].Data[:len(d.Files[0].Data)/2] }, "face", "face", "file.damaged"},
-		"empty slot":   {func(d *node.Dossier) { d.Files[2] = node.File{Slot: d.Files[2].Slot} }, "", "", "biometrics.no_file"},
+		"oversized": {func(d *node.Dossier) {
+			d.Files[1] = node.File{Slot: d.Files[1].Slot, Name: "big.wsq", TooLarge: true, Size: 9 << 20}
+		}, "", "big.wsq", "file.too_large"},
+		"cut short":  {func(d *node.Dossier) { d.Files[0].Data = d.Files[0].Data[:len(d.Files[0].Data)/2] }, "face", "face", "file.damaged"},
+		"empty slot": {func(d *node.Dossier) { d.Files[2] = node.File{Slot: d.Files[2].Slot} }, "", "", "biometrics.no_file"},
 		"hash given": {func(d *node.Dossier) {
 			d.Record.Biometrics = []enrollment.BlobRef{{Kind: "signature", SHA256: blob.HashOf([]byte("x")).String(), Size: 1}}
 		}, "", "", "biometrics.ref_from_input"},

@@ -71,11 +71,11 @@ type Reason struct {
 // never half-writes. An I/O or storage error stops it; what was
 // acknowledged before stays.
 func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
-	dr, err := openReader(r, opts.Format, opts.Files)
+	dr, err := OpenDossiers(r, opts.Format, opts.Files)
 	if err != nil {
 		return ImportStats{}, err
 	}
-	return n.importFrom(dr, opts, nil)
+	return n.ImportFrom(dr, opts, nil)
 }
 
 // ImportDir imports a folder of person folders (or one person's folder):
@@ -83,14 +83,16 @@ func (n *Node) Import(r io.Reader, opts ImportOptions) (ImportStats, error) {
 // ("face.jpg", "finger_r2.wsq"). Rows are the folders in name order; a
 // rejected row names its folder.
 func (n *Node) ImportDir(root string, opts ImportOptions) (ImportStats, error) {
-	dr, err := openDossierDir(root)
+	dr, err := OpenDossierDir(root)
 	if err != nil {
 		return ImportStats{}, err
 	}
-	return n.importFrom(dr, opts, dr.Folder)
+	return n.ImportFrom(dr, opts, dr.Folder)
 }
 
-func (n *Node) importFrom(dr dossierReader, opts ImportOptions, folder func(int) string) (ImportStats, error) {
+// ImportFrom saves the dossiers dr yields, as Import does; folder, if not
+// nil, names a row's folder in its report.
+func (n *Node) ImportFrom(dr DossierReader, opts ImportOptions, folder func(int) string) (ImportStats, error) {
 	var st ImportStats
 	var group []Dossier
 	var lines []int
@@ -119,7 +121,7 @@ func (n *Node) importFrom(dr dossierReader, opts ImportOptions, folder func(int)
 		}
 		st.Rows++
 		if err != nil {
-			if !isRowError(err) {
+			if !IsRowError(err) {
 				return st, err
 			}
 			st.Rejected++
@@ -156,7 +158,7 @@ func (n *Node) saveGroup(group []Dossier, lines []int, st *ImportStats, rep func
 		}
 		if errors.As(res.Err, &rej) {
 			st.Rejected++
-			rep(RejectedRow{Line: lines[i], Reasons: reasonsOf(rej.Findings)})
+			rep(RejectedRow{Line: lines[i], Reasons: ReasonsOf(rej.Findings)})
 			continue
 		}
 		st.Accepted++
@@ -170,7 +172,8 @@ func (n *Node) saveGroup(group []Dossier, lines []int, st *ImportStats, rep func
 	return frozen // the freeze rule stops the import; what was saved stays
 }
 
-func reasonsOf(fs enrollment.Findings) []Reason {
+// ReasonsOf is the report's reasons for a rejection's findings.
+func ReasonsOf(fs enrollment.Findings) []Reason {
 	var out []Reason
 	for _, f := range fs {
 		if f.Severity == enrollment.Reject {
@@ -192,16 +195,17 @@ func approxSize(e *enrollment.Enrollment) int {
 	return 600 + len(e.FullName) + len(e.PermanentResidence.Text) + len(e.BirthRegistration.Text) + len(e.Hometown.Text)
 }
 
-// isRowError reports whether a reader error concerns one row (report it,
+// IsRowError reports whether a reader error concerns one row (report it,
 // go on) as opposed to the input as a whole (stop): the enrollment readers
 // return a *DecodeError for a bad row and anything else is fatal.
-func isRowError(err error) bool {
+func IsRowError(err error) bool {
 	var de *enrollment.DecodeError
 	return errors.As(err, &de)
 }
 
-// openReader detects the format (skipping a UTF-8 BOM) and opens a reader.
-func openReader(r io.Reader, format string, files *FileSource) (dossierReader, error) {
+// OpenDossiers detects the format (skipping a UTF-8 BOM) and opens a
+// reader of its dossiers; files reads the paths rows name (nil: none).
+func OpenDossiers(r io.Reader, format string, files *FileSource) (DossierReader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if format == "" {
 		head, _ := br.Peek(512)

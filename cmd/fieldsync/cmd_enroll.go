@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"fieldsync/enrollment"
 	"fieldsync/internal/localapi"
@@ -18,18 +20,30 @@ const maxEnrollInput = 64 << 20
 func init() {
 	register(&command{
 		name:     "enroll",
-		synopsis: "validate and save enrollments (one JSON object, or JSON lines)",
-		usage: `Usage: fieldsync enroll --dir DIR [--json] [FILE|-]
+		synopsis: "validate and save enrollments with their biometric files",
+		usage: `Usage: fieldsync enroll --dir DIR [--json] [--files FOLDER] [FILE|FOLDER|-]
 
-Reads one JSON enrollment, or JSON lines, from FILE or standard input.
-Each valid record is saved durably (synced to disk) before its entry ID is
-printed, with any warnings. A rejected record prints every reason, each
-naming its field, and is not written; the exit status is then 3. The
-reasons quote the values they judge: they are shown on a terminal, and
-summarized (field and rule) in a file or pipe unless --show-pii is given.
+Reads enrollments from FILE or standard input — one JSON object, or JSON
+lines — or a person's FOLDER (record.json and one file per slot: face.jpg,
+finger_r1.wsq … slap_thumbs.wsq, iris_l.jp2, signature.png), or a folder of
+such folders. A record's "files" object names its biometric files by slot
+(paths relative to the input file's folder, or to --files), or gives an
+empty slot's exception code: see docs/import-format.md.
+
+Each file is checked (type judged from its bytes: JPEG, JPEG 2000, WSQ or
+PNG as its slot takes; size and dimension limits; not cut short) and its
+reference computed from its bytes; the blobs are sealed and synced, then
+the record saved durably, before its entry ID is printed with any
+warnings. A rejected record — a bad field, or a missing, unreadable,
+oversized or wrong-type file, or an empty slot without its exception
+code — prints every reason, each naming its field or its file and slot,
+and nothing of it is written; the exit status is then 3. The reasons
+quote the values they judge: they are shown on a terminal, and summarized
+(field and rule) in a file or pipe unless --show-pii is given.
 
 Examples:
   fieldsync enroll --dir /var/lib/fieldsync citizen.json
+  fieldsync enroll --dir /var/lib/fieldsync /media/usb/dossiers/0042
   fieldsync gen --count 5 | fieldsync enroll --dir /var/lib/fieldsync --json
 `,
 		run: runEnroll,
@@ -43,42 +57,54 @@ func runEnroll(e *env, args []string) error {
 	fs := newFlags(e, commands["enroll"])
 	dir := fs.String("dir", "", "data directory")
 	asJSON := fs.Bool("json", false, "one JSON result per record")
+	filesBase := fs.String("files", "", "folder relative file paths are read from (default: the input file's folder)")
 	keys, showPII := addKeyFlags(fs), addShowPII(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if len(fs.Args()) > 1 {
+		return usagef("give at most one input FILE or FOLDER")
+	}
+	arg := ""
+	if len(fs.Args()) == 1 {
+		arg = fs.Args()[0]
+	}
 	m := newMasker(e, *showPII)
-	in, closeIn, err := inputFile(e, fs.Args())
+	next, closeIn, err := enrollInput(e, arg, *filesBase)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
+	rejected := 0
+	count := func(l enrollLine) error {
+		if l.Receipt == nil {
+			rejected++
+		}
+		return printEnrollLine(e, *asJSON, m, l)
+	}
 	// A running daemon first: it holds the key already, so an officer
 	// enrolls without the laptop's passphrase (docs/keys.md).
 	c, dialErr := dialDaemon(*dir)
 	if dialErr == nil {
-		return enrollViaDaemon(e, c, in, *asJSON, m)
-	}
-	d, err := openDirKeys(*dir, keys)
-	if err != nil {
-		return daemonOrOpenError(err, dialErr)
-	}
-	defer d.Close()
-	n, err := node.New(d, node.Options{})
-	if err != nil {
-		return err
-	}
-	rejected := 0
-	err = eachJSONValue(in, func(i int, raw []byte) error {
-		line, err := enrollOne(n, i, raw)
-		if err != nil {
-			return err // a storage failure: stop
+		err = enrollViaDaemon(c, next, count)
+	} else {
+		d, oerr := openDirKeys(*dir, keys)
+		if oerr != nil {
+			return daemonOrOpenError(oerr, dialErr)
 		}
-		if line.Receipt == nil {
-			rejected++
+		defer d.Close()
+		n, nerr := node.New(d, node.Options{})
+		if nerr != nil {
+			return nerr
 		}
-		return printEnrollLine(e, *asJSON, m, line)
-	})
+		err = forEachDossier(next, func(i int, dos *node.Dossier, decodeErr error) error {
+			line, err := enrollOne(n, i, dos, decodeErr)
+			if err != nil {
+				return err // a storage failure: stop
+			}
+			return count(line)
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -88,17 +114,93 @@ func runEnroll(e *env, args []string) error {
 	return nil
 }
 
-// enrollOne decodes and saves one record. A record that does not decode or
-// does not validate is refused (line.Receipt nil); err is only for failures
-// to save, which stop the command.
-func enrollOne(n *node.Node, i int, raw []byte) (enrollLine, error) {
-	line := enrollLine{Record: i}
-	rec, err := enrollment.DecodeJSON(raw)
+// enrollInput returns a function yielding the input's dossiers in order
+// (a record number, the dossier, or the error that kept it from decoding)
+// then io.EOF: JSON values (an object, pretty-printed or not, or JSON
+// lines) from a file or standard input, or the dossiers of a folder.
+func enrollInput(e *env, arg, filesBase string) (func() (int, *node.Dossier, error), func(), error) {
+	if arg != "" && arg != "-" {
+		if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+			in, err := openDossierInput(e, arg, "", filesBase)
+			if err != nil {
+				return nil, nil, err
+			}
+			return func() (int, *node.Dossier, error) {
+				i, d, err := in.dr.Next()
+				return i, &d, err
+			}, in.close, nil
+		}
+	}
+	in, closeIn, err := inputFile(e, optionalArg(arg))
 	if err != nil {
-		line.Error = err.Error()
+		return nil, nil, err
+	}
+	base := filesBase
+	if base == "" && arg != "" && arg != "-" {
+		base = filepath.Dir(arg)
+	}
+	if base == "" {
+		base = "."
+	}
+	src := &node.FileSource{Base: base}
+	dec := json.NewDecoder(io.LimitReader(in, maxEnrollInput))
+	i := 0
+	return func() (int, *node.Dossier, error) {
+		i++
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return i, nil, io.EOF
+		}
+		if err != nil {
+			return i, nil, fmt.Errorf("input is not JSON (record %d): %w", i, err)
+		}
+		d, _, err := node.DecodeDossierJSON(bytes.TrimSpace(raw), src)
+		var de *enrollment.DecodeError
+		if err != nil && !errors.As(err, &de) {
+			err = &enrollment.DecodeError{Err: err} // this record only
+		}
+		if err != nil {
+			return i, nil, err
+		}
+		return i, &d, nil
+	}, closeIn, nil
+}
+
+func optionalArg(arg string) []string {
+	if arg == "" {
+		return nil
+	}
+	return []string{arg}
+}
+
+// forEachDossier calls fn with each dossier of next, or the error that
+// kept one from decoding (a row error); any other error stops.
+func forEachDossier(next func() (int, *node.Dossier, error), fn func(i int, d *node.Dossier, decodeErr error) error) error {
+	for {
+		i, d, err := next()
+		switch {
+		case isEOF(err):
+			return nil
+		case err != nil && !node.IsRowError(err):
+			return err
+		}
+		if err := fn(i, d, err); err != nil {
+			return err
+		}
+	}
+}
+
+// enrollOne saves one dossier. A record that does not decode or does not
+// validate is refused (line.Receipt nil); err is only for failures to
+// save, which stop the command.
+func enrollOne(n *node.Node, i int, d *node.Dossier, decodeErr error) (enrollLine, error) {
+	line := enrollLine{Record: i}
+	if decodeErr != nil {
+		line.Error = rowFailure(decodeErr)
 		return line, nil
 	}
-	r, err := n.Enroll(&rec)
+	r, err := n.SaveDossier(d)
 	var rej *node.RejectedError
 	switch {
 	case errors.As(err, &rej):
@@ -140,25 +242,6 @@ func printEnrollLine(e *env, asJSON bool, m masker, l enrollLine) error {
 	return nil
 }
 
-// eachJSONValue calls fn for each top-level JSON value in r: one object
-// (pretty-printed or not) or JSON lines.
-func eachJSONValue(r io.Reader, fn func(i int, raw []byte) error) error {
-	dec := json.NewDecoder(io.LimitReader(r, maxEnrollInput))
-	for i := 1; ; i++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("input is not JSON (record %d): %w", i, err)
-		}
-		if err := fn(i, raw); err != nil {
-			return err
-		}
-	}
-}
-
 // inputFile opens the single FILE argument, or stdin for none or "-".
 func inputFile(e *env, args []string) (io.Reader, func(), error) {
 	switch {
@@ -174,24 +257,39 @@ func inputFile(e *env, args []string) (io.Reader, func(), error) {
 	return f, func() { f.Close() }, nil
 }
 
-// enrollViaDaemon sends the input to the running daemon's API.
-func enrollViaDaemon(e *env, c *localapi.Client, in io.Reader, asJSON bool, m masker) error {
-	var results []node.EnrollResult
-	body := localapi.Body{Type: localapi.TypeJSONLines, Reader: io.LimitReader(in, maxEnrollInput)}
-	if err := c.Do("POST", "/api/enroll", body, &results); err != nil {
-		return err
-	}
-	rejected := 0
-	for _, r := range results {
-		if r.Receipt == nil {
-			rejected++
-		}
-		if err := printEnrollLine(e, asJSON, m, enrollLine(r)); err != nil {
+// enrollViaDaemon sends the dossiers to the running daemon's API with
+// their files inline; files this command could not read are refused here.
+func enrollViaDaemon(c *localapi.Client, next func() (int, *node.Dossier, error), out func(enrollLine) error) error {
+	b := &dossierBatches{}
+	b.send = func(body io.Reader) error {
+		var results []node.EnrollResult
+		if err := postDossiers(c, "/api/enroll", body, &results); err != nil {
 			return err
 		}
+		for _, r := range results {
+			if err := out(enrollLine(r)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if rejected > 0 {
-		return rejectedError{fmt.Errorf("%d record(s) rejected; nothing of them was written", rejected)}
+	err := forEachDossier(next, func(i int, d *node.Dossier, decodeErr error) error {
+		if decodeErr != nil {
+			if err := b.flush(); err != nil { // keep the output in input order
+				return err
+			}
+			return out(enrollLine{Record: i, Error: rowFailure(decodeErr)})
+		}
+		if fs := localRejection(d); fs != nil {
+			if err := b.flush(); err != nil {
+				return err
+			}
+			return out(enrollLine{Record: i, Rejected: fs})
+		}
+		return b.add(d, i)
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return b.flush()
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
+	"path/filepath"
 
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
@@ -15,13 +15,22 @@ import (
 func init() {
 	register(&command{
 		name:     "import",
-		synopsis: "import enrollments from JSON lines or CSV",
-		usage: `Usage: fieldsync import --dir DIR [--format jsonl|csv] [--json] FILE|-
+		synopsis: "import enrollments and their biometric files from CSV, JSON lines or folders",
+		usage: `Usage: fieldsync import --dir DIR [--format jsonl|csv] [--files FOLDER] [--json] FILE|FOLDER|-
 
 Imports JSON lines or CSV (UTF-8, header row, with or without BOM; columns
-in docs/import-format.md). Valid records are saved in group commits (each
-group synced to disk before it is counted); a bad row is reported with its
-line number and reasons and never stops the import or half-writes. The
+in docs/import-format.md), or a FOLDER of person folders (each with
+record.json and a file per slot: face.jpg, finger_r2.wsq, iris_l.jp2 ...).
+Rows name their biometric files by slot — CSV columns SLOT_file and
+SLOT_exception, JSON "files" — with paths relative to the input file's
+folder (or --files). Every file is checked (type from its bytes, size and
+dimension limits, whole) and its reference computed from its bytes; a
+missing, unreadable, oversized or wrong-type file, or an empty slot
+without its exception code, rejects its row naming the file and slot.
+Valid records are saved in group commits (each group's blobs sealed and
+synced, then its records synced, before it is counted); a bad row is
+reported with its line number (or folder) and reasons and never stops
+the import or half-writes. The
 reasons quote citizens' data, so rejected rows go to a report sealed under
 the directory's key (DIR/reports/import-rejected-<time>-<id>.sealed); read
 it with 'fieldsync rejected --dir DIR'. Ends with accepted / warned /
@@ -35,6 +44,7 @@ init --max-unsynced). A directory made for a bulk load lifts it with
 
 Examples:
   fieldsync import --dir /var/lib/fieldsync enrollments.csv
+  fieldsync import --dir /var/lib/fieldsync /media/usb/day-0412/
   fieldsync init --dir /tmp/load --role node --unit 18586 --open --max-unsynced -1
   fieldsync gen --count 100000 --seed 1 | fieldsync import --dir /tmp/load -
 `,
@@ -48,6 +58,7 @@ func runImport(e *env, args []string) error {
 	format := fs.String("format", "", "jsonl or csv (default: detect)")
 	reportPath := fs.String("report", "", "removed: rejected rows are sealed in DIR/reports (see fieldsync rejected)")
 	asJSON := fs.Bool("json", false, "print a JSON line after every group commit and at the end")
+	filesBase := fs.String("files", "", "folder relative file paths are read from (default: the input file's folder)")
 	keys := addKeyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -56,24 +67,37 @@ func runImport(e *env, args []string) error {
 		return usagef("--report was removed: rejected rows quote citizens' data, so they are sealed in DIR/reports; read them with 'fieldsync rejected --dir DIR' (add --show-pii --json > FILE to export them on purpose)")
 	}
 	if len(fs.Args()) != 1 {
-		return usagef("give one input FILE, or - for standard input")
+		return usagef("give one input FILE or FOLDER, or - for standard input")
 	}
-	in, closeIn, err := inputFile(e, fs.Args())
-	if err != nil {
-		return err
-	}
-	defer closeIn()
-	var total int64
-	if f, ok := in.(*os.File); ok && f != os.Stdin {
-		if fi, err := f.Stat(); err == nil {
-			total = fi.Size()
-		}
-	}
+	arg := fs.Args()[0]
 	// A running daemon first: it holds the key already (the key is needed
 	// here only to seal a report of rejected rows).
 	c, dialErr := dialDaemon(*dir)
 	if dialErr == nil {
-		return importViaDaemon(e, c, *dir, keys, in, *format, *asJSON)
+		return importViaDaemon(e, c, *dir, keys, arg, *format, *filesBase, *asJSON)
+	}
+	folder := false
+	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+		folder = true
+	}
+	var in io.Reader
+	var total int64
+	if !folder {
+		r, closeIn, err := inputFile(e, fs.Args())
+		if err != nil {
+			return err
+		}
+		defer closeIn()
+		in = r
+		if f, ok := r.(*os.File); ok && f != os.Stdin {
+			if fi, err := f.Stat(); err == nil {
+				total = fi.Size()
+			}
+		}
+	}
+	base := *filesBase
+	if base == "" && arg != "-" {
+		base = filepath.Dir(arg)
 	}
 	d, err := openDirKeys(*dir, keys)
 	if err != nil {
@@ -87,7 +111,7 @@ func runImport(e *env, args []string) error {
 	rep := &rejectedReport{keys: d.Keyring()}
 	defer rep.close()
 	bar := newProgress(e.stderr, total)
-	st, err := n.Import(bar.reader(in), node.ImportOptions{
+	opts := node.ImportOptions{
 		Format:     *format,
 		OnRejected: rep.add,
 		OnGroup: func(st node.ImportStats) {
@@ -96,7 +120,14 @@ func runImport(e *env, args []string) error {
 			}
 			bar.update(st.Rows, "rows")
 		},
-	})
+		Files: &node.FileSource{Base: base},
+	}
+	var st node.ImportStats
+	if folder {
+		st, err = n.ImportDir(arg, opts)
+	} else {
+		st, err = n.Import(bar.reader(in), opts)
+	}
 	bar.done()
 	if cerr := rep.close(); err == nil && cerr != nil {
 		err = cerr
@@ -162,14 +193,70 @@ func (r *rejectedReport) close() error {
 	return r.err
 }
 
-// importViaDaemon sends the input to the running daemon's API; the rows it
-// rejected come back in the answer and are sealed here, with the key the
+// importViaDaemon reads the input here — rows, and the files they name —
+// and sends the dossiers to the running daemon's API with their files
+// inline, in batches; rows that do not decode, or whose files this command
+// could not read, are rejected here. The rows the daemon rejected come back
+// in its answers; all are sealed here into one report, with the key the
 // flags, the environment or config.json give.
-func importViaDaemon(e *env, c *localapi.Client, dir string, keys *keyFlags, in io.Reader, format string, asJSON bool) error {
-	var res node.ImportResult
-	body := localapi.Body{Type: importType(format), Reader: in}
-	if err := c.Do("POST", "/api/import?format="+url.QueryEscape(format), body, &res); err != nil {
+func importViaDaemon(e *env, c *localapi.Client, dir string, keys *keyFlags, arg, format, filesBase string, asJSON bool) error {
+	in, err := openDossierInput(e, arg, format, filesBase)
+	if err != nil {
 		return err
+	}
+	defer in.close()
+	var res node.ImportResult
+	folderOf := func(line int) string {
+		if in.folder == nil {
+			return ""
+		}
+		return in.folder(line)
+	}
+	reject := func(row node.RejectedRow) {
+		row.Folder = folderOf(row.Line)
+		res.Rejected = append(res.Rejected, row)
+	}
+	b := &dossierBatches{send: func(body io.Reader) error {
+		var part node.ImportResult
+		if err := postDossiers(c, "/api/import?format=jsonl", body, &part); err != nil {
+			return err
+		}
+		res.Stats = addStats(res.Stats, part.Stats)
+		for _, row := range part.Rejected {
+			reject(row)
+		}
+		if asJSON {
+			writeJSON(e.stdout, res.Stats)
+		}
+		return nil
+	}}
+	for {
+		line, d, err := in.dr.Next()
+		if isEOF(err) {
+			break
+		}
+		switch {
+		case err != nil && !node.IsRowError(err):
+			b.flush()
+			return fmt.Errorf("import stopped after %d rows (%d saved): %w", res.Stats.Rows, res.Stats.Accepted, err)
+		case err != nil:
+			res.Stats.Rows++
+			res.Stats.Rejected++
+			reject(node.RejectedRow{Line: line, Reasons: []node.Reason{{Message: err.Error()}}})
+		default:
+			if fs := localRejection(&d); fs != nil {
+				res.Stats.Rows++
+				res.Stats.Rejected++
+				reject(node.RejectedRow{Line: line, Reasons: node.ReasonsOf(fs)})
+				continue
+			}
+			if err := b.add(&d, line); err != nil {
+				return fmt.Errorf("import stopped after %d rows (%d saved): %w", res.Stats.Rows, res.Stats.Accepted, err)
+			}
+		}
+	}
+	if err := b.flush(); err != nil {
+		return fmt.Errorf("import stopped after %d rows (%d saved): %w", res.Stats.Rows, res.Stats.Accepted, err)
 	}
 	rep := &rejectedReport{}
 	if len(res.Rejected) > 0 {
@@ -189,15 +276,17 @@ func importViaDaemon(e *env, c *localapi.Client, dir string, keys *keyFlags, in 
 	return finishImport(e, dir, res.Stats, rep, asJSON)
 }
 
-// importType is the content type an import body of format travels as.
-func importType(format string) string {
-	switch format {
-	case "csv":
-		return localapi.TypeCSV
-	case "jsonl":
-		return localapi.TypeJSONLines
+// addStats adds the counts of one batch's import to the running total.
+func addStats(a, b node.ImportStats) node.ImportStats {
+	a.Rows += b.Rows
+	a.Accepted += b.Accepted
+	a.Warned += b.Warned
+	a.Rejected += b.Rejected
+	a.Groups += b.Groups
+	if b.LastSeq > a.LastSeq {
+		a.LastSeq, a.LastHash = b.LastSeq, b.LastHash
 	}
-	return localapi.TypeBinary // detected by the daemon, as here
+	return a
 }
 
 // unsealedRejections reports rows the daemon rejected when their report

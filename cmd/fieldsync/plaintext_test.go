@@ -20,7 +20,10 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"fieldsync/enrollment/synth"
 	"fieldsync/internal/localapi"
+	"fieldsync/replication/blob"
+	"fieldsync/replication/datadir"
 )
 
 // The canary of RELIABILITY.md G9(b): a citizen whose name and ID number
@@ -107,6 +110,7 @@ func TestNoPersonalDataWrittenInTheClear(t *testing.T) {
 	if out := c.memory("rejected", "--dir", lapDir, "--json", "--show-pii"); !strings.Contains(out, canaryID) {
 		t.Fatal("the rejected-rows report does not quote the canary: the test would prove nothing")
 	}
+	checkPortraitHeld(t, lapDir)
 
 	needles := canaryNeedles()
 	hits, files, bytesScanned := scanTree(t, root, needles)
@@ -114,6 +118,22 @@ func TestNoPersonalDataWrittenInTheClear(t *testing.T) {
 		len(needles), files, float64(bytesScanned)/1e6, len(hits))
 	for _, h := range hits {
 		t.Errorf("canary found: %s", h)
+	}
+}
+
+// checkPortraitHeld opens the laptop's blob store in this process (its
+// memory only) and finds the canary portrait there, whole: the bytes are
+// on disk, sealed.
+func checkPortraitHeld(t *testing.T, dir string) {
+	t.Helper()
+	d, err := datadir.Open(dir, datadir.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	got, err := blob.ReadAll(d.Blobs, blob.HashOf(canaryPortrait()))
+	if err != nil || !bytes.Equal(got, canaryPortrait()) {
+		t.Fatalf("the laptop does not hold the canary portrait (%v): the test would prove nothing about blobs", err)
 	}
 }
 
@@ -268,12 +288,19 @@ func (c *canaryRun) writeInputs(enrollments, rejected string) {
 	}
 	rec["personal_id"], rec["full_name"], rec["sex"] = canaryID, canaryName, "Nam"
 	rec["household_head"] = map[string]any{"full_name": canaryName, "personal_id": canaryID, "date_of_birth": "1999-03-04", "nationality": "Việt Nam"}
+	// The portrait: a JPEG whose comment segment quotes the canary, so its
+	// bytes are personal data too (blob bytes are sealed like records).
+	if err := os.WriteFile(filepath.Join(filepath.Dir(enrollments), "face.jpg"), canaryPortrait(), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	for _, dob := range []string{"1999-03-04", "1999-04-03"} {
 		rec["date_of_birth"] = dob
+		rec["files"] = map[string]any{"face": "face.jpg", "finger_l3": map[string]string{"exception": "amputated"}}
 		b, _ := json.Marshal(rec)
 		buf.Write(append(b, '\n'))
 	}
+	delete(rec, "files")
 	if err := os.WriteFile(enrollments, buf.Bytes(), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
@@ -283,6 +310,19 @@ func (c *canaryRun) writeInputs(enrollments, rejected string) {
 		c.t.Fatal(err)
 	}
 }
+
+// canaryPortrait is a generated portrait with the canary in a JPEG
+// comment segment (FF FE) after its start marker.
+func canaryPortrait() []byte {
+	face := synth.BlobSpec{Slot: "face", Format: "jpeg", Size: 120_000, Seed: [32]byte{9}}.Bytes()
+	com := []byte("CANARY-BLOB " + canaryName)
+	seg := append([]byte{0xFF, 0xFE, byte((len(com) + 2) >> 8), byte(len(com) + 2)}, com...)
+	return append(append(append([]byte(nil), face[:2]...), seg...), face[2:]...)
+}
+
+// portraitWindow is a run of the canary portrait's coded bytes, searched
+// for as such: the blob's own bytes must not be on disk in the clear.
+func portraitWindow() []byte { return canaryPortrait()[5000:5064] }
 
 // canaryNeedles returns the canary in every encoding searched for.
 func canaryNeedles() map[string][]byte {
@@ -308,6 +348,9 @@ func canaryNeedles() map[string][]byte {
 			}
 		}
 	}
+	out["portrait bytes"] = portraitWindow()
+	out["portrait bytes, hex"] = []byte(hex.EncodeToString(portraitWindow()))
+	out["portrait bytes, base64"] = base64Core(base64.StdEncoding, portraitWindow(), 0)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], 1099012345)
 	out["uint64be "+canaryID] = bytes.Clone(n[:])

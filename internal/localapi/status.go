@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
 )
@@ -35,8 +36,11 @@ type Status struct {
 	Refused map[string]int `json:"refused,omitempty"`
 	// Duplicates counts entries received again and ignored (a replay, or
 	// the same entries by a second path: idempotent ingest).
-	Duplicates int            `json:"duplicates_ignored,omitempty"`
-	Extra      map[string]any `json:"extra,omitempty"` // role-specific sections
+	Duplicates int `json:"duplicates_ignored,omitempty"`
+	// Blobs is what the replica's blob store holds (biometric files,
+	// sealed): committed blobs and bytes, partial writes of blobs arriving.
+	Blobs *blob.Usage    `json:"blobs,omitempty"`
+	Extra map[string]any `json:"extra,omitempty"` // role-specific sections
 }
 
 // Alarm is something an operator must look at: a fork, refused entries.
@@ -66,7 +70,15 @@ func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (St
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{
+	var blobs *blob.Usage
+	if d.Blobs != nil {
+		u, err := d.Blobs.Usage()
+		if err != nil {
+			return Status{}, err
+		}
+		blobs = &u
+	}
+	return Status{Blobs: blobs,
 		Name: d.Config.Name, Role: d.Config.Role, Tier: d.Config.Tier, Unit: d.Config.Unit,
 		Device: replication.DeviceIDOf(d.Signer.PublicKey()), Origin: d.Signer.Origin(), Key: hex.EncodeToString(d.Signer.PublicKey()),
 		Running: running, Entries: v.Total(), Vector: v.Heads(), Peers: peers,

@@ -314,21 +314,19 @@ func (w *writer) Commit() error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return w.s.writeErr("make a shard directory", err)
 	}
-	if err := os.Rename(w.path, target); err != nil {
+	// The rename and its count happen under the store's lock, so that
+	// the background count sees the blob or is told of it, never both.
+	w.s.mu.Lock()
+	err := os.Rename(w.path, target)
+	if err == nil {
+		w.s.counts(w.id.Hash, 1, w.id.Size)
+	}
+	w.s.mu.Unlock()
+	if err != nil {
 		return w.s.writeErr("commit blob "+w.id.String(), err)
 	}
 	w.kill()
-	if err := w.s.syncDir(filepath.Dir(target)); err != nil {
-		return err
-	}
-	w.s.mu.Lock()
-	w.s.edits++
-	if u := w.s.usage; u != nil {
-		u.Blobs++
-		u.Bytes += w.id.Size
-	}
-	w.s.mu.Unlock()
-	return nil
+	return w.s.syncDir(filepath.Dir(target))
 }
 
 // kill closes the writer and its file.
