@@ -1,22 +1,27 @@
 package replicator_test
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/synth"
+	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/blob/blobtest"
 )
 
-// withBlobs gives each record blobs of the given slots and sizes, stored in
-// r's blob store, and returns them.
+// withBlobs makes each record a dossier with files of the given slots and
+// sizes (real containers, from the generator: a capture checks them) and
+// saves them on r; it returns the blobs' IDs.
 func withBlobs(t *testing.T, r *replica, recs []enrollment.Enrollment, sizes map[string]int) []blob.ID {
 	t.Helper()
 	var ids []blob.ID
+	ds := make([]node.Dossier, len(recs))
 	for i := range recs {
 		recs[i].Biometrics = nil
+		ds[i].Record = recs[i]
 		j := 0
 		for _, slot := range enrollment.Slots {
 			size, ok := sizes[slot.Name]
@@ -24,14 +29,23 @@ func withBlobs(t *testing.T, r *replica, recs []enrollment.Enrollment, sizes map
 				continue
 			}
 			j++
-			id, err := blob.PutBytes(r.dir.Blobs, blobtest.Bytes(uint64(i)<<16|uint64(j)|uint64(len(r.dir.Config.Name))<<40, size))
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs[i].Biometrics = append(recs[i].Biometrics, enrollment.BlobRef{Kind: slot.Name, SHA256: id.Hash.String(), Size: id.Size})
-			ids = append(ids, id)
+			spec := synth.BlobSpec{Slot: slot.Name, Format: slot.Formats[0], Size: size}
+			binary.LittleEndian.PutUint64(spec.Seed[:], uint64(i)<<16|uint64(j)|uint64(len(r.dir.Config.Name))<<40)
+			data := spec.Bytes()
+			ds[i].Files = append(ds[i].Files, node.File{Slot: slot.Name, Name: slot.Name + spec.Ext(), Data: data})
+			ids = append(ids, blob.IDOf(data))
 		}
 	}
+	res, err := r.node.SaveDossiers(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range res {
+		if x.Err != nil {
+			t.Fatal(x.Err)
+		}
+	}
+	r.rep.Wake()
 	return ids
 }
 
@@ -67,7 +81,6 @@ func TestBlobsGoUpTheHierarchy(t *testing.T) {
 	defer lap.stop()
 	recs := records(t, 5, 7)
 	ids := withBlobs(t, lap, recs, map[string]int{"face": 90_000, "finger_r2": 20_000, "finger_l2": 22_000, "slap_r4": 120_000})
-	lap.enroll(t, recs)
 	waitBlobs(t, district, ids)
 	waitBlobs(t, province, ids)
 	o := lap.dir.Signer.Origin()
