@@ -19,6 +19,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/replication/syncnet"
 	"fieldsync/replication/synctls"
 )
 
@@ -105,8 +106,12 @@ func connect(t *testing.T, addr string, s *replication.KeySigner) (*adversary, e
 		return nil, err
 	}
 	codec, _ := delta.NewStreamCodec(delta.DefaultLimits())
-	enc, _ := zstd.NewWriter(conn, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(2<<20), zstd.WithEncoderCRC(false))
-	dec, _ := zstd.NewReader(conn, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(2<<20))
+	// The connection carries segments (syncnet/mux.go); the adversary's
+	// frames all travel in the zstd stream, and it never needs the raw
+	// blob chunks a hub could send, so it drops them.
+	enc, _ := zstd.NewWriter(syncnet.NewSegments(conn), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(2<<20), zstd.WithEncoderCRC(false))
+	ignore := func(delta.Message) error { return nil }
+	dec, _ := zstd.NewReader(syncnet.NewSegmentReader(conn, codec, ignore), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(2<<20))
 	a := &adversary{t: t, conn: conn, enc: enc, dec: dec, codec: codec}
 	t.Cleanup(a.close)
 	for _, m := range []delta.Message{&delta.Hello{Version: 1, Origin: s.Origin(), Role: "node", Unit: "18586", Node: "adversary"}, &delta.Summary{}} {

@@ -150,3 +150,24 @@ func (s *segReader) next() error {
 	}
 	return s.deliver(m)
 }
+
+// Segments writes a connection's segments, for code that speaks the wire
+// by hand rather than through a Session: the hostile-peer and adversarial
+// tests, which must send exactly the bytes an attacker would.
+type Segments struct{ w *segWriter }
+
+// NewSegments writes segments to w.
+func NewSegments(w io.Writer) *Segments { return &Segments{w: &segWriter{w: w}} }
+
+// Write sends p as stream segments (give it to the zstd encoder).
+func (s *Segments) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// Raw sends frame as one raw segment.
+func (s *Segments) Raw(frame []byte) error { return s.w.writeRaw(frame) }
+
+// NewSegmentReader returns the zstd stream bytes of a connection read from
+// r (give it to the zstd decoder); each raw frame met on the way is decoded
+// with codec and handed to deliver. The counterpart of Segments.
+func NewSegmentReader(r io.Reader, codec *delta.Codec, deliver func(delta.Message) error) io.Reader {
+	return newSegReader(r, codec, deliver)
+}
