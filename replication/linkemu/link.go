@@ -70,6 +70,7 @@ type Link struct {
 	clock replication.Clock
 	start time.Time
 	seed  uint64
+	slack time.Duration // lateSlack in the clock's time
 
 	mu struct {
 		sync.Mutex
@@ -88,7 +89,8 @@ type Link struct {
 type Option func(*Link)
 
 // WithClock sets the clock for schedules and delays; nil means real time.
-// With a fake clock, proxied data moves only as the fake clock advances.
+// With a fake clock, proxied data moves only as the fake clock advances;
+// with a TimeLapse, everything moves that many times faster.
 func WithClock(c replication.Clock) Option { return func(l *Link) { l.clock = replication.OrReal(c) } }
 
 // WithSeed seeds the link's loss and jitter draws (default 1).
@@ -110,6 +112,12 @@ func NewLink(p Profile, opts ...Option) *Link {
 	}
 	if l.start.IsZero() {
 		l.start = l.clock.Now()
+	}
+	l.slack = lateSlack
+	if tl, ok := l.clock.(*TimeLapse); ok {
+		// A timer late by lateSlack of real time is that many times later
+		// in the lapse's time.
+		l.slack = time.Duration(float64(lateSlack) * tl.Factor())
 	}
 	l.mu.prof = p
 	l.mu.pktRng = rand.New(rand.NewPCG(l.seed, packetStream))
@@ -208,7 +216,7 @@ func (l *Link) reserve(d Direction, now, ready time.Time, frame func(start time.
 	if start.After(now) {
 		return start, false
 	}
-	if now.Sub(start) > lateSlack {
+	if now.Sub(start) > l.slack {
 		start = now // the link idled: no credit for the idle time
 	}
 	wire := frame(start)

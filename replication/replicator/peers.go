@@ -49,6 +49,14 @@ type PeerStatus struct {
 	RateBytesPerSec float64 `json:"rate_bytes_per_sec"`
 	// BytesPerEntry is the wire cost per entry observed on this link.
 	BytesPerEntry float64 `json:"bytes_per_entry"`
+	// The blob lane: blobs the peer completed with bytes sent from here,
+	// and blobs completed here from the peer; chunk bytes each way, and
+	// chunk bytes sent again (after a go-back).
+	BlobsOut        int   `json:"blobs_out,omitempty"`
+	BlobsIn         int   `json:"blobs_in,omitempty"`
+	BlobBytesOut    int64 `json:"blob_bytes_out,omitempty"`
+	BlobBytesIn     int64 `json:"blob_bytes_in,omitempty"`
+	BlobBytesResent int64 `json:"blob_bytes_resent,omitempty"`
 
 	// Computed when read: what this replica would still send the peer.
 	BacklogEntries uint64  `json:"backlog_entries"`
@@ -113,6 +121,7 @@ const (
 type sessionTally struct {
 	in, out               int64
 	entriesIn, entriesOut int
+	blobs                 syncproto.Stats // the blob counters as of the last fold
 	// the rate window: its start and the bytes moved before it
 	windowStart time.Time
 	windowBytes int64
@@ -152,6 +161,13 @@ func (p *PeerStatus) fold(pr syncnet.Progress, tally *sessionTally) {
 	p.EntriesOut += pr.Proto.EntriesSent - tally.entriesOut
 	tally.in, tally.out = pr.BytesIn, pr.BytesOut
 	tally.entriesIn, tally.entriesOut = pr.Proto.EntriesApplied, pr.Proto.EntriesSent
+	b := &tally.blobs
+	p.BlobsOut += pr.Proto.BlobsSent - b.BlobsSent
+	p.BlobsIn += pr.Proto.BlobsReceived - b.BlobsReceived
+	p.BlobBytesOut += pr.Proto.BlobBytesSent - b.BlobBytesSent
+	p.BlobBytesIn += pr.Proto.BlobBytesWritten - b.BlobBytesWritten
+	p.BlobBytesResent += pr.Proto.BlobBytesResent - b.BlobBytesResent
+	*b = pr.Proto
 }
 
 // finish folds a finished session into the totals and link estimates.

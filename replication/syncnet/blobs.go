@@ -39,7 +39,19 @@ type blobShell struct {
 	// status answers it, which measures the round trip.
 	summaryAt time.Time
 	measured  bool
+	rtt       time.Duration // summary to blob status
+	// The rate at which this side's chunks leave, sampled every tick while
+	// they flow (rate, an average), sizes the pipe when the link's rate is
+	// not known from earlier sessions.
+	rate       float64
+	sampleAt   time.Time
+	sampleSent int64
+	pipe       int // as last set
 }
+
+// pipeMargin covers what the round trip measured at the start does not:
+// the peer's writes and its scheduler, later in the session.
+const pipeMargin = 1.25
 
 func (r *runner) initBlobs() error {
 	bc := r.opts.Proto.Blobs
@@ -115,10 +127,46 @@ func (r *runner) noteReceived(m delta.Message) {
 		return
 	}
 	r.blobs.measured = true
-	rtt := r.opts.Clock.Now().Sub(r.blobs.summaryAt)
-	if rate := r.opts.LinkBytesPerSec; rate > 0 && rtt > 0 {
-		r.sess.SetBlobPipe(int(rate * rtt.Seconds()))
+	r.blobs.rtt = r.opts.Clock.Now().Sub(r.blobs.summaryAt)
+	r.blobs.rate = r.opts.LinkBytesPerSec
+	r.sizePipe()
+}
+
+// sizePipe sets the blob window's pipe to rate × round trip (with a
+// margin), once both are known.
+func (r *runner) sizePipe() {
+	b := r.blobs
+	if b.rate <= 0 || b.rtt <= 0 {
+		return
 	}
+	pipe := int(b.rate * b.rtt.Seconds() * pipeMargin)
+	if d := pipe - b.pipe; b.pipe == 0 || d*10 > b.pipe || -d*10 > b.pipe {
+		b.pipe = pipe // only changes of more than 10%: each change re-cuts the chunks
+		r.sess.SetBlobPipe(pipe)
+	}
+}
+
+// blobTick samples the rate at which chunks leave; while they flow for a
+// whole tick (more than a window's worth), it is the link's rate, and the
+// pipe follows it.
+func (r *runner) blobTick() {
+	b := r.blobs
+	if b == nil || !b.measured {
+		return
+	}
+	now, sent := r.opts.Clock.Now(), r.sess.Stats().BlobBytesSent
+	if !b.sampleAt.IsZero() {
+		if dt := now.Sub(b.sampleAt).Seconds(); dt > 0 && sent-b.sampleSent > int64(r.sess.BlobWindow()) {
+			rate := float64(sent-b.sampleSent) / dt
+			if b.rate == 0 {
+				b.rate = rate
+			} else {
+				b.rate = 0.7*b.rate + 0.3*rate
+			}
+			r.sizePipe()
+		}
+	}
+	b.sampleAt, b.sampleSent = now, sent
 }
 
 // closeBlobs keeps every byte received: open writers are synced and

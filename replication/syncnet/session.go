@@ -240,6 +240,7 @@ func (r *runner) run(ctx context.Context) error {
 			stopTick()
 			tick, stopTick = r.opts.Clock.NewTimer(r.opts.TickEvery)
 			sess.Tick()
+			r.blobTick()
 			// A frame still arriving is activity: on a thin link a batch
 			// takes longer than the idle timeout, and closing under it
 			// would cut every batch at the same point, forever.

@@ -86,6 +86,22 @@ func (s *Session) SetBlobPipe(bytes int) {
 
 func (s *Session) blobWindow() int { return s.cfg.Blobs.ChunkBytes + s.blobSend.pipe }
 
+// blobPipe is the pipe a session starts with: the configured one.
+func blobPipe(c *BlobConfig) int {
+	if c == nil {
+		return 0
+	}
+	return c.PipeBytes
+}
+
+// BlobWindow returns the blob window in bytes (0 without the lane).
+func (s *Session) BlobWindow() int {
+	if s.cfg.Blobs == nil {
+		return 0
+	}
+	return s.blobWindow()
+}
+
 // handleBlobStatus starts (or restarts) the lane from what the peer lacks.
 func (s *Session) handleBlobStatus(m *delta.BlobStatus) error {
 	if s.peer == nil || !s.sendsBlobsToPeer() {
@@ -336,7 +352,11 @@ func (s *Session) chunkSize() int {
 }
 
 // sendChunks sends chunks of the wanted blobs, in queue order, while the
-// window has room for a whole chunk (or a blob's last bytes).
+// window has room for a chunk (or a blob's last bytes). A chunk is cut
+// to the room left when that is at least half a chunk: behind a blob's
+// short last chunk the next blob starts at once, so the link does not idle
+// for a round trip at every blob's end; and no chunk is cut below half a
+// chunk, so chunks do not shrink from one to the next.
 func (s *Session) sendChunks() error {
 	b := &s.blobSend
 	room := s.blobWindow() - b.inflight()
@@ -347,6 +367,9 @@ func (s *Session) sendChunks() error {
 		}
 		for q.next < uint64(q.id.Size) {
 			n := min(size, int(uint64(q.id.Size)-q.next))
+			if n > room && room >= size/2 {
+				n = room
+			}
 			if n > room {
 				return nil
 			}

@@ -129,6 +129,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		origins:   map[replication.OriginID]*originInfo{},
 		roles:     map[replication.OriginID]offerInfo{},
 		blobRecv:  blobRecv{accepted: map[blob.Hash]*recvBlob{}},
+		blobSend:  blobSend{pipe: blobPipe(cfg.Blobs)},
 	}, nil
 }
 

@@ -1,0 +1,580 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"fieldsync/dossier"
+	"fieldsync/enrollment"
+	"fieldsync/enrollment/synth"
+	"fieldsync/node"
+	"fieldsync/replication"
+	"fieldsync/replication/blob"
+	"fieldsync/replication/datadir"
+	"fieldsync/replication/linkemu"
+	"fieldsync/replication/replicator"
+	"fieldsync/replication/syncnet"
+	"fieldsync/replication/syncproto"
+)
+
+// DossierScenario is one run of `fieldsync bench dossiers`.
+type DossierScenario struct {
+	Name     string
+	Loss     float64
+	Schedule linkemu.Schedule
+	// Lane: what moves. "records" moves the records alone (no blob lane),
+	// "dossiers" the records and their blobs with fieldsync, "whole-file"
+	// each dossier as one HTTP upload, retried whole after a failure (the
+	// ODK Collect and MOSIP baseline).
+	Lane string
+	// Live, if set, enrolls a new dossier on the laptop every Live of
+	// emulated time while the backlog drains, and measures how long its
+	// record takes to reach the hub (records first).
+	Live time.Duration
+}
+
+// Lanes of a dossier scenario.
+const (
+	LaneRecords   = "records"
+	LaneDossiers  = "dossiers"
+	LaneWholeFile = "whole-file"
+)
+
+// DossierScenarios are the runs of issue #10: the records alone; the
+// dossiers at 0% loss (with live captures during the drain) and with 10 s
+// cuts every 30 s; the whole-file baseline under both.
+func DossierScenarios() []DossierScenario {
+	cuts := linkemu.Periodic(20*time.Second, 10*time.Second)
+	return []DossierScenario{
+		{Name: "records alone", Lane: LaneRecords, Schedule: linkemu.AlwaysUp()},
+		{Name: "dossiers 0% loss", Lane: LaneDossiers, Schedule: linkemu.AlwaysUp()},
+		{Name: "dossiers 10 s cuts every 30 s", Lane: LaneDossiers, Schedule: cuts},
+		{Name: "live captures during the drain", Lane: LaneDossiers, Schedule: linkemu.AlwaysUp(), Live: 2 * time.Minute},
+		{Name: "whole-file 0% loss", Lane: LaneWholeFile, Schedule: linkemu.AlwaysUp()},
+		{Name: "whole-file 10 s cuts every 30 s", Lane: LaneWholeFile, Schedule: cuts},
+	}
+}
+
+// DossierConfig is what every scenario of one run shares.
+type DossierConfig struct {
+	Dossiers int           // a station-day: 300
+	Rate     int64         // bits/s each way
+	RTT      time.Duration // round trip
+	// Speedup runs emulated time this many times faster than real time
+	// (linkemu.TimeLapse); 1 is real time.
+	Speedup float64
+	Seed    uint64
+	// ChunkBytes is the blob lane's chunk size (0: syncproto's default).
+	ChunkBytes int
+	// MaxEmulated stops a scenario that has not finished after this much
+	// emulated time (the whole-file baseline under cuts may never finish).
+	MaxEmulated time.Duration
+	// LiveFor bounds the live-capture scenario: captures stop after it,
+	// and the scenario ends when the last one's record arrived.
+	LiveFor time.Duration
+}
+
+// DossierResult is one scenario's figures. Times are emulated seconds.
+type DossierResult struct {
+	Scenario  string `json:"scenario"`
+	Dossiers  int    `json:"dossiers"`
+	Blobs     int    `json:"blobs"`
+	BlobBytes int64  `json:"blob_bytes"`
+	// RecordZstd19 is the records as JSON lines through `zstd -19`.
+	RecordZstd19 int64 `json:"records_zstd19_bytes"`
+	// RecordsSeconds: until every record of the backlog is at the hub.
+	RecordsSeconds float64 `json:"records_seconds"`
+	// CompleteSeconds: until every dossier is complete at the hub (every
+	// blob held, verified); UpSeconds the link-up time within it.
+	CompleteSeconds float64 `json:"complete_seconds"`
+	UpSeconds       float64 `json:"up_seconds"`
+	// Complete counts the dossiers complete at the end (all of them unless
+	// the scenario was stopped at MaxEmulated).
+	Complete int  `json:"complete"`
+	Stopped  bool `json:"stopped"`
+	// BoundSeconds: (blob bytes + records' zstd -19 bytes) × 8 / rate:
+	// what the link must carry at the least, while up.
+	BoundSeconds  float64 `json:"bound_seconds"`
+	TimeOverBound float64 `json:"up_time_over_bound"`
+	WireUp        int64   `json:"wire_up"`
+	WireDown      int64   `json:"wire_down"`
+	Retransmits   int64   `json:"retransmitted_bytes"`
+	Cuts          int64   `json:"cuts"`
+	Sessions      int     `json:"sessions"`
+	// WireOverPayload: up wire bytes / (blob bytes + zstd -19 records).
+	WireOverPayload float64 `json:"wire_up_over_payload"`
+	// SentAgain: blob (or, for the baseline, upload) bytes handed to the
+	// link more than once, in all and per cut.
+	SentAgain       int64   `json:"sent_again_bytes"`
+	SentAgainPerCut float64 `json:"sent_again_per_cut"`
+	// Live records: how many, and their latency from capture to the hub.
+	LiveRecords  int     `json:"live_records"`
+	LiveP50      float64 `json:"live_p50_seconds"`
+	LiveMax      float64 `json:"live_max_seconds"`
+	ChunkSeconds float64 `json:"chunk_seconds"` // one chunk's time on the link
+}
+
+// Dossier sizes, DOMAIN.md §6.4: a portrait of 0.05–0.5 MB (JPEG), ten
+// rolled prints of 15–30 KB and three slaps of 80–200 KB (60–150 KB for
+// the thumbs; WSQ), two irises of 20–40 KB (JPEG 2000) and a signature of
+// 8–40 KB (PNG): 0.55–1.5 MB, about 1 MB on average.
+var dossierSlots = func() []struct {
+	slot, format string
+	min, max     int
+} {
+	var out []struct {
+		slot, format string
+		min, max     int
+	}
+	add := func(slot, format string, lo, hi int) {
+		out = append(out, struct {
+			slot, format string
+			min, max     int
+		}{slot, format, lo, hi})
+	}
+	for _, s := range enrollment.Slots {
+		switch s.Kind {
+		case enrollment.SlotFace:
+			add(s.Name, enrollment.FormatJPEG, 50_000, 500_000)
+		case enrollment.SlotFinger:
+			add(s.Name, enrollment.FormatWSQ, 15_000, 30_000)
+		case enrollment.SlotSlap:
+			if s.Name == "slap_thumbs" {
+				add(s.Name, enrollment.FormatWSQ, 60_000, 150_000)
+			} else {
+				add(s.Name, enrollment.FormatWSQ, 80_000, 200_000)
+			}
+		case enrollment.SlotIris:
+			add(s.Name, enrollment.FormatJP2, 20_000, 40_000)
+		case enrollment.SlotSignature:
+			add(s.Name, enrollment.FormatPNG, 8_000, 40_000)
+		}
+	}
+	return out
+}()
+
+// imageHeaders are the first bytes of each format's files; the rest of a
+// bench blob is random (an entropy-coded image is close to that).
+var imageHeaders = map[string][]byte{
+	enrollment.FormatJPEG: {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00},
+	enrollment.FormatWSQ:  {0xff, 0xa0, 0xff, 0xa8, 0x00, 0x02},
+	enrollment.FormatJP2:  {0x00, 0x00, 0x00, 0x0c, 'j', 'P', ' ', ' ', 0x0d, 0x0a, 0x87, 0x0a},
+	enrollment.FormatPNG:  {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a},
+}
+
+// benchDossier is one generated dossier: its record and its files.
+type benchDossier struct {
+	rec   enrollment.Enrollment
+	files []benchFile
+}
+
+type benchFile struct {
+	slot string
+	data []byte
+}
+
+// makeDossiers generates n records with their files.
+func makeDossiers(n int, seed uint64) ([]benchDossier, error) {
+	g, err := synth.New(synth.Config{Count: n, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 0xd055))
+	var out []benchDossier
+	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
+		d := benchDossier{rec: rec.Enrollment}
+		d.rec.Biometrics = nil
+		for _, s := range dossierSlots {
+			data := make([]byte, s.min+r.IntN(s.max-s.min+1))
+			for i := range data {
+				data[i] = byte(r.Uint32())
+			}
+			copy(data, imageHeaders[s.format])
+			d.files = append(d.files, benchFile{slot: s.slot, data: data})
+			id := blob.IDOf(data)
+			d.rec.Biometrics = append(d.rec.Biometrics, enrollment.BlobRef{Kind: s.slot, SHA256: id.Hash.String(), Size: id.Size})
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (d *benchDossier) bytes() int64 {
+	var n int64
+	for _, f := range d.files {
+		n += int64(len(f.data))
+	}
+	return n
+}
+
+// Dossiers runs one scenario: a laptop holding cfg.Dossiers dossiers
+// (records and blobs) syncs with a district hub over an emulated link,
+// with the real sync runtime on real loopback sockets, the real sealed
+// blob stores and Badger; or, for the whole-file lane, uploads them over
+// HTTP through the same link.
+func Dossiers(dir string, cfg DossierConfig, sc DossierScenario) (DossierResult, error) {
+	res := DossierResult{Scenario: sc.Name, Dossiers: cfg.Dossiers}
+	ds, err := makeDossiers(cfg.Dossiers, cfg.Seed)
+	if err != nil {
+		return res, err
+	}
+	var jsonl bytes.Buffer
+	for i := range ds {
+		if err := writeJSONLine(&jsonl, &ds[i].rec); err != nil {
+			return res, err
+		}
+		res.Blobs += len(ds[i].files)
+		res.BlobBytes += ds[i].bytes()
+	}
+	if res.RecordZstd19, err = zstd19Size(jsonl.Bytes()); err != nil {
+		return res, err
+	}
+	payload := res.BlobBytes + res.RecordZstd19
+	if sc.Lane == LaneRecords {
+		payload = res.RecordZstd19
+	}
+	res.BoundSeconds = float64(payload) * 8 / float64(cfg.Rate)
+	// The link and its clock start once both ends are set up.
+	newLink := func() (*linkemu.Link, *linkemu.TimeLapse, time.Time) {
+		clock := linkemu.NewTimeLapse(cfg.Speedup)
+		p := linkemu.Bench128k
+		p.RateBitsPerSec, p.RTT, p.Loss, p.Schedule = cfg.Rate, cfg.RTT, sc.Loss, sc.Schedule
+		return linkemu.NewLink(p, linkemu.WithSeed(7), linkemu.WithClock(clock)), clock, clock.Now()
+	}
+	var (
+		run   runStats
+		link  *linkemu.Link
+		start time.Time
+	)
+	if sc.Lane == LaneWholeFile {
+		var clock *linkemu.TimeLapse
+		link, clock, start = newLink()
+		run, err = wholeFile(ds, link, clock, cfg)
+	} else {
+		run, link, start, err = fieldsyncDossiers(dir, ds, newLink, cfg, sc)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.RecordsSeconds = run.records.Sub(start).Seconds()
+	res.CompleteSeconds = run.complete.Sub(start).Seconds()
+	res.Complete, res.Stopped, res.Sessions = run.completeN, run.stopped, run.sessions
+	res.UpSeconds = upTime(sc.Schedule, run.complete.Sub(start)).Seconds()
+	if sc.Lane == LaneRecords {
+		res.UpSeconds = upTime(sc.Schedule, run.records.Sub(start)).Seconds()
+	}
+	res.TimeOverBound = res.UpSeconds / res.BoundSeconds
+	st := link.Stats()
+	res.WireUp, res.WireDown = st.Up.WireBytes, st.Down.WireBytes
+	res.Retransmits = st.Up.RetransmitBytes + st.Down.RetransmitBytes
+	res.Cuts = st.ConnsBroken
+	res.WireOverPayload = float64(res.WireUp) / float64(payload)
+	res.SentAgain = run.sentAgain
+	if res.Cuts > 0 {
+		res.SentAgainPerCut = float64(res.SentAgain) / float64(res.Cuts)
+	}
+	if len(run.live) > 0 {
+		slices.Sort(run.live)
+		res.LiveRecords = len(run.live)
+		res.LiveP50 = run.live[len(run.live)/2].Seconds()
+		res.LiveMax = run.live[len(run.live)-1].Seconds()
+	}
+	res.ChunkSeconds = float64(run.chunk) * 8 / float64(cfg.Rate)
+	return res, nil
+}
+
+// runStats is what a lane's run reports.
+type runStats struct {
+	records, complete time.Time // emulated
+	completeN         int
+	stopped           bool
+	sessions          int
+	sentAgain         int64
+	live              []time.Duration
+	chunk             int
+}
+
+// upTime is the time a schedule keeps the link up within [0, d).
+func upTime(s linkemu.Schedule, d time.Duration) time.Duration {
+	var up time.Duration
+	for t := time.Duration(0); t < d; {
+		isUp, next := s.At(t)
+		end := min(next, d)
+		if isUp {
+			up += end - t
+		}
+		t = end
+	}
+	return up
+}
+
+// fieldsyncDossiers runs the laptop and hub replicators over the link
+// until the hub holds every record (and, for the dossier lane, every
+// dossier complete).
+func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.Link, *linkemu.TimeLapse, time.Time), cfg DossierConfig,
+	sc DossierScenario) (run runStats, link *linkemu.Link, start time.Time, err error) {
+	withBlobs := sc.Lane == LaneDossiers
+	lap, nd, err := laptopWithDossiers(filepath.Join(dir, "laptop"), ds, withBlobs)
+	if err != nil {
+		return run, nil, start, err
+	}
+	defer lap.Close()
+	hub, err := datadir.Init(filepath.Join(dir, "hub"), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: "district", Unit: "445"}})
+	if err != nil {
+		return run, nil, start, err
+	}
+	defer hub.Close()
+	link, clock, start := newLink()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return run, link, start, err
+	}
+	sess := syncnet.Options{IdleTimeout: 5 * time.Second}
+	var blobs *replicator.BlobConfig
+	if withBlobs {
+		blobs = &replicator.BlobConfig{Refs: dossier.RefsOf, ChunkBytes: cfg.ChunkBytes}
+	}
+	hubRep, err := replicator.New(replicator.Config{Dir: hub, Listener: ln, Session: sess, Clock: clock, Blobs: blobs})
+	if err != nil {
+		return run, link, start, err
+	}
+	dial := link.Dialer(&net.Dialer{})
+	lapRep, err := replicator.New(replicator.Config{Dir: lap, Static: []string{ln.Addr().String()}, Session: sess, Clock: clock, Blobs: blobs, Logger: benchLogger(),
+		Dial: func(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx, "tcp", addr) }})
+	if err != nil {
+		return run, link, start, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hubRep.Run(ctx)
+	go lapRep.Run(ctx)
+	o := lap.Signer.Origin()
+	want, err := lap.Log.Head(o)
+	if err != nil {
+		return run, link, start, err
+	}
+	lastTrace, lastUp := start, int64(0)
+	var live liveCaptures
+	if sc.Live > 0 {
+		live.start(ctx, nd, lapRep, hub, o, clock, sc.Live, cfg.LiveFor, cfg.Seed)
+	}
+	for {
+		if clock.Now().Sub(start) > cfg.MaxEmulated {
+			run.stopped = true
+			break
+		}
+		h, err := hub.Log.Head(o)
+		if err != nil {
+			return run, link, start, err
+		}
+		if run.records.IsZero() && h.Seq >= want.Seq {
+			run.records = clock.Now()
+			if !withBlobs {
+				run.complete, run.completeN = run.records, len(ds)
+				break
+			}
+		}
+		if withBlobs && !run.records.IsZero() {
+			done, err := dossiersComplete(hubRep, o, want.Seq)
+			if err != nil {
+				return run, link, start, err
+			}
+			if sc.Live > 0 && live.done() {
+				run.complete = clock.Now()
+				break
+			}
+			if sc.Live == 0 && done {
+				run.complete, run.completeN = clock.Now(), len(ds)
+				break
+			}
+		}
+		if debugTrace && clock.Now().Sub(lastTrace) >= time.Second {
+			st := link.Stats()
+			fmt.Fprintf(os.Stderr, "t=%6.1f up=%9d (+%6d) down=%8d\n", clock.Now().Sub(start).Seconds(), st.Up.WireBytes, st.Up.WireBytes-lastUp, st.Down.WireBytes)
+			lastTrace, lastUp = clock.Now(), st.Up.WireBytes
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if run.stopped {
+		run.complete = clock.Now()
+	}
+	cancel()
+	run.live = live.latencies()
+	time.Sleep(100 * time.Millisecond) // the sessions end and fold their counters
+	peers, _ := lapRep.Peers()
+	var sent int64
+	for _, p := range peers {
+		run.sessions += p.Sessions
+		sent += p.BlobBytesOut
+		run.sentAgain += p.BlobBytesResent
+	}
+	run.sentAgain = max(run.sentAgain, sent-blobBytesOf(ds))
+	run.chunk = chunkSize(cfg)
+	return run, link, start, nil
+}
+
+// dossiersComplete reports whether the hub's index of needs has every
+// entry of o up to seq complete.
+func dossiersComplete(r *replicator.Replicator, o replication.OriginID, seq uint64) (bool, error) {
+	st, err := r.Needs().Origins([]replication.OriginID{o})
+	if err != nil {
+		return false, err
+	}
+	return st[0].Incomplete == 0 && st[0].Through >= seq, nil
+}
+
+func blobBytesOf(ds []benchDossier) int64 {
+	var n int64
+	for i := range ds {
+		n += ds[i].bytes()
+	}
+	return n
+}
+
+// laptopWithDossiers makes a laptop holding the dossiers: blobs in its
+// sealed store (when withBlobs), records captured.
+func laptopWithDossiers(path string, ds []benchDossier, withBlobs bool) (*datadir.Dir, *node.Node, error) {
+	d, err := datadir.Init(path, datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586"}})
+	if err != nil {
+		return nil, nil, err
+	}
+	nd, err := node.New(d, node.Options{Freeze: node.NoFreeze}) // a station-day's backlog, not field capture
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	recs := make([]enrollment.Enrollment, len(ds))
+	for i := range ds {
+		if withBlobs {
+			for _, f := range ds[i].files {
+				if _, err := blob.PutBytes(d.Blobs, f.data); err != nil {
+					d.Close()
+					return nil, nil, err
+				}
+			}
+		}
+		recs[i] = ds[i].rec
+	}
+	for i := 0; i < len(recs); i += node.MaxGroupRecords {
+		results, err := nd.EnrollBatch(recs[i:min(len(recs), i+node.MaxGroupRecords)])
+		if err == nil {
+			for _, r := range results {
+				if r.Err != nil {
+					err = fmt.Errorf("bench: a generated dossier was refused: %w", r.Err)
+					break
+				}
+			}
+		}
+		if err != nil {
+			d.Close()
+			return nil, nil, err
+		}
+	}
+	return d, nd, nil
+}
+
+// chunkSize is the chunk the lane sends on this link: ChunkBytes, or half
+// the window (a chunk plus the link's bandwidth-delay product) when that
+// is smaller (syncproto's chunkSize).
+func chunkSize(cfg DossierConfig) int {
+	c := cfg.ChunkBytes
+	if c == 0 {
+		c = syncproto.DefaultBlobChunkBytes
+	}
+	pipe := int(float64(cfg.Rate) / 8 * cfg.RTT.Seconds())
+	return min(c, (c+pipe)/2)
+}
+
+// liveCaptures enrolls a dossier every period while the backlog drains
+// and times its record's arrival at the hub.
+type liveCaptures struct {
+	ch   chan time.Duration
+	stop chan struct{}
+	lats []time.Duration
+	n    int
+}
+
+func (l *liveCaptures) start(ctx context.Context, nd *node.Node, rep *replicator.Replicator, hub *datadir.Dir, o replication.OriginID,
+	clock *linkemu.TimeLapse, every, total time.Duration, seed uint64) {
+	l.ch, l.stop = make(chan time.Duration, 1024), make(chan struct{})
+	more, _ := makeDossiers(int(total/every)+1, seed+1)
+	l.n = len(more)
+	go func() {
+		for i := range more {
+			t, stop := clock.NewTimer(every)
+			select {
+			case <-ctx.Done():
+				stop()
+				return
+			case <-t:
+			}
+			for _, f := range more[i].files {
+				blob.PutBytes(nd.Dir().Blobs, f.data)
+			}
+			rc, err := nd.Enroll(&more[i].rec)
+			if err != nil {
+				l.ch <- -1
+				continue
+			}
+			at := clock.Now()
+			rep.Wake()
+			for {
+				if h, _ := hub.Log.Head(o); h.Seq >= rc.ID.Seq {
+					l.ch <- clock.Now().Sub(at)
+					break
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+}
+
+func (l *liveCaptures) done() bool {
+	for {
+		select {
+		case d := <-l.ch:
+			l.lats = append(l.lats, d)
+		default:
+			return len(l.lats) >= l.n
+		}
+	}
+}
+
+func (l *liveCaptures) latencies() []time.Duration {
+	l.done()
+	return slices.DeleteFunc(l.lats, func(d time.Duration) bool { return d < 0 })
+}
+
+// writeJSONLine appends v as one line of JSON.
+func writeJSONLine(b *bytes.Buffer, v any) error {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Write(p)
+	b.WriteByte('\n')
+	return nil
+}
+
+// benchLogger logs the laptop's sync runtime to stderr when
+// FIELDSYNC_BENCH_LOG is set (diagnosing a run).
+func benchLogger() *slog.Logger {
+	if os.Getenv("FIELDSYNC_BENCH_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+var debugTrace = os.Getenv("FIELDSYNC_BENCH_TRACE") != ""
