@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -123,86 +122,26 @@ type DossierResult struct {
 	ChunkSeconds float64 `json:"chunk_seconds"` // one chunk's time on the link
 }
 
-// Dossier sizes, DOMAIN.md §6.4: a portrait of 0.05–0.5 MB (JPEG), ten
-// rolled prints of 15–30 KB and three slaps of 80–200 KB (60–150 KB for
-// the thumbs; WSQ), two irises of 20–40 KB (JPEG 2000) and a signature of
-// 8–40 KB (PNG): 0.55–1.5 MB, about 1 MB on average.
-var dossierSlots = func() []struct {
-	slot, format string
-	min, max     int
-} {
-	var out []struct {
-		slot, format string
-		min, max     int
-	}
-	add := func(slot, format string, lo, hi int) {
-		out = append(out, struct {
-			slot, format string
-			min, max     int
-		}{slot, format, lo, hi})
-	}
-	for _, s := range enrollment.Slots {
-		switch s.Kind {
-		case enrollment.SlotFace:
-			add(s.Name, enrollment.FormatJPEG, 50_000, 500_000)
-		case enrollment.SlotFinger:
-			add(s.Name, enrollment.FormatWSQ, 15_000, 30_000)
-		case enrollment.SlotSlap:
-			if s.Name == "slap_thumbs" {
-				add(s.Name, enrollment.FormatWSQ, 60_000, 150_000)
-			} else {
-				add(s.Name, enrollment.FormatWSQ, 80_000, 200_000)
-			}
-		case enrollment.SlotIris:
-			add(s.Name, enrollment.FormatJP2, 20_000, 40_000)
-		case enrollment.SlotSignature:
-			add(s.Name, enrollment.FormatPNG, 8_000, 40_000)
-		}
-	}
-	return out
-}()
-
-// imageHeaders are the first bytes of each format's files; the rest of a
-// bench blob is random (an entropy-coded image is close to that).
-var imageHeaders = map[string][]byte{
-	enrollment.FormatJPEG: {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00},
-	enrollment.FormatWSQ:  {0xff, 0xa0, 0xff, 0xa8, 0x00, 0x02},
-	enrollment.FormatJP2:  {0x00, 0x00, 0x00, 0x0c, 'j', 'P', ' ', ' ', 0x0d, 0x0a, 0x87, 0x0a},
-	enrollment.FormatPNG:  {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a},
-}
-
-// benchDossier is one generated dossier: its record and its files.
+// benchDossier is one generated dossier: its record and its files
+// (synth's: DOMAIN.md §6.4 sizes, in real containers — JPEG, WSQ, JPEG
+// 2000, PNG — around incompressible image data: a portrait of 0.05–0.5
+// MB, ten rolled prints of 15–30 KB, three slaps of 60–200 KB, two irises
+// of 20–40 KB, a signature of 8–40 KB).
 type benchDossier struct {
 	rec   enrollment.Enrollment
-	files []benchFile
+	files []enrollment.DossierFile
 }
 
-type benchFile struct {
-	slot string
-	data []byte
-}
-
-// makeDossiers generates n records with their files.
+// makeDossiers generates n dossiers.
 func makeDossiers(n int, seed uint64) ([]benchDossier, error) {
 	g, err := synth.New(synth.Config{Count: n, Seed: seed})
 	if err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, 0xd055))
 	var out []benchDossier
 	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
-		d := benchDossier{rec: rec.Enrollment}
-		d.rec.Biometrics = nil
-		for _, s := range dossierSlots {
-			data := make([]byte, s.min+r.IntN(s.max-s.min+1))
-			for i := range data {
-				data[i] = byte(r.Uint32())
-			}
-			copy(data, imageHeaders[s.format])
-			d.files = append(d.files, benchFile{slot: s.slot, data: data})
-			id := blob.IDOf(data)
-			d.rec.Biometrics = append(d.rec.Biometrics, enrollment.BlobRef{Kind: s.slot, SHA256: id.Hash.String(), Size: id.Size})
-		}
+		d := benchDossier{rec: rec.Enrollment, files: rec.Files()}
+		d.rec.Biometrics = nil // computed from the files at capture
 		out = append(out, d)
 	}
 	return out, nil
@@ -211,7 +150,32 @@ func makeDossiers(n int, seed uint64) ([]benchDossier, error) {
 func (d *benchDossier) bytes() int64 {
 	var n int64
 	for _, f := range d.files {
-		n += int64(len(f.data))
+		n += int64(len(f.Data))
+	}
+	return n
+}
+
+// withRefs is the record with its references, as a capture computes them
+// from the files.
+func (d *benchDossier) withRefs() enrollment.Enrollment {
+	rec := d.rec
+	for _, f := range d.files {
+		ref := enrollment.BlobRef{Kind: f.Slot, Exception: f.Exception}
+		if f.Data != nil {
+			id := blob.IDOf(f.Data)
+			ref.SHA256, ref.Size = id.Hash.String(), id.Size
+		}
+		rec.Biometrics = append(rec.Biometrics, ref)
+	}
+	return rec
+}
+
+func (d *benchDossier) blobs() int {
+	n := 0
+	for _, f := range d.files {
+		if f.Data != nil {
+			n++
+		}
 	}
 	return n
 }
@@ -229,11 +193,12 @@ func Dossiers(dir string, cfg DossierConfig, sc DossierScenario) (DossierResult,
 	}
 	var jsonl bytes.Buffer
 	for i := range ds {
-		if err := writeJSONLine(&jsonl, &ds[i].rec); err != nil {
+		res.Blobs += ds[i].blobs()
+		res.BlobBytes += ds[i].bytes()
+		rec := ds[i].withRefs()
+		if err := writeJSONLine(&jsonl, &rec); err != nil {
 			return res, err
 		}
-		res.Blobs += len(ds[i].files)
-		res.BlobBytes += ds[i].bytes()
 	}
 	if res.RecordZstd19, err = zstd19Size(jsonl.Bytes()); err != nil {
 		return res, err
@@ -323,7 +288,7 @@ func upTime(s linkemu.Schedule, d time.Duration) time.Duration {
 func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.Link, *linkemu.TimeLapse, time.Time), cfg DossierConfig,
 	sc DossierScenario) (run runStats, link *linkemu.Link, start time.Time, err error) {
 	withBlobs := sc.Lane == LaneDossiers
-	lap, nd, err := laptopWithDossiers(filepath.Join(dir, "laptop"), ds, withBlobs)
+	lap, nd, err := laptopWithDossiers(filepath.Join(dir, "laptop"), ds)
 	if err != nil {
 		return run, nil, start, err
 	}
@@ -440,9 +405,9 @@ func blobBytesOf(ds []benchDossier) int64 {
 	return n
 }
 
-// laptopWithDossiers makes a laptop holding the dossiers: blobs in its
-// sealed store (when withBlobs), records captured.
-func laptopWithDossiers(path string, ds []benchDossier, withBlobs bool) (*datadir.Dir, *node.Node, error) {
+// laptopWithDossiers makes a laptop holding the dossiers, saved as a
+// capture saves them: files checked, blobs sealed, then the records.
+func laptopWithDossiers(path string, ds []benchDossier) (*datadir.Dir, *node.Node, error) {
 	d, err := datadir.Init(path, datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586"}})
 	if err != nil {
 		return nil, nil, err
@@ -452,26 +417,15 @@ func laptopWithDossiers(path string, ds []benchDossier, withBlobs bool) (*datadi
 		d.Close()
 		return nil, nil, err
 	}
-	recs := make([]enrollment.Enrollment, len(ds))
-	for i := range ds {
-		if withBlobs {
-			for _, f := range ds[i].files {
-				if _, err := blob.PutBytes(d.Blobs, f.data); err != nil {
-					d.Close()
-					return nil, nil, err
-				}
-			}
+	for i := 0; i < len(ds); i += node.MaxGroupRecords {
+		group := make([]node.Dossier, 0, node.MaxGroupRecords)
+		for _, x := range ds[i:min(len(ds), i+node.MaxGroupRecords)] {
+			group = append(group, node.Dossier{Record: x.rec, Files: x.files})
 		}
-		recs[i] = ds[i].rec
-	}
-	for i := 0; i < len(recs); i += node.MaxGroupRecords {
-		results, err := nd.EnrollBatch(recs[i:min(len(recs), i+node.MaxGroupRecords)])
-		if err == nil {
-			for _, r := range results {
-				if r.Err != nil {
-					err = fmt.Errorf("bench: a generated dossier was refused: %w", r.Err)
-					break
-				}
+		results, err := nd.SaveDossiers(group)
+		for _, r := range results {
+			if err == nil && r.Err != nil {
+				err = fmt.Errorf("bench: a generated dossier was refused: %w", r.Err)
 			}
 		}
 		if err != nil {
@@ -517,10 +471,7 @@ func (l *liveCaptures) start(ctx context.Context, nd *node.Node, rep *replicator
 				return
 			case <-t:
 			}
-			for _, f := range more[i].files {
-				blob.PutBytes(nd.Dir().Blobs, f.data)
-			}
-			rc, err := nd.Enroll(&more[i].rec)
+			rc, err := nd.SaveDossier(&node.Dossier{Record: more[i].rec, Files: more[i].files})
 			if err != nil {
 				l.ch <- -1
 				continue

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
@@ -106,7 +105,8 @@ func wholeFile(ds []benchDossier, link *linkemu.Link, clock *linkemu.TimeLapse, 
 func multipartDossier(d *benchDossier) ([]byte, string, error) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
-	rec, err := json.Marshal(&d.rec)
+	withRefs := d.withRefs()
+	rec, err := json.Marshal(&withRefs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -114,11 +114,14 @@ func multipartDossier(d *benchDossier) ([]byte, string, error) {
 		return nil, "", err
 	}
 	for _, f := range d.files {
-		fw, err := w.CreateFormFile(f.slot, fmt.Sprintf("%s.bin", f.slot))
+		if f.Data == nil {
+			continue
+		}
+		fw, err := w.CreateFormFile(f.Slot, f.Name)
 		if err != nil {
 			return nil, "", err
 		}
-		fw.Write(f.data)
+		fw.Write(f.Data)
 	}
 	if err := w.Close(); err != nil {
 		return nil, "", err
