@@ -32,8 +32,6 @@ const (
 	// maxStreamSegment bounds a stream segment; longer writes of the
 	// compressor are cut into several.
 	maxStreamSegment = 256 << 10
-	// segHeaderMax is the longest segment header (a uvarint of 64 bits).
-	segHeaderMax = binary.MaxVarintLen64
 )
 
 // errSegment marks a connection whose segments break these rules.
