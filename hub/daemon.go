@@ -98,6 +98,7 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	}
 	d.OnRosterImport(func(es []replication.Entry) { view.Apply(es...) })
 	d.registerGauges()
+	d.Collector(dossierCollector{d})
 	return d, nil
 }
 
@@ -213,8 +214,13 @@ func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// statusExtra is the hub's section of status: the view's counts and digest.
+// statusExtra is the hub's section of status: the view's counts and
+// digest, and how complete the dossiers below it are.
 func (d *Daemon) statusExtra() (map[string]any, error) {
 	st, digest := d.view.Stats()
-	return map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level}, nil
+	dos, err := d.Dossiers()
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level, "dossiers": dos}, nil
 }

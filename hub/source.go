@@ -174,55 +174,110 @@ func linkState(p replicator.PeerStatus) string {
 // communes groups the field origins held by the commune their genesis
 // names, with the citizens the view shows as captured there.
 func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) []dashboard.CommuneRow {
-	byCode := map[string]*dashboard.CommuneRow{}
-	row := func(code string) *dashboard.CommuneRow {
-		r, ok := byCode[code]
-		if !ok {
-			r = &dashboard.CommuneRow{Code: code, Name: communeName(code), District: enrollment.DistrictOf(enrollment.CodeList2023, code), Expected: s.expected[code]}
-			byCode[code] = r
-		}
-		return r
-	}
-	for _, o := range vec.Origins() {
-		g, ok := s.genesis(o)
-		if !ok || g.Role != replication.RoleNode {
-			continue
-		}
-		dev := dashboard.DeviceRow{Origin: o.String(), Device: string(replication.DeviceIDOf(g.PublicKey)), Entries: vec.Seq(o)}
-		s.mu.Lock()
-		dev.LastReceived = s.received[o]
-		s.mu.Unlock()
-		for i := range peers {
-			if peers[i].Origin == o {
-				dev.Peer, dev.Name = &peers[i], peers[i].Name
-			}
-		}
-		r := row(g.Unit)
-		r.Devices = append(r.Devices, dev)
-	}
+	byCode := s.communeRows(vec, peers)
 	lists := map[string]string{} // commune → the code list its captures use
 	s.d.view.Read(func(r *reconcile.Reconciler) {
 		for _, k := range r.Keys() {
 			if c := r.Citizen(k); c.Record != nil {
 				cc := c.Record.Capture
-				row(cc.CommuneCode).Enrolled++
+				s.communeRow(byCode, cc.CommuneCode).Enrolled++
 				if lists[cc.CommuneCode] == "" {
 					lists[cc.CommuneCode] = cc.CodeList
 				}
 			}
 		}
 	})
-	out := make([]dashboard.CommuneRow, 0, len(byCode))
 	for _, r := range byCode {
 		// Codes are reused across code lists: name the commune in the
 		// list its captures are coded in.
 		if u, ok := enrollment.UnitByCode(lists[r.Code], r.Code); ok {
 			r.Name = u.Name
 		}
+	}
+	return sortedCommunes(byCode)
+}
+
+// communeRow returns the row of commune code, made if new.
+func (s *source) communeRow(byCode map[string]*dashboard.CommuneRow, code string) *dashboard.CommuneRow {
+	return communeRowIn(byCode, code, s.expected)
+}
+
+func communeRowIn(byCode map[string]*dashboard.CommuneRow, code string, expected map[string]int) *dashboard.CommuneRow {
+	r, ok := byCode[code]
+	if !ok {
+		r = &dashboard.CommuneRow{Code: code, Name: communeName(code), District: enrollment.DistrictOf(enrollment.CodeList2023, code), Expected: expected[code]}
+		byCode[code] = r
+	}
+	return r
+}
+
+// communeRows groups the laptop origins held by the commune their genesis
+// names, with their links and how complete their dossiers are here. It
+// reads no citizen: status and /metrics use it.
+func (s *source) communeRows(vec replication.Vector, peers []dashboard.PeerRow) map[string]*dashboard.CommuneRow {
+	received := func(o replication.OriginID) time.Time {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.received[o]
+	}
+	return groupDevices(vec, s.genesis, peers, received, s.expected, s.d.dossierCounts)
+}
+
+// groupDevices groups the laptop origins of vec by the commune their
+// genesis names, with their direct links and dossier counts.
+func groupDevices(vec replication.Vector, genesis func(replication.OriginID) (replication.Genesis, bool), peers []dashboard.PeerRow,
+	received func(replication.OriginID) time.Time, expected map[string]int,
+	counts func([]replication.OriginID) map[replication.OriginID]dashboard.DossierCounts) map[string]*dashboard.CommuneRow {
+	byCode := map[string]*dashboard.CommuneRow{}
+	var origins []replication.OriginID
+	for _, o := range vec.Origins() {
+		g, ok := genesis(o)
+		if !ok || g.Role != replication.RoleNode {
+			continue
+		}
+		dev := dashboard.DeviceRow{Origin: o.String(), Device: string(replication.DeviceIDOf(g.PublicKey)), Entries: vec.Seq(o), LastReceived: received(o)}
+		for i := range peers {
+			if peers[i].Origin == o {
+				dev.Peer, dev.Name = &peers[i], peers[i].Name
+			}
+		}
+		r := communeRowIn(byCode, g.Unit, expected)
+		r.Devices = append(r.Devices, dev)
+		origins = append(origins, o)
+	}
+	c := counts(origins)
+	for _, r := range byCode {
+		for i := range r.Devices {
+			o, _ := replication.ParseOriginID(r.Devices[i].Origin)
+			r.Devices[i].Dossiers = c[o]
+		}
+	}
+	return byCode
+}
+
+// sortedCommunes lists rows in code order.
+func sortedCommunes(byCode map[string]*dashboard.CommuneRow) []dashboard.CommuneRow {
+	out := make([]dashboard.CommuneRow, 0, len(byCode))
+	for _, r := range byCode {
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
+}
+
+// dossierSummary is the completeness of dossiers per device, commune and
+// district, without reading the view.
+func (s *source) dossierSummary() (dashboard.DossierSummary, error) {
+	vec, err := s.d.cfg.Dir.Log.Vector()
+	if err != nil {
+		return dashboard.DossierSummary{}, err
+	}
+	peers, err := s.d.Rep.Peers()
+	if err != nil {
+		return dashboard.DossierSummary{}, err
+	}
+	rows := s.peerRows(peers, vec)
+	return dashboard.SummarizeDossiers(sortedCommunes(s.communeRows(vec, rows)), rows), nil
 }
 
 // genesis reads (and caches) an origin's genesis.

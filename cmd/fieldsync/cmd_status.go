@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fieldsync/hub"
+	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
@@ -106,7 +107,11 @@ func loadStatus(dir string) (localapi.Status, error) {
 		return st, err
 	}
 	vs, digest := view.Stats()
-	st.Extra = map[string]any{"view": vs, "digest": digest, "queue": hub.QueueFor(d.Config.Tier, d.Config.Unit).Level}
+	dos, err := hub.OfflineDossiers(d)
+	if err != nil {
+		return st, err
+	}
+	st.Extra = map[string]any{"view": vs, "digest": digest, "queue": hub.QueueFor(d.Config.Tier, d.Config.Unit).Level, "dossiers": dos}
 	return st, nil
 }
 
@@ -139,6 +144,16 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 		if len(vs.Quarantined) > 0 {
 			fmt.Fprintf(w, "quarantined in the view (kept, applied to nothing): %s\n", countsText(vs.Quarantined))
 		}
+	}
+	if dos, ok := dossierSummary(st); ok {
+		printDossiers(w, dos)
+	}
+	if st.Blobs != nil {
+		fmt.Fprintf(w, "blob store: %d blobs, %s", st.Blobs.Blobs, bytesText(st.Blobs.Bytes))
+		if st.Blobs.Partials > 0 {
+			fmt.Fprintf(w, "; %d arriving (%s so far)", st.Blobs.Partials, bytesText(st.Blobs.PartialBytes))
+		}
+		fmt.Fprintln(w)
 	}
 	if b, ok := st.Extra["backlog"].(map[string]any); ok {
 		fmt.Fprintf(w, "not yet at a hub: %v captures (freeze at %v), oldest %v days (freeze at %v)\n",
@@ -286,4 +301,65 @@ func joinCounts(m map[string]int, format, sep string) string {
 		parts[i] = fmt.Sprintf(format, k, m[k])
 	}
 	return strings.Join(parts, sep)
+}
+
+// dossierSummary reads a hub's dossier completeness from the status's
+// extra section (a struct in process, a JSON object over the API).
+func dossierSummary(st localapi.Status) (dashboard.DossierSummary, bool) {
+	var ds dashboard.DossierSummary
+	raw, ok := st.Extra["dossiers"]
+	if !ok {
+		return ds, false
+	}
+	b, err := json.Marshal(raw)
+	if err != nil || json.Unmarshal(b, &ds) != nil {
+		return ds, false
+	}
+	return ds, true
+}
+
+// printDossiers shows dossier completeness per district, commune and
+// laptop: complete, records without all their blobs, bytes to come and
+// the drain time at the observed rate.
+func printDossiers(w io.Writer, ds dashboard.DossierSummary) {
+	t := ds.Totals
+	fmt.Fprintf(w, "dossiers: %d complete of %d; %d records without all their blobs, %s to come%s\n",
+		t.Complete, t.Dossiers, t.Incomplete, bytesText(t.PendingBytes), drainSuffix(t))
+	if t.Dossiers == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nDOSSIERS\tCOMPLETE\tINCOMPLETE\tBLOBS TO COME\tDRAIN")
+	line := func(name string, c dashboard.DossierCounts) {
+		fmt.Fprintf(tw, "%s\t%d / %d\t%d\t%s\t%s\n", name, c.Complete, c.Dossiers, c.Incomplete, bytesText(c.PendingBytes), drainOf(c))
+	}
+	for _, d := range ds.Districts {
+		line("district "+d.Code+" "+d.Name, d.DossierCounts)
+	}
+	for _, c := range ds.Communes {
+		line("  commune "+c.Code+" "+c.Name, c.DossierCounts)
+		for _, d := range ds.Devices {
+			if d.Commune == c.Code {
+				line("    laptop "+orNone(d.Name)+" "+d.Code, d.DossierCounts)
+			}
+		}
+	}
+	tw.Flush()
+}
+
+func drainSuffix(c dashboard.DossierCounts) string {
+	if c.PendingBytes == 0 {
+		return ""
+	}
+	return ", drain " + drainOf(c)
+}
+
+func drainOf(c dashboard.DossierCounts) string {
+	switch {
+	case c.PendingBytes == 0:
+		return "-"
+	case c.DrainSeconds == 0:
+		return "unknown rate"
+	}
+	return (time.Duration(c.DrainSeconds * float64(time.Second))).Round(time.Second).String()
 }

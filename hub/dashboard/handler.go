@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"fieldsync/enrollment"
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 )
@@ -68,6 +69,7 @@ func Handler(src Source, auth *localapi.Auth) http.Handler {
 	mux.Handle("GET /dash/duplicates", data(s.duplicates))
 	mux.Handle("POST /dash/resolve", data(s.resolve))
 	mux.Handle("GET /dash/events", data(s.stream))
+	mux.Handle("GET /dash/portrait", data(s.portrait))
 	return securityHeaders(mux)
 }
 
@@ -299,4 +301,26 @@ func (b *broadcaster) run(stop chan struct{}) {
 		case <-time.After(b.coalesce):
 		}
 	}
+}
+
+// portrait serves the portrait of a capture (?entry=origin:seq) to a
+// logged-in operator: the review screens show the two sides of a conflict
+// or a duplicate pair with their photos. Never cached.
+func (s *server) portrait(w http.ResponseWriter, r *http.Request) {
+	img, format, err := s.src.Portrait(r.URL.Query().Get("entry"))
+	switch {
+	case errors.Is(err, ErrNoPortrait):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ct := "image/jpeg"
+	if format == enrollment.FormatJP2 {
+		ct = "image/jp2"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-store, private")
+	w.Write(img)
 }

@@ -63,6 +63,13 @@ func (f *fakeSource) Resolve(req ResolveRequest) (string, error) {
 }
 func (f *fakeSource) Changed() <-chan struct{} { return f.changed }
 
+func (f *fakeSource) Portrait(entry string) ([]byte, string, error) {
+	if entry == "with:2" {
+		return []byte{0xFF, 0xD8, 0xFF, 0xD9}, "jpeg", nil
+	}
+	return nil, "", ErrNoPortrait
+}
+
 func do(t *testing.T, h http.Handler, method, path string, body string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	var rd io.Reader
@@ -98,7 +105,7 @@ func login(a *localapi.Auth) []string {
 
 func TestDataNeedsASessionOrTheToken(t *testing.T) {
 	h := Handler(newFake(), auth)
-	gets := []string{"/dash/snapshot", "/dash/conflicts", "/dash/duplicates?all=1"}
+	gets := []string{"/dash/snapshot", "/dash/conflicts", "/dash/duplicates?all=1", "/dash/portrait?entry=with:2"}
 	for _, p := range gets {
 		if w := do(t, h, "GET", p, ""); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "fieldsync login") {
 			t.Errorf("%s without a session: %d %s", p, w.Code, w.Body)
@@ -578,5 +585,21 @@ func TestEveryLabelInBothLanguages(t *testing.T) {
 		if _, ok := labels[k]; !ok {
 			t.Errorf("label %q is used but not defined in labels.json", k)
 		}
+	}
+}
+
+// The portraits of the review screens: to a logged-in operator only, as
+// an image, never cached; a capture without one here is a 404.
+func TestPortrait(t *testing.T) {
+	h := Handler(newFake(), auth)
+	w := do(t, h, "GET", "/dash/portrait?entry=with:2", "", session...)
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "image/jpeg" || !strings.Contains(w.Header().Get("Cache-Control"), "no-store") {
+		t.Fatalf("portrait: %d %v", w.Code, w.Header())
+	}
+	if w := do(t, h, "GET", "/dash/portrait?entry=without:3", "", session...); w.Code != http.StatusNotFound {
+		t.Fatalf("no portrait: %d", w.Code)
+	}
+	if w := do(t, h, "GET", "/dash/portrait?entry=with:2", ""); w.Code != http.StatusUnauthorized {
+		t.Fatalf("portrait without a session: %d", w.Code)
 	}
 }

@@ -68,6 +68,8 @@ type communeView struct {
 	Pending      uint64       `json:"pending"`
 	PendingBytes int64        `json:"pending_bytes"`
 	DrainSeconds float64      `json:"drain_seconds"` // the slowest device's
+	// Dossiers sums its devices' dossiers.
+	Dossiers DossierCounts `json:"dossiers"`
 	// LastContact is the most recent contact with any of its devices;
 	// Oldest the least recent (zero when a device was never heard of).
 	LastContact time.Time `json:"last_contact"`
@@ -83,12 +85,15 @@ type district struct {
 	Enrolled int    `json:"enrolled"`
 	Expected int    `json:"expected"`
 	Pending  uint64 `json:"pending"`
+	// Dossiers sums its communes' dossiers.
+	Dossiers DossierCounts `json:"dossiers"`
 }
 
 type totals struct {
 	Totals
-	Pending      uint64 `json:"pending"`
-	PendingBytes int64  `json:"pending_bytes"`
+	Pending      uint64        `json:"pending"`
+	PendingBytes int64         `json:"pending_bytes"`
+	Dossiers     DossierCounts `json:"dossiers"`
 	// ExpectedKnown counts the communes whose population is known, and
 	// EnrolledKnown the citizens enrolled in them: completeness is
 	// EnrolledKnown/Expected, never diluted by communes of unknown size.
@@ -143,7 +148,9 @@ func newOverview(s Snapshot) overview {
 		cv.CommuneRow.Devices = nil
 		for j, d := range c.Devices {
 			dv := device(d, s.Peers)
+			dv.Dossiers = dossiersOf(d.Dossiers, dv.RateBytes)
 			cv.Devices[j] = dv
+			cv.Dossiers.add(dv.Dossiers)
 			cv.Pending += dv.Pending
 			cv.PendingBytes += dv.PendingBytes
 			cv.DrainSeconds = max(cv.DrainSeconds, dv.DrainSeconds)
@@ -157,6 +164,7 @@ func newOverview(s Snapshot) overview {
 		ov.Communes[i] = cv
 		ov.Totals.Pending += cv.Pending
 		ov.Totals.PendingBytes += cv.PendingBytes
+		ov.Totals.Dossiers.add(cv.Dossiers)
 		if c.Expected > 0 {
 			ov.Totals.ExpectedKnown++
 			ov.Totals.EnrolledKnown += c.Enrolled
@@ -225,6 +233,7 @@ func districts(cs []communeView) []district {
 		d.Enrolled += c.Enrolled
 		d.Expected += c.Expected
 		d.Pending += c.Pending
+		d.Dossiers.add(c.Dossiers)
 	}
 	out := make([]district, 0, len(by))
 	for _, d := range by {

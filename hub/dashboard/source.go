@@ -32,7 +32,15 @@ type Source interface {
 	// Changed receives (coalesced) whenever something shown may have
 	// changed: the dashboard pushes an update to open pages.
 	Changed() <-chan struct{}
+	// Portrait returns the portrait a capture entry ("origin:seq")
+	// references, read from the hub's blob store and verified, with its
+	// format (enrollment.FormatJPEG or FormatJP2); ErrNoPortrait when the
+	// entry has none or the hub does not hold it yet.
+	Portrait(entry string) ([]byte, string, error)
 }
+
+// ErrNoPortrait is Portrait's answer for an entry without a portrait here.
+var ErrNoPortrait = errors.New("no portrait held for this capture")
 
 // ResolveRequest is a decision from the dashboard (same fields as the
 // CLI's): ID is "conflict:<key>" or "pair:<a>|<b>".
@@ -137,6 +145,9 @@ type DeviceRow struct {
 	LastReceived time.Time `json:"last_received"`
 	// Peer is set when the device syncs with this hub directly.
 	Peer *PeerRow `json:"peer,omitempty"`
+	// Dossiers is how complete its dossiers are here (DrainSeconds is
+	// worked out by the overview).
+	Dossiers DossierCounts `json:"dossiers"`
 }
 
 // Totals sums the communes.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"fieldsync/dossier"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
@@ -64,6 +65,10 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 	}
 	onIngest, onEnd := rc.OnIngest, rc.OnSessionEnd
 	rc.Dir, rc.Logger, rc.OnEvent = dir, logger, b.alarm
+	if rc.Blobs == nil && dir.Blobs != nil {
+		// The blob lane: dossiers' blobs move behind their records.
+		rc.Blobs = &replicator.BlobConfig{Refs: dossier.RefsOf}
+	}
 	rc.OnIngest = func(peer string, res oplog.IngestResult) {
 		b.noteIngest(res)
 		if len(res.Applied) == 0 { // a replay: nothing new

@@ -70,6 +70,10 @@ func (b *Base) Gauge(name, help string, value func() float64) {
 	b.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, value))
 }
 
+// Collector adds a collector read at scrape time (the hub adds its
+// dossier completeness, by commune and district).
+func (b *Base) Collector(c prometheus.Collector) { b.metrics.reg.MustRegister(c) }
+
 // Metrics serves the replica's metrics in the Prometheus text format.
 func (b *Base) Metrics() http.Handler {
 	return promhttp.HandlerFor(b.metrics.reg, promhttp.HandlerOpts{})

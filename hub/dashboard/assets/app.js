@@ -352,6 +352,16 @@
     } else {
       cards.push(card('ok', t('card.behind'), t('card.all_caught_up')));
     }
+    const ds = tot.dossiers || {};
+    if (ds.dossiers > 0) {
+      const f = ds.complete / ds.dossiers;
+      cards.push(card(ds.incomplete > 0 ? 'warn' : 'ok', t('card.dossiers'), fmtPct(f), h('span', {}, bar(f)),
+        t('card.dossiers_of', { a: fmtInt(ds.complete), b: fmtInt(ds.dossiers) }),
+        ds.incomplete > 0 ? h('span', { class: 'muted', text: t('dossiers.incomplete', { n: fmtInt(ds.incomplete) }) + ' · ' + fmtBytes(ds.pending_bytes) +
+          (ds.drain_seconds ? ' · ' + t('col.drain') + ': ' + fmtDuration(ds.drain_seconds) : '') }) : null));
+    } else {
+      cards.push(card('', t('card.dossiers'), '—', t('card.dossiers_none')));
+    }
     const nc = state.conflicts ? state.conflicts.total : 0, nd = state.duplicates ? state.duplicates.total : 0;
     cards.push(card(nc + nd > 0 ? 'warn' : 'ok', t('card.queue'), fmtInt(nc + nd), t('card.queue_line', { c: fmtInt(nc), d: fmtInt(nd) })));
     replace($('cards'), cards);
@@ -367,14 +377,25 @@
     $('districts-box').hidden = ds.length < 2;
     if (ds.length < 2) return;
     const head = h('tr', {}, h('th', { text: t('col.district') }), h('th', { class: 'num', text: t('col.communes') }),
-      h('th', { class: 'num', text: t('field.device') }), h('th', { text: t('col.completeness') }), h('th', { class: 'num', text: t('col.backlog') }));
+      h('th', { class: 'num', text: t('field.device') }), h('th', { text: t('col.completeness') }), h('th', { class: 'num', text: t('col.backlog') }),
+      h('th', { class: 'num', text: t('col.dossiers') }));
     const rows = ds.map((d) => h('tr', {}, h('td', {}, h('span', { class: 'code', text: d.code }), d.name),
       h('td', { class: 'num', text: fmtInt(d.communes) }), h('td', { class: 'num', text: fmtInt(d.devices) }),
-      completenessCell(d.enrolled, d.expected), h('td', { class: 'num' + (d.pending ? ' behind-n' : ''), text: fmtInt(d.pending) })));
+      completenessCell(d.enrolled, d.expected), h('td', { class: 'num' + (d.pending ? ' behind-n' : ''), text: fmtInt(d.pending) }), dossierCell(d.dossiers)));
     const tot = state.snap.totals;
     rows.push(h('tr', { class: 'total' }, h('td', { text: t('total.row') }), h('td', { class: 'num', text: fmtInt(tot.communes) }),
-      h('td', { class: 'num', text: fmtInt(tot.devices) }), completenessCell(tot.enrolled, tot.expected), h('td', { class: 'num', text: fmtInt(tot.pending) })));
+      h('td', { class: 'num', text: fmtInt(tot.devices) }), completenessCell(tot.enrolled, tot.expected), h('td', { class: 'num', text: fmtInt(tot.pending) }),
+      dossierCell(tot.dossiers)));
     replace($('districts'), h('thead', {}, head), h('tbody', {}, rows));
+  }
+
+  // dossierCell: complete of all, and what the incomplete still miss.
+  function dossierCell(d) {
+    if (!d || !d.dossiers) return h('td', { class: 'num dossiers', text: '—' });
+    return h('td', { class: 'num dossiers' }, h('span', { text: fmtInt(d.complete) + ' / ' + fmtInt(d.dossiers) }),
+      d.incomplete ? h('br') : null,
+      d.incomplete ? h('span', { class: 'muted', text: t('dossiers.incomplete', { n: fmtInt(d.incomplete) }) + ' · ' + fmtBytes(d.pending_bytes) +
+        (d.drain_seconds ? ' · ' + fmtDuration(d.drain_seconds) : '') }) : null);
   }
 
   function backlogCell(entries, bytes) {
@@ -387,7 +408,7 @@
 
   function renderCommunes(sorted) {
     const head = h('tr', {}, ['col.commune', 'col.completeness', 'col.status', 'col.last_contact'].map((k) => h('th', { text: t(k) })),
-      h('th', { class: 'num', text: t('col.backlog') }), h('th', { class: 'num', text: t('col.drain') }),
+      h('th', { class: 'num', text: t('col.backlog') }), h('th', { class: 'num', text: t('col.drain') }), h('th', { class: 'num', text: t('col.dossiers') }),
       h('th', { text: t('col.link') }), h('th', { class: 'num', text: t('col.rate') }), h('th', { text: t('col.chart') }));
     const rows = [];
     for (const { c, st } of sorted) {
@@ -397,7 +418,7 @@
         completenessCell(c.enrolled, c.expected),
         h('td', { class: 'status' }, badge(st.level, st.text)),
         h('td', { class: 'contact', text: c.devices.length ? fmtAgo(c.last_contact) : '—' }),
-        backlogCell(c.pending, c.pending_bytes), drainCell(c.pending, c.drain_seconds),
+        backlogCell(c.pending, c.pending_bytes), drainCell(c.pending, c.drain_seconds), dossierCell(c.dossiers),
         h('td', {}), h('td', {}), h('td', {})));
       for (const d of c.devices) {
         rows.push(h('tr', { class: 'device', 'data-origin': d.origin },
@@ -405,13 +426,13 @@
           h('td', { class: 'num', text: fmtInt(d.entries) + ' ' + t('unit.entries') }),
           h('td', {}),
           h('td', { class: 'contact', text: fmtAgo(d.last_contact) }),
-          backlogCell(d.pending, d.pending_bytes), drainCell(d.pending, d.drain_seconds),
+          backlogCell(d.pending, d.pending_bytes), drainCell(d.pending, d.drain_seconds), dossierCell(d.dossiers),
           h('td', { class: 'link' }, d.link ? linkBadge(d.link) : d.via ? badge('via', t('via', { p: d.via })) : '—'),
           h('td', { class: 'num', text: fmtRate(d.rate_bytes_per_sec) }),
           h('td', {}, d.history ? sparkline(d.history) : h('span', { class: 'muted' }, '—'))));
       }
     }
-    if (!rows.length) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: 9, text: t('empty.communes') })));
+    if (!rows.length) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: 10, text: t('empty.communes') })));
     replace($('communes'), h('thead', {}, head), h('tbody', {}, rows));
   }
 
@@ -463,6 +484,19 @@
     ['device', (r) => (r.capture || {}).device || ''],
     ['captured_at', (r) => fmtDateTime((r.capture || {}).captured_at)],
   ];
+
+  // portrait shows a capture's photo, fetched with the operator's session
+  // (never cached); a capture whose portrait is not here yet, or a JPEG
+  // 2000 the browser cannot draw, shows a note instead.
+  function portrait(entry) {
+    const box = h('div', { class: 'portrait' });
+    if (!entry) { box.append(h('span', { class: 'muted', text: t('portrait.none') })); return box; }
+    const img = h('img', { alt: t('portrait.alt'), title: entry });
+    img.addEventListener('error', () => img.replaceWith(h('span', { class: 'muted', text: t('portrait.none') })));
+    img.src = '/dash/portrait?entry=' + encodeURIComponent(entry);
+    box.append(img);
+    return box;
+  }
 
   // sideBySide compares records in columns; cells of rows whose values
   // differ are highlighted, and the conflict's identity fields named.
@@ -525,6 +559,7 @@
     keyed(box, a.items, (c) => c.conflict.id, (c) => {
       const fields = c.conflict.fields || [];
       const headers = c.versions.map((v, i) => h('div', {},
+        portrait(v.id),
         t('conf.version', { n: i + 1 }), v.id === c.shown ? badge('ok shown', t('conf.shown')) : null,
         h('div', { class: 'muted mono', title: v.id, text: shortEntry(v.id) + ' · ' + v.kind })));
       const buttons = c.versions.map((v) => h('button', { type: 'button', class: 'primary', 'data-action': 'choose', 'data-choose': v.id, text: t('conf.choose') }));
@@ -550,7 +585,7 @@
     if (empty) empty.remove();
     keyed(box, a.items, (p) => p.id, (p) => {
       const cs = p.citizens || [];
-      const headers = cs.map((c) => h('div', {}, t('dup.citizen', { k: c.key })));
+      const headers = cs.map((c) => h('div', {}, portrait(c.shown), t('dup.citizen', { k: c.key })));
       return h('div', { class: 'item pair', 'data-kind': 'pair' },
         h('div', { class: 'item-head' },
           h('h3', { text: t('dup.score', { p: fmtPct(p.score) }) }),

@@ -35,6 +35,10 @@ const MaxScan = 20_000
 // → uvarint seq.
 const metaPrefix = "blob/needs/through/"
 
+// countPrefix keys the persisted dossier counts: countPrefix + origin →
+// uvarint counted-through seq, uvarint entries with blobs up to it.
+const countPrefix = "blob/needs/count/"
+
 // Log is what the index reads and writes of the replica's log; oplog.Log
 // satisfies it.
 type Log interface {
@@ -67,6 +71,10 @@ type origin struct {
 	saved   uint64 // through as last persisted
 	scanned uint64 // every entry up to here was examined
 	missing map[uint64]int64
+	// counted: entries up to here are counted in dossiers, the entries
+	// that reference blobs (persisted apart from the watermark: a restart
+	// examines again from the watermark, and must not count twice).
+	counted, dossiers, countSaved uint64
 }
 
 // Open loads the persisted watermarks.
@@ -82,6 +90,25 @@ func Open(log Log, store Haser, refs blob.RefsFunc) (*Index, error) {
 		}
 		copy(o[:], key[len(metaPrefix):])
 		ix.origins[o] = &origin{through: seq, saved: seq, scanned: seq, missing: map[uint64]int64{}}
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return ix, err
+	}
+	err = log.ScanMeta(countPrefix, func(key string, value []byte) bool {
+		var o replication.OriginID
+		through, n := binary.Uvarint(value)
+		count, m := binary.Uvarint(value[max(n, 0):])
+		if len(key) != len(countPrefix)+len(o) || n <= 0 || m <= 0 {
+			bad = fmt.Errorf("needs: dossier count %q is malformed", key)
+			return false
+		}
+		copy(o[:], key[len(countPrefix):])
+		st := ix.originLocked(o)
+		st.counted, st.dossiers, st.countSaved = through, count, through
 		return true
 	})
 	if err == nil {
@@ -147,13 +174,19 @@ func (ix *Index) scanLocked(o replication.OriginID, st *origin) error {
 			return false
 		}
 		n++
-		missing, err := ix.missingBytes(&e)
+		missing, refs, err := ix.missingBytes(&e)
 		if err != nil {
 			ferr = err
 			return false
 		}
 		if missing > 0 {
 			st.missing[e.Seq] = missing
+		}
+		if e.Seq > st.counted {
+			st.counted = e.Seq
+			if refs {
+				st.dossiers++
+			}
 		}
 		st.scanned = e.Seq
 		return true
@@ -164,15 +197,32 @@ func (ix *Index) scanLocked(o replication.OriginID, st *origin) error {
 	if err != nil {
 		return err
 	}
+	if err := ix.saveCountLocked(o, st); err != nil {
+		return err
+	}
 	return ix.advanceLocked(o, st)
 }
 
+// saveCountLocked persists the dossier count when it moved.
+func (ix *Index) saveCountLocked(o replication.OriginID, st *origin) error {
+	if st.counted == st.countSaved {
+		return nil
+	}
+	v := binary.AppendUvarint(binary.AppendUvarint(nil, st.counted), st.dossiers)
+	if err := ix.log.PutMeta(oplog.KV{Key: countPrefix + string(o[:]), Value: v}); err != nil {
+		return err
+	}
+	st.countSaved = st.counted
+	return nil
+}
+
 // missingBytes returns the bytes of the blobs e references that are not
-// held here. An entry whose refs do not decode references none.
-func (ix *Index) missingBytes(e *replication.Entry) (int64, error) {
+// held here, and whether it references any. An entry whose refs do not
+// decode references none.
+func (ix *Index) missingBytes(e *replication.Entry) (int64, bool, error) {
 	refs, err := ix.refs(e)
 	if err != nil || len(refs) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	hs := make([]blob.Hash, len(refs))
 	for i, r := range refs {
@@ -180,7 +230,7 @@ func (ix *Index) missingBytes(e *replication.Entry) (int64, error) {
 	}
 	held, err := ix.store.Has(hs)
 	if err != nil {
-		return 0, err
+		return 0, true, err
 	}
 	var n int64
 	for i, r := range refs {
@@ -188,7 +238,7 @@ func (ix *Index) missingBytes(e *replication.Entry) (int64, error) {
 			n += r.Size
 		}
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // advanceLocked moves the watermark up to the first incomplete entry and
@@ -228,7 +278,7 @@ func (ix *Index) Recheck(ids ...replication.EntryID) error {
 		if err != nil {
 			return err
 		}
-		n, err := ix.missingBytes(&e)
+		n, _, err := ix.missingBytes(&e)
 		if err != nil {
 			return err
 		}
@@ -258,6 +308,9 @@ type OriginNeeds struct {
 	// Incomplete entries, and the bytes of the blobs they miss.
 	Incomplete   int   `json:"incomplete"`
 	MissingBytes int64 `json:"missing_bytes"`
+	// Dossiers counts the examined entries that reference blobs: the
+	// complete ones are Dossiers - Incomplete.
+	Dossiers uint64 `json:"dossiers"`
 }
 
 // Origins returns, for every origin examined, what it misses, examining
@@ -271,7 +324,7 @@ func (ix *Index) Origins(os []replication.OriginID) ([]OriginNeeds, error) {
 		if err := ix.scanLocked(o, st); err != nil {
 			return nil, err
 		}
-		n := OriginNeeds{Origin: o, Through: st.through, Examined: st.scanned, Incomplete: len(st.missing)}
+		n := OriginNeeds{Origin: o, Through: st.through, Examined: st.scanned, Incomplete: len(st.missing), Dossiers: st.dossiers}
 		for _, b := range st.missing {
 			n.MissingBytes += b
 		}
