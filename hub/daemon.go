@@ -34,6 +34,9 @@ type DaemonConfig struct {
 	// SampleEvery is how often peers' backlogs are sampled for the
 	// dashboard's charts (default 5 s).
 	SampleEvery time.Duration
+	// ReceiptEvery is how often a provincial hub issues receipts for the
+	// dossiers complete there (default DefaultReceiptEvery).
+	ReceiptEvery time.Duration
 }
 
 // Daemon is a running hub: it ingests what arrives from below (every range
@@ -129,6 +132,9 @@ func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Di
 // Run syncs, samples backlogs for the dashboard, and serves until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
 	go d.sampleLoop(ctx)
+	if d.cfg.Dir.Config.Tier == ReceiptTier {
+		go d.receiptLoop(ctx)
+	}
 	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())

@@ -84,6 +84,18 @@ func (a *Author) Resolve(v *View, req ResolveRequest, now replication.HLC) (repl
 	return es[0], nil
 }
 
+// Write appends the hub's own drafts (receipts), stamped with its clock,
+// in one synced transaction.
+func (a *Author) Write(drafts []replication.Draft) ([]replication.Entry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := replication.RealClock{}.Now()
+	for i := range drafts {
+		drafts[i].HLC = a.hlc.Next(now)
+	}
+	return a.dir.Log.Append(a.dir.Signer, drafts)
+}
+
 // resolution builds the payload: it names every version the officer saw
 // and every decision on the subject it overrides.
 func resolution(v *View, req ResolveRequest) (reconcile.Resolution, error) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"fieldsync/enrollment"
 	"fieldsync/internal/daemon"
@@ -65,8 +66,47 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 // Node returns the capture shell.
 func (d *Daemon) Node() *Node { return d.node }
 
+// retainEvery is how often a running laptop releases the blobs of
+// receipted dossiers past the retention age.
+const retainEvery = time.Hour
+
+// retainLoop runs Retain with the directory's retention age.
+func (d *Daemon) retainLoop(ctx context.Context) {
+	age := RetentionOf(d.cfg.Dir.Config)
+	if age < 0 {
+		return
+	}
+	t := time.NewTicker(retainEvery)
+	defer t.Stop()
+	for {
+		if rep, err := d.node.Retain(age, false); err != nil {
+			d.Logger.Warn("could not release receipted blobs", "err", err)
+		} else if rep.Blobs > 0 {
+			d.Logger.Info("released the blobs of receipted dossiers", "dossiers", rep.Dossiers, "blobs", rep.Blobs, "bytes", rep.Bytes)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RetentionOf is the retention age a directory's config asks for
+// (negative: keep every blob).
+func RetentionOf(cfg datadir.Config) time.Duration {
+	switch {
+	case cfg.BlobRetentionDays < 0:
+		return -1
+	case cfg.BlobRetentionDays > 0:
+		return time.Duration(cfg.BlobRetentionDays) * 24 * time.Hour
+	}
+	return DefaultRetention
+}
+
 // Run syncs and serves the local API (and /metrics) until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
+	go d.retainLoop(ctx)
 	public := func(*localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())
@@ -198,5 +238,8 @@ func BacklogStatus(n *Node) (map[string]any, error) {
 		"unsynced_entries": b.Unsynced, "acked_seq": b.AckedSeq, "oldest_days": int(b.OldestAge.Hours() / 24),
 		"max_unsynced_entries": b.Policy.MaxUnsyncedEntries, "max_unsynced_days": int(b.Policy.MaxUnsyncedAge.Hours() / 24),
 		"warning": b.Warning,
+		"unreceipted_dossiers": b.Dossiers.Dossiers, "unreceipted_blob_bytes": b.Dossiers.BlobBytes,
+		"unreceipted_oldest_days": int(b.Dossiers.OldestAge.Hours() / 24), "receipted_through": b.Dossiers.ReceiptedThrough,
+		"max_unreceipted_blob_mb": b.Policy.MaxUnreceiptedBlobBytes >> 20, "max_unreceipted_days": int(b.Policy.MaxUnreceiptedAge.Hours() / 24),
 	}}, nil
 }

@@ -19,6 +19,12 @@ import (
 const (
 	DefaultMaxUnsyncedEntries = 5000
 	DefaultMaxUnsyncedAge     = 21 * 24 * time.Hour
+	// Dossiers the province has not receipted: their blob bytes (3 GiB is
+	// about ten station-days at DOMAIN.md §6.4's 1 MB a dossier) and the
+	// age of the oldest. Blobs lag records on thin links, and a receipt
+	// needs the province, so these limits are wider than the entries'.
+	DefaultMaxUnreceiptedBlobBytes = 3 << 30
+	DefaultMaxUnreceiptedAge       = 30 * 24 * time.Hour
 	// freezeWarnFraction is where warnings start.
 	freezeWarnFraction = 0.8
 )
@@ -30,10 +36,20 @@ const (
 type FreezePolicy struct {
 	MaxUnsyncedEntries int
 	MaxUnsyncedAge     time.Duration
+	// MaxUnreceiptedBlobBytes and MaxUnreceiptedAge bound this laptop's
+	// dossiers the province has not receipted: the blob bytes they hold
+	// and the age of the oldest (config.json max_unreceipted_blob_mb and
+	// max_unreceipted_days).
+	MaxUnreceiptedBlobBytes int64
+	MaxUnreceiptedAge       time.Duration
 }
 
-// NoFreeze turns both limits off.
-var NoFreeze = FreezePolicy{MaxUnsyncedEntries: -1, MaxUnsyncedAge: -1}
+// NoFreeze turns every limit off.
+var NoFreeze = FreezePolicy{MaxUnsyncedEntries: -1, MaxUnsyncedAge: -1, MaxUnreceiptedBlobBytes: -1, MaxUnreceiptedAge: -1}
+
+func (p FreezePolicy) off() bool {
+	return p.MaxUnsyncedEntries < 0 && p.MaxUnsyncedAge < 0 && p.MaxUnreceiptedBlobBytes < 0 && p.MaxUnreceiptedAge < 0
+}
 
 // peers returns what the replicator knows of its peers: live from a
 // running daemon (Options.Peers), else as last persisted in the log.
@@ -52,11 +68,23 @@ func policyFor(p FreezePolicy, cfg datadir.Config) FreezePolicy {
 	if p.MaxUnsyncedAge == 0 {
 		p.MaxUnsyncedAge = time.Duration(cfg.MaxUnsyncedDays) * 24 * time.Hour
 	}
+	if p.MaxUnreceiptedBlobBytes == 0 {
+		p.MaxUnreceiptedBlobBytes = int64(cfg.MaxUnreceiptedBlobMB) << 20
+	}
+	if p.MaxUnreceiptedAge == 0 {
+		p.MaxUnreceiptedAge = time.Duration(cfg.MaxUnreceiptedDays) * 24 * time.Hour
+	}
 	if p.MaxUnsyncedEntries == 0 {
 		p.MaxUnsyncedEntries = DefaultMaxUnsyncedEntries
 	}
 	if p.MaxUnsyncedAge == 0 {
 		p.MaxUnsyncedAge = DefaultMaxUnsyncedAge
+	}
+	if p.MaxUnreceiptedBlobBytes == 0 {
+		p.MaxUnreceiptedBlobBytes = DefaultMaxUnreceiptedBlobBytes
+	}
+	if p.MaxUnreceiptedAge == 0 {
+		p.MaxUnreceiptedAge = DefaultMaxUnreceiptedAge
 	}
 	return p
 }
@@ -68,13 +96,21 @@ var ErrFrozen = errors.New("node: frozen until it syncs with a hub")
 // was written. It says which limit and by how much, for the officer.
 type FrozenError struct {
 	Backlog Backlog
-	Limit   string // which limit: "entries" or "age"
+	Limit   string // which limit: "entries", "age", "blob-bytes" or "dossier-age"
 }
 
 func (e *FrozenError) Error() string {
-	if e.Limit == "age" {
+	b, p := e.Backlog, e.Backlog.Policy
+	switch e.Limit {
+	case "age":
 		return fmt.Sprintf("capture refused: the oldest capture not yet at a hub is %d days old (limit %d); take the laptop where it can sync",
-			int(e.Backlog.OldestAge.Hours()/24), int(e.Backlog.Policy.MaxUnsyncedAge.Hours()/24))
+			int(b.OldestAge.Hours()/24), int(p.MaxUnsyncedAge.Hours()/24))
+	case "blob-bytes":
+		return fmt.Sprintf("capture refused: %d dossiers hold %d MB of photos and fingerprints the province has not receipted yet (limit %d MB); take the laptop where it can sync its blobs",
+			b.Dossiers.Dossiers, b.Dossiers.BlobBytes>>20, p.MaxUnreceiptedBlobBytes>>20)
+	case "dossier-age":
+		return fmt.Sprintf("capture refused: the oldest dossier the province has not receipted is %d days old (limit %d); take the laptop where it can sync its blobs",
+			int(b.Dossiers.OldestAge.Hours()/24), int(p.MaxUnreceiptedAge.Hours()/24))
 	}
 	return fmt.Sprintf("capture refused: %d captures are not yet at a hub (limit %d); take the laptop where it can sync",
 		e.Backlog.Unsynced, e.Backlog.Policy.MaxUnsyncedEntries)
@@ -90,6 +126,8 @@ type Backlog struct {
 	AckedSeq  uint64        `json:"acked_seq"` // highest own seq a hub holds
 	OldestAge time.Duration `json:"oldest_age_ns"`
 	Policy    FreezePolicy  `json:"-"`
+	// Dossiers are this laptop's dossiers the province has not receipted.
+	Dossiers DossierBacklog `json:"dossiers"`
 	// Warning is set when the backlog passes 80% of a limit.
 	Warning string `json:"warning,omitempty"`
 }
@@ -114,7 +152,11 @@ func (n *Node) Backlog() (Backlog, error) {
 	}
 	b.AckedSeq, _ = replicator.HubAck(n.dir.Log, peers, o)
 	b.AckedSeq = max(b.AckedSeq, 1) // the genesis is no capture
+	if b.Dossiers, err = n.DossierBacklog(); err != nil {
+		return b, err
+	}
 	if head.Seq <= b.AckedSeq {
+		b.Warning = b.warning()
 		return b, nil
 	}
 	b.Unsynced = int(head.Seq - b.AckedSeq)
@@ -135,6 +177,12 @@ func (b *Backlog) warning() string {
 	case p.MaxUnsyncedAge > 0 && float64(b.OldestAge) >= freezeWarnFraction*float64(p.MaxUnsyncedAge):
 		return fmt.Sprintf("the oldest capture not yet at a hub is %d days old (limit %d): sync soon",
 			int(b.OldestAge.Hours()/24), int(p.MaxUnsyncedAge.Hours()/24))
+	case p.MaxUnreceiptedBlobBytes > 0 && float64(b.Dossiers.BlobBytes) >= freezeWarnFraction*float64(p.MaxUnreceiptedBlobBytes):
+		return fmt.Sprintf("%d MB of dossiers' blobs of %d MB allowed are not yet receipted by the province: sync soon",
+			b.Dossiers.BlobBytes>>20, p.MaxUnreceiptedBlobBytes>>20)
+	case p.MaxUnreceiptedAge > 0 && float64(b.Dossiers.OldestAge) >= freezeWarnFraction*float64(p.MaxUnreceiptedAge):
+		return fmt.Sprintf("the oldest dossier not yet receipted by the province is %d days old (limit %d): sync soon",
+			int(b.Dossiers.OldestAge.Hours()/24), int(p.MaxUnreceiptedAge.Hours()/24))
 	}
 	return ""
 }
@@ -144,15 +192,21 @@ func (b *Backlog) warning() string {
 // with them, and the refusal for the rest. The limit is exact: with
 // MaxUnsyncedEntries captures unacknowledged, the next one is refused.
 func (n *Node) admit(count int) (int, string, *FrozenError, error) {
-	if n.freeze.MaxUnsyncedEntries < 0 && n.freeze.MaxUnsyncedAge < 0 {
+	if n.freeze.off() {
 		return count, "", nil, nil
 	}
 	b, err := n.Backlog()
 	if err != nil {
 		return 0, "", nil, err
 	}
-	if p := n.freeze; p.MaxUnsyncedAge > 0 && b.Unsynced > 0 && b.OldestAge > p.MaxUnsyncedAge {
+	p := n.freeze
+	switch {
+	case p.MaxUnsyncedAge > 0 && b.Unsynced > 0 && b.OldestAge > p.MaxUnsyncedAge:
 		return 0, "", &FrozenError{Backlog: b, Limit: "age"}, nil
+	case p.MaxUnreceiptedBlobBytes > 0 && b.Dossiers.BlobBytes >= p.MaxUnreceiptedBlobBytes:
+		return 0, "", &FrozenError{Backlog: b, Limit: "blob-bytes"}, nil
+	case p.MaxUnreceiptedAge > 0 && b.Dossiers.Dossiers > 0 && b.Dossiers.OldestAge > p.MaxUnreceiptedAge:
+		return 0, "", &FrozenError{Backlog: b, Limit: "dossier-age"}, nil
 	}
 	ok := count
 	var frozen *FrozenError

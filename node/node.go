@@ -63,12 +63,15 @@ type Node struct {
 
 	mu  sync.Mutex // serializes captures (HLC state)
 	hlc replication.HLCState
+
+	dossiers *dossiers // own dossiers against the province's receipts
 }
 
 // New returns a node over an open data directory. The HLC starts after the
 // latest timestamp held, so it never goes backwards across restarts.
 func New(dir *datadir.Dir, opts Options) (*Node, error) {
-	n := &Node{dir: dir, clock: replication.OrReal(opts.Clock), opts: opts, freeze: policyFor(opts.Freeze, dir.Config)}
+	n := &Node{dir: dir, clock: replication.OrReal(opts.Clock), opts: opts, freeze: policyFor(opts.Freeze, dir.Config),
+		dossiers: newDossiers(dir.Signer.Origin())}
 	hlc, err := dir.HLCState()
 	if err != nil {
 		return nil, err

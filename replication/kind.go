@@ -29,6 +29,10 @@ const (
 	// KindReissue carries, under a new epoch, an entry of the writer's
 	// previous origin that a peer may lack (package epoch).
 	KindReissue Kind = 9
+	// KindReceipt is the provincial hub's receipt for a laptop's complete
+	// dossiers (record and every blob held there, verified): it flows
+	// down, and the laptop may then drop those blobs (package dossier).
+	KindReceipt Kind = 10
 )
 
 var kindNames = map[Kind]string{
@@ -41,6 +45,7 @@ var kindNames = map[Kind]string{
 	KindRoster:  "roster",
 	KindFork:    "fork",
 	KindReissue: "reissue",
+	KindReceipt: "receipt",
 }
 
 // String returns the kind's lowercase name, or "kind(N)" if unknown.

@@ -42,7 +42,12 @@ for tests and labs only. init prints the device key the province adds.
 A laptop freezes (refuses new captures, warning from 80%) when 5,000
 captures are not yet at a hub or the oldest of them is 21 days old:
 --max-unsynced and --max-unsynced-days change the limits (MOSIP's rule;
-a stolen or broken laptop then holds a bounded backlog).
+a stolen or broken laptop then holds a bounded backlog). It also freezes
+when the dossiers the province has not yet receipted hold 3 GB of blobs,
+or the oldest is 30 days old (--max-unreceipted-mb, --max-unreceipted-days;
+--max-unsynced -1 lifts these too, for a bulk load). Once receipted, a
+dossier's blobs are dropped after 7 days (--blob-retention-days); its
+record stays.
 
 Gossip pools (memberlist) let members find each other and learn who holds
 what; give each pool a key made with 'fieldsync keygen'. A district hub is a
@@ -83,6 +88,9 @@ func runInit(e *env, args []string) error {
 	trust := addTrustFlags(fs)
 	maxUnsynced := fs.Int("max-unsynced", 0, "laptops: refuse captures past this many not yet at a hub (0: 5000; -1: no limit)")
 	maxDays := fs.Int("max-unsynced-days", 0, "laptops: refuse captures once the oldest not yet at a hub is this many days old (0: 21; -1: no limit)")
+	maxBlobMB := fs.Int("max-unreceipted-mb", 0, "laptops: refuse captures once the dossiers the province has not receipted hold this many MB of blobs (0: 3072; -1: no limit)")
+	maxDossierDays := fs.Int("max-unreceipted-days", 0, "laptops: refuse captures once the oldest dossier the province has not receipted is this many days old (0: 30; -1: no limit)")
+	retention := fs.Int("blob-retention-days", 0, "laptops: keep the blobs of receipted dossiers this many days (0: 7; -1: keep them)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -94,7 +102,11 @@ func runInit(e *env, args []string) error {
 		return usagef("--dir and --unit are required")
 	}
 	cfg := datadir.Config{Role: replication.Role(*role), Tier: *tier, Unit: *unit, Name: *name, Parent: *parent,
-		SyncAddr: *syncListen, SyncAdvertise: *syncAdvertise, Pools: pools, MaxUnsyncedEntries: *maxUnsynced, MaxUnsyncedDays: *maxDays}
+		SyncAddr: *syncListen, SyncAdvertise: *syncAdvertise, Pools: pools, MaxUnsyncedEntries: *maxUnsynced, MaxUnsyncedDays: *maxDays,
+		MaxUnreceiptedBlobMB: *maxBlobMB, MaxUnreceiptedDays: *maxDossierDays, BlobRetentionDays: *retention}
+	if *maxUnsynced < 0 && *maxBlobMB == 0 {
+		cfg.MaxUnreceiptedBlobMB, cfg.MaxUnreceiptedDays = -1, -1 // a bulk load: no freeze at all
+	}
 	if *peers != "" {
 		cfg.Peers = strings.Split(*peers, ",")
 	}

@@ -158,6 +158,11 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 	if b, ok := st.Extra["backlog"].(map[string]any); ok {
 		fmt.Fprintf(w, "not yet at a hub: %v captures (freeze at %v), oldest %v days (freeze at %v)\n",
 			b["unsynced_entries"], b["max_unsynced_entries"], b["oldest_days"], b["max_unsynced_days"])
+		if asFloat(b["unreceipted_dossiers"]) > 0 {
+			fmt.Fprintf(w, "not yet receipted by the province: %v dossiers, %s of blobs (freeze at %v MB), oldest %v days (freeze at %v)\n",
+				b["unreceipted_dossiers"], bytesText(int64(asFloat(b["unreceipted_blob_bytes"]))), b["max_unreceipted_blob_mb"],
+				b["unreceipted_oldest_days"], b["max_unreceipted_days"])
+		}
 		if warning, _ := b["warning"].(string); warning != "" {
 			fmt.Fprintf(w, "WARNING %s\n", warning)
 		}
@@ -362,4 +367,18 @@ func drainOf(c dashboard.DossierCounts) string {
 		return "unknown rate"
 	}
 	return (time.Duration(c.DrainSeconds * float64(time.Second))).Round(time.Second).String()
+}
+
+// asFloat reads a number of a status section (JSON numbers are float64;
+// in process they may be ints).
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	}
+	return 0
 }

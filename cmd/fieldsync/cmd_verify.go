@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"fieldsync/dossier"
+	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
@@ -97,6 +98,11 @@ func verifyBlobs(d *datadir.Dir) (dossier.BlobReport, []string, error) {
 	if d.Config.Role == replication.RoleNode {
 		own := d.Signer.Origin()
 		opts.Own = func(o replication.OriginID) bool { return o == own }
+		n, err := node.New(d, node.Options{})
+		if err != nil {
+			return dossier.BlobReport{}, nil, err
+		}
+		opts.Released = n.Receipted
 	}
 	scan := func(fn func(e *replication.Entry) bool) error {
 		v, err := d.Log.Vector()

@@ -91,6 +91,13 @@ type Config struct {
 	// Freeze limits for a field laptop (0 = default, see node.FreezePolicy).
 	MaxUnsyncedEntries int `json:"max_unsynced_entries,omitempty"`
 	MaxUnsyncedDays    int `json:"max_unsynced_days,omitempty"`
+	// Dossiers the province has not receipted: their blobs' bytes and the
+	// age of the oldest (0 = default, -1 = off; node.FreezePolicy).
+	MaxUnreceiptedBlobMB int `json:"max_unreceipted_blob_mb,omitempty"`
+	MaxUnreceiptedDays   int `json:"max_unreceipted_days,omitempty"`
+	// BlobRetentionDays is how long a laptop keeps the blobs of dossiers
+	// the province receipted (0 = node.DefaultRetention, -1 = keep them).
+	BlobRetentionDays int `json:"blob_retention_days,omitempty"`
 }
 
 // PoolConfig is one gossip pool (memberlist) membership.
@@ -132,6 +139,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config unit %q: want a unit code", c.Unit)
 	case c.Name == "" || len(c.Name) > 64:
 		return fmt.Errorf("config name %q: want 1-64 characters", c.Name)
+	case c.MaxUnreceiptedBlobMB < -1 || c.MaxUnreceiptedDays < -1 || c.BlobRetentionDays < -1:
+		return fmt.Errorf("config max_unreceipted_blob_mb, max_unreceipted_days, blob_retention_days: want -1 (off), 0 (default) or a positive number")
 	case c.MinFreeMB < -1 || c.MinFreeMB > 1<<20:
 		return fmt.Errorf("config min_free_mb %d: want -1 (off), 0 (default) or up to %d", c.MinFreeMB, 1<<20)
 	case c.ProvinceKey != "" && !provinceKeyPattern.MatchString(c.ProvinceKey):
