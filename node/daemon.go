@@ -237,7 +237,7 @@ func BacklogStatus(n *Node) (map[string]any, error) {
 	return map[string]any{"backlog": map[string]any{
 		"unsynced_entries": b.Unsynced, "acked_seq": b.AckedSeq, "oldest_days": int(b.OldestAge.Hours() / 24),
 		"max_unsynced_entries": b.Policy.MaxUnsyncedEntries, "max_unsynced_days": int(b.Policy.MaxUnsyncedAge.Hours() / 24),
-		"warning": b.Warning,
+		"warning":              b.Warning,
 		"unreceipted_dossiers": b.Dossiers.Dossiers, "unreceipted_blob_bytes": b.Dossiers.BlobBytes,
 		"unreceipted_oldest_days": int(b.Dossiers.OldestAge.Hours() / 24), "receipted_through": b.Dossiers.ReceiptedThrough,
 		"max_unreceipted_blob_mb": b.Policy.MaxUnreceiptedBlobBytes >> 20, "max_unreceipted_days": int(b.Policy.MaxUnreceiptedAge.Hours() / 24),
