@@ -12,8 +12,10 @@ import (
 )
 
 // DefaultReceiptEvery is how often a provincial hub looks for dossiers to
-// receipt.
-const DefaultReceiptEvery = time.Minute
+// receipt. Receipts flow down to every laptop (hub entries do), so they
+// are batched: a laptop needs them for retention and its freeze rule,
+// which count in days.
+const DefaultReceiptEvery = 15 * time.Minute
 
 // ReceiptTier is the tier whose hub signs receipts: the province, which
 // holds the dossiers a card is printed from.
@@ -86,6 +88,7 @@ func (d *Daemon) IssueReceipts() (int, error) {
 		if err != nil {
 			return written, fmt.Errorf("hub: write receipts: %w", err)
 		}
+		d.view.Apply(es...) // the view sees every entry the log holds, its own too
 		v := binary.AppendUvarint(binary.AppendUvarint(nil, through), uint64(complete))
 		if err := d.cfg.Dir.Log.PutMeta(oplog.KV{Key: receiptMetaPrefix + string(o[:]), Value: v}); err != nil {
 			return written, err

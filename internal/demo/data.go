@@ -18,11 +18,14 @@ type step struct {
 	at     time.Time
 	record enrollment.Enrollment
 	amends int
+	// blobs is the capture's dossier (its files are made when it is
+	// captured), nil for a capture that carries none.
+	blobs []synth.BlobSpec
 }
 
 // add appends a step with the next id.
-func (l *laptopPlan) add(at time.Time, rec enrollment.Enrollment, amends int) {
-	l.steps = append(l.steps, step{id: len(l.steps), at: at, record: rec, amends: amends})
+func (l *laptopPlan) add(at time.Time, rec enrollment.Enrollment, amends int, blobs []synth.BlobSpec) {
+	l.steps = append(l.steps, step{id: len(l.steps), at: at, record: rec, amends: amends, blobs: blobs})
 }
 
 // laptopPlan is one laptop and what it will capture.
@@ -44,12 +47,13 @@ type dataset struct {
 	end      time.Time      // last
 	moved    int            // people re-enrolled in another district
 	corrects int            // conflicting corrections scripted
+	dossiers int            // captures that carry their files
 }
 
 // buildData generates records per commune (Hà Tĩnh, 2023 code list, so
 // addresses and routing use the districts of the time) and spreads them
 // over the laptops, then adds the scripted scenarios.
-func buildData(districts []districtPlan, records int, noise float64, seed uint64) (*dataset, error) {
+func buildData(districts []districtPlan, records int, noise float64, seed uint64, dossiers int) (*dataset, error) {
 	ds := &dataset{expected: map[string]int{}}
 	communes := 0
 	for _, d := range districts {
@@ -75,7 +79,30 @@ func buildData(districts []districtPlan, records int, noise float64, seed uint64
 	for _, l := range ds.laptops {
 		sort.SliceStable(l.steps, func(i, j int) bool { return l.steps[i].at.Before(l.steps[j].at) })
 	}
+	ds.keepDossiers(dossiers)
 	return ds, nil
+}
+
+// keepDossiers keeps the files of every k-th capture of each laptop, so
+// that about n captures in all carry their dossiers.
+func (ds *dataset) keepDossiers(n int) {
+	total := 0
+	for _, l := range ds.laptops {
+		total += len(l.steps)
+	}
+	every := 0
+	if n > 0 {
+		every = max(1, total/n)
+	}
+	for _, l := range ds.laptops {
+		for i := range l.steps {
+			if every == 0 || i%every != 0 || l.steps[i].amends >= 0 {
+				l.steps[i].blobs = nil
+			} else if l.steps[i].blobs != nil {
+				ds.dossiers++
+			}
+		}
+	}
 }
 
 // communeData generates one commune's records and deals them to its
@@ -98,7 +125,7 @@ func communeData(ds *dataset, di int, d districtPlan, c communePlan, n int, nois
 		}
 		rec := r.Enrollment
 		rec.Capture.Device = "" // the laptop stamps its own device ID
-		laptops[st].add(rec.Capture.CapturedAt, rec, -1)
+		laptops[st].add(rec.Capture.CapturedAt, rec, -1, r.Blobs)
 		ds.span(rec.Capture.CapturedAt)
 	}
 	if err := g.Err(); err != nil {
@@ -145,7 +172,7 @@ func addMoves(ds *dataset, rng *rand.Rand, n int) int {
 		rec.CurrentResidence = &place
 		rec.Capture.CommuneCode, rec.Capture.Officer = to.commune.Code, "CA"+to.commune.Code+"-moved"
 		rec.Capture.CapturedAt = ds.start.Add(time.Duration(rng.Int64N(int64(ds.end.Sub(ds.start)) + 1)))
-		to.add(rec.Capture.CapturedAt, rec, -1)
+		to.add(rec.Capture.CapturedAt, rec, -1, orig.blobs)
 		done++
 	}
 	return done
@@ -171,10 +198,10 @@ func addCorrections(ds *dataset, rng *rand.Rand, n int) int {
 		fixed := orig.record
 		fixed.DateOfBirth.Day = fixed.DateOfBirth.Day%28 + 1
 		later := orig.at.Add(26 * time.Hour)
-		l.add(later, fixed, orig.id)
+		l.add(later, fixed, orig.id, nil)
 		again := orig.record
 		again.Capture.CapturedAt = later.Add(2 * time.Hour)
-		other.add(again.Capture.CapturedAt, again, -1)
+		other.add(again.Capture.CapturedAt, again, -1, orig.blobs)
 		ds.span(again.Capture.CapturedAt)
 		done++
 	}

@@ -38,7 +38,14 @@ type Config struct {
 	Communes  int     // communes per district (default 4)
 	Records   int     // generated enrollments in all (default 20,000)
 	Noise     float64 // share of noisy re-enrollments (default 0.05)
-	Seed      uint64  // data seed (default 1)
+	// Dossiers is how many of the captures carry their biometric files
+	// (portrait, 13 finger images, irises, signature: ~1 MB each at
+	// DOMAIN.md §6.4's sizes), spread evenly over every laptop's captures
+	// (default 400: 0.4 GB, which the field's 2G, EDGE and 3G rates move
+	// only in part during the demo — records first, blobs behind);
+	// -1 for none.
+	Dossiers int
+	Seed     uint64 // data seed (default 1)
 	// CaptureFor is how long, in real time, the campaign's captures take
 	// (its days are compressed into it; default 75 s).
 	CaptureFor time.Duration
@@ -73,6 +80,9 @@ func (c *Config) fill() {
 	}
 	if c.Records == 0 {
 		c.Records = 20000
+	}
+	if c.Dossiers == 0 {
+		c.Dossiers = 400
 	}
 	if c.Noise == 0 {
 		c.Noise = 0.05
@@ -113,16 +123,25 @@ type HubSummary struct {
 	OpenPairs     int    `json:"open_duplicate_pairs"`
 	Digest        string `json:"digest"`
 	Dashboard     string `json:"dashboard"`
+	// Dossiers is how complete the laptops' dossiers are at this hub.
+	Dossiers dashboard.DossierCounts `json:"dossiers"`
+	// Own counts the hub's own entries (its genesis, decisions, and at
+	// the province its receipts).
+	Own uint64 `json:"own_entries"`
 }
 
 // Summary is how the demo ended.
 type Summary struct {
-	Hubs      []HubSummary `json:"hubs"`
-	Laptops   int          `json:"laptops"`
-	Captured  int          `json:"captured"`
-	Moved     int          `json:"moved_people"`
-	Corrected int          `json:"conflicting_corrections"`
-	Converged bool         `json:"converged"`
+	Hubs     []HubSummary `json:"hubs"`
+	Laptops  int          `json:"laptops"`
+	Captured int          `json:"captured"`
+	// Dossiers counts the captures saved with their files, BlobBytes
+	// the files' bytes.
+	Dossiers  int   `json:"dossiers"`
+	BlobBytes int64 `json:"blob_bytes"`
+	Moved     int   `json:"moved_people"`
+	Corrected int   `json:"conflicting_corrections"`
+	Converged bool  `json:"converged"`
 	// Missing counts laptop entries not (yet) at the province; 0 when
 	// converged.
 	Missing int64 `json:"missing_at_province"`
@@ -151,6 +170,8 @@ type world struct {
 	keys      map[int][]byte // district pool keys
 	captured  int
 	rejected  int
+	dossiers  int
+	blobBytes int64
 }
 
 type hubRun struct {
@@ -190,7 +211,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	fmt.Fprintf(cfg.Out, "fieldsync demo: %s, %d districts x %d communes, ~%d enrollments (data in %s)\n",
 		"Tỉnh Hà Tĩnh", cfg.Districts, cfg.Communes, cfg.Records, w.dir)
-	if w.data, err = buildData(w.plans, cfg.Records, cfg.Noise, cfg.Seed); err != nil {
+	if w.data, err = buildData(w.plans, cfg.Records, cfg.Noise, cfg.Seed, cfg.Dossiers); err != nil {
 		return Summary{}, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -313,7 +334,7 @@ func (w *world) startHub(name, tier, unit, parent string, link *linkemu.Link, ap
 		}
 	}
 	d, err := hub.NewDaemon(hub.DaemonConfig{Dir: dir, Replicator: rc, APIAddr: apiAddr, Logger: w.cfg.Logger, Public: dashboard.Handler,
-		Ready: func(i localapi.Info) { h.info = i; close(h.ready) }})
+		Ready: func(i localapi.Info) { h.info = i; close(h.ready) }, ReceiptEvery: 5 * time.Second})
 	if err != nil {
 		return nil, err
 	}

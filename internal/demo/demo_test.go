@@ -22,7 +22,7 @@ func TestReducedDemoConverges(t *testing.T) {
 	}
 	var out strings.Builder
 	var metrics map[string]float64
-	cfg := Config{Districts: 2, Communes: 2, Records: 1200, CaptureFor: 15 * time.Second, ConvergeWithin: 2 * time.Minute,
+	cfg := Config{Districts: 2, Communes: 2, Records: 1200, Dossiers: 60, CaptureFor: 15 * time.Second, ConvergeWithin: 2 * time.Minute,
 		DashboardAddr: "127.0.0.1:0", Out: &out, Dir: t.TempDir(),
 		AtEnd: func(sum Summary) {
 			metrics = scrapeSettled(t, strings.Replace(sum.Hubs[0].Dashboard, "/login?", "/metrics?", 1))
@@ -57,6 +57,20 @@ func TestReducedDemoConverges(t *testing.T) {
 		t.Errorf("province found %d duplicate pairs and %d conflicts; the data plants both", sum.Hubs[0].Pairs, sum.Hubs[0].Conflicts)
 	}
 	checkMetrics(t, metrics, sum)
+	// Dossiers: carried by the laptops, counted at every hub (complete or
+	// not: thin links move their blobs behind the records).
+	if sum.Dossiers < cfg.Dossiers*9/10 || sum.BlobBytes < int64(sum.Dossiers)*400_000 {
+		t.Errorf("%d dossiers of %d bytes captured, want about %d of ~1 MB", sum.Dossiers, sum.BlobBytes, cfg.Dossiers)
+	}
+	for _, h := range sum.Hubs {
+		d := h.Dossiers
+		if d.Dossiers < uint64(sum.Dossiers) || d.Complete+uint64(d.Incomplete) != d.Dossiers || (d.Incomplete > 0) != (d.PendingBytes > 0) {
+			t.Errorf("%s: dossiers %+v, laptops captured %d", h.Name, d, sum.Dossiers)
+		}
+	}
+	if _, ok := metrics[`fieldsync_dossiers{level="all",state="complete",unit=""}`]; !ok {
+		t.Errorf("no dossier completeness in /metrics")
+	}
 }
 
 func checkMetrics(t *testing.T, m map[string]float64, sum Summary) {
@@ -86,9 +100,10 @@ func checkMetrics(t *testing.T, m map[string]float64, sum Summary) {
 			t.Errorf("%s = %v after convergence", k, v)
 		}
 	}
-	// The province ingested everything but its own genesis and its roster
-	// (the roster origin's genesis and one add per device).
-	if ingested < float64(prov.Entries-1-uint64(sum.Roster+1)) || received == 0 || peers < 2 {
+	// The province ingested everything but its own entries (its genesis,
+	// its receipts) and its roster (the roster origin's genesis and one
+	// add per device).
+	if ingested < float64(prov.Entries-prov.Own-uint64(sum.Roster+1)) || received == 0 || peers < 2 {
 		t.Errorf("ingested %v of %d entries, %v bytes received from %d peers", ingested, prov.Entries, received, peers)
 	}
 }

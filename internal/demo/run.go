@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"fieldsync/enrollment"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
@@ -68,19 +67,27 @@ func (w *world) captureLaptop(l *laptopRun, begin time.Time, scale float64) {
 // captureGroup saves due enrollments as one durable group and amends one
 // by one, recording each step's entry for later corrections.
 func (w *world) captureGroup(l *laptopRun, group []step, ids map[int]replication.EntryID) {
-	var recs []enrollment.Enrollment
+	var ds []node.Dossier
 	var enrolls []step
 	for _, st := range group {
 		if st.amends >= 0 {
 			w.amend(l, st, ids)
 			continue
 		}
-		recs, enrolls = append(recs, st.record), append(enrolls, st)
+		d := node.Dossier{Record: st.record}
+		for _, b := range st.blobs { // the capture station's files, made now
+			if b.Exception != "" {
+				d.Files = append(d.Files, node.File{Slot: b.Slot, Exception: b.Exception})
+				continue
+			}
+			d.Files = append(d.Files, node.File{Slot: b.Slot, Name: b.Slot + b.Ext(), Data: b.Bytes()})
+		}
+		ds, enrolls = append(ds, d), append(enrolls, st)
 	}
-	if len(recs) == 0 {
+	if len(ds) == 0 {
 		return
 	}
-	results, err := l.d.Node().EnrollBatch(recs)
+	results, err := l.d.Node().SaveDossiers(ds)
 	if err != nil {
 		w.cfg.Logger.Error("capture failed", "laptop", l.plan.name, "err", err)
 		return
@@ -94,6 +101,12 @@ func (w *world) captureGroup(l *laptopRun, group []step, ids map[int]replication
 		}
 		ids[enrolls[k].id] = r.Receipt.ID
 		w.captured++
+		if len(enrolls[k].blobs) > 0 {
+			w.dossiers++
+			for _, f := range ds[k].Files {
+				w.blobBytes += int64(len(f.Data))
+			}
+		}
 	}
 }
 
@@ -164,6 +177,9 @@ func (w *world) progress(begin time.Time) {
 		line += fmt.Sprintf(" | most behind: %s (%s) %d entries, %s", b.worst.plan.name, b.worst.plan.commune.Name, b.worstMissing, state)
 	}
 	line += fmt.Sprintf(" | conflicts %d open, duplicates %d open", st.OpenConflicts, st.OpenPairs)
+	if dos, err := w.province.d.Dossiers(); err == nil && dos.Totals.Dossiers > 0 {
+		line += fmt.Sprintf(" | dossiers complete at the province %d of %d", dos.Totals.Complete, dos.Totals.Dossiers)
+	}
 	fmt.Fprintln(w.cfg.Out, line)
 }
 
@@ -211,7 +227,7 @@ func (w *world) converged() bool {
 func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 	sum := Summary{Laptops: len(w.laptops), Moved: w.data.moved, Corrected: w.data.corrects, Converged: converged, Elapsed: elapsed}
 	w.mu.Lock()
-	sum.Captured = w.captured
+	sum.Captured, sum.Dossiers, sum.BlobBytes = w.captured, w.dossiers, w.blobBytes
 	w.mu.Unlock()
 	sum.Missing = int64(w.backlog().missing)
 	sum.Refused = map[string]int{}
@@ -235,8 +251,13 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 		v, _ := h.dir.Log.Vector()
 		st, dg := h.d.View().Stats()
 		cfg := h.dir.Config
-		sum.Hubs = append(sum.Hubs, HubSummary{Name: cfg.Name, Tier: cfg.Tier, Unit: cfg.Unit, Entries: v.Total(), Citizens: st.Citizens,
-			OpenConflicts: st.OpenConflicts, Conflicts: st.Conflicts, Pairs: st.Pairs, OpenPairs: st.OpenPairs, Digest: dg, Dashboard: dashboardURL(h)})
+		hs := HubSummary{Name: cfg.Name, Tier: cfg.Tier, Unit: cfg.Unit, Entries: v.Total(), Citizens: st.Citizens,
+			OpenConflicts: st.OpenConflicts, Conflicts: st.Conflicts, Pairs: st.Pairs, OpenPairs: st.OpenPairs, Digest: dg, Dashboard: dashboardURL(h)}
+		if dos, err := h.d.Dossiers(); err == nil {
+			hs.Dossiers = dos.Totals
+		}
+		hs.Own = v.Seq(h.dir.Signer.Origin())
+		sum.Hubs = append(sum.Hubs, hs)
 	}
 	return sum
 }
@@ -262,14 +283,18 @@ func (w *world) printDashboards() {
 
 func printSummary(out io.Writer, sum Summary) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nHUB\tTIER\tUNIT\tENTRIES\tCITIZENS\tCONFLICTS (OPEN)\tDUPLICATE PAIRS (OPEN)\tDIGEST")
+	fmt.Fprintln(tw, "\nHUB\tTIER\tUNIT\tENTRIES\tCITIZENS\tCONFLICTS (OPEN)\tDUPLICATE PAIRS (OPEN)\tDOSSIERS COMPLETE\tBLOBS TO COME\tDIGEST")
 	for _, h := range sum.Hubs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d (%d)\t%d (%d)\t%s\n", h.Name, h.Tier, h.Unit, h.Entries, h.Citizens,
-			h.Conflicts, h.OpenConflicts, h.Pairs, h.OpenPairs, h.Digest[:16]+"…")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d (%d)\t%d (%d)\t%d / %d\t%.1f MB\t%s\n", h.Name, h.Tier, h.Unit, h.Entries, h.Citizens,
+			h.Conflicts, h.OpenConflicts, h.Pairs, h.OpenPairs, h.Dossiers.Complete, h.Dossiers.Dossiers, float64(h.Dossiers.PendingBytes)/1e6, h.Digest[:16]+"…")
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d laptops captured %d entries (%d people re-enrolled after moving, %d conflicting corrections) in %s\n",
 		sum.Laptops, sum.Captured, sum.Moved, sum.Corrected, sum.Elapsed.Round(time.Second))
+	if sum.Dossiers > 0 {
+		fmt.Fprintf(out, "%d captures carried their dossiers (%.0f MB of portraits, fingerprints, irises, signatures): records first, blobs behind them over the same links\n",
+			sum.Dossiers, float64(sum.BlobBytes)/1e6)
+	}
 	refused := 0
 	for _, n := range sum.Refused {
 		refused += n

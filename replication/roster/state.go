@@ -300,8 +300,8 @@ func (s *State) Admits(g replication.Genesis, origin replication.OriginID, seq u
 		return d, ReasonRoleMismatch
 	case seq > d.Limit(origin):
 		return d, ReasonRevoked
-	case kind == replication.KindRoster || kind == replication.KindRevoke:
-		return d, ReasonNotAnchor
+	case kind == replication.KindRoster || kind == replication.KindRevoke || kind == replication.KindReceipt:
+		return d, ReasonNotAnchor // the province alone signs rosters, revocations and receipts
 	case (kind == replication.KindResolve || kind == replication.KindFork) && d.Role != replication.RoleHub:
 		return d, ReasonNotHub
 	}
