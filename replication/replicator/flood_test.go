@@ -1,6 +1,7 @@
 package replicator_test
 
 import (
+	"context"
 	"net"
 	"sort"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/linkemu"
 	"fieldsync/replication/roster"
 	"fieldsync/replication/roster/book"
 )
@@ -66,7 +68,7 @@ func flood(t *testing.T, addr string, n int, stop <-chan struct{}) *atomic.Int64
 	return &opened
 }
 
-// sessionLatency enrolls 20 records on the laptop and returns how long the
+// sessionLatency enrolls 100 records on the laptop and returns how long the
 // hub took to hold them: a new contact each time (the previous session has
 // closed), so dial, handshake and transfer.
 func sessionLatency(t *testing.T, lap *datadir.Dir, rep *authed, hub *datadir.Dir, seed uint64) time.Duration {
@@ -74,8 +76,8 @@ func sessionLatency(t *testing.T, lap *datadir.Dir, rep *authed, hub *datadir.Di
 	time.Sleep(500 * time.Millisecond) // > the idle timeout: the last session ended
 	want, _ := lap.Log.Head(lap.Signer.Origin())
 	start := time.Now()
-	enrollOn(t, lap, rep.rep, 20, seed)
-	target := want.Seq + 20
+	enrollOn(t, lap, rep.rep, 100, seed)
+	target := want.Seq + 100
 	for {
 		if h, _ := hub.Log.Head(lap.Signer.Origin()); h.Seq >= target {
 			return time.Since(start)
@@ -117,7 +119,12 @@ func TestFloodOfIdleConnectionsDoesNotStopSyncing(t *testing.T) {
 		t.Fatal(err)
 	}
 	hub := startAuthed(t, prov, anchor, true, nil)
-	laptop := startAuthed(t, lap, anchor, false, nil, hub.addr)
+	// The laptop is on a thin link (1 Mbit/s, 100 ms round trips), as in
+	// the field: a session is then ~0.5 s of real work, which a flood
+	// must not stretch, rather than milliseconds of scheduling noise.
+	link := linkemu.NewLink(linkemu.Profile{Name: "3G-ish", RateBitsPerSec: 1_000_000, RTT: 100 * time.Millisecond}, linkemu.WithSeed(3))
+	dial := link.Dialer(nil)
+	laptop := startAuthed(t, lap, anchor, false, func(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx, "tcp", addr) }, hub.addr)
 	sessionLatency(t, lap, laptop, prov, 1) // warm up: the roster, the first contact
 
 	const rounds, floodSize = 9, 400
