@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"fieldsync/node"
+	"fieldsync/replication/datadir"
 	"fieldsync/storage"
 )
 
@@ -187,4 +188,92 @@ func freeBytes(t *testing.T, dir string) int64 {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
+}
+
+// TestDossierImportDiskFull fills a disk under a real `fieldsync import`
+// of dossier folders, as TestImportDiskFull does for records: the blobs of
+// each group are written before its records, so the disk can fill while
+// blobs are written. The import must stop with a disk-full error, every
+// acknowledged record with every blob it references on disk and verified,
+// verify clean; once space is freed, the rest imports.
+func TestDossierImportDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("mounts a tmpfs")
+	}
+	if os.Getenv(envDiskFullInner) == "dossiers" {
+		dossierDiskFullInner(t)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a mount namespace and a tmpfs (unshare -m; mount -t tmpfs)")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDossierImportDiskFull$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), envDiskFullInner+"=dossiers")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	if err != nil && bytes.Contains(out, []byte("operation not permitted")) || cmd.ProcessState == nil {
+		t.Skipf("no mount namespace here: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "diskfull:") || strings.Contains(l, "SKIP") {
+			t.Log(strings.TrimSpace(l))
+		}
+	}
+	if bytes.Contains(out, []byte("--- SKIP")) {
+		t.Skip("the inner test skipped (see above)")
+	}
+	if err != nil {
+		t.Fatalf("inner test: %v\n%s", err, out)
+	}
+}
+
+func dossierDiskFullInner(t *testing.T) {
+	floor := storage.DefaultMinFree(storage.ProfileField)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=400m"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer syscall.Unmount(mnt, 0)
+	dir := filepath.Join(mnt, "laptop")
+	mustRun(t, "init", "--dir", dir, "--role", "node", "--unit", "18586", "--max-unsynced", "-1")
+	root := filepath.Join(t.TempDir(), "dossiers")
+	mustRun(t, "gen", "--count", "200", "--seed", "25", "--dossiers", root)
+	filler := filepath.Join(mnt, "filler")
+	if err := os.WriteFile(filler, make([]byte, freeBytes(t, mnt)-floor-200<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("diskfull: %d MiB free above the log's floor of %d MiB (the blobs' is %d MiB higher) before importing 200 dossiers (~180 MB)",
+		(freeBytes(t, mnt)-floor)>>20, floor>>20, datadir.BlobHeadroom>>20)
+	acked, code, stderr := importAcks(t, dir, root)
+	if code != exitFailure || !strings.Contains(stderr, "disk full") {
+		t.Fatalf("dossier import on a full disk: exit %d, want %d and a disk-full message:\n%s", code, exitFailure, stderr)
+	}
+	if acked.seq < 10 {
+		t.Fatalf("only %d entries acknowledged: the test filled too much", acked.seq)
+	}
+	t.Logf("diskfull: dossier import stopped with %d entries acknowledged: %s", acked.seq, firstLine(stderr))
+	checkAcked(t, dir, acked, 0)
+	checkDossiersWhole(t, dir, 0)
+	mustRun(t, "verify", "--dir", dir)
+	// The blobs left the records their room: a capture without files
+	// still saves.
+	one := filepath.Join(t.TempDir(), "one.jsonl")
+	writeInput(t, one, 1)
+	if out, err := fieldsyncCmd("enroll", "--dir", dir, one).CombinedOutput(); err != nil {
+		t.Fatalf("a record without files on a disk the blobs filled: %v\n%s", err, out)
+	}
+	acked.seq++
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	again, code, stderr := importAcks(t, dir, root)
+	if code != exitOK || again.seq != acked.seq+200 {
+		t.Fatalf("import after space returned: exit %d, head %d, want %d\n%s", code, again.seq, acked.seq+200, stderr)
+	}
+	checkDossiersWhole(t, dir, 1)
+	mustRun(t, "verify", "--dir", dir)
+	t.Logf("diskfull: after the filler went, the 200 dossiers imported (head %d; blobs already held stored once), verify ok", again.seq)
 }

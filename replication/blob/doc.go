@@ -21,17 +21,18 @@
 // of it is kept, so a peer cannot make a store hold more than the reference
 // it checked.
 //
-// The SHA-256 state of the prefix is part of the resume point, so resuming
-// a blob does not read its prefix again.
+// Resuming checks what is kept: the sealed store opens every record of the
+// durable prefix again (and so recomputes the prefix's SHA-256), cutting a
+// record a crash tore, so a resumed blob is verified from its first byte.
 //
 // # Implementations
 //
 // Mem (this package) keeps everything in memory, for tests and the
 // deterministic simulation; its Crash models a kill -9 (partial bytes not
-// synced are lost). The local sealed store of every replica is in
-// package blob/sealed; an object-store implementation (S3 multipart,
-// sealed by the hub before upload) fits the same interface: Sync maps to a
-// completed part, the resume point to the upload ID and part list.
+// synced are lost). The local sealed store of every replica is package
+// blob/sealed (files, chosen over Badger's value log by measurement); a
+// hub may keep its blobs on an S3-compatible object store (package
+// blob/s3, sealed by the hub before upload, multipart and resumable).
 // blobtest.Run is the conformance suite every Store passes.
 //
 // # What the sync layer knows of records

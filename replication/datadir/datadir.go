@@ -234,7 +234,7 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()}}
-	if d.Blobs, err = d.keys.OpenBlobs(int64(cfg.MinFreeMB) << 20); err != nil {
+	if d.Blobs, err = d.keys.OpenBlobs(BlobFloor(int64(cfg.MinFreeMB)<<20, opts.Profile)); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -310,7 +310,7 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(kr.device, cfg.Epoch), Log: l, keys: kr}
-	if d.Blobs, err = kr.OpenBlobs(minFree); err != nil {
+	if d.Blobs, err = kr.OpenBlobs(BlobFloor(minFree, opts.Profile)); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -319,6 +319,24 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// BlobHeadroom is what the blob store keeps free above the log's floor:
+// blobs (a hub receiving a province's, a laptop's captures) never take the
+// last space the records need, so records still save when blobs have
+// filled the disk.
+const BlobHeadroom = 64 << 20
+
+// BlobFloor is the blob store's free-space floor for the log's floor
+// logFloor (0: the profile's default; negative: off).
+func BlobFloor(logFloor int64, p storage.Profile) int64 {
+	switch {
+	case logFloor < 0:
+		return -1
+	case logFloor == 0:
+		logFloor = storage.DefaultMinFree(p)
+	}
+	return logFloor + BlobHeadroom
 }
 
 // Close closes the blob store and the log.

@@ -111,8 +111,8 @@ func (k *Keyring) BlobKey() ([]byte, error) {
 }
 
 // OpenBlobs opens the directory's sealed blob store (DIR/blobs, made if
-// missing), with the free-space floor minFree (0: sealed.DefaultMinFree,
-// negative: off).
+// missing), with the free-space floor minFree (see BlobFloor; 0:
+// sealed.DefaultMinFree, negative: off).
 func (k *Keyring) OpenBlobs(minFree int64) (*sealed.Store, error) {
 	key, err := k.BlobKey()
 	if err != nil {
