@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"fieldsync/dossier"
@@ -21,9 +22,61 @@ const DefaultReceiptEvery = 15 * time.Minute
 // holds the dossiers a card is printed from.
 const ReceiptTier = "province"
 
-// receiptMetaPrefix keys what was last receipted per laptop origin:
-// uvarint through, uvarint count of complete seqs above it.
-const receiptMetaPrefix = "receipts/last/"
+// receiptMetaPrefix keys, per laptop origin, what its receipts have
+// said: uvarint entries examined through, uvarint the watermark last
+// receipted, uvarint n, then n uvarint deltas: the dossiers examined and
+// still incomplete (receipted once they complete).
+const receiptMetaPrefix = "receipts/state/"
+
+// receiptState is what origin's receipts have said so far.
+type receiptState struct {
+	scanned, through uint64
+	waiting          []uint64 // ascending
+}
+
+func (st *receiptState) encode() []byte {
+	b := binary.AppendUvarint(binary.AppendUvarint(nil, st.scanned), st.through)
+	b = binary.AppendUvarint(b, uint64(len(st.waiting)))
+	prev := uint64(0)
+	for _, s := range st.waiting {
+		b = binary.AppendUvarint(b, s-prev)
+		prev = s
+	}
+	return b
+}
+
+func decodeReceiptState(b []byte) (receiptState, error) {
+	var st receiptState
+	next := func() (uint64, error) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, fmt.Errorf("hub: receipt state is malformed")
+		}
+		b = b[n:]
+		return v, nil
+	}
+	var err error
+	if st.scanned, err = next(); err != nil {
+		return st, err
+	}
+	if st.through, err = next(); err != nil {
+		return st, err
+	}
+	n, err := next()
+	if err != nil || n > uint64(len(b)) {
+		return st, fmt.Errorf("hub: receipt state is malformed")
+	}
+	prev := uint64(0)
+	for range n {
+		d, err := next()
+		if err != nil {
+			return st, err
+		}
+		prev += d
+		st.waiting = append(st.waiting, prev)
+	}
+	return st, nil
+}
 
 // receiptLoop issues receipts every ReceiptEvery until ctx ends.
 func (d *Daemon) receiptLoop(ctx context.Context) {
@@ -48,12 +101,14 @@ func (d *Daemon) receiptLoop(ctx context.Context) {
 	}
 }
 
-// IssueReceipts writes, for each laptop origin whose dossiers are more
-// complete here than its last receipt says, a receipt (or a few: at most
-// dossier.MaxReceiptSeqs seqs each) in the hub's own log: every entry up to
-// the index's complete-through watermark, and the complete entries above
-// it. Receipts replicate down like any hub entry. It returns how many it
-// wrote. Only a provincial hub with the blob lane issues receipts.
+// IssueReceipts writes, for each laptop origin with dossiers newly
+// complete here, a receipt (or a few: at most dossier.MaxReceiptSeqs seqs
+// each) in the hub's own log: the index's complete-through watermark (with
+// its entry's hash), and the dossiers — entries that reference blobs —
+// completed since the origin's last receipt, each named once. Receipts
+// replicate down like any hub entry, so they stay small: a laptop unions
+// them. It returns how many it wrote. Only a provincial hub with the blob
+// lane issues receipts.
 func (d *Daemon) IssueReceipts() (int, error) {
 	ix := d.Rep.Needs()
 	if ix == nil || d.cfg.Dir.Config.Tier != ReceiptTier {
@@ -69,79 +124,109 @@ func (d *Daemon) IssueReceipts() (int, error) {
 		if !ok || g.Role != replication.RoleNode {
 			continue
 		}
-		rs, through, complete, err := d.receiptsFor(o)
+		rs, st, err := d.receiptsFor(o)
 		if err != nil {
 			return written, err
 		}
-		if len(rs) == 0 {
-			continue
+		var es []replication.Entry
+		if len(rs) > 0 {
+			drafts := make([]replication.Draft, len(rs))
+			for i := range rs {
+				p, err := rs[i].Encode()
+				if err != nil {
+					return written, err
+				}
+				drafts[i] = replication.Draft{Kind: replication.KindReceipt, Schema: dossier.ReceiptSchema, Payload: p}
+			}
+			if es, err = d.author.Write(drafts); err != nil {
+				return written, fmt.Errorf("hub: write receipts: %w", err)
+			}
+			d.view.Apply(es...) // the view sees every entry the log holds, its own too
 		}
-		drafts := make([]replication.Draft, len(rs))
-		for i := range rs {
-			p, err := rs[i].Encode()
-			if err != nil {
+		if st != nil {
+			if err := d.cfg.Dir.Log.PutMeta(oplog.KV{Key: receiptMetaPrefix + string(o[:]), Value: st.encode()}); err != nil {
 				return written, err
 			}
-			drafts[i] = replication.Draft{Kind: replication.KindReceipt, Schema: dossier.ReceiptSchema, Payload: p}
-		}
-		es, err := d.author.Write(drafts)
-		if err != nil {
-			return written, fmt.Errorf("hub: write receipts: %w", err)
-		}
-		d.view.Apply(es...) // the view sees every entry the log holds, its own too
-		v := binary.AppendUvarint(binary.AppendUvarint(nil, through), uint64(complete))
-		if err := d.cfg.Dir.Log.PutMeta(oplog.KV{Key: receiptMetaPrefix + string(o[:]), Value: v}); err != nil {
-			return written, err
 		}
 		written += len(es)
 	}
 	return written, nil
 }
 
-// receiptsFor works out origin o's receipts, if what is complete here
-// moved since the last ones.
-func (d *Daemon) receiptsFor(o replication.OriginID) ([]dossier.Receipt, uint64, int, error) {
+// receiptsFor works out origin o's receipts: the dossiers complete here
+// that its receipts have not named yet. It returns the new state to keep
+// (nil when nothing moved).
+func (d *Daemon) receiptsFor(o replication.OriginID) ([]dossier.Receipt, *receiptState, error) {
 	ix := d.Rep.Needs()
 	incomplete := map[uint64]bool{}
 	known, err := ix.Missing(o, 1<<20, func(seq uint64) { incomplete[seq] = true })
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, nil, err
 	}
-	st, err := ix.Origins([]replication.OriginID{o})
+	ns, err := ix.Origins([]replication.OriginID{o})
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, nil, err
 	}
-	through := st[0].Through
-	var above []uint64
-	for seq := through + 1; seq <= known; seq++ {
-		if !incomplete[seq] {
-			above = append(above, seq)
-		}
-	}
+	var st receiptState
 	if prev, err := d.cfg.Dir.Log.GetMeta(receiptMetaPrefix + string(o[:])); err == nil {
-		pt, n := binary.Uvarint(prev)
-		pc, m := binary.Uvarint(prev[max(n, 0):])
-		if n > 0 && m > 0 && pt == through && pc == uint64(len(above)) {
-			return nil, 0, 0, nil // nothing new
+		if st, err = decodeReceiptState(prev); err != nil {
+			return nil, nil, err
 		}
 	}
-	if through == 0 && len(above) == 0 {
-		return nil, 0, 0, nil
+	through := ns[0].Through
+	if known <= st.scanned && through <= st.through && len(st.waiting) == 0 {
+		return nil, nil, nil
+	}
+	var newly, waiting []uint64
+	for _, seq := range st.waiting {
+		if incomplete[seq] {
+			waiting = append(waiting, seq)
+		} else {
+			newly = append(newly, seq)
+		}
+	}
+	if known > st.scanned {
+		err := d.cfg.Dir.Log.Scan(o, st.scanned+1, func(e replication.Entry) bool {
+			if e.Seq > known {
+				return false
+			}
+			if refs, err := dossier.RefsOf(&e); err == nil && len(refs) > 0 {
+				if incomplete[e.Seq] {
+					waiting = append(waiting, e.Seq)
+				} else {
+					newly = append(newly, e.Seq)
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	next := &receiptState{scanned: max(known, st.scanned), through: max(through, st.through), waiting: waiting}
+	var also []uint64
+	for _, seq := range newly {
+		if seq > through {
+			also = append(also, seq)
+		}
+	}
+	slices.Sort(also)
+	if through <= st.through && len(also) == 0 {
+		return nil, next, nil // the watermark did not move, and nothing above it completed
 	}
 	var hash replication.Hash
 	if through > 0 {
 		e, err := d.cfg.Dir.Log.Get(replication.EntryID{Origin: o, Seq: through})
 		if err != nil {
-			return nil, 0, 0, err
+			return nil, nil, err
 		}
 		hash = e.Hash()
 	}
-	complete := len(above)
 	var out []dossier.Receipt
-	for first := true; first || len(above) > 0; first = false {
-		n := min(len(above), dossier.MaxReceiptSeqs)
-		out = append(out, dossier.Receipt{Origin: o, Through: through, ThroughHash: hash, Also: above[:n:n]})
-		above = above[n:]
+	for first := true; first || len(also) > 0; first = false {
+		n := min(len(also), dossier.MaxReceiptSeqs)
+		out = append(out, dossier.Receipt{Origin: o, Through: through, ThroughHash: hash, Also: also[:n:n]})
+		also = also[n:]
 	}
-	return out, through, complete, nil
+	return out, next, nil
 }

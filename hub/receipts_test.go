@@ -93,6 +93,7 @@ func TestReceiptsAndRetention(t *testing.T) {
 		t.Fatalf("receipt %+v %v", r, err)
 	}
 
+
 	// Down to the laptop.
 	b, err := n.DossierBacklog()
 	if err != nil || b.Dossiers != 4 {
@@ -153,5 +154,86 @@ func TestReceiptsAndRetention(t *testing.T) {
 	roomy, _ := node.New(lap, node.Options{Freeze: node.FreezePolicy{MaxUnsyncedEntries: -1, MaxUnsyncedAge: -1, MaxUnreceiptedBlobBytes: incompleteBytes + 1, MaxUnreceiptedAge: -1}})
 	if _, err := roomy.SaveDossier(&node.Dossier{Record: rec.Enrollment, Files: rec.Files()}); err != nil {
 		t.Fatalf("under the limit: %v", err)
+	}
+}
+
+// Receipts are incremental: each names the watermark and only the
+// dossiers completed since the last one, so what flows down to every
+// laptop stays small.
+func TestReceiptsNameEachDossierOnce(t *testing.T) {
+	lap, err := datadir.Init(t.TempDir(), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586", Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lap.Close()
+	n, _ := node.New(lap, node.Options{Freeze: node.NoFreeze})
+	prov, err := datadir.Init(t.TempDir(), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: ReceiptTier, Unit: "42", Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prov.Close()
+	d, err := NewDaemon(DaemonConfig{Dir: prov, Replicator: replicator.Config{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := synth.New(synth.Config{Count: 6, Seed: 42})
+	var held [][]node.File
+	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
+		files := rec.Files()
+		if _, err := n.SaveDossier(&node.Dossier{Record: rec.Enrollment, Files: files}); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, files)
+	}
+	put := func(i int) {
+		for _, f := range held[i] {
+			if f.Data != nil {
+				blob.PutBytes(prov.Blobs, f.Data)
+			}
+		}
+	}
+	own := lap.Signer.Origin()
+	receipts := func() []dossier.Receipt {
+		t.Helper()
+		h0, _ := prov.Log.Head(prov.Signer.Origin())
+		if _, err := d.IssueReceipts(); err != nil {
+			t.Fatal(err)
+		}
+		var out []dossier.Receipt
+		prov.Log.Scan(prov.Signer.Origin(), h0.Seq+1, func(e replication.Entry) bool {
+			r, err := dossier.DecodeReceipt(e.Payload)
+			if err == nil {
+				out = append(out, r)
+			}
+			return true
+		})
+		return out
+	}
+	// Dossiers 1 (seq 2) incomplete; 2..4 (seqs 3..5) complete.
+	for i := 1; i < 4; i++ {
+		put(i)
+	}
+	copyOrigin(t, lap, prov, own)
+	rs := receipts()
+	if len(rs) != 1 || rs[0].Through != 1 || len(rs[0].Also) != 3 {
+		t.Fatalf("first: %+v", rs)
+	}
+	// Seq 6 and 7 complete now; seq 2 still waits: only 6 and 7 named.
+	put(4)
+	put(5)
+	d.Rep.Needs().Recheck(replication.EntryID{Origin: own, Seq: 6}, replication.EntryID{Origin: own, Seq: 7})
+	rs = receipts()
+	if len(rs) != 1 || rs[0].Through != 1 || len(rs[0].Also) != 2 || rs[0].Also[0] != 6 {
+		t.Fatalf("second: %+v", rs)
+	}
+	// Seq 2 completes: the watermark passes everything; nothing listed.
+	put(0)
+	d.Rep.Needs().Recheck(replication.EntryID{Origin: own, Seq: 2})
+	rs = receipts()
+	if len(rs) != 1 || rs[0].Through != 7 || len(rs[0].Also) != 0 {
+		t.Fatalf("third: %+v", rs)
+	}
+	if rs := receipts(); len(rs) != 0 {
+		t.Fatalf("nothing new, yet %+v", rs)
 	}
 }

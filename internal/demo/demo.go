@@ -334,7 +334,7 @@ func (w *world) startHub(name, tier, unit, parent string, link *linkemu.Link, ap
 		}
 	}
 	d, err := hub.NewDaemon(hub.DaemonConfig{Dir: dir, Replicator: rc, APIAddr: apiAddr, Logger: w.cfg.Logger, Public: dashboard.Handler,
-		Ready: func(i localapi.Info) { h.info = i; close(h.ready) }, ReceiptEvery: 5 * time.Second})
+		Ready: func(i localapi.Info) { h.info = i; close(h.ready) }, ReceiptEvery: 10 * time.Second})
 	if err != nil {
 		return nil, err
 	}
