@@ -93,7 +93,6 @@ func TestReceiptsAndRetention(t *testing.T) {
 		t.Fatalf("receipt %+v %v", r, err)
 	}
 
-
 	// Down to the laptop.
 	b, err := n.DossierBacklog()
 	if err != nil || b.Dossiers != 4 {
