@@ -170,12 +170,14 @@ func TestImportDossiersSurvivesKill9(t *testing.T) {
 		t.Skip("crash test")
 	}
 	dir := initNode(t)
-	root := genDossierFolders(t, 120, "22")
+	parts := splitFolders(t, genDossierFolders(t, 120, "22"), dossierCrashCycles)
 	rng := rand.New(rand.NewPCG(3, 4))
 	var acked ack
 	killed := 0
 	for cycle := range dossierCrashCycles {
-		cmd := fieldsyncCmd("import", "--dir", dir, "--json", root)
+		// Each cycle imports dossiers of its own (a part of ~255 files, one
+		// group commit), so every cycle has blobs to write when it is killed.
+		cmd := fieldsyncCmd("import", "--dir", dir, "--json", parts[cycle])
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +185,11 @@ func TestImportDossiersSurvivesKill9(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		timer := time.AfterFunc(time.Duration(200+rng.IntN(1500))*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		// Killed once it has written a random number of blob files more
+		// (sealed blobs and partials), not after a time: on a loaded machine
+		// a timer fires before the import starts or after it ends, and the
+		// crash the test is for is the one in the middle of the writes.
+		timer := killAfterBlobWrites(cmd, filepath.Join(dir, "blobs"), 5+rng.IntN(300))
 		dec := json.NewDecoder(stdout)
 		for {
 			var st struct {
@@ -211,6 +217,68 @@ func TestImportDossiersSurvivesKill9(t *testing.T) {
 	if killed < dossierCrashCycles/2 {
 		t.Fatalf("only %d of %d cycles were killed mid-import; tune the timing", killed, dossierCrashCycles)
 	}
+}
+
+// splitFolders moves the person folders under root into n new roots,
+// round robin.
+func splitFolders(t *testing.T, root string, n int) []string {
+	t.Helper()
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = filepath.Join(filepath.Dir(root), "part"+itoa(i))
+		if err := os.Mkdir(parts[i], 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, e := range ents {
+		if err := os.Rename(filepath.Join(root, e.Name()), filepath.Join(parts[i%n], e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return parts
+}
+
+// killAfterBlobWrites sends SIGKILL to cmd once n more files than now are
+// under dir; Stop ends the watch.
+func killAfterBlobWrites(cmd *exec.Cmd, dir string, n int) interface{ Stop() bool } {
+	before := countFiles(dir)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if countFiles(dir) >= before+n {
+					cmd.Process.Signal(syscall.SIGKILL)
+					return
+				}
+			}
+		}
+	}()
+	return stopper(func() { close(done) })
+}
+
+type stopper func()
+
+func (s stopper) Stop() bool { s(); return true }
+
+// countFiles counts the regular files under dir (0 if it does not exist).
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // checkDossiersWhole reads every record of the directory's own origin and
