@@ -98,7 +98,9 @@ type Store struct {
 	waiting   map[blob.Hash]int64         // whole on local disk, not yet uploaded: plain size
 	held      map[blob.Hash]struct{}      // known to be in the object store
 	health    Health
+	claimed   bool // the owner marker checked and orphaned uploads swept
 	closed    bool
+	owner     string
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -165,15 +167,19 @@ func Open(opts Options) (*Store, error) {
 		outbox.Close()
 		return nil, err
 	}
-	if err := s.claim(opts.Owner); err != nil {
-		return fail(err)
+	s.owner = opts.Owner
+	if s.owner == "" {
+		s.owner = "unnamed"
 	}
 	for _, st := range []*sealed.Store{stage, outbox} {
 		if err := st.List(func(in blob.Info) bool { s.waiting[in.Hash] = in.Size; return true }); err != nil {
 			return fail(err)
 		}
 	}
-	if err := s.sweepUploads(); err != nil {
+	// A store that does not answer now is an outage (the hub starts, its
+	// blobs wait, the alarm is up); one that answers no (a wrong bucket,
+	// wrong credentials, another hub's prefix) is a mistake to fix first.
+	if err := s.ensureClaimed(); err != nil && !errors.Is(err, ErrUnavailable) {
 		return fail(err)
 	}
 	s.health.Waiting, s.health.WaitingBytes = s.countWaiting()
@@ -184,13 +190,32 @@ func Open(opts Options) (*Store, error) {
 // ErrOwned: the prefix belongs to another hub.
 var ErrOwned = errors.New("s3: the bucket prefix belongs to another hub")
 
-// claim writes the owner marker under the prefix, or checks it. The
-// bucket must exist and answer: a hub does not start on a store it cannot
-// reach or write (the message says which).
-func (s *Store) claim(owner string) error {
-	if owner == "" {
-		owner = "unnamed"
+// ensureClaimed claims the prefix and sweeps orphaned uploads, once
+// (before the first upload: an Open during an outage does it later).
+func (s *Store) ensureClaimed() error {
+	s.mu.Lock()
+	done := s.claimed
+	s.mu.Unlock()
+	if done {
+		return nil
 	}
+	err := s.claim(s.owner)
+	if err == nil {
+		err = s.sweepUploads()
+	}
+	s.note(err)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.claimed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// claim writes the owner marker under the prefix, or checks it. The
+// bucket must exist and take the credentials (the message says which).
+func (s *Store) claim(owner string) error {
 	key := s.prefix + "owner"
 	got, err := s.c.Get(s.ctx, key, 0, 0)
 	switch {
@@ -207,7 +232,7 @@ func (s *Store) claim(owner string) error {
 		_, err = s.c.Put(s.ctx, key, []byte(owner))
 		return err
 	}
-	return fmt.Errorf("s3: open bucket %q at %s: %w", s.c.Bucket(), s.c.Endpoint(), err)
+	return fmt.Errorf("s3: bucket %q at %s: %w", s.c.Bucket(), s.c.Endpoint(), err)
 }
 
 // sweepUploads aborts the multipart uploads under the prefix that no
@@ -233,6 +258,9 @@ func (s *Store) sweepUploads() error {
 	})
 	if err != nil {
 		return fmt.Errorf("s3: list multipart uploads: %w", err)
+	}
+	if len(orphans) > 0 {
+		s.log.Info("aborting multipart uploads no local record names", "count", len(orphans))
 	}
 	for _, u := range orphans {
 		if err := s.c.AbortUpload(s.ctx, u.Key, u.ID); err != nil && !errors.Is(err, ErrNoSuchKey) {
@@ -328,7 +356,11 @@ func (s *Store) head(h blob.Hash) (blob.Info, bool, error) {
 }
 
 // Has implements blob.Store: a HEAD per hash not known held, 16 at a time.
-// A blob whole on local disk but not yet uploaded is not held.
+// A blob whole on local disk but not yet uploaded is not held. While the
+// object store is unavailable, what it cannot confirm is answered not
+// held — the safe side: such a blob is asked for again (and, received,
+// waits on local disk), never taken as held — and Health says why; a sync
+// session goes on with its records.
 func (s *Store) Has(hs []blob.Hash) ([]bool, error) {
 	if len(hs) > blob.MaxHasBatch {
 		return nil, fmt.Errorf("s3: has of %d hashes, limit %d", len(hs), blob.MaxHasBatch)
@@ -363,7 +395,7 @@ func (s *Store) Has(hs []blob.Hash) ([]bool, error) {
 			_, ok, err := s.head(hs[i])
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil && first == nil {
+			if err != nil && !errors.Is(err, ErrUnavailable) && first == nil {
 				first = err
 			}
 			out[i] = ok
@@ -451,7 +483,9 @@ func (s *Store) Begin(id blob.ID) (blob.Writer, error) {
 		}
 		return nil, fmt.Errorf("%w: %s", blob.ErrExists, id)
 	}
-	if _, ok, err := s.head(id.Hash); err != nil {
+	// While the store is unavailable the blob is taken on local disk
+	// (where it waits): a laptop's few minutes of link are not wasted.
+	if _, ok, err := s.head(id.Hash); err != nil && !errors.Is(err, ErrUnavailable) {
 		return nil, fmt.Errorf("s3: begin blob %s: %w", id, err)
 	} else if ok {
 		s.remember(id.Hash)
@@ -714,15 +748,34 @@ func (s *Store) publish(h blob.Hash) error {
 	}
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.Canceled) {
 		s.wake()
-		return fmt.Errorf("%w: blob %s is whole on local disk and goes to the object store when it answers: %w", blob.ErrBusy, h.Short(), err)
+		return &WaitingError{Hash: h, Err: err}
 	}
 	return err
 }
+
+// WaitingError says a blob is whole and verified on local disk but not in
+// the object store, which is unavailable: it is not acknowledged, and goes
+// up when the store answers. It matches blob.ErrBusy (the sync lane then
+// refuses the blob as busy, and its sender offers it again later) and
+// ErrUnavailable.
+type WaitingError struct {
+	Hash blob.Hash
+	Err  error
+}
+
+func (e *WaitingError) Error() string {
+	return fmt.Sprintf("blob %s waits whole on local disk for the object store: %v", e.Hash.Short(), e.Err)
+}
+
+func (e *WaitingError) Unwrap() []error { return []error{blob.ErrBusy, e.Err} }
 
 // upload moves blob h from local disk to the object store: sealed whole
 // into the outbox (records full, so the object's size says its plain
 // size), uploaded in one PUT or in parts, checked, then removed locally.
 func (s *Store) upload(h blob.Hash) error {
+	if err := s.ensureClaimed(); err != nil {
+		return err
+	}
 	if info, ok, err := s.head(h); err != nil {
 		return err
 	} else if ok {
