@@ -100,7 +100,9 @@ func TestObjectStoreHoldsNoPlainBytes(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return hex.EncodeToString([]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}) }
+func itoa(i int) string {
+	return hex.EncodeToString([]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)})
+}
 
 func scan(t *testing.T, root string, needles map[string][]byte) (hits []string, files int, total int64) {
 	t.Helper()
