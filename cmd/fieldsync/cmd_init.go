@@ -87,6 +87,7 @@ func runInit(e *env, args []string) error {
 	passFile := fs.String("passphrase-file", "", "file whose first line is the passphrase (implies --passphrase)")
 	trust := addTrustFlags(fs)
 	maxUnsynced := fs.Int("max-unsynced", 0, "laptops: refuse captures past this many not yet at a hub (0: 5000; -1: no limit)")
+	blobStore := fs.String("blob-store", "", "hubs: keep blobs in an S3-compatible object store, s3://HOST/BUCKET/PREFIX?credentials=FILE (default: DIR/blobs)")
 	maxDays := fs.Int("max-unsynced-days", 0, "laptops: refuse captures once the oldest not yet at a hub is this many days old (0: 21; -1: no limit)")
 	maxBlobMB := fs.Int("max-unreceipted-mb", 0, "laptops: refuse captures once the dossiers the province has not receipted hold this many MB of blobs (0: 3072; -1: no limit)")
 	maxDossierDays := fs.Int("max-unreceipted-days", 0, "laptops: refuse captures once the oldest dossier the province has not receipted is this many days old (0: 30; -1: no limit)")
@@ -103,7 +104,7 @@ func runInit(e *env, args []string) error {
 	}
 	cfg := datadir.Config{Role: replication.Role(*role), Tier: *tier, Unit: *unit, Name: *name, Parent: *parent,
 		SyncAddr: *syncListen, SyncAdvertise: *syncAdvertise, Pools: pools, MaxUnsyncedEntries: *maxUnsynced, MaxUnsyncedDays: *maxDays,
-		MaxUnreceiptedBlobMB: *maxBlobMB, MaxUnreceiptedDays: *maxDossierDays, BlobRetentionDays: *retention}
+		MaxUnreceiptedBlobMB: *maxBlobMB, MaxUnreceiptedDays: *maxDossierDays, BlobRetentionDays: *retention, BlobStore: *blobStore}
 	if *maxUnsynced < 0 && *maxBlobMB == 0 {
 		cfg.MaxUnreceiptedBlobMB, cfg.MaxUnreceiptedDays = -1, -1 // a bulk load: no freeze at all
 	}

@@ -39,6 +39,7 @@ Examples:
   fieldsync run --dir /var/lib/fieldsync                       # a laptop: dials its hub
   fieldsync run --dir /srv/fs-district --sync-listen :7947 --api-listen 127.0.0.1:7980
   fieldsync run --dir /srv/fs-district --parent province.example:7947 --log-level debug
+  fieldsync run --dir /srv/fs-province --blob-store 's3://s3.pc06.example/hatinh-blobs/hub-42?credentials=/etc/fieldsync/s3.credentials' --save
 `,
 		run: runRun,
 	})
@@ -46,8 +47,8 @@ Examples:
 
 // runFlags are the flags of run that override config.json.
 type runFlags struct {
-	dir, syncListen, apiListen, parent, peers, logLevel, logFormat string
-	save                                                           bool
+	dir, syncListen, apiListen, parent, peers, logLevel, logFormat, blobStore string
+	save                                                                      bool
 }
 
 func runRun(e *env, args []string) error {
@@ -60,6 +61,7 @@ func runRun(e *env, args []string) error {
 	fs.StringVar(&f.peers, "peers", "", "comma-separated sync addresses of further peers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&f.blobStore, "blob-store", "", "hubs: keep blobs in an S3-compatible object store, s3://HOST/BUCKET/PREFIX?credentials=FILE (\"local\": DIR/blobs)")
 	fs.BoolVar(&f.save, "save", false, "write the flags given into config.json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -103,7 +105,7 @@ func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error
 	if cfg.Role == replication.RoleHub {
 		profile = storage.ProfileHub
 	}
-	o, err := (*keyFlags)(nil).openOptions(datadir.OpenOptions{Logger: logger, Profile: profile}) // the key from config.json or the environment
+	o, err := (*keyFlags)(nil).openOptions(datadir.OpenOptions{Logger: logger, Profile: profile, BlobStore: f.blobStore}) // the key from config.json or the environment
 	if err != nil {
 		return err
 	}
@@ -162,6 +164,13 @@ func applyRunFlags(cfg *datadir.Config, f runFlags) {
 	}
 	if f.peers != "" {
 		cfg.Peers = strings.Split(f.peers, ",")
+	}
+	switch f.blobStore {
+	case "":
+	case "local":
+		cfg.BlobStore = ""
+	default:
+		cfg.BlobStore = f.blobStore
 	}
 }
 

@@ -167,7 +167,18 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 			fmt.Fprintf(w, "WARNING %s\n", warning)
 		}
 	}
+	if bs := st.BlobStore; bs != nil {
+		state := "up"
+		if !bs.Up {
+			state = "NOT ANSWERING since " + bs.Since.UTC().Format("2006-01-02 15:04Z")
+		}
+		fmt.Fprintf(w, "blob store: %s, %s; waiting on local disk: %d blobs, %s\n", bs.Location, state, bs.Waiting, bytesText(bs.WaitingBytes))
+	}
 	for _, a := range st.Alarms {
+		if a.Origin == "" {
+			fmt.Fprintf(w, "ALARM %s (x%d): %s\n", a.Kind, a.Count, a.Detail)
+			continue
+		}
 		fmt.Fprintf(w, "ALARM %s origin %.8s seq %d from %s (x%d): %s\n", a.Kind, a.Origin, a.Seq, a.Peer, a.Count, a.Detail)
 	}
 	if len(st.Peers) == 0 {

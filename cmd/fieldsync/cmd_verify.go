@@ -83,16 +83,25 @@ type verifyReport struct {
 	BlobFiles []string           `json:"blob_files,omitempty"` // damaged files of the store, by path
 }
 
+// scrubber is a blob store that can check its files (or objects) for
+// damage that hides them from Has and List: the sealed store and the
+// object store both are.
+type scrubber interface {
+	Scrub(fn func(path, problem string)) (int, error)
+}
+
 // verifyBlobs checks every referenced blob and every file of the store.
 // A laptop (a node) must hold the blobs of its own captures.
 func verifyBlobs(d *datadir.Dir) (dossier.BlobReport, []string, error) {
 	var files []string
-	if _, err := d.Blobs.Scrub(func(path, problem string) {
-		if len(files) < dossier.MaxProblems {
-			files = append(files, path+": "+problem)
+	if sc, ok := d.Blobs.(scrubber); ok {
+		if _, err := sc.Scrub(func(path, problem string) {
+			if len(files) < dossier.MaxProblems {
+				files = append(files, path+": "+problem)
+			}
+		}); err != nil {
+			return dossier.BlobReport{}, nil, err
 		}
-	}); err != nil {
-		return dossier.BlobReport{}, nil, err
 	}
 	opts := dossier.CheckOptions{}
 	if d.Config.Role == replication.RoleNode {

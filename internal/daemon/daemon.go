@@ -134,6 +134,10 @@ func (b *Base) Status(extra func() (map[string]any, error)) (localapi.Status, er
 		}
 	}
 	st.Duplicates = b.Duplicates()
+	var blobAlarm *localapi.Alarm
+	if st.BlobStore, blobAlarm = b.blobStoreStatus(); blobAlarm != nil {
+		st.Alarms = append(st.Alarms, *blobAlarm)
+	}
 	if extra != nil {
 		if st.Extra, err = extra(); err != nil {
 			return st, err

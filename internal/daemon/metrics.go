@@ -45,7 +45,7 @@ func newMetrics(b *Base) *metrics {
 	m.sessions.WithLabelValues("complete")
 	m.sessions.WithLabelValues("failed")
 	m.reg.MustRegister(m.ingested, m.batches, m.duplicate, m.events, m.sessions,
-		&peerCollector{b: b}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		&peerCollector{b: b}, &blobStoreCollector{b: b}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

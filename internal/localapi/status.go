@@ -2,6 +2,7 @@ package localapi
 
 import (
 	"encoding/hex"
+	"time"
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
@@ -39,8 +40,23 @@ type Status struct {
 	Duplicates int `json:"duplicates_ignored,omitempty"`
 	// Blobs is what the replica's blob store holds (biometric files,
 	// sealed): committed blobs and bytes, partial writes of blobs arriving.
-	Blobs *blob.Usage    `json:"blobs,omitempty"`
-	Extra map[string]any `json:"extra,omitempty"` // role-specific sections
+	Blobs *blob.Usage `json:"blobs,omitempty"`
+	// BlobStore is a hub's object store, when it keeps its blobs in one.
+	BlobStore *BlobStore     `json:"blob_store,omitempty"`
+	Extra     map[string]any `json:"extra,omitempty"` // role-specific sections
+}
+
+// BlobStore is the state of a hub's object store (package blob/s3).
+type BlobStore struct {
+	// Location is the store, bucket and prefix (no credentials).
+	Location  string    `json:"location"`
+	Up        bool      `json:"up"`
+	Since     time.Time `json:"since"`
+	LastError string    `json:"last_error,omitempty"`
+	// Waiting blobs are whole on local disk, not yet in the object store
+	// (not acknowledged to their senders).
+	Waiting      int   `json:"waiting"`
+	WaitingBytes int64 `json:"waiting_bytes"`
 }
 
 // Alarm is something an operator must look at: a fork, refused entries.

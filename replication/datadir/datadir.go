@@ -15,7 +15,8 @@ import (
 	"regexp"
 
 	"fieldsync/replication"
-	"fieldsync/replication/blob/sealed"
+	"fieldsync/replication/blob"
+	"fieldsync/replication/blob/s3"
 	"fieldsync/replication/oplog"
 	"fieldsync/storage"
 )
@@ -88,6 +89,10 @@ type Config struct {
 	// the profile, 80 MiB on a laptop; -1: off). A floor under twice the
 	// memtable size risks Badger dying of SIGBUS on a full disk.
 	MinFreeMB int `json:"min_free_mb,omitempty"`
+	// BlobStore, on a hub, keeps its blobs in an S3-compatible object
+	// store instead of DIR/blobs: "s3://HOST/BUCKET/PREFIX?credentials=FILE"
+	// (package blob/s3, ParseLocation). Empty: the local sealed store.
+	BlobStore string `json:"blob_store,omitempty"`
 	// Freeze limits for a field laptop (0 = default, see node.FreezePolicy).
 	MaxUnsyncedEntries int `json:"max_unsynced_entries,omitempty"`
 	MaxUnsyncedDays    int `json:"max_unsynced_days,omitempty"`
@@ -148,6 +153,14 @@ func (c *Config) Validate() error {
 	case c.ProvinceKey != "" && c.Open:
 		return fmt.Errorf("config: open and province_key exclude each other")
 	}
+	if c.BlobStore != "" {
+		if c.Role != replication.RoleHub {
+			return fmt.Errorf("config blob_store: only a hub keeps its blobs in an object store (a laptop keeps them in DIR/blobs)")
+		}
+		if _, err := s3.ParseLocation(c.BlobStore); err != nil {
+			return fmt.Errorf("config blob_store: %w", err)
+		}
+	}
 	for _, k := range []*KeySource{c.Key, c.KeyNext} {
 		if k != nil {
 			if err := k.Validate(); err != nil {
@@ -175,8 +188,10 @@ type Dir struct {
 	Config Config
 	Signer *replication.KeySigner
 	Log    oplog.Log
-	// Blobs holds the biometric blobs, sealed (DIR/blobs).
-	Blobs *sealed.Store
+	// Blobs holds the biometric blobs, sealed: DIR/blobs (package
+	// blob/sealed), or a hub's object store (package blob/s3) when
+	// Config.BlobStore names one.
+	Blobs blob.Store
 	keys  *Keyring
 }
 
@@ -234,7 +249,7 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()}}
-	if d.Blobs, err = d.keys.OpenBlobs(BlobFloor(int64(cfg.MinFreeMB)<<20, opts.Profile)); err != nil {
+	if d.Blobs, err = d.keys.OpenBlobStore(cfg, BlobFloor(int64(cfg.MinFreeMB)<<20, opts.Profile), opts.Logger); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -284,6 +299,9 @@ type OpenOptions struct {
 	Profile       storage.Profile
 	// MinFreeBytes overrides the log's free-space floor (storage.Options).
 	MinFreeBytes int64
+	// BlobStore overrides Config.BlobStore for this open (run
+	// --blob-store); "local" forces DIR/blobs.
+	BlobStore string
 }
 
 // Open opens an initialized data directory. A wrong key returns
@@ -310,7 +328,18 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(kr.device, cfg.Epoch), Log: l, keys: kr}
-	if d.Blobs, err = kr.OpenBlobs(BlobFloor(minFree, opts.Profile)); err != nil {
+	switch opts.BlobStore {
+	case "":
+	case "local":
+		d.Config.BlobStore = ""
+	default:
+		d.Config.BlobStore = opts.BlobStore
+		if err := d.Config.Validate(); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	if d.Blobs, err = kr.OpenBlobStore(d.Config, BlobFloor(minFree, opts.Profile), opts.Logger); err != nil {
 		l.Close()
 		return nil, err
 	}

@@ -4,10 +4,14 @@ import (
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
+	"fieldsync/replication/blob"
+	"fieldsync/replication/blob/s3"
 	"fieldsync/replication/blob/sealed"
 	"fieldsync/storage"
 )
@@ -108,6 +112,36 @@ const purposeBlobStore = "fieldsync/datadir/blob-store/v1"
 // BlobKey returns the key of the directory's sealed blob store.
 func (k *Keyring) BlobKey() ([]byte, error) {
 	return hkdf.Key(sha256.New, k.device.Seed(), nil, purposeBlobStore, sealed.KeySize)
+}
+
+// OpenBlobStore opens the blob store cfg names: the object store of
+// cfg.BlobStore (its local stage in DIR/blobs), or the sealed store in
+// DIR/blobs. An object store that does not answer is not an error here (a
+// hub starts, its blobs wait, Health says why); one that refuses (a wrong
+// bucket or credentials, another hub's prefix) is.
+func (k *Keyring) OpenBlobStore(cfg Config, minFree int64, logger *slog.Logger) (blob.Store, error) {
+	if cfg.BlobStore == "" {
+		return k.OpenBlobs(minFree)
+	}
+	loc, err := s3.ParseLocation(cfg.BlobStore)
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: blob store: %w", k.dir, err)
+	}
+	c, err := loc.Dial()
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: blob store: %w", k.dir, err)
+	}
+	key, err := k.BlobKey()
+	if err != nil {
+		return nil, err
+	}
+	pub := k.device.Public().(ed25519.PublicKey)
+	st, err := s3.Open(s3.Options{Client: c, Prefix: loc.Prefix, Owner: cfg.Name + " " + hex.EncodeToString(pub),
+		Dir: filepath.Join(k.dir, BlobDir), Key: key, MinFreeBytes: minFree, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: blob store %s: %w", k.dir, loc.Endpoint+"/"+loc.Bucket+"/"+loc.Prefix, err)
+	}
+	return st, nil
 }
 
 // OpenBlobs opens the directory's sealed blob store (DIR/blobs, made if

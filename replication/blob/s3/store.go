@@ -99,6 +99,8 @@ type Store struct {
 	held      map[blob.Hash]struct{}      // known to be in the object store
 	health    Health
 	claimed   bool // the owner marker checked and orphaned uploads swept
+	usage     *blob.Usage // of the object store, once listed; nil before
+	edits     uint64      // uploads and deletes: a count listed across one is not kept
 	closed    bool
 	owner     string
 }
@@ -303,6 +305,9 @@ func (s *Store) note(err error) {
 		}
 	}
 }
+
+// Location names the store: endpoint, bucket and prefix (no credentials).
+func (s *Store) Location() string { return s.c.Endpoint() + "/" + s.c.Bucket() + "/" + s.prefix }
 
 // Health returns the store's health.
 func (s *Store) Health() Health {
@@ -542,11 +547,13 @@ func (s *Store) Delete(h blob.Hash) error {
 	}
 	found := inStore
 	if inStore {
+		info, _, _ := s.head(h)
 		err := s.c.Delete(s.ctx, s.ObjectKey(h))
 		s.note(err)
 		if err != nil {
 			return fmt.Errorf("s3: delete blob %s: %w", h.Short(), err)
 		}
+		s.counted(-1, -info.Size)
 	}
 	for _, st := range []*sealed.Store{s.stage, s.outbox} {
 		switch err := st.Delete(h); {
@@ -599,6 +606,48 @@ func (s *Store) List(fn func(blob.Info) bool) error {
 	return nil
 }
 
+// Scrub checks every object under the prefix without reading its records
+// (blob.Check reads those): an object whose size is no sealed blob's,
+// whose header does not open under the hub's key, or that sits under
+// another blob's name is invisible to Has and List, so it is reported here
+// by its key. It returns how many objects it checked.
+func (s *Store) Scrub(fn func(key, problem string)) (int, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	var objs []ObjectInfo
+	err := s.c.List(s.ctx, s.prefix+"b/", func(o ObjectInfo) bool { objs = append(objs, o); return true })
+	s.note(err)
+	if err != nil {
+		return 0, fmt.Errorf("s3: scrub: %w", err)
+	}
+	for _, o := range objs {
+		n, ok := sealed.PlainSize(o.Size)
+		if !ok {
+			fn(o.Key, fmt.Sprintf("%d bytes: no sealed blob's size (cut short or altered)", o.Size))
+			continue
+		}
+		hb, err := s.c.Get(s.ctx, o.Key, 0, sealed.HeaderSize)
+		s.note(err)
+		if errors.Is(err, ErrNoSuchKey) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("s3: scrub: %w", err)
+		}
+		id, err := s.stage.ReadHeader(hb)
+		switch {
+		case err != nil:
+			fn(o.Key, "its header does not open under this hub's key (another hub's object, or altered)")
+		case id.Size != n:
+			fn(o.Key, fmt.Sprintf("its header says %d bytes, its size %d", id.Size, n))
+		case s.ObjectKey(id.Hash) != o.Key:
+			fn(o.Key, "it holds blob "+id.Hash.Short()+", whose key is another")
+		}
+	}
+	return len(objs), nil
+}
+
 // ListPartial implements blob.Store.
 func (s *Store) ListPartial(fn func(blob.Partial) bool) error {
 	if err := s.checkOpen(); err != nil {
@@ -608,22 +657,40 @@ func (s *Store) ListPartial(fn func(blob.Partial) bool) error {
 }
 
 // Usage implements blob.Store: the blobs and plain bytes in the object
-// store (one listing), and the partial writes on local disk.
+// store, and the partial writes on local disk. The first call lists the
+// prefix (a page per 1,000 blobs); later calls are kept up to date by
+// uploads and deletes (the prefix is this hub's alone).
 func (s *Store) Usage() (blob.Usage, error) {
 	if err := s.checkOpen(); err != nil {
 		return blob.Usage{}, err
 	}
+	s.mu.Lock()
+	cached := s.usage
+	s.mu.Unlock()
 	var u blob.Usage
-	err := s.c.List(s.ctx, s.prefix+"b/", func(o ObjectInfo) bool {
-		if n, ok := sealed.PlainSize(o.Size); ok {
-			u.Blobs++
-			u.Bytes += n
+	if cached != nil {
+		u = *cached
+	} else {
+		s.mu.Lock()
+		edits := s.edits
+		s.mu.Unlock()
+		err := s.c.List(s.ctx, s.prefix+"b/", func(o ObjectInfo) bool {
+			if n, ok := sealed.PlainSize(o.Size); ok {
+				u.Blobs++
+				u.Bytes += n
+			}
+			return true
+		})
+		s.note(err)
+		if err != nil {
+			return u, fmt.Errorf("s3: usage: %w", err)
 		}
-		return true
-	})
-	s.note(err)
-	if err != nil {
-		return u, fmt.Errorf("s3: usage: %w", err)
+		s.mu.Lock()
+		if s.edits == edits { // no upload or delete crossed the listing
+			kept := u
+			s.usage = &kept
+		}
+		s.mu.Unlock()
 	}
 	local, err := s.stage.Usage()
 	if err != nil {
@@ -829,6 +896,7 @@ func (s *Store) upload(h blob.Hash) error {
 	if info.Size != size || (info.ETag != "" && info.ETag != etag) {
 		return fmt.Errorf("s3: blob %s: the store holds %d bytes (ETag %s) of the %d uploaded (ETag %s)", h.Short(), info.Size, info.ETag, size, etag)
 	}
+	s.counted(1, plain)
 	return s.dropLocal(blob.ID{Hash: h, Size: plain})
 }
 
@@ -844,6 +912,18 @@ func (s *Store) seal(h blob.Hash) error {
 	}
 	defer r.Close()
 	return blob.Put(s.outbox, in.ID, r)
+}
+
+// counted follows an upload (n = 1) or a delete (n = -1) in the cached
+// usage.
+func (s *Store) counted(n int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.edits++
+	if s.usage != nil {
+		s.usage.Blobs += n
+		s.usage.Bytes += bytes
+	}
 }
 
 // dropLocal removes what the local disk holds of a blob now in the
