@@ -88,11 +88,11 @@ func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (St
 	}
 	var blobs *blob.Usage
 	if d.Blobs != nil {
-		u, err := d.Blobs.Usage()
-		if err != nil {
-			return Status{}, err
+		// An object store that does not answer leaves the count out (its
+		// alarm says why); status still shows the rest.
+		if u, err := d.Blobs.Usage(); err == nil {
+			blobs = &u
 		}
-		blobs = &u
 	}
 	return Status{Blobs: blobs,
 		Name: d.Config.Name, Role: d.Config.Role, Tier: d.Config.Tier, Unit: d.Config.Unit,
