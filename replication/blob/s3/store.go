@@ -98,7 +98,7 @@ type Store struct {
 	waiting   map[blob.Hash]int64         // whole on local disk, not yet uploaded: plain size
 	held      map[blob.Hash]struct{}      // known to be in the object store
 	health    Health
-	claimed   bool // the owner marker checked and orphaned uploads swept
+	claimed   bool        // the owner marker checked and orphaned uploads swept
 	usage     *blob.Usage // of the object store, once listed; nil before
 	edits     uint64      // uploads and deletes: a count listed across one is not kept
 	closed    bool
