@@ -49,7 +49,6 @@ func TestBlobsReachAProvinceOnSeaweedFS(t *testing.T) {
 	defer lap.stop()
 	recs := records(t, 40, 11)
 	ids := withBlobs(t, lap, recs, map[string]int{"face": 90_000, "finger_r2": 20_000, "finger_l2": 22_000, "slap_r4": 120_000})
-	lap.enroll(t, recs)
 
 	// Restart SeaweedFS once the first blobs are in it, mid-sync.
 	st := province.dir.Blobs.(*s3.Store)
