@@ -33,19 +33,23 @@ const (
 	// dossiers (record and every blob held there, verified): it flows
 	// down, and the laptop may then drop those blobs (package dossier).
 	KindReceipt Kind = 10
+	// KindBundleKey publishes the writer's bundle public key: bundles for
+	// it are sealed to that key (package bundle). Hubs write one.
+	KindBundleKey Kind = 16
 )
 
 var kindNames = map[Kind]string{
-	KindGenesis: "genesis",
-	KindEnroll:  "enroll",
-	KindAmend:   "amend",
-	KindVoid:    "void",
-	KindResolve: "resolve",
-	KindRevoke:  "revoke",
-	KindRoster:  "roster",
-	KindFork:    "fork",
-	KindReissue: "reissue",
-	KindReceipt: "receipt",
+	KindGenesis:   "genesis",
+	KindEnroll:    "enroll",
+	KindAmend:     "amend",
+	KindVoid:      "void",
+	KindResolve:   "resolve",
+	KindRevoke:    "revoke",
+	KindRoster:    "roster",
+	KindFork:      "fork",
+	KindReissue:   "reissue",
+	KindReceipt:   "receipt",
+	KindBundleKey: "bundle-key",
 }
 
 // String returns the kind's lowercase name, or "kind(N)" if unknown.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fieldsync/replication"
+	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
@@ -279,4 +280,50 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// NoteHeads merges what a peer is known to hold, learnt out of band (a
+// hub's answer to a bundle, carried by hand), into its persisted state, as
+// an ack in a session would: its heads only grow, and only where this
+// replica holds the same entry. at is when the peer held them. Use it
+// when no replicator runs; a running one has Replicator.NoteHeads.
+func NoteHeads(l oplog.Log, peer delta.Hello, heads []replication.OriginHead, at time.Time) error {
+	t, err := loadPeers(l)
+	if err != nil {
+		return err
+	}
+	p := t.get(peer.Node)
+	p.noteHeads(l, peer, heads, at)
+	return savePeer(l, p)
+}
+
+// NoteHeads is NoteHeads for a running replicator: its table and the
+// persisted state move together.
+func (r *Replicator) NoteHeads(peer delta.Hello, heads []replication.OriginHead, at time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers.get(peer.Node)
+	p.noteHeads(r.cfg.Dir.Log, peer, heads, at)
+	cp := *p
+	return savePeer(r.cfg.Dir.Log, &cp)
+}
+
+func (p *PeerStatus) noteHeads(l oplog.Log, peer delta.Hello, heads []replication.OriginHead, at time.Time) {
+	if p.Origin.IsZero() {
+		p.Origin, p.Role, p.Tier, p.Unit = peer.Origin, peer.Role, peer.Tier, peer.Unit
+	}
+	if p.TheirHeads == nil {
+		p.TheirHeads = replication.Vector{}
+	}
+	for _, h := range heads {
+		if h.Seq <= p.TheirHeads[h.Origin].Seq {
+			continue
+		}
+		if e, err := l.Get(replication.EntryID{Origin: h.Origin, Seq: h.Seq}); err == nil && e.Hash() == h.Hash {
+			p.TheirHeads[h.Origin] = h.Head
+		}
+	}
+	if at.After(p.LastContact) {
+		p.LastContact = at
+	}
 }
