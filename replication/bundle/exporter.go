@@ -98,7 +98,6 @@ type frame struct {
 	m       delta.Message
 	entries int
 	blob    *blob.ID // the chunk that ends a blob
-	begins  bool     // an offer: the blob's chunks follow
 }
 
 // Run writes the parts.
