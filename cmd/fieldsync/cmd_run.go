@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"fieldsync/dossier"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/internal/daemon"
@@ -187,6 +188,8 @@ func replicatorConfig(cfg datadir.Config) (replicator.Config, error) {
 			rc.Advertise = cfg.SyncAdvertise
 		}
 	}
+	// The blob lane: dossiers' files follow their records up.
+	rc.Blobs = &replicator.BlobConfig{Refs: dossier.RefsOf}
 	if cfg.Parent != "" {
 		rc.Static = append(rc.Static, cfg.Parent)
 	}

@@ -50,6 +50,9 @@ type Base struct {
 	// auth is the running API's (nil before Run): status counts what it
 	// refused.
 	auth atomic.Pointer[localapi.Auth]
+	// ingested is what the replicator's OnIngest does: a bundle's batches
+	// go the same way.
+	ingested func(peer string, res oplog.IngestResult)
 }
 
 // New builds the base: rc is the replicator's config (Dir, Logger and
@@ -69,7 +72,7 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 		// The blob lane: dossiers' blobs move behind their records.
 		rc.Blobs = &replicator.BlobConfig{Refs: dossier.RefsOf}
 	}
-	rc.OnIngest = func(peer string, res oplog.IngestResult) {
+	b.ingested = func(peer string, res oplog.IngestResult) {
 		b.noteIngest(res)
 		if len(res.Applied) == 0 { // a replay: nothing new
 			b.metrics.duplicate.Add(float64(res.Duplicates))
@@ -81,6 +84,7 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 			onIngest(peer, res)
 		}
 	}
+	rc.OnIngest = b.ingested
 	rc.OnSessionEnd = func(peer string, err error) {
 		b.metrics.session(err)
 		if onEnd != nil {
@@ -92,6 +96,9 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 		return nil, err
 	}
 	b.Rep = rep
+	if err := b.PublishBundleKey(); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -101,6 +108,7 @@ func (b *Base) Mux(extra func() (map[string]any, error)) *http.ServeMux {
 	mux := http.NewServeMux()
 	b.rosterRoutes(mux)
 	mux.HandleFunc("GET /api/ping", func(w http.ResponseWriter, r *http.Request) { localapi.WriteJSON(w, 200, "pong") })
+	b.bundleRoutes(mux)
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		st, err := b.Status(extra)
 		if err != nil {
