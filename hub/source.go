@@ -17,6 +17,7 @@ import (
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
+	"fieldsync/replication/bundle"
 	"fieldsync/replication/replicator"
 )
 
@@ -145,6 +146,9 @@ func (s *source) Snapshot() (dashboard.Snapshot, error) {
 	}
 	snap.Totals.Communes = len(snap.Communes)
 	snap.Alarms = d.Alarms()
+	if recs, err := bundle.Records(d.Dir.Log); err == nil {
+		snap.Bundles = recs[:min(len(recs), 10)]
+	}
 	return snap, nil
 }
 

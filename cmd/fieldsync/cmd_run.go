@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 
-	"fieldsync/dossier"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/internal/daemon"
@@ -188,8 +187,6 @@ func replicatorConfig(cfg datadir.Config) (replicator.Config, error) {
 			rc.Advertise = cfg.SyncAdvertise
 		}
 	}
-	// The blob lane: dossiers' files follow their records up.
-	rc.Blobs = &replicator.BlobConfig{Refs: dossier.RefsOf}
 	if cfg.Parent != "" {
 		rc.Static = append(rc.Static, cfg.Parent)
 	}

@@ -167,6 +167,13 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 			fmt.Fprintf(w, "WARNING %s\n", warning)
 		}
 	}
+	if len(st.Bundles) > 0 {
+		fmt.Fprintln(w, "bundles (newest first):")
+		for _, r := range st.Bundles {
+			fmt.Fprintf(w, "  %s %-6s %-12s %-12s %d part(s), %d entries, %d blobs, %s%s\n", r.ID.Short(), r.Direction, r.Peer, r.State,
+				len(r.Parts), r.Entries, r.Blobs, r.Updated.UTC().Format("2006-01-02 15:04Z"), noteText(r.Note))
+		}
+	}
 	if bs := st.BlobStore; bs != nil {
 		state := "up"
 		if !bs.Up {
@@ -392,4 +399,11 @@ func asFloat(v any) float64 {
 		return float64(x)
 	}
 	return 0
+}
+
+func noteText(n string) string {
+	if n == "" {
+		return ""
+	}
+	return "; " + n
 }

@@ -7,6 +7,7 @@ import (
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
+	"fieldsync/replication/bundle"
 	"fieldsync/replication/replicator"
 )
 
@@ -71,6 +72,9 @@ type Snapshot struct {
 	Communes []CommuneRow     `json:"communes"`
 	Totals   Totals           `json:"totals"`
 	Alarms   []localapi.Alarm `json:"alarms"`
+	// Bundles are the bundles by USB stick this hub took or answered
+	// lately, newest first.
+	Bundles []bundle.Record `json:"bundles,omitempty"`
 }
 
 // HubInfo describes the hub serving the page.

@@ -455,11 +455,13 @@ func (e *Env) remember(res *bundle.Result) error {
 	if res.Header.Direction != bundle.Return || res.Answers == nil || res.Peer == nil {
 		return nil
 	}
-	// An answer: the hub holds what it says.
+	// An answer: the hub holds what its summary and its acknowledgement
+	// say (the summary covers what it sent down too).
+	heads := append(append([]replication.OriginHead(nil), res.PeerHeads...), res.HubHeads...)
 	if e.Rep != nil {
-		err = e.Rep.NoteHeads(*res.Peer, res.HubHeads, now)
+		err = e.Rep.NoteHeads(*res.Peer, heads, now)
 	} else {
-		err = replicator.NoteHeads(e.Dir.Log, *res.Peer, res.HubHeads, now)
+		err = replicator.NoteHeads(e.Dir.Log, *res.Peer, heads, now)
 	}
 	if err != nil {
 		return err

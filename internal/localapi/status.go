@@ -6,6 +6,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
+	"fieldsync/replication/bundle"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
 )
@@ -41,6 +42,9 @@ type Status struct {
 	// Blobs is what the replica's blob store holds (biometric files,
 	// sealed): committed blobs and bytes, partial writes of blobs arriving.
 	Blobs *blob.Usage `json:"blobs,omitempty"`
+	// Bundles are the bundles this replica wrote or took lately, newest
+	// first: exported, imported, answered, acknowledged.
+	Bundles []bundle.Record `json:"bundles,omitempty"`
 	// BlobStore is a hub's object store, when it keeps its blobs in one.
 	BlobStore *BlobStore     `json:"blob_store,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"` // role-specific sections
@@ -80,6 +84,9 @@ type Trust struct {
 	Evidence int                  `json:"evidence"` // refused ranges kept as evidence
 }
 
+// maxStatusBundles bounds the bundles status lists.
+const maxStatusBundles = 10
+
 // BaseStatus fills the parts every replica has.
 func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (Status, error) {
 	v, err := d.Log.Vector()
@@ -94,7 +101,14 @@ func BaseStatus(d *datadir.Dir, peers []replicator.PeerStatus, running bool) (St
 			blobs = &u
 		}
 	}
-	return Status{Blobs: blobs,
+	recs, err := bundle.Records(d.Log)
+	if err != nil {
+		return Status{}, err
+	}
+	if len(recs) > maxStatusBundles {
+		recs = recs[:maxStatusBundles]
+	}
+	return Status{Blobs: blobs, Bundles: recs,
 		Name: d.Config.Name, Role: d.Config.Role, Tier: d.Config.Tier, Unit: d.Config.Unit,
 		Device: replication.DeviceIDOf(d.Signer.PublicKey()), Origin: d.Signer.Origin(), Key: hex.EncodeToString(d.Signer.PublicKey()),
 		Running: running, Entries: v.Total(), Vector: v.Heads(), Peers: peers,

@@ -305,6 +305,7 @@
     const snap = state.snap;
     const sorted = sortedCommunes();
     renderAlarms(snap.alarms);
+    renderBundles(snap.bundles || []);
     renderCards(snap, sorted);
     renderDistricts(snap.districts);
     renderCommunes(sorted);
@@ -322,6 +323,19 @@
         a.origin ? h('code', { text: short(a.origin) + (a.seq ? ':' + a.seq : '') }) : '', ' ',
         a.peer ? t('via', { p: a.peer }) + ' · ' : '',
         t('alarm.count', { n: a.count }), ' · ', h('span', { class: 'muted', text: a.detail }))))));
+  }
+
+  function renderBundles(bundles) {
+    const box = $('bundles');
+    if (!box) return;
+    if (!bundles.length) { replace(box); return; }
+    replace(box, h('div', { class: 'bundles' },
+      h('h2', { text: t('sec.bundles') }),
+      h('ul', {}, bundles.map((b) => h('li', {},
+        h('code', { text: b.id.slice(0, 8) }), ' ',
+        h('b', { text: tOr('bundle.' + b.state, b.state) }), ' (' + tOr('bundle.' + b.direction, b.direction) + ') · ',
+        t('bundle.line', { p: b.peer, n: (b.parts || []).length, e: fmtInt(b.entries), b: fmtInt(b.blobs) }), ' · ',
+        h('span', { class: 'muted', text: (b.updated || '').replace('T', ' ').slice(0, 16) + (b.note ? ' · ' + b.note : '') }))))));
   }
 
   function card(cls, title, big, ...lines) {

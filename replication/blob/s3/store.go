@@ -848,6 +848,27 @@ func (s *Store) upload(h blob.Hash) error {
 	} else if ok {
 		return s.dropLocal(info.ID)
 	}
+	key := s.ObjectKey(h)
+	// A blob that fits one part goes up in one PUT, sealed in memory (the
+	// store checks its MD5; its answer's ETag is that MD5): nothing more
+	// to keep on disk than the verified blob in the stage.
+	if in, err := s.stage.Stat(h); err == nil && sealed.SealedSize(in.Size) <= s.partSize {
+		plain, err := blob.ReadAll(s.stage, h)
+		if err != nil {
+			return err
+		}
+		raw, err := s.stage.Seal(in.ID, plain)
+		if err != nil {
+			return err
+		}
+		_, err = s.c.Put(s.ctx, key, raw)
+		s.note(err)
+		if err != nil {
+			return fmt.Errorf("s3: upload blob %s: %w", h.Short(), err)
+		}
+		s.counted(1, in.Size)
+		return s.dropLocal(in.ID)
+	}
 	f, size, err := s.outbox.OpenFile(h)
 	if errors.Is(err, blob.ErrNotFound) {
 		if err := s.seal(h); err != nil {
@@ -877,14 +898,7 @@ func (s *Store) upload(h blob.Hash) error {
 	if err != nil {
 		return fmt.Errorf("s3: the sealed blob %s in the outbox does not read back: %w", h.Short(), err)
 	}
-	key := s.ObjectKey(h)
-	var etag string
-	if size <= s.partSize {
-		etag, err = s.c.Put(s.ctx, key, raw)
-		s.note(err)
-	} else {
-		etag, err = s.multipart(h, key, raw)
-	}
+	etag, err := s.multipart(h, key, raw)
 	if err != nil {
 		return fmt.Errorf("s3: upload blob %s: %w", h.Short(), err)
 	}

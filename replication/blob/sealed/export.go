@@ -1,9 +1,12 @@
 package sealed
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"fieldsync/replication/blob"
 )
@@ -95,4 +98,33 @@ func PlainSize(size int64) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// Seal returns the sealed file of blob plain, written whole (records full
+// but the last: SealedSize bytes), in memory: what an object store
+// uploads. plain must hash to id.
+func (s *Store) Seal(id blob.ID, plain []byte) ([]byte, error) {
+	if blob.IDOf(plain) != id {
+		return nil, fmt.Errorf("%w: blob %s: the bytes to seal are not its", blob.ErrMismatch, id)
+	}
+	hd, err := s.keys.newHeader(id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := hd.encode()
+	if err != nil {
+		return nil, err
+	}
+	out = slices.Grow(out, int(SealedSize(id.Size))-len(out))
+	for off := int64(0); off < id.Size; off += RecordSize {
+		rec := plain[off:min(off+RecordSize, id.Size)]
+		start := len(out)
+		out = append(out, make([]byte, 4+nonceSize)...)
+		if _, err := rand.Read(out[start+4:]); err != nil {
+			return nil, err
+		}
+		out = hd.aead.Seal(out, out[start+4:start+4+nonceSize], rec, hd.additional(off))
+		binary.BigEndian.PutUint32(out[start:], uint32(len(out)-start-4))
+	}
+	return out, nil
 }

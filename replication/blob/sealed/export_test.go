@@ -61,6 +61,13 @@ func TestSealedSizeAndNewReader(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%d bytes: a flipped bit was read", n)
 		}
+		sealedRaw, err := s.Seal(id, b)
+		if err != nil || int64(len(sealedRaw)) != size {
+			t.Fatalf("%d bytes: Seal gave %d bytes, want %d: %v", n, len(sealedRaw), size, err)
+		}
+		if back, err := blob.ReadAll(readerStore{s, sealedRaw}, id.Hash); err != nil || !bytes.Equal(back, b) {
+			t.Fatalf("%d bytes: a sealed copy does not read back: %v", n, err)
+		}
 		if len(s.Name(id.Hash)) != 64 || filepath.Base(s.committedPath(id.Hash)) != s.Name(id.Hash) {
 			t.Fatal("name")
 		}
@@ -70,4 +77,14 @@ func TestSealedSizeAndNewReader(t *testing.T) {
 			t.Fatalf("PlainSize(%d) accepted", size)
 		}
 	}
+}
+
+// readerStore opens one sealed copy through NewReader, for blob.ReadAll.
+type readerStore struct {
+	*Store
+	raw []byte
+}
+
+func (r readerStore) Open(h blob.Hash) (blob.Reader, error) {
+	return r.Store.NewReader(bytes.NewReader(r.raw), int64(len(r.raw)), h)
 }
