@@ -1,12 +1,10 @@
-package main
+package processtest
 
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -219,52 +217,4 @@ func lapHead(st localapi.Status) uint64 {
 		}
 	}
 	return 0
-}
-
-func mustJSON(t *testing.T, v any, args ...string) {
-	t.Helper()
-	if err := json.Unmarshal(mustRun(t, args...), v); err != nil {
-		t.Fatalf("fieldsync %s: %v", strings.Join(args, " "), err)
-	}
-}
-
-// runCode runs a command and returns its output (both streams) and exit code.
-func runCode(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	out, err := fieldsyncCmd(args...).CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return string(out), ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), 0
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-func stopDaemons(t *testing.T, ds ...*exec.Cmd) {
-	for _, d := range ds {
-		if d.ProcessState != nil {
-			continue
-		}
-		d.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- d.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			d.Process.Kill()
-			<-done
-		}
-	}
 }
