@@ -68,6 +68,13 @@ type Result struct {
 	// ForksVanished: forks of which no two copies remain (a later restore
 	// wiped one branch out) and nothing detected: nothing left to detect.
 	ForkIncidents, ForksDetected, ForksVanished, Destroyed, Reissued, IngestForks, Rollovers, Notices int
+	// Blobs: captured (each saved before its record), moved (committed at
+	// a receiver), lost and corrupt (both expected 0: blobs.go), and
+	// destroyed by a restore with the only store that held them.
+	Blobs, BlobsMoved, BlobsLost, BlobsCorrupt, BlobsDestroyed int
+	// BlobsBusy counts blobs refused because another session was
+	// receiving them (expected: a laptop and its colleague race).
+	BlobsBusy int
 	// Bytes is every frame sent, in wire bytes.
 	Bytes int64
 	// Protocol figures.
@@ -96,6 +103,7 @@ func (r *Result) OK() bool { return len(r.Failures) == 0 }
 func (s *Sim) check() {
 	q := s.quarantines()
 	s.checkLost(q)
+	s.checkBlobs(q)
 	s.checkUnexpected()
 	s.checkVectors(q)
 	s.checkIncidents()

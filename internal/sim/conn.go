@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
@@ -39,6 +40,10 @@ type end struct {
 	// deliveries counts how often each batch ID arrived (network
 	// duplicates arrive twice; retransmits get new IDs).
 	deliveries map[uint64]int
+	// writers write the chunks this side receives (blobs.go); written
+	// names the blobs this session wrote a chunk of.
+	writers *syncproto.BlobWriters
+	written map[blob.Hash]bool
 }
 
 // retransmitTicks is the sessions' RetransmitTicks: above the longest
@@ -101,6 +106,7 @@ func (s *Sim) newEnd(c *conn, self, peer *replica) (*end, error) {
 	cfg.Window = s.opt.Window
 	cfg.CheckpointEvery = s.opt.CheckpointEvery
 	cfg.RetransmitTicks = retransmitTicks
+	cfg.Blobs = s.blobConfig(self, peer)
 	ss, err := syncproto.NewSession(cfg, self.log)
 	if err != nil {
 		return nil, err
@@ -117,6 +123,7 @@ func (s *Sim) closeConn(l *link) {
 	midTransfer := false
 	for _, e := range c.ends {
 		e.closed = true
+		e.closeBlobs()
 		e.self.ends = slices.DeleteFunc(e.self.ends, func(x *end) bool { return x == e })
 		st := e.s.Stats()
 		if st.BatchesSent > 0 && !e.s.Idle() {
@@ -155,6 +162,9 @@ func (s *Sim) pump(e *end) {
 			}
 			continue
 		}
+		if s.doBlobWork(e, &rd) {
+			continue
+		}
 		if len(rd.Messages) == 0 {
 			return
 		}
@@ -163,7 +173,12 @@ func (s *Sim) pump(e *end) {
 }
 
 func (s *Sim) send(e *end, m delta.Message) {
-	frame, err := s.codec.AppendFrame(nil, m)
+
+	codec := s.codec
+	if m.Type() == delta.TypeBlobChunk {
+		codec = s.rawCodec // image bytes: zstd only costs CPU on them
+	}
+	frame, err := codec.AppendFrame(nil, m)
 	if err != nil {
 		s.failf("%s→%s encode %s: %v", e.self.name, e.peer.name, m.Type(), err)
 		return
@@ -295,6 +310,21 @@ func (s *Sim) handleEvents(e *end, evs []syncproto.Event) {
 				s.forks.detect(s, ev.Origin, fmt.Sprintf("ingest fork at %s from %s: holds seq %d, offered seq %d", e.self.name, e.peer.name, ev.Fork.Held.Seq, ev.Fork.Offered.Seq))
 				s.publishNotice(e.self, epoch.IngestNotice(ev.Fork))
 			}
+		case (ev.Kind == syncproto.EventBlobRefused || ev.Kind == syncproto.EventPeerBlobRefused) && ev.Reason == delta.RefuseMismatch && s.opt.Bug == BugBlobBitFlip:
+			// The injected bit flips: refused at commit, as they must be.
+		case (ev.Kind == syncproto.EventBlobRefused || ev.Kind == syncproto.EventPeerBlobRefused) && ev.Reason == delta.RefuseBusy:
+			// Two sessions delivering one blob at once (a laptop and its
+			// colleague to their hub): one takes it, the other is told so.
+			s.res.BlobsBusy++
+			s.log("%s (session with %s): %s", e.self.name, e.peer.name, ev)
+		case ev.Kind == syncproto.EventBlobRefused && ev.Reason == delta.RefuseNoReference && forkable:
+			// The peer offered it for another branch's entry at that seq.
+			s.log("%s (session with %s): %s", e.self.name, e.peer.name, ev)
+		case ev.Kind == syncproto.EventPeerBlobRefused && ev.Reason == delta.RefuseNoReference:
+			// The receiver's own event (blob-refused, above) is the one
+			// checked: with duplicated answers the sender may name the
+			// entry it offers the blob for next.
+			s.log("%s (session with %s): %s", e.self.name, e.peer.name, ev)
 		case ev.Kind == syncproto.EventForkSuspected && forkable:
 		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == delta.RefuseFork && forkable:
 		default:
@@ -320,6 +350,7 @@ func (s *Sim) deliver(from, to string, payload []byte, dup bool) {
 		s.failf("%s→%s decode: %v", from, to, err)
 		return
 	}
+
 	s.observe(e, m, dup)
 	if err := e.s.Step(m); err != nil {
 		s.failf("%s←%s step %s: %v", to, from, m.Type(), err)
@@ -362,6 +393,7 @@ func (s *Sim) pumpDirty() {
 			}
 			r.dirty, changed = false, true
 			for _, e := range slices.Clone(r.ends) {
+				e.s.LookAgain() // blobs may have arrived for what it walked
 				s.pump(e)
 			}
 		}

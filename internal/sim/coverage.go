@@ -49,6 +49,12 @@ const (
 	// CovForkQuarantined: a hub found a fork at ingest and wrote the
 	// notice that quarantines it.
 	CovForkQuarantined
+	// CovBlobResumed: a blob transfer resumed from a partial write (after
+	// a cut, a crash, or a lost message) and went on from its offset.
+	CovBlobResumed
+	// CovBlobCarried: a blob of the hubless laptop reached the province
+	// before the heal phase, carried by its colleague.
+	CovBlobCarried
 	// NumCoverage is the number of Sometimes assertions.
 	NumCoverage
 )
@@ -68,6 +74,8 @@ var coverageNames = [NumCoverage]string{
 	CovCloneDetected:          "diverged clone detected",
 	CovReissueDelivered:       "re-issue brought the province an entry it lacked",
 	CovForkQuarantined:        "fork found at a hub's ingest and quarantined",
+	CovBlobResumed:            "blob transfer resumed from a partial write",
+	CovBlobCarried:            "store-carry-forward: hubless laptop's blobs reached the province",
 }
 
 // String returns the assertion's description.

@@ -114,8 +114,13 @@ func (s *Sim) capture(r *replica) {
 		s.cover(CovClockBehind)
 	}
 	h, _ := r.log.Head(r.signer.Origin())
+	refs, err := s.captureBlobs(r) // saved and synced before the record
+	if err != nil {
+		s.failf("capture on %s: blobs: %v", r.name, err)
+		return
+	}
 	d := replication.Draft{Kind: replication.KindEnroll, Schema: 1, HLC: r.hlc.Next(now),
-		Payload: enrollPayload(s.rng, r.unit, r.name, int(h.Seq)+1, now)}
+		Payload: enrollPayload(s.rng, r.unit, r.name, int(h.Seq)+1, now, refs)}
 	if s.opt.Bug == BugAckBeforeAppend {
 		s.ackUnwritten(r, d, h)
 		return
@@ -168,6 +173,7 @@ func (s *Sim) restartDelay() uint64 { return s.heavyTicks(30, 1.5, TicksPerDay) 
 
 func (s *Sim) crash(r *replica, why string) {
 	s.res.Faults.Crashes++
+	r.blobs.Crash() // writers die; partial writes keep what they synced
 	if r.role == replication.RoleNode && s.holdsUnsynced(r) {
 		s.cover(CovCrashUnsynced)
 	}
@@ -209,6 +215,10 @@ func (s *Sim) restart(r *replica) {
 		return
 	}
 	r.log = r.log.Reopen()
+	if err := r.reopenNeeds(); err != nil {
+		s.failf("restart %s: index of needs: %v", r.name, err)
+		return
+	}
 	if e := diskEpoch(r.log); e != r.signer.Epoch() {
 		r.signer = r.key.WithEpoch(e)
 	}

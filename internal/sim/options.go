@@ -82,6 +82,9 @@ type Options struct {
 	// taken earlier in the run; Clones how many times a laptop's disk is
 	// copied onto a second laptop that runs it too (0: off).
 	Restores, Clones int
+	// Blobs: captures save blobs and every session runs the blob lane
+	// (blobs.go). On in about two seeds of three.
+	Blobs bool
 	// StrictForks makes the design shortfalls Result.Abandoned and
 	// Result.HiddenRetired failures (off: counted and reported only).
 	StrictForks bool
@@ -115,6 +118,13 @@ const (
 	// cloned origin stand at different hubs unquarantined and unreissued.
 	// The forks-accepted checker must fire.
 	BugNoForkNotice
+	// BugHubKeepsBlobs: the district hubs send the province records but
+	// no blobs. The blobs-lost checker must fire.
+	BugHubKeepsBlobs
+	// BugBlobBitFlip: a hub's shell flips a bit of every chunk before it
+	// writes it (a bad disk or a buggy shell). The store refuses each blob
+	// at commit; the blobs-lost checker must fire.
+	BugBlobBitFlip
 )
 
 // FromSeed expands a seed into options. Each fault type is on with
@@ -160,6 +170,9 @@ func FromSeed(seed uint64) Options {
 	if on() {
 		o.Clones = 1 + r.IntN(2)
 	}
+	// Drawn from a stream of its own: every other option of a seed is
+	// what it was before the blob lane.
+	o.Blobs = rand.New(rand.NewPCG(seed, 0xb10b)).IntN(3) != 0
 	return o
 }
 
@@ -175,6 +188,7 @@ func (o Options) String() string {
 	fmt.Fprintf(&b, " loss=%s dup=%s reorder=%s", rate(o.Loss), rate(o.Dup), rate(o.Reorder))
 	fmt.Fprintf(&b, " crash=%s persist-crash=%s partition=%s clock=%s restores=%s clones=%s",
 		every(o.CrashEvery), rate(o.PersistCrash), every(o.PartitionEvery), onOff(o.ClockFaults), count(o.Restores), count(o.Clones))
+	fmt.Fprintf(&b, " blobs=%s", onOff(o.Blobs))
 	if o.StrictForks {
 		b.WriteString(" strict-forks")
 	}

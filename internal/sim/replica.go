@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
+	"fieldsync/replication/blob/needs"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 )
@@ -53,6 +55,11 @@ type replica struct {
 	// applied counts, per entry, how often this replica wrote it (Append
 	// or Ingest's Applied) across the whole run, crashes included.
 	applied map[replication.EntryID]int
+
+	// blobs is the replica's blob store (on its disk, like log), needs its
+	// index of incomplete dossiers (in memory: rebuilt at restart).
+	blobs *blob.Mem
+	needs *needs.Index
 }
 
 // simClock is a replica's wall clock: the simulated time plus an offset
@@ -121,8 +128,9 @@ var (
 	jobs     = []string{"Làm ruộng", "Học sinh", "Buôn bán", "Công nhân", "Giáo viên", "Nội trợ"}
 )
 
-// enrollPayload builds one capture's JSON from the run's generator.
-func enrollPayload(r *rand.Rand, unit, device string, n int, captured time.Time) []byte {
+// enrollPayload builds one capture's JSON from the run's generator, with
+// the references to its blobs.
+func enrollPayload(r *rand.Rand, unit, device string, n int, captured time.Time, refs []blobRef) []byte {
 	sex, century := "Nam", 0
 	if r.IntN(2) == 0 {
 		sex, century = "Nữ", 1
@@ -131,7 +139,7 @@ func enrollPayload(r *rand.Rand, unit, device string, n int, captured time.Time)
 	return fmt.Appendf(nil, `{"personal_id":"042%d%02d%06d","full_name":"%s %s %s","date_of_birth":"%04d-%02d-%02d","sex":"%s",`+
 		`"ethnicity_code":"01","religion":"Không","nationality":["Việt Nam"],"birth_registration":{"unit_code":"42","code_list":"2023-04","text":"Tỉnh Hà Tĩnh"},`+
 		`"permanent_residence":{"unit_code":"%s","code_list":"2025-07","text":"%s, Xã %s, Tỉnh Hà Tĩnh"},"occupation":"%s",`+
-		`"capture":{"commune_code":"%s","officer":"CA-%s-%02d","device":"%s","seq_hint":%d,"captured_at":"%s"}}`,
+		`"capture":{"commune_code":"%s","officer":"CA-%s-%02d","device":"%s","seq_hint":%d,"captured_at":"%s"},"biometrics":%s}`,
 		century, year%100, r.IntN(1_000_000), pick(r, surnames...), pick(r, middles...), pick(r, givens...), year, 1+r.IntN(12), 1+r.IntN(28), sex,
-		unit, pick(r, villages...), unit, pick(r, jobs...), unit, unit, 1+r.IntN(4), device, n, captured.Format(time.RFC3339))
+		unit, pick(r, villages...), unit, pick(r, jobs...), unit, unit, 1+r.IntN(4), device, n, captured.Format(time.RFC3339), biometricsJSON(refs))
 }

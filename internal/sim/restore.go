@@ -5,6 +5,7 @@ import (
 	"maps"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 )
@@ -101,8 +102,13 @@ func (s *Sim) scheduleRestores() {
 			ls := s.laptops()
 			r := ls[s.drng.IntN(len(ls))]
 			img := r.log.Snapshot()
+			bimg, err := copyBlobs(r.blobs)
+			if err != nil {
+				s.failf("disk image of %s: blobs: %v", r.name, err)
+				return
+			}
 			s.log("disk image of %s taken (origin %s, %d entries of it)", r.name, s.originName(r.key.WithEpoch(diskEpoch(img)).Origin()), headSeq(img, r.signer.Origin()))
-			s.at(restoreAt, func() { s.restore(r, img) })
+			s.at(restoreAt, func() { s.restore(r, img, bimg) })
 		})
 	}
 }
@@ -114,7 +120,7 @@ func headSeq(l *oplog.Mem, o replication.OriginID) uint64 {
 
 // restore puts a disk image back on a laptop and restarts it: it writes
 // the image's origin from the image's head on.
-func (s *Sim) restore(r *replica, img *oplog.Mem) {
+func (s *Sim) restore(r *replica, img *oplog.Mem, blobs *blob.Mem) {
 	if s.healing {
 		return
 	}
@@ -125,9 +131,10 @@ func (s *Sim) restore(r *replica, img *oplog.Mem) {
 	if r.alive {
 		s.down(r)
 	}
-	old := r.log
-	r.log = img
+	old, oldBlobs := r.log, r.blobs
+	r.log, r.blobs = img, blobs
 	r.rolling = false
+	s.noteDestroyedBlobs(r, oldBlobs)
 	// What the image lacks was never applied there: exactly-once counts
 	// from the image on.
 	for id := range r.applied {
@@ -242,6 +249,14 @@ func (s *Sim) cloneSomeone() {
 		log: src.log.Snapshot(), key: src.key, device: src.device, applied: maps.Clone(src.applied)}
 	c.signer = c.key.WithEpoch(diskEpoch(c.log))
 	c.clock = &simClock{s: s}
+	var err error
+	if c.blobs, err = copyBlobs(src.blobs); err == nil {
+		err = c.reopenNeeds()
+	}
+	if err != nil {
+		s.failf("clone of %s: blobs: %v", src.name, err)
+		return
+	}
 	s.reps = append(s.reps, c)
 	s.net.AddNode(c.name)
 	l := s.addLink(fieldLink, c, hub)

@@ -144,13 +144,16 @@ func (s *Sim) startHeal() {
 // every RedialEvery; hub sessions every HubIdleTimeout): a fresh Hello and
 // Summary compare every head, where an open session only learns what its
 // peer acknowledges — a fork under entries a replica got from a third
-// party meanwhile shows only to a new session. It reports whether it did:
-// not when nothing was written since the last round.
+// party meanwhile shows only to a new session, and a hub's upward session
+// learns from a fresh status which blobs the province still lacks. It
+// reports whether it did: not when nothing (entry or blob) was written
+// since the last round.
 func (s *Sim) redial() bool {
 	total := uint64(0)
 	for _, r := range s.reps {
 		v, _ := r.log.Vector()
-		total += v.Total()
+		u, _ := r.blobs.Usage()
+		total += v.Total() + uint64(u.Blobs)
 	}
 	if total == s.healTotal {
 		return false

@@ -59,6 +59,7 @@ func TestSimulation(t *testing.T) {
 	t.Log(summary(results, wall))
 	t.Log(faultLine(results))
 	t.Log(forkLine(results))
+	t.Log(blobLine(results))
 	t.Logf("%d passed, %d failed", len(results)-failed, failed)
 }
 
@@ -97,6 +98,7 @@ func runVerbose(t *testing.T, seed uint64) {
 	t.Log(summary([]sim.Result{res}, 0))
 	t.Log(faultLine([]sim.Result{res}))
 	t.Log(forkLine([]sim.Result{res}))
+	t.Log(blobLine([]sim.Result{res}))
 	for c := range sim.NumCoverage {
 		t.Logf("sometimes %-70s %d", sim.Coverage(c).String()+":", res.Coverage[c])
 	}
@@ -194,6 +196,22 @@ func summary(results []sim.Result, wall time.Duration) string {
 		ticksDur(quantile(delays, 0.50)), ticksDur(quantile(delays, 0.99)), ticksDur(healMax), wall.Round(100*time.Millisecond))
 }
 
+// blobLine sums the blob lane's figures: blobs captured, moved (committed
+// at a receiver), lost and corrupt (checkers: expected 0), destroyed by a
+// restore with the only store that held them.
+func blobLine(results []sim.Result) string {
+	var blobs, moved, lost, corrupt, destroyed int
+	for i := range results {
+		r := &results[i]
+		blobs += r.Blobs
+		moved += r.BlobsMoved
+		lost += r.BlobsLost
+		corrupt += r.BlobsCorrupt
+		destroyed += r.BlobsDestroyed
+	}
+	return fmt.Sprintf("dst-blobs: captured=%d moved=%d lost=%d corrupt=%d destroyed=%d", blobs, moved, lost, corrupt, destroyed)
+}
+
 // forkLine details the restores and clones (G14): how many forked, how
 // the system answered, what it cost.
 func forkLine(results []sim.Result) string {
@@ -273,12 +291,15 @@ func TestCheckersCatchInjectedBugs(t *testing.T) {
 		{sim.BugDoubleApply, []string{"duplicated:"}, 2, false},
 		{sim.BugKeepOldOrigin, []string{"lost: acked entry", "own head is seq"}, 4, true},
 		{sim.BugNoForkNotice, []string{"fork accepted:"}, 4, true},
+		{sim.BugHubKeepsBlobs, []string{"blob lost:"}, 2, false},
+		{sim.BugBlobBitFlip, []string{"blob lost:"}, 2, false},
 	}
 	for _, c := range cases {
 		caught := make([]bool, len(c.want))
 		for seed := uint64(1); seed <= 10 && slices.Contains(caught, false); seed++ {
 			opt := sim.FromSeed(seed)
 			opt.Bug, opt.Days = c.bug, c.days // short runs: the bugs show at once
+			opt.Blobs = true
 			if c.forks {
 				opt.Clones, opt.Restores = 2, 1
 			}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
@@ -49,12 +50,18 @@ type Sim struct {
 	rng *rand.Rand // workload and nemesis decisions
 	// drng draws the restore and clone nemeses and new epochs: a stream
 	// of its own, so a seed with both off replays as it did before them.
-	drng  *rand.Rand
-	net   *simnet.Network
-	codec *delta.Codec
-	now   uint64
-	end   uint64 // first tick of the heal phase
-	steps uint64 // ticks processed (quiet stretches are skipped)
+	drng *rand.Rand
+	// brng draws blob counts and contents (blobs.go).
+	brng *rand.Rand
+	// destroyedBlobs are blobs a restore took away with the only store
+	// that held them.
+	destroyedBlobs map[blob.Hash]bool
+	net            *simnet.Network
+	codec          *delta.Codec
+	rawCodec       *delta.Codec // frames blob chunks: no zstd tried on random bytes
+	now            uint64
+	end            uint64 // first tick of the heal phase
+	steps          uint64 // ticks processed (quiet stretches are skipped)
 
 	reps    []*replica
 	prov    *replica
@@ -94,14 +101,20 @@ func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
+	rawCodec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	if err != nil {
+		return nil, err
+	}
 	s := &Sim{
 		opt:        opt,
 		rng:        rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
 		net:        simnet.New(opt.Seed),
 		codec:      codec,
+		rawCodec:   rawCodec,
 		end:        uint64(opt.Days) * TicksPerDay,
 		byPair:     map[[2]string]*link{},
 		drng:       rand.New(rand.NewPCG(opt.Seed, 0xc10e5)),
+		brng:       newBlobRand(opt.Seed),
 		created:    map[entryKey]bool{},
 		capturedAt: map[replication.EntryID]uint64{},
 		trace:      sha256.New(),
@@ -112,6 +125,8 @@ func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
 		epochsOf:    map[string]int{},
 		writerOf:    map[entryKey]*replica{},
 		forks:       newForkBook(),
+
+		destroyedBlobs: map[blob.Hash]bool{},
 	}
 	s.res.Seed, s.res.Options = opt.Seed, opt
 	s.buildTopology()
@@ -164,6 +179,9 @@ func (s *Sim) addReplica(name string, role replication.Role, tier, unit string) 
 	r := &replica{name: name, role: role, tier: tier, unit: unit, log: oplog.NewMem(), key: key, signer: key, device: name,
 		alive: true, applied: map[replication.EntryID]int{}}
 	r.clock = &simClock{s: s}
+	if err := r.openBlobs(); err != nil {
+		panic(err) // an empty Mem log and store: cannot fail
+	}
 	if role == replication.RoleHub {
 		r.watch = epoch.NewWatch(maxClaims)
 	}

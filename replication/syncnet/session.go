@@ -236,6 +236,7 @@ func (r *runner) run(ctx context.Context) error {
 			r.choseIdle(in.msg)
 			r.progress()
 		case <-r.opts.Wake:
+			sess.LookAgain()
 		case <-tick:
 			stopTick()
 			tick, stopTick = r.opts.Clock.NewTimer(r.opts.TickEvery)

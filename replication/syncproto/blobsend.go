@@ -66,7 +66,14 @@ type sendBlob struct {
 	next    uint64 // the next offset to send
 	acked   uint64 // the peer holds the bytes before this
 	maxSent uint64 // the highest offset sent in this session
+	// alts are other entries that reference the blob, walked while it was
+	// queued: if the peer refuses the entry it was offered for (it holds
+	// another branch's entry there), it is offered again for the next.
+	alts []replication.EntryID
 }
+
+// maxAlts bounds a queued blob's other references.
+const maxAlts = 8
 
 // sendsBlobsToPeer reports whether this side sends blobs to the peer.
 func (s *Session) sendsBlobsToPeer() bool {
@@ -101,6 +108,12 @@ func (s *Session) BlobWindow() int {
 	}
 	return s.blobWindow()
 }
+
+// LookAgain tells the session that the replica's blobs changed outside it
+// (another session received some, a capture saved some): the entries it
+// walked before their blobs were held are looked at again in the next
+// Ready, rather than at the next tick.
+func (s *Session) LookAgain() { s.blobSend.recheck = len(s.blobSend.deferred) > 0 }
 
 // handleBlobStatus starts (or restarts) the lane from what the peer lacks.
 func (s *Session) handleBlobStatus(m *delta.BlobStatus) error {
@@ -277,7 +290,10 @@ func (s *Session) queueRefs(id replication.EntryID, refs []blob.Ref) error {
 			later = append(later, r)
 			continue
 		}
-		if b.queued(r.Hash) {
+		if _, q := b.find(r.Hash); q != nil {
+			if q.entry != id && len(q.alts) < maxAlts {
+				q.alts = append(q.alts, id)
+			}
 			continue
 		}
 		sb := &sendBlob{id: r.ID, entry: id}
@@ -310,15 +326,6 @@ func (s *Session) recheckDeferred() error {
 		}
 	}
 	return nil
-}
-
-func (b *blobSend) queued(h blob.Hash) bool {
-	for _, q := range b.queue {
-		if q.id.Hash == h {
-			return true
-		}
-	}
-	return false
 }
 
 func (b *blobSend) find(h blob.Hash) (int, *sendBlob) {
@@ -473,7 +480,23 @@ func (s *Session) handleBlobAck(m *delta.BlobAck) error {
 				q.next = max(q.next, q.acked)
 			}
 		case delta.BlobRefused:
+			if st.Reason == delta.RefuseNoReference && q.wanted {
+				// The peer wanted it and has since lost track of it (its
+				// answer was lost, the session restarted on its side): offer
+				// it again, from what it holds.
+				q.wanted, q.next, q.acked = false, 0, 0
+				b.offer = append(b.offer, delta.OfferedBlob{ID: q.id, Entry: q.entry})
+				s.stats.BlobRetransmits++
+				continue
+			}
 			s.events = append(s.events, Event{Kind: EventPeerBlobRefused, Origin: q.entry.Origin, Seq: q.entry.Seq, Reason: st.Reason, Detail: st.Detail, Blob: q.id})
+			if st.Reason == delta.RefuseNoReference && len(q.alts) > 0 {
+				// Offer it for another entry that references it.
+				q.entry, q.alts = q.alts[0], q.alts[1:]
+				q.wanted, q.next, q.acked = false, 0, 0
+				b.offer = append(b.offer, delta.OfferedBlob{ID: q.id, Entry: q.entry})
+				continue
+			}
 			b.remove(st.Hash)
 			if st.Reason == delta.RefuseBusy {
 				b.pause = s.cfg.RetryRefusedTicks

@@ -39,6 +39,8 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
+	"fieldsync/replication/blob/needs"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
@@ -50,6 +52,9 @@ func TestInteraction(t *testing.T) {
 		env := newIAEnv()
 		datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
 			h, ok := iaHandlers[td.Cmd]
+			if !ok {
+				h, ok = iaBlobHandlers[td.Cmd]
+			}
 			if !ok {
 				td.Fatalf(t, "unknown command %q", td.Cmd)
 			}
@@ -87,6 +92,10 @@ type iaReplica struct {
 	hlc    replication.HLCState
 	cfg    syncproto.Config
 	events []string // described, not yet printed
+	// The blob lane (interaction_blob_test.go), when blobs is set.
+	blobs   *blob.Mem
+	needs   *needs.Index
+	writers map[*syncproto.Session]*syncproto.BlobWriters
 }
 
 // iaPair is a session pair between two replicas and what is in flight.
@@ -94,6 +103,7 @@ type iaPair struct {
 	sess    map[string]*syncproto.Session // by owner
 	persist map[string]*syncproto.Persist // handed out by Ready, by owner
 	queue   map[string][][]byte           // frames in flight, by recipient
+	write   map[string]*syncproto.BlobWrite
 }
 
 type iaEnv struct {
@@ -225,7 +235,8 @@ func iaPayload(device string, seq int) []byte {
 func handleSession(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings.Builder) {
 	names := positional(t, td, 2)
 	key := [2]string{min(names[0], names[1]), max(names[0], names[1])}
-	p := &iaPair{sess: map[string]*syncproto.Session{}, persist: map[string]*syncproto.Persist{}, queue: map[string][][]byte{}}
+	p := &iaPair{sess: map[string]*syncproto.Session{}, persist: map[string]*syncproto.Persist{}, queue: map[string][][]byte{},
+		write: map[string]*syncproto.BlobWrite{}}
 	for _, n := range names {
 		s, err := syncproto.NewSession(env.replica(t, td, n).cfg, env.reps[n].log)
 		if err != nil {
@@ -264,6 +275,7 @@ func (env *iaEnv) ready(t *testing.T, b *strings.Builder, p *iaPair, owner, peer
 		p.persist[owner] = rd.Persist
 		fmt.Fprintf(b, "%s%s: persist batch id=%d entries=%s\n", indent, owner, rd.Persist.BatchID, env.describeEntries(rd.Persist.Entries))
 	}
+	env.readyBlobs(t, b, p, owner, rd, indent)
 	r := env.reps[owner]
 	for _, ev := range rd.Events {
 		r.events = append(r.events, fmt.Sprintf("%s (session with %s): %s", owner, peer, env.describeEvent(ev)))
@@ -395,6 +407,10 @@ func handleCut(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings.Bui
 		if job := p.persist[n]; job != nil {
 			fmt.Fprintf(b, "%s: batch id=%d never persisted\n", n, job.BatchID)
 		}
+		if w := p.write[n]; w != nil {
+			fmt.Fprintf(b, "%s: blob %s chunk @%d never written\n", n, w.ID.Hash.Short(), w.Offset)
+		}
+		env.reps[n].endSession(p.sess[n])
 	}
 	delete(env.pairs, [2]string{min(names[0], names[1]), max(names[0], names[1])})
 	fmt.Fprintf(b, "cut %s %s\n", names[0], names[1])
@@ -417,6 +433,10 @@ func handleSync(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings.Bu
 			}
 			if p.persist[to] != nil {
 				env.doPersist(t, b, p, to, from)
+				moved = true
+			}
+			if p.write[to] != nil {
+				env.doWrite(t, b, p, to, from)
 				moved = true
 			}
 		}
@@ -527,6 +547,8 @@ func (env *iaEnv) describeMessage(m delta.Message) string {
 		return fmt.Sprintf("batch id=%d ranges=%s", m.ID, env.describeRanges(m.Ranges))
 	case *delta.Ack:
 		return fmt.Sprintf("ack id=%d heads=%s refused=%s", m.BatchID, env.describeHeads(m.Heads), env.describeRefusals(m.Refused))
+	case *delta.BlobStatus, *delta.BlobOffer, *delta.BlobChunk, *delta.BlobAck:
+		return env.describeBlobMessage(m)
 	}
 	return fmt.Sprintf("%T", m)
 }
@@ -579,6 +601,9 @@ func (env *iaEnv) describeEntries(es []replication.Entry) string {
 
 func (env *iaEnv) describeEvent(ev syncproto.Event) string {
 	s := fmt.Sprintf("%s %s:%d reason=%s", ev.Kind, env.originName(ev.Origin), ev.Seq, ev.Reason)
+	if !ev.Blob.Hash.IsZero() {
+		s += " blob " + shortBlob(ev.Blob)
+	}
 	if ev.Detail != "" {
 		s += fmt.Sprintf(" %q", ev.Detail)
 	}
