@@ -237,6 +237,13 @@ func (s *Sim) checkBlobs(q map[replication.OriginID]uint64) {
 					continue
 				}
 				if err := blob.Check(prov.blobs, ref.Hash); err != nil {
+					if s.stranded(e.Origin, ref.Hash) {
+						s.res.BlobsStranded++
+						if s.opt.StrictForks {
+							s.failf("blob stranded: %s (%s of %s) is held only by %v", ref.ID, ref.Slot, s.entryName(e.ID()), s.holdersOf(ref.Hash))
+						}
+						continue
+					}
 					s.res.BlobsLost++
 					if s.res.BlobsLost <= maxExamples {
 						s.failf("blob lost: %s (%s of %s) is not at the province, verified: %v; held by %v", ref.ID, ref.Slot, s.entryName(e.ID()), err, s.holdersOf(ref.Hash))
@@ -296,4 +303,28 @@ func (s *Sim) holdersOf(h blob.Hash) []string {
 		}
 	}
 	return out
+}
+
+// stranded reports a blob the design leaves behind: its record is of an
+// origin a restore or clone copied, no hub holds it, and laptops do — a
+// branch left behind: its records got through first, its blobs are on a
+// colleague's laptop whose only peer holds another branch at that seq
+// and must refuse them (a blob moves only behind a record the receiver
+// holds). Counted apart, failing only with Options.StrictForks.
+func (s *Sim) stranded(o replication.OriginID, h blob.Hash) bool {
+	if !s.forks.forkable(o) {
+		return false
+	}
+	held := false
+	for _, r := range s.reps {
+		has, _ := r.blobs.Has([]blob.Hash{h})
+		if !has[0] {
+			continue
+		}
+		if r.role == replication.RoleHub {
+			return false
+		}
+		held = true
+	}
+	return held
 }

@@ -74,7 +74,10 @@ type Result struct {
 	Blobs, BlobsMoved, BlobsLost, BlobsCorrupt, BlobsDestroyed int
 	// BlobsBusy counts blobs refused because another session was
 	// receiving them (expected: a laptop and its colleague race).
-	BlobsBusy int
+	// BlobsStranded is a design shortfall, counted apart like Abandoned:
+	// blobs of a branch a restore or clone left behind, held only on
+	// laptops that cannot deliver them (blobs.go, stranded).
+	BlobsBusy, BlobsStranded int
 	// Bytes is every frame sent, in wire bytes.
 	Bytes int64
 	// Protocol figures.

@@ -92,6 +92,17 @@
 //     equal), so what is compared there is the prefix below From: every
 //     hub holds seq From-1 with the same hash. A difference no quarantine
 //     covers is a fork accepted (forks_accepted 0);
+//   - blobs lost 0 and corrupt 0 (when the seed turns the blob lane on,
+//     Options.Blobs: each capture saves one to three blobs before its
+//     record, and every session moves them behind the records in 1 KB
+//     chunks, blobs.go): every blob an entry at the province references,
+//     outside quarantines, is held there, verified, except blobs a
+//     restore destroyed with the only store that held them; every blob
+//     any replica holds verifies, and a hub holds only blobs an entry it
+//     holds references. Blobs of a branch a restore or clone left behind,
+//     held only by laptops that cannot deliver them (their peer holds
+//     another branch at that seq), are a shortfall counted apart
+//     (Result.BlobsStranded), failing only with -strict-forks;
 //   - gaps 0: oplog.Verify passes on every replica;
 //   - forks: a fork, rollback or fork refusal of an origin no restore or
 //     clone copied fails the run (forks 0), as does any refusal but a gap;

@@ -200,7 +200,7 @@ func summary(results []sim.Result, wall time.Duration) string {
 // at a receiver), lost and corrupt (checkers: expected 0), destroyed by a
 // restore with the only store that held them.
 func blobLine(results []sim.Result) string {
-	var blobs, moved, lost, corrupt, destroyed int
+	var blobs, moved, lost, corrupt, destroyed, stranded int
 	for i := range results {
 		r := &results[i]
 		blobs += r.Blobs
@@ -208,8 +208,9 @@ func blobLine(results []sim.Result) string {
 		lost += r.BlobsLost
 		corrupt += r.BlobsCorrupt
 		destroyed += r.BlobsDestroyed
+		stranded += r.BlobsStranded
 	}
-	return fmt.Sprintf("dst-blobs: captured=%d moved=%d lost=%d corrupt=%d destroyed=%d", blobs, moved, lost, corrupt, destroyed)
+	return fmt.Sprintf("dst-blobs: captured=%d moved=%d lost=%d corrupt=%d destroyed=%d shortfall: stranded_on_left_branch=%d", blobs, moved, lost, corrupt, destroyed, stranded)
 }
 
 // forkLine details the restores and clones (G14): how many forked, how
