@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,20 +24,30 @@ func benchDossiers(e *env, args []string) error {
 	maxTime := fs.Duration("max", 24*time.Hour, "stop a scenario after this much emulated time")
 	liveFor := fs.Duration("live-for", 30*time.Minute, "the live-capture scenario captures for this long")
 	seed := fs.Uint64("seed", 10, "seed of the generated dossiers")
-	only := fs.String("scenario", "", "run only the scenario with this name")
+	netns := fs.Bool("netns", false, "run over a real shaped link (two network namespaces, tc tbf at --rate) in real time instead of the emulator: Linux, root")
+	size := fs.Int64("dossier-bytes", 0, "scale each dossier's files to about this many bytes (0: the generator's, ~1 MB)")
+	only := fs.String("scenario", "", "run only the scenarios with these names (comma-separated)")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg := bench.DossierConfig{Dossiers: *n, Rate: *rate, RTT: *rtt, Speedup: *speedup, Seed: *seed, ChunkBytes: *chunk,
-		MaxEmulated: *maxTime, LiveFor: *liveFor}
+		MaxEmulated: *maxTime, LiveFor: *liveFor, Netns: *netns, DossierBytes: *size}
+	if *netns {
+		cfg.Speedup = 1 // a real link runs in real time
+	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	if !*asJSON {
-		fmt.Fprintf(tw, "%d dossiers, %d kbit/s, RTT %s, emulated time %.0fx real\n", *n, *rate/1000, *rtt, *speedup)
+		if *netns {
+			fmt.Fprintf(tw, "%d dossiers, a real link: two network namespaces, tc tbf at %d kbit/s, real time\n", *n, *rate/1000)
+		} else {
+			fmt.Fprintf(tw, "%d dossiers, %d kbit/s, RTT %s, emulated time %.0fx real\n", *n, *rate/1000, *rtt, *speedup)
+		}
 		fmt.Fprintln(tw, "SCENARIO\tRECORDS AT HUB\tCOMPLETE\tUP TIME\tBOUND\tUP/BOUND\tWIRE UP/PAYLOAD\tCUTS\tAGAIN/CUT\tLIVE P50/MAX\tSESSIONS")
 	}
+	var results []bench.DossierResult
 	for _, sc := range bench.DossierScenarios() {
-		if *only != "" && sc.Name != *only {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), sc.Name) {
 			continue
 		}
 		dir, cleanup, err := benchDir()
@@ -47,6 +59,7 @@ func benchDossiers(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		results = append(results, res)
 		if *asJSON {
 			writeJSON(e.stdout, res)
 			continue
@@ -64,5 +77,10 @@ func benchDossiers(e *env, args []string) error {
 		tw.Flush()
 	}
 	tw.Flush()
+	if !*asJSON {
+		for _, l := range bench.DossierSummary(results) {
+			fmt.Fprintln(e.stdout, l)
+		}
+	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -80,6 +79,12 @@ type DossierConfig struct {
 	// LiveFor bounds the live-capture scenario: captures stop after it,
 	// and the scenario ends when the last one's record arrived.
 	LiveFor time.Duration
+	// Netns runs over a real shaped link (two network namespaces, tc tbf
+	// at Rate; Linux and root only) in real time instead of the emulator.
+	Netns bool
+	// DossierBytes, if set, scales every generated dossier's files to
+	// about this many bytes in all (the comparison used 0.5 MB).
+	DossierBytes int64
 }
 
 // DossierResult is one scenario's figures. Times are emulated seconds.
@@ -132,19 +137,41 @@ type benchDossier struct {
 	files []enrollment.DossierFile
 }
 
-// makeDossiers generates n dossiers.
-func makeDossiers(n int, seed uint64) ([]benchDossier, error) {
+// makeDossiers generates n dossiers; with size > 0, each dossier's files
+// are scaled to about size bytes in all.
+func makeDossiers(n int, seed uint64, size int64) ([]benchDossier, error) {
 	g, err := synth.New(synth.Config{Count: n, Seed: seed})
 	if err != nil {
 		return nil, err
 	}
 	var out []benchDossier
 	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
+		if size > 0 {
+			scaleDossier(&rec, size)
+		}
 		d := benchDossier{rec: rec.Enrollment, files: rec.Files()}
 		d.rec.Biometrics = nil // computed from the files at capture
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// scaleDossier scales a generated dossier's files to about size bytes.
+func scaleDossier(rec *synth.Record, size int64) {
+	var total int64
+	for _, b := range rec.Blobs {
+		total += int64(b.Size)
+	}
+	if total == 0 {
+		return
+	}
+	for i := range rec.Blobs {
+		// The signature scan stays as it is: its container's dimensions
+		// follow its size, and a thin one is refused at capture.
+		if rec.Blobs[i].Size > 0 && rec.Blobs[i].Slot != "signature" {
+			rec.Blobs[i].Size = max(8192, int(int64(rec.Blobs[i].Size)*size/total))
+		}
+	}
 }
 
 func (d *benchDossier) bytes() int64 {
@@ -187,7 +214,7 @@ func (d *benchDossier) blobs() int {
 // HTTP through the same link.
 func Dossiers(dir string, cfg DossierConfig, sc DossierScenario) (DossierResult, error) {
 	res := DossierResult{Scenario: sc.Name, Dossiers: cfg.Dossiers}
-	ds, err := makeDossiers(cfg.Dossiers, cfg.Seed)
+	ds, err := makeDossiers(cfg.Dossiers, cfg.Seed, cfg.DossierBytes)
 	if err != nil {
 		return res, err
 	}
@@ -209,27 +236,30 @@ func Dossiers(dir string, cfg DossierConfig, sc DossierScenario) (DossierResult,
 	}
 	res.BoundSeconds = float64(payload) * 8 / float64(cfg.Rate)
 	// The link and its clock start once both ends are set up.
-	newLink := func() (*linkemu.Link, *linkemu.TimeLapse, time.Time) {
-		clock := linkemu.NewTimeLapse(cfg.Speedup)
-		p := linkemu.Bench128k
-		p.RateBitsPerSec, p.RTT, p.Loss, p.Schedule = cfg.Rate, cfg.RTT, sc.Loss, sc.Schedule
-		return linkemu.NewLink(p, linkemu.WithSeed(7), linkemu.WithClock(clock)), clock, clock.Now()
+	newLink := func() (benchLink, error) {
+		if cfg.Netns {
+			return newNetnsLink(cfg, sc)
+		}
+		return newEmuLink(cfg, sc), nil
 	}
 	var (
-		run   runStats
-		link  *linkemu.Link
-		start time.Time
+		run  runStats
+		link benchLink
 	)
 	if sc.Lane == LaneWholeFile {
-		var clock *linkemu.TimeLapse
-		link, clock, start = newLink()
-		run, err = wholeFile(ds, link, clock, cfg)
+		if link, err = newLink(); err == nil {
+			run, err = wholeFile(ds, link, cfg)
+		}
 	} else {
-		run, link, start, err = fieldsyncDossiers(dir, ds, newLink, cfg, sc)
+		run, link, err = fieldsyncDossiers(dir, ds, newLink, cfg, sc)
+	}
+	if link != nil {
+		defer link.Close()
 	}
 	if err != nil {
 		return res, err
 	}
+	start := link.Start()
 	res.RecordsSeconds = run.records.Sub(start).Seconds()
 	res.CompleteSeconds = run.complete.Sub(start).Seconds()
 	res.Complete, res.Stopped, res.Sessions = run.completeN, run.stopped, run.sessions
@@ -239,9 +269,9 @@ func Dossiers(dir string, cfg DossierConfig, sc DossierScenario) (DossierResult,
 	}
 	res.TimeOverBound = res.UpSeconds / res.BoundSeconds
 	st := link.Stats()
-	res.WireUp, res.WireDown = st.Up.WireBytes, st.Down.WireBytes
-	res.Retransmits = st.Up.RetransmitBytes + st.Down.RetransmitBytes
-	res.Cuts = st.ConnsBroken
+	res.WireUp, res.WireDown = st.Up, st.Down
+	res.Retransmits = st.Retransmits
+	res.Cuts = st.Cuts
 	res.WireOverPayload = float64(res.WireUp) / float64(payload)
 	res.SentAgain = run.sentAgain
 	if res.Cuts > 0 {
@@ -285,23 +315,26 @@ func upTime(s linkemu.Schedule, d time.Duration) time.Duration {
 // fieldsyncDossiers runs the laptop and hub replicators over the link
 // until the hub holds every record (and, for the dossier lane, every
 // dossier complete).
-func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.Link, *linkemu.TimeLapse, time.Time), cfg DossierConfig,
-	sc DossierScenario) (run runStats, link *linkemu.Link, start time.Time, err error) {
+func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (benchLink, error), cfg DossierConfig,
+	sc DossierScenario) (run runStats, link benchLink, err error) {
 	withBlobs := sc.Lane == LaneDossiers
 	lap, nd, err := laptopWithDossiers(filepath.Join(dir, "laptop"), ds)
 	if err != nil {
-		return run, nil, start, err
+		return run, nil, err
 	}
 	defer lap.Close()
 	hub, err := datadir.Init(filepath.Join(dir, "hub"), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: "district", Unit: "445"}})
 	if err != nil {
-		return run, nil, start, err
+		return run, nil, err
 	}
 	defer hub.Close()
-	link, clock, start := newLink()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if link, err = newLink(); err != nil {
+		return run, nil, err
+	}
+	clock, start := link.Clock(), link.Start()
+	ln, err := link.Listen()
 	if err != nil {
-		return run, link, start, err
+		return run, link, err
 	}
 	sess := syncnet.Options{IdleTimeout: 5 * time.Second}
 	var blobs *replicator.BlobConfig
@@ -310,13 +343,12 @@ func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.L
 	}
 	hubRep, err := replicator.New(replicator.Config{Dir: hub, Listener: ln, Session: sess, Clock: clock, Blobs: blobs})
 	if err != nil {
-		return run, link, start, err
+		return run, link, err
 	}
-	dial := link.Dialer(&net.Dialer{})
 	lapRep, err := replicator.New(replicator.Config{Dir: lap, Static: []string{ln.Addr().String()}, Session: sess, Clock: clock, Blobs: blobs, Logger: benchLogger(),
-		Dial: func(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx, "tcp", addr) }})
+		Dial: link.Dial})
 	if err != nil {
-		return run, link, start, err
+		return run, link, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -325,7 +357,7 @@ func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.L
 	o := lap.Signer.Origin()
 	want, err := lap.Log.Head(o)
 	if err != nil {
-		return run, link, start, err
+		return run, link, err
 	}
 	lastTrace, lastUp := start, int64(0)
 	var live liveCaptures
@@ -339,7 +371,7 @@ func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.L
 		}
 		h, err := hub.Log.Head(o)
 		if err != nil {
-			return run, link, start, err
+			return run, link, err
 		}
 		if run.records.IsZero() && h.Seq >= want.Seq {
 			run.records = clock.Now()
@@ -351,7 +383,7 @@ func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.L
 		if withBlobs && !run.records.IsZero() {
 			done, err := dossiersComplete(hubRep, o, want.Seq)
 			if err != nil {
-				return run, link, start, err
+				return run, link, err
 			}
 			if sc.Live > 0 && live.done() {
 				run.complete = clock.Now()
@@ -364,8 +396,8 @@ func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.L
 		}
 		if debugTrace && clock.Now().Sub(lastTrace) >= time.Second {
 			st := link.Stats()
-			fmt.Fprintf(os.Stderr, "t=%6.1f up=%9d (+%6d) down=%8d\n", clock.Now().Sub(start).Seconds(), st.Up.WireBytes, st.Up.WireBytes-lastUp, st.Down.WireBytes)
-			lastTrace, lastUp = clock.Now(), st.Up.WireBytes
+			fmt.Fprintf(os.Stderr, "t=%6.1f up=%9d (+%6d) down=%8d\n", clock.Now().Sub(start).Seconds(), st.Up, st.Up-lastUp, st.Down)
+			lastTrace, lastUp = clock.Now(), st.Up
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -384,7 +416,7 @@ func fieldsyncDossiers(dir string, ds []benchDossier, newLink func() (*linkemu.L
 	}
 	run.sentAgain = max(run.sentAgain, sent-blobBytesOf(ds))
 	run.chunk = chunkSize(cfg)
-	return run, link, start, nil
+	return run, link, nil
 }
 
 // dossiersComplete reports whether the hub's index of needs has every
@@ -458,9 +490,9 @@ type liveCaptures struct {
 }
 
 func (l *liveCaptures) start(ctx context.Context, nd *node.Node, rep *replicator.Replicator, hub *datadir.Dir, o replication.OriginID,
-	clock *linkemu.TimeLapse, every, total time.Duration, seed uint64) {
+	clock replication.Clock, every, total time.Duration, seed uint64) {
 	l.ch, l.stop = make(chan time.Duration, 1024), make(chan struct{})
-	more, _ := makeDossiers(int(total/every)+1, seed+1)
+	more, _ := makeDossiers(int(total/every)+1, seed+1, 0)
 	l.n = len(more)
 	go func() {
 		for i := range more {
@@ -529,3 +561,39 @@ func benchLogger() *slog.Logger {
 }
 
 var debugTrace = os.Getenv("FIELDSYNC_BENCH_TRACE") != ""
+
+// DossierSummary derives the figures from the scenarios of one
+// run, as far as they ran: (a) records with their dossiers against the
+// records alone; (b) time against the bound, with and without cuts; (c)
+// the wire bytes each cut cost beyond the same transfer without cuts, for
+// fieldsync and for the whole-file baseline; (d) the baseline's time.
+func DossierSummary(rs []DossierResult) []string {
+	by := map[string]DossierResult{}
+	for _, r := range rs {
+		by[r.Scenario] = r
+	}
+	var out []string
+	if a, ok := by["records alone"]; ok {
+		if d, ok := by["dossiers 0% loss"]; ok && a.RecordsSeconds > 0 {
+			out = append(out, fmt.Sprintf("(a) every record at the hub: %.1f s with the blobs behind, %.1f s alone: %.2fx", d.RecordsSeconds, a.RecordsSeconds, d.RecordsSeconds/a.RecordsSeconds))
+		}
+	}
+	for _, name := range []string{"dossiers 0% loss", "dossiers 10 s cuts every 30 s", "whole-file 0% loss", "whole-file 10 s cuts every 30 s"} {
+		if r, ok := by[name]; ok {
+			done := "all complete"
+			if r.Stopped {
+				done = fmt.Sprintf("%d of %d complete when stopped", r.Complete, r.Dossiers)
+			}
+			out = append(out, fmt.Sprintf("(b/d) %s: %.0f s of link-up time for a bound of %.0f s: %.3fx (%s)", name, r.UpSeconds, r.BoundSeconds, r.TimeOverBound, done))
+		}
+	}
+	for _, lane := range []string{"dossiers", "whole-file"} {
+		clean, ok1 := by[lane+" 0% loss"]
+		cut, ok2 := by[lane+" 10 s cuts every 30 s"]
+		if ok1 && ok2 && cut.Cuts > 0 && !cut.Stopped {
+			extra := float64(cut.WireUp-clean.WireUp) / float64(cut.Cuts)
+			out = append(out, fmt.Sprintf("(c) %s: %.0f wire bytes up per cut beyond the same transfer without cuts (%d cuts)", lane, extra, cut.Cuts))
+		}
+	}
+	return out
+}

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"fieldsync/replication/linkemu"
 )
 
 // wholeFile is the baseline: each dossier is one HTTP POST of a
@@ -22,7 +21,8 @@ import (
 // packet; a failed upload is retried whole, after the same jittered 0.5-1 s
 // backoff the replicator uses, until it is acknowledged. One dossier at a
 // time, in capture order.
-func wholeFile(ds []benchDossier, link *linkemu.Link, clock *linkemu.TimeLapse, cfg DossierConfig) (runStats, error) {
+func wholeFile(ds []benchDossier, link benchLink, cfg DossierConfig) (runStats, error) {
+	clock := link.Clock()
 	var run runStats
 	var mu sync.Mutex
 	got := make([]bool, len(ds))
@@ -45,19 +45,18 @@ func wholeFile(ds []benchDossier, link *linkemu.Link, clock *linkemu.TimeLapse, 
 		mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
 	})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := link.Listen()
 	if err != nil {
 		return run, err
 	}
 	go srv.Serve(ln)
 	defer srv.Close()
-	dial := link.Dialer(&net.Dialer{})
 	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-		return dial(ctx, "tcp", addr)
+		return link.Dial(ctx, addr)
 	}}}
 	defer client.CloseIdleConnections()
 	url := "http://" + ln.Addr().String() + "/submission"
-	start := clock.Now()
+	start := link.Start()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xbac0))
 	for i := range ds {
 		body, ctype, err := multipartDossier(&ds[i])
@@ -96,7 +95,9 @@ func wholeFile(ds []benchDossier, link *linkemu.Link, clock *linkemu.TimeLapse, 
 	run.complete = clock.Now()
 	run.records = run.complete // a record arrives with its dossier
 	mu.Lock()
-	run.sentAgain = max(0, link.Stats().Up.PayloadBytes+link.Stats().Up.RetransmitBytes-acked)
+	if st := link.Stats(); st.Payload > 0 {
+		run.sentAgain = max(0, st.Payload-acked)
+	}
 	mu.Unlock()
 	return run, nil
 }
