@@ -29,6 +29,13 @@ type replica struct {
 // start opens (or creates) a replica in path and runs its replicator.
 func start(t *testing.T, path string, role replication.Role, tier, name string, listen bool, static ...string) *replica {
 	t.Helper()
+	return startVia(t, path, role, tier, name, listen, nil, static...)
+}
+
+// startVia is start with a dial function (a link emulator's).
+func startVia(t *testing.T, path string, role replication.Role, tier, name string, listen bool,
+	dial func(ctx context.Context, addr string) (net.Conn, error), static ...string) *replica {
+	t.Helper()
 	d, err := datadir.Open(path, datadir.OpenOptions{})
 	if err != nil {
 		d, err = datadir.Init(path, datadir.InitOptions{Config: datadir.Config{Role: role, Tier: tier, Unit: "18586", Name: name}})
@@ -37,7 +44,7 @@ func start(t *testing.T, path string, role replication.Role, tier, name string, 
 		}
 	}
 	r := &replica{dir: d, done: make(chan struct{})}
-	cfg := replicator.Config{Dir: d, Static: static,
+	cfg := replicator.Config{Dir: d, Static: static, Dial: dial,
 		Session:    syncnet.Options{TickEvery: 100 * time.Millisecond, IdleTimeout: 300 * time.Millisecond},
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, WakeDelay: 20 * time.Millisecond, RedialEvery: time.Hour,
 		Blobs: &replicator.BlobConfig{Refs: dossier.RefsOf}}
