@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
 )
 
 // wholeFile is the baseline: each dossier is one HTTP POST of a
