@@ -22,6 +22,13 @@
 // uncompressed, never above the configured bound), because a cut loses the
 // batches in flight.
 //
+// With Config.Blobs the sessions run the blob lane (syncproto/blobs.go):
+// the replica's blob store (Dir.Blobs), the index of incomplete dossiers
+// (Needs), blobs up the hierarchy only (hub tiers ranked by Tiers), chunk
+// writes of all sessions through one gate (BlobWriters at a time), and a
+// session broken after blob work leaves its target wanted, so a cut in the
+// middle of a blob is redialed at once.
+//
 // Per peer it keeps the last contact, the peer's heads, bytes and entries
 // moved, the wire bytes per entry and the transfer rate observed on that
 // link; from those and the current log it computes the backlog (entries and

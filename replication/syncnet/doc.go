@@ -15,4 +15,15 @@
 // A cut connection loses at most the batch that was partly across the
 // link: batches fully received were persisted with the heads that the next
 // session's summary reports, so that session resumes exactly there.
+//
+// The connection carries segments (mux.go): the bytes of this side's zstd
+// stream, and beside it the blob lane's chunks as raw frames, each
+// compressed by itself only when that makes it smaller — image bytes
+// gain nothing in the stream and would push the records out of its
+// window. A chunk received is written and synced (syncproto.BlobWriters)
+// before it is acknowledged, and what was received when a session ends is
+// written before it closes, so a cut loses only the chunk partly across.
+// The blob window follows the link: one chunk plus the rate × round trip
+// (the round trip from this side's summary to the peer's blob status, the
+// rate from earlier sessions or the chunks' own pace).
 package syncnet

@@ -46,4 +46,28 @@
 // answered with an unsolicited Ack refusing that seq; the peer then re-sends
 // its version from ForkContext entries earlier, so the side that asked ends
 // up holding both versions as evidence.
+//
+// # The blob lane
+//
+// With Config.Blobs set, the biometric blobs entries reference (package
+// blob) move in the same session, behind their records (blobs.go has the
+// exchange in full):
+//
+//  5. The replica that takes blobs from the peer (BlobConfig.Flow: up the
+//     hierarchy only) answers its Summary with a BlobStatus: per origin the
+//     held entries whose blobs are not all held (BlobNeeds), and the
+//     partial writes it can resume, with their durable offsets.
+//  6. The sender offers the blobs it holds of those entries and of every
+//     entry above the status that the peer acknowledged, origin by origin
+//     in turn, each dossier's blobs portrait first; the receiver checks
+//     each against a reference in a verified entry it holds and answers
+//     have, want from an offset, or refused.
+//  7. Wanted blobs go in chunks, at most a window of one chunk plus the
+//     link's bandwidth-delay product unacknowledged, and only when no batch
+//     of records is waiting to go. The receiver hands each chunk out in
+//     Ready.BlobWrite, the shell writes and syncs it (BlobWriters), and
+//     the ack carries the durable offset; the last chunk commits the blob,
+//     which the store checks against its SHA-256 and size. A cut or a
+//     restart resumes at the last durable chunk; a blob whose bytes do not
+//     match is discarded, counted and asked for again once.
 package syncproto
