@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"fieldsync/replication/blob"
-	"fieldsync/replication/blob/sealed"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/linkemu"
+	"fieldsync/storage"
 )
 
 // envBlobDiskFullInner marks the re-executed test binary running inside
@@ -62,7 +62,7 @@ func TestBlobReceiveDiskFull(t *testing.T) {
 }
 
 func blobDiskFullInner(t *testing.T) {
-	floor := int64(sealed.DefaultMinFree) // the blob store's floor
+	floor := datadir.BlobFloor(0, storage.ProfileHub) // the blob store's floor: the log's plus headroom
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		t.Fatal(err)

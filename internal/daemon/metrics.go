@@ -33,13 +33,14 @@ func newMetrics(b *Base) *metrics {
 		duplicate: prometheus.NewCounter(prometheus.CounterOpts{Name: "fieldsync_entries_duplicate_total",
 			Help: "Entries received that were already held (idempotent re-delivery)."}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fieldsync_sync_errors_total",
-			Help: "Sync events that need attention, by kind: fork, fork-suspected, refused (by this replica), peer-refused."}, []string{"kind"}),
+			Help: "Sync events that need attention, by kind: fork, fork-suspected, refused (by this replica), peer-refused; of the blob lane blob-refused (a blob whose bytes did not hash to its reference, or that no held entry references, or a full disk), peer-blob-refused, blob-unreadable (a blob held here failed verification when read to send)."}, []string{"kind"}),
 		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fieldsync_sync_sessions_total",
 			Help: "Sync sessions ended, by outcome: complete or failed."}, []string{"outcome"}),
 	}
 	// Every label value exists from the start at 0, so dashboards and
 	// alerts see a series before the first event.
-	for _, kind := range []syncproto.EventKind{syncproto.EventFork, syncproto.EventForkSuspected, syncproto.EventRefused, syncproto.EventPeerRefused} {
+	for _, kind := range []syncproto.EventKind{syncproto.EventFork, syncproto.EventForkSuspected, syncproto.EventRefused, syncproto.EventPeerRefused,
+		syncproto.EventBlobRefused, syncproto.EventPeerBlobRefused, syncproto.EventBlobUnreadable} {
 		m.events.WithLabelValues(kind.String())
 	}
 	m.sessions.WithLabelValues("complete")
