@@ -106,7 +106,12 @@ func RetentionOf(cfg datadir.Config) time.Duration {
 
 // Run syncs and serves the local API (and /metrics) until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
-	go d.retainLoop(ctx)
+	// The retention pass uses the directory the caller closes once Run
+	// returns: Run waits for it.
+	ctx, cancel := context.WithCancel(ctx)
+	retained := make(chan struct{})
+	go func() { defer close(retained); d.retainLoop(ctx) }()
+	defer func() { cancel(); <-retained }()
 	public := func(*localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())

@@ -97,6 +97,7 @@ type crashRig struct {
 	kills          int
 	laptopHead     uint64
 	heldDuring     uint64 // what the hub held at the last check with both down
+	stderr         map[*exec.Cmd]*bytes.Buffer
 }
 
 func (c *crashRig) ensureRunning() {
@@ -113,6 +114,10 @@ func (c *crashRig) start(dir string) *exec.Cmd {
 	cmd := fieldsyncCmd("run", "--dir", dir, "--log-level", "error")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	if c.stderr == nil {
+		c.stderr = map[*exec.Cmd]*bytes.Buffer{}
+	}
+	c.stderr[cmd] = &stderr
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
@@ -244,7 +249,7 @@ func (c *crashRig) stop() {
 	for _, d := range []*exec.Cmd{c.laptop, c.hub} {
 		d.Process.Signal(syscall.SIGTERM)
 		if err := d.Wait(); err != nil {
-			c.t.Errorf("%v after SIGTERM: %v", d.Args[1:], err)
+			c.t.Errorf("%v after SIGTERM: %v; its stderr:\n%s", d.Args[1:], err, c.stderr[d])
 		}
 	}
 	c.laptop, c.hub = nil, nil

@@ -104,7 +104,12 @@ func (s *Server) Serve(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(filepath.Join(s.dir, InfoFile))
+	// http.Server.Serve returns as soon as Shutdown starts, while handlers
+	// still run; the caller closes the store those handlers use once Serve
+	// returns, so Serve returns only after Shutdown has finished.
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -113,9 +118,11 @@ func (s *Server) Serve(ctx context.Context) error {
 			s.srv.Close()
 		}
 	}()
-	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+	err := s.srv.Serve(s.ln)
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-stopped
 	return nil
 }
 
