@@ -150,7 +150,10 @@ type Summary struct {
 	// reason: none in a healthy province.
 	Roster  int            `json:"roster_devices"`
 	Refused map[string]int `json:"refused"`
-	Elapsed time.Duration  `json:"elapsed"`
+	// RefusedWhy is what the replicas kept as evidence of refused ranges
+	// (who refused what from whom, and why): at most maxRefusedWhy lines.
+	RefusedWhy []string      `json:"refused_why,omitempty"`
+	Elapsed    time.Duration `json:"elapsed"`
 }
 
 // world is a running demo.

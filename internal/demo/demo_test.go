@@ -36,7 +36,7 @@ func TestReducedDemoConverges(t *testing.T) {
 		t.Fatalf("not converged: province lacks %d laptop entries", sum.Missing)
 	}
 	if len(sum.Refused) != 0 || sum.Roster != 3+sum.Laptops {
-		t.Errorf("roster of %d devices (want %d hubs and laptops), refused %v (want nothing)", sum.Roster, 3+sum.Laptops, sum.Refused)
+		t.Errorf("roster of %d devices (want %d hubs and laptops), refused %v (want nothing): %q", sum.Roster, 3+sum.Laptops, sum.Refused, sum.RefusedWhy)
 	}
 	if len(sum.Hubs) != 3 {
 		t.Fatalf("%d hubs, want province + 2 districts", len(sum.Hubs))

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -243,6 +244,7 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 		for k, v := range refused {
 			sum.Refused[k] += v
 		}
+		sum.RefusedWhy = append(sum.RefusedWhy, refusedWhy(b, maxRefusedWhy-len(sum.RefusedWhy))...)
 	}
 	if book := w.province.d.Roster(); book != nil {
 		sum.Roster = len(book.Devices())
@@ -300,9 +302,32 @@ func printSummary(out io.Writer, sum Summary) {
 		refused += n
 	}
 	fmt.Fprintf(out, "roster: %d devices; sync sessions mutual TLS between roster keys; refused %d %v\n", sum.Roster, refused, sum.Refused)
+	for _, why := range sum.RefusedWhy {
+		fmt.Fprintf(out, "  refused: %s\n", why)
+	}
 	if sum.Converged {
 		fmt.Fprintf(out, "CONVERGED: every hub holds the same %d entries and shows digest %s\n", sum.Hubs[0].Entries, sum.Hubs[0].Digest)
 		return
 	}
 	fmt.Fprintf(out, "NOT CONVERGED: the province lacks %d laptop entries, or the hubs' digests differ\n", sum.Missing)
+}
+
+// maxRefusedWhy bounds the evidence lines a summary carries.
+const maxRefusedWhy = 10
+
+// refusedWhy reads up to n lines of the evidence a replica kept of the
+// ranges it refused.
+func refusedWhy(b *daemon.Base, n int) []string {
+	var out []string
+	if n <= 0 {
+		return nil
+	}
+	b.Dir.Log.ScanMeta(daemon.EvidencePrefix, func(_ string, v []byte) bool {
+		var e daemon.Evidence
+		if json.Unmarshal(v, &e) == nil {
+			out = append(out, fmt.Sprintf("%s refused %s:%d from %s ×%d: %s: %s", b.Dir.Config.Name, e.Origin.Short(), e.Seq, e.Peer, e.Count, e.Reason, e.Detail))
+		}
+		return len(out) < n
+	})
+	return out
 }
