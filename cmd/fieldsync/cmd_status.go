@@ -195,7 +195,7 @@ func printStatus(w io.Writer, st localapi.Status, now time.Time) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nPEER\tROLE\tLAST CONTACT\tBACKLOG\tDRAIN\tLINK RATE\tB/ENTRY\tLAST ERROR")
 	for _, p := range st.Peers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d entries, %s\t%s\t%s\t%.0f\t%s\n", p.Name, p.Role, ago(p.LastContact, now, p.Connected),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d entries, %s\t%s\t%s\t%.0f\t%s\n", p.Name, p.Role, contactText(p, now),
 			p.BacklogEntries, bytesText(p.BacklogBytes), drainText(p), rateText(p.RateBytesPerSec), p.BytesPerEntry, clip(p.LastError, 40))
 	}
 	tw.Flush()
@@ -232,6 +232,16 @@ func tierSuffix(t string) string {
 		return ""
 	}
 	return " " + t
+}
+
+// contactText is a peer's last contact: connected, or when it was last
+// heard from, and whether it is unreachable now.
+func contactText(p replicator.PeerStatus, now time.Time) string {
+	s := ago(p.LastContact, now, p.Connected)
+	if p.Unreachable {
+		s = "UNREACHABLE, heard " + s
+	}
+	return s
 }
 
 func ago(t, now time.Time, connected bool) string {

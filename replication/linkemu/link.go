@@ -82,6 +82,9 @@ type Link struct {
 		nextID   uint64
 		sessions map[*session]struct{}
 		watcher  *watcher // running while sessions exist
+		// dropping: a silent cut (drop.go); healedAt: when the last ended.
+		dropping bool
+		healedAt time.Time
 	}
 }
 
@@ -158,6 +161,7 @@ func (l *Link) Cut() {
 	l.mu.Lock()
 	l.mu.force = forcedDown
 	l.mu.Unlock()
+	l.endDrop()
 	l.breakAll()
 }
 
@@ -172,6 +176,7 @@ func (l *Link) setForce(o override) {
 	l.mu.Lock()
 	l.mu.force = o
 	l.mu.Unlock()
+	l.endDrop()
 	l.reconsider()
 }
 

@@ -173,6 +173,11 @@ func (l *Link) Dialer(d *net.Dialer) func(ctx context.Context, network, addr str
 		d = &net.Dialer{}
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if l.Dropping() {
+			if err := l.waitSYN(ctx, addr); err != nil {
+				return nil, err
+			}
+		}
 		connectAt := l.clock.Now()
 		if !l.Up() {
 			l.refuse()

@@ -168,6 +168,7 @@ type pipe struct {
 		rtx          []*segment // lost, by due time
 		unacked      int        // delivered segments not yet ACKed
 		firstUnacked time.Time
+		stalled      time.Time // outstanding when a silent cut began (drop.go)
 	}
 }
 
@@ -296,6 +297,9 @@ func (p *pipe) step(now time.Time) (net.Buffers, time.Time, bool, error) {
 	prof := p.s.link.Profile()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if wait, until := p.silentLocked(now); wait {
+		return nil, until, false, nil
+	}
 	wakeTx, err := p.transmitLocked(now, prof)
 	if err != nil {
 		return nil, time.Time{}, false, err

@@ -147,6 +147,9 @@ func (c *Config) fill() error {
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	if c.Session.LivenessTimeout == 0 {
+		c.Session.LivenessTimeout = syncnet.DefaultLivenessTimeout
+	}
 	if len(c.Static) > maxTargets {
 		return fmt.Errorf("replicator: %d static targets, limit %d", len(c.Static), maxTargets)
 	}
@@ -183,6 +186,8 @@ type Member struct {
 	Unit     string
 	// Heads is what gossip says the member holds (may lag).
 	Heads replication.Vector
+	// Alive: gossip hears from the member now (not suspected or dead).
+	Alive bool
 }
 
 // shouldDial applies "the side that can dial, dials": laptops dial hubs

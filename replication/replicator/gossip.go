@@ -47,7 +47,8 @@ func (g *gossipPool) Members() []Member {
 		if m.Name == g.p.Name() {
 			continue
 		}
-		out = append(out, Member{Name: m.Name, SyncAddr: m.Meta.SyncAddr, Role: m.Meta.Role, Tier: m.Meta.Tier, Unit: m.Meta.Unit, Heads: g.p.HeadsOf(m.Name)})
+		out = append(out, Member{Name: m.Name, SyncAddr: m.Meta.SyncAddr, Role: m.Meta.Role, Tier: m.Meta.Tier, Unit: m.Meta.Unit,
+			Heads: g.p.HeadsOf(m.Name), Alive: m.State == gossip.StateAlive})
 	}
 	return out
 }

@@ -3,7 +3,11 @@ package replicator
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"sort"
+	"syscall"
 	"time"
 
 	"fieldsync/replication"
@@ -23,14 +27,20 @@ const defaultBytesPerEntry = 160
 
 // PeerStatus is what this replica knows about one peer.
 type PeerStatus struct {
-	Name      string               `json:"name"`
-	Origin    replication.OriginID `json:"origin"` // the peer's own origin, from its hello
-	Role      string               `json:"role"`
-	Tier      string               `json:"tier,omitempty"`
-	Unit      string               `json:"unit,omitempty"`
-	Addr      string               `json:"addr,omitempty"` // where this replica dials it, if it does
-	Connected bool                 `json:"connected"`
-	// LastContact is the last time a session with the peer made progress.
+	Name   string               `json:"name"`
+	Origin replication.OriginID `json:"origin"` // the peer's own origin, from its hello
+	Role   string               `json:"role"`
+	Tier   string               `json:"tier,omitempty"`
+	Unit   string               `json:"unit,omitempty"`
+	Addr   string               `json:"addr,omitempty"` // where this replica dials it, if it does
+	// Connected: a session with the peer runs and has heard from it
+	// within the liveness timeout (syncnet.Options.LivenessTimeout).
+	Connected bool `json:"connected"`
+	// Unreachable: the last attempt to reach the peer failed, or its
+	// session went silent; the next message from it clears it.
+	Unreachable bool `json:"unreachable,omitempty"`
+	// LastContact is the last time anything was received from the peer
+	// (never stamped by this side's own sends: a cut link takes writes).
 	LastContact time.Time `json:"last_contact"`
 	// LastComplete is the end of the last session that exchanged everything.
 	LastComplete time.Time `json:"last_complete"`
@@ -40,11 +50,19 @@ type PeerStatus struct {
 	TheirHeads replication.Vector `json:"their_heads"`
 	// OwnAcked is the highest entry of this replica's own origin the peer
 	// was seen to hold with the hash held here.
-	OwnAcked   replication.Head `json:"own_acked"`
-	BytesIn    int64            `json:"bytes_in"`
-	BytesOut   int64            `json:"bytes_out"`
-	EntriesOut int              `json:"entries_out"`
-	EntriesIn  int              `json:"entries_in"`
+	OwnAcked replication.Head `json:"own_acked"`
+	BytesIn  int64            `json:"bytes_in"`
+	BytesOut int64            `json:"bytes_out"`
+	// EntriesOut counts the entries the peer acknowledged having written
+	// (what reached it; a batch sent again after a cut counts once),
+	// EntriesIn the entries written here from the peer.
+	EntriesOut int `json:"entries_out"`
+	EntriesIn  int `json:"entries_in"`
+	// Delivery is, per origin, what this replica sent the peer and has
+	// not yet seen it hold: Above is counted in EntriesOut, Last is the
+	// highest sent. An entry counts once the peer says it holds it, in an
+	// ack or in a later session's summary (the ack may be lost in a cut).
+	Delivery map[replication.OriginID]syncproto.SentSpan `json:"delivery,omitempty"`
 	// RateBytesPerSec is the transfer rate observed on this link while it
 	// was busy (moving average over sessions).
 	RateBytesPerSec float64 `json:"rate_bytes_per_sec"`
@@ -120,9 +138,12 @@ const (
 // peer's totals: progress arrives as running sums, and the totals must
 // move while the session runs, not only when it ends.
 type sessionTally struct {
-	in, out               int64
-	entriesIn, entriesOut int
-	blobs                 syncproto.Stats // the blob counters as of the last fold
+	in, out   int64
+	entriesIn int
+	blobs     syncproto.Stats // the blob counters as of the last fold
+	// merged is, per origin, the highest seq of this session's sends
+	// merged into the peer's Delivery.
+	merged map[replication.OriginID]uint64
 	// the rate window: its start and the bytes moved before it
 	windowStart time.Time
 	windowBytes int64
@@ -138,8 +159,11 @@ func (p *PeerStatus) observe(pr syncnet.Progress, tally *sessionTally, now time.
 	if pr.PeerHeads != nil {
 		p.TheirHeads = pr.PeerHeads
 	}
-	p.LastContact = now
+	if pr.LastRecv.After(p.LastContact) {
+		p.LastContact, p.Unreachable = pr.LastRecv, false
+	}
 	p.fold(pr, tally)
+	p.countDelivered(pr.Sent, tally)
 	moved := pr.BytesIn + pr.BytesOut
 	switch {
 	case tally.windowStart.IsZero():
@@ -159,9 +183,8 @@ func (p *PeerStatus) fold(pr syncnet.Progress, tally *sessionTally) {
 	p.BytesIn += pr.BytesIn - tally.in
 	p.BytesOut += pr.BytesOut - tally.out
 	p.EntriesIn += pr.Proto.EntriesApplied - tally.entriesIn
-	p.EntriesOut += pr.Proto.EntriesSent - tally.entriesOut
 	tally.in, tally.out = pr.BytesIn, pr.BytesOut
-	tally.entriesIn, tally.entriesOut = pr.Proto.EntriesApplied, pr.Proto.EntriesSent
+	tally.entriesIn = pr.Proto.EntriesApplied
 	b := &tally.blobs
 	p.BlobsOut += pr.Proto.BlobsSent - b.BlobsSent
 	p.BlobsIn += pr.Proto.BlobsReceived - b.BlobsReceived
@@ -171,13 +194,53 @@ func (p *PeerStatus) fold(pr syncnet.Progress, tally *sessionTally) {
 	*b = pr.Proto
 }
 
+// countDelivered merges what a session sent since the last call into
+// Delivery, and counts in EntriesOut what the peer is now known to hold
+// of it.
+func (p *PeerStatus) countDelivered(sent map[replication.OriginID]syncproto.SentSpan, tally *sessionTally) {
+	for o, sp := range sent {
+		done := tally.merged[o]
+		if sp.Last <= done {
+			continue
+		}
+		if tally.merged == nil {
+			tally.merged = map[replication.OriginID]uint64{}
+		}
+		tally.merged[o] = sp.Last
+		if p.Delivery == nil {
+			p.Delivery = map[replication.OriginID]syncproto.SentSpan{}
+		}
+		d, ok := p.Delivery[o]
+		if !ok {
+			// What the peer held before, or what an earlier part of this
+			// session already counted, is not counted again.
+			d.Above = max(sp.Above, done)
+		}
+		d.Last = max(d.Last, sp.Last)
+		p.Delivery[o] = d
+	}
+	for o, d := range p.Delivery {
+		if held := min(p.TheirHeads.Seq(o), d.Last); held > d.Above {
+			p.EntriesOut += int(held - d.Above)
+			d.Above = held
+		}
+		if d.Above >= d.Last {
+			delete(p.Delivery, o)
+		} else {
+			p.Delivery[o] = d
+		}
+	}
+}
+
 // finish folds a finished session into the totals and link estimates.
 func (p *PeerStatus) finish(res syncnet.Result, tally *sessionTally, err error) {
 	p.Connected = false
 	p.Sessions++
 	p.fold(res.Progress, tally)
+	p.countDelivered(res.Sent, tally)
 	if err != nil {
 		p.LastError = err.Error()
+		p.Unreachable = p.Unreachable || linkFailure(err)
 	} else {
 		p.LastError = ""
 	}
@@ -209,6 +272,25 @@ func ewma(old, sample float64) float64 {
 		return sample
 	}
 	return 0.5*old + 0.5*sample
+}
+
+// linkFailure reports whether a session's error says the peer could not
+// be heard (silent, reset, closed, timed out), rather than a refusal.
+func linkFailure(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syncnet.ErrPeerSilent) || errors.As(err, &ne) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
+
+// withLiveness returns p as of now: a running session that has heard
+// nothing for liveness is not connected (the link is down, the session
+// will end soon), and the peer is unreachable.
+func (p PeerStatus) withLiveness(now time.Time, liveness time.Duration) PeerStatus {
+	if p.Connected && now.Sub(p.LastContact) >= liveness {
+		p.Connected, p.Unreachable = false, true
+		p.LastError = fmt.Sprintf("no word from the peer for %v", now.Sub(p.LastContact).Round(time.Second))
+	}
+	return p
 }
 
 // withBacklog returns a copy of p with the backlog computed against ours.

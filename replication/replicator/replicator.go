@@ -26,8 +26,11 @@ import (
 // their handshakes); admission.go bounds the connections before that.
 const maxAccepted = 64
 
-// dialTimeout bounds opening a connection (TCP, then TLS).
-const dialTimeout = 45 * time.Second
+// connectTimeout bounds one TCP connection attempt (connect): covers a
+// SYN lost once (the kernel resends it after 1 s) on a link with 800 ms
+// round trips. The TLS handshake that follows has its
+// own bound (Config.HandshakeTimeout).
+const connectTimeout = 3 * time.Second
 
 // quickRedials is the budget of redials at MinBackoff after a session
 // that moved entries broke (target.quickRedials).
@@ -64,9 +67,13 @@ type Replicator struct {
 // alone is also written by others (a pool learning the member's name) and
 // is read and written under Replicator.mu only (targetName).
 type target struct {
-	addr     string
-	name     string // learned from the peer's Hello or its gossip
-	wake     chan struct{}
+	addr string
+	name string // learned from the peer's Hello or its gossip
+	wake chan struct{}
+	// seen receives when gossip sees the peer again (alive after not
+	// being, or with news): a contact waiting out a dead link's timers is
+	// abandoned and a new one starts at once.
+	seen     chan struct{}
 	failures int
 	// settled is the backlog a complete session left behind: what the peer
 	// will not take (a forked or unauthorized origin). Only a backlog above
@@ -178,8 +185,9 @@ func (r *Replicator) Peers() ([]PeerStatus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := sortedPeers(r.peers)
+	now := r.cfg.Clock.Now()
 	for i := range out {
-		out[i] = out[i].withBacklog(r.cfg.Dir.Config.Role, ours, r.roleOfLocked)
+		out[i] = out[i].withBacklog(r.cfg.Dir.Config.Role, ours, r.roleOfLocked).withLiveness(now, r.cfg.Session.LivenessTimeout)
 	}
 	return out, nil
 }
@@ -522,7 +530,7 @@ func (r *Replicator) addTarget(addr, name string) (*target, bool) {
 	if len(r.targets) >= maxTargets {
 		return nil, false
 	}
-	t := &target{addr: addr, name: name, wake: make(chan struct{}, 1)}
+	t := &target{addr: addr, name: name, wake: make(chan struct{}, 1), seen: make(chan struct{}, 1)}
 	r.targets[addr] = t
 	return t, true
 }
@@ -540,6 +548,13 @@ func (r *Replicator) dialLoop(ctx context.Context, t *target) {
 			stop()
 			return
 		case <-timer:
+		case <-t.seen:
+			stop()
+			// The peer is back after failed contacts: at once. Otherwise
+			// news from gossip is a wake like any other.
+			if t.failures == 0 && !r.sleep(ctx, r.cfg.WakeDelay) {
+				return
+			}
 		case <-t.wake:
 			stop()
 			if !r.sleep(ctx, r.cfg.WakeDelay) { // batch a burst of captures
@@ -552,6 +567,10 @@ func (r *Replicator) dialLoop(ctx context.Context, t *target) {
 		if err := r.contact(ctx, t); err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if errors.Is(err, errSeenAgain) {
+				first = true // dial again now
+				continue
 			}
 			t.failures++
 			r.logFailure(t, err)
@@ -659,15 +678,7 @@ func (r *Replicator) busyWith(t *target) bool {
 
 // contact dials t and runs one session.
 func (r *Replicator) contact(ctx context.Context, t *target) error {
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	conn, err := r.dial(dctx, t.addr)
-	var peer *synctls.Peer
-	if err == nil && r.cfg.Auth != nil {
-		var p synctls.Peer
-		conn, p, err = r.cfg.Auth.Client(dctx, conn)
-		peer = &p
-	}
-	cancel()
+	conn, peer, err := r.connect(ctx, t)
 	if err != nil {
 		r.noteFailure(t, err)
 		return err
@@ -694,6 +705,55 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		t.settled = r.backlogOf(r.targetName(t))
 	}
 	return err
+}
+
+// errSeenAgain ends a connection attempt that gossip overtook: the peer
+// was seen again while the attempt waited on a dead link's timers.
+var errSeenAgain = errors.New("replicator: gossip saw the peer again; dialing anew")
+
+// connect opens an authenticated connection to t: TCP within
+// connectTimeout (a SYN lost to a dead link is retried by the kernel at
+// 1, 3, 7… s; a short attempt, repeated, catches the link's return within
+// about a second instead of at the next of those ever longer waits), the
+// TLS handshake within HandshakeTimeout. When gossip sees the peer again
+// during an attempt older than a second, the attempt is dropped
+// (errSeenAgain) and the caller dials anew at once.
+func (r *Replicator) connect(ctx context.Context, t *target) (net.Conn, *synctls.Peer, error) {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var overtaken atomic.Bool
+	stop := make(chan struct{})
+	defer close(stop)
+	started := time.Now()
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.seen:
+				if time.Since(started) >= time.Second {
+					overtaken.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	cctx, ccancel := context.WithTimeout(actx, connectTimeout)
+	conn, err := r.dial(cctx, t.addr)
+	ccancel()
+	var peer *synctls.Peer
+	if err == nil && r.cfg.Auth != nil {
+		hctx, hcancel := context.WithTimeout(actx, r.cfg.HandshakeTimeout)
+		var p synctls.Peer
+		conn, p, err = r.cfg.Auth.Client(hctx, conn)
+		hcancel()
+		peer = &p
+	}
+	if err != nil && overtaken.Load() {
+		return nil, nil, fmt.Errorf("%w (%v)", errSeenAgain, err)
+	}
+	return conn, peer, err
 }
 
 // Batches sized to the link (batchBytesFor): a cut loses the batches in
@@ -768,7 +828,8 @@ func (r *Replicator) noteFailure(t *target, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t.name != "" {
-		r.peers.get(t.name).LastError = err.Error()
+		p := r.peers.get(t.name)
+		p.LastError, p.Unreachable = err.Error(), true
 	}
 }
 
@@ -785,8 +846,14 @@ func (r *Replicator) sleep(ctx context.Context, d time.Duration) bool {
 
 // watchPool adds targets as members appear and re-announces heads.
 func (r *Replicator) watchPool(ctx context.Context, p Pool, wg *sync.WaitGroup) {
+	// What gossip last said of each member (alive, and the digest of its
+	// heads): a change is news from the peer.
+	last := map[string]memberNews{}
 	for {
+		seen := map[string]memberNews{}
 		for _, m := range p.Members() {
+			news := memberNews{alive: m.Alive, heads: m.Heads.Digest()}
+			seen[m.Name] = news
 			if !shouldDial(r.cfg.Dir.Config, m, r.cfg.Tiers) {
 				continue
 			}
@@ -794,18 +861,31 @@ func (r *Replicator) watchPool(ctx context.Context, p Pool, wg *sync.WaitGroup) 
 				wg.Add(1)
 				go func() { defer wg.Done(); r.dialLoop(ctx, t) }()
 			} else if t != nil {
+				if prev, ok := last[m.Name]; m.Alive && ok && prev != news {
+					select { // heard from again: a contact stuck on a dead link starts over
+					case t.seen <- struct{}{}:
+					default:
+					}
+				}
 				select { // gossip changed: maybe there is something to exchange
 				case t.wake <- struct{}{}:
 				default:
 				}
 			}
 		}
+		last = seen
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.Changed():
 		}
 	}
+}
+
+// memberNews is what gossip says of a member, to notice news from it.
+type memberNews struct {
+	alive bool
+	heads replication.Hash
 }
 
 // announceLoop is the announcer: it publishes the heads at start and

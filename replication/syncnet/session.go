@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,23 @@ const (
 	// DefaultIOTimeout bounds one frame write or read. A batch is at most
 	// ~4 MiB uncompressed (~1 MiB compressed): 2 minutes is ~70 kbit/s.
 	DefaultIOTimeout = 2 * time.Minute
+	// DefaultLivenessTimeout ends a session that waits on the peer (a
+	// batch not yet acknowledged, a transfer under way) and has received
+	// nothing for this long: the link is down. Liveness is what arrives,
+	// never what this side sends (a cut link still takes writes into the
+	// kernel's buffer, and a retransmission would look like progress). The
+	// peer acknowledges each batch (~2 s of the link) and, while a frame
+	// takes long to arrive, sends a keepalive every KeepaliveEvery.
+	DefaultLivenessTimeout = 30 * time.Second
+	// DefaultKeepaliveEvery: a side receiving a frame that has sent nothing
+	// for this long sends a keepalive (an empty ack, which changes nothing
+	// at the peer), so that a sender of a long frame hears the link works.
+	DefaultKeepaliveEvery = 10 * time.Second
 )
+
+// ErrPeerSilent ends a session that waited on the peer and heard nothing
+// for the liveness timeout: the link is down (or the peer is).
+var ErrPeerSilent = errors.New("syncnet: no word from the peer: the link is down")
 
 // Options configures Run.
 type Options struct {
@@ -37,10 +54,13 @@ type Options struct {
 	Log   oplog.Log
 	Codec *delta.Codec
 	Clock replication.Clock
-	// TickEvery, IdleTimeout, IOTimeout: see the defaults.
-	TickEvery   time.Duration
-	IdleTimeout time.Duration
-	IOTimeout   time.Duration
+	// TickEvery, IdleTimeout, IOTimeout, LivenessTimeout, KeepaliveEvery:
+	// see the defaults.
+	TickEvery       time.Duration
+	IdleTimeout     time.Duration
+	IOTimeout       time.Duration
+	LivenessTimeout time.Duration
+	KeepaliveEvery  time.Duration
 	// IdleFor, if set, chooses the idle timeout once the peer's Hello is
 	// known (hubs keep sessions with hubs open; laptops close theirs).
 	IdleFor func(peer *delta.Hello) time.Duration
@@ -85,11 +105,13 @@ type Options struct {
 type Progress struct {
 	Peer      *delta.Hello
 	PeerHeads replication.Vector
-	Proto     syncproto.Stats
-	BytesIn   int64
-	BytesOut  int64
-	Started   time.Time
-	LastRecv  time.Time
+	// Sent is what this session sent, per origin (syncproto.Session.Sent).
+	Sent     map[replication.OriginID]syncproto.SentSpan
+	Proto    syncproto.Stats
+	BytesIn  int64
+	BytesOut int64
+	Started  time.Time
+	LastRecv time.Time
 }
 
 // Result is how a session ended.
@@ -112,6 +134,12 @@ func (o *Options) fill() {
 	if o.IOTimeout == 0 {
 		o.IOTimeout = DefaultIOTimeout
 	}
+	if o.LivenessTimeout == 0 {
+		o.LivenessTimeout = DefaultLivenessTimeout
+	}
+	if o.KeepaliveEvery == 0 {
+		o.KeepaliveEvery = DefaultKeepaliveEvery
+	}
 }
 
 // Run runs one sync session over conn until it has been idle both ways for
@@ -122,7 +150,7 @@ func (o *Options) fill() {
 func Run(ctx context.Context, conn net.Conn, opts Options) (Result, error) {
 	opts.fill()
 	defer conn.Close()
-	cc := &countingConn{Conn: conn}
+	cc := &countingConn{Conn: conn, stall: opts.LivenessTimeout, now: opts.Clock.Now}
 	r := &runner{opts: opts, conn: cc, res: Result{Progress: Progress{Started: opts.Clock.Now()}}}
 	r.idle.Store(int64(opts.IdleTimeout))
 	err := r.run(ctx)
@@ -200,7 +228,10 @@ func (r *runner) run(ctx context.Context) error {
 	tick, stopTick := r.opts.Clock.NewTimer(r.opts.TickEvery)
 	defer func() { stopTick() }()
 	lastActivity := r.opts.Clock.Now()
-	var lastIn int64 // bytes received at the last tick
+	// Liveness (ticks): when bytes last arrived, and when this side last
+	// sent (for keepalives).
+	lastIn, lastOut := int64(0), int64(0)
+	heard, spoke := lastActivity, lastActivity
 	for {
 		moved, err := r.flush()
 		if err != nil {
@@ -245,12 +276,26 @@ func (r *runner) run(ctx context.Context) error {
 			// A frame still arriving is activity: on a thin link a batch
 			// takes longer than the idle timeout, and closing under it
 			// would cut every batch at the same point, forever.
+			now := r.opts.Clock.Now()
+			arriving := false
 			if in := r.conn.in.Load(); in != lastIn {
-				lastIn, lastActivity = in, r.opts.Clock.Now()
+				lastIn, lastActivity, heard, arriving = in, now, now, true
 			}
-			if sess.Idle() && r.opts.Clock.Now().Sub(lastActivity) >= r.idleTimeout() {
+			if out := r.conn.out.Load(); out != lastOut {
+				lastOut, spoke = out, now
+			}
+			if sess.Idle() && now.Sub(lastActivity) >= r.idleTimeout() {
 				r.res.Complete = true
 				return nil
+			}
+			if !sess.Idle() && now.Sub(heard) >= r.opts.LivenessTimeout {
+				return fmt.Errorf("%w (nothing received for %v while waiting on it)", ErrPeerSilent, now.Sub(heard).Round(time.Second))
+			}
+			if arriving && now.Sub(spoke) >= r.opts.KeepaliveEvery && sess.Peer() != nil {
+				if err := r.send(&delta.Ack{}); err != nil {
+					return err
+				}
+				spoke = now
 			}
 		}
 	}
@@ -322,6 +367,7 @@ func (r *runner) persist(p *syncproto.Persist) error {
 func (r *runner) progress() {
 	r.res.Peer = r.sess.Peer()
 	r.res.PeerHeads = r.sess.PeerHeads()
+	r.res.Sent = r.sess.Sent()
 	r.res.Proto = r.sess.Stats()
 	r.res.BytesIn, r.res.BytesOut = r.conn.in.Load(), r.conn.out.Load()
 	if r.opts.OnProgress != nil {
@@ -360,11 +406,24 @@ func (r *runner) readLoop(ctx context.Context, inbox chan<- inbound) {
 func (r *runner) readTimeout() time.Duration { return r.idleTimeout() + r.opts.IOTimeout }
 
 // countingConn counts the bytes this side reads and writes (payload bytes
-// of the stream; the link emulator counts headers).
+// of the stream; the link emulator counts headers). It writes in pieces,
+// each with its own deadline of stall (within the deadline the caller
+// set): a write into a link that went down fails once nothing more could
+// be written for stall, rather than at the end of a whole frame's
+// deadline, while a slow link that keeps taking bytes is never cut.
 type countingConn struct {
 	net.Conn
 	in, out atomic.Int64
+	stall   time.Duration
+	now     func() time.Time
+	// deadline is the write deadline the caller set (zero: none); only
+	// the session loop writes.
+	deadline time.Time
 }
+
+// writePiece bounds one write under the stall deadline (at 9.6 kbit/s,
+// 4 KiB take 3.4 s).
+const writePiece = 4 << 10
 
 func (c *countingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
@@ -372,10 +431,42 @@ func (c *countingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+func (c *countingConn) SetWriteDeadline(t time.Time) error {
+	c.deadline = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *countingConn) SetDeadline(t time.Time) error {
+	c.deadline = t
+	return c.Conn.SetDeadline(t)
+}
+
 func (c *countingConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	c.out.Add(int64(n))
-	return n, err
+	if c.stall <= 0 {
+		n, err := c.Conn.Write(b)
+		c.out.Add(int64(n))
+		return n, err
+	}
+	written := 0
+	for written < len(b) {
+		d := c.now().Add(c.stall)
+		if !c.deadline.IsZero() && c.deadline.Before(d) {
+			d = c.deadline
+		}
+		if err := c.Conn.SetWriteDeadline(d); err != nil {
+			return written, err
+		}
+		n, err := c.Conn.Write(b[written:min(len(b), written+writePiece)])
+		written += n
+		c.out.Add(int64(n))
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && d != c.deadline {
+				err = fmt.Errorf("%w (a write took no byte for %v): %w", ErrPeerSilent, c.stall, err)
+			}
+			return written, err
+		}
+	}
+	return written, nil
 }
 
 // shutdown ends this side's stream cleanly (best effort: the connection

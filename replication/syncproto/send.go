@@ -57,6 +57,7 @@ func (s *Session) buildBatch() (*delta.Batch, error) {
 			continue
 		}
 		b.Ranges = append(b.Ranges, *rg)
+		s.noteSent(o, rg.Entries[0].Seq, rg.Entries[len(rg.Entries)-1].Seq)
 		s.cursor[o] = rg.Entries[len(rg.Entries)-1].Seq
 		if s.cursor[o] >= s.forkThrough[o] {
 			delete(s.forkThrough, o)

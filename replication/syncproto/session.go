@@ -40,6 +40,9 @@ type Session struct {
 	peerHeads   replication.Vector // what the peer holds, as far as we know
 	haveSummary bool
 	cursor      map[replication.OriginID]uint64 // highest seq sent per origin
+	// sent is, per origin sent in this session, the span of seqs sent
+	// above what the peer held then (Stats.EntriesAcked).
+	sent        map[replication.OriginID]SentSpan
 	blocked     map[replication.OriginID]delta.RefuseReason
 	retryIn     map[replication.OriginID]int // ticks until a refused origin is offered again
 	nextBatchID uint64
@@ -85,8 +88,12 @@ type originInfo struct {
 
 // Stats counts what a session did.
 type Stats struct {
-	BatchesSent      int
+	BatchesSent int
+	// EntriesSent counts entries put in batches, resent ones again;
+	// EntriesAcked counts the entries sent in this session that the peer
+	// now holds (as its acks and summaries say): what reached it, once.
 	EntriesSent      int
+	EntriesAcked     int
 	BatchesReceived  int
 	BatchesDropped   int // over the pending bound
 	EntriesApplied   int
@@ -124,6 +131,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		src:       src,
 		peerHeads: replication.Vector{},
 		cursor:    map[replication.OriginID]uint64{},
+		sent:      map[replication.OriginID]SentSpan{},
 		blocked:   map[replication.OriginID]delta.RefuseReason{},
 		retryIn:   map[replication.OriginID]int{},
 		origins:   map[replication.OriginID]*originInfo{},
@@ -155,7 +163,45 @@ func (s *Session) Peer() *delta.Hello { return s.peer }
 func (s *Session) PeerHeads() replication.Vector { return s.peerHeads.Clone() }
 
 // Stats returns the session's counters.
-func (s *Session) Stats() Stats { return s.stats }
+func (s *Session) Stats() Stats {
+	st := s.stats
+	st.EntriesAcked = 0
+	for o, sp := range s.sent {
+		if held := min(s.peerHeads[o].Seq, sp.Last); held > sp.Above {
+			st.EntriesAcked += int(held - sp.Above)
+		}
+	}
+	return st
+}
+
+// SentSpan is what a session sent of an origin: seqs above Above (what
+// the peer held before the first of them), up to Last.
+type SentSpan struct {
+	Above uint64 `json:"above"`
+	Last  uint64 `json:"last"`
+}
+
+// Sent returns, per origin sent in this session, the span sent (a copy):
+// with what the peer later says it holds, it counts what reached it even
+// when the acknowledgement was lost with the link.
+func (s *Session) Sent() map[replication.OriginID]SentSpan {
+	out := make(map[replication.OriginID]SentSpan, len(s.sent))
+	for o, sp := range s.sent {
+		out[o] = sp
+	}
+	return out
+}
+
+// noteSent records that seqs first..last of o went out.
+func (s *Session) noteSent(o replication.OriginID, first, last uint64) {
+	sp, ok := s.sent[o]
+	if !ok {
+		sp.Above = min(first-1, s.peerHeads[o].Seq)
+	}
+	sp.Above = min(sp.Above, first-1)
+	sp.Last = max(sp.Last, last)
+	s.sent[o] = sp
+}
 
 // Step feeds one message received from the peer.
 func (s *Session) Step(m delta.Message) error {
