@@ -203,10 +203,16 @@ type CSVReader struct {
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	rr := &rowReader{br: bufio.NewReader(r), line: 1}
 	header, _, err := rr.next()
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		return nil, decodeErr("", ErrBadRow, "the file is empty; the first row must name the columns")
-	}
-	if err != nil {
+	case errors.Is(err, ErrTooLarge):
+		return nil, decodeErr("header", ErrTooLarge, "the first row, which must name the columns, is longer than %d KiB: the file is not CSV with a header row, or its rows do not end with a line break (save it as \"CSV UTF-8\" with one row per line; columns in docs/import-format.md)", MaxRecordBytes>>10)
+	case err != nil:
+		var de *DecodeError
+		if errors.As(err, &de) {
+			return nil, decodeErr("header", de.Err, "")
+		}
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF")

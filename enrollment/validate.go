@@ -391,19 +391,43 @@ func (v *validator) enumerations() {
 			v.add(newFinding("ethnicity_code", "ethnicity.unknown", clip(e.EthnicityCode), ethnicityHint(e.EthnicityCode)))
 		}
 	}
-	if e.BloodType != "" && !validBloodType(e.BloodType) {
-		v.add(newFinding("blood_type", "blood_type.invalid", clip(e.BloodType)))
-	}
-	if e.MaritalStatus != "" && v.textOK["marital_status"] && !inList(e.MaritalStatus, maritalKeys) {
-		v.add(newFinding("marital_status", "marital_status.unknown", clip(e.MaritalStatus)))
-	}
-	if e.RelationToHead != "" && v.textOK["relation_to_head"] && !inList(e.RelationToHead, relationKeys) {
-		v.add(newFinding("relation_to_head", "relation.unknown", clip(e.RelationToHead)))
-	}
-	if e.Religion != "" && v.textOK["religion"] && !inList(e.Religion, religionKeys) {
-		v.add(newFinding("religion", "religion.unknown", clip(e.Religion)))
+	// Optional fields: a register's "not determined" is no value, never a
+	// reason to refuse or warn (DOMAIN.md §2.6: blood group is recorded
+	// only with a test result; "Chưa xác định" is written without one).
+	for _, f := range []struct {
+		field, value string
+		valid        func(string) bool
+		code         string
+	}{
+		{"blood_type", e.BloodType, validBloodType, "blood_type.invalid"},
+		{"marital_status", e.MaritalStatus, func(s string) bool { return !v.textOK["marital_status"] || inList(s, maritalKeys) }, "marital_status.unknown"},
+		{"relation_to_head", e.RelationToHead, func(s string) bool { return !v.textOK["relation_to_head"] || inList(s, relationKeys) }, "relation.unknown"},
+		{"religion", e.Religion, func(s string) bool { return !v.textOK["religion"] || inList(s, religionKeys) }, "religion.unknown"},
+	} {
+		switch {
+		case f.value == "" || f.valid(f.value):
+		case Undetermined(f.value):
+			v.add(newFinding(f.field, "value.undetermined", clip(f.value)))
+		default:
+			v.add(newFinding(f.field, f.code, clip(f.value)))
+		}
 	}
 }
+
+// undeterminedKeys are what registers write in a field whose value is not
+// known, folded (FoldNameKey of NameKey): with or without diacritics.
+var undeterminedKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range []string{"Chưa xác định", "Không xác định", "Chưa rõ", "Không rõ", "Chưa có", "Chưa có thông tin",
+		"Không có thông tin", "Không biết", "Chưa biết", "-", "--", "?", "N/A", "unknown", "undetermined"} {
+		m[FoldNameKey(NameKey(s))] = true
+	}
+	return m
+}()
+
+// Undetermined reports whether s says a value is not determined ("Chưa xác
+// định", "Không rõ", "-", …), whatever its case, diacritics and spacing.
+func Undetermined(s string) bool { return undeterminedKeys[FoldNameKey(NameKey(s))] }
 
 // ethnicityHint suggests the code when a name or an unpadded code was
 // written instead of the two-digit code.

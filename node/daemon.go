@@ -203,7 +203,11 @@ func (d *Daemon) serveImport(w http.ResponseWriter, r *http.Request) {
 	st, err := d.node.Import(r.Body, ImportOptions{Format: r.URL.Query().Get("format"), OnRejected: keep,
 		OnGroup: func(ImportStats) { d.Rep.Wake() }})
 	res.Stats = st
-	if err != nil {
+	switch {
+	case IsInputError(err): // the user's input: 422, which the CLI shows as a refusal
+		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+		return
+	case err != nil:
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

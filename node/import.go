@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -203,13 +202,26 @@ func IsRowError(err error) bool {
 	return errors.As(err, &de)
 }
 
-// OpenDossiers detects the format (skipping a UTF-8 BOM) and opens a
-// reader of its dossiers; files reads the paths rows name (nil: none).
+// IsInputError reports whether err refuses the input as a whole (not UTF-8
+// text, a header that cannot be read, an unknown column): the user's
+// input, which nothing of was written (an import stops there), as opposed
+// to a failure of this replica.
+func IsInputError(err error) bool {
+	var de *enrollment.DecodeError
+	return errors.As(err, &de)
+}
+
+// OpenDossiers checks the input is UTF-8 text (enrollment.OpenText: a
+// UTF-8 BOM is skipped, UTF-16 and workbooks are refused saying what to
+// do), detects the format and opens a reader of its dossiers; files reads
+// the paths rows name (nil: none).
 func OpenDossiers(r io.Reader, format string, files *FileSource) (DossierReader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br, err := enrollment.OpenText(r, 64<<10)
+	if err != nil {
+		return nil, err
+	}
 	if format == "" {
 		head, _ := br.Peek(512)
-		head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 		head = bytes.TrimLeft(head, " \t\r\n")
 		format = FormatCSV
 		if len(head) > 0 && head[0] == '{' {

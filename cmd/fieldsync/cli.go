@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -128,4 +129,15 @@ func daemonOrOpenError(openErr, dialErr error) error {
 		return fmt.Errorf("%w; and its API did not answer: %v", openErr, dialErr)
 	}
 	return openErr
+}
+
+// refusedByDaemon turns the daemon's refusal of the input (422: not UTF-8,
+// an unreadable header) into the refusal it is (exit status 3, its message
+// alone); other errors stay failures.
+func refusedByDaemon(err error) error {
+	var le *localapi.Error
+	if errors.As(err, &le) && le.Status == http.StatusUnprocessableEntity {
+		return rejectedError{errors.New(le.Message)}
+	}
+	return err
 }

@@ -132,6 +132,9 @@ func runImport(e *env, args []string) error {
 	if cerr := rep.close(); err == nil && cerr != nil {
 		err = cerr
 	}
+	if node.IsInputError(err) {
+		return rejectedError{fmt.Errorf("import refused after %d rows (%d saved): %w", st.Rows, st.Accepted, err)}
+	}
 	if err != nil {
 		return fmt.Errorf("import stopped after %d rows (%d saved): %w", st.Rows, st.Accepted, err)
 	}
