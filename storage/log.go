@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
@@ -26,6 +27,7 @@ const (
 // they return.
 type Log struct {
 	db      *badger.DB
+	opts    Options // as opened (VerifyStore reads the tables with them)
 	dir     string
 	minFree int64      // free-space floor, 0 = unchecked
 	writeMu sync.Mutex // serializes every write transaction
@@ -33,6 +35,10 @@ type Log struct {
 	mu     sync.RWMutex
 	heads  map[replication.OriginID]replication.Head // committed heads
 	closed bool
+
+	// The append watermark (appended.go), under writeMu.
+	appendedF   *os.File
+	appendedGen uint64
 }
 
 var _ oplog.Log = (*Log)(nil)
@@ -46,18 +52,27 @@ var _ oplog.Log = (*Log)(nil)
 // anything in Dir is touched: a wrong key fails with ErrWrongKey and
 // changes nothing on disk.
 func OpenLog(opts Options) (*Log, error) {
+	mems := memNames(opts.Dir) // before Badger replays them
 	db, minFree, err := openBadger(opts)
 	if err != nil {
 		return nil, err
 	}
-	b := &Log{db: db, dir: opts.Dir, minFree: minFree, heads: map[replication.OriginID]replication.Head{}}
+	b := &Log{db: db, opts: opts, dir: opts.Dir, minFree: minFree, heads: map[replication.OriginID]replication.Head{}}
 	if err := b.loadHeads(); err != nil {
+		err = b.damaged(err)
 		db.Close()
 		return nil, err
 	}
 	if err := b.verifyHeads(); err != nil {
+		err = b.damaged(err)
 		db.Close()
 		return nil, err
+	}
+	if !opts.InMemory {
+		if err := b.checkAppended(mems); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -198,7 +213,7 @@ func (t *badgerTx) PutHead(o replication.OriginID, h replication.Head) error {
 
 // update runs fn in one write transaction, commits it (synced), and only
 // then publishes the new heads to readers.
-func (b *Log) update(fn func(tx *badgerTx) error) error {
+func (b *Log) update(fn func(tx *badgerTx) error, after ...func()) error {
 	b.writeMu.Lock()
 	defer b.writeMu.Unlock()
 	if b.isClosed() {
@@ -221,6 +236,9 @@ func (b *Log) update(fn func(tx *badgerTx) error) error {
 		b.heads[o] = h
 	}
 	b.mu.Unlock()
+	for _, f := range after { // still under writeMu: in commit order
+		f()
+	}
 	return nil
 }
 
@@ -237,6 +255,11 @@ func (b *Log) Append(s replication.Signer, drafts []replication.Draft) ([]replic
 		var err error
 		out, err = oplog.PlanAppend(tx, s, drafts)
 		return err
+	}, func() {
+		if n := len(out); n > 0 {
+			last := out[n-1]
+			b.noteAppended(replication.OriginHead{Origin: last.Origin, Head: replication.Head{Seq: last.Seq, Hash: last.Hash()}})
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -324,7 +347,10 @@ func (b *Log) Get(id replication.EntryID) (replication.Entry, error) {
 	return e, err
 }
 
-// Scan implements oplog.Log.
+// Scan implements oplog.Log. A scan that stops short of the origin's
+// head while fn wanted more read past a damaged block (Badger's iterator
+// ends there without an error): that is a *DamageError, never a shorter
+// log.
 func (b *Log) Scan(o replication.OriginID, from uint64, fn func(replication.Entry) bool) error {
 	if b.isClosed() {
 		return oplog.ErrClosed
@@ -332,8 +358,12 @@ func (b *Log) Scan(o replication.OriginID, from uint64, fn func(replication.Entr
 	if from == 0 {
 		from = 1
 	}
+	b.mu.RLock()
+	head := b.heads[o].Seq
+	b.mu.RUnlock()
 	prefix := append([]byte{prefixEntry}, o[:]...)
-	return b.db.View(func(txn *badger.Txn) error {
+	last, stopped := from-1, false
+	err := b.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 		defer it.Close()
 		for it.Seek(entryKey(replication.EntryID{Origin: o, Seq: from})); it.Valid(); it.Next() {
@@ -344,14 +374,34 @@ func (b *Log) Scan(o replication.OriginID, from uint64, fn func(replication.Entr
 				return err
 			})
 			if err != nil {
-				return fmt.Errorf("%w: scan %s: %v", oplog.ErrCorrupt, o.Short(), err)
+				return b.damaged(fmt.Errorf("%w: scan %s: %v", oplog.ErrCorrupt, o.Short(), err))
 			}
+			last = e.Seq
 			if !fn(e) {
+				stopped = true
 				return nil
 			}
 		}
 		return nil
 	})
+	if err == nil && !stopped && last < head {
+		return b.damaged(fmt.Errorf("%w: the entries of origin %s end at seq %d, below its head %d: part of the store does not read", oplog.ErrCorrupt, o.Short(), last, head))
+	}
+	return err
+}
+
+// damaged names the damaged file behind a read error when it can: the
+// error Badger gave, or else the first table that does not read whole.
+func (b *Log) damaged(err error) error {
+	if d := damage(b.dir, b.db, err); d != nil {
+		return d
+	}
+	if !b.opts.InMemory && errors.Is(err, oplog.ErrCorrupt) {
+		if d := verifyTables(b.dir, badgerOptions(b.opts), b.db); d != nil {
+			return fmt.Errorf("%w (%w)", d, err)
+		}
+	}
+	return err
 }
 
 // GetMeta implements oplog.Log.
@@ -415,6 +465,9 @@ func (b *Log) Close() error {
 	}
 	b.closed = true
 	b.mu.Unlock()
+	if b.appendedF != nil {
+		b.appendedF.Close()
+	}
 	return b.db.Close()
 }
 

@@ -9,6 +9,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
+	"fieldsync/storage"
 )
 
 func init() {
@@ -17,7 +18,9 @@ func init() {
 		synopsis: "re-check every hash chain, signature and biometric blob in a data directory",
 		usage: `Usage: fieldsync verify --dir DIR [--json]
 
-Re-reads every origin's log from its genesis: seqs contiguous, each entry
+Reads every table of the store whole (every block's checksum; a damaged
+file is named, with what it holds), every key and value, then re-reads
+every origin's log from its genesis: seqs contiguous, each entry
 linked to the previous by hash, every signature held valid under the
 origin's key, the head signed. Then reads every biometric blob the records
 reference, once each, and verifies it (every sealed record opens, the
@@ -48,11 +51,20 @@ func runVerify(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	var out verifyReport
+	// The store first: every table read whole, every block's checksum
+	// (a damaged file is named), then every chain.
+	if s, ok := d.Log.(interface {
+		VerifyStore() (storage.StoreReport, error)
+	}); ok {
+		if out.Store, err = s.VerifyStore(); err != nil {
+			return err
+		}
+	}
 	rep, err := oplog.Verify(d.Log)
 	if err != nil {
 		return err
 	}
-	var out verifyReport
 	out.VerifyReport = rep
 	if rep.OK() {
 		if out.Blobs, out.BlobFiles, err = verifyBlobs(d); err != nil {
@@ -64,7 +76,8 @@ func runVerify(e *env, args []string) error {
 			return err
 		}
 	} else if rep.OK() {
-		fmt.Fprintf(e.stdout, "ok: %d origins, %d entries, %d signatures verified\n", rep.Origins, rep.Entries, rep.Signatures)
+		fmt.Fprintf(e.stdout, "ok: %d origins, %d entries, %d signatures verified; store: %d tables (%.1f MB), %d keys read whole\n",
+			rep.Origins, rep.Entries, rep.Signatures, out.Store.Tables, float64(out.Store.TableBytes)/1e6, out.Store.Keys)
 		printBlobReport(e, &out)
 	}
 	if !rep.OK() {
@@ -79,6 +92,7 @@ func runVerify(e *env, args []string) error {
 // verifyReport is verify's JSON: the log's report and the blobs'.
 type verifyReport struct {
 	oplog.VerifyReport
+	Store     storage.StoreReport `json:"store"`
 	Blobs     dossier.BlobReport `json:"blobs"`
 	BlobFiles []string           `json:"blob_files,omitempty"` // damaged files of the store, by path
 }

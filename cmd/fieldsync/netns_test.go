@@ -129,8 +129,10 @@ func TestSilentCutBetweenNamespaces(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
+		// Ready once its API file exists (status would open the directory
+		// itself before the daemon does, and take its lock).
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if _, err := d.n.status(d.dir); err == nil {
+			if _, err := os.Stat(filepath.Join(d.dir, localapi.InfoFile)); err == nil {
 				break
 			}
 			if time.Now().After(deadline) {

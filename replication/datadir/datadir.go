@@ -1,9 +1,12 @@
 package datadir
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -13,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
@@ -389,11 +393,15 @@ func ReadConfig(path string) (Config, error) {
 	return DecodeConfig(b)
 }
 
-// DecodeConfig parses and validates the bytes of config.json.
+// DecodeConfig parses and validates the bytes of config.json, and checks
+// them against their check value when they carry one (WriteConfig).
 func DecodeConfig(b []byte) (Config, error) {
 	var cfg Config
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return Config{}, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
+	}
+	if err := checkConfig(b); err != nil {
+		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("datadir: %s: %w", ConfigFile, err)
@@ -401,13 +409,53 @@ func DecodeConfig(b []byte) (Config, error) {
 	return cfg, nil
 }
 
-// WriteConfig writes config.json atomically (write, sync, rename).
+// WriteConfig writes config.json atomically (write, sync, rename), with a
+// check value last: a flipped bit in a setting (a unit, a parent's
+// address) is found at the next open rather than obeyed.
 func WriteConfig(path string, cfg Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(path, ConfigFile), append(b, '\n'), 0o600)
+	return writeFileAtomic(filepath.Join(path, ConfigFile), withCheck(b), 0o600)
+}
+
+// ErrConfigCheck: config.json does not match its check value.
+var ErrConfigCheck = errors.New("datadir: " + ConfigFile + " does not match its check value")
+
+// The check value is the first 16 bytes of the SHA-256 of the JSON without
+// it, in hex, added as the last member: `,\n  "check": "…"\n}\n`.
+const checkMember = `,` + "\n" + `  "check": "`
+
+func withCheck(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	out := append([]byte(nil), b[:len(b)-2]...) // without "\n}"
+	out = append(out, checkMember...)
+	out = append(out, hex.EncodeToString(sum[:16])...)
+	return append(out, "\"\n}\n"...)
+}
+
+// checkConfig verifies config.json's check value, when it has one (a file
+// written by hand, or by a build before check values, has none).
+func checkConfig(b []byte) error {
+	i := bytes.LastIndex(b, []byte(checkMember))
+	if i < 0 {
+		if bytes.Contains(b, []byte(`"check"`)) {
+			return fmt.Errorf("%w: the check line is not where fieldsync writes it (the file is damaged, or was edited by hand: if you changed it on purpose, delete the \"check\" line)", ErrConfigCheck)
+		}
+		return nil
+	}
+	rest := b[i+len(checkMember):]
+	want, tail, ok := bytes.Cut(rest, []byte(`"`))
+	if !ok || strings.TrimSpace(string(tail)) != "}" {
+		return fmt.Errorf("%w: the check line is damaged", ErrConfigCheck)
+	}
+	body := append(append([]byte(nil), b[:i]...), "\n}"...)
+	sum := sha256.Sum256(body)
+	if hex.EncodeToString(sum[:16]) != string(want) {
+		return fmt.Errorf("%w: the file is damaged, or was edited by hand (if you changed it on purpose, delete the \"check\" line; otherwise restore it from the district office's copy)", ErrConfigCheck)
+	}
+	return nil
 }
 
 // keyPEMType is the plaintext device key of builds before encryption at
