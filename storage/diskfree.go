@@ -61,3 +61,17 @@ func diskFullError(dir string, err error) error {
 	}
 	return err
 }
+
+// FreeSpace returns the bytes still free on the disk holding the log and
+// the floor below which its writes are refused (0: unchecked; free -1:
+// unknown). A daemon raises an alarm while free is below the floor.
+func (b *Log) FreeSpace() (free, floor int64) {
+	if b.minFree <= 0 {
+		return -1, 0
+	}
+	f, err := diskfree.Bytes(b.dir)
+	if err != nil {
+		return -1, b.minFree
+	}
+	return f, b.minFree
+}

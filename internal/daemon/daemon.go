@@ -13,6 +13,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"fieldsync/dossier"
 	"fieldsync/internal/localapi"
@@ -171,6 +172,7 @@ func (b *Base) Run(ctx context.Context, apiAddr string, api http.Handler, public
 	errc := make(chan error, 2)
 	go func() { errc <- b.Rep.Run(ctx) }()
 	go func() { errc <- srv.Serve(ctx) }()
+	go b.watchDisk(ctx)
 	if ready != nil {
 		ready(srv.Info)
 	}
@@ -212,6 +214,74 @@ func (b *Base) alarm(peer string, ev syncproto.Event) {
 		b.alarms[key] = a
 	}
 	a.Count++
+}
+
+// DiskCheckEvery is how often a running replica compares the free space
+// of its disk with its store's floor (a variable for tests).
+var DiskCheckEvery = 10 * time.Second
+
+// Alarm kinds of conditions (present while they hold).
+const (
+	// AlarmDiskFull: the disk is below the store's floor; every write is
+	// refused (captures, sync) until space is freed.
+	AlarmDiskFull = "disk-full"
+	// AlarmDiskLow: less than twice the floor is free; writes still go.
+	AlarmDiskLow = "disk-low"
+)
+
+// watchDisk raises AlarmDiskFull while the disk holding the store is below
+// its floor (and AlarmDiskLow within twice it), and clears them when
+// space returns: sessions fail at every write meanwhile, and an operator
+// must see why on the dashboard and in status.
+func (b *Base) watchDisk(ctx context.Context) {
+	fs, ok := b.Dir.Log.(interface{ FreeSpace() (int64, int64) })
+	if !ok {
+		return
+	}
+	for {
+		free, floor := fs.FreeSpace()
+		b.diskCondition(free, floor)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(DiskCheckEvery):
+		}
+	}
+}
+
+func (b *Base) diskCondition(free, floor int64) {
+	full := free >= 0 && floor > 0 && free < floor
+	low := free >= 0 && floor > 0 && !full && free < 2*floor
+	mb := func(n int64) int64 { return n >> 20 }
+	b.setCondition(AlarmDiskFull, full, fmt.Sprintf("%d MiB free on the disk of %s, below the %d MiB its store keeps free: every write is refused (captures, entries from peers) until space is freed; nothing acknowledged is lost", mb(free), b.Dir.Path, mb(floor)))
+	b.setCondition(AlarmDiskLow, low, fmt.Sprintf("%d MiB free on the disk of %s: below %d MiB, writes will be refused", mb(free), b.Dir.Path, mb(floor)))
+}
+
+// setCondition raises (on) or clears (off) the alarm kind; while raised,
+// each call counts once more.
+func (b *Base) setCondition(kind string, on bool, detail string) {
+	b.mu.Lock()
+	a, had := b.alarms[kind]
+	switch {
+	case on && !had:
+		a = &localapi.Alarm{Kind: kind, Detail: detail}
+		b.alarms[kind] = a
+	case !on && had:
+		delete(b.alarms, kind)
+	}
+	if on {
+		a.Count++
+		a.Detail = detail
+	}
+	b.mu.Unlock()
+	switch {
+	case on && !had && kind == AlarmDiskFull:
+		b.Logger.Error("the disk is below the store's free-space floor: writes are refused", "cause", kind, "detail", detail)
+	case on && !had:
+		b.Logger.Warn("the disk is nearly full", "cause", kind, "detail", detail)
+	case !on && had:
+		b.Logger.Info("disk space is back above the floor", "cause", kind)
+	}
 }
 
 // Alarms returns the alarms raised so far, sorted.
