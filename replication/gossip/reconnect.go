@@ -3,6 +3,7 @@ package gossip
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"fieldsync/replication"
@@ -33,6 +34,7 @@ type peerState struct {
 	backoff  time.Duration
 	next     time.Time // no attempt before this
 	inFlight bool
+	failures int // joins failed in a row
 }
 
 // initPeers fills the candidate list from the seeds and the stored peers.
@@ -216,15 +218,40 @@ func (p *Pool) join(j joinJob, sem chan struct{}) {
 	ps := j.ps
 	ps.inFlight = false
 	if err == nil && n > 0 {
-		ps.backoff = 0
+		if ps.failures > 0 && ps.seed {
+			p.log.Info("gossip: joined the pool", "cause", "gossip-join", "peer", ps.name, "after_failures", ps.failures)
+		}
+		ps.backoff, ps.failures = 0, 0
 		ps.next = now.Add(p.cfg.ReconnectInterval)
 		p.log.Debug("gossip: joined", "peer", ps.name, "targets", j.targets)
 		return
 	}
 	p.joinFailures.Add(1)
+	ps.failures++
 	ps.backoff = min(max(2*ps.backoff, p.cfg.ReconnectInterval), p.cfg.ReconnectMaxBackoff)
 	ps.next = now.Add(jitter(ps.backoff))
-	p.log.Debug("gossip: join failed", "peer", ps.name, "targets", j.targets, "retry_in", ps.backoff, "err", err)
+	p.logJoinFailure(ps, j.targets, err)
+}
+
+// logJoinFailure tells the operator a join fails: for a seed, at WARN on
+// the 1st, 2nd, 4th… failure in a row (a laptop away from its hub for
+// days writes a few lines), with what the error points to; for other
+// peers, and in between, at DEBUG.
+func (p *Pool) logJoinFailure(ps *peerState, targets []string, err error) {
+	msg := "gossip: cannot join the pool through this peer"
+	if err != nil {
+		switch e := err.Error(); {
+		case strings.Contains(e, "decrypt"), strings.Contains(e, "label"), strings.Contains(e, "encrypt"):
+			msg = "gossip: cannot join the pool: the peer does not share this pool's key (or name): check the key file and name given to --pool (the same for every member of the pool)"
+		case strings.Contains(e, "refused"), strings.Contains(e, "timeout"), strings.Contains(e, "no route"), strings.Contains(e, "unreachable"):
+			msg = "gossip: cannot join the pool: the peer does not answer (down, or the link is)"
+		}
+	}
+	if ps.seed && ps.failures&(ps.failures-1) == 0 {
+		p.log.Warn(msg, "cause", "gossip-join", "peer", ps.name, "targets", targets, "failures_in_a_row", ps.failures, "retry_in", ps.backoff, "err", err)
+		return
+	}
+	p.log.Debug(msg, "peer", ps.name, "targets", targets, "failures_in_a_row", ps.failures, "retry_in", ps.backoff, "err", err)
 }
 
 // savePeers hands the peers marked dirty to the PeerStore.

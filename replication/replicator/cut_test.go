@@ -113,14 +113,14 @@ func TestSilentCutMidSync(t *testing.T) {
 	}
 
 	// A first upload measures the link, as a laptop's earlier sessions do.
-	enrollOn(t, lap, laptop, 150, 1)
-	wait("the first upload", time.Minute, func() bool { return held() >= 151 })
+	enrollOn(t, lap, laptop, 400, 1)
+	wait("the first upload", time.Minute, func() bool { return held() >= 401 })
 	wait("the link's rate", 30*time.Second, func() bool { return peerNamed(t, laptop, "hub-42").RateBytesPerSec > 0 })
 
 	t.Logf("after the first upload: entries out %d, hub holds %d", peerNamed(t, laptop, "hub-42").EntriesOut, held())
 	enrollOn(t, lap, laptop, 600, 2)
-	target := uint64(751)
-	wait("the upload to pass 88%", time.Minute, func() bool { return held() >= 151+528 })
+	target := uint64(1001)
+	wait("the upload to pass 88%", time.Minute, func() bool { return held() >= 401+528 })
 	link.Drop()
 	cutAt := time.Now()
 	atCut := held()
@@ -160,7 +160,7 @@ func TestSilentCutMidSync(t *testing.T) {
 	// the hub acknowledged, resends not again.
 	wait("the last session to end", time.Minute, func() bool { return !peerNamed(t, laptop, "hub-42").Connected })
 	after := peerNamed(t, laptop, "hub-42")
-	if out := after.EntriesOut; out < 750 || out > 751 {
+	if out := after.EntriesOut; out < 1000 || out > 1001 {
 		t.Errorf("entries out %d (was %d before the cut); the hub wrote %d", out, before.EntriesOut, held()-1)
 	}
 }

@@ -739,9 +739,7 @@ func (r *Replicator) connect(ctx context.Context, t *target) (net.Conn, *synctls
 			}
 		}
 	}()
-	cctx, ccancel := context.WithTimeout(actx, connectTimeout)
-	conn, err := r.dial(cctx, t.addr)
-	ccancel()
+	conn, err := r.dialStaggered(actx, t.addr)
 	var peer *synctls.Peer
 	if err == nil && r.cfg.Auth != nil {
 		hctx, hcancel := context.WithTimeout(actx, r.cfg.HandshakeTimeout)
@@ -813,6 +811,82 @@ func (r *Replicator) backlogOf(name string) uint64 {
 		}
 	}
 	return 0
+}
+
+// Staggered connection attempts (dialStaggered): a new one every
+// staggerEvery while none has connected, at most staggerAttempts. Each
+// sends a fresh SYN at once, where a single attempt would wait on the
+// kernel's retransmissions (1 s, then 3 s): a link that comes back is
+// caught within about a second.
+const (
+	staggerEvery    = time.Second
+	staggerAttempts = 3
+)
+
+// dialStaggered opens a TCP connection to addr with staggered attempts,
+// each bounded by connectTimeout; the first to connect wins, the others
+// are closed.
+func (r *Replicator) dialStaggered(ctx context.Context, addr string) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		conn net.Conn
+		err  error
+	}
+	results := make(chan result, staggerAttempts)
+	started, failed := 0, 0
+	var firstErr error
+	start := func() {
+		started++
+		go func() {
+			actx, acancel := context.WithTimeout(ctx, connectTimeout)
+			defer acancel()
+			c, err := r.dial(actx, addr)
+			results <- result{c, err}
+		}()
+	}
+	start()
+	tick := time.NewTicker(staggerEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case res := <-results:
+			if res.err == nil {
+				cancel()
+				go func(n int) { // close the losers as they come back
+					for range n {
+						if late := <-results; late.conn != nil {
+							late.conn.Close()
+						}
+					}
+				}(started - failed - 1)
+				return res.conn, nil
+			}
+			failed++
+			if firstErr == nil {
+				firstErr = res.err
+			}
+			if failed == started && started == staggerAttempts {
+				return nil, firstErr
+			}
+			if failed == started { // all failed fast (refused): no need to wait for the tick
+				start()
+			}
+		case <-tick.C:
+			if started < staggerAttempts {
+				start()
+			}
+		case <-ctx.Done():
+			go func(n int) {
+				for range n {
+					if late := <-results; late.conn != nil {
+						late.conn.Close()
+					}
+				}
+			}(started - failed)
+			return nil, ctx.Err()
+		}
+	}
 }
 
 func (r *Replicator) dial(ctx context.Context, addr string) (net.Conn, error) {
