@@ -70,6 +70,13 @@
 // A datagram's fate is decided when it is sent: one already in flight when
 // the link goes down still arrives. Cuts take both directions down together.
 //
+// Drop is the other kind of cut: silent. Nothing crosses, nothing is reset;
+// after Heal each direction with data outstanding resumes at TCP's next
+// retransmission (a timer doubling from 1 s up to 120 s), and a dial
+// through Dialer during the silence waits for a SYN retry (1, 3, 7, 15, 31,
+// 63 s) that finds the link back (drop.go). It is what a firewall dropping
+// packets, or a dead upstream behind a live modem, looks like to the ends.
+//
 // # Approximations
 //
 // There is no congestion control: the sender keeps the line busy whenever

@@ -29,9 +29,30 @@
 // session broken after blob work leaves its target wanted, so a cut in the
 // middle of a blob is redialed at once.
 //
+// Admission (admission.go): an accepted connection is pending until it has
+// authenticated, within HandshakeTimeout (10 s), in a pool of its own
+// (256, at most 16 per source address; when full, the oldest pending
+// connection of the address holding the most is closed), so idle or
+// stalled connections from a stranger never hold a session slot. Only an
+// authenticated device takes one of the 64 session slots, at most two at a
+// time; a new session from a device replaces an older one that has
+// received nothing for 5 s.
+//
+// Liveness and redials: a session that waits on its peer and hears nothing
+// for syncnet.Options.LivenessTimeout (30 s) ends; status says the peer is
+// unreachable, and its last contact is the last thing received, never
+// this side's own sends. Connection attempts are short and staggered (a
+// fresh SYN every second, 3 s each) so a link's return is caught within
+// about a second, and gossip seeing a failing peer again (alive, or with
+// news) abandons an attempt and dials at once. Contact failures are WARN
+// lines at the 1st, 2nd, 4th… in a row.
+//
 // Per peer it keeps the last contact, the peer's heads, bytes and entries
 // moved, the wire bytes per entry and the transfer rate observed on that
-// link; from those and the current log it computes the backlog (entries and
+// link, and the entries it counts out are those the peer says it holds of
+// what was sent to it (in an ack, or in a later session's summary when
+// the ack was lost in a cut): a resend counts once; from those and the
+// current log it computes the backlog (entries and
 // bytes the peer still lacks, under the same offer policy the protocol
 // uses) and the time to drain it. Peer states are persisted in the log's
 // metadata at the end of each session.

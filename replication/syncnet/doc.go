@@ -26,4 +26,14 @@
 // The blob window follows the link: one chunk plus the rate × round trip
 // (the round trip from this side's summary to the peer's blob status, the
 // rate from earlier sessions or the chunks' own pace).
+//
+// Liveness is what arrives. A session that waits on its peer (a batch not
+// yet acknowledged, a transfer under way) and has received nothing for
+// LivenessTimeout (30 s) ends with ErrPeerSilent; a write that takes no
+// byte for as long fails (writes go out in 4 KiB pieces, each with its
+// own deadline). A side receiving a frame that has sent nothing for
+// KeepaliveEvery (10 s) sends a keepalive — an empty ack, which changes
+// nothing at the peer — so a sender of a long frame hears the link works.
+// A silent cut (packets dropped, no reset) is so noticed within 30 s,
+// instead of at TCP's retransmission timeout and IOTimeout (minutes).
 package syncnet
