@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fieldsync/internal/localapi"
+	"fieldsync/node"
 	"fieldsync/replication/datadir"
 	"fieldsync/storage"
 )
@@ -135,9 +136,23 @@ func daemonOrOpenError(openErr, dialErr error) error {
 // an unreadable header) into the refusal it is (exit status 3, its message
 // alone); other errors stay failures.
 func refusedByDaemon(err error) error {
+	if err == nil {
+		return nil
+	}
 	var le *localapi.Error
 	if errors.As(err, &le) && le.Status == http.StatusUnprocessableEntity {
 		return rejectedError{errors.New(le.Message)}
+	}
+	return err
+}
+
+// inputRefused turns an error that refuses the input as a whole (not UTF-8
+// text, an unreadable header, an unknown column: node.IsInputError) into
+// the refusal it is: exit status 3, nothing of it written.
+func inputRefused(err error) error {
+	var re rejectedError
+	if err != nil && node.IsInputError(err) && !errors.As(err, &re) {
+		return rejectedError{err}
 	}
 	return err
 }

@@ -143,7 +143,12 @@ func enrollInput(e *env, arg, filesBase string) (func() (int, *node.Dossier, err
 		base = "."
 	}
 	src := &node.FileSource{Base: base}
-	dec := json.NewDecoder(io.LimitReader(in, maxEnrollInput))
+	text, err := enrollment.OpenText(io.LimitReader(in, maxEnrollInput), 0) // UTF-8 (a BOM skipped), or refused saying what to do
+	if err != nil {
+		closeIn()
+		return nil, nil, rejectedError{err}
+	}
+	dec := json.NewDecoder(text)
 	i := 0
 	return func() (int, *node.Dossier, error) {
 		i++
@@ -153,7 +158,7 @@ func enrollInput(e *env, arg, filesBase string) (func() (int, *node.Dossier, err
 			return i, nil, io.EOF
 		}
 		if err != nil {
-			return i, nil, fmt.Errorf("input is not JSON (record %d): %w", i, err)
+			return i, nil, rejectedError{fmt.Errorf("input is not JSON (record %d): %w; give one JSON object, or JSON lines (one object per line), in UTF-8", i, err)}
 		}
 		d, _, err := node.DecodeDossierJSON(bytes.TrimSpace(raw), src)
 		var de *enrollment.DecodeError

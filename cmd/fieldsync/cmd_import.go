@@ -74,7 +74,7 @@ func runImport(e *env, args []string) error {
 	// here only to seal a report of rejected rows).
 	c, dialErr := dialDaemon(*dir)
 	if dialErr == nil {
-		return importViaDaemon(e, c, *dir, keys, arg, *format, *filesBase, *asJSON)
+		return inputRefused(importViaDaemon(e, c, *dir, keys, arg, *format, *filesBase, *asJSON))
 	}
 	folder := false
 	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {

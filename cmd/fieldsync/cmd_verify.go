@@ -93,8 +93,8 @@ func runVerify(e *env, args []string) error {
 type verifyReport struct {
 	oplog.VerifyReport
 	Store     storage.StoreReport `json:"store"`
-	Blobs     dossier.BlobReport `json:"blobs"`
-	BlobFiles []string           `json:"blob_files,omitempty"` // damaged files of the store, by path
+	Blobs     dossier.BlobReport  `json:"blobs"`
+	BlobFiles []string            `json:"blob_files,omitempty"` // damaged files of the store, by path
 }
 
 // scrubber is a blob store that can check its files (or objects) for

@@ -281,5 +281,3 @@ func TestBitFlipsAreDetected(t *testing.T) {
 		t.Logf("%-22s %v", k, tally[k])
 	}
 }
-
-

@@ -111,7 +111,7 @@ func (b *dossierBatches) flush() error {
 
 // postDossiers sends dossier lines to one of the daemon's routes.
 func postDossiers(c *localapi.Client, path string, body io.Reader, out any) error {
-	return c.Do("POST", path, localapi.Body{Type: localapi.TypeJSONLines, Reader: body}, out)
+	return refusedByDaemon(c.Do("POST", path, localapi.Body{Type: localapi.TypeJSONLines, Reader: body}, out))
 }
 
 // isEOF reports the end of a dossier input.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"fieldsync/internal/ratelog"
 )
@@ -203,4 +204,78 @@ func TestGarbageToAGossipPortIsNotALogFlood(t *testing.T) {
 			t.Errorf("%d lines of cause %s", n, c)
 		}
 	}
+}
+
+// sampleCSV is one valid row under the import format's header.
+const sampleCSV = "personal_id,full_name,date_of_birth,sex,ethnicity_code,nationality,birth_registration_code,birth_registration_code_list,birth_registration_text,permanent_residence_code,permanent_residence_code_list,permanent_residence_text,hometown_code,hometown_code_list,hometown_text,commune_code,code_list,officer,device,captured_at\n" +
+	"042085000123,Nguyễn Văn An,12/03/1985,Nam,01,Việt Nam,42,2023-04,Tỉnh Hà Tĩnh,18586,2025-07,\"Thôn 3, Xã Đông Kinh, Tỉnh Hà Tĩnh\",18586,2025-07,Xã Đông Kinh,18586,2025-07,CA-01,dev-1,2026-03-01T08:00:00Z\n"
+
+func utf16LEBytes(s string) []byte {
+	b := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+// TestEncodingsAreRefusedSayingWhatToDo: input in another encoding than
+// UTF-8, a workbook, or a CSV whose header is over 64 KiB is the user's
+// input: exit status 3 and a message that says what it is and what to do,
+// from enroll and import, with and without a running daemon. UTF-8 with a
+// BOM is UTF-8: accepted, for JSON as for CSV.
+func TestEncodingsAreRefusedSayingWhatToDo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a daemon")
+	}
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "laptop")
+	mustRun(t, "init", "--dir", dir, "--role", "node", "--unit", "18586", "--open")
+	jsonl := mustRun(t, "gen", "--count", "2", "--seed", "5", "--commune", "18586")
+	file := func(name string, b []byte) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bigHeader := "personal_id," + strings.Repeat("x", 70<<10) + "\n1\n"
+	refused := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"import, UTF-16 CSV", []string{"import", "--dir", dir, file("u16.csv", utf16LEBytes(sampleCSV))}, "UTF-16"},
+		{"import, UTF-16 JSON lines", []string{"import", "--dir", dir, file("u16.jsonl", utf16LEBytes(string(jsonl)))}, "UTF-16"},
+		{"import, a CSV header over 64 KiB", []string{"import", "--dir", dir, file("big.csv", []byte(bigHeader))}, "64 KiB"},
+		{"import, a workbook", []string{"import", "--dir", dir, file("book.csv", []byte("PK\x03\x04\x14\x00\x06\x00rest"))}, ".xlsx"},
+		{"enroll, UTF-16 JSON", []string{"enroll", "--dir", dir, file("one16.json", utf16LEBytes(strings.SplitN(string(jsonl), "\n", 2)[0]))}, "UTF-16"},
+	}
+	accepted := []struct {
+		name string
+		args []string
+	}{
+		{"import, UTF-8 CSV with a BOM", []string{"import", "--dir", dir, file("bom.csv", append([]byte("\xef\xbb\xbf"), sampleCSV...))}},
+		{"import, UTF-8 JSON lines with a BOM", []string{"import", "--dir", dir, file("bom.jsonl", append([]byte("\xef\xbb\xbf"), jsonl...))}},
+		{"enroll, UTF-8 JSON with a BOM", []string{"enroll", "--dir", dir, file("bom.json", append([]byte("\xef\xbb\xbf"), strings.SplitN(string(jsonl), "\n", 2)[0]...))}},
+	}
+	check := func(mode string) {
+		for _, c := range refused {
+			code, out, errOut := fsRun(t, c.args...)
+			said := out + errOut
+			if code != exitRejected || !strings.Contains(said, c.want) || !strings.Contains(said, "UTF-8") && !strings.Contains(said, "CSV") {
+				t.Errorf("%s, %s: exit %d, want 3 and a message naming %q and what to do:\n%s", mode, c.name, code, c.want, said)
+			} else if testing.Verbose() {
+				t.Logf("%s, %s: exit 3: %s", mode, c.name, firstLine(errOut))
+			}
+		}
+		for _, c := range accepted {
+			if code, out, errOut := fsRun(t, c.args...); code != exitOK {
+				t.Errorf("%s, %s: exit %d:\n%s%s", mode, c.name, code, out, errOut)
+			}
+		}
+	}
+	check("no daemon")
+	daemon := startRun(t, dir)
+	check("through the daemon")
+	stopRun(t, daemon)
 }
