@@ -18,7 +18,7 @@ import (
 	"fieldsync/replication/synctls"
 )
 
-var cutFor = flag.Duration("cut", 15*time.Second, "TestSilentCutMidSync: how long the link is silent (the issue's figure: -cut 120s)")
+var cutFor = flag.Duration("cut", 10*time.Second, "TestSilentCutMidSync: how long the link is silent (the issue's figure: -cut 120s)")
 
 // startCutReplica runs d's replicator with the default timings but the
 // liveness timeout, over TLS with the roster.
@@ -120,7 +120,9 @@ func TestSilentCutMidSync(t *testing.T) {
 	t.Logf("after the first upload: entries out %d, hub holds %d", peerNamed(t, laptop, "hub-42").EntriesOut, held())
 	enrollOn(t, lap, laptop, 600, 2)
 	target := uint64(1001)
-	wait("the upload to pass 88%", time.Minute, func() bool { return held() >= 401+528 })
+	// Batches are ~2 s of the link (~200 entries here): cut after the
+	// third, so about one batch (~2 s of transfer) is left.
+	wait("the upload to pass 350 of 600", time.Minute, func() bool { return held() >= 401+350 })
 	link.Drop()
 	cutAt := time.Now()
 	atCut := held()
@@ -142,16 +144,27 @@ func TestSilentCutMidSync(t *testing.T) {
 	}
 	link.Heal()
 	healed := time.Now()
+	firstWord := make(chan time.Duration, 1)
 	go func() {
+		defer close(firstWord)
 		for time.Since(healed) < 10*time.Second {
-			if p := peerNamed(t, laptop, "hub-42"); p.LastContact.After(healed) {
-				t.Logf("first word from the hub %v after the link returned", p.LastContact.Sub(healed).Round(10*time.Millisecond))
+			ps, err := laptop.Peers()
+			if err != nil {
 				return
+			}
+			for _, p := range ps {
+				if p.Name == "hub-42" && p.LastContact.After(healed) {
+					firstWord <- p.LastContact.Sub(healed)
+					return
+				}
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 	done := wait("the transfer to finish after the link's return", 60*time.Second, func() bool { return held() >= target })
+	if d, ok := <-firstWord; ok {
+		t.Logf("first word from the hub %v after the link returned", d.Round(10*time.Millisecond))
+	}
 	t.Logf("link silent %v; the transfer finished %v after the link returned (%d entries of %d were left)", cut, done.Round(100*time.Millisecond), target-atCut, target-1)
 	if done > 5*time.Second {
 		t.Errorf("the transfer finished %v after the link returned; want within 5 s", done)
@@ -162,5 +175,8 @@ func TestSilentCutMidSync(t *testing.T) {
 	after := peerNamed(t, laptop, "hub-42")
 	if out := after.EntriesOut; out < 1000 || out > 1001 {
 		t.Errorf("entries out %d (was %d before the cut); the hub wrote %d", out, before.EntriesOut, held()-1)
+	}
+	if atCut >= target {
+		t.Errorf("the upload finished before the cut: the test measured nothing (a busy machine?)")
 	}
 }
