@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
@@ -85,18 +86,48 @@ func runRun(e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	reopen := false
 	for {
-		err := runOnce(ctx, e, f, logger)
+		err := runOnce(ctx, e, f, logger, reopen)
 		if !errors.Is(err, daemon.ErrRestart) {
 			return err
 		}
 		logger.Warn("reopening the data directory to start a new epoch")
+		reopen = true
+	}
+}
+
+// reopenWait bounds how long a restarting daemon waits for its directory:
+// while it is closed, a command run meanwhile (status, verify) finds no
+// API and opens the directory itself, holding its lock for a moment.
+const reopenWait = 30 * time.Second
+
+// openDirRetrying opens the data directory; when reopening after a
+// restart, a lock held by another process is waited out (up to
+// reopenWait) rather than ending the daemon: the daemon gave the lock up
+// itself a moment ago.
+func openDirRetrying(ctx context.Context, dir string, o datadir.OpenOptions, reopen bool, logger *slog.Logger) (*datadir.Dir, error) {
+	deadline := time.Now().Add(reopenWait)
+	for warned := false; ; {
+		d, err := datadir.Open(dir, o)
+		if err == nil || !reopen || !errors.Is(err, storage.ErrLocked) || time.Now().After(deadline) {
+			return d, err
+		}
+		if !warned {
+			logger.Warn("the data directory is held by another process while this daemon restarts; waiting for it", "dir", dir)
+			warned = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
 // runOnce opens the directory, joins the pools and runs the daemon until
 // ctx ends or the daemon asks to be reopened (daemon.ErrRestart).
-func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error {
+func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger, reopen bool) error {
 	cfg, err := datadir.ReadConfig(f.dir)
 	if err != nil {
 		return err
@@ -109,7 +140,7 @@ func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	d, err := datadir.Open(f.dir, o)
+	d, err := openDirRetrying(ctx, f.dir, o, reopen, logger)
 	if err != nil {
 		return err
 	}
