@@ -17,6 +17,7 @@ import (
 type reader struct {
 	f    io.ReaderAt
 	c    io.Closer // nil: nothing to close
+	path string    // the file read, named in errors ("" for other readers)
 	hd   header
 	recs []recordPos
 
@@ -34,7 +35,12 @@ func (s *Store) newReader(f *os.File, h blob.Hash) (*reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.newReaderAt(f, fi.Size(), h, f)
+	r, err := s.newReaderAt(f, fi.Size(), h, f)
+	if err != nil {
+		return nil, err
+	}
+	r.path = f.Name()
+	return r, nil
 }
 
 // newReaderAt reads blob h from the sealed bytes f of the given size; c,
@@ -63,6 +69,15 @@ func (s *Store) newReaderAt(f io.ReaderAt, size int64, h blob.Hash, c io.Closer)
 
 func (r *reader) Size() int64 { return r.hd.id.Size }
 
+// inFile names the file read, for errors: the operator finds the damaged
+// file by it (a blob's file name is not its hash).
+func (r *reader) inFile() string {
+	if r.path == "" {
+		return ""
+	}
+	return " (file " + r.path + ")"
+}
+
 func (r *reader) Close() error {
 	if r.c == nil {
 		return nil
@@ -81,13 +96,13 @@ func (r *reader) record(i int) ([]byte, error) {
 	}
 	buf := r.sealed[:rp.sealed]
 	if _, err := r.f.ReadAt(buf, rp.fileOff+4); err != nil {
-		return nil, fmt.Errorf("%w: blob %s: %w", blob.ErrCorrupt, r.hd.id.Hash.Short(), err)
+		return nil, fmt.Errorf("%w: blob %s%s: %w", blob.ErrCorrupt, r.hd.id.Hash.Short(), r.inFile(), err)
 	}
 	plain, err := r.hd.openRecord(rp.plainOff, buf, r.plain[:0])
 	if err != nil {
 		r.cur = -1
-		return nil, fmt.Errorf("%w: blob %s: the record at byte %d does not open (the file was altered or the disk damaged it)",
-			blob.ErrCorrupt, r.hd.id.Hash.Short(), rp.plainOff)
+		return nil, fmt.Errorf("%w: blob %s%s: the record at byte %d does not open (the file was altered or the disk damaged it)",
+			blob.ErrCorrupt, r.hd.id.Hash.Short(), r.inFile(), rp.plainOff)
 	}
 	r.cur, r.plain = i, plain
 	return plain, nil
@@ -123,7 +138,7 @@ func (r *reader) Read(p []byte) (int, error) {
 			var got blob.Hash
 			r.hasher.Sum(got[:0])
 			if got != r.hd.id.Hash {
-				return 0, fmt.Errorf("%w: blob %s reads back as %s", blob.ErrCorrupt, r.hd.id.Hash.Short(), got.Short())
+				return 0, fmt.Errorf("%w: blob %s%s reads back as %s", blob.ErrCorrupt, r.hd.id.Hash.Short(), r.inFile(), got.Short())
 			}
 			r.done = true
 		}

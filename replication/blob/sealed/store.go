@@ -201,12 +201,13 @@ func (s *Store) Stat(h blob.Hash) (blob.Info, error) {
 	if err != nil {
 		return blob.Info{}, err
 	}
-	hd, err := s.keys.readHeaderFile(s.committedPath(h))
+	path := s.committedPath(h)
+	hd, err := s.keys.readHeaderFile(path)
 	if err != nil {
-		return blob.Info{}, s.readErr(h, err)
+		return blob.Info{}, s.fileErr(h, path, err)
 	}
 	if hd.id.Hash != h {
-		return blob.Info{}, fmt.Errorf("%w: the file of %s names another blob", blob.ErrCorrupt, h.Short())
+		return blob.Info{}, fmt.Errorf("%w: the file of %s names another blob (file %s)", blob.ErrCorrupt, h.Short(), path)
 	}
 	return blob.Info{ID: hd.id}, nil
 }
@@ -219,6 +220,16 @@ func (s *Store) readErr(h blob.Hash, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: blob %s: %w", blob.ErrCorrupt, h.Short(), err)
+}
+
+// fileErr is readErr naming the file when its bytes are damaged (a blob's
+// file name is not its hash: the operator finds the file by this).
+func (s *Store) fileErr(h blob.Hash, path string, err error) error {
+	err = s.readErr(h, err)
+	if errors.Is(err, blob.ErrCorrupt) && !strings.Contains(err.Error(), path) {
+		return fmt.Errorf("%w (file %s)", err, path)
+	}
+	return err
 }
 
 func (k *keys) readHeaderFile(path string) (header, error) {
@@ -249,14 +260,15 @@ func (s *Store) Open(h blob.Hash) (blob.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.committedPath(h))
+	path := s.committedPath(h)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, s.readErr(h, err)
 	}
 	r, err := s.newReader(f, h)
 	if err != nil {
 		f.Close()
-		return nil, s.readErr(h, err)
+		return nil, s.fileErr(h, path, err)
 	}
 	return r, nil
 }
