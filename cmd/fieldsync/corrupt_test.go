@@ -46,6 +46,10 @@ func buildFlipReplica(t *testing.T, dir string) {
 		}
 		d.Close()
 	}
+	// Dossiers: their biometric files in the sealed blob store.
+	dos := filepath.Join(t.TempDir(), "dossiers")
+	fsMust(t, "gen", "--count", "4", "--seed", "9", "--commune", "18586", "--dossiers", dos)
+	fsMust(t, "import", "--dir", dir, dos)
 	if *flipKilled {
 		// A fourth run, ended by kill -9: captures acknowledged by the
 		// daemon's API live in the memtable log (.mem) only.
@@ -175,7 +179,7 @@ func usedLen(b []byte) int {
 
 // fileKind groups a replica's files for the flips: Badger's tables, value
 // logs, manifest, key registry and discard stats, and fieldsync's config
-// and sealed device key.
+// and sealed device key, and the sealed blob files of dossiers.
 func fileKind(rel string) string {
 	base := filepath.Base(rel)
 	switch {
@@ -185,6 +189,8 @@ func fileKind(rel string) string {
 		return "value log (.vlog)"
 	case strings.HasSuffix(base, ".mem"):
 		return "memtable log (.mem)"
+	case strings.HasPrefix(rel, "blobs"+string(filepath.Separator)):
+		return "sealed blob file"
 	}
 	return base
 }
@@ -228,7 +234,14 @@ func TestBitFlipsAreDetected(t *testing.T) {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
-	t.Logf("replica: %d entries, %d metadata keys; files %v", len(want.Entries), len(want.Meta), byKind)
+	files := map[string]any{}
+	for k, v := range byKind {
+		files[k] = v
+		if len(v) > 4 {
+			files[k] = fmt.Sprintf("%d files", len(v))
+		}
+	}
+	t.Logf("replica: %d entries, %d metadata keys; files %v", len(want.Entries), len(want.Meta), files)
 	tally := map[string]map[string]int{}
 	for seed := range *flipSeeds {
 		rng := rand.New(rand.NewPCG(uint64(seed), 0xf11b))
