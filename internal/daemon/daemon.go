@@ -21,6 +21,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncproto"
+	"fieldsync/storage"
 )
 
 // maxAlarms bounds the distinct alarms kept in memory.
@@ -97,7 +98,12 @@ func New(dir *datadir.Dir, rc replicator.Config, logger *slog.Logger) (*Base, er
 		return nil, err
 	}
 	b.Rep = rep
-	if err := b.PublishBundleKey(); err != nil {
+	if err := b.PublishBundleKey(); errors.Is(err, storage.ErrDiskFull) {
+		// A hub at its disk floor must still start, to serve what it holds
+		// and raise its disk-full alarm; the key is written at a later
+		// start (bundles are refused until then: ErrNoKey).
+		logger.Warn("this hub's bundle key is not published: the disk is below its floor; it is published at the next start after space is freed", "cause", "bundle-key", "err", err)
+	} else if err != nil {
 		return nil, err
 	}
 	return b, nil
