@@ -130,7 +130,9 @@ func newBrowser(t *testing.T, w, h int) *browser {
 		logFile.Close()
 	})
 	root := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(20 * time.Second)
+	// 60 s: under a -race run on the shared 2-core machine chromedriver
+	// took over 20 s to answer (twice in a landing gate).
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var st struct {
 			Value struct {
@@ -141,7 +143,7 @@ func newBrowser(t *testing.T, w, h int) *browser {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver did not come up in 20 s (log: %s)", logFile.Name())
+			t.Fatalf("chromedriver did not come up in 60 s (log: %s)", logFile.Name())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
