@@ -16,6 +16,13 @@ type persistJob struct {
 	entries []replication.Entry
 	origins []replication.OriginID // every origin the batch carried, for the ack
 	refused []delta.Refusal
+	// rest is the batch's ranges from one the Verifier refused as not
+	// authorized after ranges of the same batch were admitted: these are
+	// written first and rest is verified again after, because they may
+	// be what authorizes it (a roster entry enlisting a device and that
+	// device's first entries often travel in one batch). One ack covers
+	// both.
+	rest *delta.Batch
 }
 
 // nextPersist verifies the oldest pending batch. If nothing in it needs
@@ -41,30 +48,60 @@ func (s *Session) nextPersist() error {
 
 // verifyBatch checks every range. A range is admitted whole or refused
 // whole: its chain and signatures must verify from what this replica holds,
-// and the Verifier must admit it.
+// and the Verifier must admit it. A range the Verifier refuses as not
+// authorized, in a batch where other ranges were admitted, is held back
+// (persistJob.rest) and verified again once those are written: they may
+// be what authorizes it.
 func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
 	v, err := s.src.Vector()
 	if err != nil {
 		return nil, err
 	}
 	job := &persistJob{batchID: b.ID}
+	if c := s.carried; c != nil && c.batchID == b.ID { // the rest of a split batch
+		job.origins, job.refused = c.origins, c.refused
+		s.carried = nil
+	}
+	type refusedRange struct {
+		i   int
+		ref *delta.Refusal
+	}
+	var notYet []refusedRange // refused as not authorized
 	for i := range b.Ranges {
 		rg := &b.Ranges[i]
-		job.origins = append(job.origins, rg.Origin)
 		ref, err := s.checkRange(rg, v[rg.Origin])
 		if err != nil {
 			return nil, err
 		}
-		if ref != nil {
-			s.stats.EntriesRefused += len(rg.Entries)
-			job.refused = append(job.refused, *ref)
-			s.events = append(s.events, Event{Kind: EventRefused, Origin: rg.Origin, Seq: ref.Seq, Reason: ref.Reason, Detail: ref.Detail, Refused: rg.Entries})
-			continue
+		switch {
+		case ref != nil && ref.Reason == delta.RefuseNotAuthorized:
+			notYet = append(notYet, refusedRange{i, ref})
+		case ref != nil:
+			s.refuseRange(job, rg, ref)
+		default:
+			job.origins = append(job.origins, rg.Origin)
+			job.entries = append(job.entries, rg.Entries...)
+			s.notePeerHolds(rg) // the sender holds what it sent
 		}
-		job.entries = append(job.entries, rg.Entries...)
-		s.notePeerHolds(rg) // the sender holds what it sent
+	}
+	if len(notYet) > 0 && len(job.entries) > 0 {
+		job.rest = &delta.Batch{ID: b.ID}
+		for _, r := range notYet {
+			job.rest.Ranges = append(job.rest.Ranges, b.Ranges[r.i])
+		}
+		return job, nil
+	}
+	for _, r := range notYet { // nothing admitted could change the verdict
+		s.refuseRange(job, &b.Ranges[r.i], r.ref)
 	}
 	return job, nil
+}
+
+func (s *Session) refuseRange(job *persistJob, rg *delta.Range, ref *delta.Refusal) {
+	job.origins = append(job.origins, rg.Origin)
+	s.stats.EntriesRefused += len(rg.Entries)
+	job.refused = append(job.refused, *ref)
+	s.events = append(s.events, Event{Kind: EventRefused, Origin: rg.Origin, Seq: ref.Seq, Reason: ref.Reason, Detail: ref.Detail, Refused: rg.Entries})
 }
 
 // checkRange returns a refusal for a range that must not be written, or nil.

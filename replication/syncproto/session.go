@@ -1,8 +1,10 @@
 package syncproto
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
@@ -64,6 +66,7 @@ type Session struct {
 
 	pending    []*delta.Batch // received, waiting to be verified and persisted
 	persisting *persistJob    // handed out by Ready, awaiting Persisted
+	carried    *persistJob    // a split batch's first part, acked with its rest
 
 	origins map[replication.OriginID]*originInfo // verified genesis cache
 	roles   map[replication.OriginID]offerInfo   // offer-policy cache
@@ -551,6 +554,11 @@ func (s *Session) Persisted(res oplog.IngestResult, err error) error {
 			s.events = append(s.events, Event{Kind: EventFork, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Fork: &f})
 		}
 	}
+	if job.rest != nil { // verify the rest now that these are written
+		s.carried = job
+		s.pending = append([]*delta.Batch{job.rest}, s.pending...)
+		return nil
+	}
 	return s.queueAck(job)
 }
 
@@ -595,6 +603,8 @@ func (s *Session) queueAck(job *persistJob) error {
 		return err
 	}
 	ack := &delta.Ack{BatchID: job.batchID, Refused: job.refused}
+	// Heads go in ascending origin order: a split batch's rest comes last.
+	slices.SortFunc(job.origins, func(a, b replication.OriginID) int { return bytes.Compare(a[:], b[:]) })
 	for _, o := range job.origins {
 		if h := v[o]; h.Seq > 0 {
 			ack.Heads = append(ack.Heads, replication.OriginHead{Origin: o, Head: h})

@@ -7,6 +7,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
+	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncproto"
 )
@@ -291,6 +292,50 @@ func (v *rosterLate) Admit(g replication.Genesis, es []replication.Entry) (bool,
 		return false, delta.RefuseNotAuthorized, "device is not on the roster"
 	}
 	return true, 0, ""
+}
+
+// rosterInLog admits an origin only once the log holds an entry of the
+// "roster" origin past its genesis, as a roster book that observes what
+// is written does.
+type rosterInLog struct {
+	log            oplog.Log
+	roster, device replication.OriginID
+}
+
+func (v *rosterInLog) Admit(g replication.Genesis, es []replication.Entry) (bool, delta.RefuseReason, string) {
+	if h, _ := v.log.Head(v.roster); es[0].Origin == v.device && h.Seq < 2 {
+		return false, delta.RefuseNotAuthorized, "device is not on the roster"
+	}
+	return true, 0, ""
+}
+
+// TestRosterAndItsDeviceInOneBatch: a roster entry enlisting a device and
+// that device's first entries arrive in one batch, in either order: the
+// device's range is verified again once the roster's is written, and taken
+// in the same session, with nothing refused and no retry.
+func TestRosterAndItsDeviceInOneBatch(t *testing.T) {
+	for _, seeds := range [][2]uint64{{51, 52}, {52, 51}, {53, 54}, {54, 53}} { // origin order varies with the keys
+		l, r := newReplica("l", replication.RoleNode, seeds[0]), newReplica("r", replication.RoleHub, seeds[1])
+		p, h := newReplica("p", replication.RoleHub, 42), newReplica("h", replication.RoleHub, 43)
+		l.capture(t, 20)
+		r.capture(t, 1)
+		pump(t, l, p, l.session(t), p.session(t), nil)
+		pump(t, r, p, r.session(t), p.session(t), nil)
+		cfg := syncproto.DefaultConfig(delta.Hello{Role: "hub", Node: "h", Origin: h.signer.Origin()})
+		cfg.Verifier = &rosterInLog{log: h.log, roster: r.signer.Origin(), device: l.signer.Origin()}
+		sh, err := syncproto.NewSession(cfg, h.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh.Start()
+		pump(t, p, h, p.session(t), sh, nil)
+		if v, _ := h.log.Vector(); v.Seq(l.signer.Origin()) != 21 || v.Seq(r.signer.Origin()) != 2 {
+			t.Fatalf("seeds %v: the hub holds %d of the laptop's 21 entries and %d of the roster's 2", seeds, v.Seq(l.signer.Origin()), v.Seq(r.signer.Origin()))
+		}
+		if st := sh.Stats(); st.EntriesRefused != 0 || st.BatchesReceived != 1 {
+			t.Fatalf("seeds %v: %d entries refused in %d batches; want none refused, one batch", seeds, st.EntriesRefused, st.BatchesReceived)
+		}
+	}
 }
 
 // TestRefusedForNowIsOfferedAgain: between two hubs (a session that stays
