@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"fieldsync/hub/dashboard"
@@ -16,6 +18,8 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncproto"
+	"fieldsync/storage"
+	"fieldsync/storage/kv"
 )
 
 // DaemonConfig configures a running hub.
@@ -37,6 +41,11 @@ type DaemonConfig struct {
 	// ReceiptEvery is how often a provincial hub issues receipts for the
 	// dossiers complete there (default DefaultReceiptEvery).
 	ReceiptEvery time.Duration
+	// MemoryView keeps the view in memory instead of DIR/view (the demo's
+	// small hubs; it is built from the log at every start).
+	MemoryView bool
+	// NewMatcher makes the view's duplicate detector (default NewMatcher).
+	NewMatcher func() reconcile.Matcher
 }
 
 // Daemon is a running hub: it ingests what arrives from below (every range
@@ -47,45 +56,49 @@ type Daemon struct {
 	*daemon.Base
 	cfg    DaemonConfig
 	view   *View
+	store  *storage.DB // the view's (DIR/view); nil with DaemonConfig.MemoryView
 	author *Author
 	src    *source
+
+	closeOnce sync.Once
 }
 
-// NewDaemon builds a hub daemon over an open directory; it rebuilds the
-// view from the log first.
-func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
-	vcfg, err := ViewConfig(cfg.Dir.Config)
-	if err != nil {
-		return nil, err
-	}
-	view, err := NewView(cfg.Dir.Log, vcfg)
-	if err != nil {
-		return nil, err
-	}
-	author, err := NewAuthor(cfg.Dir)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.SampleEvery == 0 {
-		cfg.SampleEvery = 5 * time.Second
-	}
-	d := &Daemon{cfg: cfg, view: view, author: author}
-	if d.src, err = newSource(d); err != nil {
-		return nil, err
-	}
-	clock := replication.OrReal(cfg.Replicator.Clock)
+// NewDaemon builds a hub daemon over an open directory. It opens the view
+// where it stopped (DIR/view) and applies nothing yet: Run follows the log
+// from the view's watermark, while the hub already syncs and serves.
+func NewDaemon(cfg DaemonConfig) (_ *Daemon, err error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	d := &Daemon{cfg: cfg}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if d.view, err = d.openView(logger); err != nil {
+		return nil, err
+	}
+	if d.author, err = NewAuthor(cfg.Dir); err != nil {
+		return nil, err
+	}
+	author, view := d.author, d.view
+	if cfg.SampleEvery == 0 {
+		d.cfg.SampleEvery = 5 * time.Second
+	}
+	if d.src, err = newSource(d); err != nil {
+		return nil, err
+	}
+	clock := replication.OrReal(cfg.Replicator.Clock)
 	forks, err := newForkWatch(cfg.Dir.Log, author, view, clock, logger)
 	if err != nil {
 		return nil, err
 	}
 	rc := cfg.Replicator
-	rc.OnIngest = func(_ string, res oplog.IngestResult) {
+	rc.OnIngest = func(_ string, res oplog.IngestResult) { // the batch is on disk and acknowledged
 		author.Observe(res.Applied)
-		view.Apply(res.Applied...)
+		view.Wake()
 		d.src.noteIngest(res.Applied, clock.Now())
 		forks.ingested(res.Applied)
 	}
@@ -99,18 +112,57 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
 		return nil, err
 	}
-	d.OnRosterImport(func(es []replication.Entry) { view.Apply(es...) })
+	d.OnRosterImport(func([]replication.Entry) { view.Wake() })
 	d.registerGauges()
 	d.Collector(dossierCollector{d})
 	return d, nil
 }
 
-// registerGauges exposes the view's queues in /metrics.
+// openView opens the view store (or one in memory) and the view in it.
+func (d *Daemon) openView(logger *slog.Logger) (*View, error) {
+	vcfg, err := ViewConfig(d.cfg.Dir.Config)
+	if err != nil {
+		return nil, err
+	}
+	newMatcher := d.cfg.NewMatcher
+	if newMatcher == nil {
+		newMatcher = NewMatcher
+	}
+	vcfg.Matcher = newMatcher()
+	opts := ViewOptions{Log: d.cfg.Dir.Log, Config: vcfg, NewMatcher: newMatcher, Logger: logger}
+	if !d.cfg.MemoryView {
+		if d.store, err = d.cfg.Dir.OpenView(); err != nil {
+			return nil, err
+		}
+		opts.Store = d.store
+		opts.Reset = func() (kv.DB, error) {
+			db, err := d.cfg.Dir.ResetView(d.store)
+			d.store = db
+			return db, err
+		}
+	}
+	return OpenView(opts)
+}
+
+// Close closes the view's store (Run closes it when it returns; a daemon
+// that never ran is closed by its owner). The data directory is the
+// caller's.
+func (d *Daemon) Close() error {
+	var err error
+	d.closeOnce.Do(func() {
+		if d.store != nil {
+			err = d.store.Close()
+		}
+	})
+	return err
+}
+
+// registerGauges exposes the view's counts and lag in /metrics: each read
+// is O(1), from the view's last round.
 func (d *Daemon) registerGauges() {
 	stat := func(f func(reconcile.Stats) int) func() float64 {
 		return func() float64 {
-			var st reconcile.Stats
-			d.view.Read(func(r *reconcile.Reconciler) { st = r.Stats() })
+			st, _ := d.view.Stats()
 			return float64(f(st))
 		}
 	}
@@ -118,10 +170,24 @@ func (d *Daemon) registerGauges() {
 	d.Gauge("fieldsync_view_open_conflicts", "Conflicts awaiting an officer's decision.", stat(func(s reconcile.Stats) int { return s.OpenConflicts }))
 	d.Gauge("fieldsync_view_open_duplicates", "Probable duplicates awaiting an officer's decision.", stat(func(s reconcile.Stats) int { return s.OpenPairs }))
 	d.Gauge("fieldsync_view_decisions", "Decisions held.", stat(func(s reconcile.Stats) int { return s.Decisions }))
+	d.Gauge("fieldsync_view_lag_entries", "Entries the log holds that the view has not applied yet.", func() float64 {
+		n, _ := d.view.Lag()
+		return float64(n)
+	})
 }
 
 // Source returns what the dashboard shows of this hub.
 func (d *Daemon) Source() dashboard.Source { return d.src }
+
+// ViewCaughtUp waits until the view applied everything the log holds now
+// (tests, tools; a request never waits for the view).
+func (d *Daemon) ViewCaughtUp(ctx context.Context) error {
+	vec, err := d.cfg.Dir.Log.Vector()
+	if err != nil {
+		return err
+	}
+	return d.view.WaitApplied(ctx, vec)
+}
 
 // View returns the hub's citizen view.
 func (d *Daemon) View() *View { return d.view }
@@ -129,8 +195,15 @@ func (d *Daemon) View() *View { return d.view }
 // Queue returns the review queue this hub's officers work on.
 func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Dir.Config.Unit) }
 
-// Run syncs, samples backlogs for the dashboard, and serves until ctx ends.
+// Run syncs, follows the log with the view, samples backlogs for the
+// dashboard, and serves until ctx ends; then it closes the view's store.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer d.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { d.view.Run(ctx) })
 	go d.sampleLoop(ctx)
 	if d.cfg.Dir.Config.Tier == ReceiptTier {
 		go d.receiptLoop(ctx)
@@ -160,15 +233,34 @@ func (d *Daemon) sampleLoop(ctx context.Context) {
 	}
 }
 
-// Resolve records an officer's decision and sends it on its way.
+// resolveWait bounds how long Resolve waits for the view to show the
+// decision it wrote (the view applies a hub's own origin first in a round).
+const resolveWait = 10 * time.Second
+
+// Resolve records an officer's decision, sends it on its way, and returns
+// once the view shows it (or resolveWait passed: it is written anyway).
 func (d *Daemon) Resolve(req ResolveRequest) (replication.Entry, error) {
 	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
 	e, err := d.author.Resolve(d.view, req, replication.MakeHLC(now.UnixMilli(), 0))
 	if err == nil {
 		d.Rep.Wake()
+		d.showOwn(e.ID())
 		d.src.notify()
 	}
 	return e, err
+}
+
+// showOwn waits (at most resolveWait) until the view applied an entry the
+// hub wrote itself, when the view is following the log.
+func (d *Daemon) showOwn(id replication.EntryID) {
+	if !d.view.Following() {
+		return // not started: the view applies it when it starts
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveWait)
+	defer cancel()
+	if err := d.view.WaitFor(ctx, id); err != nil {
+		d.Logger.Warn("the view has not shown what the hub wrote yet", "entry", id, "err", err)
+	}
 }
 
 // Handler is the hub's local API.
@@ -176,30 +268,56 @@ func (d *Daemon) Handler() http.Handler {
 	mux := d.Mux(d.statusExtra)
 	mux.HandleFunc("POST /api/roster", d.serveRoster)
 	mux.HandleFunc("GET /api/conflicts", func(w http.ResponseWriter, r *http.Request) {
-		localapi.WriteJSON(w, http.StatusOK, d.view.Conflicts(d.queueOf(r)))
+		items, next, err := d.view.Conflicts(d.queueOf(r))
+		writePage(w, items, next, err)
 	})
 	mux.HandleFunc("GET /api/duplicates", func(w http.ResponseWriter, r *http.Request) {
-		localapi.WriteJSON(w, http.StatusOK, d.view.Pairs(d.queueOf(r)))
+		items, next, err := d.view.Pairs(d.queueOf(r))
+		writePage(w, items, next, err)
 	})
 	mux.HandleFunc("GET /api/citizen", func(w http.ResponseWriter, r *http.Request) {
-		var c *reconcile.Citizen
-		d.view.Read(func(rc *reconcile.Reconciler) { c = rc.Citizen(r.URL.Query().Get("key")) })
-		if c == nil {
+		c, err := d.view.Reconciler().Citizen(r.URL.Query().Get("key"))
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		case c == nil:
 			http.Error(w, "no such citizen", http.StatusNotFound)
-			return
+		default:
+			localapi.WriteJSON(w, http.StatusOK, c)
 		}
-		localapi.WriteJSON(w, http.StatusOK, c)
 	})
 	mux.HandleFunc("POST /api/resolve", d.serveResolve)
 	return mux
 }
 
-// queueOf reads ?all=1 and ?resolved=1 on top of this hub's queue.
+// queueOf reads ?all=1, ?resolved=1, ?after=CURSOR and ?limit=N on top of
+// this hub's queue.
 func (d *Daemon) queueOf(r *http.Request) Queue {
 	q := d.Queue()
-	q.All = r.URL.Query().Get("all") == "1"
-	q.Resolved = r.URL.Query().Get("resolved") == "1"
+	v := r.URL.Query()
+	q.All = v.Get("all") == "1"
+	q.Resolved = v.Get("resolved") == "1"
+	q.After = v.Get("after")
+	q.Limit, _ = strconv.Atoi(v.Get("limit"))
 	return q
+}
+
+// NextPageHeader carries the cursor of a queue's next page (absent on the
+// last page): pass it as ?after= to continue.
+const NextPageHeader = "Fieldsync-Next-Page"
+
+func writePage[T any](w http.ResponseWriter, items []T, next string, err error) {
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if next != "" {
+		w.Header().Set(NextPageHeader, next)
+	}
+	if items == nil {
+		items = []T{}
+	}
+	localapi.WriteJSON(w, http.StatusOK, items)
 }
 
 func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
@@ -220,13 +338,18 @@ func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// statusExtra is the hub's section of status: the view's counts and
-// digest, and how complete the dossiers below it are.
+// statusExtra is the hub's section of status: the view's counts, digest
+// and how far behind the log it is, and how complete the dossiers below
+// it are.
 func (d *Daemon) statusExtra() (map[string]any, error) {
 	st, digest := d.view.Stats()
+	lag, err := d.view.Lag()
+	if err != nil {
+		return nil, err
+	}
 	dos, err := d.Dossiers()
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level, "dossiers": dos}, nil
+	return map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level, "view_lag": lag, "dossiers": dos}, nil
 }

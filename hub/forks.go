@@ -75,13 +75,13 @@ func (w *forkWatch) publish(n epoch.Notice) {
 	if !claimed {
 		return
 	}
-	e, err := w.author.Notice(n, replication.MakeHLC(w.clock.Now().UnixMilli(), 0))
+	_, err := w.author.Notice(n, replication.MakeHLC(w.clock.Now().UnixMilli(), 0))
 	if err != nil {
 		w.mu.Lock()
 		w.w.Release(n) // try again at the next evidence
 		w.mu.Unlock()
 	} else {
-		w.view.Apply(e)
+		w.view.Wake()
 	}
 	w.logger.Error("an origin forked: its device's log was restored or cloned", "origin", n.Origin.Short(), "from_seq", n.From,
 		"at_seq", n.At, "evidence", n.Evidence.String(), "quarantined", n.Quarantines(), "err", err)

@@ -141,7 +141,7 @@ func (d *Daemon) IssueReceipts() (int, error) {
 			if es, err = d.author.Write(drafts); err != nil {
 				return written, fmt.Errorf("hub: write receipts: %w", err)
 			}
-			d.view.Apply(es...) // the view sees every entry the log holds, its own too
+			d.view.Wake() // the view applies every entry the log holds, its own too
 		}
 		if st != nil {
 			if err := d.cfg.Dir.Log.PutMeta(oplog.KV{Key: receiptMetaPrefix + string(o[:]), Value: st.encode()}); err != nil {

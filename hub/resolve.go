@@ -61,8 +61,9 @@ func (a *Author) Observe(es []replication.Entry) {
 }
 
 // Resolve checks a decision against the view, writes it as a resolve entry
-// in the hub's log (synced), applies it to the view and returns the entry.
-// It replicates like any entry, so every hub reaches the same view.
+// in the hub's log (synced) and returns the entry; the view applies it
+// from the log like any entry (View.WaitFor waits for that). It
+// replicates like any entry, so every hub reaches the same view.
 func (a *Author) Resolve(v *View, req ResolveRequest, now replication.HLC) (replication.Entry, error) {
 	res, err := resolution(v, req)
 	if err != nil {
@@ -80,7 +81,7 @@ func (a *Author) Resolve(v *View, req ResolveRequest, now replication.HLC) (repl
 	if err != nil {
 		return replication.Entry{}, fmt.Errorf("hub: save decision: %w", err)
 	}
-	v.Apply(es[0])
+	v.Wake()
 	return es[0], nil
 }
 
@@ -103,25 +104,29 @@ func resolution(v *View, req ResolveRequest) (reconcile.Resolution, error) {
 	if req.Officer == "" {
 		return res, fmt.Errorf("%w: name the officer deciding", ErrBadDecision)
 	}
+	r := v.Reconciler()
 	var err error
-	v.Read(func(r *reconcile.Reconciler) {
-		if strings.HasPrefix(req.ID, "pair:") {
-			err = pairResolution(r, req, &res)
-		} else {
-			err = conflictResolution(r, req, &res)
-		}
-		if err == nil {
-			for _, d := range r.Decisions(res.Subject) {
-				res.Supersedes = append(res.Supersedes, d.Entry.String())
-			}
-		}
-	})
+	if strings.HasPrefix(req.ID, "pair:") {
+		err = pairResolution(r, req, &res)
+	} else {
+		err = conflictResolution(r, req, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	ds, err := r.Decisions(res.Subject)
+	for _, d := range ds {
+		res.Supersedes = append(res.Supersedes, d.Entry.String())
+	}
 	return res, err
 }
 
 func conflictResolution(r *reconcile.Reconciler, req ResolveRequest, res *reconcile.Resolution) error {
 	key := strings.TrimPrefix(req.ID, "conflict:")
-	c := r.Citizen(key)
+	c, err := r.Citizen(key)
+	if err != nil {
+		return err
+	}
 	if c == nil || c.Conflict == nil {
 		return fmt.Errorf("%w: %s", ErrNoSuchItem, req.ID)
 	}
@@ -142,7 +147,10 @@ func conflictResolution(r *reconcile.Reconciler, req ResolveRequest, res *reconc
 }
 
 func pairResolution(r *reconcile.Reconciler, req ResolveRequest, res *reconcile.Resolution) error {
-	p, ok := r.Pair(req.ID)
+	p, ok, err := r.Pair(req.ID)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoSuchItem, req.ID)
 	}

@@ -144,8 +144,8 @@ func revocationLimits(dir *datadir.Dir, key []byte, req RosterRequest) ([]roster
 }
 
 // ChangeRoster adds or revokes a device on the province hub while it runs:
-// the entry is written, the roster and the view take it at once, and it
-// goes out on every session.
+// the entry is written, it goes out on every session, and the call
+// returns once the view applied it (or resolveWait passed).
 func (d *Daemon) ChangeRoster(req RosterRequest) ([]replication.Entry, error) {
 	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
 	entries, err := AuthorRoster(d.cfg.Dir, req, replication.MakeHLC(now.UnixMilli(), 0))
@@ -153,8 +153,8 @@ func (d *Daemon) ChangeRoster(req RosterRequest) ([]replication.Entry, error) {
 		return nil, err
 	}
 	d.Observe(entries)
-	d.view.Apply(entries...)
 	d.Rep.Wake()
+	d.showOwn(entries[len(entries)-1].ID())
 	return entries, nil
 }
 

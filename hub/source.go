@@ -138,7 +138,9 @@ func (s *source) Snapshot() (dashboard.Snapshot, error) {
 	}
 	rows := s.peerRows(peers, vec)
 	snap.Peers = rows
-	snap.Communes = s.communes(vec, rows)
+	if snap.Communes, err = s.communes(vec, rows); err != nil {
+		return snap, err
+	}
 	for _, c := range snap.Communes {
 		snap.Totals.Enrolled += c.Enrolled
 		snap.Totals.Expected += c.Expected
@@ -177,20 +179,17 @@ func linkState(p replicator.PeerStatus) string {
 
 // communes groups the field origins held by the commune their genesis
 // names, with the citizens the view shows as captured there.
-func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) []dashboard.CommuneRow {
+func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) ([]dashboard.CommuneRow, error) {
 	byCode := s.communeRows(vec, peers)
 	lists := map[string]string{} // commune → the code list its captures use
-	s.d.view.Read(func(r *reconcile.Reconciler) {
-		for _, k := range r.Keys() {
-			if c := r.Citizen(k); c.Record != nil {
-				cc := c.Record.Capture
-				s.communeRow(byCode, cc.CommuneCode).Enrolled++
-				if lists[cc.CommuneCode] == "" {
-					lists[cc.CommuneCode] = cc.CodeList
-				}
-			}
-		}
-	})
+	enrolled, err := s.d.view.Reconciler().Enrolled()
+	if err != nil {
+		return nil, err
+	}
+	for code, n := range enrolled { // kept as entries apply: no walk over the citizens
+		s.communeRow(byCode, code).Enrolled += n.Citizens
+		lists[code] = n.CodeList
+	}
 	for _, r := range byCode {
 		// Codes are reused across code lists: name the commune in the
 		// list its captures are coded in.
@@ -198,7 +197,7 @@ func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) []d
 			r.Name = u.Name
 		}
 	}
-	return sortedCommunes(byCode)
+	return sortedCommunes(byCode), nil
 }
 
 // communeRow returns the row of commune code, made if new.
@@ -317,13 +316,17 @@ func communeName(code string) string {
 func (s *source) Conflicts(all bool) ([]*reconcile.Citizen, error) {
 	q := s.d.Queue()
 	q.All = all
-	return s.d.view.Conflicts(q), nil
+	items, _, err := s.d.view.Conflicts(q)
+	return items, err
 }
 
 func (s *source) Duplicates(all bool) ([]dashboard.PairItem, error) {
 	q := s.d.Queue()
 	q.All = all
-	items := s.d.view.Pairs(q)
+	items, _, err := s.d.view.Pairs(q)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]dashboard.PairItem, len(items))
 	for i, it := range items {
 		out[i] = dashboard.PairItem{Pair: it.Pair, Citizens: it.Citizens}

@@ -1,7 +1,9 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"fieldsync/enrollment"
@@ -10,30 +12,57 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/storage/kv"
 )
 
-// TestViewApplyDecodesInParallel checks that View.Apply, which decodes a
-// large batch on several goroutines before applying it, reaches the same
-// view as the reconciler applying the entries one by one — and so does a
-// view rebuilt from a log holding them.
-func TestViewApplyDecodesInParallel(t *testing.T) {
+// TestViewFollowsTheLog checks that the view, following a log in rounds
+// and decoding on several goroutines, reaches the same view as the
+// reconciler applying the entries one by one, whatever the round size; and
+// that a view opened again on its store resumes from its watermark,
+// applying only what came after.
+func TestViewFollowsTheLog(t *testing.T) {
 	es := captures(t, 400)
 	seq := reconcile.New(reconcile.Config{Matcher: NewMatcher()})
 	for _, e := range es {
-		seq.Apply(e)
-	}
-	v, err := NewView(oplog.NewMem(), reconcile.Config{Matcher: NewMatcher()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.Apply(es...)
-	st, digest := v.Stats()
-	if digest != seq.Digest() || st.Versions != len(es)-1 || st.Conflicts == 0 || st.Pairs == 0 {
-		t.Errorf("parallel decode: %+v, digest %s; one by one: %+v, %s", st, digest, seq.Stats(), seq.Digest())
+		if err := seq.Apply(e); err != nil {
+			t.Fatal(err)
+		}
 	}
 	l := oplog.NewMem()
-	if _, err := l.Ingest(es, nil); err != nil {
+	if _, err := l.Ingest(es[:250], nil); err != nil {
 		t.Fatal(err)
+	}
+	store := kv.NewMem()
+	open := func(round int) *View {
+		v, err := OpenView(ViewOptions{Log: l, Store: store, Config: reconcile.Config{Matcher: NewMatcher()}, NewMatcher: NewMatcher, RoundEntries: round})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v := open(64)
+	if err := v.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Applied().Total(); got != 250 {
+		t.Fatalf("watermark covers %d entries, want 250", got)
+	}
+	if _, err := l.Ingest(es[250:], nil); err != nil {
+		t.Fatal(err)
+	}
+	v = open(1000) // a restart: the watermark says where it stopped
+	if got := v.Applied().Total(); got != 250 {
+		t.Fatalf("reopened at %d entries, want 250", got)
+	}
+	if err := v.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, digest := v.Stats()
+	if digest != seq.Digest() || !reflect.DeepEqual(st, seq.Stats()) || st.Versions != len(es)-1 || st.Conflicts == 0 || st.Pairs == 0 {
+		t.Errorf("followed: %+v, digest %s; one by one: %+v, %s", st, digest, seq.Stats(), seq.Digest())
+	}
+	if st.Entries != len(es) {
+		t.Errorf("the view applied %d entries, the log holds %d", st.Entries, len(es))
 	}
 	rebuilt, err := NewView(l, reconcile.Config{Matcher: NewMatcher()})
 	if err != nil {

@@ -84,6 +84,27 @@ func registryOptions(dir string, key []byte, readOnly bool) badger.KeyRegistryOp
 // registry or the new one. Rekey is idempotent: if newKey already opens
 // the log and oldKey does not, it returns nil.
 func Rekey(dir string, oldKey, newKey []byte, profile Profile) error {
+	return rekey(dir, oldKey, newKey, profile, func(opts Options) (func() error, error) {
+		l, err := OpenLog(opts)
+		if err != nil {
+			return nil, err
+		}
+		return l.Close, nil
+	})
+}
+
+// RekeyStore is Rekey for a store opened with Open (no log in it).
+func RekeyStore(dir string, oldKey, newKey []byte, profile Profile) error {
+	return rekey(dir, oldKey, newKey, profile, func(opts Options) (func() error, error) {
+		db, err := Open(opts)
+		if err != nil {
+			return nil, err
+		}
+		return db.Close, nil
+	})
+}
+
+func rekey(dir string, oldKey, newKey []byte, profile Profile, open func(Options) (func() error, error)) error {
 	if len(oldKey) == 0 || len(newKey) == 0 {
 		return fmt.Errorf("%w: rekey needs the old and the new key", ErrBadKey)
 	}
@@ -96,11 +117,11 @@ func Rekey(dir string, oldKey, newKey []byte, profile Profile) error {
 		}
 		return err
 	}
-	l, err := OpenLog(Options{Dir: dir, EncryptionKey: oldKey, Profile: profile, MustExist: true, MinFreeBytes: -1})
+	closeIt, err := open(Options{Dir: dir, EncryptionKey: oldKey, Profile: profile, MustExist: true, MinFreeBytes: -1})
 	if err != nil {
 		return err
 	}
-	if err := l.Close(); err != nil {
+	if err := closeIt(); err != nil {
 		return err
 	}
 	ro, err := badger.Open(badgerOptions(Options{Dir: dir, EncryptionKey: oldKey, Profile: profile}).WithReadOnly(true))

@@ -87,6 +87,7 @@ func ingestChild(e *env, f ingestFlags) error {
 	defer cleanup()
 	cfg := f.cfg
 	cfg.N = f.sizes[0]
+	cfg.CPUProfile = os.Getenv("FIELDSYNC_BENCH_CPUPROFILE") // the hub phase's, for whoever tunes it
 	res, err := bench.Ingest(dir, cfg)
 	if err != nil {
 		return err
@@ -152,7 +153,7 @@ func printIngest(w io.Writer, run IngestRun) {
 		pct := func(s float64) float64 { return 100 * s / h.Seconds }
 		fmt.Fprintf(w, "%8d %7d | %8.0f %8.0f %8.0f | %6.2f %6.2f | %5.1f%% %5.1f%% %5.1f%% %5.1f%% | %7.0f %7.0f %7.0f %7.0f\n",
 			r.N, r.Batches, h.EntriesPerSec, r.RawBatch.EntriesPerSec, r.RawStream.EntriesPerSec, r.Ratio, r.RatioStream,
-			pct(h.DecodeSeconds), pct(h.VerifySeconds), pct(h.IngestSeconds), pct(h.ViewSeconds),
+			pct(h.DecodeSeconds), pct(h.VerifySeconds), pct(h.IngestSeconds), pct(h.Seconds-h.IngestedSeconds),
 			h.PeakHeapMB, h.PeakRSSMB, h.ViewHeapMB, max(r.RawBatch.PeakRSSMB, r.RawStream.PeakRSSMB))
 	}
 	fmt.Fprintf(w, "CPU µs per entry, whole process (all goroutines: Badger, GC), steadier than wall time on a shared machine:\n")

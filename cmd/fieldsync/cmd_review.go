@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,9 +88,13 @@ func runConflicts(e *env, args []string) error {
 	}
 	m := newMasker(e, *showPII)
 	var items []*reconcile.Citizen
-	err := withView(*dir, keys, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
+	err := withView(*dir, keys, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) error {
 		q.All, q.Resolved = *all, *resolved
-		items = v.Conflicts(q)
+		return eachPage(q, func(q hub.Queue) (string, error) {
+			page, next, err := v.Conflicts(q)
+			items = append(items, page...)
+			return next, err
+		})
 	})
 	if err != nil {
 		return err
@@ -112,9 +117,13 @@ func runDuplicates(e *env, args []string) error {
 	}
 	m := newMasker(e, *showPII)
 	var items []hub.PairItem
-	err := withView(*dir, keys, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) {
+	err := withView(*dir, keys, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) error {
 		q.All, q.Resolved = *all, *resolved
-		items = v.Pairs(q)
+		return eachPage(q, func(q hub.Queue) (string, error) {
+			page, next, err := v.Pairs(q)
+			items = append(items, page...)
+			return next, err
+		})
 	})
 	if err != nil {
 		return err
@@ -166,11 +175,12 @@ func resolve(dir string, keys *keyFlags, req hub.ResolveRequest) (replication.En
 		var out struct{ Entry replication.EntryID }
 		return out.Entry, c.Do("POST", "/api/resolve", req, &out)
 	}
-	d, view, err := openHubView(dir, keys)
+	d, view, closeView, err := openHubView(dir, keys)
 	if err != nil {
 		return replication.EntryID{}, err
 	}
 	defer d.Close()
+	defer closeView()
 	a, err := hub.NewAuthor(d)
 	if err != nil {
 		return replication.EntryID{}, err
@@ -179,52 +189,59 @@ func resolve(dir string, keys *keyFlags, req hub.ResolveRequest) (replication.En
 	return ent.ID(), err
 }
 
-// withView asks the running hub (path) or, when none runs, builds the view
-// from the directory and calls offline.
-func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View, hub.Queue)) error {
+// withView asks the running hub (path) or, when none runs, opens the view
+// the directory keeps, brings it up to the log and calls offline.
+func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View, hub.Queue) error) error {
 	if c, err := localapi.Dial(dir); err == nil {
 		return c.Do("GET", path, nil, out)
 	}
-	d, view, err := openHubView(dir, keys)
+	d, view, closeView, err := openHubView(dir, keys)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	offline(view, hub.QueueFor(d.Config.Tier, d.Config.Unit))
-	return nil
+	defer closeView()
+	return offline(view, hub.QueueFor(d.Config.Tier, d.Config.Unit))
 }
 
-func openHubView(dir string, keys *keyFlags) (*datadir.Dir, *hub.View, error) {
+// eachPage lists a queue page by page.
+func eachPage(q hub.Queue, page func(hub.Queue) (string, error)) error {
+	q.Limit = reconcile.MaxQueueLimit
+	for {
+		next, err := page(q)
+		if err != nil || next == "" {
+			return err
+		}
+		q.After = next
+	}
+}
+
+func openHubView(dir string, keys *keyFlags) (*datadir.Dir, *hub.View, func() error, error) {
 	o, err := keys.openOptions(datadir.OpenOptions{Logger: quietLogger(), Profile: storage.ProfileHub})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	d, err := datadir.Open(dir, o)
 	if errors.Is(err, storage.ErrLocked) {
-		return nil, nil, fmt.Errorf("%w; and its API did not answer", err)
+		return nil, nil, nil, fmt.Errorf("%w; and its API did not answer", err)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if d.Config.Role != replication.RoleHub {
 		d.Close()
-		return nil, nil, usagef("%s is a field node; conflicts and duplicates are reviewed at hubs", dir)
+		return nil, nil, nil, usagef("%s is a field node; conflicts and duplicates are reviewed at hubs", dir)
 	}
-	vcfg, err := hub.ViewConfig(d.Config)
+	v, closeView, err := hub.OpenStored(d)
 	if err != nil {
 		d.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	v, err := hub.NewView(d.Log, vcfg)
-	if err != nil {
-		d.Close()
-		return nil, nil, err
-	}
-	return d, v, nil
+	return d, v, closeView, nil
 }
 
 func queueQuery(all, resolved bool) string {
-	q := url.Values{}
+	q := url.Values{"limit": {strconv.Itoa(reconcile.MaxQueueLimit)}}
 	if all {
 		q.Set("all", "1")
 	}

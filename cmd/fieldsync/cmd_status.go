@@ -98,14 +98,11 @@ func loadStatus(dir string) (localapi.Status, error) {
 		st.Extra, err = node.BacklogStatus(n)
 		return st, err
 	}
-	vcfg, err := hub.ViewConfig(d.Config)
+	view, closeView, err := hub.OpenStored(d)
 	if err != nil {
 		return st, err
 	}
-	view, err := hub.NewView(d.Log, vcfg)
-	if err != nil {
-		return st, err
-	}
+	defer closeView()
 	vs, digest := view.Stats()
 	dos, err := hub.OfflineDossiers(d)
 	if err != nil {

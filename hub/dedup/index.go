@@ -25,6 +25,7 @@ type Index struct {
 	resplit   bool       // a block crossed MaxBlock during this call: "meet" is stale
 	minPoints int        // the fewest points that reach cfg.Threshold
 	compares  int64
+	journal   map[[2]string]change // pairs changed since Changes (journal.go), when kept
 }
 
 // entry is one record in the Index.
@@ -335,15 +336,18 @@ func (ix *Index) setPair(k pairKey, p *Pair) {
 		ix.slots[k.hi].partners = append(ix.slots[k.hi].partners, k.lo)
 	}
 	ix.pairs[k] = p
+	ix.noteSet(p)
 }
 
 func (ix *Index) unpair(k pairKey) {
 	if len(ix.slots[k.lo].partners) == 0 {
 		return // the common case: no lookup
 	}
-	if _, ok := ix.pairs[k]; !ok {
+	p, ok := ix.pairs[k]
+	if !ok {
 		return
 	}
+	ix.noteGone(p)
 	delete(ix.pairs, k)
 	ix.slots[k.lo].partners = removeSlot(ix.slots[k.lo].partners, k.hi)
 	ix.slots[k.hi].partners = removeSlot(ix.slots[k.hi].partners, k.lo)

@@ -1,137 +1,193 @@
 package reconcile
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
-	"strings"
 
-	"golang.org/x/text/unicode/norm"
-
-	"fieldsync/enrollment"
 	"fieldsync/replication"
 )
 
-// derive recomputes every dirty citizen from its current versions.
+// derive recomputes every citizen the round touched from its current
+// versions (Rule 7: derived, never patched in arrival order), then the
+// pairs the matcher changed or whose decisions did.
 func (r *Reconciler) derive() {
-	keys := make([]string, 0, len(r.dirty))
-	for k := range r.dirty {
-		keys = append(keys, k)
+	for len(r.dirty) > 0 && r.err == nil {
+		keys := sortedStrings(r.dirty)
+		clear(r.dirty)
+		for _, k := range keys {
+			r.deriveCitizen(k)
+		}
 	}
-	sort.Strings(keys)
-	clear(r.dirty)
-	for _, k := range keys {
-		r.deriveCitizen(k)
+	r.derivePairs()
+	for k, c := range r.rows {
+		if c == nil {
+			continue
+		}
+		if len(c.Members) == 0 {
+			r.del(strKey(tCitizen, k))
+		} else {
+			r.set(strKey(tCitizen, k), c.encode())
+		}
 	}
 }
 
+// deriveCitizen recomputes one citizen: its conflict (Rule 3), the version
+// shown (Rule 4), its links (Rule 6), and what the counters, the queues,
+// the digest, the commune counts and the matcher hold of it.
 func (r *Reconciler) deriveCitizen(key string) {
-	ids := r.members[key]
-	if len(ids) == 0 {
-		delete(r.citizens, key)
-		delete(r.members, key)
-		if r.cfg.Matcher != nil {
+	c := r.row(key, false)
+	if c == nil {
+		return
+	}
+	before := *c
+	had := !before.Line.IsZero()
+	if had {
+		r.untally(key, &before)
+	}
+	if len(c.Members) == 0 {
+		if had && r.cfg.Matcher != nil {
 			r.cfg.Matcher.Delete(key)
+			r.del(strKey(tProfile, key))
+		}
+		r.citizenChanged(key, &before, nil)
+		if !had {
+			delete(r.rows, key)
 		}
 		return
 	}
-	c := &Citizen{Key: key}
-	for id := range ids {
-		c.Versions = append(c.Versions, *r.versions[id])
+	vs := make([]*entryRec, 0, len(c.Members))
+	for _, id := range c.Members {
+		if e := r.rec(id); e != nil && e.Version != nil {
+			vs = append(vs, e)
+		}
 	}
-	slices.SortFunc(c.Versions, func(a, b Version) int { return compareIDs(a.ID, b.ID) })
-	c.Conflict = r.conflictOf(key, c.Versions)
-	shown := r.shown(c)
-	c.Shown = shown.ID
-	var own bool
-	c.Record, c.History, own = r.merged(shown, c.Versions)
-	keys := shown.keys
-	if own { // the shown record as captured: its findings and keys are known
-		c.Findings = shown.notes
-	} else {
-		c.Findings = notes(enrollment.Validate(c.Record, enrollment.Context{Now: shown.HLC.Time()}))
-		keys = enrollment.Keys(c.Record)
+	if len(vs) == 0 {
+		return
 	}
-	c.Cleaning = cleaning(c.Record)
-	c.Region = region(c.Record)
+	if len(vs) > 1 { // compared with each other: their details are needed, now and at every derive
+		for _, v := range vs {
+			r.detail(v, true)
+		}
+	}
+	var resolved *Decision
+	c.Conflict, resolved = r.conflictOf(key, vs)
+	shown := r.shown(vs, resolved)
+	c.Shown, c.Region = shown.ID, shown.Version.Region
+	c.Commune, c.CodeList = shown.Version.Commune, shown.Version.CodeList
 	c.Linked = r.linked(key)
-	r.citizens[key] = c
-	if r.cfg.Matcher != nil {
-		r.cfg.Matcher.Put(key, c.Record, keys, c.Region)
+	c.Line = replication.Hash(sha(citizenLine(key, c, vs, resolved)))
+	r.tally(key, c)
+	if r.cfg.Matcher != nil && (c.Put != shown.ID || before.Region != c.Region || !had) {
+		r.detail(shown, false)
+		r.cfg.Matcher.Put(key, shown.Version.Profile, c.Region)
+		r.set(strKey(tProfile, key), encodeProfiled(Profiled{Profile: shown.Version.Profile, Region: c.Region}))
+		c.Put = shown.ID
+		if had && before.Region != c.Region {
+			r.pairsOf(key, func(id string) { r.dirtyPairs[id] = true }) // their level may move
+		}
 	}
+	r.citizenChanged(key, &before, c)
+}
+
+// tally adds a derived citizen to the counters, queues, digest and
+// commune counts; untally takes it out as it was.
+func (r *Reconciler) tally(key string, c *citizenRow) {
+	r.counts.Citizens++
+	r.digest.addHash(key, c.Line, 1)
+	r.enrolled(c.Commune, c.CodeList, 1)
+	if c.Conflict != nil {
+		r.counts.Conflicts++
+		open := c.Conflict.Resolved == nil
+		if open {
+			r.counts.OpenConflicts++
+		}
+		r.set(queueKey('c', c.Conflict.Level, key), queueValue(open))
+	}
+}
+
+func (r *Reconciler) untally(key string, c *citizenRow) {
+	r.counts.Citizens--
+	r.digest.addHash(key, c.Line, -1)
+	r.enrolled(c.Commune, c.CodeList, -1)
+	if c.Conflict != nil {
+		r.counts.Conflicts--
+		open := c.Conflict.Resolved == nil
+		if open {
+			r.counts.OpenConflicts--
+		}
+		r.del(queueKey('c', c.Conflict.Level, key))
+	}
+}
+
+// queueKey is an item in a review queue: conflicts (c) or pairs (p), by
+// level; its value says whether it is open.
+func queueKey(kind byte, level string, id string) []byte {
+	return strKey(tQueue, string(kind)+"/"+level, id)
+}
+
+func queueValue(open bool) []byte {
+	if open {
+		return []byte{1}
+	}
+	return []byte{0}
 }
 
 // conflictOf is Rule 3: versions that disagree on an identity field (name,
 // date of birth, sex, birth-registration place, parents) form a conflict.
 // Identity fields compare by their normalized keys, so the same name in
 // NFD, in capitals or with the other tone placement is no disagreement.
-func (r *Reconciler) conflictOf(key string, vs []Version) *Conflict {
+func (r *Reconciler) conflictOf(key string, vs []*entryRec) (*conflictRow, *Decision) {
 	fields := map[string]bool{}
 	for i := 1; i < len(vs); i++ {
-		for _, f := range identityDiff(&vs[0], &vs[i]) {
+		for _, f := range identityDiff(vs[0].Version, vs[i].Version) {
 			fields[f] = true
 		}
 	}
 	if len(fields) == 0 {
-		return nil
+		return nil, nil
 	}
-	c := &Conflict{ID: ConflictID(key)}
-	for f := range fields {
-		c.Fields = append(c.Fields, f)
-	}
-	sort.Strings(c.Fields)
+	c := &conflictRow{Fields: sortedStrings(fields)}
 	regions := make([]string, len(vs))
 	for i := range vs {
-		regions[i] = region(vs[i].Record)
+		regions[i] = vs[i].Version.Region
 	}
 	c.Level = level(regions...)
-	c.Resolved = r.best(r.decisions[c.ID], func(d *Decision) bool { return decides(d, vs) })
-	return c
+	d := r.best(r.decisions(ConflictID(key)), func(d *Decision) bool { return decides(d, vs) })
+	if d != nil {
+		c.Resolved = &d.Entry
+	}
+	return c, d
 }
 
 // identityDiff lists the identity fields on which a and b disagree.
-func identityDiff(a, b *Version) []string {
+func identityDiff(a, b *versionData) []string {
 	var out []string
-	ka, kb := a.keys, b.keys
-	if ka.Name != kb.Name {
+	if a.Name != b.Name {
 		out = append(out, "full_name")
 	}
-	if ka.DateOfBirth != kb.DateOfBirth {
+	if a.DateOfBirth != b.DateOfBirth {
 		out = append(out, "date_of_birth")
 	}
-	if ka.Sex != kb.Sex {
+	if a.Sex != b.Sex {
 		out = append(out, "sex")
 	}
-	if placeKey(a.Record.BirthRegistration) != placeKey(b.Record.BirthRegistration) {
+	if a.BirthPlace != b.BirthPlace {
 		out = append(out, "birth_registration")
 	}
-	if relativeKey(a.Record.Father) != relativeKey(b.Record.Father) {
+	if a.Father != b.Father {
 		out = append(out, "father")
 	}
-	if relativeKey(a.Record.Mother) != relativeKey(b.Record.Mother) {
+	if a.Mother != b.Mother {
 		out = append(out, "mother")
 	}
 	return out
 }
 
-func placeKey(p enrollment.Place) string {
-	if p.UnitCode != "" {
-		return p.UnitCode
-	}
-	return enrollment.NameKey(p.Text)
-}
-
-func relativeKey(rel *enrollment.Relative) string {
-	if rel == nil {
-		return ""
-	}
-	pid, _ := enrollment.NormalizePersonalID(rel.PersonalID)
-	return enrollment.NameKey(rel.FullName) + "|" + pid
-}
-
 // decides reports whether a conflict decision applies to these versions:
 // it must choose one of them and have seen all of them (a version that
 // arrived after the decision reopens the conflict).
-func decides(d *Decision, vs []Version) bool {
+func decides(d *Decision, vs []*entryRec) bool {
 	if d.Choose == "" {
 		return false
 	}
@@ -153,171 +209,45 @@ func decides(d *Decision, vs []Version) bool {
 // shown is Rule 4: the version a settling decision chose; otherwise the one
 // with the fewest validation warnings; then the lowest entry hash. No clock
 // is read and no wall time compared: any hub, any order, the same answer.
-func (r *Reconciler) shown(c *Citizen) *Version {
-	if c.Conflict != nil && c.Conflict.Resolved != nil {
-		for i := range c.Versions {
-			if c.Versions[i].ID.String() == c.Conflict.Resolved.Choose {
-				return &c.Versions[i]
+func (r *Reconciler) shown(vs []*entryRec, resolved *Decision) *entryRec {
+	if resolved != nil {
+		for _, v := range vs {
+			if v.ID.String() == resolved.Choose {
+				return v
 			}
 		}
 	}
-	best := &c.Versions[0]
-	for i := 1; i < len(c.Versions); i++ {
-		v := &c.Versions[i]
-		if v.Warnings < best.Warnings || v.Warnings == best.Warnings && string(v.Hash[:]) < string(best.Hash[:]) {
+	best := vs[0]
+	for _, v := range vs[1:] {
+		if w, bw := r.warnings(v), r.warnings(best); w < bw || w == bw && string(v.Hash[:]) < string(best.Hash[:]) {
 			best = v
 		}
 	}
 	return best
 }
 
-// changeable are the fields that legitimately change over a life (Rule 5).
-var changeable = [...]string{"current_residence", "marital_status", "occupation"}
-
-// merged is Rule 5: the shown record, with each changeable field taken from
-// the latest version that has it. "Latest" is causal and needs no clock: a
-// version follows another when the same device wrote it later (a higher
-// seq of the same origin) or when it amends the other, directly or along a
-// chain. Laptop clocks are wrong, so wall time (and the HLC's wall part)
-// never decides. Versions that no such link orders are concurrent; they
-// are ordered by hash, so the value shown is the last in that order, and
-// the history marks it concurrent for an officer to check. History lists
-// every distinct value in causal order. own reports that every field came
-// from the shown version itself: rec is then the shown record (shared, not
-// copied: records in the view are never modified).
-func (r *Reconciler) merged(shown *Version, vs []Version) (rec *enrollment.Enrollment, history map[string][]FieldChange, own bool) {
-	order := r.causalOrder(vs)
-	history = map[string][]FieldChange{}
-	var from [len(changeable)]replication.EntryID // where each field's current value is
-	own = true
-	for i, f := range changeable {
-		changes := r.fieldHistory(order, f)
-		if len(changes) == 0 {
-			from[i] = shown.ID
-			continue
+// decisions returns the decisions held on subject.
+func (r *Reconciler) decisions(subject string) []*Decision {
+	var out []*Decision
+	prefix := append(strKey(tDecision, subject), 0)
+	r.scan(prefix, func(k, v []byte) {
+		if d := decodeDecision(k[len(prefix):], v); d != nil {
+			out = append(out, d)
 		}
-		from[i] = changes[len(changes)-1].Entry
-		own = own && from[i] == shown.ID
-		if len(changes) > 1 {
-			history[f] = changes
-		}
-	}
-	if len(history) == 0 {
-		history = nil
-	}
-	if own {
-		return shown.Record, history, true
-	}
-	copied := *shown.Record
-	for i, f := range changeable {
-		setField(&copied, r.versions[from[i]].Record, f)
-	}
-	return &copied, history, false
-}
-
-// fieldHistory lists the values of f in order; the last is the current one.
-func (r *Reconciler) fieldHistory(order []*Version, f string) []FieldChange {
-	var changes []FieldChange
-	var withValue []*Version
-	for _, v := range order {
-		val := fieldValue(v.Record, f)
-		if val == "" {
-			continue
-		}
-		withValue = append(withValue, v)
-		if len(changes) == 0 || changes[len(changes)-1].Value != val {
-			changes = append(changes, FieldChange{Value: val, Entry: v.ID, HLC: v.HLC})
-		}
-	}
-	if len(changes) > 0 && !r.dominates(withValue[len(withValue)-1], withValue) {
-		changes[len(changes)-1].Concurrent = true
-	}
-	return changes
-}
-
-// causalOrder sorts versions so that a version comes after every version
-// it follows; unordered ones by hash. Versions are few per citizen.
-func (r *Reconciler) causalOrder(vs []Version) []*Version {
-	order := make([]*Version, len(vs))
-	for i := range vs {
-		order[i] = &vs[i]
-	}
-	sort.Slice(order, func(i, j int) bool { return string(order[i].Hash[:]) < string(order[j].Hash[:]) })
-	out := make([]*Version, 0, len(order))
-	placed := map[replication.EntryID]bool{}
-	for len(out) < len(order) {
-		for _, v := range order { // the lowest-hash version all of whose predecessors are placed
-			if !placed[v.ID] && r.readyAfter(v, order, placed) {
-				out, placed[v.ID] = append(out, v), true
-				break
-			}
-		}
-	}
+	})
 	return out
 }
 
-func (r *Reconciler) readyAfter(v *Version, all []*Version, placed map[replication.EntryID]bool) bool {
-	for _, u := range all {
-		if u != v && !placed[u.ID] && r.follows(v, u) {
-			return false
-		}
+func decodeDecision(id, v []byte) *Decision {
+	row, err := decodeDecisionRow(v)
+	if err != nil || len(id) != idSize {
+		return nil
 	}
-	return true
-}
-
-// follows reports whether b provably comes after a: the same device wrote
-// it later, or it amends a (directly or along a chain of amends).
-func (r *Reconciler) follows(b, a *Version) bool {
-	if b.ID.Origin == a.ID.Origin && b.ID.Seq > a.ID.Seq {
-		return true
+	d := &Decision{Entry: readID(id), Tier: row.Tier, hash: row.Hash}
+	if json.Unmarshal(row.Resolution, &d.Resolution) != nil {
+		return nil
 	}
-	id := b.ID
-	for n := 0; n < maxLineage; n++ {
-		p, ok := r.parentOf[id]
-		if !ok {
-			return false
-		}
-		if p == a.ID {
-			return true
-		}
-		id = p
-	}
-	return false
-}
-
-// dominates reports whether v follows every other version in vs.
-func (r *Reconciler) dominates(v *Version, vs []*Version) bool {
-	for _, u := range vs {
-		if u != v && !r.follows(v, u) {
-			return false
-		}
-	}
-	return true
-}
-
-func fieldValue(e *enrollment.Enrollment, f string) string {
-	switch f {
-	case "current_residence":
-		if e.CurrentResidence != nil {
-			return e.CurrentResidence.UnitCode + " " + e.CurrentResidence.Text
-		}
-	case "marital_status":
-		return e.MaritalStatus
-	case "occupation":
-		return e.Occupation
-	}
-	return ""
-}
-
-func setField(dst, src *enrollment.Enrollment, f string) {
-	switch f {
-	case "current_residence":
-		dst.CurrentResidence = src.CurrentResidence
-	case "marital_status":
-		dst.MaritalStatus = src.MaritalStatus
-	case "occupation":
-		dst.Occupation = src.Occupation
-	}
+	return d
 }
 
 // best returns the decision that prevails among ds (Rule 6): the highest
@@ -331,16 +261,11 @@ func (r *Reconciler) best(ds []*Decision, ok func(*Decision) bool) *Decision {
 		if ok != nil && !ok(d) || !validVerdict(d) {
 			continue
 		}
-		d.Tier = r.tiers[d.Entry.Origin]
 		if win == nil || outranks(r.cfg.Tiers, d, win) {
 			win = d
 		}
 	}
-	if win == nil {
-		return nil
-	}
-	c := *win
-	return &c
+	return win
 }
 
 func validVerdict(d *Decision) bool {
@@ -366,20 +291,20 @@ func outranks(tiers map[string]int, a, b *Decision) bool {
 }
 
 func supersedes(a, b *Decision) bool {
-	ref := b.Entry.String()
-	for _, s := range a.Supersedes {
-		if s == ref {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(a.Supersedes, b.Entry.String())
 }
 
 // linked lists the citizens an officer decided are the same person as key.
 func (r *Reconciler) linked(key string) []string {
+	if r.count(strKey(tPairDecN, key)) == 0 {
+		return nil
+	}
+	var subjects []string
+	prefix := append(strKey(tPairDecs, key), 0)
+	r.scan(prefix, func(k, _ []byte) { subjects = append(subjects, string(k[len(prefix):])) })
 	var out []string
-	for _, subject := range r.pairDecs[key] {
-		d := r.best(r.decisions[subject], nil)
+	for _, subject := range subjects {
+		d := r.best(r.decisions(subject), nil)
 		if d == nil || d.Verdict != VerdictSamePerson {
 			continue
 		}
@@ -394,55 +319,82 @@ func (r *Reconciler) linked(key string) []string {
 	return out
 }
 
-// region is the old district of a record's capture commune.
-func region(e *enrollment.Enrollment) string {
-	return enrollment.DistrictOf(e.Capture.CodeList, e.Capture.CommuneCode)
-}
-
-// notes keeps the warnings and notes of a finding list (a record in the
-// view was accepted, so it has no rejections).
-func notes(fs enrollment.Findings) enrollment.Findings {
-	var out enrollment.Findings
-	for _, f := range fs {
-		if f.Severity < enrollment.Reject {
-			out = append(out, f)
+// derivePairs keeps the pairs: what the matcher changed, and the pairs
+// whose decisions or citizens' regions changed.
+func (r *Reconciler) derivePairs() {
+	if r.cfg.Matcher != nil {
+		for _, mp := range r.cfg.Matcher.Changes() {
+			r.setPair(mp)
 		}
 	}
-	return out
-}
-
-// cleaning lists what the matching keys derive differently from what was
-// captured: the captured text stays; the view shows both.
-func cleaning(e *enrollment.Enrollment) []Cleaning {
-	var out []Cleaning
-	if e.PersonalID != "" {
-		if pid, _ := enrollment.NormalizePersonalID(e.PersonalID); pid != "" && pid != e.PersonalID {
-			out = append(out, Cleaning{Field: "personal_id", From: e.PersonalID, To: pid, Rule: "personal ID cleaned (spaces, dots, full-width digits, lost leading zero)"})
+	for _, id := range sortedStrings(r.dirtyPairs) {
+		if p := r.pairRow(id); p != nil {
+			a, b, _ := parsePairID(id)
+			r.setPair(MatchPair{A: a, B: b, Score: p.Score, Reasons: p.Reasons, Extra: p.Extra})
 		}
 	}
-	name := e.FullName
-	if repaired, enc := enrollment.RepairLegacy(name); enc != enrollment.LegacyNone {
-		out = append(out, Cleaning{Field: "full_name", From: name, To: repaired, Rule: "legacy " + enc.String() + " text repaired"})
-		name = repaired
-	} else if nfc := norm.NFC.String(name); nfc != name {
-		out = append(out, Cleaning{Field: "full_name", From: name, To: nfc, Rule: "Unicode NFC"})
-		name = nfc
-	}
-	if c := strings.Join(strings.Fields(name), " "); c != name {
-		out = append(out, Cleaning{Field: "full_name", From: name, To: c, Rule: "spaces collapsed"})
-	}
-	return out
+	clear(r.dirtyPairs)
 }
 
-func compareIDs(a, b replication.EntryID) int {
-	if c := replication.CompareOrigin(a.Origin, b.Origin); c != 0 {
-		return c
+func (r *Reconciler) pairRow(id string) *pairRow {
+	v, ok := r.get(strKey(tPair, id))
+	if !ok {
+		return nil
 	}
-	switch {
-	case a.Seq < b.Seq:
-		return -1
-	case a.Seq > b.Seq:
-		return 1
+	p, err := decodePairRow(v)
+	if err != nil {
+		r.fail(err)
+		return nil
 	}
-	return 0
+	return p
+}
+
+// setPair writes (or, withdrawn, removes) a pair and moves its counts,
+// queue item and digest line.
+func (r *Reconciler) setPair(mp MatchPair) {
+	id := PairID(mp.A, mp.B)
+	if old := r.pairRow(id); old != nil {
+		r.counts.Pairs--
+		open := old.Resolved == nil
+		if open {
+			r.counts.OpenPairs--
+		}
+		r.del(queueKey('p', level(old.RegionA, old.RegionB), id))
+		r.digest.addHash(id, old.Line, -1)
+	}
+	ca, cb := r.row(mp.A, false), r.row(mp.B, false)
+	if mp.Withdrawn || ca == nil || cb == nil || len(ca.Members) == 0 || len(cb.Members) == 0 {
+		if _, held := r.get(strKey(tPair, id)); held {
+			r.del(strKey(tPair, id))
+			r.del(strKey(tCitPairs, mp.A, id))
+			r.del(strKey(tCitPairs, mp.B, id))
+		}
+		return
+	}
+	p := &pairRow{Score: mp.Score, Reasons: mp.Reasons, RegionA: ca.Region, RegionB: cb.Region, Extra: mp.Extra}
+	d := r.best(r.decisions(id), nil)
+	if d != nil {
+		p.Resolved = &d.Entry
+	}
+	p.Line = replication.Hash(sha(pairLine(id, p, d)))
+	r.set(strKey(tPair, id), p.encode())
+	r.set(strKey(tCitPairs, mp.A, id), nil)
+	r.set(strKey(tCitPairs, mp.B, id), nil)
+	r.counts.Pairs++
+	open := d == nil
+	if open {
+		r.counts.OpenPairs++
+	}
+	r.set(queueKey('p', level(p.RegionA, p.RegionB), id), queueValue(open))
+	r.digest.addHash(id, p.Line, 1)
+}
+
+// pairsOf calls fn with the ID of each pair of citizen key.
+func (r *Reconciler) pairsOf(key string, fn func(id string)) {
+	prefix := append(strKey(tCitPairs, key), 0)
+	var ids []string
+	r.scan(prefix, func(k, _ []byte) { ids = append(ids, string(k[len(prefix):])) })
+	for _, id := range ids {
+		fn(id)
+	}
 }

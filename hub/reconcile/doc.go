@@ -3,11 +3,11 @@
 // function of the set, so every hub holding the same entries shows the same
 // view, byte for byte, whatever the order they arrived in and however often.
 //
-//	r := reconcile.New(reconcile.Config{Matcher: m})
-//	r.Apply(entry)                 // any order, duplicates fine
-//	c := r.Citizen("042085000123") // versions, shown record, conflict, history
-//	r.Conflicts(); r.Pairs()       // the review queues
-//	r.Digest()                     // equal on every hub with the same entries
+//	r := reconcile.New(reconcile.Config{Matcher: m})  // in memory; Open(cfg, db) over a kv store
+//	r.Apply(entries...)                   // one transaction; any order, duplicates fine
+//	c, err := r.Citizen("042085000123")   // versions, shown record, conflict, history
+//	r.ConflictQueue(q); r.PairQueue(q)    // the review queues, a page at a time
+//	r.Stats(); r.Digest()                 // kept as entries apply: O(1)
 //
 // The rules, numbered as in the code:
 //
@@ -68,13 +68,49 @@
 // (a forked origin is set aside from the seq a hub's fork notice names)
 // and 9 (a capture re-issued under a new epoch counts once: as its
 // original when the view holds it, else on its own) are in epochs.go.
-// Entries are judged as they arrive; when a later entry would change a
-// judgement, Stale says so and the caller rebuilds in ReplayOrder, in which
-// none changes.
+// Entries are judged as they arrive; when a later entry changes a
+// judgement, the origins it concerns are judged again (judge.go): their
+// entries taken out and applied anew, nothing else recomputed. The result
+// is Replay's — every entry applied in ReplayOrder, in which no judgement
+// ever changes — whatever the order (the property tests check it).
 //
 // Probable duplicates (different keys, same person) come from a Matcher —
 // package dedup — fed with each citizen's shown record; they appear in the
 // view with the decisions that settle them. Validation warnings and what
 // cleaning derived (NFC, legacy repair, lost leading zero) are part of each
 // citizen; the captured text is never altered.
+//
+// # Where the view lives
+//
+// The reconciler keeps the view in an ordered key-value store (package
+// storage/kv; store.go has the layout): a record per entry applied, a row
+// per citizen, per decision, per pair, per held entry, the review queues
+// as index keys, counts per commune, and the digest's buckets. A hub's is
+// a Badger store of its own beside its log (storage.Open, DIR/view); tests
+// and tools use kv.Mem. In memory stay only what is small or what the
+// rules need at every entry: one row per origin (its genesis, the tallies
+// of Rules 0 and 8), the roster, the counters, the digest's sum — and the
+// Matcher's index, which the view feeds and restores (Matcher.Load) but
+// does not hold. An entry's record keeps what applying it needs (its
+// kind, hash, target, the citizen it is current under, the payload of
+// decisions and notices), so that judging it again reads nothing else;
+// the details of a capture (identity keys, changeable fields, warnings,
+// the matcher's profile) are kept once its citizen has a second version
+// to compare it with, and read from the log (Config.Entries) when needed
+// before that. What is shown in full (records, merged fields, history,
+// findings, cleaning) is made on demand from the rows and the log.
+//
+// Entries apply in rounds: each ApplyDecoded is one transaction, the
+// round's reads going through its own writes (kv.Batch) over a snapshot,
+// with the caller's metadata (a hub's watermark) in the same transaction.
+// Readers (Citizen, the queues, Stats, Digest) read the last committed
+// snapshot and never wait for a round.
+//
+// The digest (digest.go) is a multiset hash: every item — citizen, pair,
+// quarantined entry, forked origin, decision — rendered as one line,
+// hashed, and added as a 256-bit number to a sum, in one of 4,096 buckets
+// by its subject; an item that changes is subtracted and added again.
+// The sum does not depend on the order items came in, so it is kept as
+// entries apply, and two hubs that differ can compare buckets
+// (DigestBuckets) to find which subjects do.
 package reconcile

@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"encoding/binary"
+
 	"fieldsync/replication"
 	"fieldsync/replication/epoch"
 )
@@ -24,111 +26,91 @@ import (
 // re-issue of that seq: the new origin carries them in order from seq 2.
 //
 // Both rules are functions of the set. Entries are judged when they
-// arrive; when a later entry would change a judgement (a notice setting
-// aside entries already applied, an original arriving after its re-issue
-// stood alone), the reconciler turns Stale and is rebuilt in ReplayOrder,
-// in which no judgement changes.
-type epochs struct {
-	hubs       map[replication.OriginID]bool
-	forks      map[replication.OriginID]uint64 // origin → first seq set aside
-	successor  map[replication.OriginID]succession
-	maxApplied map[replication.OriginID]uint64 // highest seq applied, per origin
-	pending    []epoch.Notice                  // notices whose writer's genesis is not known yet
-	forked     map[replication.EntryID]replication.Kind
-	aliasOf    map[replication.EntryID]replication.EntryID // re-issue → its original, in the view
-	standing   map[replication.EntryID]replication.Hash    // original → hash, of re-issues that stood alone
-	stale      bool
-}
+// arrive; when a later entry changes a judgement (a notice setting aside
+// entries already applied, an original arriving after its re-issue stood
+// alone), the origins concerned are judged again (judge.go).
 
-// succession is what a new epoch's genesis says about its predecessor.
-type succession struct {
-	prev        replication.OriginID
-	reissueFrom uint64
-}
-
-func newEpochs() *epochs {
-	return &epochs{hubs: map[replication.OriginID]bool{}, forks: map[replication.OriginID]uint64{},
-		successor: map[replication.OriginID]succession{}, maxApplied: map[replication.OriginID]uint64{},
-		forked: map[replication.EntryID]replication.Kind{}, aliasOf: map[replication.EntryID]replication.EntryID{},
-		standing: map[replication.EntryID]replication.Hash{}}
-}
-
-// noteGenesis learns hubs (who may write notices) and successions.
-func (x *epochs) noteGenesis(e *replication.Entry) {
-	g, err := replication.DecodeGenesis(e.Payload)
-	if err != nil {
+// applyNotice adds (sign 1) or takes back (sign -1) a fork notice.
+func (r *Reconciler) applyNotice(e *entryRec, sign int) {
+	n, err := epoch.DecodeNotice(e.Payload)
+	if err != nil || !n.Quarantines() {
 		return
 	}
-	if g.Role == replication.RoleHub {
-		x.hubs[e.Origin] = true
-		notices := x.pending
-		x.pending = nil
-		for _, n := range notices {
-			x.noteNotice(e.Origin, n)
+	if !r.origin(e.ID.Origin).isHub() {
+		return // only a hub's notice counts; if its genesis comes later, the writer is judged again
+	}
+	key := appendID(originKey(tNotice, n.Origin), e.ID)
+	if sign > 0 {
+		r.set(key, binary.AppendUvarint(nil, n.From))
+	} else {
+		r.del(key)
+	}
+	r.recomputeFork(n.Origin)
+}
+
+// recomputeFork sets where Rule 8 sets origin x aside (the least From of
+// the notices held), and judges x again if that moved over entries held.
+func (r *Reconciler) recomputeFork(x replication.OriginID) {
+	var from uint64
+	r.scan(originKey(tNotice, x), func(_, v []byte) {
+		if f, n := binary.Uvarint(v); n > 0 && (from == 0 || f < from) {
+			from = f
 		}
+	})
+	o := r.origin(x)
+	old := o.ForkFrom
+	if from == old {
+		return
 	}
-	if g.PrevOrigin != nil && g.ReissueFrom != 0 {
-		x.successor[e.Origin] = succession{prev: *g.PrevOrigin, reissueFrom: g.ReissueFrom}
-		if x.maxApplied[e.Origin] > 1 {
-			x.stale = true // its references were read before they could be resolved
-		}
+	if old != 0 {
+		r.digest.item(x.String(), forkedLine(x, old), -1)
+	}
+	if from != 0 {
+		r.digest.item(x.String(), forkedLine(x, from), 1)
+	}
+	o.ForkFrom = from
+	r.touch(x)
+	low := from
+	if low == 0 || old != 0 && old < low {
+		low = old
+	}
+	if o.MaxSeen >= low {
+		r.rejudge[x] = true
 	}
 }
 
-// noteNotice applies a fork notice written by origin by.
-func (x *epochs) noteNotice(by replication.OriginID, n epoch.Notice) {
-	if !n.Quarantines() {
+// originArrived notes, for an entry past Rules 0 and 8, that a re-issue
+// of it that stood alone must now stand for it (Rule 9): the re-issue's
+// origin is judged again.
+func (r *Reconciler) originArrived(e *entryRec) {
+	v, ok := r.get(idKey(tStanding, e.ID))
+	if !ok || len(v) != idSize+replication.HashSize {
 		return
 	}
-	if !x.hubs[by] { // only a hub's notice counts; its genesis may come later
-		if len(x.pending) < maxPendingNotices {
-			x.pending = append(x.pending, n)
-		}
-		return
-	}
-	if from, ok := x.forks[n.Origin]; ok && from <= n.From {
-		return
-	}
-	x.forks[n.Origin] = n.From
-	if x.maxApplied[n.Origin] >= n.From {
-		x.stale = true // entries now set aside were applied
+	if replication.Hash(v[idSize:]) == e.Hash {
+		r.rejudge[readID(v).Origin] = true
 	}
 }
 
-// maxPendingNotices bounds notices held for want of their writer's genesis.
-const maxPendingNotices = 1000
-
-// setAside is Rule 8 for an entry seen for the first time.
-func (x *epochs) setAside(e *replication.Entry) bool {
-	if from, ok := x.forks[e.Origin]; ok && e.Seq >= from && e.Kind != replication.KindGenesis {
-		x.forked[e.ID()] = e.Kind
-		return true
+// reissueStands decides whether re-issue e stands alone (Rule 9): not if
+// its original is a capture in the view; then it is an alias of it.
+func (r *Reconciler) reissueStands(e *entryRec) bool {
+	if held := r.rec(*e.Of); held != nil && held.isVersion() && held.Hash == e.OfHash {
+		return false
 	}
-	x.maxApplied[e.Origin] = max(x.maxApplied[e.Origin], e.Seq)
-	if h, ok := x.standing[e.ID()]; ok && h == e.Hash() {
-		x.stale = true // a re-issue of it was applied on its own
-	}
-	return false
+	r.set(idKey(tStanding, *e.Of), append(appendID(nil, e.ID), e.OfHash[:]...))
+	return true
 }
 
 // target resolves a reference made by an entry of origin by (Rule 9).
-func (x *epochs) target(by replication.OriginID, t replication.EntryID) replication.EntryID {
-	if s, ok := x.successor[by]; ok && t.Origin == s.prev && t.Seq >= s.reissueFrom {
-		t = replication.EntryID{Origin: by, Seq: t.Seq - s.reissueFrom + 2}
+func (r *Reconciler) target(by replication.OriginID, t replication.EntryID) replication.EntryID {
+	if o := r.origins[by]; o != nil && o.Genesis != nil {
+		if g := o.Genesis; g.PrevOrigin != nil && g.ReissueFrom != 0 && t.Origin == *g.PrevOrigin && t.Seq >= g.ReissueFrom {
+			t = replication.EntryID{Origin: by, Seq: t.Seq - g.ReissueFrom + 2}
+		}
 	}
-	if orig, ok := x.aliasOf[t]; ok {
-		return orig
+	if e := r.rec(t); e != nil && e.State == stateAliased {
+		return *e.Of
 	}
 	return t
-}
-
-// reissue decides whether re-issue id of a capture (of, hash) stands
-// alone; held is the original's version if the view has it.
-func (x *epochs) reissue(id replication.EntryID, of replication.EntryID, hash replication.Hash, held *Version) bool {
-	if held != nil && held.Hash == hash {
-		x.aliasOf[id] = of
-		return false
-	}
-	x.standing[of] = hash
-	return true
 }

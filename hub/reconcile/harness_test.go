@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -137,8 +138,8 @@ func (w *world) applyBranch(order string, seed uint64, keep string) *reconcile.R
 	return w.apply(es)
 }
 
-// apply applies es in order to a fresh reconciler, rebuilding it with
-// Replay whenever Rule 0 turns it stale (as a hub rebuilds from its log).
+// apply applies es in order to a fresh reconciler (which judges origins
+// again when a late entry changes a judgement, as a hub's view does).
 func (w *world) apply(es []replication.Entry) *reconcile.Reconciler {
 	cfg := func() reconcile.Config {
 		if w.matcher != nil {
@@ -147,11 +148,29 @@ func (w *world) apply(es []replication.Entry) *reconcile.Reconciler {
 		return reconcile.Config{Matcher: newTestMatcher(), Anchor: w.anchor}
 	}
 	r := reconcile.New(cfg())
-	for i, e := range es {
-		r.Apply(e)
-		if r.Stale() {
-			r = reconcile.Replay(cfg(), es[:i+1])
+	for _, e := range es {
+		if err := r.Apply(e); err != nil {
+			panic(err)
 		}
+	}
+	return r
+}
+
+// applyInRounds is apply with the entries cut into rounds of random sizes
+// (a hub's view applies what its log took in since the last round, in one
+// transaction): where the rounds end must not matter.
+func (w *world) applyInRounds(es []replication.Entry, rng *rand.Rand) *reconcile.Reconciler {
+	cfg := reconcile.Config{Matcher: newTestMatcher(), Anchor: w.anchor}
+	if w.matcher != nil {
+		cfg.Matcher = w.matcher()
+	}
+	r := reconcile.New(cfg)
+	for len(es) > 0 {
+		n := 1 + rng.IntN(len(es))
+		if err := r.Apply(es[:n]...); err != nil {
+			panic(err)
+		}
+		es = es[n:]
 	}
 	return r
 }
@@ -160,7 +179,10 @@ func (w *world) apply(es []replication.Entry) *reconcile.Reconciler {
 func (w *world) describe(r *reconcile.Reconciler) string {
 	var b strings.Builder
 	for _, k := range r.Keys() {
-		c := r.Citizen(k)
+		c, err := r.Citizen(k)
+		if err != nil || c == nil {
+			panic(fmt.Sprintf("citizen %s: %v", k, err))
+		}
 		key := c.Key
 		if strings.HasPrefix(key, "prov:") {
 			id, _ := replication.ParseEntryID(strings.TrimPrefix(key, "prov:"))
@@ -200,7 +222,11 @@ func (w *world) describe(r *reconcile.Reconciler) string {
 			fmt.Fprintf(&b, "  same person as %s\n", l)
 		}
 	}
-	for _, p := range r.Pairs() {
+	pairs, err := r.Pairs()
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range pairs {
 		fmt.Fprintf(&b, "pair %s ~ %s (%s) score %.2f [%s]: %s\n", p.A, p.B, p.Level, p.Score, strings.Join(p.Reasons, ","), w.decision(p.Resolved))
 	}
 	for _, q := range r.Quarantine() {
@@ -244,29 +270,68 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // testMatcher pairs citizens whose shown records share the folded name and
 // the birth year: enough to exercise the reconciler's handling of pairs
-// (the real detector, package dedup, has its own tests).
+// (the real detector, package dedup, has its own tests). It finds its
+// changes by comparing every pair with the last call's.
 type testMatcher struct {
 	recs map[string]enrollment.MatchKeys
+	last map[[2]string]bool
 }
 
-func newTestMatcher() *testMatcher { return &testMatcher{recs: map[string]enrollment.MatchKeys{}} }
+func newTestMatcher() *testMatcher {
+	return &testMatcher{recs: map[string]enrollment.MatchKeys{}, last: map[[2]string]bool{}}
+}
 
-func (m *testMatcher) Put(key string, _ *enrollment.Enrollment, k enrollment.MatchKeys, _ string) {
+func (m *testMatcher) Profile(_ *enrollment.Enrollment, k enrollment.MatchKeys) []byte {
+	b, _ := json.Marshal(k)
+	return b
+}
+
+func (m *testMatcher) Put(key string, profile []byte, _ string) {
+	var k enrollment.MatchKeys
+	json.Unmarshal(profile, &k)
 	m.recs[key] = k
 }
+
 func (m *testMatcher) Delete(key string) { delete(m.recs, key) }
-func (m *testMatcher) Pairs() []reconcile.MatchPair {
+
+func (m *testMatcher) pairs() map[[2]string]bool {
 	keys := sortedKeys(m.recs)
-	var out []reconcile.MatchPair
+	out := map[[2]string]bool{}
 	for i, a := range keys {
 		for _, b := range keys[i+1:] {
 			ka, kb := m.recs[a], m.recs[b]
-			if ka.NameFold == kb.NameFold && ka.DateOfBirth[:4] == kb.DateOfBirth[:4] {
-				out = append(out, reconcile.MatchPair{A: a, B: b, Score: 0.9, Reasons: []string{"name-fold-equal", "birth-year-equal"}})
+			if ka.NameFold == kb.NameFold && len(ka.DateOfBirth) >= 4 && len(kb.DateOfBirth) >= 4 && ka.DateOfBirth[:4] == kb.DateOfBirth[:4] {
+				out[[2]string{a, b}] = true
 			}
 		}
 	}
 	return out
+}
+
+func (m *testMatcher) Changes() []reconcile.MatchPair {
+	now := m.pairs()
+	var out []reconcile.MatchPair
+	for p := range now {
+		if !m.last[p] {
+			out = append(out, reconcile.MatchPair{A: p[0], B: p[1], Score: 0.9, Reasons: []string{"name-fold-equal", "birth-year-equal"}})
+		}
+	}
+	for p := range m.last {
+		if !now[p] {
+			out = append(out, reconcile.MatchPair{A: p[0], B: p[1], Withdrawn: true})
+		}
+	}
+	m.last = now
+	sort.Slice(out, func(i, j int) bool { return out[i].A+"|"+out[i].B < out[j].A+"|"+out[j].B })
+	return out
+}
+
+func (m *testMatcher) Load(profiles iter.Seq2[string, reconcile.Profiled], _ iter.Seq[reconcile.MatchPair]) error {
+	for k, p := range profiles {
+		m.Put(k, p.Profile, p.Region)
+	}
+	m.last = m.pairs()
+	return nil
 }
 
 var _ = testing.Short

@@ -3,11 +3,16 @@ package reconcile
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"iter"
 	"sort"
+	"sync/atomic"
 
 	"fieldsync/enrollment"
 	"fieldsync/replication"
+	"fieldsync/replication/roster"
+	"fieldsync/storage/kv"
 )
 
 // maxLineage bounds walks along amend chains (a limit on everything: a
@@ -15,11 +20,33 @@ import (
 const maxLineage = 1000
 
 // Matcher finds probable duplicates among citizens (package dedup, adapted
-// by the hub). Pairs must be a function of the set of citizens put.
+// by the hub). What it proposes must be a function of the set of citizens
+// put (key, profile, region), whatever the order of calls.
 type Matcher interface {
-	Put(key string, rec *enrollment.Enrollment, keys enrollment.MatchKeys, region string)
+	// Profile derives what the matcher keeps of a record: compact bytes
+	// the view stores with the version and hands back to Put. It must be
+	// pure and safe for concurrent use (decoding runs it on every core).
+	// keys is enrollment.Keys(rec).
+	Profile(rec *enrollment.Enrollment, keys enrollment.MatchKeys) []byte
+	// Put adds the citizen key, or replaces what it held of it: the
+	// profile of the version the view shows, and the citizen's region.
+	Put(key string, profile []byte, region string)
+	// Delete removes the citizen key.
 	Delete(key string)
-	Pairs() []MatchPair
+	// Changes returns every pair proposed, re-scored or withdrawn
+	// (Withdrawn) since the last call, and forgets them. The view keeps
+	// the pairs (their queue, counts and digest) from these alone.
+	Changes() []MatchPair
+	// Load rebuilds the matcher from what the view stored — every
+	// citizen's profile and region, every pair — without scoring: a
+	// restart must not cost a comparison per citizen.
+	Load(profiles iter.Seq2[string, Profiled], pairs iter.Seq[MatchPair]) error
+}
+
+// Profiled is a citizen as the matcher was given it.
+type Profiled struct {
+	Profile []byte
+	Region  string
 }
 
 // MatchPair is a probable duplicate the matcher proposes.
@@ -27,6 +54,12 @@ type MatchPair struct {
 	A, B    string // A < B
 	Score   float64
 	Reasons []string
+	// Extra is the matcher's own (the model that judged it, its
+	// evidence): kept with the pair, handed back by Load.
+	Extra []byte
+	// Withdrawn reports, in Changes, a pair proposed before that no
+	// longer is.
+	Withdrawn bool
 }
 
 // Config configures a Reconciler.
@@ -39,134 +72,317 @@ type Config struct {
 	// quarantines what the roster does not allow. Nil means open: every
 	// entry counts.
 	Anchor ed25519.PublicKey
+	// Entries reads an entry the view holds, for what is shown in full
+	// (Citizen, the review queues): the hub passes its log's Get. Nil
+	// keeps every entry in the view's own store (tests, small sets).
+	Entries func(id replication.EntryID) (replication.Entry, error)
+	// Components follow the view as entries apply (component.go).
+	Components []Component
 }
 
 // DefaultTiers ranks district below province.
 func DefaultTiers() map[string]int { return map[string]int{"district": 1, "province": 2} }
 
-// Reconciler builds the citizen view from a set of entries. Apply entries
-// in any order, with duplicates: the view depends only on the set.
+// Reconciler builds the citizen view from a set of entries, in a kv store.
+// Apply entries in any order, with duplicates: the view depends only on
+// the set. One goroutine applies; any number read (Citizen, the queues,
+// Stats, Digest), each from a consistent snapshot, never waiting for the
+// one that applies.
 type Reconciler struct {
 	cfg Config
+	db  kv.DB
 
-	seen     map[replication.EntryID]bool
-	tiers    map[replication.OriginID]string // hub origins' tiers, from genesis
-	versions map[replication.EntryID]*Version
-	parentOf map[replication.EntryID]replication.EntryID   // amend → target
-	amendsOf map[replication.EntryID][]replication.EntryID // target → amends
-	voided   map[replication.EntryID]int                   // target → voids
-	current  map[replication.EntryID]string                // current version → citizen key
-	members  map[string]map[replication.EntryID]bool       // citizen key → current versions
+	// What the writer keeps in memory between rounds: small tables, loaded
+	// from the store at Open and written back at the end of each round.
+	origins    map[replication.OriginID]*originInfo
+	devOrigins map[replication.DeviceID][]replication.OriginID
+	roster     *roster.State // Rule 0's roster fold; nil when open
+	counts     counts
+	communes   map[string]*communeCount
+	digest     *digest
+	rejudged   int // origins judged again (see judge.go)
+	broken     error
 
-	citizens  map[string]*Citizen
-	decisions map[string][]*Decision            // subject → every decision
-	byOrigin  map[replication.OriginID][]string // decision origin → subjects
-	pairDecs  map[string][]string               // citizen key → decided pair subjects
-	dirty     map[string]bool                   // citizen keys to derive again
-	invalid   int                               // entries whose payload did not decode
-	gate      *gate                             // Rule 0; nil when open
-	epochs    *epochs                           // Rules 8 and 9
+	// The round in progress (store.go).
+	b              *kv.Batch
+	err            error
+	recs           map[replication.EntryID]*entryRec
+	rows           map[string]*citizenRow
+	dirty          map[string]bool // citizens to derive again
+	dirtyPairs     map[string]bool // pairs whose decisions changed
+	dirtyOrigins   map[replication.OriginID]bool
+	dirtyCommunes  map[string]bool
+	rejudge        map[replication.OriginID]bool
+	pendingChanges []MatchPair
+
+	pub atomic.Pointer[summary] // what readers see of the counters
 }
 
-// New returns an empty reconciler.
+// New returns an empty reconciler over an in-memory store.
 func New(cfg Config) *Reconciler {
+	r, err := Open(cfg, kv.NewMem())
+	if err != nil {
+		panic(err) // an empty in-memory store always opens
+	}
+	return r
+}
+
+// Open returns the reconciler whose view db holds (empty if new): the
+// in-memory tables are read back and the matcher rebuilt with Load.
+func Open(cfg Config, db kv.DB) (*Reconciler, error) {
 	if cfg.Tiers == nil {
 		cfg.Tiers = DefaultTiers()
 	}
-	var g *gate
+	r := &Reconciler{cfg: cfg, db: db, origins: map[replication.OriginID]*originInfo{},
+		devOrigins: map[replication.DeviceID][]replication.OriginID{}, communes: map[string]*communeCount{}, digest: newDigest()}
 	if cfg.Anchor != nil {
-		g = newGate(cfg.Anchor)
+		r.roster = roster.NewState(cfg.Anchor)
 	}
-	return &Reconciler{gate: g, epochs: newEpochs(),
-		cfg: cfg, seen: map[replication.EntryID]bool{}, tiers: map[replication.OriginID]string{},
-		versions: map[replication.EntryID]*Version{}, parentOf: map[replication.EntryID]replication.EntryID{},
-		amendsOf: map[replication.EntryID][]replication.EntryID{}, voided: map[replication.EntryID]int{},
-		current: map[replication.EntryID]string{}, members: map[string]map[replication.EntryID]bool{},
-		citizens: map[string]*Citizen{}, decisions: map[string][]*Decision{},
-		byOrigin: map[replication.OriginID][]string{}, pairDecs: map[string][]string{}, dirty: map[string]bool{},
+	if err := r.load(); err != nil {
+		return nil, err
 	}
+	r.publish()
+	return r, nil
 }
 
-// Apply adds one entry to the set. Applying an entry twice is a no-op. An
-// entry whose payload does not decode is counted (Stats.Invalid) and left
-// out of the view: it is still in the log, as evidence.
-func (r *Reconciler) Apply(e replication.Entry) {
-	if r.seen[e.ID()] {
-		return
-	}
-	r.ApplyDecoded(Decode(e))
+// Meta is a key and value the caller writes in the same transaction as a
+// round of entries (the hub's watermark).
+type Meta struct {
+	Key   string
+	Value []byte
 }
 
-// ApplyDecoded is Apply of an entry decoded with Decode.
-func (r *Reconciler) ApplyDecoded(d *Decoded) {
-	e := &d.entry
-	if r.seen[e.ID()] {
-		return
+// Apply adds entries to the set, in one transaction. Applying an entry
+// twice is a no-op. An entry whose payload does not decode is counted
+// (Stats.Invalid) and left out of the view: it is still in the log, as
+// evidence.
+func (r *Reconciler) Apply(es ...replication.Entry) error {
+	ds := make([]*Decoded, len(es))
+	for i := range es {
+		ds[i] = r.Decode(es[i])
 	}
-	r.seen[e.ID()] = true
-	if r.gate != nil && r.gate.hold(d) { // Rule 0
-		return
-	}
-	if r.epochs.setAside(e) { // Rule 8
-		return
-	}
-	if d.invalid {
-		r.invalid++
-		return
-	}
-	switch d.kind {
-	case replication.KindGenesis:
-		r.applyGenesis(*e)
-	case replication.KindEnroll, replication.KindAmend:
-		if d.reissue != nil && !r.epochs.reissue(e.ID(), d.reissue.Of, d.reissue.Hash, r.versions[d.reissue.Of]) {
-			break // Rule 9: the original is in the view
+	return r.ApplyDecoded(ds)
+}
+
+// ApplyDecoded applies entries decoded with Decode, in order, and writes
+// meta with them, in one transaction. On an error nothing of it is in the
+// store, and the reconciler refuses every later call (its memory is ahead
+// of its store): open it again.
+func (r *Reconciler) ApplyDecoded(ds []*Decoded, meta ...Meta) error {
+	return r.round(func() {
+		for _, d := range ds {
+			r.applyNew(d)
+			if r.err != nil {
+				return
+			}
 		}
-		r.addVersion(d.version, r.targetOf(d))
+	}, meta)
+}
+
+// ErrBroken is returned by every call after a round failed to commit.
+var ErrBroken = errors.New("reconcile: a round failed; open the view again")
+
+func (r *Reconciler) round(fn func(), meta []Meta) error {
+	if r.broken != nil {
+		return r.broken
+	}
+	err := r.db.View(func(base kv.Reader) error {
+		r.begin(base)
+		fn()
+		r.derive()
+		r.flush(meta)
+		if r.err != nil {
+			return r.err
+		}
+		return r.commit()
+	})
+	r.end()
+	if err != nil {
+		r.broken = fmt.Errorf("%w: %w", ErrBroken, err)
+		return err
+	}
+	r.publish()
+	return nil
+}
+
+func (r *Reconciler) begin(base kv.Reader) {
+	r.b, r.err = kv.NewBatch(base), nil
+	r.recs, r.rows = map[replication.EntryID]*entryRec{}, map[string]*citizenRow{}
+	r.dirty, r.dirtyPairs = map[string]bool{}, map[string]bool{}
+	r.dirtyOrigins, r.dirtyCommunes = map[replication.OriginID]bool{}, map[string]bool{}
+	r.rejudge = map[replication.OriginID]bool{}
+}
+
+func (r *Reconciler) end() {
+	r.b, r.recs, r.rows = nil, nil, nil
+	r.dirty, r.dirtyPairs, r.dirtyOrigins, r.dirtyCommunes, r.rejudge = nil, nil, nil, nil, nil
+}
+
+// maxCommitBytes is the most one store transaction is given: a round that
+// wrote more (a judgement change over a big origin) is committed in parts,
+// bracketed by a torn marker (commit).
+const maxCommitBytes = 4 << 20
+
+// ErrTorn is returned by Open when a round committed in parts was cut
+// between them: the store is inconsistent and the view must be rebuilt.
+var ErrTorn = errors.New("reconcile: the view store was cut in the middle of a round; rebuild it")
+
+var tornKey = strKey(tMeta, "torn")
+
+// commit writes the round: one transaction, or, past maxCommitBytes, parts
+// under a torn marker that only the last part removes.
+func (r *Reconciler) commit() error {
+	if r.b.Size() <= maxCommitBytes {
+		err := r.db.Update(func(t kv.Txn) error { return r.b.WriteTo(t) })
+		if !errors.Is(err, kv.ErrTooBig) {
+			return err
+		}
+	}
+	if err := r.db.Update(func(t kv.Txn) error { return t.Set(tornKey, []byte{1}) }); err != nil {
+		return err
+	}
+	var part []func(kv.Txn) error
+	size := 0
+	flush := func() error {
+		err := r.db.Update(func(t kv.Txn) error {
+			for _, w := range part {
+				if err := w(t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		part, size = part[:0], 0
+		return err
+	}
+	var err error
+	r.b.Each(func(key, value []byte, deleted bool) bool {
+		if deleted {
+			part = append(part, func(t kv.Txn) error { return t.Delete(key) })
+		} else {
+			part = append(part, func(t kv.Txn) error { return t.Set(key, value) })
+		}
+		if size += len(key) + len(value); size >= maxCommitBytes/2 {
+			err = flush()
+		}
+		return err == nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	return r.db.Update(func(t kv.Txn) error { return t.Delete(tornKey) })
+}
+
+// applyNew applies an entry seen for the first time.
+func (r *Reconciler) applyNew(d *Decoded) {
+	if r.rec(d.rec.ID) != nil {
+		return
+	}
+	r.counts.Entries++
+	if r.cfg.Entries == nil {
+		if b, err := d.entry.MarshalBinary(); err == nil {
+			r.set(idKey(tPayload, d.rec.ID), b)
+		}
+	}
+	e := d.rec.clone()
+	r.applyRec(e)
+	r.judgeAgain()
+}
+
+// applyRec applies the rules to an entry (first seen, or judged again).
+func (r *Reconciler) applyRec(e *entryRec) {
+	o := r.origin(e.ID.Origin)
+	if e.Kind == replication.KindGenesis {
+		r.applyGenesis(e, o)
+		return
+	}
+	o.Judged++
+	o.MaxSeen = max(o.MaxSeen, e.ID.Seq)
+	r.touch(e.ID.Origin)
+	if r.roster != nil && r.gate(e, o) { // Rule 0
+		r.putRec(e)
+		return
+	}
+	if o.ForkFrom != 0 && e.ID.Seq >= o.ForkFrom { // Rule 8
+		e.State = stateForked
+		r.putRec(e)
+		r.listHeld(e, ReasonForked, "", false)
+		return
+	}
+	o.MaxApplied = max(o.MaxApplied, e.ID.Seq)
+	r.originArrived(e)
+	if e.invalid() {
+		e.State = stateInvalid
+		r.putRec(e)
+		r.counts.Invalid++
+		return
+	}
+	e.State = stateApplied
+	switch e.MKind {
+	case replication.KindEnroll, replication.KindAmend:
+		if e.Of != nil && !r.reissueStands(e) { // Rule 9
+			e.State = stateAliased
+			r.putRec(e)
+			break
+		}
+		if e.Target != nil {
+			p := r.target(e.ID.Origin, *e.Target)
+			e.Parent = &p
+		}
+		r.putRec(e)
+		r.addVersion(e)
 	case replication.KindVoid:
-		t := *r.targetOf(d)
-		r.voided[t]++
+		t := r.target(e.ID.Origin, *e.Target)
+		e.Parent = &t
+		r.putRec(e)
+		r.addCount(idKey(tVoids, t), 1)
 		r.refresh(t)
 	case replication.KindResolve:
-		r.applyResolve(*e)
+		r.putRec(e)
+		r.applyResolve(e, o)
 	case replication.KindFork:
-		r.epochs.noteNotice(e.Origin, *d.notice)
+		r.putRec(e)
+		r.applyNotice(e, 1)
+	default:
+		r.putRec(e)
 	}
-	r.derive()
+	r.admitted(e)
 }
 
-// targetOf is the entry an amend or void means (Rule 9), or nil.
-func (r *Reconciler) targetOf(d *Decoded) *replication.EntryID {
-	if d.target == nil {
-		return nil
-	}
-	t := r.epochs.target(d.entry.Origin, *d.target)
-	return &t
-}
-
-func (r *Reconciler) applyGenesis(e replication.Entry) {
+func (r *Reconciler) applyGenesis(e *entryRec, o *originInfo) {
 	g, err := replication.DecodeGenesis(e.Payload)
 	if err != nil {
-		r.invalid++
+		e.State = stateInvalid
+		r.putRec(e)
+		r.counts.Invalid++
 		return
 	}
-	r.epochs.noteGenesis(&e)
-	if g.Role != replication.RoleHub {
-		return
-	}
-	r.tiers[e.Origin] = g.Tier
-	for _, subject := range r.byOrigin[e.Origin] { // its decisions' rank is known now
-		r.markSubject(subject)
+	e.State = stateApplied
+	r.putRec(e)
+	o.Genesis = &g
+	o.Device = replication.DeviceIDOf(g.PublicKey)
+	r.devOrigins[o.Device] = append(r.devOrigins[o.Device], e.ID.Origin)
+	o.MaxApplied = max(o.MaxApplied, 1)
+	r.touch(e.ID.Origin)
+	if o.Judged > 0 {
+		// Entries of the origin were judged without its genesis: its key
+		// (Rule 0), its tier (the rank of its decisions, whether its fork
+		// notices count) and what it re-issues (Rule 9) were unknown.
+		r.rejudge[e.ID.Origin] = true
 	}
 }
 
-func (r *Reconciler) addVersion(v *Version, target *replication.EntryID) {
-	r.versions[v.ID] = v
-	if target != nil {
-		r.parentOf[v.ID] = *target
-		r.amendsOf[*target] = append(r.amendsOf[*target], v.ID)
-		r.refresh(*target)
+// addVersion adds a capture to the view (Rules 1-2).
+func (r *Reconciler) addVersion(e *entryRec) {
+	if e.Parent != nil {
+		r.set(appendID(idKey(tAmends, *e.Parent), e.ID), nil)
+		r.addCount(idKey(tAmendCount, *e.Parent), 1)
+		r.refresh(*e.Parent)
 	}
-	r.refresh(v.ID)
+	r.refresh(e.ID)
 }
 
 // refresh recomputes, for id and every version that amends it (its
@@ -177,41 +393,75 @@ func (r *Reconciler) refresh(id replication.EntryID) {
 		v := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		r.place(v)
-		stack = append(stack, r.amendsOf[v]...)
+		stack = append(stack, r.amendsOf(v)...)
 	}
+}
+
+// amendsOf lists the current amends that name id.
+func (r *Reconciler) amendsOf(id replication.EntryID) []replication.EntryID {
+	if r.count(idKey(tAmendCount, id)) == 0 {
+		return nil
+	}
+	var out []replication.EntryID
+	prefix := idKey(tAmends, id)
+	r.scan(prefix, func(k, _ []byte) {
+		if len(k) == len(prefix)+idSize {
+			out = append(out, readID(k[len(prefix):]))
+		}
+	})
+	return out
 }
 
 // place puts a version under its citizen key if it is current, and takes
 // it out of its old one otherwise (Rules 1-2 of the package doc).
 func (r *Reconciler) place(id replication.EntryID) {
-	old, was := r.current[id]
-	v, ok := r.versions[id]
+	e := r.rec(id)
+	if e == nil {
+		return
+	}
 	key, isCurrent := "", false
-	if ok && len(r.amendsOf[id]) == 0 && !r.lineageVoided(id) {
-		key, isCurrent = r.citizenKey(v), true
+	if e.isVersion() && r.count(idKey(tAmendCount, id)) == 0 && !r.lineageVoided(id) {
+		key, isCurrent = r.citizenKey(e), true
 	}
-	if was && (!isCurrent || old != key) {
-		delete(r.members[old], id)
-		delete(r.current, id)
-		r.dirty[old] = true
+	if e.Key != "" && (!isCurrent || e.Key != key) {
+		r.placeOut(e)
 	}
-	if isCurrent && (!was || old != key) {
-		if r.members[key] == nil {
-			r.members[key] = map[replication.EntryID]bool{}
-		}
-		r.members[key][id] = true
-		r.current[id] = key
+	if isCurrent && e.Key != key {
+		r.row(key, true).addMember(id)
 		r.dirty[key] = true
+		e.Key = key
+		r.putRec(e)
+		r.counts.Versions++
 	}
+}
+
+// placeOut takes a version out of the citizen it is current under.
+func (r *Reconciler) placeOut(e *entryRec) {
+	if c := r.row(e.Key, false); c != nil {
+		c.removeMember(e.ID)
+	}
+	r.dirty[e.Key] = true
+	e.Key = ""
+	r.putRec(e)
+	r.counts.Versions--
+}
+
+// parentOf returns the version id amends, if id is a version with one.
+func (r *Reconciler) parentOf(id replication.EntryID) (replication.EntryID, bool) {
+	e := r.rec(id)
+	if e == nil || !e.isVersion() || e.Parent == nil {
+		return replication.EntryID{}, false
+	}
+	return *e.Parent, true
 }
 
 // lineageVoided reports whether id or any version it amends was voided.
 func (r *Reconciler) lineageVoided(id replication.EntryID) bool {
 	for n := 0; n < maxLineage; n++ {
-		if r.voided[id] > 0 {
+		if r.count(idKey(tVoids, id)) > 0 {
 			return true
 		}
-		p, ok := r.parentOf[id]
+		p, ok := r.parentOf(id)
 		if !ok {
 			return false
 		}
@@ -223,7 +473,7 @@ func (r *Reconciler) lineageVoided(id replication.EntryID) bool {
 // root returns the first capture of id's lineage, as far as it is known.
 func (r *Reconciler) root(id replication.EntryID) replication.EntryID {
 	for n := 0; n < maxLineage; n++ {
-		p, ok := r.parentOf[id]
+		p, ok := r.parentOf(id)
 		if !ok {
 			return id
 		}
@@ -235,11 +485,11 @@ func (r *Reconciler) root(id replication.EntryID) replication.EntryID {
 // citizenKey is Rule 1: the normalized 12-digit ID number when present and
 // well-formed; otherwise a provisional key naming the lineage's first
 // capture, so corrections stay with it. A hub never invents an ID number.
-func (r *Reconciler) citizenKey(v *Version) string {
-	if pid := v.keys.PersonalID; len(pid) == 12 && isDigits(pid) {
+func (r *Reconciler) citizenKey(e *entryRec) string {
+	if pid := e.Version.PersonalID; len(pid) == 12 && isDigits(pid) {
 		return pid
 	}
-	return "prov:" + r.root(v.ID).String()
+	return "prov:" + r.root(e.ID).String()
 }
 
 func isDigits(s string) bool {
@@ -251,39 +501,43 @@ func isDigits(s string) bool {
 	return true
 }
 
-func (r *Reconciler) applyResolve(e replication.Entry) {
+// applyResolve adds a decision (Rule 6). The rank of its writer is read
+// now; if the writer's genesis comes later, the origin is judged again.
+func (r *Reconciler) applyResolve(e *entryRec, o *originInfo) {
 	var res Resolution
-	if err := json.Unmarshal(e.Payload, &res); err != nil || res.Subject == "" {
-		r.invalid++
-		return
+	json.Unmarshal(e.Payload, &res) // checked by Decode
+	tier := ""
+	if o.Genesis != nil && o.Genesis.Role == replication.RoleHub {
+		tier = o.Genesis.Tier
 	}
-	d := &Decision{Entry: e.ID(), Resolution: res}
-	d.hash = e.Hash()
-	r.decisions[res.Subject] = append(r.decisions[res.Subject], d)
-	r.byOrigin[e.Origin] = append(r.byOrigin[e.Origin], res.Subject)
+	row := &decisionRow{Tier: tier, Hash: e.Hash, Resolution: e.Payload}
+	r.set(decisionKey(res.Subject, e.ID), row.encode())
+	r.counts.Decisions++
+	r.digest.item(res.Subject, decisionLine(res.Subject, e.ID), 1)
 	r.markSubject(res.Subject)
 }
 
-// markSubject marks the citizens a decision's subject concerns.
+func decisionKey(subject string, id replication.EntryID) []byte {
+	return appendID(append(strKey(tDecision, subject), 0), id)
+}
+
+// markSubject marks the citizens and the pair a decision's subject concerns.
 func (r *Reconciler) markSubject(subject string) {
 	if a, b, ok := parsePairID(subject); ok {
-		r.pairDecs[a] = appendUnique(r.pairDecs[a], subject)
-		r.pairDecs[b] = appendUnique(r.pairDecs[b], subject)
-		r.dirty[a], r.dirty[b] = true, true
+		for _, k := range []string{a, b} {
+			key := strKey(tPairDecs, k, subject)
+			if _, held := r.get(key); !held {
+				r.set(key, nil)
+				r.addCount(strKey(tPairDecN, k), 1)
+			}
+			r.dirty[k] = true
+		}
+		r.dirtyPairs[subject] = true
 		return
 	}
 	if key, ok := parseConflictID(subject); ok {
 		r.dirty[key] = true
 	}
-}
-
-func appendUnique(s []string, v string) []string {
-	for _, x := range s {
-		if x == v {
-			return s
-		}
-	}
-	return append(s, v)
 }
 
 // Stats counts what the view holds.
@@ -297,81 +551,8 @@ type Stats struct {
 	Pairs         int `json:"pairs"`
 	Decisions     int `json:"decisions"`
 	Invalid       int `json:"invalid"`
-	// Quarantined counts the entries Rule 0 holds out, by reason.
+	// Quarantined counts the entries Rules 0 and 8 hold out, by reason.
 	Quarantined map[string]int `json:"quarantined,omitempty"`
-}
-
-// Stats returns the view's counts.
-func (r *Reconciler) Stats() Stats {
-	st := Stats{Entries: len(r.seen), Citizens: len(r.citizens), Versions: len(r.current), Invalid: r.invalid}
-	for _, q := range r.Quarantine() {
-		if st.Quarantined == nil {
-			st.Quarantined = map[string]int{}
-		}
-		st.Quarantined[string(q.Reason)]++
-	}
-	for _, c := range r.citizens {
-		if c.Conflict != nil {
-			st.Conflicts++
-			if c.Conflict.Resolved == nil {
-				st.OpenConflicts++
-			}
-		}
-	}
-	for _, p := range r.Pairs() {
-		st.Pairs++
-		if p.Resolved == nil {
-			st.OpenPairs++
-		}
-	}
-	for _, ds := range r.decisions {
-		st.Decisions += len(ds)
-	}
-	return st
-}
-
-// Citizen returns the citizen with key, or nil.
-func (r *Reconciler) Citizen(key string) *Citizen { return r.citizens[key] }
-
-// Keys returns every citizen key, sorted.
-func (r *Reconciler) Keys() []string {
-	out := make([]string, 0, len(r.citizens))
-	for k := range r.citizens {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Conflicts returns the citizens with a conflict, sorted by key.
-func (r *Reconciler) Conflicts() []*Citizen {
-	var out []*Citizen
-	for _, k := range r.Keys() {
-		if c := r.citizens[k]; c.Conflict != nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// Pairs returns the probable duplicates, decided or open, sorted by ID.
-func (r *Reconciler) Pairs() []Pair {
-	if r.cfg.Matcher == nil {
-		return nil
-	}
-	mps := r.cfg.Matcher.Pairs()
-	out := make([]Pair, 0, len(mps))
-	for _, mp := range mps {
-		a, b := r.citizens[mp.A], r.citizens[mp.B]
-		if a == nil || b == nil {
-			continue
-		}
-		p := Pair{ID: PairID(mp.A, mp.B), A: mp.A, B: mp.B, Keys: []string{mp.A, mp.B}, Score: mp.Score, Reasons: mp.Reasons, Level: level(a.Region, b.Region)}
-		p.Resolved = r.best(r.decisions[p.ID], nil)
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
 }
 
 func level(regions ...string) string {
@@ -386,25 +567,14 @@ func level(regions ...string) string {
 	return "district:" + regions[0]
 }
 
-func countWarnings(fs enrollment.Findings) int {
-	n := 0
-	for _, f := range fs {
-		if f.Severity >= enrollment.Warn {
-			n++
-		}
-	}
-	return n
-}
-
 func parsePairID(s string) (string, string, bool) {
-	var a, b string
 	const p = "pair:"
 	if len(s) <= len(p) || s[:len(p)] != p {
 		return "", "", false
 	}
 	for i := len(p); i < len(s); i++ {
 		if s[i] == '|' {
-			a, b = s[len(p):i], s[i+1:]
+			a, b := s[len(p):i], s[i+1:]
 			return a, b, a != "" && b != "" && a < b
 		}
 	}
@@ -419,4 +589,11 @@ func parseConflictID(s string) (string, bool) {
 	return s[len(p):], true
 }
 
-var _ = fmt.Sprint
+func sortedStrings(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

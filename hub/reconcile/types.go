@@ -55,7 +55,6 @@ type Version struct {
 	Kind     replication.Kind       `json:"kind"`
 	Record   *enrollment.Enrollment `json:"record"`
 	Warnings int                    `json:"warnings"`
-	keys     enrollment.MatchKeys
 	// notes are the validator's warnings and notes on Record: what the
 	// citizen shows when this version is shown unmerged, so that each
 	// record is validated once (validation is most of a hub's ingest CPU).
@@ -121,6 +120,9 @@ type Pair struct {
 	Score   float64  `json:"score"`
 	Reasons []string `json:"reasons"`
 	Level   string   `json:"level"`
+	// Extra is what the matcher keeps with the pair (its model, its
+	// evidence), as it wrote it.
+	Extra []byte `json:"extra,omitempty"`
 	// Resolved is the decision that settles it (nil while open).
 	Resolved *Decision `json:"resolved,omitempty"`
 }

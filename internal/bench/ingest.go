@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"fieldsync/hub"
@@ -25,6 +27,8 @@ type IngestConfig struct {
 	Origins int     // field laptops (origins) they are captured on
 	Noise   float64 // share of noisy re-enrollments: conflicts and duplicates for the view
 	Seed    uint64
+	// CPUProfile, when set, is where the hub phase's CPU profile is written.
+	CPUProfile string
 }
 
 // Limits of IngestConfig: the input is held in memory (about 2.3 KB per
@@ -109,8 +113,10 @@ type HubFigures struct {
 	DecodeSeconds float64 `json:"decode_seconds"` // reading and decoding the batch frames
 	VerifySeconds float64 `json:"verify_seconds"` // Session.Step + Ready: chain, signatures, genesis
 	IngestSeconds float64 `json:"ingest_seconds"` // Log.Ingest (synced) + Session.Persisted
-	ViewSeconds   float64 `json:"view_seconds"`   // View.Apply: reconcile + dedup index
-	Applied       int     `json:"applied"`
+	// IngestedSeconds is when the last batch was acknowledged (the log
+	// has everything); Seconds, when the view had applied it all.
+	IngestedSeconds float64 `json:"ingested_seconds"`
+	Applied         int     `json:"applied"`
 	PhaseMem
 	// ViewHeapMB is the live heap the view keeps once everything is in
 	// (after GC, with the log closed).
@@ -147,7 +153,7 @@ func Ingest(dir string, cfg IngestConfig) (IngestResult, error) {
 	if res.RawStream, err = rawPhase(filepath.Join(dir, "raw-stream"), in, false); err != nil {
 		return res, err
 	}
-	if res.Hub, err = hubPhase(filepath.Join(dir, "hub"), in); err != nil {
+	if res.Hub, err = hubPhase(filepath.Join(dir, "hub"), in, cfg.CPUProfile); err != nil {
 		return res, err
 	}
 	res.Ratio = res.Hub.EntriesPerSec / res.RawBatch.EntriesPerSec
@@ -250,9 +256,10 @@ func eachKV(in *ingestInput, fn func(kvs [][]byte) error) error {
 // data directory with the hub profile, the daemon's view, and one receiving
 // sync session per laptop.
 type hubRun struct {
-	dir  *datadir.Dir
-	view *hub.View
-	recv map[replication.OriginID]*syncproto.Session
+	dir    *datadir.Dir
+	daemon *hub.Daemon
+	view   *hub.View
+	recv   map[replication.OriginID]*syncproto.Session
 }
 
 func openHub(path string, in *ingestInput) (*hubRun, error) {
@@ -268,7 +275,7 @@ func openHub(path string, in *ingestInput) (*hubRun, error) {
 		d.Close()
 		return nil, err
 	}
-	h.view = daemon.View()
+	h.daemon, h.view = daemon, daemon.View()
 	self := hubHello
 	self.Origin = d.Signer.Origin()
 	for o, hello := range in.hellos {
@@ -287,19 +294,47 @@ func openHub(path string, in *ingestInput) (*hubRun, error) {
 }
 
 // hubPhase runs every batch through the hub path and measures it.
-func hubPhase(path string, in *ingestInput) (HubFigures, error) {
+func hubPhase(path string, in *ingestInput, cpuProfile string) (HubFigures, error) {
 	var f HubFigures
 	h, err := openHub(path, in)
 	if err != nil {
 		return f, err
 	}
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			return f, err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return f, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	defer os.RemoveAll(path)
 	f.PhaseMem, err = measured(func() error {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { h.view.Run(ctx); close(done) }()
 		start := time.Now()
 		err := h.run(in, &f)
+		f.IngestedSeconds = time.Since(start).Seconds()
+		if err == nil {
+			var vec replication.Vector
+			if vec, err = h.dir.Log.Vector(); err == nil {
+				err = h.view.WaitApplied(ctx, vec)
+			}
+		}
 		f.Seconds = time.Since(start).Seconds()
+		cancel()
+		<-done
 		return err
 	})
+	f.View, _ = h.view.Stats()
+	f.Applied = f.View.Entries - 1 // the hub's own genesis is in its view too
+	if cerr := h.daemon.Close(); err == nil {
+		err = cerr
+	}
 	if cerr := h.dir.Close(); err == nil {
 		err = cerr
 	}
@@ -308,7 +343,7 @@ func hubPhase(path string, in *ingestInput) (HubFigures, error) {
 	}
 	f.EntriesPerSec = float64(in.entries) / f.Seconds
 	start := time.Now()
-	h.view.Read(func(r *reconcile.Reconciler) { f.View = r.Stats() })
+	f.View, _ = h.view.Stats()
 	f.StatsSeconds = time.Since(start).Seconds()
 	h.recv = nil // the sessions keep their last batches; the view is measured alone
 	f.ViewHeapMB = liveHeapMB()
@@ -325,7 +360,7 @@ func (h *hubRun) run(in *ingestInput, f *HubFigures) error {
 		return err
 	}
 	defer fr.close()
-	var decode, verify, ingest, view time.Duration
+	var decode, verify, ingest time.Duration
 	for {
 		t0 := time.Now()
 		b, err := fr.next()
@@ -347,13 +382,11 @@ func (h *hubRun) run(in *ingestInput, f *HubFigures) error {
 			return err
 		}
 		t3 := time.Now()
-		h.view.Apply(res.Applied...)
-		view += time.Since(t3)
+		h.view.Wake() // the session's OnIngest: the view follows on its own goroutine
 		decode, verify, ingest = decode+t1.Sub(t0), verify+t2.Sub(t1), ingest+t3.Sub(t2)
-		f.Applied += len(res.Applied)
 	}
 	f.DecodeSeconds, f.VerifySeconds = decode.Seconds(), verify.Seconds()
-	f.IngestSeconds, f.ViewSeconds = ingest.Seconds(), view.Seconds()
+	f.IngestSeconds = ingest.Seconds()
 	return nil
 }
 

@@ -45,7 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := hubPhase(dir+"/hub", in)
+		h, err := hubPhase(dir+"/hub", in, "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	t.Logf("Thạch Xuân cut with %d of its 291 entries at the district (%v)", held(), time.Since(start).Round(time.Millisecond))
 
 	waitUntil(t, "the other laptops, the conflict and the pair at the district", 30*time.Second, func() bool {
-		return len(district.View().Conflicts(district.Queue())) == 1 && len(district.View().Pairs(district.Queue())) == 1
+		return len(conflictsIn(t, district.View(), district.Queue())) == 1 && len(pairsIn(t, district.View(), district.Queue())) == 1
 	})
 	// Let a backlog sample see the cut (the chart's last point).
 	waitUntil(t, "a backlog sample after the cut", 10*time.Second, func() bool {
@@ -216,7 +216,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	br.exec(nil, "localStorage.removeItem('fieldsync.officer'); document.getElementById('officer').value = ''")
 	br.click(choose)
 	br.waitFor("the officer-required message", 5*time.Second, func() bool { return strings.Contains(br.text("#toast"), "cán bộ") })
-	if len(district.View().Conflicts(district.Queue())) != 1 {
+	if len(conflictsIn(t, district.View(), district.Queue())) != 1 {
 		t.Fatal("a decision was taken without an officer")
 	}
 	save(t, filepath.Join(shot, "dashboard-conflict.png"), br.screenshot())
@@ -259,7 +259,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	slow.SetProfile(testLink)
 	slow.Heal()
 	settled := func(h *hub.Daemon) bool {
-		for _, c := range h.View().Conflicts(hub.Queue{All: true, Resolved: true}) {
+		for _, c := range conflictsIn(t, h.View(), hub.Queue{All: true, Resolved: true}) {
 			if c.Key == "042085001234" && c.Conflict.Resolved != nil {
 				r := c.Conflict.Resolved
 				return r.Choose == chosen && r.Officer == "CA-445 Trần Văn Bình" && r.Tier == "district"
@@ -268,7 +268,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		return false
 	}
 	distinct := func(h *hub.Daemon) bool {
-		for _, p := range h.View().Pairs(hub.Queue{All: true, Resolved: true}) {
+		for _, p := range pairsIn(t, h.View(), hub.Queue{All: true, Resolved: true}) {
 			if p.ID == reconcile.PairID("042085005678", "042085005687") && p.Resolved != nil {
 				return p.Resolved.Verdict == reconcile.VerdictDistinct
 			}
@@ -279,7 +279,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		return settled(d.hubs["province"]) && distinct(d.hubs["province"])
 	})
 	var shown *reconcile.Citizen
-	d.hubs["province"].View().Read(func(r *reconcile.Reconciler) { shown = r.Citizen("042085001234") })
+	d.hubs["province"].View().Read(func(r *reconcile.Reconciler) { shown, _ = r.Citizen("042085001234") })
 	if shown == nil || shown.Record.DateOfBirth != (enrollment.Date{Year: 1985, Month: 3, Day: 21}) {
 		t.Fatalf("the province shows %+v", shown)
 	}

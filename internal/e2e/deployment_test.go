@@ -75,7 +75,7 @@ func (d *deployment) initDir(cfg datadir.Config) *datadir.Dir {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	d.t.Cleanup(func() { dir.Close() })
+	d.t.Cleanup(func() { d.stop(); dir.Close() }) // the daemons first: they hold stores in dir
 	if cfg.Tier == "province" {
 		err = hub.MakeAnchor(dir)
 	} else {
@@ -238,7 +238,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 
 	pairID := reconcile.PairID("042085001234", "042085001243")
 	provinceSeesPair := func() bool {
-		for _, p := range d.hubs["province"].View().Pairs(hub.Queue{All: true}) {
+		for _, p := range pairsIn(t, d.hubs["province"].View(), hub.Queue{All: true}) {
 			if p.ID == pairID {
 				return true
 			}
@@ -246,7 +246,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 		return false
 	}
 	d.waitConverged("province", "after capture", provinceSeesPair)
-	queue := d.hubs["province"].View().Pairs(d.hubs["province"].Queue())
+	queue := pairsIn(t, d.hubs["province"].View(), d.hubs["province"].Queue())
 	var found *hub.PairItem
 	for i := range queue {
 		if queue[i].ID == pairID {
@@ -257,7 +257,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 		t.Fatalf("the cross-district pair must be in the province's queue: %+v", queue)
 	}
 	for _, name := range []string{"thach-ha", "tp-ha-tinh"} {
-		for _, p := range d.hubs[name].View().Pairs(d.hubs[name].Queue()) {
+		for _, p := range pairsIn(t, d.hubs[name].View(), d.hubs[name].Queue()) {
 			if p.ID == pairID {
 				t.Fatalf("%s must route the cross-district pair upward, not review it", name)
 			}
@@ -271,7 +271,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	settledEverywhere := func() bool {
 		for _, h := range d.hubs {
 			settled := false
-			for _, p := range h.View().Pairs(hub.Queue{All: true, Resolved: true}) {
+			for _, p := range pairsIn(t, h.View(), hub.Queue{All: true, Resolved: true}) {
 				settled = settled || p.ID == pairID && p.Resolved != nil && p.Resolved.Verdict == reconcile.VerdictSamePerson
 			}
 			if !settled {
@@ -297,3 +297,41 @@ func (d *deployment) addHubWith(name, tier, unit, parent string, adjust func(*hu
 }
 
 func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }
+
+// caughtUp waits until h's view applied what its log holds.
+func caughtUp(t *testing.T, h *hub.Daemon) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.ViewCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shows reports whether the view shows citizen key.
+func shows(t *testing.T, r *reconcile.Reconciler, key string) bool {
+	t.Helper()
+	c, err := r.Citizen(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c != nil
+}
+
+func conflictsIn(t *testing.T, v *hub.View, q hub.Queue) []*reconcile.Citizen {
+	t.Helper()
+	items, _, err := v.Conflicts(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func pairsIn(t *testing.T, v *hub.View, q hub.Queue) []hub.PairItem {
+	t.Helper()
+	items, _, err := v.Pairs(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}

@@ -34,6 +34,7 @@ const (
 	KeyFile    = "keys/device.key" // ed25519 private key, PEM, mode 0600
 	LogDir     = "data"            // the Badger log
 	BlobDir    = "blobs"           // the sealed blob store (package blob/sealed)
+	ViewDir    = "view"            // a hub's citizen view, derived from the log (storage.Open)
 	RunDir     = "run"             // files of a running daemon (api address, token)
 )
 
@@ -197,6 +198,11 @@ type Dir struct {
 	// Config.BlobStore names one.
 	Blobs blob.Store
 	keys  *Keyring
+	// profile, minFree and logger are the log's, for the stores opened
+	// beside it.
+	profile storage.Profile
+	minFree int64
+	logger  *slog.Logger
 }
 
 // InitOptions are the choices made at init.
@@ -252,7 +258,8 @@ func Init(path string, opts InitOptions) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()}}
+	d := &Dir{Path: path, Config: cfg, Signer: signer, Log: l, keys: &Keyring{dir: path, master: master, device: signer.PrivateKey()},
+		profile: opts.Profile, minFree: int64(cfg.MinFreeMB) << 20, logger: opts.Logger}
 	if d.Blobs, err = d.keys.OpenBlobStore(cfg, BlobFloor(int64(cfg.MinFreeMB)<<20, opts.Profile), opts.Logger); err != nil {
 		l.Close()
 		return nil, err
@@ -331,7 +338,8 @@ func Open(path string, opts OpenOptions) (*Dir, error) {
 	case err != nil:
 		return nil, err
 	}
-	d := &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(kr.device, cfg.Epoch), Log: l, keys: kr}
+	d := &Dir{Path: path, Config: cfg, Signer: replication.NewKeySigner(kr.device, cfg.Epoch), Log: l, keys: kr,
+		profile: opts.Profile, minFree: minFree, logger: opts.Logger}
 	switch opts.BlobStore {
 	case "":
 	case "local":
@@ -370,6 +378,32 @@ func BlobFloor(logFloor int64, p storage.Profile) int64 {
 		logFloor = storage.DefaultMinFree(p)
 	}
 	return logFloor + BlobHeadroom
+}
+
+// OpenView opens the hub's view store (DIR/view, made if missing): a
+// Badger store of its own, encrypted under the master key like the log.
+// It is derived from the log and names in every transaction how far
+// (its watermark), so its writes are not synced one by one: a crash loses
+// the last rounds, which are applied again from the log.
+func (d *Dir) OpenView() (*storage.DB, error) {
+	db, err := storage.Open(storage.Options{Dir: filepath.Join(d.Path, ViewDir), EncryptionKey: d.keys.master,
+		Profile: d.profile, MinFreeBytes: d.minFree, NoSync: true, Snappy: true, Logger: d.logger})
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: the view: %w", d.Path, err)
+	}
+	return db, nil
+}
+
+// ResetView closes db (the view store) and removes it, and opens an empty
+// one: a damaged view is built again from the log.
+func (d *Dir) ResetView(db *storage.DB) (*storage.DB, error) {
+	if db != nil {
+		db.Close()
+	}
+	if err := os.RemoveAll(filepath.Join(d.Path, ViewDir)); err != nil {
+		return nil, fmt.Errorf("datadir: %s: remove the view: %w", d.Path, err)
+	}
+	return d.OpenView()
 }
 
 // Close closes the blob store and the log.

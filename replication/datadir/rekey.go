@@ -93,6 +93,9 @@ func Rekey(path string, old OpenOptions, next NewKey, profile storage.Profile) e
 	if err := rekeyStep("registry"); err != nil {
 		return err
 	}
+	if err := rekeyView(path, oldKey, newKey, profile); err != nil {
+		return err
+	}
 	if err := storage.Rekey(filepath.Join(path, LogDir), oldKey, newKey, profile); err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
 			return fmt.Errorf("%w %s: neither the old nor the new key opens its log: %w", ErrWrongKey, path, err)
@@ -163,4 +166,20 @@ func rekeyWrongKey(path, desc string, key []byte, err error) error {
 		return wrongKey(path, desc, key)
 	}
 	return err
+}
+
+// rekeyView re-encrypts a hub's view store (DIR/view) with the log: the
+// view is derived, so one that cannot be re-encrypted is removed (the hub
+// builds it again from the log at its next start).
+func rekeyView(path string, oldKey, newKey []byte, profile storage.Profile) error {
+	dir := filepath.Join(path, ViewDir)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := storage.RekeyStore(dir, oldKey, newKey, profile); err != nil {
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			return fmt.Errorf("datadir: rekey the view: %w (and removing it: %v)", err, rerr)
+		}
+	}
+	return nil
 }

@@ -117,6 +117,12 @@ func (b *Batch) WriteTo(t Txn) error {
 	return err
 }
 
+// Each calls fn with every key written or deleted, in key order, until fn
+// returns false.
+func (b *Batch) Each(fn func(key, value []byte, deleted bool) bool) {
+	b.writes.Ascend(func(it item) bool { return fn(it.key, it.value, it.deleted) })
+}
+
 // Reset empties the batch and puts it over base.
 func (b *Batch) Reset(base Reader) {
 	b.base = base

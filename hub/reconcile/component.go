@@ -1,0 +1,135 @@
+package reconcile
+
+import (
+	"fieldsync/replication"
+	"fieldsync/storage/kv"
+)
+
+// Component is a part of the view kept beside the citizens by another
+// feature (a census of resident lists, dossier completeness, a learnt
+// duplicate model): it follows the same entries through the same rules,
+// in the same transactions, and keeps its state in the view's store
+// under its own prefix. A component must keep its state a function of
+// what it was given (Admit and Retract are exact inverses), or what it
+// shows will depend on the order entries came in.
+type Component interface {
+	// Name is its prefix in the store: its keys live under "x/NAME/".
+	Name() string
+	// Admit is called for every entry Rules 0, 8 and 9 let into the view
+	// (any kind, the ones the view itself ignores included).
+	Admit(tx ComponentTx, e *Admitted)
+	// Retract is Admit's inverse: a later judgement (a revocation, a fork
+	// notice) takes the entry out again.
+	Retract(tx ComponentTx, e *Admitted)
+	// CitizenChanged is called when a citizen was derived again: before
+	// is nil for a new citizen, after nil for one gone.
+	CitizenChanged(tx ComponentTx, key string, before, after *CitizenSummary)
+}
+
+// Admitted is an entry as a component sees it.
+type Admitted struct {
+	ID   replication.EntryID
+	Kind replication.Kind // as written
+	// Meaning is what it means (a re-issue's original kind).
+	Meaning replication.Kind
+	Hash    replication.Hash
+	HLC     replication.HLC
+	// Payload is the payload of kinds the view keeps whole (decisions,
+	// notices, roster entries); for others, Config.Entries (or the view's
+	// own copy) reads the entry.
+	Payload []byte
+}
+
+// CitizenSummary is what the view derived of a citizen.
+type CitizenSummary struct {
+	Versions []replication.EntryID
+	Shown    replication.EntryID
+	Region   string
+	Commune  string
+	CodeList string
+	Conflict bool
+	Linked   []string
+}
+
+// ComponentTx is a component's access to the round's transaction: keys
+// are relative to its prefix.
+type ComponentTx interface {
+	kv.Txn
+	// DigestItem adds (sign 1) or removes (sign -1) a line about subject
+	// in the view's digest: only for what every hub holding the same
+	// entries holds the same (local state, blob presence, stays out).
+	DigestItem(subject, line string, sign int)
+}
+
+type componentTx struct {
+	r      *Reconciler
+	prefix []byte
+}
+
+func (t componentTx) key(k []byte) []byte { return append(append([]byte(nil), t.prefix...), k...) }
+
+func (t componentTx) Get(k []byte) ([]byte, error) { return t.r.b.Get(t.key(k)) }
+func (t componentTx) Set(k, v []byte) error        { return t.r.b.Set(t.key(k), v) }
+func (t componentTx) Delete(k []byte) error        { return t.r.b.Delete(t.key(k)) }
+func (t componentTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
+	var f []byte
+	if from != nil {
+		f = t.key(from)
+	}
+	n := len(t.prefix)
+	return t.r.b.Scan(t.key(prefix), f, func(k, v []byte) bool { return fn(k[n:], v) })
+}
+func (t componentTx) DigestItem(subject, line string, sign int) {
+	t.r.digest.item("x/"+subject, line, sign)
+}
+
+func (r *Reconciler) componentTx(c Component) componentTx {
+	return componentTx{r: r, prefix: []byte(string([]byte{tComponent, '/'}) + c.Name() + "/")}
+}
+
+func admittedOf(e *entryRec) *Admitted {
+	return &Admitted{ID: e.ID, Kind: e.Kind, Meaning: e.MKind, Hash: e.Hash, HLC: e.HLC, Payload: e.Payload}
+}
+
+// admitted tells the components of an entry let into the view.
+func (r *Reconciler) admitted(e *entryRec) {
+	if len(r.cfg.Components) == 0 || e.State != stateApplied {
+		return
+	}
+	a := admittedOf(e)
+	for _, c := range r.cfg.Components {
+		c.Admit(r.componentTx(c), a)
+	}
+}
+
+// retracted tells the components of an entry taken out again.
+func (r *Reconciler) retracted(e *entryRec) {
+	if len(r.cfg.Components) == 0 {
+		return
+	}
+	a := admittedOf(e)
+	for _, c := range r.cfg.Components {
+		c.Retract(r.componentTx(c), a)
+	}
+}
+
+func (r *Reconciler) citizenChanged(key string, before, after *citizenRow) {
+	if len(r.cfg.Components) == 0 {
+		return
+	}
+	b, a := summaryOf(before), summaryOf(after)
+	if b == nil && a == nil {
+		return
+	}
+	for _, c := range r.cfg.Components {
+		c.CitizenChanged(r.componentTx(c), key, b, a)
+	}
+}
+
+func summaryOf(c *citizenRow) *CitizenSummary {
+	if c == nil || c.Line.IsZero() || len(c.Members) == 0 {
+		return nil
+	}
+	return &CitizenSummary{Versions: append([]replication.EntryID(nil), c.Members...), Shown: c.Shown, Region: c.Region,
+		Commune: c.Commune, CodeList: c.CodeList, Conflict: c.Conflict != nil, Linked: c.Linked}
+}
