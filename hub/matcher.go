@@ -122,7 +122,7 @@ type unpacker struct {
 
 func (r *unpacker) uint() uint64 {
 	x, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, x)) { // one encoding only
 		r.err, r.b = errPacked, nil
 		return 0
 	}
@@ -164,6 +164,10 @@ func (r *unpacker) relative() *enrollment.Relative {
 		rel := &enrollment.Relative{}
 		r.strs(&rel.FullName, &rel.PersonalID)
 		return rel
+	case 2:
+	default:
+		r.err = errPacked
+		return nil
 	}
 	rel := &enrollment.Relative{DateOfBirth: &enrollment.Date{}}
 	r.date(rel.DateOfBirth)

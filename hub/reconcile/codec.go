@@ -78,9 +78,12 @@ func (r *rbuf) fail(what string) {
 	r.b = nil
 }
 
+// Varints and booleans must be written as this package writes them
+// (canonical): a row decodes from one encoding only.
+
 func (r *rbuf) uint() uint64 {
 	x, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, x)) {
 		r.fail("varint")
 		return 0
 	}
@@ -90,7 +93,7 @@ func (r *rbuf) uint() uint64 {
 
 func (r *rbuf) int() int {
 	x, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, x)) {
 		r.fail("varint")
 		return 0
 	}
@@ -120,7 +123,16 @@ func (r *rbuf) take(n uint64) []byte {
 
 func (r *rbuf) str() string   { return string(r.take(r.uint())) }
 func (r *rbuf) bytes() []byte { return append([]byte(nil), r.take(r.uint())...) }
-func (r *rbuf) bool() bool    { return r.byte() == 1 }
+func (r *rbuf) bool() bool {
+	switch r.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail("boolean")
+	return false
+}
 
 func (r *rbuf) id() replication.EntryID {
 	p := r.take(idSize)
