@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -39,7 +40,21 @@ type Log struct {
 	// The append watermark (appended.go), under writeMu.
 	appendedF   *os.File
 	appendedGen uint64
+
+	// Group commit (commitGroup): Ingest calls that arrive while one
+	// commits wait in queue and go in the next transaction together, one
+	// sync for all.
+	gmu        sync.Mutex
+	queue      []*ingestReq
+	leading    bool
+	groupBytes int // the most payload bytes one group carries
+	calls      atomic.Uint64
+	groups     atomic.Uint64
 }
+
+// IngestGroups returns how many Ingest calls the log took and in how many
+// commits (each one sync).
+func (b *Log) IngestGroups() (calls, commits uint64) { return b.calls.Load(), b.groups.Load() }
 
 var _ oplog.Log = (*Log)(nil)
 
@@ -57,7 +72,8 @@ func OpenLog(opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Log{db: db, opts: opts, dir: opts.Dir, minFree: minFree, heads: map[replication.OriginID]replication.Head{}}
+	b := &Log{db: db, opts: opts, dir: opts.Dir, minFree: minFree, heads: map[replication.OriginID]replication.Head{},
+		groupBytes: int(badgerOptions(opts).MemTableSize / 10)}
 	if err := b.loadHeads(); err != nil {
 		err = b.damaged(err)
 		db.Close()
@@ -267,23 +283,167 @@ func (b *Log) Append(s replication.Signer, drafts []replication.Draft) ([]replic
 	return out, nil
 }
 
-// Ingest implements oplog.Log.
+// Ingest implements oplog.Log. Concurrent calls (a hub's sessions with
+// many laptops) are committed in groups: one transaction and one sync for
+// every call that arrived while the previous group was committing, each
+// call's rules applied in turn as if alone (a call that fails leaves
+// nothing in the group), and each returns once the group is on disk.
 func (b *Log) Ingest(entries []replication.Entry, meta []oplog.KV) (oplog.IngestResult, error) {
-	var res oplog.IngestResult
 	if err := oplog.CheckMeta(meta); err != nil {
-		return res, err
-	}
-	err := b.update(func(tx *badgerTx) error {
-		var err error
-		if res, err = oplog.PlanIngest(tx, entries); err != nil {
-			return err
-		}
-		return setMeta(tx.txn, meta)
-	})
-	if err != nil {
 		return oplog.IngestResult{}, err
 	}
-	return res, nil
+	req := &ingestReq{entries: entries, meta: meta, done: make(chan struct{}), lead: make(chan struct{})}
+	for i := range entries {
+		req.bytes += len(entries[i].Payload)
+	}
+	b.gmu.Lock()
+	b.queue = append(b.queue, req)
+	leader := !b.leading
+	b.leading = true
+	b.gmu.Unlock()
+	if !leader {
+		select {
+		case <-req.done:
+			return req.result()
+		case <-req.lead: // the last leader handed over: this call commits the next group
+		}
+	}
+	b.commitGroup(b.takeGroup())
+	b.gmu.Lock()
+	if len(b.queue) > 0 {
+		close(b.queue[0].lead)
+	} else {
+		b.leading = false
+	}
+	b.gmu.Unlock()
+	return req.result()
+}
+
+// ingestReq is one Ingest call in a group.
+type ingestReq struct {
+	entries    []replication.Entry
+	meta       []oplog.KV
+	bytes      int
+	res        oplog.IngestResult
+	err        error
+	done, lead chan struct{}
+}
+
+func (r *ingestReq) result() (oplog.IngestResult, error) {
+	if r.err != nil {
+		return oplog.IngestResult{}, r.err
+	}
+	return r.res, nil
+}
+
+// takeGroup takes the calls waiting, oldest first, up to groupBytes (the
+// first whatever its size): the leader's own is the oldest.
+func (b *Log) takeGroup() []*ingestReq {
+	b.gmu.Lock()
+	defer b.gmu.Unlock()
+	n, bytes := 0, 0
+	for n < len(b.queue) && (n == 0 || bytes+b.queue[n].bytes <= b.groupBytes) {
+		bytes += b.queue[n].bytes
+		n++
+	}
+	group := b.queue[:n:n]
+	b.queue = b.queue[n:]
+	return group
+}
+
+// commitGroup writes a group and tells each call.
+func (b *Log) commitGroup(group []*ingestReq) {
+	b.calls.Add(uint64(len(group)))
+	b.groups.Add(1)
+	b.commit(group)
+	for _, r := range group {
+		close(r.done)
+	}
+}
+
+// commit writes a group in one transaction; if it is too big for one,
+// its calls go one by one.
+func (b *Log) commit(group []*ingestReq) {
+	err := b.update(func(tx *badgerTx) error {
+		for _, r := range group {
+			r.res, r.err = oplog.IngestResult{}, nil
+			rt := &recordingTx{tx: tx, heads: map[replication.OriginID]replication.Head{}, entries: map[replication.EntryID]replication.Entry{}}
+			res, err := oplog.PlanIngest(rt, r.entries)
+			if err != nil {
+				r.err = err // its own fault: nothing of it is written
+				continue
+			}
+			if err := rt.apply(); err != nil {
+				return err
+			}
+			if err := setMeta(tx.txn, r.meta); err != nil {
+				return err
+			}
+			r.res = res
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) && len(group) > 1 {
+		for _, r := range group {
+			b.commit([]*ingestReq{r})
+		}
+		return
+	}
+	if err != nil {
+		for _, r := range group {
+			r.res, r.err = oplog.IngestResult{}, err
+		}
+	}
+}
+
+// recordingTx applies the ingest rules of one call over the group's
+// transaction, keeping its writes until they all pass.
+type recordingTx struct {
+	tx      *badgerTx
+	heads   map[replication.OriginID]replication.Head
+	entries map[replication.EntryID]replication.Entry
+	order   []replication.EntryID
+}
+
+func (t *recordingTx) Head(o replication.OriginID) (replication.Head, error) {
+	if h, ok := t.heads[o]; ok {
+		return h, nil
+	}
+	return t.tx.Head(o)
+}
+
+func (t *recordingTx) Get(id replication.EntryID) (replication.Entry, bool, error) {
+	if e, ok := t.entries[id]; ok {
+		return e, true, nil
+	}
+	return t.tx.Get(id)
+}
+
+func (t *recordingTx) PutEntry(e replication.Entry) error {
+	if _, ok := t.entries[e.ID()]; !ok {
+		t.order = append(t.order, e.ID())
+	}
+	t.entries[e.ID()] = e
+	return nil
+}
+
+func (t *recordingTx) PutHead(o replication.OriginID, h replication.Head) error {
+	t.heads[o] = h
+	return nil
+}
+
+func (t *recordingTx) apply() error {
+	for _, id := range t.order {
+		if err := t.tx.PutEntry(t.entries[id]); err != nil {
+			return err
+		}
+	}
+	for o, h := range t.heads {
+		if err := t.tx.PutHead(o, h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func setMeta(txn *badger.Txn, kvs []oplog.KV) error {

@@ -2,9 +2,11 @@ package storage_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"fieldsync/replication"
@@ -72,4 +74,56 @@ func TestLogConformance(t *testing.T) {
 		},
 		Reopen: func(t *testing.T) oplog.Log { return open(t, dirs[t.Name()]) },
 	})
+}
+
+// TestConcurrentIngestsCommitInGroups: many sessions ingesting at once
+// (each its own origin, in order) all get their entries written, each call
+// answered as if alone — a call that breaks its chain fails, alone — with
+// fewer syncs than calls.
+func TestConcurrentIngestsCommitInGroups(t *testing.T) {
+	l, err := storage.OpenLog(storage.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const origins, perOrigin, batch = 16, 200, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, origins)
+	total := 0
+	for i := range origins {
+		chain := oplogtest.Chain(oplogtest.NewSigner(uint64(100+i)), perOrigin, fmt.Sprint(i))
+		total += len(chain)
+		wg.Go(func() {
+			for j := 0; j < len(chain); j += batch {
+				res, err := l.Ingest(chain[j:min(len(chain), j+batch)], nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(res.Applied) != min(batch, len(chain)-j) {
+					errs <- fmt.Errorf("applied %d of %d", len(res.Applied), batch)
+					return
+				}
+			}
+			gap := chain[len(chain)-1]
+			gap.Seq += 5 // a gap: this call alone fails
+			if _, err := l.Ingest([]replication.Entry{gap}, nil); !errors.Is(err, replication.ErrBrokenChain) {
+				errs <- fmt.Errorf("a gap: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	v, _ := l.Vector()
+	if v.Total() != uint64(total) {
+		t.Fatalf("the log holds %d entries, want %d", v.Total(), total)
+	}
+	calls, commits := l.IngestGroups()
+	t.Logf("%d ingest calls in %d commits", calls, commits)
+	if commits >= calls {
+		t.Errorf("%d calls in %d commits: concurrent calls were not grouped", calls, commits)
+	}
 }

@@ -24,7 +24,10 @@ func init() {
 const (
 	defaultIngestSizes = "100000,300000"
 	fullIngestSizes    = "100000,300000,1100000"
-	maxIngestSizes     = 8
+	// provinceIngestSizes are issue 11's: Hà Tĩnh, and a province of 10 M
+	// (Hà Nội, Hồ Chí Minh City, the merged provinces past 5 M).
+	provinceIngestSizes = "1100000,10000000"
+	maxIngestSizes      = 8
 )
 
 type ingestFlags struct {
@@ -37,6 +40,8 @@ func benchIngest(e *env, args []string) error {
 	fs := benchFlags(e, "ingest")
 	sizes := fs.String("n", defaultIngestSizes, "comma-separated numbers of generated enrollments, one run each")
 	full := fs.Bool("full", false, "also measure 1.1 M enrollments (Hà Tĩnh's size): --n "+fullIngestSizes)
+	provinces := fs.Bool("provinces", false, "Hà Tĩnh (1.1 M) and a province of 10 M, generated with the same noise: --n "+provinceIngestSizes+
+		" (hours, and about 60 GB of disk at the peak)")
 	origins := fs.Int("origins", 300, "field laptops (origins) the enrollments are captured on")
 	noise := fs.Float64("noise", 0.05, "share of noisy re-enrollments (conflicts and duplicates for the view)")
 	seed := fs.Uint64("seed", 1, "generator seed")
@@ -47,6 +52,9 @@ func benchIngest(e *env, args []string) error {
 	}
 	if *full {
 		*sizes = fullIngestSizes
+	}
+	if *provinces {
+		*sizes = provinceIngestSizes
 	}
 	f := ingestFlags{cfg: bench.IngestConfig{Origins: *origins, Noise: *noise, Seed: *seed}, asJSON: *asJSON}
 	var err error
@@ -144,32 +152,49 @@ func runIngestChild(stderr io.Writer, n int, cfg bench.IngestConfig) (bench.Inge
 }
 
 func printIngest(w io.Writer, run IngestRun) {
-	fmt.Fprintf(w, "hub path (decode, verify, Ingest, view) vs raw Badger WriteBatch of the same keys and values (rawB: flushed per sync batch, rawS: one stream);\n"+
-		"same options (hub profile, synced, encrypted); back to back, one process per size\n")
-	fmt.Fprintf(w, "%8s %7s | %8s %8s %8s | %6s %6s | %6s %6s %6s %6s | %7s %7s %7s %7s\n", "enroll", "batches",
-		"hub e/s", "rawB e/s", "rawS e/s", "h/rawB", "h/rawS", "decode", "verify", "ingest", "view", "hubHeap", "hubRSS", "viewMB", "rawRSS")
+	fmt.Fprintf(w, "a running hub taking the laptops' batches (decode, verify, Ingest synced and acked; the view following on its own goroutine)\n"+
+		"vs raw Badger WriteBatch of the same keys and values (rawB: flushed per sync batch, rawS: one stream); same options (hub profile,\n"+
+		"synced, encrypted); back to back, one process per size\n")
+	fmt.Fprintf(w, "%9s %7s | %8s %8s %8s %8s | %6s %6s %6s | %7s %7s %7s %7s %6s\n", "enroll", "batches",
+		"acked/s", "view e/s", "rawB e/s", "rawS e/s", "ack/rB", "ack/rS", "all/rB", "hubHeap", "hubRSS", "B/cit", "rawRSS", "lagMax")
 	for _, r := range run.Results {
 		h := r.Hub
-		pct := func(s float64) float64 { return 100 * s / h.Seconds }
-		fmt.Fprintf(w, "%8d %7d | %8.0f %8.0f %8.0f | %6.2f %6.2f | %5.1f%% %5.1f%% %5.1f%% %5.1f%% | %7.0f %7.0f %7.0f %7.0f\n",
-			r.N, r.Batches, h.EntriesPerSec, r.RawBatch.EntriesPerSec, r.RawStream.EntriesPerSec, r.Ratio, r.RatioStream,
-			pct(h.DecodeSeconds), pct(h.VerifySeconds), pct(h.IngestSeconds), pct(h.Seconds-h.IngestedSeconds),
-			h.PeakHeapMB, h.PeakRSSMB, h.ViewHeapMB, max(r.RawBatch.PeakRSSMB, r.RawStream.PeakRSSMB))
+		fmt.Fprintf(w, "%9d %7d | %8.0f %8.0f %8.0f %8.0f | %6.2f %6.2f %6.2f | %7.0f %7.0f %7.0f %7.0f %6d\n",
+			r.N, r.Batches, h.AckedEntriesPerSec, h.EntriesPerSec, r.RawBatch.EntriesPerSec, r.RawStream.EntriesPerSec,
+			h.AckedEntriesPerSec/r.RawBatch.EntriesPerSec, h.AckedEntriesPerSec/r.RawStream.EntriesPerSec, r.Ratio,
+			h.PeakHeapMB, h.PeakRSSMB, h.HeapBytesPerCitizen, max(r.RawBatch.PeakRSSMB, r.RawStream.PeakRSSMB), h.ViewLagMax)
+	}
+	fmt.Fprintf(w, "while ingesting, every %v: a laptop's capture sent to its ack, the dashboard's snapshot, /metrics (ms p50 / p99 / max):\n", bench.ProbeEvery)
+	ms := func(p bench.Percentiles) string {
+		return fmt.Sprintf("%.1f / %.1f / %.1f", p.P50us/1e3, p.P99us/1e3, p.MaxUs/1e3)
+	}
+	for _, r := range run.Results {
+		h := r.Hub
+		fmt.Fprintf(w, "%9d | session %s (n=%d) | dashboard %s | metrics %s\n", r.N, ms(h.Session), h.Session.N, ms(h.Dashboard), ms(h.Metrics))
+	}
+	fmt.Fprintf(w, "restart over what it holds: until it serves sync and the dashboard, entries its view had to apply, same digest:\n")
+	for _, r := range run.Results {
+		rs := r.Hub.Restart
+		fmt.Fprintf(w, "%9d | %.2f s (stores open and matcher loaded %.2f s), lag %d, same digest %v, peak RSS %.0f MB\n",
+			r.N, rs.Seconds, rs.OpenSeconds, rs.LagAtOpen, rs.SameDigest, rs.PeakRSSMB)
 	}
 	fmt.Fprintf(w, "CPU µs per entry, whole process (all goroutines: Badger, GC), steadier than wall time on a shared machine:\n")
-	fmt.Fprintf(w, "%8s | %8s %8s %8s | %8s\n", "enroll", "hub", "rawB", "rawS", "rawB/hub")
+	fmt.Fprintf(w, "%9s | %8s %8s %8s | %8s\n", "enroll", "hub", "rawB", "rawS", "rawB/hub")
 	for _, r := range run.Results {
 		us := func(s float64) float64 { return 1e6 * s / float64(max(1, r.Entries)) }
-		fmt.Fprintf(w, "%8d | %8.1f %8.1f %8.1f | %8.3f\n", r.N, us(r.Hub.CPUSeconds), us(r.RawBatch.CPUSeconds), us(r.RawStream.CPUSeconds),
+		fmt.Fprintf(w, "%9d | %8.1f %8.1f %8.1f | %8.3f\n", r.N, us(r.Hub.CPUSeconds), us(r.RawBatch.CPUSeconds), us(r.RawStream.CPUSeconds),
 			r.RawBatch.CPUSeconds/r.Hub.CPUSeconds)
 	}
 	for _, r := range run.Results {
+		h := r.Hub
 		fmt.Fprintf(w, "  n=%d, %d origins: %d entries (%d rejected on laptops), %.0f per batch, %.1f%% signed, %.0f MB written; "+
-			"hub %.1f s, raw %.1f s / %.1f s (reading %.1f s of it); build %.0f s; view: %d citizens, %d conflicts, %d pairs\n",
-			r.N, r.Origins, r.Entries, r.Rejected, r.EntriesPerBatch, 100*r.SignedShare, r.WrittenMB, r.Hub.Seconds, r.RawBatch.Seconds,
-			r.RawStream.Seconds, r.RawBatch.ReadSeconds, r.BuildSeconds, r.Hub.View.Citizens, r.Hub.View.Conflicts, r.Hub.View.Pairs)
+			"acked in %.1f s, view done %.1f s (%d sessions: decode %.1f s, verify %.1f s, Ingest %.1f s; %d calls in %d commits); raw %.1f s / %.1f s (reading %.1f s of it); build %.0f s; "+
+			"view: %d citizens, %d conflicts, %d pairs; heap %.0f MB empty, %.0f MB with the view\n",
+			r.N, r.Origins, r.Entries, r.Rejected, r.EntriesPerBatch, 100*r.SignedShare, r.WrittenMB, h.AckedSeconds, h.Seconds,
+			h.Sessions, h.DecodeSeconds, h.VerifySeconds, h.IngestSeconds, h.IngestCalls, h.IngestCommits, r.RawBatch.Seconds,
+			r.RawStream.Seconds, r.RawBatch.ReadSeconds, r.BuildSeconds, h.View.Citizens, h.View.Conflicts, h.View.Pairs, h.BaseHeapMB, h.ViewHeapMB)
 	}
 	perPhase := len(run.Results) > 0 && run.Results[0].RSSPerPhase
-	fmt.Fprintf(w, "  MB: peak Go heap in use and peak RSS (VmHWM%s) of the hub phase; viewMB: live heap once all is in, log closed; wall %.0f s\n",
+	fmt.Fprintf(w, "  MB: peak Go heap in use and peak RSS (VmHWM%s) of the hub phase; B/cit: live heap per citizen held, over the hub's heap empty; wall %.0f s\n",
 		map[bool]string{true: ", reset at each phase", false: " since process start"}[perPhase], run.WallSeconds)
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,15 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"time"
 
-	"fieldsync/hub"
-	"fieldsync/hub/reconcile"
-	"fieldsync/replication"
-	"fieldsync/replication/datadir"
-	"fieldsync/replication/delta"
-	"fieldsync/replication/syncproto"
 	"fieldsync/storage"
 )
 
@@ -31,10 +23,11 @@ type IngestConfig struct {
 	CPUProfile string
 }
 
-// Limits of IngestConfig: the input is held in memory (about 2.3 KB per
-// enrollment), so a run is bounded by what a test machine holds.
+// Limits of IngestConfig: the input is built and kept on disk (about 3
+// KB per enrollment at its peak, while the batches are interleaved), one
+// laptop's log in memory per core.
 const (
-	MaxIngestN       = 5_000_000
+	MaxIngestN       = 12_000_000
 	MaxIngestOrigins = 2000
 )
 
@@ -78,8 +71,11 @@ type IngestResult struct {
 	RawBatch  RawFigures `json:"raw_per_batch"` // a WriteBatch flushed per sync batch
 	RawStream RawFigures `json:"raw_stream"`    // one WriteBatch over everything
 	Hub       HubFigures `json:"hub"`
-	// Ratio is hub entries/s over raw per-batch entries/s (the same commit
-	// points); RatioStream over the streaming WriteBatch.
+	// AckRatio is the entries/s the hub acknowledged over raw per-batch
+	// entries/s (the commit points a sync batch has); Ratio the same with
+	// the view caught up as well; RatioStream, over the streaming
+	// WriteBatch.
+	AckRatio    float64 `json:"acked_over_raw_per_batch"`
 	Ratio       float64 `json:"hub_over_raw_per_batch"`
 	RatioStream float64 `json:"hub_over_raw_stream"`
 }
@@ -102,29 +98,6 @@ type RawFigures struct {
 	EntriesPerSec float64 `json:"entries_per_sec"`
 	MBPerSec      float64 `json:"mb_per_sec"`
 	PhaseMem
-}
-
-// HubFigures is the hub path: verify as the sync receiver does, Ingest,
-// then the view (reconcile and duplicate detection) as the hub's OnIngest
-// feeds it.
-type HubFigures struct {
-	Seconds       float64 `json:"seconds"`
-	EntriesPerSec float64 `json:"entries_per_sec"`
-	DecodeSeconds float64 `json:"decode_seconds"` // reading and decoding the batch frames
-	VerifySeconds float64 `json:"verify_seconds"` // Session.Step + Ready: chain, signatures, genesis
-	IngestSeconds float64 `json:"ingest_seconds"` // Log.Ingest (synced) + Session.Persisted
-	// IngestedSeconds is when the last batch was acknowledged (the log
-	// has everything); Seconds, when the view had applied it all.
-	IngestedSeconds float64 `json:"ingested_seconds"`
-	Applied         int     `json:"applied"`
-	PhaseMem
-	// ViewHeapMB is the live heap the view keeps once everything is in
-	// (after GC, with the log closed).
-	ViewHeapMB float64 `json:"view_heap_mb"`
-	// StatsSeconds is one listing of the view's counts and pairs after
-	// the run (what the dashboard asks for); not in Seconds.
-	StatsSeconds float64         `json:"stats_seconds"`
-	View         reconcile.Stats `json:"view"`
 }
 
 // Ingest generates cfg.N enrollments on cfg.Origins laptops and spools
@@ -156,6 +129,7 @@ func Ingest(dir string, cfg IngestConfig) (IngestResult, error) {
 	if res.Hub, err = hubPhase(filepath.Join(dir, "hub"), in, cfg.CPUProfile); err != nil {
 		return res, err
 	}
+	res.AckRatio = res.Hub.AckedEntriesPerSec / res.RawBatch.EntriesPerSec
 	res.Ratio = res.Hub.EntriesPerSec / res.RawBatch.EntriesPerSec
 	res.RatioStream = res.Hub.EntriesPerSec / res.RawStream.EntriesPerSec
 	return res, nil
@@ -250,163 +224,6 @@ func eachKV(in *ingestInput, fn func(kvs [][]byte) error) error {
 			return err
 		}
 	}
-}
-
-// hubRun is a hub as `fieldsync run` builds it, without its network: a
-// data directory with the hub profile, the daemon's view, and one receiving
-// sync session per laptop.
-type hubRun struct {
-	dir    *datadir.Dir
-	daemon *hub.Daemon
-	view   *hub.View
-	recv   map[replication.OriginID]*syncproto.Session
-}
-
-func openHub(path string, in *ingestInput) (*hubRun, error) {
-	// Open mode: no roster to consult (its Verifier is a lookup per range).
-	cfg := datadir.Config{Role: replication.RoleHub, Tier: hubHello.Tier, Unit: hubHello.Unit, Name: hubHello.Node, Open: true}
-	d, err := datadir.Init(path, datadir.InitOptions{Config: cfg, Profile: storage.ProfileHub, EncryptionKey: in.key})
-	if err != nil {
-		return nil, err
-	}
-	h := &hubRun{dir: d, recv: map[replication.OriginID]*syncproto.Session{}}
-	daemon, err := hub.NewDaemon(hub.DaemonConfig{Dir: d})
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	h.daemon, h.view = daemon, daemon.View()
-	self := hubHello
-	self.Origin = d.Signer.Origin()
-	for o, hello := range in.hellos {
-		s, err := syncproto.NewSession(syncproto.DefaultConfig(self), d.Log)
-		if err == nil {
-			peer := *hello
-			err = s.Step(&peer)
-		}
-		if err != nil {
-			d.Close()
-			return nil, err
-		}
-		h.recv[o] = s
-	}
-	return h, nil
-}
-
-// hubPhase runs every batch through the hub path and measures it.
-func hubPhase(path string, in *ingestInput, cpuProfile string) (HubFigures, error) {
-	var f HubFigures
-	h, err := openHub(path, in)
-	if err != nil {
-		return f, err
-	}
-	if cpuProfile != "" {
-		pf, err := os.Create(cpuProfile)
-		if err != nil {
-			return f, err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return f, err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	defer os.RemoveAll(path)
-	f.PhaseMem, err = measured(func() error {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { h.view.Run(ctx); close(done) }()
-		start := time.Now()
-		err := h.run(in, &f)
-		f.IngestedSeconds = time.Since(start).Seconds()
-		if err == nil {
-			var vec replication.Vector
-			if vec, err = h.dir.Log.Vector(); err == nil {
-				err = h.view.WaitApplied(ctx, vec)
-			}
-		}
-		f.Seconds = time.Since(start).Seconds()
-		cancel()
-		<-done
-		return err
-	})
-	f.View, _ = h.view.Stats()
-	f.Applied = f.View.Entries - 1 // the hub's own genesis is in its view too
-	if cerr := h.daemon.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := h.dir.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return f, err
-	}
-	f.EntriesPerSec = float64(in.entries) / f.Seconds
-	start := time.Now()
-	f.View, _ = h.view.Stats()
-	f.StatsSeconds = time.Since(start).Seconds()
-	h.recv = nil // the sessions keep their last batches; the view is measured alone
-	f.ViewHeapMB = liveHeapMB()
-	runtime.KeepAlive(h.view)
-	if f.Applied != in.entries {
-		return f, fmt.Errorf("bench: hub applied %d entries of %d", f.Applied, in.entries)
-	}
-	return f, nil
-}
-
-func (h *hubRun) run(in *ingestInput, f *HubFigures) error {
-	fr, err := openFrames(in.dir)
-	if err != nil {
-		return err
-	}
-	defer fr.close()
-	var decode, verify, ingest time.Duration
-	for {
-		t0 := time.Now()
-		b, err := fr.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		t1 := time.Now()
-		s := h.recv[b.Ranges[0].Origin]
-		p, err := receive(s, b)
-		if err != nil {
-			return err
-		}
-		t2 := time.Now()
-		res, err := h.dir.Log.Ingest(p.Entries, nil)
-		if err := s.Persisted(res, err); err != nil {
-			return err
-		}
-		t3 := time.Now()
-		h.view.Wake() // the session's OnIngest: the view follows on its own goroutine
-		decode, verify, ingest = decode+t1.Sub(t0), verify+t2.Sub(t1), ingest+t3.Sub(t2)
-	}
-	f.DecodeSeconds, f.VerifySeconds = decode.Seconds(), verify.Seconds()
-	f.IngestSeconds = ingest.Seconds()
-	return nil
-}
-
-// receive hands a batch to its session and returns what the session wants
-// written: the batch's ranges once their chain and signatures verified.
-func receive(s *syncproto.Session, b *delta.Batch) (*syncproto.Persist, error) {
-	if s == nil {
-		return nil, errors.New("bench: batch from an origin with no session")
-	}
-	if err := s.Step(b); err != nil {
-		return nil, err
-	}
-	rd, err := s.Ready()
-	if err != nil {
-		return nil, err
-	}
-	if rd.Persist == nil {
-		return nil, fmt.Errorf("bench: batch %d not admitted: %v", b.ID, rd.Events)
-	}
-	return rd.Persist, nil
 }
 
 // liveHeapMB collects garbage, returns freed memory to the OS, and reports

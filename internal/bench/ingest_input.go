@@ -2,16 +2,11 @@ package bench
 
 import (
 	crand "crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"runtime"
-	"sync"
 	"time"
 
 	"fieldsync/enrollment"
-	"fieldsync/enrollment/synth"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -81,137 +76,35 @@ func (c *stepClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
 // protocol's batch limits, signatures thinned to checkpoints and range
 // ends), delivered round-robin across laptops as concurrent sessions
 // would interleave them.
+//
+// A province does not fit in memory as 300 laptops' logs, so it is built
+// on disk, one laptop at a time (ingest_build.go): the records routed to
+// their laptops first, then each laptop's captures saved and cut into
+// batches, then the batches interleaved. A laptop's batches depend only
+// on its own log, so the result is what all the laptops at once would
+// send.
 func buildIngestInput(dir string, cfg IngestConfig) (*ingestInput, error) {
-	laps, err := captureFleet(cfg)
-	if err != nil {
-		return nil, err
-	}
 	in := &ingestInput{dir: dir, key: make([]byte, 32), hellos: map[replication.OriginID]*delta.Hello{}}
 	if _, err := crand.Read(in.key); err != nil {
 		return nil, err
 	}
-	for _, l := range laps {
-		in.rejected += l.rejected
-		hello := l.hello // a copy: the laptops and their logs are dropped
-		in.hellos[l.dir.Signer.Origin()] = &hello
+	b, err := routeRecords(dir, cfg)
+	if err != nil {
+		return nil, err
 	}
-	if err := in.deliver(laps); err != nil {
+	defer b.cleanup()
+	if err := b.saveLaptops(in); err != nil {
+		return nil, err
+	}
+	if err := b.interleave(in); err != nil {
 		return nil, err
 	}
 	return in, nil
 }
 
-// fleet routes generated records to laptops and saves them on workers.
-type fleet struct {
-	cfg      IngestConfig
-	keys     *rand.ChaCha8
-	laps     []*laptop
-	byDevice map[string]*laptop
-	jobs     []chan saveJob
-
-	mu  sync.Mutex
-	err error
-}
-
-type saveJob struct {
-	l    *laptop
-	recs []enrollment.Enrollment
-}
-
-// captureFleet runs the generator and saves every record on its laptop.
-func captureFleet(cfg IngestConfig) ([]*laptop, error) {
-	devices := min(50, max(synth.DefaultDevices, (cfg.Origins+haTinhCommunes-1)/haTinhCommunes))
-	g, err := synth.New(synth.Config{Count: cfg.N, Seed: cfg.Seed, Noise: cfg.Noise, Devices: devices})
-	if err != nil {
-		return nil, err
-	}
-	var seed [32]byte
-	binary.LittleEndian.PutUint64(seed[:], cfg.Seed)
-	f := &fleet{cfg: cfg, keys: rand.NewChaCha8(seed), byDevice: map[string]*laptop{}}
-	var wg sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		ch := make(chan saveJob, 4)
-		f.jobs = append(f.jobs, ch)
-		wg.Go(func() { f.work(ch) })
-	}
-	genErr := f.route(g)
-	for _, ch := range f.jobs {
-		close(ch)
-	}
-	wg.Wait()
-	return f.laps, errors.Join(genErr, f.err)
-}
-
-// route hands each generated record to its laptop, and full groups to the
-// laptop's worker.
-func (f *fleet) route(g *synth.Generator) error {
-	for {
-		rec, ok := g.Next()
-		if !ok {
-			break
-		}
-		l, err := f.laptopFor(&rec.Enrollment)
-		if err != nil {
-			return err
-		}
-		l.pending = append(l.pending, rec.Enrollment)
-		if len(l.pending) == captureGroup {
-			f.save(l)
-		}
-	}
-	for _, l := range f.laps {
-		f.save(l)
-	}
-	return g.Err()
-}
-
-func (f *fleet) save(l *laptop) {
-	if len(l.pending) == 0 {
-		return
-	}
-	f.jobs[l.worker] <- saveJob{l: l, recs: l.pending}
-	l.pending = nil
-}
-
-func (f *fleet) work(ch <-chan saveJob) {
-	for j := range ch {
-		if err := j.l.save(j.recs); err != nil {
-			f.mu.Lock()
-			f.err = errors.Join(f.err, err)
-			f.mu.Unlock()
-		}
-	}
-}
-
-// laptopFor returns the laptop of a capture device: devices take origins
-// in order of first appearance, wrapping around when there are more
-// devices than origins (such a laptop serves two stations).
-func (f *fleet) laptopFor(e *enrollment.Enrollment) (*laptop, error) {
-	if l, ok := f.byDevice[e.Capture.Device]; ok {
-		return l, nil
-	}
-	n := len(f.byDevice)
-	f.byDevice[e.Capture.Device] = nil
-	if n < f.cfg.Origins {
-		l, err := newLaptop(f.keys, len(f.laps), e)
-		if err != nil {
-			return nil, err
-		}
-		l.worker = len(f.laps) % len(f.jobs)
-		f.laps = append(f.laps, l)
-	}
-	l := f.laps[n%f.cfg.Origins]
-	f.byDevice[e.Capture.Device] = l
-	return l, nil
-}
-
 // newLaptop initializes a field origin the way `fieldsync init` does (key,
 // config, genesis) but over an in-memory log.
-func newLaptop(keys *rand.ChaCha8, i int, first *enrollment.Enrollment) (*laptop, error) {
-	signer, err := replication.GenerateKeySigner(keys, uint64(i+1))
-	if err != nil {
-		return nil, err
-	}
+func newLaptop(signer *replication.KeySigner, i int, first *enrollment.Enrollment) (*laptop, error) {
 	cfg := datadir.Config{Version: datadir.ConfigVersion, Role: replication.RoleNode, Unit: first.Capture.CommuneCode,
 		Name: fmt.Sprintf("laptop-%03d", i), Epoch: signer.Epoch()}
 	dir := &datadir.Dir{Config: cfg, Signer: signer, Log: oplog.NewMem()}
@@ -251,51 +144,6 @@ func (l *laptop) save(recs []enrollment.Enrollment) error {
 		case r.Err != nil:
 			return r.Err
 		}
-	}
-	return nil
-}
-
-// deliver cuts every laptop's log into the batches its sync session sends,
-// taking one batch from each laptop in turn, and spools them.
-func (in *ingestInput) deliver(laps []*laptop) error {
-	w, err := createSpool(in.dir)
-	if err != nil {
-		return err
-	}
-	if err := in.send(laps, w); err != nil {
-		w.close()
-		return err
-	}
-	return w.finish()
-}
-
-func (in *ingestInput) send(laps []*laptop, w *spoolWriter) error {
-	senders := make([]*sender, 0, len(laps))
-	for _, l := range laps {
-		s, err := newSender(l)
-		if err != nil {
-			return err
-		}
-		senders = append(senders, s)
-	}
-	for round := 0; len(senders) > 0; round++ {
-		if round == maxSendRounds {
-			return fmt.Errorf("bench: delivery did not finish in %d rounds", maxSendRounds)
-		}
-		active := senders[:0]
-		for _, s := range senders {
-			b, err := s.next()
-			if err != nil {
-				return err
-			}
-			if b != nil {
-				if err := in.add(w, b); err != nil {
-					return err
-				}
-				active = append(active, s)
-			}
-		}
-		senders = active
 	}
 	return nil
 }

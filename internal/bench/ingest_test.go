@@ -17,8 +17,9 @@ func TestIngestAccounting(t *testing.T) {
 	if res.Rejected > cfg.N/20 || res.Entries != cfg.N-res.Rejected+cfg.Origins || res.Hub.Applied != res.Entries {
 		t.Errorf("%d generated, %d rejected, %d origins: %d entries delivered, %d applied", cfg.N, res.Rejected, cfg.Origins, res.Entries, res.Hub.Applied)
 	}
-	// The view also holds the hub's own genesis.
-	if res.Hub.View.Entries != res.Entries+1 || res.Hub.View.Versions != res.Entries-cfg.Origins || res.Hub.View.Invalid != 0 {
+	// The view also holds the hub's own genesis and the probe laptop's entries.
+	probe := res.Hub.ProbeEntries
+	if res.Hub.View.Entries != res.Entries+1+probe || res.Hub.View.Versions != res.Entries-cfg.Origins+probe-1 || res.Hub.View.Invalid != 0 {
 		t.Errorf("view %+v after %d entries", res.Hub.View, res.Entries)
 	}
 	if res.Batches < cfg.Origins || res.EntriesPerBatch > 1000 || res.SignedShare >= 0.5 {
@@ -26,6 +27,9 @@ func TestIngestAccounting(t *testing.T) {
 	}
 	if res.WrittenMB <= res.PayloadMB || res.RawBatch.EntriesPerSec <= 0 || res.RawStream.EntriesPerSec <= 0 {
 		t.Errorf("baseline wrote %.2f MB for %.2f MB of payloads: %+v %+v", res.WrittenMB, res.PayloadMB, res.RawBatch, res.RawStream)
+	}
+	if rs := res.Hub.Restart; !rs.SameDigest || rs.LagAtOpen != 0 || rs.Seconds <= 0 {
+		t.Errorf("restart %+v: the view must come back as it was, with nothing to apply", rs)
 	}
 }
 

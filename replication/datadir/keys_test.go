@@ -16,6 +16,7 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/storage"
+	"fieldsync/storage/kv"
 )
 
 // testKDF is argon2id at its floor, to keep tests fast; production uses
@@ -485,5 +486,49 @@ func TestInitThatDidNotFinishIsNotTakenForADirectory(t *testing.T) {
 	}
 	if _, err := Init(path, InitOptions{Config: nodeCfg}); err == nil || !strings.Contains(err.Error(), "did not finish") {
 		t.Fatalf("init again: %v", err)
+	}
+}
+
+// TestRekeyTakesTheView: a hub's view store (DIR/view) is re-encrypted with
+// the log; afterwards the new key opens it, with what it held.
+func TestRekeyTakesTheView(t *testing.T) {
+	tmp := t.TempDir()
+	path := filepath.Join(tmp, "hub")
+	d, err := Init(path, InitOptions{Config: Config{Role: replication.RoleHub, Tier: "district", Unit: "445", Name: "h", Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := d.OpenView()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := view.Update(func(tx kv.Txn) error { return tx.Set([]byte("c/042085000123"), []byte("a row")) }); err != nil {
+		t.Fatal(err)
+	}
+	view.Close()
+	d.Close()
+	next := NewKey{Passphrase: []byte("the new passphrase"), KDF: testKDF()}
+	if err := Rekey(path, OpenOptions{}, next, storage.ProfileField); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(path, OpenOptions{Passphrase: next.Passphrase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	view, err = d.OpenView()
+	if err != nil {
+		t.Fatalf("the new key does not open the view: %v", err)
+	}
+	defer view.Close()
+	err = view.View(func(r kv.Reader) error {
+		v, err := r.Get([]byte("c/042085000123"))
+		if err == nil && string(v) != "a row" {
+			err = errors.New("the view's row changed")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
