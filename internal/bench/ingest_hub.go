@@ -228,6 +228,16 @@ func hubPhase(path string, in *ingestInput, cpuProfile string) (HubFigures, erro
 		h.stop()
 		return f, errors.Join(err, pr.err)
 	}
+	// The probe may have sent a capture after the view caught up: wait
+	// for it too (untimed), so the digest is the whole log's, as the
+	// restart will show it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	err = h.daemon.ViewCaughtUp(ctx)
+	cancel()
+	if err != nil {
+		h.stop()
+		return f, err
+	}
 	f.View, f.Digest = h.daemon.View().Stats()
 	f.ProbeEntries = 1 + pr.sent
 	applied := h.daemon.View().Applied()
