@@ -18,9 +18,10 @@
 // the device's scope (its commune, or a district or province holding it).
 // Roster entries come from the anchor alone. Anything else is quarantined:
 // listed with its reason (Quarantine, Stats.Quarantined, the digest),
-// applied to nothing. A verdict that a late roster entry or genesis would
-// change turns the reconciler Stale; the caller rebuilds it with Replay
-// (a hub, from its log in the same order).
+// applied to nothing. A verdict that a late roster entry or genesis
+// changes is given again inside the reconciler: the origins it concerns
+// are taken out and applied anew (judge.go, Rejudged), nothing else is
+// recomputed and nothing is read from the log.
 //
 // Rule 1 — citizen key. A capture is keyed by its normalized 12-digit
 // personal ID number when present and well-formed; otherwise by a
