@@ -367,6 +367,39 @@ func (c *CSVReader) NextDossier() (lineNo int, e Enrollment, files []DossierFile
 	return lineNo, e, files, nil
 }
 
+// CSVRows reads the rows of a CSV file with the bounds and the dialect of
+// CSVReader (UTF-8, ",", RFC 4180 quotes; a row at most MaxRecordBytes and
+// 128 cells), for files of other columns (a resident list). A leading
+// byte-order mark is dropped.
+type CSVRows struct {
+	rr    *rowReader
+	first bool
+}
+
+// NewCSVRows reads rows from r.
+func NewCSVRows(r io.Reader) *CSVRows {
+	return &CSVRows{rr: &rowReader{br: bufio.NewReader(r), line: 1}, first: true}
+}
+
+// Next returns the cells of the next non-blank row and the line it starts
+// on; io.EOF at the end. A bad row returns an error wrapping ErrBadRow or
+// ErrTooLarge (with the line) and the next call goes on after it; any
+// other error is the reader's and ends the file.
+func (c *CSVRows) Next() ([]string, int, error) {
+	row, line, err := c.rr.next()
+	if err != nil {
+		if errors.Is(err, ErrBadRow) || errors.Is(err, ErrTooLarge) {
+			return nil, line, fmt.Errorf("line %d: %w", line, err)
+		}
+		return nil, line, err
+	}
+	if c.first {
+		row[0] = strings.TrimPrefix(row[0], "\uFEFF")
+		c.first = false
+	}
+	return row, line, nil
+}
+
 // rowReader splits RFC 4180 records itself, rather than with
 // encoding/csv, so that a row is bounded (MaxRecordBytes, maxCSVFields)
 // and a bad row can be skipped without buffering it whole.

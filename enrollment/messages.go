@@ -260,6 +260,13 @@ var topLabels = map[string]label{
 	"relation_to_head":    {"Relationship to household head", "Quan hệ với chủ hộ"},
 	"capture":             {"Capture", "Thu nhận"},
 	"biometrics":          {"Biometrics", "Sinh trắc học"},
+	// A resident list's row and a resident's status (package residents).
+	"commune_code": {"Commune code", "Mã xã"},
+	"household":    {"Household number", "Số hộ"},
+	"address":      {"Address (hamlet, village)", "Địa chỉ (thôn, xóm)"},
+	"status":       {"Status", "Tình trạng"},
+	"note":         {"Note", "Ghi chú"},
+	"officer":      {"Officer", "Cán bộ"},
 }
 
 // subLabels name a field inside a place, relative, capture or blob; %s is

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/residents"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
@@ -125,7 +127,33 @@ func (d *Daemon) Handler() http.Handler {
 	mux := d.Mux(d.extraStatus)
 	mux.HandleFunc("POST /api/enroll", d.serveEnroll)
 	mux.HandleFunc("POST /api/import", d.serveImport)
+	mux.HandleFunc("POST /api/residents/status", d.serveStatus)
 	return mux
+}
+
+// serveStatus saves a resident's status (Node.SetStatus): 200 with the
+// receipt, 422 with the reasons when the rules refuse it.
+func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
+	var s residents.Status
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, residents.MaxStatusBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		http.Error(w, "status: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc, err := d.node.SetStatus(s)
+	var rej *RejectedError
+	switch {
+	case errors.As(err, &rej):
+		localapi.WriteJSON(w, http.StatusUnprocessableEntity, EnrollResult{Record: 1, Rejected: rej.Findings})
+	case errors.Is(err, ErrFrozen):
+		http.Error(w, err.Error(), http.StatusConflict)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	default:
+		d.Rep.Wake()
+		localapi.WriteJSON(w, http.StatusOK, EnrollResult{Record: 1, Receipt: &rc})
+	}
 }
 
 // EnrollResult is one record's outcome over the API.

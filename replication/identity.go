@@ -41,6 +41,13 @@ type Genesis struct {
 	// ReissueFrom is the first seq of PrevOrigin this writer re-issues
 	// under the new origin (through PrevSeq), because a peer may lack it.
 	ReissueFrom uint64 `json:"reissue_from,omitempty"`
+	// Scope, when set, makes this origin a hub's downward channel for one
+	// administrative unit (a commune): its ID derives from the key, the
+	// epoch and the scope (DeriveChannelOriginID), it carries only
+	// DownwardKinds, and the sync protocol offers it to a field node only
+	// when the node's units include the scope (package syncproto). The key
+	// is the hub's own device key, so the roster admits it as that hub.
+	Scope string `json:"scope,omitempty"`
 }
 
 // DecodeGenesis parses and checks a genesis payload.
@@ -58,8 +65,35 @@ func DecodeGenesis(payload []byte) (Genesis, error) {
 	if err := g.checkPrev(); err != nil {
 		return g, err
 	}
+	if err := g.checkScope(); err != nil {
+		return g, err
+	}
 	return g, nil
 }
+
+// checkScope checks a channel genesis: a hub's, in no new epoch, with a
+// short printable scope.
+func (g *Genesis) checkScope() error {
+	switch {
+	case g.Scope == "":
+		return nil
+	case g.Role != RoleHub:
+		return fmt.Errorf("%w: genesis scope %q on a %s: only hubs write channels", ErrMalformed, g.Scope, g.Role)
+	case g.PrevOrigin != nil:
+		return fmt.Errorf("%w: genesis scope %q with prev_origin: a channel starts no new epoch", ErrMalformed, g.Scope)
+	case len(g.Scope) > MaxScopeBytes:
+		return fmt.Errorf("%w: genesis scope of %d bytes, limit %d", ErrMalformed, len(g.Scope), MaxScopeBytes)
+	}
+	for _, c := range []byte(g.Scope) {
+		if c <= ' ' || c > '~' {
+			return fmt.Errorf("%w: genesis scope %q: printable ASCII only", ErrMalformed, g.Scope)
+		}
+	}
+	return nil
+}
+
+// Channel reports whether the genesis starts a downward channel (Scope).
+func (g *Genesis) Channel() bool { return g.Scope != "" }
 
 // checkPrev checks the fields naming a previous epoch hang together.
 func (g *Genesis) checkPrev() error {
@@ -84,8 +118,8 @@ func VerifyGenesis(e *Entry) (Genesis, error) {
 	if err != nil {
 		return g, err
 	}
-	if DeriveOriginID(g.PublicKey, g.Epoch) != e.Origin {
-		return g, fmt.Errorf("%w: genesis of %s names a key and epoch that derive another origin", ErrBadSignature, e.Origin.Short())
+	if DeriveChannelOriginID(g.PublicKey, g.Epoch, g.Scope) != e.Origin {
+		return g, fmt.Errorf("%w: genesis of %s names a key, epoch and scope that derive another origin", ErrBadSignature, e.Origin.Short())
 	}
 	if err := VerifySignature(g.PublicKey, e.Hash(), e.Sig); err != nil {
 		return g, fmt.Errorf("genesis of %s: %w", e.Origin.Short(), err)
@@ -101,10 +135,12 @@ type Signer interface {
 	Sign(h Hash) []byte
 }
 
-// KeySigner is a Signer backed by an ed25519 private key and an epoch.
+// KeySigner is a Signer backed by an ed25519 private key and an epoch
+// (and, for a hub's downward channel, a scope).
 type KeySigner struct {
 	priv   ed25519.PrivateKey
 	epoch  uint64
+	scope  string
 	origin OriginID
 }
 
@@ -142,11 +178,20 @@ func (s *KeySigner) Sign(h Hash) []byte { return ed25519.Sign(s.priv, SignatureM
 // WithEpoch returns a signer for the same key in another epoch.
 func (s *KeySigner) WithEpoch(epoch uint64) *KeySigner { return NewKeySigner(s.priv, epoch) }
 
+// Channel returns the signer of the same key's downward channel for scope
+// in the same epoch (Genesis.Scope); scope "" is the main origin.
+func (s *KeySigner) Channel(scope string) *KeySigner {
+	return &KeySigner{priv: s.priv, epoch: s.epoch, scope: scope, origin: DeriveChannelOriginID(s.PublicKey(), s.epoch, scope)}
+}
+
+// Scope returns the channel's scope ("" for a main origin).
+func (s *KeySigner) Scope() string { return s.scope }
+
 var _ Signer = (*KeySigner)(nil)
 
 // NewGenesis builds the unsigned genesis draft for signer s.
 func NewGenesis(s *KeySigner, role Role, tier, unit string) Genesis {
-	return Genesis{PublicKey: s.PublicKey(), Epoch: s.epoch, Role: role, Tier: tier, Unit: unit}
+	return Genesis{PublicKey: s.PublicKey(), Epoch: s.epoch, Role: role, Tier: tier, Unit: unit, Scope: s.scope}
 }
 
 // Draft is an entry before the log gives it a seq and previous hash.

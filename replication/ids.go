@@ -41,6 +41,31 @@ func DeriveOriginID(pub []byte, epoch uint64) OriginID {
 	return id
 }
 
+var channelDomain = []byte("fieldsync channel v1\x00")
+
+// MaxScopeBytes bounds a channel's scope (a unit code, see Genesis.Scope).
+const MaxScopeBytes = 32
+
+// DeriveChannelOriginID returns the origin ID of the channel a hub's key
+// pub writes in epoch for scope (Genesis.Scope): a log of its own, next to
+// the key's main origin, that goes down only to the field nodes of that
+// unit. An empty scope is the main origin (DeriveOriginID).
+func DeriveChannelOriginID(pub []byte, epoch uint64, scope string) OriginID {
+	if scope == "" {
+		return DeriveOriginID(pub, epoch)
+	}
+	h := sha256.New()
+	h.Write(channelDomain)
+	h.Write(pub)
+	var e [8]byte
+	binary.BigEndian.PutUint64(e[:], epoch)
+	h.Write(e[:])
+	h.Write([]byte(scope))
+	var id OriginID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
 // DeviceIDOf returns the device ID of an ed25519 public key.
 func DeviceIDOf(pub []byte) DeviceID {
 	sum := sha256.Sum256(pub)

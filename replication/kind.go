@@ -33,10 +33,25 @@ const (
 	// dossiers (record and every blob held there, verified): it flows
 	// down, and the laptop may then drop those blobs (package dossier).
 	KindReceipt Kind = 10
+	// KindResidents is part of a commune's resident list from the
+	// population register, published by a hub in the commune's downward
+	// channel (package enrollment/residents).
+	KindResidents Kind = 11
+	// KindStatus is a commune officer's status of one resident (away,
+	// deceased, enrolled, ...), written on a laptop; it goes up like a
+	// capture.
+	KindStatus Kind = 12
 	// KindBundleKey publishes the writer's bundle public key: bundles for
 	// it are sealed to that key (package bundle). Hubs write one.
 	KindBundleKey Kind = 16
 )
+
+// DownwardKinds are the kinds a hub's downward channel (Genesis.Scope)
+// carries to the field nodes of its unit, with their genesis; nothing else
+// is written there.
+var DownwardKinds = map[Kind]bool{
+	KindResidents: true,
+}
 
 var kindNames = map[Kind]string{
 	KindGenesis:   "genesis",
@@ -49,6 +64,8 @@ var kindNames = map[Kind]string{
 	KindFork:      "fork",
 	KindReissue:   "reissue",
 	KindReceipt:   "receipt",
+	KindResidents: "residents",
+	KindStatus:    "status",
 	KindBundleKey: "bundle-key",
 }
 

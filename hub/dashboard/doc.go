@@ -34,6 +34,13 @@
 // Drain time is that backlog's estimated bytes at the carrying link's
 // observed rate ("unknown" until the link has moved enough to measure).
 //
+// Where the province published resident lists (docs/residents.md), a
+// card and a "Đủ" column per commune and district show the eligible
+// people enrolled or accounted for (away, deceased, moved) and the missing;
+// complete communes are marked in green; a commune's "N missing" button
+// opens its list of missing people by address and household, for the
+// commune team to visit.
+//
 // Conflicts: each citizen whose current versions disagree on an identity
 // field, the versions side by side (ID, name, date of birth, sex, birth
 // registration, parents, hometown, residence, capturing commune, officer,
@@ -57,6 +64,7 @@
 //	GET  /dash/duplicates[?all=1][&limit=n]  {"items": [PairItem…], "total": n, "all": b}
 //	POST /dash/resolve          a ResolveRequest as JSON → {"entry": "origin:seq"}
 //	GET  /dash/events           Server-Sent Events: "change" events, heartbeats
+//	GET  /dash/residents?commune=C[&category=missing]  a commune's people on its resident list (ResidentsPage)
 //
 // # Authentication
 //

@@ -23,6 +23,8 @@ const (
 	// MaxQueueItems bounds the conflicts or duplicates one answer carries
 	// (the answer says how many there are in all).
 	MaxQueueItems = 200
+	// MaxResidentsItems bounds the people one /dash/residents answer lists.
+	MaxResidentsItems = 5000
 	// MaxEventClients bounds the open live-update streams; more get 503.
 	MaxEventClients = 64
 	// maxOfficer and maxNote bound a decision's free text (in runes).
@@ -70,6 +72,7 @@ func Handler(src Source, auth *localapi.Auth) http.Handler {
 	mux.Handle("POST /dash/resolve", data(s.resolve))
 	mux.Handle("GET /dash/events", data(s.stream))
 	mux.Handle("GET /dash/portrait", data(s.portrait))
+	mux.Handle("GET /dash/residents", data(s.residents))
 	return securityHeaders(mux)
 }
 
@@ -145,6 +148,32 @@ func (s *server) conflicts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	localapi.WriteJSON(w, http.StatusOK, answer[*reconcile.Citizen](r, items, all))
+}
+
+// residents answers a commune's people of a category: the list of
+// missing people a commune team visits.
+func (s *server) residents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	cat := q.Get("category")
+	switch cat {
+	case "", "all", "missing", "accounted", "enrolled", "not-eligible":
+	default:
+		writeError(w, http.StatusBadRequest, "category: missing, accounted, enrolled, not-eligible or all")
+		return
+	}
+	limit := MaxResidentsItems
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n < limit {
+		limit = n
+	}
+	page, err := s.src.Residents(q.Get("commune"), cat, limit)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if page.People == nil {
+		page.People = []ResidentRow{}
+	}
+	localapi.WriteJSON(w, http.StatusOK, page)
 }
 
 func (s *server) duplicates(w http.ResponseWriter, r *http.Request) {

@@ -70,6 +70,10 @@ func (f *fakeSource) Portrait(entry string) ([]byte, string, error) {
 	return nil, "", ErrNoPortrait
 }
 
+func (f *fakeSource) Residents(commune, category string, limit int) (ResidentsPage, error) {
+	return ResidentsPage{Commune: commune, Category: category}, nil
+}
+
 func do(t *testing.T, h http.Handler, method, path string, body string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	var rd io.Reader

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/residents"
 	"fieldsync/replication"
 )
 
@@ -87,6 +88,10 @@ type district struct {
 	Pending  uint64 `json:"pending"`
 	// Dossiers sums its communes' dossiers.
 	Dossiers DossierCounts `json:"dossiers"`
+	// Census sums the communes' resident lists (nil: none held);
+	// Complete counts the communes with everyone accounted for.
+	Census   *residents.Counts `json:"census,omitempty"`
+	Complete int               `json:"complete"`
 }
 
 type totals struct {
@@ -99,6 +104,11 @@ type totals struct {
 	// EnrolledKnown/Expected, never diluted by communes of unknown size.
 	ExpectedKnown int `json:"expected_known"`
 	EnrolledKnown int `json:"enrolled_known"`
+	// Census sums every commune's resident list (nil: none held), with
+	// the communes that have one and those complete.
+	Census           *residents.Counts `json:"census,omitempty"`
+	CensusCommunes   int               `json:"census_communes"`
+	CompleteCommunes int               `json:"complete_communes"`
 }
 
 // alarmView is an alarm with the origin's commune and device, when known.
@@ -169,6 +179,13 @@ func newOverview(s Snapshot) overview {
 			ov.Totals.ExpectedKnown++
 			ov.Totals.EnrolledKnown += c.Enrolled
 		}
+		if c.Census != nil {
+			ov.Totals.Census = addCounts(ov.Totals.Census, *c.Census)
+			ov.Totals.CensusCommunes++
+			if c.Complete {
+				ov.Totals.CompleteCommunes++
+			}
+		}
 	}
 	ov.Totals.Totals = s.Totals
 	ov.Districts = districts(ov.Communes)
@@ -234,6 +251,12 @@ func districts(cs []communeView) []district {
 		d.Expected += c.Expected
 		d.Pending += c.Pending
 		d.Dossiers.add(c.Dossiers)
+		if c.Census != nil {
+			d.Census = addCounts(d.Census, *c.Census)
+			if c.Complete {
+				d.Complete++
+			}
+		}
 	}
 	out := make([]district, 0, len(by))
 	for _, d := range by {
@@ -241,6 +264,14 @@ func districts(cs []communeView) []district {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
+}
+
+func addCounts(sum *residents.Counts, c residents.Counts) *residents.Counts {
+	if sum == nil {
+		sum = &residents.Counts{}
+	}
+	sum.Add(c)
+	return sum
 }
 
 // alarms names the commune and device of each alarm's origin.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"fieldsync/enrollment/residents"
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
@@ -38,6 +39,26 @@ type Source interface {
 	// format (enrollment.FormatJPEG or FormatJP2); ErrNoPortrait when the
 	// entry has none or the hub does not hold it yet.
 	Portrait(entry string) ([]byte, string, error)
+	// Residents lists a commune's people on its resident list in a
+	// category ("missing", "accounted", "enrolled", "not-eligible", or ""
+	// for all), house by house, at most limit.
+	Residents(commune, category string, limit int) (ResidentsPage, error)
+}
+
+// ResidentsPage is a commune's people of one category.
+type ResidentsPage struct {
+	Commune  string           `json:"commune"`
+	Name     string           `json:"name"`
+	Category string           `json:"category"`
+	Counts   residents.Counts `json:"counts"`
+	People   []ResidentRow    `json:"people"`
+	Total    int              `json:"total"`
+}
+
+// ResidentRow is one person with their row of the list and status.
+type ResidentRow struct {
+	residents.Person
+	Resident *residents.Resident `json:"resident,omitempty"`
 }
 
 // ErrNoPortrait is Portrait's answer for an entry without a portrait here.
@@ -136,6 +157,12 @@ type CommuneRow struct {
 	Enrolled int `json:"enrolled"`
 	// Expected is the eligible population, 0 when unknown.
 	Expected int `json:"expected"`
+	// Census is the completeness against the commune's resident list
+	// (package enrollment/residents); nil when no list is held.
+	Census *residents.Counts `json:"census,omitempty"`
+	// Complete: every eligible person on the list is enrolled or
+	// accounted for.
+	Complete bool `json:"complete,omitempty"`
 }
 
 // DeviceRow is one field laptop (an origin) of a commune.

@@ -65,6 +65,12 @@
 // is what makes the view a function of the set (checked by the golden
 // files' same-in-every-order and by the 1,000-order property test).
 //
+// The census (census.go, package enrollment/residents) folds the
+// communes' resident lists and the statuses officers set into
+// completeness per person, after Rules 0, 8 and 9: a list counts only from
+// a hub's channel for its commune, inside the hub's scope; a status only
+// from a device serving its commune. Its digest is CensusDigest.
+//
 // Rule 0 (authorization by the province's roster) is in gate.go; Rules 8
 // (a forked origin is set aside from the seq a hub's fork notice names)
 // and 9 (a capture re-issued under a new epoch counts once: as its

@@ -128,7 +128,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	br.navigate(link.URL)
 	br.waitFor("the communes table", 15*time.Second, func() bool { return br.count("#communes tr.commune") == 3 })
 	headers := br.texts("#communes thead th")
-	if len(headers) < 6 || !strings.EqualFold(headers[4], "Tồn đọng") || !strings.EqualFold(headers[0], "Xã / thiết bị") { // shown in capitals
+	if len(headers) < 7 || !strings.EqualFold(headers[5], "Tồn đọng") || !strings.EqualFold(headers[0], "Xã / thiết bị") { // shown in capitals
 		t.Fatalf("communes table headers: %q", headers)
 	}
 	// Thạch Xuân is furthest behind: first row, in red, its backlog in
@@ -176,7 +176,7 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	// The English switch relabels the page, and is remembered.
 	br.click("#lang")
-	br.waitFor("English labels", 5*time.Second, func() bool { return strings.EqualFold(br.text("#communes thead th:nth-child(5)"), "Backlog") })
+	br.waitFor("English labels", 5*time.Second, func() bool { return strings.EqualFold(br.text("#communes thead th:nth-child(6)"), "Backlog") })
 	if got := br.text(row + "td.status"); !strings.Contains(got, "entries behind") {
 		t.Errorf("English status %q", got)
 	}
@@ -185,7 +185,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	save(t, filepath.Join(shot, "dashboard-overview-en.png"), br.screenshot())
 	br.click("#lang")
-	br.waitFor("Vietnamese labels", 5*time.Second, func() bool { return strings.EqualFold(br.text("#communes thead th:nth-child(5)"), "Tồn đọng") })
+	br.waitFor("Vietnamese labels", 5*time.Second, func() bool { return strings.EqualFold(br.text("#communes thead th:nth-child(6)"), "Tồn đọng") })
 
 	// The conflict, side by side.
 	br.exec(nil, "window.fieldsyncMarker = 42") // gone if the page reloads

@@ -294,9 +294,9 @@ func (p PeerStatus) withLiveness(now time.Time, liveness time.Duration) PeerStat
 }
 
 // withBacklog returns a copy of p with the backlog computed against ours.
-func (p PeerStatus) withBacklog(self replication.Role, ours replication.Vector, roleOf func(replication.OriginID) replication.Role) PeerStatus {
+func (p PeerStatus) withBacklog(self replication.Role, ours replication.Vector, originOf func(replication.OriginID) syncproto.OfferOrigin) PeerStatus {
 	p.TheirHeads = p.TheirHeads.Clone()
-	p.BacklogEntries = backlog(self, replication.Role(p.Role), ours, p.TheirHeads, roleOf)
+	p.BacklogEntries = backlog(self, replication.Role(p.Role), unitsOf(p.Unit), ours, p.TheirHeads, originOf)
 	per := p.BytesPerEntry
 	if per == 0 {
 		per = defaultBytesPerEntry
@@ -310,17 +310,26 @@ func (p PeerStatus) withBacklog(self replication.Role, ours replication.Vector, 
 
 // backlog counts the entries this replica holds, would offer the peer, and
 // the peer is not known to hold.
-func backlog(self, peer replication.Role, ours, theirs replication.Vector, roleOf func(replication.OriginID) replication.Role) uint64 {
+func backlog(self, peer replication.Role, peerUnits []string, ours, theirs replication.Vector, originOf func(replication.OriginID) syncproto.OfferOrigin) uint64 {
 	if peer == "" {
 		peer = replication.RoleHub // unknown yet: assume it takes everything
 	}
 	var n uint64
 	for o, h := range ours {
-		if h.Seq > theirs.Seq(o) && syncproto.Offers(self, peer, roleOf(o)) {
+		if h.Seq > theirs.Seq(o) && syncproto.Offers(self, peer, peerUnits, originOf(o)) {
 			n += h.Seq - theirs.Seq(o)
 		}
 	}
 	return n
+}
+
+// unitsOf is a peer's units as its Hello announced them (what the
+// protocol offers by when the roster is not consulted: an estimate).
+func unitsOf(unit string) []string {
+	if unit == "" {
+		return nil
+	}
+	return []string{unit}
 }
 
 // sortedPeers returns statuses sorted by name.

@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +47,7 @@ type Replicator struct {
 	peers    *peerTable
 	targets  map[string]*target // by address
 	sessions map[chan struct{}]bool
-	roles    map[replication.OriginID]replication.Role
+	roles    map[replication.OriginID]syncproto.OfferOrigin
 	active   map[string]int // sessions per peer name
 	lastSent replication.Hash
 	rng      *rand.Rand
@@ -105,7 +106,7 @@ func New(cfg Config) (*Replicator, error) {
 	}
 	r := &Replicator{
 		cfg: cfg, peers: peers, targets: map[string]*target{}, sessions: map[chan struct{}]bool{},
-		roles: map[replication.OriginID]replication.Role{}, active: map[string]int{},
+		roles: map[replication.OriginID]syncproto.OfferOrigin{}, active: map[string]int{},
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Clock.Now().UnixNano()), 0x5eed)),
 		announceCh: make(chan struct{}, 1),
 		pending:    newPendingPool(maxPending, maxPendingPerAddr), inboundBy: map[string][]*inboundClaim{},
@@ -187,7 +188,7 @@ func (r *Replicator) Peers() ([]PeerStatus, error) {
 	out := sortedPeers(r.peers)
 	now := r.cfg.Clock.Now()
 	for i := range out {
-		out[i] = out[i].withBacklog(r.cfg.Dir.Config.Role, ours, r.roleOfLocked).withLiveness(now, r.cfg.Session.LivenessTimeout)
+		out[i] = out[i].withBacklog(r.cfg.Dir.Config.Role, ours, r.originOfLocked).withLiveness(now, r.cfg.Session.LivenessTimeout)
 	}
 	return out, nil
 }
@@ -203,32 +204,39 @@ func PeerStatuses(l oplog.Log, self replication.Role) ([]PeerStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	roles := map[replication.OriginID]replication.Role{}
-	roleOf := func(o replication.OriginID) replication.Role { return originRole(l, roles, o) }
+	origins := map[replication.OriginID]syncproto.OfferOrigin{}
+	originOf := func(o replication.OriginID) syncproto.OfferOrigin { return offerOrigin(l, origins, o) }
 	out := sortedPeers(t)
 	for i := range out {
-		out[i] = out[i].withBacklog(self, ours, roleOf)
+		out[i] = out[i].withBacklog(self, ours, originOf)
 	}
 	return out, nil
 }
 
-// roleOfLocked returns the role an origin's genesis declares (cached).
-func (r *Replicator) roleOfLocked(o replication.OriginID) replication.Role {
-	return originRole(r.cfg.Dir.Log, r.roles, o)
+// unitsVerifier is a Verifier that also knows the units each key serves
+// (the roster's Book).
+type unitsVerifier interface {
+	PeerUnits(key ed25519.PublicKey) []string
 }
 
-func originRole(l oplog.Log, cache map[replication.OriginID]replication.Role, o replication.OriginID) replication.Role {
-	if role, ok := cache[o]; ok {
-		return role
+// originOfLocked returns what an origin's genesis declares to the offer
+// policy (cached).
+func (r *Replicator) originOfLocked(o replication.OriginID) syncproto.OfferOrigin {
+	return offerOrigin(r.cfg.Dir.Log, r.roles, o)
+}
+
+func offerOrigin(l oplog.Log, cache map[replication.OriginID]syncproto.OfferOrigin, o replication.OriginID) syncproto.OfferOrigin {
+	if oo, ok := cache[o]; ok {
+		return oo
 	}
-	role := replication.RoleNode
+	oo := syncproto.OfferOrigin{Role: replication.RoleNode}
 	if e, err := l.Get(replication.EntryID{Origin: o, Seq: 1}); err == nil {
 		if g, err := replication.DecodeGenesis(e.Payload); err == nil {
-			role = g.Role
+			oo = syncproto.OfferOrigin{Role: g.Role, Scope: g.Scope}
 		}
 	}
-	cache[o] = role
-	return role
+	cache[o] = oo
+	return oo
 }
 
 // serve accepts connections. Each is pending (admission.go) until it
@@ -419,6 +427,9 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 	r.blobOptions(&opts, r.rateAt(addr))
 	if peer != nil {
 		opts.CheckPeer = peer.CheckHello
+		if sv, ok := r.cfg.Verifier.(unitsVerifier); ok { // the downward channels it may be offered
+			opts.Proto.PeerUnits = sv.PeerUnits(peer.Key)
+		}
 	}
 	if opts.StreamLevel == 0 && r.cfg.Dir.Config.Role == replication.RoleHub {
 		// A hub holds many sessions at once and mostly sends acks on
@@ -662,7 +673,7 @@ func (r *Replicator) peerHasMore(p PeerStatus) bool {
 			if m.Name != p.Name {
 				continue
 			}
-			if backlog(m.Role, r.cfg.Dir.Config.Role, m.Heads, ours, r.roleOfLocked) > 0 {
+			if backlog(m.Role, r.cfg.Dir.Config.Role, unitsOf(r.cfg.Dir.Config.Unit), m.Heads, ours, r.originOfLocked) > 0 {
 				return true
 			}
 		}

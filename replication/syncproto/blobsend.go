@@ -227,8 +227,8 @@ func (s *Session) blobOrigins() []replication.OriginID {
 		if _, blocked := s.blocked[o]; blocked {
 			continue
 		}
-		role, err := s.originRole(o)
-		if err != nil || !offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), role) {
+		g, err := s.originGenesis(o)
+		if err != nil || !offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), s.peerUnits(), g.offerOrigin()) {
 			continue
 		}
 		out = append(out, o)

@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"fmt"
+	"slices"
 
 	"fieldsync/replication"
 	"fieldsync/replication/delta"
@@ -68,6 +69,11 @@ type Config struct {
 	// Blobs, when set, runs the blob lane (blobs.go); nil moves records
 	// only.
 	Blobs *BlobConfig
+	// PeerUnits are the units the peer serves as its authenticated key's
+	// roster entry gives them; the shell sets them per session. Nil takes
+	// the unit its Hello announces (an open deployment, or a test). They
+	// decide which downward channels the peer is offered (offers).
+	PeerUnits []string
 }
 
 // DefaultConfig returns a config with the defaults for self.
@@ -136,20 +142,41 @@ type Verifier interface {
 	Admit(g replication.Genesis, entries []replication.Entry) (ok bool, reason delta.RefuseReason, detail string)
 }
 
-// offers reports whether a replica with role self sends entries of an
-// origin whose writer has role originRole to a peer with role peer:
-//
-//  1. to a hub, everything (hubs hold everything below them, and hubs
-//     exchange everything so that every hub can show the same view);
-//  2. from a field node, everything it holds (store-carry-forward: a
-//     laptop carries a colleague's entries up);
-//  3. from a hub to a field node, only entries written by hubs (decisions,
-//     fork notices, rosters): a 2G link must not pull the district down.
-func offers(self, peer, originRole replication.Role) bool {
-	return peer == replication.RoleHub || self == replication.RoleNode || originRole == replication.RoleHub
+// OfferOrigin is what the offer policy reads of an origin's genesis.
+type OfferOrigin struct {
+	Role  replication.Role
+	Scope string // a hub's downward channel: the unit it is for
 }
 
-// Offers reports whether a replica with role self sends entries of an origin
-// written by originRole to a peer with role peer (the policy above). Shells
+// offers reports whether a replica with role self sends entries of origin
+// o to a peer with role peer serving peerUnits. It is a table by what the
+// origin is:
+//
+//	origin                          to a hub   to a field node
+//	field node's                    yes        from a field node only (store-carry-forward)
+//	hub's own (decisions, forks,    yes        yes
+//	  roster)
+//	hub's channel for unit U        yes        when peerUnits include U (or "*")
+//	  (replication.DownwardKinds)
+//
+// Hubs hold everything below them and exchange everything so that every
+// hub can show the same view; a 2G link must not pull the district down,
+// so a laptop gets from a hub only what hubs wrote, and of the channels
+// (resident lists, receipts) only its own commune's — from a hub or from
+// a colleague's laptop alike.
+func offers(self, peer replication.Role, peerUnits []string, o OfferOrigin) bool {
+	switch {
+	case peer == replication.RoleHub:
+		return true
+	case o.Scope != "":
+		return o.Role == replication.RoleHub && slices.ContainsFunc(peerUnits, func(u string) bool { return u == o.Scope || u == "*" })
+	}
+	return self == replication.RoleNode || o.Role == replication.RoleHub
+}
+
+// Offers reports whether a replica with role self sends entries of origin
+// o to a peer with role peer serving peerUnits (the policy above). Shells
 // use it to compute a peer's backlog the way the protocol will send it.
-func Offers(self, peer, originRole replication.Role) bool { return offers(self, peer, originRole) }
+func Offers(self, peer replication.Role, peerUnits []string, o OfferOrigin) bool {
+	return offers(self, peer, peerUnits, o)
+}

@@ -24,7 +24,9 @@
 //     per origin the highest contiguous seq and its hash): O(origins)
 //     bytes. Two replicas in sync exchange nothing else.
 //  2. Each side sends Batches of the entries above the peer's vector that
-//     its policy offers the peer (config.go: offers), origin by origin,
+//     its policy offers the peer (config.go: offers — to a laptop, only
+//     hubs' entries, and of hubs' downward channels only its own
+//     commune's, by the units the roster gives it), origin by origin,
 //     bounded in entries and bytes, at most Window unacknowledged. A range
 //     always ends at an entry whose signature is held; signatures travel
 //     only for the genesis, every CheckpointEvery-th seq and each range's

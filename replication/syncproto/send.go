@@ -93,12 +93,24 @@ func (s *Session) mayOffer(o replication.OriginID, from uint64) bool {
 	if err != nil {
 		return false
 	}
-	if o != s.cfg.Self.Origin && !s.cfg.Self.Origin.IsZero() {
+	if o != s.cfg.Self.Origin && !s.cfg.Self.Origin.IsZero() && g.Scope == "" { // a channel is no retired origin
 		if self, err := s.originGenesis(s.cfg.Self.Origin); err == nil && bytes.Equal(self.PublicKey, g.PublicKey) && !s.relaysRetired(o, self, from) {
 			return false
 		}
 	}
-	return offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), g.Role)
+	return offers(replication.Role(s.cfg.Self.Role), replication.Role(s.peer.Role), s.peerUnits(), g.offerOrigin())
+}
+
+// peerUnits are the units the peer serves: the roster's (Config.PeerUnits)
+// or, without, its Hello's.
+func (s *Session) peerUnits() []string {
+	if s.cfg.PeerUnits != nil {
+		return s.cfg.PeerUnits
+	}
+	if s.peer == nil || s.peer.Unit == "" {
+		return nil
+	}
+	return []string{s.peer.Unit}
 }
 
 // relaysRetired reports whether entries from seq from of o, the origin
@@ -121,19 +133,13 @@ func (s *Session) relaysRetired(o replication.OriginID, self offerInfo, from uin
 	return err == nil && e.Hash() == ph.Hash
 }
 
-// originRole reads (and caches) the role an origin's genesis declares.
-func (s *Session) originRole(o replication.OriginID) (replication.Role, error) {
-	g, err := s.originGenesis(o)
-	return g.Role, err
-}
-
 // originGenesis reads (and caches) what an origin's genesis declares.
 // Only role, key and previous origin are used, unverified: they decide what
 // to offer, never what to accept.
 func (s *Session) originGenesis(o replication.OriginID) (offerInfo, error) {
 	if info, ok := s.origins[o]; ok {
 		g := info.genesis
-		return offerInfo{Role: g.Role, PublicKey: g.PublicKey, PrevOrigin: g.PrevOrigin, PrevSeq: g.PrevSeq}, nil
+		return offerInfo{Role: g.Role, PublicKey: g.PublicKey, PrevOrigin: g.PrevOrigin, PrevSeq: g.PrevSeq, Scope: g.Scope}, nil
 	}
 	if g, ok := s.roles[o]; ok {
 		return g, nil
@@ -156,7 +162,10 @@ type offerInfo struct {
 	PublicKey  []byte                `json:"public_key"`
 	PrevOrigin *replication.OriginID `json:"prev_origin"`
 	PrevSeq    uint64                `json:"prev_seq"`
+	Scope      string                `json:"scope"`
 }
+
+func (g offerInfo) offerOrigin() OfferOrigin { return OfferOrigin{Role: g.Role, Scope: g.Scope} }
 
 // collectRange reads entries of o from seq from while they fit, then cuts
 // the range at the last entry whose signature this replica holds, because

@@ -323,8 +323,12 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 // peerOffers reports whether the peer sends entries of origin o to this
 // replica (the offer policy, from the peer's side).
 func (s *Session) peerOffers(o replication.OriginID) bool {
-	role, err := s.originRole(o)
-	return err != nil || offers(replication.Role(s.peer.Role), replication.Role(s.cfg.Self.Role), role)
+	g, err := s.originGenesis(o)
+	var self []string
+	if s.cfg.Self.Unit != "" {
+		self = []string{s.cfg.Self.Unit}
+	}
+	return err != nil || offers(replication.Role(s.peer.Role), replication.Role(s.cfg.Self.Role), self, g.offerOrigin())
 }
 
 // rolledBack reports that this replica's own origin was written elsewhere

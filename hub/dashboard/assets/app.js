@@ -18,6 +18,7 @@
     duplicates: null, // /dash/duplicates
     fetchedAt: 0, // Date.now() of the last snapshot
     communeNames: {},
+    missing: null, // /dash/residents of the commune whose list is open
   };
 
   // ---------------------------------------------------------------- labels
@@ -195,6 +196,7 @@
       state.duplicates = duplicates;
       state.communeNames = {};
       for (const c of snap.communes) state.communeNames[c.code] = c.name;
+      if (state.missing) state.missing = await getJSON('/dash/residents?category=missing&commune=' + encodeURIComponent(state.missing.commune));
       showLogin(false);
       render();
     } catch (e) {
@@ -353,6 +355,12 @@
     } else {
       cards.push(card('', t('card.completeness'), fmtInt(tot.enrolled), t('card.enrolled', { a: fmtInt(tot.enrolled) }), h('span', { class: 'muted', text: t('card.expected_unknown') })));
     }
+    if (tot.census) {
+      const c = tot.census, f = c.eligible ? (c.enrolled + c.accounted) / c.eligible : 0;
+      cards.push(card(c.missing ? (f < 0.5 ? 'warn' : '') : 'ok', t('card.census'), fmtPct(f), h('span', {}, bar(f)),
+        t('card.census_line', { a: fmtInt(c.enrolled), b: fmtInt(c.accounted), c: fmtInt(c.missing), e: fmtInt(c.eligible) }),
+        t('card.census_communes', { a: fmtInt(tot.complete_communes), b: fmtInt(tot.census_communes) })));
+    }
     cards.push(card('', t('card.communes'), fmtInt(tot.communes), t('card.devices', { n: fmtInt(tot.devices) })));
     cards.push(card(tot.pending > 0 ? 'warn' : 'ok', t('card.backlog'), fmtInt(tot.pending) + ' ' + t('unit.entries'),
       tot.pending > 0 ? fmtBytes(tot.pending_bytes) : t('card.backlog_none')));
@@ -387,19 +395,37 @@
     return h('td', {}, bar(f), h('span', { class: 'pct' }, fmtInt(enrolled) + ' / ' + fmtInt(expected) + ' (' + fmtPct(f) + ')'));
   }
 
+  // censusCell shows completeness against the resident list: enrolled and
+  // accounted for of the eligible, and what is missing (a button opening
+  // the list of people to visit) or that the commune is complete.
+  function censusCell(c, code) {
+    if (!c) return h('td', { class: 'census muted', text: '—' });
+    const f = c.eligible ? (c.enrolled + c.accounted) / c.eligible : 0;
+    const done = c.eligible > 0 && c.missing === 0;
+    return h('td', { class: 'census' }, bar(f),
+      h('span', { class: 'pct', title: t('census.title', { a: fmtInt(c.enrolled), b: fmtInt(c.accounted), c: fmtInt(c.missing), e: fmtInt(c.eligible) }) },
+        fmtInt(c.enrolled + c.accounted) + ' / ' + fmtInt(c.eligible) + ' (' + fmtPct(f) + ')'),
+      ' ', done ? badge('ok complete', t('census.complete'))
+        : code ? h('button', { type: 'button', class: 'missing-link', 'data-missing': code }, t('census.missing', { n: fmtInt(c.missing) }))
+          : h('span', { class: 'behind-n', text: t('census.missing', { n: fmtInt(c.missing) }) }));
+  }
+
   function renderDistricts(ds) {
     $('districts-box').hidden = ds.length < 2;
     if (ds.length < 2) return;
     const head = h('tr', {}, h('th', { text: t('col.district') }), h('th', { class: 'num', text: t('col.communes') }),
-      h('th', { class: 'num', text: t('field.device') }), h('th', { text: t('col.completeness') }), h('th', { class: 'num', text: t('col.backlog') }),
-      h('th', { class: 'num', text: t('col.dossiers') }));
-    const rows = ds.map((d) => h('tr', {}, h('td', {}, h('span', { class: 'code', text: d.code }), d.name),
+      h('th', { class: 'num', text: t('field.device') }), h('th', { text: t('col.completeness') }), h('th', { text: t('col.census') }),
+      h('th', { class: 'num', text: t('col.backlog') }), h('th', { class: 'num', text: t('col.dossiers') }));
+    const rows = ds.map((d) => h('tr', { class: d.census && d.complete === d.communes ? 'complete' : '', 'data-district': d.code },
+      h('td', {}, h('span', { class: 'code', text: d.code }), d.name,
+        d.census ? h('div', { class: 'muted', text: t('census.communes_complete', { a: fmtInt(d.complete), b: fmtInt(d.communes) }) }) : null),
       h('td', { class: 'num', text: fmtInt(d.communes) }), h('td', { class: 'num', text: fmtInt(d.devices) }),
-      completenessCell(d.enrolled, d.expected), h('td', { class: 'num' + (d.pending ? ' behind-n' : ''), text: fmtInt(d.pending) }), dossierCell(d.dossiers)));
+      completenessCell(d.enrolled, d.expected), censusCell(d.census, ''), h('td', { class: 'num' + (d.pending ? ' behind-n' : ''), text: fmtInt(d.pending) }),
+      dossierCell(d.dossiers)));
     const tot = state.snap.totals;
     rows.push(h('tr', { class: 'total' }, h('td', { text: t('total.row') }), h('td', { class: 'num', text: fmtInt(tot.communes) }),
-      h('td', { class: 'num', text: fmtInt(tot.devices) }), completenessCell(tot.enrolled, tot.expected), h('td', { class: 'num', text: fmtInt(tot.pending) }),
-      dossierCell(tot.dossiers)));
+      h('td', { class: 'num', text: fmtInt(tot.devices) }), completenessCell(tot.enrolled, tot.expected), censusCell(tot.census, ''),
+      h('td', { class: 'num', text: fmtInt(tot.pending) }), dossierCell(tot.dossiers)));
     replace($('districts'), h('thead', {}, head), h('tbody', {}, rows));
   }
 
@@ -421,15 +447,15 @@
   }
 
   function renderCommunes(sorted) {
-    const head = h('tr', {}, ['col.commune', 'col.completeness', 'col.status', 'col.last_contact'].map((k) => h('th', { text: t(k) })),
+    const head = h('tr', {}, ['col.commune', 'col.completeness', 'col.census', 'col.status', 'col.last_contact'].map((k) => h('th', { text: t(k) })),
       h('th', { class: 'num', text: t('col.backlog') }), h('th', { class: 'num', text: t('col.drain') }), h('th', { class: 'num', text: t('col.dossiers') }),
       h('th', { text: t('col.link') }), h('th', { class: 'num', text: t('col.rate') }), h('th', { text: t('col.chart') }));
     const rows = [];
     for (const { c, st } of sorted) {
-      rows.push(h('tr', { class: 'commune ' + st.level, 'data-code': c.code },
+      rows.push(h('tr', { class: 'commune ' + st.level + (c.complete ? ' complete' : ''), 'data-code': c.code },
         h('td', { class: 'name' }, h('span', { class: 'code', text: c.code }), c.name,
           state.snap.districts.length > 1 ? h('div', { class: 'muted', text: c.district_name }) : null),
-        completenessCell(c.enrolled, c.expected),
+        completenessCell(c.enrolled, c.expected), censusCell(c.census, c.code),
         h('td', { class: 'status' }, badge(st.level, st.text)),
         h('td', { class: 'contact', text: c.devices.length ? fmtAgo(c.last_contact) : '—' }),
         backlogCell(c.pending, c.pending_bytes), drainCell(c.pending, c.drain_seconds), dossierCell(c.dossiers),
@@ -438,7 +464,7 @@
         rows.push(h('tr', { class: 'device', 'data-origin': d.origin },
           h('td', { class: 'name', title: d.origin }, d.name || '', h('span', { class: 'mono dev-id', text: d.device })),
           h('td', { class: 'num', text: fmtInt(d.entries) + ' ' + t('unit.entries') }),
-          h('td', {}),
+          h('td', {}), h('td', {}),
           h('td', { class: 'contact', text: fmtAgo(d.last_contact) }),
           backlogCell(d.pending, d.pending_bytes), drainCell(d.pending, d.drain_seconds), dossierCell(d.dossiers),
           h('td', { class: 'link' }, d.link ? linkBadge(d.link) : d.via ? badge('via', t('via', { p: d.via })) : '—'),
@@ -446,8 +472,40 @@
           h('td', {}, d.history ? sparkline(d.history) : h('span', { class: 'muted' }, '—'))));
       }
     }
-    if (!rows.length) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: 10, text: t('empty.communes') })));
+    if (!rows.length) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: 11, text: t('empty.communes') })));
     replace($('communes'), h('thead', {}, head), h('tbody', {}, rows));
+    renderMissing();
+  }
+
+  // ---------------------------------------------------------------- missing people
+
+  async function openMissing(code) {
+    try {
+      state.missing = await getJSON('/dash/residents?category=missing&commune=' + encodeURIComponent(code));
+      renderMissing();
+      $('missing-box').scrollIntoView({ block: 'start' });
+      $('missing-title').focus();
+    } catch (e) {
+      if (e instanceof LoginRequired) showLogin(true);
+      else toast(t('msg.load_failed', { m: e.message }), true);
+    }
+  }
+
+  function renderMissing() {
+    const m = state.missing;
+    $('missing-box').hidden = !m;
+    if (!m) return;
+    $('missing-title').textContent = t('missing.title', { c: m.name + ' (' + m.commune + ')', n: fmtInt(m.total) });
+    const head = h('tr', {}, ['col.address', 'col.household', 'col.pid', 'col.name', 'col.dob', 'col.rstatus'].map((k) => h('th', { text: t(k) })));
+    const rows = m.people.map((p) => {
+      const r = p.resident || {};
+      const st = p.status ? tOr('rstatus.' + p.status.status, p.status.status) + ' · ' + p.status.officer : '';
+      return h('tr', { class: 'person', 'data-pid': p.personal_id }, h('td', { text: r.address || '' }), h('td', { text: r.household || '' }),
+        h('td', { class: 'mono', text: p.personal_id }), h('td', { text: r.full_name || '' }), h('td', { text: fmtDate(r.date_of_birth) }),
+        h('td', { class: 'muted', text: st }));
+    });
+    if (!rows.length) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: 6, text: t('missing.none') })));
+    replace($('missing'), h('thead', {}, head), h('tbody', {}, rows));
   }
 
   function renderPeers(peers) {
@@ -696,6 +754,13 @@
       $(kind).addEventListener('click', onQueueClick);
     }
     for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+    for (const id of ['communes', 'districts']) {
+      $(id).addEventListener('click', (ev) => {
+        const b = ev.target.closest('button[data-missing]');
+        if (b) openMissing(b.dataset.missing);
+      });
+    }
+    $('missing-close').addEventListener('click', () => { state.missing = null; renderMissing(); });
     const initial = location.hash.slice(1);
     if (['overview', 'conflicts', 'duplicates'].includes(initial)) state.tab = initial;
     selectTab(state.tab);

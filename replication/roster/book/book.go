@@ -194,4 +194,18 @@ func (b *Book) AuthorizePeer(key ed25519.PublicKey) (replication.Role, error) {
 	return d.Role, nil
 }
 
+// PeerUnits returns the units the roster gives key: what a sync session
+// with that peer may be offered of the downward channels (syncproto
+// Config.PeerUnits). It is never nil: a key the roster does not list
+// serves no unit.
+func (b *Book) PeerUnits(key ed25519.PublicKey) []string {
+	b.mu.Lock()
+	d, ok := b.state.Device(key)
+	b.mu.Unlock()
+	if !ok || d.Revoked {
+		return []string{}
+	}
+	return d.Units
+}
+
 var _ Source = oplog.Log(nil)

@@ -1,0 +1,354 @@
+package residents
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"fieldsync/enrollment"
+)
+
+// Census folds resident lists, statuses and captures into completeness per
+// person and per commune (the rules of the package doc). Apply them in any
+// order, with duplicates: what it shows depends only on the set. It is not
+// safe for concurrent use.
+//
+// Memory: a person costs a map slot and a small struct (about 100 bytes),
+// plus their statuses; the rows themselves (names, addresses) are kept
+// only with Config.KeepRows (a laptop's one commune) — a hub reads them
+// from its log when it shows a list (Person.Row names the entry).
+type Census struct {
+	cfg      Config
+	origins  []string          // interned origins
+	originIx map[string]uint32 // origin → index in origins
+	people   map[uint64]*person
+	communes map[uint32]*communeState
+}
+
+// Config configures a Census.
+type Config struct {
+	// KeepRows keeps every standing row in memory (Person.Resident).
+	KeepRows bool
+	// Captured reports whether a capture of an ID number is held (a
+	// citizen with that key in a hub's view; a capture on a laptop). The
+	// census asks it when a person first appears; the caller calls
+	// CaptureChanged when the answer changes. Nil: nobody is captured.
+	Captured func(pid string) bool
+}
+
+type communeState struct {
+	counts  Counts
+	members map[uint64]struct{} // people whose standing row is of this commune
+}
+
+// ref is an interned entry reference, ordered by (hlc, origin, seq).
+type ref struct {
+	hlc    uint64
+	origin uint32
+	seq    uint64
+}
+
+type rowRef struct {
+	ref
+	idx     uint16
+	removed bool
+}
+
+type person struct {
+	row      rowRef // the standing row (Rule R1); zero: none
+	has      bool   // a row or removal is known
+	commune  uint32
+	eligible bool // by age, from the standing row's list
+	captured bool
+	cat      Category
+	resident *Resident
+	status   *statusSet
+}
+
+type statusSet struct {
+	items      []statusItem
+	shown      int // index in items, -1: none
+	concurrent bool
+}
+
+type statusItem struct {
+	at         Ref
+	code       Code
+	capture    string
+	officer    string
+	note       string
+	setAt      time.Time
+	supersedes []Ref
+}
+
+// NewCensus returns an empty census.
+func NewCensus(cfg Config) *Census {
+	return &Census{cfg: cfg, originIx: map[string]uint32{}, people: map[uint64]*person{}, communes: map[uint32]*communeState{}}
+}
+
+func (c *Census) intern(origin string) uint32 {
+	if i, ok := c.originIx[origin]; ok {
+		return i
+	}
+	i := uint32(len(c.origins))
+	c.origins = append(c.origins, origin)
+	c.originIx[origin] = i
+	return i
+}
+
+func (c *Census) less(a, b ref) bool {
+	if a.hlc != b.hlc {
+		return a.hlc < b.hlc
+	}
+	if a.origin != b.origin {
+		return c.origins[a.origin] < c.origins[b.origin]
+	}
+	return a.seq < b.seq
+}
+
+func (c *Census) rowLess(a, b rowRef) bool {
+	if a.ref != b.ref {
+		return c.less(a.ref, b.ref)
+	}
+	return a.idx < b.idx
+}
+
+func pinKey(pid string) (uint64, bool) {
+	if !isDigits(pid, 12) {
+		return 0, false
+	}
+	n, _ := strconv.ParseUint(pid, 10, 64)
+	return n, true
+}
+
+func pinString(k uint64) string { return fmt.Sprintf("%012d", k) }
+
+func communeKey(code string) uint32 {
+	n, _ := strconv.ParseUint(code, 10, 32)
+	return uint32(n)
+}
+
+func communeString(k uint32) string { return fmt.Sprintf("%05d", k) }
+
+func (c *Census) get(k uint64) *person {
+	p := c.people[k]
+	if p == nil {
+		p = &person{}
+		if c.cfg.Captured != nil {
+			p.captured = c.cfg.Captured(pinString(k))
+		}
+		c.people[k] = p
+	}
+	return p
+}
+
+// ApplyList folds a decoded List written at entry at, whose HLC is hlc
+// (Rule R1). Applying it twice changes nothing.
+func (c *Census) ApplyList(at Ref, hlc uint64, l *List) {
+	r := ref{hlc: hlc, origin: c.intern(at.Origin), seq: at.Seq}
+	asOf, err := parseDay(l.AsOf)
+	if err != nil {
+		return // DecodeList refuses it; a caller that skipped it gets nothing
+	}
+	commune := communeKey(l.Commune)
+	for i := range l.Residents {
+		res := &l.Residents[i]
+		k, ok := pinKey(res.PersonalID)
+		if !ok {
+			continue
+		}
+		cand := rowRef{ref: r, idx: uint16(i)}
+		p := c.get(k)
+		if p.has && !c.rowLess(p.row, cand) {
+			continue
+		}
+		c.setRow(k, p, cand, commune, eligibleAt(res.DateOfBirth, asOf, l.MinAge), res)
+	}
+	for i, pid := range l.Removed {
+		k, ok := pinKey(pid)
+		if !ok {
+			continue
+		}
+		cand := rowRef{ref: r, idx: uint16(len(l.Residents) + i), removed: true}
+		p := c.get(k)
+		if p.has && !c.rowLess(p.row, cand) {
+			continue
+		}
+		c.setRow(k, p, cand, commune, false, nil)
+	}
+}
+
+func (c *Census) setRow(k uint64, p *person, row rowRef, commune uint32, eligible bool, res *Resident) {
+	c.leave(k, p)
+	p.row, p.has, p.commune, p.eligible = row, true, commune, eligible
+	p.resident = nil
+	if c.cfg.KeepRows && res != nil {
+		cp := *res
+		p.resident = &cp
+	}
+	c.enter(k, p)
+}
+
+// leave takes p out of its commune's counts; enter puts it back with its
+// category recomputed.
+func (c *Census) leave(k uint64, p *person) {
+	if !p.has || p.row.removed {
+		return
+	}
+	cs := c.communes[p.commune]
+	cs.counts.add(p.cat, p.statusCode(), -1)
+	delete(cs.members, k)
+}
+
+func (c *Census) enter(k uint64, p *person) {
+	p.cat = p.category()
+	if !p.has || p.row.removed {
+		return
+	}
+	cs := c.communes[p.commune]
+	if cs == nil {
+		cs = &communeState{members: map[uint64]struct{}{}}
+		c.communes[p.commune] = cs
+	}
+	cs.counts.add(p.cat, p.statusCode(), 1)
+	cs.members[k] = struct{}{}
+}
+
+// category is Rule R3.
+func (p *person) category() Category {
+	code := p.statusCode()
+	switch {
+	case !p.has || p.row.removed:
+		return CatNone
+	case !p.eligible || code == NotEligible:
+		return CatNotEligible
+	case p.captured || code == Enrolled:
+		return CatEnrolled
+	case code == Away || code == Deceased || code == MovedOut:
+		return CatAccounted
+	}
+	return CatMissing
+}
+
+func (p *person) statusCode() Code {
+	if p.status == nil || p.status.shown < 0 {
+		return ""
+	}
+	return p.status.items[p.status.shown].code
+}
+
+// eligibleAt reports whether someone born dob is at least minAge on asOf,
+// counting an unknown day or month as late as it can be (nobody counts as
+// eligible before they are); an unknown date of birth counts as eligible.
+func eligibleAt(dob enrollment.Date, asOf time.Time, minAge int) bool {
+	if dob.Year == 0 {
+		return true
+	}
+	m, d := dob.Month, dob.Day
+	if m < 1 || m > 12 {
+		m, d = 12, 31
+	}
+	if last := time.Date(dob.Year, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(); d < 1 || d > last {
+		d = last
+	}
+	birthday := time.Date(dob.Year+minAge, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if birthday.Month() != time.Month(m) { // 29 February in a common year
+		birthday = time.Date(dob.Year+minAge, time.Month(m)+1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return !asOf.Before(birthday)
+}
+
+// ApplyStatus folds a decoded Status written at entry at (Rule R2). A
+// status re-issued under a new epoch is applied with its original's Ref,
+// so that it counts once. Applying it twice changes nothing.
+func (c *Census) ApplyStatus(at Ref, s *Status) {
+	k, ok := pinKey(s.PersonalID)
+	if !ok {
+		return
+	}
+	p := c.get(k)
+	if p.status == nil {
+		p.status = &statusSet{shown: -1}
+	}
+	for _, it := range p.status.items {
+		if it.at == at {
+			return
+		}
+	}
+	it := statusItem{at: at, code: s.Status, capture: s.Capture, officer: s.Officer, note: s.Note, setAt: s.SetAt.UTC()}
+	for _, sup := range s.Supersedes {
+		if r, err := ParseRef(sup); err == nil {
+			it.supersedes = append(it.supersedes, r)
+		}
+	}
+	c.intern(at.Origin)
+	c.leave(k, p)
+	p.status.items = append(p.status.items, it)
+	p.status.decide()
+	c.enter(k, p)
+}
+
+// decide picks the status shown: the latest (by set_at, origin, seq) of
+// those no other status follows.
+func (s *statusSet) decide() {
+	s.shown, s.concurrent = -1, false
+	maximal := 0
+	for i := range s.items {
+		if s.followed(i) {
+			continue
+		}
+		maximal++
+		if s.shown < 0 || statusLess(&s.items[s.shown], &s.items[i]) {
+			s.shown = i
+		}
+	}
+	s.concurrent = maximal > 1
+}
+
+// followed reports whether another status follows items[i]: written later
+// by the same origin, or naming it as superseded.
+func (s *statusSet) followed(i int) bool {
+	x := s.items[i].at
+	for j := range s.items {
+		y := &s.items[j]
+		if j == i {
+			continue
+		}
+		if y.at.Origin == x.Origin && y.at.Seq > x.Seq || slices.Contains(y.supersedes, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func statusLess(a, b *statusItem) bool {
+	if !a.setAt.Equal(b.setAt) {
+		return a.setAt.Before(b.setAt)
+	}
+	if a.at.Origin != b.at.Origin {
+		return a.at.Origin < b.at.Origin
+	}
+	return a.at.Seq < b.at.Seq
+}
+
+// CaptureChanged tells the census that whether a capture of the ID number
+// pid is held may have changed (Config.Captured is asked again). Only
+// people on a list or with a status are tracked; others cost nothing.
+func (c *Census) CaptureChanged(pid string) {
+	k, ok := pinKey(pid)
+	if !ok || c.cfg.Captured == nil {
+		return
+	}
+	p := c.people[k]
+	if p == nil {
+		return
+	}
+	captured := c.cfg.Captured(pid)
+	if p.captured == captured {
+		return
+	}
+	c.leave(k, p)
+	p.captured = captured
+	c.enter(k, p)
+}

@@ -1,0 +1,353 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"fieldsync/enrollment"
+	"fieldsync/enrollment/residents"
+	"fieldsync/hub/reconcile"
+	"fieldsync/replication"
+	"fieldsync/replication/channel"
+	"fieldsync/replication/oplog"
+	"fieldsync/replication/roster"
+)
+
+// ErrBadResidents is returned (wrapped) when a resident list cannot be
+// imported at all: a bad header, a commune outside this hub's unit.
+var ErrBadResidents = errors.New("hub: resident list refused")
+
+// ResidentsOptions are an import's settings besides the CSV file.
+type ResidentsOptions struct {
+	// Commune and CodeList apply to rows without those columns.
+	Commune  string `json:"commune,omitempty"`
+	CodeList string `json:"code_list,omitempty"`
+	// AsOf is the register's date (YYYY-MM-DD; today when empty); MinAge
+	// the age of eligibility (residents.DefaultMinAge when 0).
+	AsOf   string `json:"as_of,omitempty"`
+	MinAge int    `json:"min_age,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Partial: the file holds only some people of its communes (an
+	// update); without it the file is each commune's whole list, and
+	// people no longer on it are removed.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// ResidentsResult is what an import did.
+type ResidentsResult struct {
+	Communes      []ImportedCommune       `json:"communes"`
+	Accepted      int                     `json:"accepted"`
+	Warnings      int                     `json:"warnings"`
+	Rejected      int                     `json:"rejected"`
+	RejectedRows  []residents.RejectedRow `json:"rejected_rows,omitempty"`
+	Entries       int                     `json:"entries"`
+	CensusDigest  string                  `json:"census_digest"`
+	ChannelOrigin map[string]string       `json:"channels,omitempty"` // commune → channel origin
+}
+
+// ImportedCommune is one commune of an import.
+type ImportedCommune struct {
+	Commune string `json:"commune"`
+	Name    string `json:"name"`
+	Rows    int    `json:"rows"`
+	Changed int    `json:"changed"` // rows written (new or different)
+	Removed int    `json:"removed"` // people no longer on the list
+	Entries int    `json:"entries"`
+}
+
+// ImportResidents reads a resident list from CSV (package residents has
+// the format) and publishes it: for each commune, the rows that are new
+// or differ from what stands, and (unless opts.Partial) the removal of
+// people no longer on it, as KindResidents entries in the commune's
+// downward channel of this hub (synced), applied to the view. Each
+// commune must be inside this hub's unit. Rejected rows are reported with
+// their reasons and never stop the others.
+func (a *Author) ImportResidents(v *View, r io.Reader, opts ResidentsOptions, now time.Time) (ResidentsResult, []replication.Entry, error) {
+	var res ResidentsResult
+	asOf := now
+	if opts.AsOf != "" {
+		t, err := time.Parse(time.DateOnly, opts.AsOf)
+		if err != nil {
+			return res, nil, fmt.Errorf("%w: as_of %q: write the register's date as YYYY-MM-DD", ErrBadResidents, opts.AsOf)
+		}
+		asOf = t
+	}
+	if opts.MinAge < 0 || opts.MinAge > 120 {
+		return res, nil, fmt.Errorf("%w: min_age %d: give an age from 0 to 120", ErrBadResidents, opts.MinAge)
+	}
+	im, err := residents.ReadCSV(r, residents.ImportOptions{Commune: opts.Commune, CodeList: opts.CodeList, AsOf: asOf,
+		MinAge: opts.MinAge, Source: opts.Source, Now: now})
+	if err != nil {
+		return res, nil, fmt.Errorf("%w: %w", ErrBadResidents, err)
+	}
+	res.Accepted, res.Warnings, res.Rejected, res.RejectedRows = im.Accepted, im.Warnings, im.RejectedCount, im.Rejected
+	cfg := a.dir.Config
+	communes := make([]string, 0, len(im.Rows))
+	for c := range im.Rows {
+		if !roster.InScope([]string{cfg.Unit}, c, unitParent) {
+			return res, nil, fmt.Errorf("%w: commune %s is outside this hub's unit %s; import it at its district or the province", ErrBadResidents, c, cfg.Unit)
+		}
+		communes = append(communes, c)
+	}
+	slices.Sort(communes)
+	var written []replication.Entry
+	res.ChannelOrigin = map[string]string{}
+	for _, c := range communes {
+		head := im.Head[c]
+		changed, removed, err := a.residentChanges(v, head, im.Rows[c], !opts.Partial)
+		if err != nil {
+			return res, written, err
+		}
+		payloads, err := residents.EncodeLists(head, changed, removed)
+		if err != nil {
+			return res, written, err
+		}
+		es, err := a.writeChannel(c, payloads, now)
+		written = append(written, es...)
+		if err != nil {
+			return res, written, err
+		}
+		v.Apply(es...)
+		name := communeName(c)
+		if u, ok := enrollment.UnitByCode(head.CodeList, c); ok {
+			name = u.Name
+		}
+		res.Communes = append(res.Communes, ImportedCommune{Commune: c, Name: name, Rows: len(im.Rows[c]), Changed: len(changed), Removed: len(removed), Entries: len(payloads)})
+		res.Entries += len(payloads)
+		res.ChannelOrigin[c] = channel.Origin(a.dir.Signer, c).String()
+	}
+	v.Read(func(r *reconcile.Reconciler) { res.CensusDigest = r.CensusDigest() })
+	return res, written, nil
+}
+
+// unitParent is a unit's parent in either code list ("" at the top).
+func unitParent(code string) string {
+	for _, l := range enrollment.CodeLists() {
+		if u, ok := enrollment.UnitByCode(l, code); ok {
+			return u.Parent
+		}
+	}
+	return ""
+}
+
+// writeChannel appends the payloads to the commune's channel, in groups
+// the log takes at once, with the hub's clock.
+func (a *Author) writeChannel(commune string, payloads [][]byte, now time.Time) ([]replication.Entry, error) {
+	var out []replication.Entry
+	for len(payloads) > 0 {
+		n := min(len(payloads), oplog.MaxAppendDrafts)
+		a.mu.Lock()
+		drafts := make([]replication.Draft, n)
+		for i := range drafts {
+			drafts[i] = replication.Draft{Kind: replication.KindResidents, Schema: residents.Schema, Payload: payloads[i], HLC: a.hlc.Next(now)}
+		}
+		cfg := a.dir.Config
+		es, err := channel.Write(a.dir.Log, a.dir.Signer, cfg.Tier, cfg.Unit, commune, drafts...)
+		a.mu.Unlock()
+		if err != nil {
+			return out, fmt.Errorf("hub: write the resident list of %s: %w", commune, err)
+		}
+		out = append(out, es...)
+		payloads = payloads[n:]
+	}
+	return out, nil
+}
+
+// residentChanges returns the rows of a commune's import that are new or
+// differ from the row that stands (Rule R1; a different register date or
+// age of eligibility counts as a difference: ages move), and, when the
+// import is the commune's whole list, the people whose row stands in this
+// commune but who are not on it.
+func (a *Author) residentChanges(v *View, head residents.List, rows []residents.Resident, whole bool) ([]residents.Resident, []string, error) {
+	standing := make([]*residents.RowRef, len(rows))
+	inImport := make(map[string]bool, len(rows))
+	var gone []string
+	v.Read(func(r *reconcile.Reconciler) {
+		c := r.Census()
+		for i := range rows {
+			inImport[rows[i].PersonalID] = true
+			if p, ok := c.Person(rows[i].PersonalID); ok && p.Row != nil && !p.Removed {
+				standing[i] = p.Row
+			}
+		}
+		if whole {
+			people, _ := c.People(head.Commune, 0)
+			for _, p := range people {
+				if !inImport[p.PersonalID] {
+					gone = append(gone, p.PersonalID)
+				}
+			}
+		}
+	})
+	var changed []residents.Resident
+	cache := listCache{log: a.dir.Log}
+	for i := range rows {
+		if standing[i] != nil {
+			l, err := cache.get(standing[i].Entry)
+			if err != nil {
+				return nil, nil, err
+			}
+			if l != nil && standing[i].Index < len(l.Residents) && l.Commune == head.Commune && l.AsOf == head.AsOf &&
+				l.MinAge == head.MinAge && l.Residents[standing[i].Index] == rows[i] {
+				continue
+			}
+		}
+		changed = append(changed, rows[i])
+	}
+	return changed, gone, nil
+}
+
+// listCache reads resident-list entries from the log, keeping the last
+// one decoded (rows of one entry are read one after the other).
+type listCache struct {
+	log  oplog.Log
+	ref  residents.Ref
+	list *residents.List
+}
+
+func (c *listCache) get(ref residents.Ref) (*residents.List, error) {
+	if c.list != nil && c.ref == ref {
+		return c.list, nil
+	}
+	o, err := replication.ParseOriginID(ref.Origin)
+	if err != nil {
+		return nil, err
+	}
+	e, err := c.log.Get(replication.EntryID{Origin: o, Seq: ref.Seq})
+	if err != nil {
+		return nil, fmt.Errorf("hub: read resident list %s: %w", ref, err)
+	}
+	l, err := residents.DecodeList(e.Payload)
+	if err != nil {
+		return nil, nil // counts for nothing: treated as absent
+	}
+	c.ref, c.list = ref, &l
+	return c.list, nil
+}
+
+// ResidentRow is a person of a commune's list with their row and status.
+type ResidentRow struct {
+	residents.Person
+	Resident *residents.Resident `json:"resident,omitempty"`
+}
+
+// CensusCommune is one commune's completeness, named, with its district.
+type CensusCommune struct {
+	residents.CommuneCounts
+	Name     string `json:"name"`
+	District string `json:"district"`
+}
+
+// CensusDistrict sums a district's communes.
+type CensusDistrict struct {
+	District string `json:"district"`
+	Name     string `json:"name"`
+	residents.Counts
+	Communes         int `json:"communes"`
+	CompleteCommunes int `json:"complete_communes"`
+}
+
+// CensusReport is the hub's completeness: per commune, per district, in
+// all, and the census digest (equal on every hub with the same entries).
+type CensusReport struct {
+	Communes  []CensusCommune  `json:"communes"`
+	Districts []CensusDistrict `json:"districts"`
+	Total     residents.Counts `json:"total"`
+	Complete  int              `json:"complete_communes"`
+	Digest    string           `json:"digest"`
+}
+
+// Census returns the view's completeness per commune and district.
+func (v *View) Census() CensusReport {
+	var rep CensusReport
+	v.Read(func(r *reconcile.Reconciler) {
+		c := r.Census()
+		for _, cc := range c.Communes() {
+			rep.Communes = append(rep.Communes, CensusCommune{CommuneCounts: cc, Name: communeName(cc.Commune), District: enrollment.DistrictOf(enrollment.CodeList2023, cc.Commune)})
+		}
+		rep.Total = c.Total()
+		rep.Digest = c.Digest()
+	})
+	byDistrict := map[string]*CensusDistrict{}
+	for _, cc := range rep.Communes {
+		d := byDistrict[cc.District]
+		if d == nil {
+			d = &CensusDistrict{District: cc.District, Name: communeName(cc.District)}
+			byDistrict[cc.District] = d
+		}
+		d.Counts.Add(cc.Counts)
+		d.Communes++
+		if cc.Complete {
+			d.CompleteCommunes++
+			rep.Complete++
+		}
+	}
+	for _, d := range byDistrict {
+		rep.Districts = append(rep.Districts, *d)
+	}
+	slices.SortFunc(rep.Districts, func(a, b CensusDistrict) int { return cmpString(a.District, b.District) })
+	return rep
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// MaxResidentRows bounds the people one answer lists.
+const MaxResidentRows = 5000
+
+// ResidentsOf lists a commune's people in the given categories (all when
+// none), with their rows read from the log: the list of missing people a
+// commune team visits. It returns at most limit rows (MaxResidentRows when
+// 0 or above) and how many there are.
+func (v *View) ResidentsOf(l oplog.Log, commune string, limit int, cats ...residents.Category) ([]ResidentRow, int, error) {
+	if limit <= 0 || limit > MaxResidentRows {
+		limit = MaxResidentRows
+	}
+	var people []residents.Person
+	var total int
+	v.Read(func(r *reconcile.Reconciler) { people, total = r.Census().People(commune, limit, cats...) })
+	out := make([]ResidentRow, len(people))
+	cache := listCache{log: l}
+	for i, p := range people {
+		out[i].Person = p
+		if p.Row == nil || p.Removed {
+			continue
+		}
+		lst, err := cache.get(p.Row.Entry)
+		if err != nil {
+			return nil, 0, err
+		}
+		if lst != nil && p.Row.Index < len(lst.Residents) {
+			row := lst.Residents[p.Row.Index]
+			out[i].Resident = &row
+		}
+	}
+	// House by house: by address, household, then ID number.
+	slices.SortStableFunc(out, func(a, b ResidentRow) int {
+		ka, kb := rowKey(a), rowKey(b)
+		for i := range ka {
+			if c := cmpString(ka[i], kb[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return out, total, nil
+}
+
+func rowKey(r ResidentRow) [3]string {
+	if r.Resident == nil {
+		return [3]string{"\uffff", "", r.PersonalID}
+	}
+	return [3]string{enrollment.NameKey(r.Resident.Address), r.Resident.Household, r.PersonalID}
+}
