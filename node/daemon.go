@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -135,10 +134,7 @@ func (d *Daemon) Handler() http.Handler {
 // receipt, 422 with the reasons when the rules refuse it.
 func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 	var s residents.Status
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, residents.MaxStatusBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		http.Error(w, "status: "+err.Error(), http.StatusBadRequest)
+	if !localapi.DecodeJSON(w, r, &s, residents.MaxStatusBytes) {
 		return
 	}
 	rc, err := d.node.SetStatus(s)

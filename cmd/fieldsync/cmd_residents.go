@@ -106,7 +106,7 @@ func runResidentsImport(e *env, args []string) error {
 		if opts.Partial {
 			q.Set("partial", "1")
 		}
-		err = c.Do("POST", "/api/residents/import?"+q.Encode(), in, &res)
+		err = c.Do("POST", "/api/residents/import?"+q.Encode(), localapi.Body{Type: localapi.TypeCSV, Reader: in}, &res)
 		var ae *localapi.Error
 		if errors.As(err, &ae) && ae.Status == 400 {
 			return rejectedError{errors.New(ae.Message)}

@@ -30,8 +30,8 @@ import (
 // something, by who serves it. TestEveryStateChangingRouteIsListed keeps
 // it complete.
 var stateChangingRoutes = map[string][]string{
-	"hub":  {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import"},
-	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import"},
+	"hub":  {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/import"},
+	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/status"},
 }
 
 // TestEveryStateChangingRouteIsListed fails when a handler registered for
