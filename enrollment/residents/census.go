@@ -56,14 +56,21 @@ type rowRef struct {
 }
 
 type person struct {
-	row      rowRef // the standing row (Rule R1); zero: none
-	has      bool   // a row or removal is known
+	candidate             // the standing row (Rule R1), when has
+	has       bool        // a row or removal is known
+	others    []candidate // the rows that do not stand (kept for Retract)
+	captured  bool
+	cat       Category
+	status    *statusSet
+}
+
+// candidate is one row or removal naming a person, with what counting
+// needs of it.
+type candidate struct {
+	row      rowRef
 	commune  uint32
-	eligible bool // by age, from the standing row's list
-	captured bool
-	cat      Category
+	eligible bool // by age, from its list
 	resident *Resident
-	status   *statusSet
 }
 
 type statusSet struct {
@@ -145,49 +152,87 @@ func (c *Census) get(k uint64) *person {
 
 // ApplyList folds a decoded List written at entry at, whose HLC is hlc
 // (Rule R1). Applying it twice changes nothing.
-func (c *Census) ApplyList(at Ref, hlc uint64, l *List) {
-	r := ref{hlc: hlc, origin: c.intern(at.Origin), seq: at.Seq}
+func (c *Census) ApplyList(at Ref, hlc uint64, l *List) { c.foldList(at, hlc, l, false) }
+
+// RetractList is ApplyList's exact inverse: the list no longer counts (a
+// later revocation or fork notice set its entry aside).
+func (c *Census) RetractList(at Ref, hlc uint64, l *List) { c.foldList(at, hlc, l, true) }
+
+func (c *Census) foldList(at Ref, hlc uint64, l *List, retract bool) {
 	asOf, err := parseDay(l.AsOf)
 	if err != nil {
 		return // DecodeList refuses it; a caller that skipped it gets nothing
 	}
+	r := ref{hlc: hlc, origin: c.intern(at.Origin), seq: at.Seq}
 	commune := communeKey(l.Commune)
 	for i := range l.Residents {
 		res := &l.Residents[i]
-		k, ok := pinKey(res.PersonalID)
-		if !ok {
-			continue
+		if k, ok := pinKey(res.PersonalID); ok {
+			cand := candidate{row: rowRef{ref: r, idx: uint16(i)}, commune: commune, eligible: eligibleAt(res.DateOfBirth, asOf, l.MinAge)}
+			if c.cfg.KeepRows && !retract {
+				cp := *res
+				cand.resident = &cp
+			}
+			c.fold(k, cand, retract)
 		}
-		cand := rowRef{ref: r, idx: uint16(i)}
-		p := c.get(k)
-		if p.has && !c.rowLess(p.row, cand) {
-			continue
-		}
-		c.setRow(k, p, cand, commune, eligibleAt(res.DateOfBirth, asOf, l.MinAge), res)
 	}
 	for i, pid := range l.Removed {
-		k, ok := pinKey(pid)
-		if !ok {
-			continue
+		if k, ok := pinKey(pid); ok {
+			c.fold(k, candidate{row: rowRef{ref: r, idx: uint16(len(l.Residents) + i), removed: true}, commune: commune}, retract)
 		}
-		cand := rowRef{ref: r, idx: uint16(len(l.Residents) + i), removed: true}
-		p := c.get(k)
-		if p.has && !c.rowLess(p.row, cand) {
-			continue
-		}
-		c.setRow(k, p, cand, commune, false, nil)
 	}
 }
 
-func (c *Census) setRow(k uint64, p *person, row rowRef, commune uint32, eligible bool, res *Resident) {
+// fold adds a candidate row of person k, or takes it away, and makes the
+// latest one stand.
+func (c *Census) fold(k uint64, cand candidate, retract bool) {
+	p := c.people[k]
+	if p == nil && retract {
+		return
+	}
+	if p == nil {
+		p = c.get(k)
+	}
+	all := p.others
+	if p.has {
+		all = append(all, p.candidate)
+	}
+	i := slices.IndexFunc(all, func(x candidate) bool { return x.row == cand.row })
+	switch {
+	case retract && i < 0, !retract && i >= 0:
+		c.forget(k, p)
+		return // not held / already held
+	case retract:
+		all = slices.Delete(all, i, i+1)
+	default:
+		all = append(all, cand)
+	}
 	c.leave(k, p)
-	p.row, p.has, p.commune, p.eligible = row, true, commune, eligible
-	p.resident = nil
-	if c.cfg.KeepRows && res != nil {
-		cp := *res
-		p.resident = &cp
+	p.has = len(all) > 0
+	p.candidate = candidate{}
+	if p.has {
+		best := 0
+		for j := range all {
+			if c.rowLess(all[best].row, all[j].row) {
+				best = j
+			}
+		}
+		p.candidate = all[best]
+		all = slices.Delete(all, best, best+1)
+	}
+	p.others = nil
+	if len(all) > 0 {
+		p.others = slices.Clone(all)
 	}
 	c.enter(k, p)
+	c.forget(k, p)
+}
+
+// forget drops a person the census no longer has anything of.
+func (c *Census) forget(k uint64, p *person) {
+	if !p.has && p.status == nil {
+		delete(c.people, k)
+	}
 }
 
 // leave takes p out of its commune's counts; enter puts it back with its
@@ -282,11 +327,35 @@ func (c *Census) ApplyStatus(at Ref, s *Status) {
 			it.supersedes = append(it.supersedes, r)
 		}
 	}
-	c.intern(at.Origin)
 	c.leave(k, p)
 	p.status.items = append(p.status.items, it)
 	p.status.decide()
 	c.enter(k, p)
+}
+
+// RetractStatus is ApplyStatus's exact inverse.
+func (c *Census) RetractStatus(at Ref, s *Status) {
+	k, ok := pinKey(s.PersonalID)
+	if !ok {
+		return
+	}
+	p := c.people[k]
+	if p == nil || p.status == nil {
+		return
+	}
+	i := slices.IndexFunc(p.status.items, func(it statusItem) bool { return it.at == at })
+	if i < 0 {
+		return
+	}
+	c.leave(k, p)
+	p.status.items = slices.Delete(p.status.items, i, i+1)
+	if len(p.status.items) == 0 {
+		p.status = nil
+	} else {
+		p.status.decide()
+	}
+	c.enter(k, p)
+	c.forget(k, p)
 }
 
 // decide picks the status shown: the latest (by set_at, origin, seq) of

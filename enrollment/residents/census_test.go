@@ -172,3 +172,52 @@ func TestEligibleAt(t *testing.T) {
 		}
 	}
 }
+
+func retract(c *Census, o op) {
+	if o.list != nil {
+		c.RetractList(o.at, o.hlc, o.list)
+	} else {
+		c.RetractStatus(o.at, o.status)
+	}
+}
+
+// TestRetractIsTheInverse: applying every entry and then retracting some
+// (in any order) shows what applying only the others shows.
+func TestRetractIsTheInverse(t *testing.T) {
+	ops := scenario()
+	for seed := range uint64(300) {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		var kept []op
+		var gone []op
+		for _, o := range ops {
+			if rng.IntN(3) == 0 {
+				gone = append(gone, o)
+			} else {
+				kept = append(kept, o)
+			}
+		}
+		want := NewCensus(Config{Captured: captured(pid(1)), KeepRows: true})
+		for _, o := range kept {
+			apply(want, o)
+		}
+		got := NewCensus(Config{Captured: captured(pid(1)), KeepRows: true})
+		order := append([]op(nil), ops...)
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, o := range order {
+			apply(got, o)
+		}
+		rng.Shuffle(len(gone), func(i, j int) { gone[i], gone[j] = gone[j], gone[i] })
+		for _, o := range gone {
+			retract(got, o)
+			retract(got, o) // twice: nothing more
+		}
+		if got.Digest() != want.Digest() || fmt.Sprint(got.Communes()) != fmt.Sprint(want.Communes()) || got.Len() != want.Len() {
+			t.Fatalf("seed %d: after retracting %d entries: %v (%d people)\nwant %v (%d people)", seed, len(gone), got.Communes(), got.Len(), want.Communes(), want.Len())
+		}
+		for k, p := range want.people {
+			if q := got.people[k]; q == nil || (p.resident == nil) != (q.resident == nil) {
+				t.Fatalf("seed %d: person %d rows kept differ", seed, k)
+			}
+		}
+	}
+}
