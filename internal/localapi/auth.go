@@ -65,6 +65,10 @@ type Auth struct {
 
 type session struct {
 	created, used time.Time
+	// subject is who the session is for when the daemon authenticated
+	// someone itself (an officer of the capture app, OpenSession); "" for
+	// a session opened with a login code.
+	subject string
 }
 
 // NewAuth builds the checks for the API token; port names the session
@@ -168,6 +172,12 @@ func (a *Auth) login(code string) (string, bool) {
 	if !ok || !now.Before(exp) {
 		return "", false
 	}
+	return a.newSessionLocked(now, ""), true
+}
+
+// newSessionLocked opens a session for subject, dropping dead ones and,
+// at maxSessions, the least recently used; it returns the session ID.
+func (a *Auth) newSessionLocked(now time.Time, subject string) string {
 	for k, s := range a.sessions {
 		if !s.live(now) {
 			delete(a.sessions, k)
@@ -178,8 +188,65 @@ func (a *Auth) login(code string) (string, bool) {
 		delete(a.sessions, oldest)
 	}
 	id := random()
-	a.sessions[digest(id)] = &session{created: now, used: now}
-	return id, true
+	a.sessions[digest(id)] = &session{created: now, used: now, subject: subject}
+	return id
+}
+
+// OpenSession opens a browser session for subject — someone the caller
+// authenticated itself, such as an officer signing in to the capture app
+// with a password — and sets its cookie on w. It is the same kind of
+// session as a login code opens: random, HttpOnly, SameSite=Strict, ended
+// by SessionIdle, SessionMax and POST /logout, and checked by Require.
+// Any session r already carries is ended first (no fixation).
+func (a *Auth) OpenSession(w http.ResponseWriter, r *http.Request, subject string) {
+	a.logout(r)
+	a.mu.Lock()
+	id := a.newSessionLocked(a.now(), subject)
+	a.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: a.cookie, Value: id, Path: "/", MaxAge: int(SessionMax / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// Subject returns the subject of r's live session ("" for one opened with
+// a login code) and whether r carries a live session at all. It does not
+// count as a use of the session.
+func (a *Auth) Subject(r *http.Request) (string, bool) {
+	c, err := r.Cookie(a.cookie)
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.sessions[digest(c.Value)]
+	if !ok || !s.live(a.now()) {
+		return "", false
+	}
+	return s.subject, true
+}
+
+// EndSessions ends every session of subject (an officer disabled).
+func (a *Auth) EndSessions(subject string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, s := range a.sessions {
+		if s.subject == subject {
+			delete(a.sessions, k)
+		}
+	}
+}
+
+// CheckOrigin applies to a request that carries no session yet — a
+// sign-in form's POST — the checks Check makes of a session's request that
+// changes something: it must come from this daemon's own origin, with a
+// content type no cross-origin form can send.
+func CheckOrigin(r *http.Request) error {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" || !sameOrigin(r) {
+		return ErrCrossOrigin
+	}
+	if formContentType(r.Header.Get("Content-Type")) {
+		return ErrContentType
+	}
+	return nil
 }
 
 func (s *session) live(now time.Time) bool {

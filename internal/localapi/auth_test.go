@@ -205,3 +205,72 @@ func TestRequireAnswersWithWhatToDo(t *testing.T) {
 		t.Fatalf("a session minted a login code: %d", w.Code)
 	}
 }
+
+// TestOpenSessionCarriesItsSubject: a session the daemon opens for
+// someone it authenticated (an officer signing in) names them, replaces
+// the session the browser had, times out like any other and ends with
+// EndSessions; CheckOrigin refuses a sign-in from another origin.
+func TestOpenSessionCarriesItsSubject(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+	a := NewAuth("tok", "7980", clk.now)
+	code, _ := a.NewLoginCode()
+	old := loginWith(a, code)
+	req := httptest.NewRequest("POST", "http://127.0.0.1:7980/app/signin", nil)
+	req.AddCookie(old)
+	w := httptest.NewRecorder()
+	a.OpenSession(w, req, "CA-18586-02")
+	var c *http.Cookie
+	for _, ck := range w.Result().Cookies() {
+		if ck.Name == a.Cookie() {
+			c = ck
+		}
+	}
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Value == old.Value {
+		t.Fatalf("session cookie %+v", c)
+	}
+	with := func(ck *http.Cookie) *http.Request {
+		r := httptest.NewRequest("GET", "http://127.0.0.1:7980/app/me", nil)
+		r.AddCookie(ck)
+		return r
+	}
+	if _, ok := a.Subject(with(old)); ok {
+		t.Fatal("the session from before sign-in still lives (fixation)")
+	}
+	if s, ok := a.Subject(with(c)); !ok || s != "CA-18586-02" {
+		t.Fatalf("subject %q %v", s, ok)
+	}
+	if a.Check(with(c)) != nil {
+		t.Fatal("Require refuses the officer's session")
+	}
+	clk.add(SessionIdle + time.Second)
+	if _, ok := a.Subject(with(c)); ok {
+		t.Fatal("an idle officer session did not time out")
+	}
+	w = httptest.NewRecorder()
+	a.OpenSession(w, req, "CA-18586-03")
+	c = w.Result().Cookies()[0]
+	a.EndSessions("CA-18586-03")
+	if _, ok := a.Subject(with(c)); ok {
+		t.Fatal("EndSessions left the session")
+	}
+	for _, h := range []map[string]string{
+		{"Origin": "http://127.0.0.1:1", "Content-Type": "application/json"},
+		{"Content-Type": "application/json"},
+		{"Origin": "http://127.0.0.1:7980", "Content-Type": "application/x-www-form-urlencoded"},
+		{"Origin": "http://127.0.0.1:7980", "Content-Type": "application/json", "Sec-Fetch-Site": "same-site"},
+	} {
+		r := httptest.NewRequest("POST", "http://127.0.0.1:7980/app/signin", strings.NewReader("{}"))
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		if err := CheckOrigin(r); !errors.Is(err, ErrCrossOrigin) && !errors.Is(err, ErrContentType) {
+			t.Errorf("sign-in with %v admitted", h)
+		}
+	}
+	r := httptest.NewRequest("POST", "http://127.0.0.1:7980/app/signin", strings.NewReader("{}"))
+	r.Header.Set("Origin", "http://127.0.0.1:7980")
+	r.Header.Set("Content-Type", "application/json")
+	if err := CheckOrigin(r); err != nil {
+		t.Fatalf("a same-origin sign-in refused: %v", err)
+	}
+}
