@@ -1,5 +1,10 @@
 package enrollment
 
+import (
+	"errors"
+	"strings"
+)
+
 // The rules of Validate also check data that is not a whole enrollment: a
 // resident list's rows (package residents) are an ID number, a name, a
 // date and a household. These helpers apply the same rule table to such
@@ -49,4 +54,23 @@ func CheckCommune(field, code, codeList string) Findings {
 		return Findings{newFinding(field, "unit.code_list_unknown", clip(codeList))}
 	}
 	return checkUnitExists(field, code, codeList)
+}
+
+// DecodeFinding turns a decoding error that names its field (a
+// *DecodeError from DecodeJSON) into the finding an officer sees on that
+// field: a date that cannot be read, a value of the wrong kind. It
+// reports false for other errors.
+func DecodeFinding(err error) (Finding, bool) {
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Field == "" {
+		return Finding{}, false
+	}
+	if errors.Is(err, ErrBadDate) {
+		quoted := "" // the value, as the error quotes it
+		if _, q, ok := strings.Cut(de.Err.Error(), `"`); ok {
+			quoted, _, _ = strings.Cut(q, `"`)
+		}
+		return newFinding(de.Field, "date.unreadable", clip(quoted)), true
+	}
+	return newFinding(de.Field, "field.unreadable", bi{de.Err.Error(), de.Err.Error()}), true
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,6 +32,16 @@ type DaemonConfig struct {
 	Options Options
 	// Ready, if set, is called once the daemon serves, with its API info.
 	Ready func(localapi.Info)
+	// Public, if set, builds the handler of the paths outside /api/ (the
+	// capture app's pages and data) given the API's Auth; /metrics is
+	// served before it.
+	Public func(auth *localapi.Auth) http.Handler
+	// OfficerKDF makes the stretch parameters of a new officer password
+	// (nil: datadir.DefaultKDF; tests pass cheaper ones).
+	OfficerKDF func() datadir.KDF
+	// OnOfficerDisabled, if set, is told of an account disabled through
+	// the API (the capture app ends its sessions).
+	OnOfficerDisabled func(id string)
 }
 
 // Daemon is a running field node: capture, sync and the local API.
@@ -50,6 +61,7 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	var base *daemon.Base
 	rc.OnIngest = func(_ string, res oplog.IngestResult) {
 		n.Observe(res.Applied)
+		n.notify(res.Applied)
 		if from, ok := forkedHere(cfg.Dir, res.Applied); ok {
 			base.NewEpoch(from, "a hub's fork notice names this laptop's origin")
 		}
@@ -61,6 +73,9 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if n.opts.Peers == nil { // the freeze rule reads what hubs hold, live
 		n.opts.Peers = base.Rep.Peers
 	}
+	// Whatever this node appends (the capture app's saves and statuses
+	// included) is offered to peers at once.
+	n.Watch(func([]replication.Entry) { base.Rep.Wake() })
 	return &Daemon{Base: base, cfg: cfg, node: n}, nil
 }
 
@@ -113,9 +128,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	retained := make(chan struct{})
 	go func() { defer close(retained); d.retainLoop(ctx) }()
 	defer func() { cancel(); <-retained }()
-	public := func(*localapi.Auth) http.Handler {
+	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())
+		if d.cfg.Public != nil {
+			mux.Handle("/", d.cfg.Public(auth))
+		}
 		return mux
 	}
 	return d.Base.Run(ctx, d.cfg.APIAddr, d.Handler(), public, d.cfg.Ready)
@@ -127,7 +145,74 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST /api/enroll", d.serveEnroll)
 	mux.HandleFunc("POST /api/import", d.serveImport)
 	mux.HandleFunc("POST /api/residents/status", d.serveStatus)
+	mux.HandleFunc("GET /api/officers", d.serveOfficers)
+	mux.HandleFunc("POST /api/officers", d.serveOfficerChange)
 	return mux
+}
+
+// OfficerRequest adds an officer (a new password for an existing one) or
+// disables or enables one.
+type OfficerRequest struct {
+	Op       string `json:"op"` // "add", "disable" or "enable"
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+func (d *Daemon) serveOfficers(w http.ResponseWriter, r *http.Request) {
+	os, err := Officers(d.cfg.Dir.Log)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for i := range os {
+		os[i] = os[i].Public()
+	}
+	localapi.WriteJSON(w, http.StatusOK, os)
+}
+
+// serveOfficerChange manages accounts: with the API token only (the
+// operator's CLI at the district office), never from a browser session.
+func (d *Daemon) serveOfficerChange(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") == "" {
+		http.Error(w, "officer accounts are managed with 'fieldsync officer' on this laptop", http.StatusForbidden)
+		return
+	}
+	var req OfficerRequest
+	if !localapi.DecodeJSON(w, r, &req, 4<<10) {
+		return
+	}
+	o, err := d.ChangeOfficer(req)
+	switch {
+	case errors.Is(err, ErrBadOfficer):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	default:
+		localapi.WriteJSON(w, http.StatusOK, o.Public())
+	}
+}
+
+// ChangeOfficer applies an OfficerRequest to this laptop's accounts.
+func (d *Daemon) ChangeOfficer(req OfficerRequest) (Officer, error) {
+	l := d.cfg.Dir.Log
+	switch req.Op {
+	case "add":
+		kdf := datadir.DefaultKDF()
+		if d.cfg.OfficerKDF != nil {
+			kdf = d.cfg.OfficerKDF()
+		}
+		return AddOfficer(l, req.ID, req.Name, []byte(req.Password), kdf, d.node.clock.Now())
+	case "disable", "enable":
+		if err := SetOfficerDisabled(l, req.ID, req.Op == "disable"); err != nil {
+			return Officer{}, err
+		}
+		if req.Op == "disable" && d.cfg.OnOfficerDisabled != nil {
+			d.cfg.OnOfficerDisabled(req.ID)
+		}
+		return Officer{ID: req.ID, Disabled: req.Op == "disable"}, nil
+	}
+	return Officer{}, fmt.Errorf("%w: op %q: add, disable or enable", ErrBadOfficer, req.Op)
 }
 
 // serveStatus saves a resident's status (Node.SetStatus): 200 with the

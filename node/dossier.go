@@ -84,6 +84,7 @@ func (n *Node) SaveDossiers(ds []Dossier) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: save: %w", err)
 	}
+	n.notify(entries)
 	for j, e := range entries {
 		results[slots[j]].Receipt.ID = e.ID()
 		results[slots[j]].Receipt.Hash = e.Hash()

@@ -65,6 +65,32 @@ type Node struct {
 	hlc replication.HLCState
 
 	dossiers *dossiers // own dossiers against the province's receipts
+
+	watchMu  sync.Mutex
+	watchers []func([]replication.Entry)
+}
+
+// Watch registers fn to be told of every entry this node appends or, in a
+// daemon, ingests from a peer, after it is durable (the capture app keeps
+// its index current this way). fn must not block for long; it may be
+// called from several goroutines, one batch at a time each.
+func (n *Node) Watch(fn func([]replication.Entry)) {
+	n.watchMu.Lock()
+	n.watchers = append(n.watchers, fn)
+	n.watchMu.Unlock()
+}
+
+// notify tells the watchers of entries now durable.
+func (n *Node) notify(es []replication.Entry) {
+	if len(es) == 0 {
+		return
+	}
+	n.watchMu.Lock()
+	ws := n.watchers
+	n.watchMu.Unlock()
+	for _, fn := range ws {
+		fn(es)
+	}
 }
 
 // New returns a node over an open data directory. The HLC starts after the
@@ -220,6 +246,7 @@ func (n *Node) appendOne(d replication.Draft, findings enrollment.Findings) (Rec
 	if err != nil {
 		return Receipt{}, fmt.Errorf("node: save: %w", err)
 	}
+	n.notify(es)
 	return Receipt{ID: es[0].ID(), Hash: es[0].Hash(), Findings: findings, BacklogWarning: warning}, nil
 }
 

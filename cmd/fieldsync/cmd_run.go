@@ -18,6 +18,7 @@ import (
 	"fieldsync/internal/localapi"
 	"fieldsync/internal/ratelog"
 	"fieldsync/node"
+	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
@@ -163,6 +164,8 @@ func runOnce(ctx context.Context, e *env, f runFlags, logger *slog.Logger, reope
 			// No secret in the service's output: a one-time link comes from
 			// `fieldsync login`, to whoever can read the directory.
 			fmt.Fprintf(e.stdout, "dashboard: http://%s/ (log in: fieldsync login --dir %s)\n", info.Addr, f.dir)
+		} else {
+			fmt.Fprintf(e.stdout, "capture app: http://%s/ (officers sign in; accounts: fieldsync officer add --dir %s)\n", info.Addr, f.dir)
 		}
 	}
 	return runDaemon(ctx, d, rc, cfg.APIAddr, logger, ready)
@@ -176,7 +179,7 @@ func runDaemon(ctx context.Context, d *datadir.Dir, rc replicator.Config, apiAdd
 		}
 		return h.Run(ctx)
 	}
-	n, err := node.NewDaemon(node.DaemonConfig{Dir: d, Replicator: rc, APIAddr: apiAddr, Logger: logger, Ready: ready})
+	n, _, err := capture.NewDaemon(node.DaemonConfig{Dir: d, Replicator: rc, APIAddr: apiAddr, Logger: logger, Ready: ready})
 	if err != nil {
 		return err
 	}

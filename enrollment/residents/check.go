@@ -228,6 +228,13 @@ func (r Ref) String() string { return r.Origin + ":" + strconv.FormatUint(r.Seq,
 // MarshalText renders the ref as "origin:seq".
 func (r Ref) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
+// UnmarshalText reads "origin:seq".
+func (r *Ref) UnmarshalText(b []byte) error {
+	v, err := ParseRef(string(b))
+	*r = v
+	return err
+}
+
 // ParseRef reads "origin:seq" (32 lowercase hex digits, a seq above 0).
 func ParseRef(s string) (Ref, error) {
 	o, seq, ok := strings.Cut(s, ":")

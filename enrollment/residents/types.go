@@ -1,6 +1,7 @@
 package residents
 
 import (
+	"fmt"
 	"time"
 
 	"fieldsync/enrollment"
@@ -127,3 +128,14 @@ func (c Category) String() string {
 
 // MarshalText names the category in JSON.
 func (c Category) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a category's name.
+func (c *Category) UnmarshalText(b []byte) error {
+	for i, n := range categoryNames {
+		if n == string(b) {
+			*c = Category(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("residents: unknown category %q", b)
+}

@@ -31,7 +31,7 @@ import (
 // it complete.
 var stateChangingRoutes = map[string][]string{
 	"hub":  {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/import"},
-	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/status"},
+	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/status", "/api/officers"},
 }
 
 // TestEveryStateChangingRouteIsListed fails when a handler registered for

@@ -105,8 +105,9 @@ func tail(b []byte) string {
 }
 
 // newBrowser starts chromedriver and a headless Chromium session with a
-// window of w×h CSS pixels; both end when the test does.
-func newBrowser(t *testing.T, w, h int) *browser {
+// window of w×h CSS pixels; both end when the test does. extra are more
+// Chromium flags (a fake camera, a closed network).
+func newBrowser(t *testing.T, w, h int, extra ...string) *browser {
 	chromium, driverPath := findBrowser(t)
 	b := &browser{t: t, http: &http.Client{Timeout: 60 * time.Second}, tempDir: t.TempDir()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -154,6 +155,7 @@ func newBrowser(t *testing.T, w, h int) *browser {
 		"--disable-default-apps", "--disable-extensions", "--metrics-recording-only", "--mute-audio",
 		"--hide-scrollbars", "--force-device-scale-factor=1",
 		fmt.Sprintf("--window-size=%d,%d", w, h), "--user-data-dir=" + filepath.Join(b.tempDir, "profile")}
+	args = append(args, extra...)
 	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
 		"browserName":        "chrome",
 		"goog:chromeOptions": map[string]any{"binary": chromium, "args": args},
@@ -376,3 +378,36 @@ func (b *browser) screenshot() []byte {
 	}
 	return png
 }
+
+// W3C key codes of the keys the tests press.
+const (
+	keyTab    = "\uE004"
+	keyEnter  = "\uE007"
+	keyEscape = "\uE00C"
+	keyCtrl   = "\uE009"
+	keyAlt    = "\uE00A"
+)
+
+// press sends keys to whatever has the focus, as a keyboard would: each
+// key down then up, a modifier held around the key that follows it when
+// given as chord(modifier, key).
+func (b *browser) press(keys ...string) {
+	b.t.Helper()
+	var acts []map[string]string
+	for _, k := range keys {
+		for _, r := range k {
+			acts = append(acts, map[string]string{"type": "keyDown", "value": string(r)}, map[string]string{"type": "keyUp", "value": string(r)})
+		}
+	}
+	b.cmd(http.MethodPost, "/actions", map[string]any{"actions": []any{map[string]any{"type": "key", "id": "keyboard", "actions": acts}}})
+}
+
+// chord presses key with a modifier held (Ctrl+S, Alt+3).
+func (b *browser) chord(modifier, key string) {
+	b.t.Helper()
+	acts := []map[string]string{{"type": "keyDown", "value": modifier}, {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}, {"type": "keyUp", "value": modifier}}
+	b.cmd(http.MethodPost, "/actions", map[string]any{"actions": []any{map[string]any{"type": "key", "id": "keyboard", "actions": acts}}})
+}
+
+// focused is the id of the element that has the focus.
+func (b *browser) focused() string { return b.exec2str("return document.activeElement ? document.activeElement.id : ''") }
