@@ -31,7 +31,7 @@ const (
 	MinPasswordRunes = 8
 	MaxPasswordBytes = 256
 	// MaxOfficers bounds the accounts of one laptop.
-	MaxOfficers = 200
+	MaxOfficers  = 200
 	maxOfficerID = 40
 )
 

@@ -172,7 +172,9 @@ func TestCaptureAppInABrowser(t *testing.T) {
 	br.waitFor("the portrait's thumbnail", 10*time.Second, func() bool { return br.count(`#portrait-box img.thumb[data-slot="face"]`) == 1 })
 
 	// Everything checks: no rejection left.
-	br.waitFor("no error left", 10*time.Second, func() bool { return strings.Contains(br.text("#checks-summary"), "có thể lưu") || strings.Contains(br.text("#checks-summary"), "Không có lỗi") })
+	br.waitFor("no error left", 10*time.Second, func() bool {
+		return strings.Contains(br.text("#checks-summary"), "có thể lưu") || strings.Contains(br.text("#checks-summary"), "Không có lỗi")
+	})
 	save(t, filepath.Join(shots, "capture-form.png"), br.screenshot())
 
 	// Ctrl+S saves; the receipt names the entry.

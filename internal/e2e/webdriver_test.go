@@ -410,4 +410,6 @@ func (b *browser) chord(modifier, key string) {
 }
 
 // focused is the id of the element that has the focus.
-func (b *browser) focused() string { return b.exec2str("return document.activeElement ? document.activeElement.id : ''") }
+func (b *browser) focused() string {
+	return b.exec2str("return document.activeElement ? document.activeElement.id : ''")
+}

@@ -203,15 +203,15 @@ func writeError(w http.ResponseWriter, status int, en, vi string) {
 // Session is what the page learns first: the laptop, and the officer
 // signed in (nil: show the sign-in form).
 type Session struct {
-	Officer  *node.Officer `json:"officer"`
-	Commune  string        `json:"commune"`
-	Name     string        `json:"commune_name"`
-	Laptop   string        `json:"laptop"`
-	Idle     int           `json:"session_idle_seconds"`
+	Officer *node.Officer `json:"officer"`
+	Commune string        `json:"commune"`
+	Name    string        `json:"commune_name"`
+	Laptop  string        `json:"laptop"`
+	Idle    int           `json:"session_idle_seconds"`
 	// CodeList is the code list in force today: the form's default for
 	// units (the 2025 reform's list from 1 July 2025).
 	CodeList string `json:"code_list"`
-	Officers int           `json:"officers"` // accounts set up (0: none yet)
+	Officers int    `json:"officers"` // accounts set up (0: none yet)
 }
 
 func (a *App) serveSession(w http.ResponseWriter, r *http.Request) {

@@ -159,7 +159,7 @@ func form(pid, name, dob, sex string) map[string]any {
 	return map[string]any{"personal_id": pid, "full_name": name, "date_of_birth": dob, "sex": sex, "ethnicity_code": "01",
 		"religion": "Không", "nationality": []string{"Việt Nam"},
 		"birth_registration": map[string]string{"unit_code": "42", "code_list": "2023-04", "text": "Tỉnh Hà Tĩnh"},
-		"hometown": place, "permanent_residence": place,
+		"hometown":           place, "permanent_residence": place,
 		"capture": map[string]string{"officer": "somebody else", "request_type": "cấp mới"}}
 }
 

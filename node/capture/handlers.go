@@ -403,14 +403,14 @@ type Queue struct {
 	Backlog node.Backlog `json:"backlog"`
 	// MaxUnsynced and MaxUnsyncedDays are the freeze limits: captures
 	// stop past them until a hub has what the laptop holds.
-	MaxUnsynced     int `json:"max_unsynced_entries"`
-	MaxUnsyncedDays int `json:"max_unsynced_days"`
-	OldestDays      int `json:"oldest_days"`
-	OnLaptop int          `json:"on_laptop"` // own entries no hub holds
-	AtHub    uint64       `json:"at_hub"`    // own entries a hub holds
-	Hubs     []HubLink    `json:"hubs"`
-	Recent   []QueueItem  `json:"recent"`
-	Captures int          `json:"captures"` // captures standing on this laptop
+	MaxUnsynced     int         `json:"max_unsynced_entries"`
+	MaxUnsyncedDays int         `json:"max_unsynced_days"`
+	OldestDays      int         `json:"oldest_days"`
+	OnLaptop        int         `json:"on_laptop"` // own entries no hub holds
+	AtHub           uint64      `json:"at_hub"`    // own entries a hub holds
+	Hubs            []HubLink   `json:"hubs"`
+	Recent          []QueueItem `json:"recent"`
+	Captures        int         `json:"captures"` // captures standing on this laptop
 }
 
 // HubLink is one hub this laptop syncs with.
