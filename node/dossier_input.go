@@ -368,10 +368,16 @@ func (r *DirDossiers) Next() (int, Dossier, error) {
 		if fn == RecordFile || strings.HasPrefix(fn, ".") || strings.EqualFold(fn, "Thumbs.db") || e.IsDir() {
 			continue
 		}
-		slot := strings.ToLower(strings.TrimSuffix(fn, filepath.Ext(fn)))
-		d.Files = append(d.Files, src.Read(slot, fn))
+		d.Files = append(d.Files, src.Read(SlotOfFileName(fn), fn))
 	}
 	return r.i, d, nil
+}
+
+// SlotOfFileName is the slot a scanner's file is for, by its name: the
+// slot with any extension ("finger_r2.wsq" is finger_r2), in any case.
+func SlotOfFileName(name string) string {
+	name = filepath.Base(name)
+	return strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name)))
 }
 
 func readBounded(path string, limit int64) ([]byte, error) {

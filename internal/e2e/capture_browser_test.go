@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -11,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/dossier"
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
@@ -19,6 +22,7 @@ import (
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
+	"fieldsync/replication/blob"
 	"fieldsync/replication/channel"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/linkemu"
@@ -37,7 +41,8 @@ func cheapKDF() datadir.KDF {
 // it returns the daemon and the API's address once it serves.
 func (d *deployment) addCaptureNode(name, unit, hubName string, opts node.Options) (*node.Daemon, localapi.Info) {
 	dir := d.initDir(datadir.Config{Role: replication.RoleNode, Unit: unit, Name: name})
-	rc := fast(replicator.Config{Static: []string{d.addrs[hubName]}, Dial: dialer(linkemu.NewLink(testLink, linkemu.WithSeed(int64(len(d.nodes)+40))))})
+	rc := fast(replicator.Config{Static: []string{d.addrs[hubName]}, Dial: dialer(linkemu.NewLink(testLink, linkemu.WithSeed(int64(len(d.nodes)+40)))),
+		Blobs: &replicator.BlobConfig{Refs: dossier.RefsOf}})
 	ready := make(chan localapi.Info, 1)
 	n, _, err := capture.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc, Options: opts, OfficerKDF: cheapKDF,
 		Ready: func(i localapi.Info) { ready <- i }})
@@ -79,6 +84,7 @@ func TestCaptureAppInABrowser(t *testing.T) {
 		c.Public = dashboard.Handler
 		c.SampleEvery = time.Second
 		c.Ready = func(i localapi.Info) { dash = i; close(dashReady) }
+		c.Replicator.Blobs = &replicator.BlobConfig{Refs: dossier.RefsOf} // the dossier's images come up too
 	})
 	lap, info := d.addCaptureNode("l-thach-kenh", "18586", "thach-ha", node.Options{})
 	if _, err := lap.ChangeOfficer(node.OfficerRequest{Op: "add", ID: "CA-18586-02", Name: "Trần Văn Bình", Password: "mật khẩu trạm"}); err != nil {
@@ -149,6 +155,11 @@ func TestCaptureAppInABrowser(t *testing.T) {
 	br.resize(1366, 768)
 	// Use the list's data: the keyboard reaches the button, Enter presses it.
 	br.one(card + ` button[data-act="use"]`).sendKeys(keyEnter)
+	var errs []string
+	br.exec(&errs, "return window.fieldsyncErrors")
+	if len(errs) > 0 {
+		t.Fatalf("script errors: %q", errs)
+	}
 	br.waitFor("the form filled from the list", 10*time.Second, func() bool {
 		return br.exec2str("return document.getElementById('f-personal_id').value") == target.PersonalID && br.count(card) == 0
 	})
@@ -170,6 +181,27 @@ func TestCaptureAppInABrowser(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a few frames
 	br.press(keyEnter)
 	br.waitFor("the portrait's thumbnail", 10*time.Second, func() bool { return br.count(`#portrait-box img.thumb[data-slot="face"]`) == 1 })
+
+	// The scanner's files from its folder (a rolled print, an iris), and a
+	// finger that could not be taken, with its reason, by the keyboard.
+	scanDir := t.TempDir()
+	var paths []string
+	for i, sp := range []synth.BlobSpec{{Slot: "finger_r2", Format: enrollment.FormatWSQ, Size: 20_000}, {Slot: "iris_r", Format: enrollment.FormatPNG, Size: 30_000}} {
+		sp.Seed[0] = byte(i + 1)
+		path := filepath.Join(scanDir, sp.Slot+sp.Ext())
+		if err := os.WriteFile(path, sp.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+	}
+	br.one("#scan-files").sendKeys(strings.Join(paths, "\n"))
+	br.waitFor("the scanner's files in their slots", 10*time.Second, func() bool {
+		return br.count(`#slots .slot.has[data-slot="finger_r2"]`) == 1 && br.count(`#slots .slot.has[data-slot="iris_r"] img`) == 1
+	})
+	br.one("#exc-finger_l1").sendKeys("Cụt")
+	br.waitFor("the exception chosen", 5*time.Second, func() bool {
+		return br.exec2str("return document.getElementById('exc-finger_l1').value") == enrollment.ExceptionAmputated
+	})
 
 	// Everything checks: no rejection left.
 	br.waitFor("no error left", 10*time.Second, func() bool {
@@ -199,6 +231,9 @@ func TestCaptureAppInABrowser(t *testing.T) {
 	if !strings.Contains(br.text("#receipt-body"), "CA-18586-02") || !strings.Contains(br.text("#receipt-body"), "đánh dấu đã thu nhận") {
 		t.Errorf("receipt: %q", br.text("#receipt-body"))
 	}
+	if slots := br.text("#receipt-slots"); !strings.Contains(slots, "face") || !strings.Contains(slots, "finger_r2") || !strings.Contains(slots, "iris_r") || !strings.Contains(slots, "finger_l1 (Cụt ngón)") {
+		t.Errorf("the receipt's biometrics: %q", slots)
+	}
 	receiptShot := br.screenshot()
 	save(t, filepath.Join(shots, "capture-receipt.png"), receiptShot)
 
@@ -210,7 +245,18 @@ func TestCaptureAppInABrowser(t *testing.T) {
 		var st reconcile.Stats
 		district.View().Read(func(r *reconcile.Reconciler) { c = r.Citizen(target.PersonalID); st = r.Stats() })
 		if c != nil && c.Record.Capture.Officer == "CA-18586-02" && district.View().Census().Total.Enrolled == enrolledBefore+1 {
-			break
+			// The portrait the camera took travels with the record.
+			var face string
+			for _, b := range c.Record.Biometrics {
+				if b.Kind == "face" {
+					face = b.SHA256
+				}
+			}
+			if h, err := blob.ParseHash(face); err == nil {
+				if has, err := district.Dir.Blobs.Has([]blob.Hash{h}); err == nil && has[0] {
+					break
+				}
+			}
 		}
 		if time.Now().After(deadline) {
 			v, _ := district.Dir.Log.Vector()

@@ -31,6 +31,7 @@ type Refdata struct {
 	RequestTypes    []string              `json:"request_types"`
 	Statuses        []residents.Code      `json:"statuses"`
 	Slots           []enrollment.SlotSpec `json:"slots"`
+	Exceptions      []string              `json:"exceptions"` // codes of an empty slot
 	// Labels name every field of the form in both languages, in the words
 	// of the validation messages (enrollment.FieldLabel).
 	Labels map[string][2]string `json:"labels"`
@@ -70,7 +71,8 @@ var RequestTypes = []string{"cấp mới", "cấp đổi", "cấp lại"}
 func (a *App) serveRefdata(w http.ResponseWriter, r *http.Request, _ node.Officer) {
 	rd := Refdata{Units: map[string][]unit{}, CodeLists: enrollment.CodeLists(), MaritalStatuses: enrollment.MaritalStatuses,
 		Relations: enrollment.Relations, RequestTypes: RequestTypes, Statuses: residents.Codes, Slots: enrollment.Slots,
-		Labels: map[string][2]string{}}
+		Exceptions: enrollment.ExceptionCodes,
+		Labels:     map[string][2]string{}}
 	for _, p := range formPaths {
 		en, vi := enrollment.FieldLabel(p)
 		rd.Labels[p] = [2]string{vi, en}
@@ -178,10 +180,46 @@ func (a *App) serveCheck(w http.ResponseWriter, r *http.Request, o node.Officer)
 // Resident names the person of the list the officer captured (their
 // status becomes enrolled, linked to the capture).
 type saveRequest struct {
-	Record   json.RawMessage `json:"record"`
-	Amend    string          `json:"amend,omitempty"`
-	Reason   string          `json:"reason,omitempty"`
-	Resident string          `json:"resident,omitempty"`
+	Record json.RawMessage `json:"record"`
+	// Files are the dossier's images (base64 in JSON): the portrait, and
+	// the scanner's files named by slot ("finger_r2.wsq"); Exceptions the
+	// slots left empty, each with its code (enrollment.ExceptionCodes).
+	Files      []fileUpload      `json:"files,omitempty"`
+	Exceptions map[string]string `json:"exceptions,omitempty"`
+	Amend      string            `json:"amend,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	Resident   string            `json:"resident,omitempty"`
+}
+
+// fileUpload is one file of a dossier; Slot may be left to its name.
+type fileUpload struct {
+	Slot string `json:"slot,omitempty"`
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+// MaxSaveBytes bounds a save with its files: every slot at its limit.
+const MaxSaveBytes = 48 << 20
+
+// dossierFiles turns what the page sent into the dossier's files.
+func dossierFiles(req *saveRequest) []enrollment.DossierFile {
+	var out []enrollment.DossierFile
+	for _, f := range req.Files {
+		slot := f.Slot
+		if slot == "" {
+			slot = node.SlotOfFileName(f.Name)
+		}
+		out = append(out, enrollment.DossierFile{Slot: slot, Name: f.Name, Data: f.Data, Size: int64(len(f.Data))})
+	}
+	slots := make([]string, 0, len(req.Exceptions))
+	for slot := range req.Exceptions {
+		slots = append(slots, slot)
+	}
+	sort.Strings(slots)
+	for _, slot := range slots {
+		out = append(out, enrollment.DossierFile{Slot: slot, Exception: req.Exceptions[slot]})
+	}
+	return out
 }
 
 // SaveAnswer is a saved capture: its receipt (the entry ID, the warnings)
@@ -194,7 +232,11 @@ type SaveAnswer struct {
 
 func (a *App) serveSave(w http.ResponseWriter, r *http.Request, o node.Officer) {
 	var req saveRequest
-	if !localapi.DecodeJSON(w, r, &req, MaxRecordBytes) {
+	if !localapi.DecodeJSON(w, r, &req, MaxSaveBytes) {
+		return
+	}
+	if len(req.Files) > enrollment.MaxBiometrics || len(req.Exceptions) > enrollment.MaxBiometrics {
+		writeError(w, http.StatusBadRequest, "too many files", "quá nhiều tệp")
 		return
 	}
 	rec, bad, ok := decodeRecord(req.Record)
@@ -211,9 +253,13 @@ func (a *App) serveSave(w http.ResponseWriter, r *http.Request, o node.Officer) 
 			writeError(w, http.StatusBadRequest, "amend: "+perr.Error(), "sửa: "+perr.Error())
 			return
 		}
+		if len(req.Files)+len(req.Exceptions) > 0 {
+			writeError(w, http.StatusBadRequest, "a correction keeps the dossier's images: save new images as a new capture", "bản sửa giữ nguyên ảnh của hồ sơ: ảnh mới cần một lần thu nhận mới")
+			return
+		}
 		rc, err = a.node.Amend(id, rec, req.Reason)
 	} else {
-		rc, err = a.node.Enroll(&rec)
+		rc, err = a.node.SaveDossier(&node.Dossier{Record: rec, Files: dossierFiles(&req)})
 	}
 	var rej *node.RejectedError
 	var frozen *node.FrozenError
@@ -229,6 +275,9 @@ func (a *App) serveSave(w http.ResponseWriter, r *http.Request, o node.Officer) 
 		return
 	}
 	ans := SaveAnswer{Receipt: rc, Record: &rec}
+	if c, _ := a.ix.capture(rc.ID); c != nil {
+		ans.Record = c.Record // as saved: with its biometric references
+	}
 	pid := req.Resident
 	if pid == "" {
 		pid = rec.PersonalID

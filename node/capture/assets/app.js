@@ -30,6 +30,10 @@
   // Anything the page tried to load from elsewhere is a CSP violation:
   // kept for the browser test (there must be none).
   window.fieldsyncViolations = [];
+  // Script errors, kept for the browser test (there must be none).
+  window.fieldsyncErrors = [];
+  window.addEventListener('error', (e) => window.fieldsyncErrors.push(e.message + ' @' + e.lineno));
+  window.addEventListener('unhandledrejection', (e) => window.fieldsyncErrors.push(String(e.reason && e.reason.stack || e.reason)));
   document.addEventListener('securitypolicyviolation', (e) => window.fieldsyncViolations.push(e.violatedDirective + ' ' + e.blockedURI));
 
   // ---------------------------------------------------------------- labels
@@ -231,7 +235,7 @@
         { path: 'blood_type', kind: 'select', options: [opt('', 'choose')].concat(['A', 'B', 'AB', 'O', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'].map((x) => opt(x))) },
         { path: 'capture.request_type', kind: 'select', value: 'cấp mới', options: r.request_types.map((x) => opt(x)) },
       ] },
-      { key: 'biometrics', fields: [{ path: 'biometrics', kind: 'portrait' }] },
+      { key: 'biometrics', fields: [{ path: 'biometrics', kind: 'portrait' }, { path: 'files', kind: 'scanner' }] },
     ];
   }
 
@@ -315,6 +319,9 @@
       case 'portrait':
         wrap.append(buildPortrait());
         return wrap;
+      case 'scanner':
+        wrap.append(buildScanner());
+        return wrap;
     }
     wrap.append(message(f.path));
     return wrap;
@@ -349,6 +356,7 @@
       for (const f of sec.fields) box.append(buildField(f));
       form.append(box);
     }
+    renderSlots();
     form.addEventListener('input', onInput);
     form.addEventListener('change', onInput);
     form.addEventListener('focusout', (ev) => {
@@ -415,9 +423,11 @@
     state.dismissed.clear();
     state.check = null;
     portrait.clear();
+    scans.clear();
     if (state.ref) {
       buildForm();
       renderChecks();
+      renderSlots();
     }
     $('receipt').hidden = true;
   }
@@ -547,7 +557,18 @@
     $('dups-panel').hidden = ms.length === 0;
     if (!ms.length) { replace($('dups')); return; }
     const rec = record();
-    replace($('dups'), ms.map((m) => dupCard(m, rec)));
+    // The same matches as shown: update them in place, so that a button
+    // the officer is on keeps the focus while the form changes.
+    const shown = [...$('dups').children].map((c) => c.dataset.key + '|' + c.dataset.why).join(',');
+    const fresh = ms.map((m) => dupCard(m, rec));
+    if (shown === fresh.map((c) => c.dataset.key + '|' + c.dataset.why).join(',')) {
+      [...$('dups').children].forEach((old, i) => {
+        old.match = fresh[i].match;
+        old.querySelector('tbody').replaceWith(fresh[i].querySelector('tbody'));
+      });
+      return;
+    }
+    replace($('dups'), fresh);
   }
   const keyOf = (m) => (m.kind === 'capture' ? 'c:' + m.entry : 'r:' + m.person.personal_id);
 
@@ -564,7 +585,7 @@
     const title = m.kind === 'capture' ? t('dups.capture', { e: shortEntry(m.entry) }) : t('dups.resident');
     const why = m.same_id ? t('dups.same_id') : t('dups.probable', { s: fmtPct(m.score) }) + (m.reasons ? ' · ' + m.reasons.map((r) => t('reason.' + r) === 'reason.' + r ? r : t('reason.' + r)).join(', ') : '');
     const status = m.person && m.person.status ? t('rstatus.' + m.person.status.status) + ' · ' + m.person.status.officer : '';
-    const card = h('div', { class: 'dup ' + m.kind + (m.same_id ? ' same' : ''), 'data-key': keyOf(m), role: 'group', 'aria-label': title },
+    const card = h('div', { class: 'dup ' + m.kind + (m.same_id ? ' same' : ''), 'data-key': keyOf(m), 'data-why': why, role: 'group', 'aria-label': title },
       h('h3', {}, title, ' ', h('span', { class: 'badge ' + (m.same_id ? 'bad' : 'warn'), text: why })),
       status ? h('p', { class: 'small muted', text: t('dups.status', { s: status }) }) : null,
       h('table', { class: 'compare' },
@@ -650,6 +671,79 @@
     $('camera-take').hidden = true;
   }
 
+  // The scanner's files: chosen from its output folder, each named by its
+  // slot ("finger_r2.wsq", "iris_l.png"); an empty slot takes an exception
+  // code. The laptop checks every file from its bytes when the dossier is
+  // saved (format, size, dimensions) and names the slot of any it refuses.
+  const scans = {
+    files: new Map(), // slot → {file, url}
+    exceptions: new Map(), // slot → code
+    clear() {
+      for (const f of this.files.values()) if (f.url) URL.revokeObjectURL(f.url);
+      this.files.clear();
+      this.exceptions.clear();
+    },
+  };
+  const slotOfName = (name) => name.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '').toLowerCase();
+
+  function buildScanner() {
+    const box = h('fieldset', { class: 'scanner' }, h('legend', { text: t('bio.scanner') }),
+      h('label', { for: 'scan-files', class: 'filelabel', text: t('bio.scan_files') }),
+      h('input', { type: 'file', id: 'scan-files', multiple: true, accept: '.wsq,.png,.jp2,.j2k,.jpg,.jpeg' }),
+      h('p', { class: 'small muted', text: t('bio.scan_hint') }),
+      h('div', { class: 'slots', id: 'slots' }));
+    return box;
+  }
+
+  function renderSlots() {
+    const grid = $('slots');
+    if (!grid || !state.ref) return;
+    const slotName = (sp) => (state.lang === 'vi' ? sp.VI : sp.Label);
+    replace(grid, state.ref.slots.filter((sp) => sp.Kind !== 'face').map((sp) => {
+      const f = scans.files.get(sp.Name);
+      const exc = h('select', { id: 'exc-' + sp.Name, 'data-exc': sp.Name, 'aria-label': t('bio.exception_for', { s: slotName(sp) }), disabled: !!f },
+        h('option', { value: '', text: t('bio.no_exception') }), state.ref.exceptions.map((c) => h('option', { value: c, text: t('exc.' + c) })));
+      exc.value = scans.exceptions.get(sp.Name) || '';
+      return h('div', { class: 'slot' + (f ? ' has' : ''), 'data-slot': sp.Name },
+        h('div', { class: 'slot-name', text: slotName(sp) }),
+        f ? (f.url ? h('img', { src: f.url, alt: slotName(sp), class: 'thumb small-thumb' }) : h('div', { class: 'file-tile', text: f.file.name })) : null,
+        f ? h('div', { class: 'small muted', text: f.file.name + ' · ' + fmtBytes(f.file.size) }) : exc);
+    }));
+    const unknown = [...scans.files.keys()].filter((k) => !state.ref.slots.some((sp) => sp.Name === k));
+    if (unknown.length) grid.append(h('p', { class: 'msg reject', text: t('bio.unknown_slots', { f: unknown.join(', ') }) }));
+  }
+
+  function addScans(list) {
+    for (const file of list) {
+      const slot = slotOfName(file.name);
+      const old = scans.files.get(slot);
+      if (old && old.url) URL.revokeObjectURL(old.url);
+      const img = /\.(png|jpe?g)$/i.test(file.name);
+      scans.files.set(slot, { file, url: img ? URL.createObjectURL(file) : '' });
+      scans.exceptions.delete(slot);
+    }
+    renderSlots();
+  }
+
+  // base64 of a blob, for the save's JSON.
+  function base64(blob) {
+    return new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(blob);
+    });
+  }
+
+  async function dossierFiles() {
+    const files = [];
+    if (portrait.blob) files.push({ slot: 'face', name: portrait.blob.name || 'portrait.jpg', data: await base64(portrait.blob) });
+    for (const [slot, f] of scans.files) files.push({ slot, name: f.file.name, data: await base64(f.file) });
+    const exceptions = {};
+    for (const [slot, code] of scans.exceptions) if (code && !scans.files.has(slot)) exceptions[slot] = code;
+    return { files, exceptions };
+  }
+
   async function startCamera() {
     try {
       portrait.stop();
@@ -681,6 +775,7 @@
     state.showAll = true;
     renderChecks();
     const body = { record: record(), amend: state.amend || undefined, resident: state.resident || undefined };
+    if (!state.amend) Object.assign(body, await dossierFiles());
     $('save').disabled = true;
     try {
       const r = await api('POST', '/app/save', body);
@@ -713,6 +808,10 @@
       [t('receipt.where'), t('receipt.on_laptop')],
     ];
     if (r.status) rows.push([t('receipt.list'), t('receipt.linked', { e: shortEntry(r.status.id) })]);
+    const bio = r.record.biometrics || [];
+    if (bio.length) {
+      rows.push([t('receipt.biometrics'), h('span', { id: 'receipt-slots' }, bio.map((b) => b.kind + (b.exception ? ' (' + t('exc.' + b.exception) + ')' : '')).join(', '))]);
+    }
     if (rc.backlog_warning) rows.push([t('receipt.backlog'), h('span', { class: 'warn', text: rc.backlog_warning })]);
     replace($('receipt-body'), rows.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
     replace($('receipt-findings'), (rc.findings || []).map((f) => h('li', { class: f.severity }, h('span', { class: 'sev', text: t('sev.' + f.severity) }), ' ', state.lang === 'vi' ? f.message_vi : f.message)));
@@ -906,6 +1005,8 @@
     });
     document.addEventListener('change', (ev) => {
       if (ev.target.id === 'portrait-file' && ev.target.files[0]) portrait.set(ev.target.files[0]);
+      if (ev.target.id === 'scan-files' && ev.target.files.length) addScans(ev.target.files);
+      if (ev.target.dataset && ev.target.dataset.exc) scans.exceptions.set(ev.target.dataset.exc, ev.target.value);
     });
     $('res-category').addEventListener('change', refreshResidents);
     $('res-search').addEventListener('input', () => { clearTimeout(resTimer); resTimer = setTimeout(refreshResidents, 150); });
