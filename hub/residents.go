@@ -133,27 +133,21 @@ func unitParent(code string) string {
 	return ""
 }
 
-// writeChannel appends the payloads to the commune's channel, in groups
-// the log takes at once, with the hub's clock.
+// writeChannel appends the payloads to the commune's channel with the
+// hub's clock.
 func (a *Author) writeChannel(commune string, payloads [][]byte, now time.Time) ([]replication.Entry, error) {
-	var out []replication.Entry
-	for len(payloads) > 0 {
-		n := min(len(payloads), oplog.MaxAppendDrafts)
-		a.mu.Lock()
-		drafts := make([]replication.Draft, n)
-		for i := range drafts {
-			drafts[i] = replication.Draft{Kind: replication.KindResidents, Schema: residents.Schema, Payload: payloads[i], HLC: a.hlc.Next(now)}
-		}
-		cfg := a.dir.Config
-		es, err := channel.Write(a.dir.Log, a.dir.Signer, cfg.Tier, cfg.Unit, commune, drafts...)
-		a.mu.Unlock()
-		if err != nil {
-			return out, fmt.Errorf("hub: write the resident list of %s: %w", commune, err)
-		}
-		out = append(out, es...)
-		payloads = payloads[n:]
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	drafts := make([]replication.Draft, len(payloads))
+	for i := range drafts {
+		drafts[i] = replication.Draft{Kind: replication.KindResidents, Schema: residents.Schema, Payload: payloads[i], HLC: a.hlc.Next(now)}
 	}
-	return out, nil
+	cfg := a.dir.Config
+	es, err := channel.Write(a.dir.Log, a.dir.Signer, cfg.Tier, cfg.Unit, commune, drafts...)
+	if err != nil {
+		return es, fmt.Errorf("hub: write the resident list of %s: %w", commune, err)
+	}
+	return es, nil
 }
 
 // residentChanges returns the rows of a commune's import that are new or

@@ -413,3 +413,15 @@ func (b *browser) chord(modifier, key string) {
 func (b *browser) focused() string {
 	return b.exec2str("return document.activeElement ? document.activeElement.id : ''")
 }
+
+// typeAt types s into whatever has the focus, a key every gap (a person
+// typing, rather than as fast as the driver can).
+func (b *browser) typeAt(gap time.Duration, s string) {
+	b.t.Helper()
+	var acts []map[string]any
+	for _, r := range s {
+		acts = append(acts, map[string]any{"type": "keyDown", "value": string(r)}, map[string]any{"type": "keyUp", "value": string(r)},
+			map[string]any{"type": "pause", "duration": gap.Milliseconds()})
+	}
+	b.cmd(http.MethodPost, "/actions", map[string]any{"actions": []any{map[string]any{"type": "key", "id": "keyboard", "actions": acts}}})
+}

@@ -334,3 +334,5 @@ func (ix *index) counts() (captures, current int) {
 	}
 	return len(ix.caps), current
 }
+
+func marshal(e *enrollment.Enrollment) ([]byte, error) { return json.Marshal(e) }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"fieldsync/replication"
+	"fieldsync/replication/oplog"
 )
 
 // Appender is what Write appends to (oplog.Log).
@@ -60,7 +61,22 @@ func Write(l Appender, device *replication.KeySigner, tier, unit, scope string, 
 		}
 		drafts = append([]replication.Draft{{Kind: replication.KindGenesis, Schema: replication.GenesisSchema, Payload: p, HLC: hlc}}, drafts...)
 	}
-	return l.Append(s, drafts)
+	// In groups the log takes at once, each its own durable transaction.
+	var out []replication.Entry
+	for len(drafts) > 0 {
+		n, size := 0, 0
+		for n < len(drafts) && n < oplog.MaxAppendDrafts && (n == 0 || size+len(drafts[n].Payload) <= oplog.MaxAppendBytes) {
+			size += len(drafts[n].Payload)
+			n++
+		}
+		es, err := l.Append(s, drafts[:n])
+		out = append(out, es...)
+		if err != nil {
+			return out, err
+		}
+		drafts = drafts[n:]
+	}
+	return out, nil
 }
 
 // checkGenesis runs the decoder's checks on a genesis about to be written,

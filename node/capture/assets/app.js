@@ -27,6 +27,7 @@
   // screen: window.fieldsyncLatency holds the milliseconds (the browser
   // test reads it; the page shows the median).
   window.fieldsyncLatency = [];
+  window.fieldsyncChecks = [];
   // Anything the page tried to load from elsewhere is a CSP violation:
   // kept for the browser test (there must be none).
   window.fieldsyncViolations = [];
@@ -471,38 +472,56 @@
 
   // ---------------------------------------------------------------- live checks
 
-  let inflight = false, dirty = false;
-  let pending = []; // performance.now() of input events not yet answered
+  // Checks are pipelined: each change sends the form at once (up to
+  // maxInflight requests; more wait for one to return), and the newest
+  // answer to arrive is shown. An input's latency ends when an answer to a
+  // request sent after it is on the screen: about one round trip.
+  const maxInflight = 4;
+  let inflight = 0, dirty = false, sentSeq = 0, shownSeq = 0;
+  // Input events not yet answered: when, and the first request sent after.
+  let pending = [];
 
   function onInput(ev) {
     const p = ev.target && ev.target.dataset && ev.target.dataset.field;
     if (p) state.touched.add(p);
-    pending.push(performance.now());
+    pending.push({ at: performance.now(), seq: 0 });
     scheduleCheck();
   }
 
-  // scheduleCheck keeps at most one check in flight; a change meanwhile
-  // sends one more when it returns (never a queue of stale checks).
+  // answered resolves the inputs a shown answer (to request seq) covers.
+  function answered(seq, now) {
+    pending = pending.filter((p) => {
+      if (p.seq && p.seq <= seq) { window.fieldsyncLatency.push(now - p.at); return false; }
+      return true;
+    });
+  }
+
   function scheduleCheck() {
-    if (inflight) { dirty = true; return; }
+    if (inflight >= maxInflight) { dirty = true; return; }
     runCheck();
   }
 
   async function runCheck() {
-    inflight = true;
+    inflight++;
     dirty = false;
-    const covers = pending;
-    pending = [];
+    const seq = ++sentSeq;
+    for (const p of pending) if (!p.seq) p.seq = seq;
     try {
-      state.check = await api('POST', '/app/check', { record: record(), amend: state.amend || undefined });
-      renderChecks();
-      const now = performance.now();
-      for (const at of covers) window.fieldsyncLatency.push(now - at);
+      const sent = performance.now();
+      const ans = await api('POST', '/app/check', { record: record(), amend: state.amend || undefined });
+      const got = performance.now();
+      if (seq > shownSeq) { // an older answer arriving late is not shown
+        shownSeq = seq;
+        state.check = ans;
+        renderChecks();
+        answered(seq, performance.now());
+      }
+      window.fieldsyncChecks.push([got - sent, performance.now() - got, ans.took_us / 1000]); // round trip, render, server (ms)
     } catch (e) {
-      pending = covers.concat(pending);
+      for (const p of pending) if (p.seq === seq) p.seq = 0; // the next request covers them
       onError(e);
     } finally {
-      inflight = false;
+      inflight--;
       if (dirty) runCheck();
     }
   }
