@@ -33,6 +33,7 @@ func (g *Generator) finishHousehold(h *household) {
 			g.liveElsewhere(p, h.commune)
 		}
 		g.stats.HouseholdMembers++
+		g.register = append(g.register, p)
 		if !g.eligible(p, age) {
 			continue
 		}

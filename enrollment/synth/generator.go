@@ -56,6 +56,7 @@ type Generator struct {
 	jobsAdult, jobsOld weighted[string]
 
 	queue      []*person    // enrolled members of the current household
+	register   []*person    // every household member generated (Register)
 	pool       []*poolEntry // recent originals that may be re-enrolled
 	emitted    int
 	dups       int

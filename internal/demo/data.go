@@ -43,18 +43,21 @@ type laptopPlan struct {
 type dataset struct {
 	laptops  []*laptopPlan
 	expected map[string]int // commune code → eligible population
-	start    time.Time      // first capture of the campaign
-	end      time.Time      // last
-	moved    int            // people re-enrolled in another district
-	corrects int            // conflicting corrections scripted
-	dossiers int            // captures that carry their files
+	// register is each commune's people as the population register holds
+	// them (children and the absent included): its resident list.
+	register map[string][]synth.Resident
+	start    time.Time // first capture of the campaign
+	end      time.Time // last
+	moved    int       // people re-enrolled in another district
+	corrects int       // conflicting corrections scripted
+	dossiers int       // captures that carry their files
 }
 
 // buildData generates records per commune (Hà Tĩnh, 2023 code list, so
 // addresses and routing use the districts of the time) and spreads them
 // over the laptops, then adds the scripted scenarios.
 func buildData(districts []districtPlan, records int, noise float64, seed uint64, dossiers int) (*dataset, error) {
-	ds := &dataset{expected: map[string]int{}}
+	ds := &dataset{expected: map[string]int{}, register: map[string][]synth.Resident{}}
 	communes := 0
 	for _, d := range districts {
 		communes += len(d.Communes)
@@ -132,6 +135,7 @@ func communeData(ds *dataset, di int, d districtPlan, c communePlan, n int, nois
 		return nil, err
 	}
 	ds.expected[c.Code] = g.Stats().Eligible
+	ds.register[c.Code] = g.Register()
 	ds.laptops = append(ds.laptops, laptops...)
 	return laptops, nil
 }

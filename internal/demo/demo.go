@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -17,10 +18,13 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"fieldsync/enrollment"
+	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/gossip"
@@ -128,6 +132,10 @@ type HubSummary struct {
 	// Own counts the hub's own entries (its genesis, decisions, and at
 	// the province its receipts).
 	Own uint64 `json:"own_entries"`
+	// Census is the completeness against the communes' resident lists,
+	// with its digest (equal on every hub).
+	Census       residents.Counts `json:"census"`
+	CensusDigest string           `json:"census_digest"`
 }
 
 // Summary is how the demo ended.
@@ -152,8 +160,11 @@ type Summary struct {
 	Refused map[string]int `json:"refused"`
 	// RefusedWhy is what the replicas kept as evidence of refused ranges
 	// (who refused what from whom, and why): at most maxRefusedWhy lines.
-	RefusedWhy []string      `json:"refused_why,omitempty"`
-	Elapsed    time.Duration `json:"elapsed"`
+	RefusedWhy []string `json:"refused_why,omitempty"`
+	// ResidentEntries are the entries of the resident lists the province
+	// published (its channels, geneses included).
+	ResidentEntries int           `json:"resident_entries"`
+	Elapsed         time.Duration `json:"elapsed"`
 }
 
 // world is a running demo.
@@ -165,6 +176,7 @@ type world struct {
 	province  *hubRun
 	districts []*hubRun
 	laptops   []*laptopRun
+	published int // entries of the province's resident lists (channels)
 	links     []*linkemu.Link
 	pools     []*gossip.Pool
 	done      []chan struct{}
@@ -189,6 +201,7 @@ type hubRun struct {
 type laptopRun struct {
 	plan *laptopPlan
 	d    *node.Daemon
+	api  chan localapi.Info // the capture app's address, once it serves
 	dir  *datadir.Dir
 	sync string
 	ln   net.Listener
@@ -275,7 +288,36 @@ func (w *world) start() error {
 		}
 		w.districts = append(w.districts, h)
 	}
+	if err := w.publishResidents(); err != nil {
+		return err
+	}
 	return w.startLaptops()
+}
+
+// publishResidents imports every commune's resident list at the province,
+// as its operator would from the register's CSV export: each goes down to
+// its commune's laptops only.
+func (w *world) publishResidents() error {
+	var b bytes.Buffer
+	b.WriteString("commune_code,personal_id,full_name,date_of_birth,sex,household,relation_to_head,address\n")
+	codes := make([]string, 0, len(w.data.register))
+	for c := range w.data.register {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		for _, r := range w.data.register[c] {
+			fmt.Fprintf(&b, "%s,%s,%q,%s,%s,%s,%q,%q\n", c, r.PersonalID, r.FullName, r.DateOfBirth, r.Sex, r.Household, r.Relation, r.Hamlet)
+		}
+	}
+	res, err := w.province.d.ImportResidents(&b, hub.ResidentsOptions{CodeList: enrollment.CodeList2023,
+		AsOf: w.data.start.Format(time.DateOnly), Source: "demo register"})
+	if err != nil {
+		return fmt.Errorf("demo: resident lists: %w", err)
+	}
+	fmt.Fprintf(w.cfg.Out, "resident lists: %d people of %d communes published at the province (%d rejected)\n", res.Accepted, len(res.Communes), res.Rejected)
+	w.published = res.Entries + len(res.Communes) // each channel's genesis too
+	return nil
 }
 
 type poolSpec struct {
@@ -470,6 +512,12 @@ func (w *world) prepareLaptop(lp *laptopPlan) (*laptopRun, error) {
 	return &laptopRun{plan: lp, dir: dir, sync: ln.Addr().String(), ln: ln}, nil
 }
 
+// The first laptop's officer account (a demo's: the password is printed).
+const (
+	demoOfficer  = "CA-DEMO-01"
+	demoPassword = "mat-khau-demo"
+)
+
 // startLaptop runs a prepared laptop, dialing target through link.
 func (w *world) startLaptop(lr *laptopRun, target string, link *linkemu.Link) error {
 	lp, dir, ln := lr.plan, lr.dir, lr.ln
@@ -490,9 +538,16 @@ func (w *world) startLaptop(lr *laptopRun, target string, link *linkemu.Link) er
 		return err
 	}
 	rc.Pools = []replicator.Pool{rp}
-	d, err := node.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc, Logger: w.cfg.Logger})
+	lr.api = make(chan localapi.Info, 1)
+	d, _, err := capture.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: rc, Logger: w.cfg.Logger,
+		Ready: func(i localapi.Info) { lr.api <- i }})
 	if err != nil {
 		return err
+	}
+	if len(w.laptops) == 0 { // one laptop's capture app, to open with --keep
+		if _, err := d.ChangeOfficer(node.OfficerRequest{Op: "add", ID: demoOfficer, Name: "Cán bộ thử nghiệm", Password: demoPassword}); err != nil {
+			return err
+		}
 	}
 	lr.d = d
 	w.links = append(w.links, link)

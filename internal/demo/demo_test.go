@@ -56,6 +56,16 @@ func TestReducedDemoConverges(t *testing.T) {
 	if sum.Hubs[0].Pairs == 0 || sum.Hubs[0].Conflicts == 0 {
 		t.Errorf("province found %d duplicate pairs and %d conflicts; the data plants both", sum.Hubs[0].Pairs, sum.Hubs[0].Conflicts)
 	}
+	// Every commune's list went down and the completeness is the same at
+	// every hub; people never captured (the absent) are missing.
+	for _, h := range sum.Hubs {
+		if h.CensusDigest != sum.Hubs[0].CensusDigest || h.Census != sum.Hubs[0].Census {
+			t.Errorf("%s: completeness %+v, province %+v", h.Name, h.Census, sum.Hubs[0].Census)
+		}
+	}
+	if c := sum.Hubs[0].Census; c.Eligible == 0 || c.Enrolled == 0 || c.Missing == 0 || c.NotEligible == 0 {
+		t.Errorf("province completeness %+v: want people on the lists, enrolled, missing and not eligible", c)
+	}
 	checkMetrics(t, metrics, sum)
 	// Dossiers: carried by the laptops, counted at every hub (complete or
 	// not: thin links move their blobs behind the records).
@@ -106,9 +116,9 @@ func checkMetrics(t *testing.T, m map[string]float64, sum Summary) {
 		}
 	}
 	// The province ingested everything but its own entries (its genesis,
-	// its receipts) and its roster (the roster origin's genesis and one
-	// add per device).
-	if ingested < float64(prov.Entries-prov.Own-uint64(sum.Roster+1)) || received == 0 || peers < 2 {
+	// its receipts), its roster (the roster origin's genesis and one add
+	// per device) and the resident lists it published.
+	if ingested < float64(prov.Entries-prov.Own-uint64(sum.Roster+1)-uint64(sum.ResidentEntries)) || received == 0 || peers < 2 {
 		t.Errorf("ingested %v of %d entries, %v bytes received from %d peers", ingested, prov.Entries, received, peers)
 	}
 }

@@ -217,8 +217,9 @@ func (w *world) converged() bool {
 		}
 	}
 	_, want := w.province.d.View().Stats()
+	wantCensus := w.province.d.View().Census().Digest
 	for _, h := range w.districts {
-		if _, dg := h.d.View().Stats(); dg != want {
+		if _, dg := h.d.View().Stats(); dg != want || h.d.View().Census().Digest != wantCensus {
 			return false
 		}
 	}
@@ -226,7 +227,8 @@ func (w *world) converged() bool {
 }
 
 func (w *world) summary(converged bool, elapsed time.Duration) Summary {
-	sum := Summary{Laptops: len(w.laptops), Moved: w.data.moved, Corrected: w.data.corrects, Converged: converged, Elapsed: elapsed}
+	sum := Summary{Laptops: len(w.laptops), Moved: w.data.moved, Corrected: w.data.corrects, Converged: converged, Elapsed: elapsed,
+		ResidentEntries: w.published}
 	w.mu.Lock()
 	sum.Captured, sum.Dossiers, sum.BlobBytes = w.captured, w.dossiers, w.blobBytes
 	w.mu.Unlock()
@@ -259,6 +261,8 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 			hs.Dossiers = dos.Totals
 		}
 		hs.Own = v.Seq(h.dir.Signer.Origin())
+		c := h.d.View().Census()
+		hs.Census, hs.CensusDigest = c.Total, c.Digest
 		sum.Hubs = append(sum.Hubs, hs)
 	}
 	return sum
@@ -281,14 +285,25 @@ func (w *world) printDashboards() {
 	}
 	fmt.Fprintf(w.cfg.Out, "(each link works once, within %v; another: fieldsync login --dir HUB_DIR, under %s)\n", localapi.LoginCodeTTL, w.dir)
 	fmt.Fprintf(w.cfg.Out, "metrics: http://%s/metrics\n", w.province.info.Addr)
+	if len(w.laptops) > 0 {
+		lr := w.laptops[0]
+		select {
+		case info := <-lr.api:
+			lr.api <- info
+			fmt.Fprintf(w.cfg.Out, "capture app of %s (%s): http://%s/ — officer %s, password %s\n", lr.plan.name, lr.plan.commune.Name, info.Addr, demoOfficer, demoPassword)
+		default:
+		}
+	}
 }
 
 func printSummary(out io.Writer, sum Summary) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nHUB\tTIER\tUNIT\tENTRIES\tCITIZENS\tCONFLICTS (OPEN)\tDUPLICATE PAIRS (OPEN)\tDOSSIERS COMPLETE\tBLOBS TO COME\tDIGEST")
+	fmt.Fprintln(tw, "\nHUB\tTIER\tUNIT\tENTRIES\tCITIZENS\tCONFLICTS (OPEN)\tDUPLICATE PAIRS (OPEN)\tDOSSIERS COMPLETE\tBLOBS TO COME\tENROLLED+ACCOUNTED / ELIGIBLE\tDIGEST\tCENSUS")
 	for _, h := range sum.Hubs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d (%d)\t%d (%d)\t%d / %d\t%.1f MB\t%s\n", h.Name, h.Tier, h.Unit, h.Entries, h.Citizens,
-			h.Conflicts, h.OpenConflicts, h.Pairs, h.OpenPairs, h.Dossiers.Complete, h.Dossiers.Dossiers, float64(h.Dossiers.PendingBytes)/1e6, h.Digest[:16]+"…")
+		c := h.Census
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d (%d)\t%d (%d)\t%d / %d\t%.1f MB\t%d / %d (%d missing)\t%s\t%s\n", h.Name, h.Tier, h.Unit, h.Entries, h.Citizens,
+			h.Conflicts, h.OpenConflicts, h.Pairs, h.OpenPairs, h.Dossiers.Complete, h.Dossiers.Dossiers, float64(h.Dossiers.PendingBytes)/1e6,
+			c.Enrolled+c.Accounted, c.Eligible, c.Missing, h.Digest[:16]+"…", shortOf(h.CensusDigest))
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d laptops captured %d entries (%d people re-enrolled after moving, %d conflicting corrections) in %s\n",
@@ -306,7 +321,8 @@ func printSummary(out io.Writer, sum Summary) {
 		fmt.Fprintf(out, "  refused: %s\n", why)
 	}
 	if sum.Converged {
-		fmt.Fprintf(out, "CONVERGED: every hub holds the same %d entries and shows digest %s\n", sum.Hubs[0].Entries, sum.Hubs[0].Digest)
+		fmt.Fprintf(out, "CONVERGED: every hub holds the same %d entries and shows digest %s, and the same completeness (census %s)\n",
+			sum.Hubs[0].Entries, sum.Hubs[0].Digest, shortOf(sum.Hubs[0].CensusDigest))
 		return
 	}
 	fmt.Fprintf(out, "NOT CONVERGED: the province lacks %d laptop entries, or the hubs' digests differ\n", sum.Missing)
@@ -330,4 +346,11 @@ func refusedWhy(b *daemon.Base, n int) []string {
 		return len(out) < n
 	})
 	return out
+}
+
+func shortOf(d string) string {
+	if len(d) > 16 {
+		return d[:16] + "…"
+	}
+	return d
 }
