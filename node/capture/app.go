@@ -48,7 +48,6 @@ type Config struct {
 type App struct {
 	cfg   Config
 	node  *node.Node
-	dir   string
 	clock replication.Clock
 	ix    *index
 
