@@ -21,6 +21,7 @@ import (
 	"fieldsync/hub/dashboard"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
@@ -30,8 +31,9 @@ import (
 // something, by who serves it. TestEveryStateChangingRouteIsListed keeps
 // it complete.
 var stateChangingRoutes = map[string][]string{
-	"hub":  {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/import"},
-	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/status", "/api/officers"},
+	"hub": {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/import"},
+	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/status", "/api/officers",
+		"/app/signin", "/app/check", "/app/save", "/app/status"},
 }
 
 // TestEveryStateChangingRouteIsListed fails when a handler registered for
@@ -100,7 +102,7 @@ func startCSRFTargets(t *testing.T) (*deployment, []*csrfTarget) {
 		c.Ready = func(i localapi.Info) { hubReady <- i }
 	})
 	dir := d.initDir(datadir.Config{Role: replication.RoleNode, Unit: "18586", Name: "l-thach-kenh"})
-	n, err := node.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: fast(replicator.Config{Static: []string{d.addrs["province"]}}),
+	n, _, err := capture.NewDaemon(node.DaemonConfig{Dir: dir, Replicator: fast(replicator.Config{Static: []string{d.addrs["province"]}}),
 		Ready: func(i localapi.Info) { nodeReady <- i }})
 	if err != nil {
 		t.Fatal(err)

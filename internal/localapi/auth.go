@@ -238,8 +238,17 @@ func (a *Auth) EndSessions(subject string) {
 // CheckOrigin applies to a request that carries no session yet — a
 // sign-in form's POST — the checks Check makes of a session's request that
 // changes something: it must come from this daemon's own origin, with a
-// content type no cross-origin form can send.
-func CheckOrigin(r *http.Request) error {
+// content type no cross-origin form can send. A refusal is counted
+// (Refusals) like Require's.
+func (a *Auth) CheckOrigin(r *http.Request) error {
+	err := checkOrigin(r)
+	if err != nil {
+		a.count(err)
+	}
+	return err
+}
+
+func checkOrigin(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" || !sameOrigin(r) {
 		return ErrCrossOrigin
 	}

@@ -263,14 +263,17 @@ func TestOpenSessionCarriesItsSubject(t *testing.T) {
 		for k, v := range h {
 			r.Header.Set(k, v)
 		}
-		if err := CheckOrigin(r); !errors.Is(err, ErrCrossOrigin) && !errors.Is(err, ErrContentType) {
+		if err := a.CheckOrigin(r); !errors.Is(err, ErrCrossOrigin) && !errors.Is(err, ErrContentType) {
 			t.Errorf("sign-in with %v admitted", h)
 		}
 	}
 	r := httptest.NewRequest("POST", "http://127.0.0.1:7980/app/signin", strings.NewReader("{}"))
 	r.Header.Set("Origin", "http://127.0.0.1:7980")
 	r.Header.Set("Content-Type", "application/json")
-	if err := CheckOrigin(r); err != nil {
+	if err := a.CheckOrigin(r); err != nil {
 		t.Fatalf("a same-origin sign-in refused: %v", err)
+	}
+	if n := a.Refusals()[RefusedCrossOrigin] + a.Refusals()[RefusedContentType]; n != 4 {
+		t.Fatalf("%d sign-in refusals counted, want 4", n)
 	}
 }

@@ -243,7 +243,7 @@ type signInRequest struct {
 // (the local API's own sessions: they time out when idle and end at sign
 // out). Only from this laptop's own page, as JSON; one check at a time.
 func (a *App) serveSignIn(w http.ResponseWriter, r *http.Request) {
-	if err := localapi.CheckOrigin(r); err != nil {
+	if err := a.auth.CheckOrigin(r); err != nil {
 		writeError(w, http.StatusForbidden, err.Error(), "từ chối: yêu cầu phải đến từ trang của chính máy này")
 		return
 	}
