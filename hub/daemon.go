@@ -115,6 +115,7 @@ func NewDaemon(cfg DaemonConfig) (_ *Daemon, err error) {
 	d.OnRosterImport(func([]replication.Entry) { view.Wake() })
 	d.registerGauges()
 	d.Collector(dossierCollector{d})
+	d.Collector(censusCollector{d})
 	return d, nil
 }
 

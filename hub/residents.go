@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub/reconcile"
@@ -344,4 +346,41 @@ func rowKey(r ResidentRow) [3]string {
 		return [3]string{"\uffff", "", r.PersonalID}
 	}
 	return [3]string{enrollment.NameKey(r.Resident.Address), r.Resident.Household, r.PersonalID}
+}
+
+// censusCollector exposes the resident lists' completeness in /metrics,
+// with the figures of status: per commune, district and in all.
+type censusCollector struct{ d *Daemon }
+
+var descResidents = prometheus.NewDesc("fieldsync_residents_by_unit",
+	"People on the resident lists by category (residents, not_eligible, eligible, enrolled, accounted, missing) and whether the unit is complete (complete: 1 or 0), per unit (all, district, commune).",
+	[]string{"level", "unit", "category"}, nil)
+
+func (c censusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descResidents }
+
+func (c censusCollector) Collect(ch chan<- prometheus.Metric) {
+	rep := c.d.view.Census()
+	emit := func(level, unit string, n residents.Counts, complete bool) {
+		for _, kv := range []struct {
+			cat string
+			v   int
+		}{{"residents", n.Residents}, {"not_eligible", n.NotEligible}, {"eligible", n.Eligible}, {"enrolled", n.Enrolled}, {"accounted", n.Accounted}, {"missing", n.Missing}} {
+			ch <- prometheus.MustNewConstMetric(descResidents, prometheus.GaugeValue, float64(kv.v), level, unit, kv.cat)
+		}
+		done := 0.0
+		if complete {
+			done = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descResidents, prometheus.GaugeValue, done, level, unit, "complete")
+	}
+	if len(rep.Communes) == 0 {
+		return
+	}
+	emit("all", "", rep.Total, rep.Complete == len(rep.Communes))
+	for _, d := range rep.Districts {
+		emit("district", d.District, d.Counts, d.CompleteCommunes == d.Communes)
+	}
+	for _, cc := range rep.Communes {
+		emit("commune", cc.Commune, cc.Counts, cc.Complete)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -195,12 +196,35 @@ func (w *world) waitConverged() bool {
 		}
 		if time.Since(last) >= w.cfg.ProgressEvery {
 			b := w.backlog()
-			fmt.Fprintf(w.cfg.Out, "  converging: the province lacks %d laptop entries\n", b.missing)
+			fmt.Fprintf(w.cfg.Out, "  converging: the province lacks %d laptop entries; %s\n", b.missing, w.hubsState())
 			last = time.Now()
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	return w.converged()
+}
+
+// hubsState says what each hub holds and shows, for a demo still
+// converging: entries, and the first digits of its view and census digests.
+func (w *world) hubsState() string {
+	var parts []string
+	for _, h := range append([]*hubRun{w.province}, w.districts...) {
+		v, _ := h.dir.Log.Vector()
+		_, dg := h.d.View().Stats()
+		parts = append(parts, fmt.Sprintf("%s %d entries view %s census %s", h.dir.Config.Unit, v.Total(), dg[:8], h.d.View().Census().Digest[:8]))
+	}
+	pv, _ := w.province.dir.Log.Vector()
+	for _, h := range w.districts {
+		v, _ := h.dir.Log.Vector()
+		for o, hd := range pv {
+			if v.Seq(o) != hd.Seq {
+				g, _ := w.province.dir.Log.Get(replication.EntryID{Origin: o, Seq: 1})
+				gen, _ := replication.DecodeGenesis(g.Payload)
+				parts = append(parts, fmt.Sprintf("%s holds %d of %s (province %d; %s %s scope %q unit %s)", h.dir.Config.Unit, v.Seq(o), o.Short(), hd.Seq, gen.Role, gen.Tier, gen.Scope, gen.Unit))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // converged compares vectors first (cheap) and digests only when every hub

@@ -10,6 +10,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
+	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/channel"
 )
@@ -24,6 +25,26 @@ func residentCSV(people map[string][]enrollment.Enrollment) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// labelledValue returns the value of the metric line of name carrying
+// every label given, or -1.
+func labelledValue(body, name string, labels ...string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		all := true
+		for _, l := range labels {
+			all = all && strings.Contains(line, l)
+		}
+		if all {
+			var v float64
+			fmtSscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			return v
+		}
+	}
+	return -1
 }
 
 // withID keeps the people who have an ID number (the register gives
@@ -47,7 +68,11 @@ func withID(recs []enrollment.Enrollment) []enrollment.Enrollment {
 func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 	d := newDeployment(t)
 	d.addHub("province", "province", "42", "")
-	d.addHub("thach-ha", "district", "445", "province")
+	var districtAPI localapi.Info
+	apiReady := make(chan struct{})
+	d.addHubWith("thach-ha", "district", "445", "province", func(c *hub.DaemonConfig) {
+		c.Ready = func(i localapi.Info) { districtAPI = i; close(apiReady) }
+	})
 	d.addHub("tp-ha-tinh", "district", "436", "province")
 	d.addNode("l-kenh-1", "18586", "thach-ha")
 	d.addNode("l-kenh-2", "18586", "thach-ha")
@@ -131,6 +156,17 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 	for name, h := range d.hubs {
 		t.Logf("%s: %s", name, counts(h))
 	}
+	// /metrics carries the same counts as status, per commune.
+	<-apiReady
+	body := scrape(t, "http://"+districtAPI.Addr+"/metrics")
+	for _, c := range rep.Communes {
+		for cat, want := range map[string]int{"eligible": c.Eligible, "enrolled": c.Enrolled, "accounted": c.Accounted, "missing": c.Missing} {
+			if got := labelledValue(body, "fieldsync_residents_by_unit", `level="commune"`, `unit="`+c.Commune+`"`, `category="`+cat+`"`); got != float64(want) {
+				t.Errorf("metric %s of %s = %v, status says %d", cat, c.Commune, got, want)
+			}
+		}
+	}
+
 	// A re-import of the same file writes nothing; a register without one
 	// person removes them, and the count follows at every hub.
 	again, err := d.hubs["province"].ImportResidents(bytes.NewReader(residentCSV(map[string][]enrollment.Enrollment{"18586": kenh, "18571": hai})),

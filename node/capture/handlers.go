@@ -326,7 +326,10 @@ func (a *App) serveCapture(w http.ResponseWriter, r *http.Request, _ node.Office
 	}
 	acked := a.hubAck(id.Origin)
 	state := "laptop"
-	if id.Seq <= acked {
+	switch {
+	case a.node.Receipted(id):
+		state = "province"
+	case id.Seq <= acked:
 		state = "hub"
 	}
 	localapi.WriteJSON(w, http.StatusOK, CaptureView{Entry: id.String(), Current: cur, Record: c.Record, State: state,
@@ -460,6 +463,9 @@ type Queue struct {
 	Hubs            []HubLink   `json:"hubs"`
 	Recent          []QueueItem `json:"recent"`
 	Captures        int         `json:"captures"` // captures standing on this laptop
+	// Dossiers are this laptop's dossiers the province has not yet
+	// confirmed complete (its receipts), with their images' bytes.
+	Dossiers node.DossierBacklog `json:"dossiers"`
 }
 
 // HubLink is one hub this laptop syncs with.
@@ -482,7 +488,10 @@ type QueueItem struct {
 	Name       string    `json:"name"`
 	PersonalID string    `json:"personal_id,omitempty"`
 	CapturedAt time.Time `json:"captured_at"`
-	State      string    `json:"state"` // "laptop" or "hub"
+	// State is "laptop" (no hub has it yet), "hub" (a hub holds it) or
+	// "province" (the province confirmed the dossier complete: its
+	// receipt came back down).
+	State string `json:"state"`
 }
 
 func (a *App) serveQueue(w http.ResponseWriter, r *http.Request, _ node.Officer) {
@@ -507,6 +516,9 @@ func (a *App) serveQueue(w http.ResponseWriter, r *http.Request, _ node.Officer)
 		}
 	}
 	_, qv.Captures = a.ix.counts()
+	if db, err := a.node.DossierBacklog(); err == nil {
+		qv.Dossiers = db
+	}
 	dir := a.node.Dir()
 	o := dir.Signer.Origin()
 	head, err := dir.Log.Head(o)
@@ -519,7 +531,10 @@ func (a *App) serveQueue(w http.ResponseWriter, r *http.Request, _ node.Officer)
 			}
 			item := QueueItem{Entry: id.String(), Kind: c.Kind.String(), Name: c.Record.FullName, PersonalID: c.Record.PersonalID,
 				CapturedAt: c.Record.Capture.CapturedAt, State: "laptop"}
-			if seq <= b.AckedSeq {
+			switch {
+			case a.node.Receipted(id):
+				item.State = "province"
+			case seq <= b.AckedSeq:
 				item.State = "hub"
 			}
 			qv.Recent = append(qv.Recent, item)

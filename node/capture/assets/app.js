@@ -930,7 +930,7 @@
       card(t('queue.on_laptop'), fmtInt(q.on_laptop), t('queue.on_laptop_line', { n: fmtInt(q.max_unsynced_entries) }), q.on_laptop ? 'warn' : 'ok'),
       card(t('queue.at_hub'), fmtInt(Math.max(0, q.at_hub - 1)), hub ? t('queue.last_contact', { t: fmtTime(hub.last_contact) }) : t('queue.no_hub')),
       card(t('queue.drain'), q.on_laptop ? (drain ? fmtDuration(drain) : t('unknown')) : '—', t('queue.drain_line')),
-      card(t('queue.captures'), fmtInt(q.captures), ''),
+      card(t('queue.captures'), fmtInt(q.captures), t('queue.unconfirmed', { n: fmtInt(q.dossiers.dossiers), b: fmtBytes(q.dossiers.blob_bytes) })),
     ]);
     replace($('queue-hubs'), h('thead', {}, h('tr', {}, ['col.hub', 'col.link', 'col.last_contact', 'col.backlog', 'col.drain'].map((k) => h('th', { scope: 'col', text: t(k) })))),
       h('tbody', {}, q.hubs.length ? q.hubs.map((x) => h('tr', {}, h('td', { text: x.name }), h('td', {}, h('span', { class: 'badge ' + (x.connected ? 'ok' : x.last_error ? 'bad' : 'idle'), text: x.connected ? t('link.connected') : x.last_error ? t('link.failing') : t('link.idle') })),
@@ -940,7 +940,7 @@
     replace($('queue-recent'), h('thead', {}, h('tr', {}, ['col.entry', 'col.name', 'col.pid', 'col.time', 'col.where'].map((k) => h('th', { scope: 'col', text: t(k) })))),
       h('tbody', {}, q.recent.length ? q.recent.map((x) => h('tr', { 'data-entry': x.entry, class: x.state },
         h('td', { class: 'mono', text: shortEntry(x.entry) + (x.kind === 'amend' ? ' (' + t('kind.amend') + ')' : '') }), h('td', { text: x.name }), h('td', { class: 'mono', text: x.personal_id || '' }),
-        h('td', { text: fmtTime(x.captured_at) }), h('td', {}, h('span', { class: 'badge ' + (x.state === 'hub' ? 'ok' : 'warn'), text: t('where.' + x.state) }))))
+        h('td', { text: fmtTime(x.captured_at) }), h('td', {}, h('span', { class: 'badge ' + (x.state === 'laptop' ? 'warn' : 'ok'), text: t('where.' + x.state) }))))
         : h('tr', {}, h('td', { colspan: 5, class: 'empty', text: t('queue.none') }))));
   }
 
