@@ -3,12 +3,15 @@ package hub
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"fieldsync/enrollment/residents"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/daemon"
@@ -171,6 +174,20 @@ func (d *Daemon) registerGauges() {
 	d.Gauge("fieldsync_view_open_conflicts", "Conflicts awaiting an officer's decision.", stat(func(s reconcile.Stats) int { return s.OpenConflicts }))
 	d.Gauge("fieldsync_view_open_duplicates", "Probable duplicates awaiting an officer's decision.", stat(func(s reconcile.Stats) int { return s.OpenPairs }))
 	d.Gauge("fieldsync_view_decisions", "Decisions held.", stat(func(s reconcile.Stats) int { return s.Decisions }))
+	census := func(f func(CensusReport) int) func() float64 {
+		return func() float64 {
+			rep, err := d.view.Census()
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(f(rep))
+		}
+	}
+	d.Gauge("fieldsync_residents_eligible", "People on the resident lists who are eligible for a card.", census(func(c CensusReport) int { return c.Total.Eligible }))
+	d.Gauge("fieldsync_residents_enrolled", "Eligible residents enrolled.", census(func(c CensusReport) int { return c.Total.Enrolled }))
+	d.Gauge("fieldsync_residents_accounted", "Eligible residents accounted for (away, deceased, moved).", census(func(c CensusReport) int { return c.Total.Accounted }))
+	d.Gauge("fieldsync_residents_missing", "Eligible residents neither enrolled nor accounted for.", census(func(c CensusReport) int { return c.Total.Missing }))
+	d.Gauge("fieldsync_residents_complete_communes", "Communes whose eligible residents are all enrolled or accounted for.", census(func(c CensusReport) int { return c.Complete }))
 	d.Gauge("fieldsync_view_lag_entries", "Entries the log holds that the view has not applied yet.", func() float64 {
 		n, _ := d.view.Lag()
 		return float64(n)
@@ -288,6 +305,16 @@ func (d *Daemon) Handler() http.Handler {
 		}
 	})
 	mux.HandleFunc("POST /api/resolve", d.serveResolve)
+	mux.HandleFunc("POST /api/residents/import", d.serveResidentsImport)
+	mux.HandleFunc("GET /api/residents", func(w http.ResponseWriter, r *http.Request) {
+		rep, err := d.view.Census()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		localapi.WriteJSON(w, http.StatusOK, rep)
+	})
+	mux.HandleFunc("GET /api/residents/people", d.serveResidentsPeople)
 	return mux
 }
 
@@ -339,9 +366,72 @@ func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ImportResidents imports a resident list (Author.ImportResidents) and
+// sends it on its way.
+func (d *Daemon) ImportResidents(r io.Reader, opts ResidentsOptions) (ResidentsResult, error) {
+	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
+	res, es, err := d.author.ImportResidents(d.view, r, opts, now)
+	if len(es) > 0 {
+		d.Rep.Wake()
+		d.src.notify()
+	}
+	return res, err
+}
+
+func (d *Daemon) serveResidentsImport(w http.ResponseWriter, r *http.Request) {
+	if !localapi.RequireType(w, r, localapi.TypeCSV) {
+		return
+	}
+	q := r.URL.Query()
+	opts := ResidentsOptions{Commune: q.Get("commune"), CodeList: q.Get("code_list"), AsOf: q.Get("as_of"), Source: q.Get("source"), Partial: q.Get("partial") == "1"}
+	if s := q.Get("min_age"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			http.Error(w, "min_age: give a number of years", http.StatusBadRequest)
+			return
+		}
+		opts.MinAge = n
+	}
+	res, err := d.ImportResidents(r.Body, opts)
+	switch {
+	case errors.Is(err, ErrBadResidents):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	default:
+		localapi.WriteJSON(w, http.StatusOK, res)
+	}
+}
+
+func (d *Daemon) serveResidentsPeople(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var cats []residents.Category
+	switch q.Get("category") {
+	case "", "all":
+	case "missing":
+		cats = []residents.Category{residents.CatMissing}
+	case "accounted":
+		cats = []residents.Category{residents.CatAccounted}
+	case "enrolled":
+		cats = []residents.Category{residents.CatEnrolled}
+	case "not-eligible":
+		cats = []residents.Category{residents.CatNotEligible}
+	default:
+		http.Error(w, "category: missing, accounted, enrolled, not-eligible or all", http.StatusBadRequest)
+		return
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	rows, total, err := d.view.ResidentsOf(d.cfg.Dir.Log, q.Get("commune"), limit, cats...)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	localapi.WriteJSON(w, http.StatusOK, map[string]any{"commune": q.Get("commune"), "people": rows, "total": total})
+}
+
 // statusExtra is the hub's section of status: the view's counts, digest
-// and how far behind the log it is, and how complete the dossiers below
-// it are.
+// and how far behind the log it is, how complete the dossiers below it
+// are, and the completeness of the resident lists.
 func (d *Daemon) statusExtra() (map[string]any, error) {
 	st, digest := d.view.Stats()
 	lag, err := d.view.Lag()
@@ -352,5 +442,13 @@ func (d *Daemon) statusExtra() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level, "view_lag": lag, "dossiers": dos}, nil
+	extra := map[string]any{"view": st, "digest": digest, "queue": d.Queue().Level, "view_lag": lag, "dossiers": dos}
+	c, err := d.view.Census()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Communes) > 0 {
+		extra["census"] = c
+	}
+	return extra, nil
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"fieldsync/replication/channel"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/roster"
+	"fieldsync/storage/kv"
 )
 
 // ErrBadResidents is returned (wrapped) when a resident list cannot be
@@ -112,7 +114,7 @@ func (a *Author) ImportResidents(v *View, r io.Reader, opts ResidentsOptions, no
 		if err != nil {
 			return res, written, err
 		}
-		v.Apply(es...)
+		v.Wake()
 		name := communeName(c)
 		if u, ok := enrollment.UnitByCode(head.CodeList, c); ok {
 			name = u.Name
@@ -121,8 +123,15 @@ func (a *Author) ImportResidents(v *View, r io.Reader, opts ResidentsOptions, no
 		res.Entries += len(payloads)
 		res.ChannelOrigin[c] = channel.Origin(a.dir.Signer, c).String()
 	}
-	v.Read(func(r *reconcile.Reconciler) { res.CensusDigest = r.CensusDigest() })
-	return res, written, nil
+	if len(written) > 0 { // the view shows the lists before this returns
+		ctx, cancel := context.WithTimeout(context.Background(), showTimeout)
+		defer cancel()
+		if err := v.Show(ctx, written[len(written)-1].ID()); err != nil {
+			return res, written, err
+		}
+	}
+	res.CensusDigest, err = v.Reconciler().CensusDigest()
+	return res, written, err
 }
 
 // unitParent is a unit's parent in either code list ("" at the top).
@@ -161,23 +170,33 @@ func (a *Author) residentChanges(v *View, head residents.List, rows []residents.
 	standing := make([]*residents.RowRef, len(rows))
 	inImport := make(map[string]bool, len(rows))
 	var gone []string
-	v.Read(func(r *reconcile.Reconciler) {
-		c := r.Census()
+	err := v.Reconciler().ReadComponent(reconcile.CensusName, func(s kv.Reader) error {
 		for i := range rows {
 			inImport[rows[i].PersonalID] = true
-			if p, ok := c.Person(rows[i].PersonalID); ok && p.Row != nil && !p.Removed {
+			p, ok, err := residents.StoredPerson(s, rows[i].PersonalID)
+			if err != nil {
+				return err
+			}
+			if ok && p.Row != nil && !p.Removed {
 				standing[i] = p.Row
 			}
 		}
 		if whole {
-			people, _ := c.People(head.Commune, 0)
+			people, _, err := residents.StoredPeople(s, head.Commune, 0)
+			if err != nil {
+				return err
+			}
 			for _, p := range people {
 				if !inImport[p.PersonalID] {
 					gone = append(gone, p.PersonalID)
 				}
 			}
 		}
+		return nil
 	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hub: read the census: %w", err)
+	}
 	var changed []residents.Resident
 	cache := listCache{log: a.dir.Log}
 	for i := range rows {
@@ -256,17 +275,22 @@ type CensusReport struct {
 	Digest    string           `json:"digest"`
 }
 
-// Census returns the view's completeness per commune and district.
-func (v *View) Census() CensusReport {
+// Census returns the view's completeness per commune and district (a
+// read of one counter per commune).
+func (v *View) Census() (CensusReport, error) {
 	var rep CensusReport
-	v.Read(func(r *reconcile.Reconciler) {
-		c := r.Census()
-		for _, cc := range c.Communes() {
-			rep.Communes = append(rep.Communes, CensusCommune{CommuneCounts: cc, Name: communeName(cc.Commune), District: enrollment.DistrictOf(enrollment.CodeList2023, cc.Commune)})
-		}
-		rep.Total = c.Total()
-		rep.Digest = c.Digest()
-	})
+	r := v.Reconciler()
+	communes, err := r.CensusCommunes()
+	if err != nil {
+		return rep, fmt.Errorf("hub: read the census: %w", err)
+	}
+	for _, cc := range communes {
+		rep.Communes = append(rep.Communes, CensusCommune{CommuneCounts: cc, Name: communeName(cc.Commune), District: enrollment.DistrictOf(enrollment.CodeList2023, cc.Commune)})
+		rep.Total.Add(cc.Counts)
+	}
+	if rep.Digest, err = r.CensusDigest(); err != nil {
+		return rep, fmt.Errorf("hub: read the census: %w", err)
+	}
 	byDistrict := map[string]*CensusDistrict{}
 	for _, cc := range rep.Communes {
 		d := byDistrict[cc.District]
@@ -285,7 +309,7 @@ func (v *View) Census() CensusReport {
 		rep.Districts = append(rep.Districts, *d)
 	}
 	slices.SortFunc(rep.Districts, func(a, b CensusDistrict) int { return cmpString(a.District, b.District) })
-	return rep
+	return rep, nil
 }
 
 func cmpString(a, b string) int {
@@ -298,6 +322,9 @@ func cmpString(a, b string) int {
 	return 0
 }
 
+// showTimeout bounds how long an import waits for the view to show it.
+const showTimeout = 5 * time.Minute
+
 // MaxResidentRows bounds the people one answer lists.
 const MaxResidentRows = 5000
 
@@ -309,9 +336,10 @@ func (v *View) ResidentsOf(l oplog.Log, commune string, limit int, cats ...resid
 	if limit <= 0 || limit > MaxResidentRows {
 		limit = MaxResidentRows
 	}
-	var people []residents.Person
-	var total int
-	v.Read(func(r *reconcile.Reconciler) { people, total = r.Census().People(commune, limit, cats...) })
+	people, total, err := v.Reconciler().CensusPeople(commune, limit, cats...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("hub: read the census: %w", err)
+	}
 	out := make([]ResidentRow, len(people))
 	cache := listCache{log: l}
 	for i, p := range people {
@@ -359,7 +387,11 @@ var descResidents = prometheus.NewDesc("fieldsync_residents_by_unit",
 func (c censusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descResidents }
 
 func (c censusCollector) Collect(ch chan<- prometheus.Metric) {
-	rep := c.d.view.Census()
+	rep, err := c.d.view.Census()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descResidents, err)
+		return
+	}
 	emit := func(level, unit string, n residents.Counts, complete bool) {
 		for _, kv := range []struct {
 			cat string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/residents"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
@@ -190,6 +191,15 @@ func (s *source) communes(vec replication.Vector, peers []dashboard.PeerRow) ([]
 		s.communeRow(byCode, code).Enrolled += n.Citizens
 		lists[code] = n.CodeList
 	}
+	census, err := s.d.view.Reconciler().CensusCommunes()
+	if err != nil {
+		return nil, err
+	}
+	for _, cc := range census {
+		counts := cc.Counts
+		row := s.communeRow(byCode, cc.Commune)
+		row.Census, row.Complete = &counts, cc.Complete
+	}
 	for _, r := range byCode {
 		// Codes are reused across code lists: name the commune in the
 		// list its captures are coded in.
@@ -344,6 +354,33 @@ func (s *source) Resolve(req dashboard.ResolveRequest) (string, error) {
 	}
 	s.notify()
 	return e.ID().String(), nil
+}
+
+func (s *source) Residents(commune, category string, limit int) (dashboard.ResidentsPage, error) {
+	var cats []residents.Category
+	switch category {
+	case "missing":
+		cats = []residents.Category{residents.CatMissing}
+	case "accounted":
+		cats = []residents.Category{residents.CatAccounted}
+	case "enrolled":
+		cats = []residents.Category{residents.CatEnrolled}
+	case "not-eligible":
+		cats = []residents.Category{residents.CatNotEligible}
+	}
+	rows, total, err := s.d.view.ResidentsOf(s.d.cfg.Dir.Log, commune, limit, cats...)
+	if err != nil {
+		return dashboard.ResidentsPage{}, err
+	}
+	page := dashboard.ResidentsPage{Commune: commune, Name: communeName(commune), Category: category, Total: total,
+		People: make([]dashboard.ResidentRow, len(rows))}
+	if page.Counts, err = s.d.view.Reconciler().CensusCommune(commune); err != nil {
+		return dashboard.ResidentsPage{}, err
+	}
+	for i, r := range rows {
+		page.People[i] = dashboard.ResidentRow{Person: r.Person, Resident: r.Resident}
+	}
+	return page, nil
 }
 
 var _ dashboard.Source = (*source)(nil)

@@ -402,6 +402,18 @@ func (v *View) Err() error {
 	return v.lastErr
 }
 
+// Show makes the view show entry id, which the caller just wrote: it
+// wakes the view and waits when the view follows the log (Run), or applies
+// what the log holds (CatchUp) when nothing does (a tool, the hub
+// stopped).
+func (v *View) Show(ctx context.Context, id replication.EntryID) error {
+	if v.Following() {
+		v.Wake()
+		return v.WaitFor(ctx, id)
+	}
+	return v.CatchUp(ctx)
+}
+
 // WaitFor waits until the view applied entry id (or ctx ends): what a hub
 // wrote itself (a decision) is shown before the request returns.
 func (v *View) WaitFor(ctx context.Context, id replication.EntryID) error {

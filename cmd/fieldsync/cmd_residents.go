@@ -115,11 +115,12 @@ func runResidentsImport(e *env, args []string) error {
 			return err
 		}
 	} else {
-		d, view, err := openHubView(*dir, keys)
+		d, view, closeView, err := openHubView(*dir, keys)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
+		defer closeView()
 		a, err := hub.NewAuthor(d)
 		if err != nil {
 			return err
@@ -190,7 +191,10 @@ func runResidentsShow(e *env, args []string) error {
 	m := newMasker(e, *showPII)
 	if *commune == "" {
 		var rep hub.CensusReport
-		if err := withView(*dir, keys, "/api/residents", &rep, func(v *hub.View, _ hub.Queue) { rep = v.Census() }); err != nil {
+		if err := withView(*dir, keys, "/api/residents", &rep, func(v *hub.View, _ hub.Queue) (err error) {
+			rep, err = v.Census()
+			return err
+		}); err != nil {
 			return err
 		}
 		if *asJSON {
@@ -213,11 +217,12 @@ func runResidentsShow(e *env, args []string) error {
 			return err
 		}
 	} else {
-		d, view, err := openHubView(*dir, keys)
+		d, view, closeView, err := openHubView(*dir, keys)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
+		defer closeView()
 		if page.People, page.Total, err = view.ResidentsOf(d.Log, *commune, 0, cats...); err != nil {
 			return err
 		}

@@ -14,16 +14,28 @@ import (
 // order, with duplicates: what it shows depends only on the set. It is not
 // safe for concurrent use.
 //
-// Memory: a person costs a map slot and a small struct (about 100 bytes),
-// plus their statuses; the rows themselves (names, addresses) are kept
-// only with Config.KeepRows (a laptop's one commune) — a hub reads them
-// from its log when it shows a list (Person.Row names the entry).
+// A census keeps its state in memory (NewCensus: a laptop's one commune,
+// rows kept) or in a key-value transaction (NewStoredCensus: a hub's view,
+// where a person costs a record on disk and nothing on the heap; the
+// Stored* functions read it from a snapshot). The rules are the same code.
 type Census struct {
-	cfg      Config
-	origins  []string          // interned origins
-	originIx map[string]uint32 // origin → index in origins
-	people   map[uint64]*person
-	communes map[uint32]*communeState
+	cfg Config
+	st  store
+}
+
+// store is where a census keeps its people and counts.
+type store interface {
+	// person returns what is known of k (nil: nothing). The memory store
+	// returns its own; save must follow any change.
+	person(k uint64) *person
+	// save records p after a change; an empty p (no row, no status) is
+	// forgotten.
+	save(k uint64, p *person)
+	// move adds (d=1) or takes away (d=-1) a person of a category in a
+	// commune's counts and members.
+	move(commune uint32, k uint64, cat Category, code Code, d int)
+	// captured reports whether a capture of pid is held.
+	captured(pid string) bool
 }
 
 // Config configures a Census.
@@ -31,9 +43,10 @@ type Config struct {
 	// KeepRows keeps every standing row in memory (Person.Resident).
 	KeepRows bool
 	// Captured reports whether a capture of an ID number is held (a
-	// citizen with that key in a hub's view; a capture on a laptop). The
-	// census asks it when a person first appears; the caller calls
-	// CaptureChanged when the answer changes. Nil: nobody is captured.
+	// capture on a laptop). The census asks it when a person first
+	// appears; the caller calls CaptureChanged when the answer changes.
+	// Nil: nobody is captured. (A stored census keeps its own set:
+	// SetCaptured.)
 	Captured func(pid string) bool
 }
 
@@ -42,10 +55,10 @@ type communeState struct {
 	members map[uint64]struct{} // people whose standing row is of this commune
 }
 
-// ref is an interned entry reference, ordered by (hlc, origin, seq).
+// ref is an entry reference, ordered by (hlc, origin, seq).
 type ref struct {
 	hlc    uint64
-	origin uint32
+	origin string
 	seq    uint64
 }
 
@@ -63,6 +76,8 @@ type person struct {
 	cat       Category
 	status    *statusSet
 }
+
+func (p *person) empty() bool { return !p.has && p.status == nil }
 
 // candidate is one row or removal naming a person, with what counting
 // needs of it.
@@ -89,34 +104,57 @@ type statusItem struct {
 	supersedes []Ref
 }
 
-// NewCensus returns an empty census.
+// NewCensus returns an empty census in memory.
 func NewCensus(cfg Config) *Census {
-	return &Census{cfg: cfg, originIx: map[string]uint32{}, people: map[uint64]*person{}, communes: map[uint32]*communeState{}}
+	return &Census{cfg: cfg, st: &memStore{cfg: cfg, people: map[uint64]*person{}, communes: map[uint32]*communeState{}}}
 }
 
-func (c *Census) intern(origin string) uint32 {
-	if i, ok := c.originIx[origin]; ok {
-		return i
+// memStore keeps a census in memory.
+type memStore struct {
+	cfg      Config
+	people   map[uint64]*person
+	communes map[uint32]*communeState
+}
+
+func (m *memStore) person(k uint64) *person { return m.people[k] }
+
+func (m *memStore) save(k uint64, p *person) {
+	if p.empty() {
+		delete(m.people, k)
+	} else {
+		m.people[k] = p
 	}
-	i := uint32(len(c.origins))
-	c.origins = append(c.origins, origin)
-	c.originIx[origin] = i
-	return i
 }
 
-func (c *Census) less(a, b ref) bool {
+func (m *memStore) move(commune uint32, k uint64, cat Category, code Code, d int) {
+	cs := m.communes[commune]
+	if cs == nil {
+		cs = &communeState{members: map[uint64]struct{}{}}
+		m.communes[commune] = cs
+	}
+	cs.counts.add(cat, code, d)
+	if d > 0 {
+		cs.members[k] = struct{}{}
+	} else {
+		delete(cs.members, k)
+	}
+}
+
+func (m *memStore) captured(pid string) bool { return m.cfg.Captured != nil && m.cfg.Captured(pid) }
+
+func less(a, b ref) bool {
 	if a.hlc != b.hlc {
 		return a.hlc < b.hlc
 	}
 	if a.origin != b.origin {
-		return c.origins[a.origin] < c.origins[b.origin]
+		return a.origin < b.origin
 	}
 	return a.seq < b.seq
 }
 
-func (c *Census) rowLess(a, b rowRef) bool {
+func rowLess(a, b rowRef) bool {
 	if a.ref != b.ref {
-		return c.less(a.ref, b.ref)
+		return less(a.ref, b.ref)
 	}
 	return a.idx < b.idx
 }
@@ -138,16 +176,12 @@ func communeKey(code string) uint32 {
 
 func communeString(k uint32) string { return fmt.Sprintf("%05d", k) }
 
+// get returns what is known of k, or a new person (not saved yet).
 func (c *Census) get(k uint64) *person {
-	p := c.people[k]
-	if p == nil {
-		p = &person{}
-		if c.cfg.Captured != nil {
-			p.captured = c.cfg.Captured(pinString(k))
-		}
-		c.people[k] = p
+	if p := c.st.person(k); p != nil {
+		return p
 	}
-	return p
+	return &person{captured: c.st.captured(pinString(k))}
 }
 
 // ApplyList folds a decoded List written at entry at, whose HLC is hlc
@@ -163,7 +197,7 @@ func (c *Census) foldList(at Ref, hlc uint64, l *List, retract bool) {
 	if err != nil {
 		return // DecodeList refuses it; a caller that skipped it gets nothing
 	}
-	r := ref{hlc: hlc, origin: c.intern(at.Origin), seq: at.Seq}
+	r := ref{hlc: hlc, origin: at.Origin, seq: at.Seq}
 	commune := communeKey(l.Commune)
 	for i := range l.Residents {
 		res := &l.Residents[i]
@@ -186,21 +220,20 @@ func (c *Census) foldList(at Ref, hlc uint64, l *List, retract bool) {
 // fold adds a candidate row of person k, or takes it away, and makes the
 // latest one stand.
 func (c *Census) fold(k uint64, cand candidate, retract bool) {
-	p := c.people[k]
+	p := c.st.person(k)
 	if p == nil && retract {
 		return
 	}
 	if p == nil {
 		p = c.get(k)
 	}
-	all := p.others
+	all := slices.Clone(p.others)
 	if p.has {
 		all = append(all, p.candidate)
 	}
 	i := slices.IndexFunc(all, func(x candidate) bool { return x.row == cand.row })
 	switch {
 	case retract && i < 0, !retract && i >= 0:
-		c.forget(k, p)
 		return // not held / already held
 	case retract:
 		all = slices.Delete(all, i, i+1)
@@ -213,7 +246,7 @@ func (c *Census) fold(k uint64, cand candidate, retract bool) {
 	if p.has {
 		best := 0
 		for j := range all {
-			if c.rowLess(all[best].row, all[j].row) {
+			if rowLess(all[best].row, all[j].row) {
 				best = j
 			}
 		}
@@ -225,14 +258,7 @@ func (c *Census) fold(k uint64, cand candidate, retract bool) {
 		p.others = slices.Clone(all)
 	}
 	c.enter(k, p)
-	c.forget(k, p)
-}
-
-// forget drops a person the census no longer has anything of.
-func (c *Census) forget(k uint64, p *person) {
-	if !p.has && p.status == nil {
-		delete(c.people, k)
-	}
+	c.st.save(k, p)
 }
 
 // leave takes p out of its commune's counts; enter puts it back with its
@@ -241,9 +267,7 @@ func (c *Census) leave(k uint64, p *person) {
 	if !p.has || p.row.removed {
 		return
 	}
-	cs := c.communes[p.commune]
-	cs.counts.add(p.cat, p.statusCode(), -1)
-	delete(cs.members, k)
+	c.st.move(p.commune, k, p.cat, p.statusCode(), -1)
 }
 
 func (c *Census) enter(k uint64, p *person) {
@@ -251,13 +275,7 @@ func (c *Census) enter(k uint64, p *person) {
 	if !p.has || p.row.removed {
 		return
 	}
-	cs := c.communes[p.commune]
-	if cs == nil {
-		cs = &communeState{members: map[uint64]struct{}{}}
-		c.communes[p.commune] = cs
-	}
-	cs.counts.add(p.cat, p.statusCode(), 1)
-	cs.members[k] = struct{}{}
+	c.st.move(p.commune, k, p.cat, p.statusCode(), 1)
 }
 
 // category is Rule R3.
@@ -331,6 +349,7 @@ func (c *Census) ApplyStatus(at Ref, s *Status) {
 	p.status.items = append(p.status.items, it)
 	p.status.decide()
 	c.enter(k, p)
+	c.st.save(k, p)
 }
 
 // RetractStatus is ApplyStatus's exact inverse.
@@ -339,7 +358,7 @@ func (c *Census) RetractStatus(at Ref, s *Status) {
 	if !ok {
 		return
 	}
-	p := c.people[k]
+	p := c.st.person(k)
 	if p == nil || p.status == nil {
 		return
 	}
@@ -355,7 +374,7 @@ func (c *Census) RetractStatus(at Ref, s *Status) {
 		p.status.decide()
 	}
 	c.enter(k, p)
-	c.forget(k, p)
+	c.st.save(k, p)
 }
 
 // decide picks the status shown: the latest (by set_at, origin, seq) of
@@ -402,22 +421,24 @@ func statusLess(a, b *statusItem) bool {
 }
 
 // CaptureChanged tells the census that whether a capture of the ID number
-// pid is held may have changed (Config.Captured is asked again). Only
-// people on a list or with a status are tracked; others cost nothing.
+// pid is held may have changed (Config.Captured, or a stored census's own
+// set, is asked again). Only people on a list or with a status are
+// tracked; others cost nothing.
 func (c *Census) CaptureChanged(pid string) {
 	k, ok := pinKey(pid)
-	if !ok || c.cfg.Captured == nil {
+	if !ok {
 		return
 	}
-	p := c.people[k]
+	p := c.st.person(k)
 	if p == nil {
 		return
 	}
-	captured := c.cfg.Captured(pid)
+	captured := c.st.captured(pid)
 	if p.captured == captured {
 		return
 	}
 	c.leave(k, p)
 	p.captured = captured
 	c.enter(k, p)
+	c.st.save(k, p)
 }

@@ -214,8 +214,8 @@ func TestRetractIsTheInverse(t *testing.T) {
 		if got.Digest() != want.Digest() || fmt.Sprint(got.Communes()) != fmt.Sprint(want.Communes()) || got.Len() != want.Len() {
 			t.Fatalf("seed %d: after retracting %d entries: %v (%d people)\nwant %v (%d people)", seed, len(gone), got.Communes(), got.Len(), want.Communes(), want.Len())
 		}
-		for k, p := range want.people {
-			if q := got.people[k]; q == nil || (p.resident == nil) != (q.resident == nil) {
+		for k, p := range want.m().people {
+			if q := got.m().people[k]; q == nil || (p.resident == nil) != (q.resident == nil) {
 				t.Fatalf("seed %d: person %d rows kept differ", seed, k)
 			}
 		}

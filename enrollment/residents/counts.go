@@ -80,10 +80,19 @@ type CommuneCounts struct {
 	Counts
 }
 
+// m is the in-memory store the queries below read (a stored census is read
+// with the Stored functions, from a snapshot).
+func (c *Census) m() *memStore {
+	if m, ok := c.st.(*memStore); ok {
+		return m
+	}
+	return &memStore{}
+}
+
 // Communes returns every commune with someone on its list, sorted by code.
 func (c *Census) Communes() []CommuneCounts {
-	out := make([]CommuneCounts, 0, len(c.communes))
-	for k, cs := range c.communes {
+	out := make([]CommuneCounts, 0, len(c.m().communes))
+	for k, cs := range c.m().communes {
 		if cs.counts.Residents == 0 {
 			continue
 		}
@@ -95,7 +104,7 @@ func (c *Census) Communes() []CommuneCounts {
 
 // Commune returns one commune's counts (zero if none is on its list).
 func (c *Census) Commune(code string) Counts {
-	if cs := c.communes[communeKey(code)]; cs != nil {
+	if cs := c.m().communes[communeKey(code)]; cs != nil {
 		return cs.counts
 	}
 	return Counts{}
@@ -104,7 +113,7 @@ func (c *Census) Commune(code string) Counts {
 // Total returns the counts of every commune together.
 func (c *Census) Total() Counts {
 	var t Counts
-	for _, cs := range c.communes {
+	for _, cs := range c.m().communes {
 		t.Add(cs.counts)
 	}
 	return t
@@ -155,18 +164,18 @@ func (c *Census) Person(pid string) (Person, bool) {
 	if !ok {
 		return Person{}, false
 	}
-	p := c.people[k]
+	p := c.m().people[k]
 	if p == nil {
 		return Person{}, false
 	}
-	return c.view(k, p), true
+	return viewOf(k, p), true
 }
 
-func (c *Census) view(k uint64, p *person) Person {
+func viewOf(k uint64, p *person) Person {
 	out := Person{PersonalID: pinString(k), Category: p.cat, Eligible: p.eligible && p.has && !p.row.removed, Captured: p.captured, Resident: p.resident}
 	if p.has {
 		out.Commune = communeString(p.commune)
-		out.Row = &RowRef{Entry: Ref{Origin: c.origins[p.row.origin], Seq: p.row.seq}, Index: int(p.row.idx)}
+		out.Row = &RowRef{Entry: Ref{Origin: p.row.origin, Seq: p.row.seq}, Index: int(p.row.idx)}
 		out.Removed = p.row.removed
 	}
 	if s := p.status; s != nil && s.shown >= 0 {
@@ -203,13 +212,13 @@ func compareRefs(a, b Ref) int {
 // (all when none is given), sorted by ID number, at most limit (0: no
 // limit), and how many there are.
 func (c *Census) People(commune string, limit int, cats ...Category) ([]Person, int) {
-	cs := c.communes[communeKey(commune)]
+	cs := c.m().communes[communeKey(commune)]
 	if cs == nil {
 		return nil, 0
 	}
 	keys := make([]uint64, 0, len(cs.members))
 	for k := range cs.members {
-		if p := c.people[k]; len(cats) == 0 || slices.Contains(cats, p.cat) {
+		if p := c.m().people[k]; len(cats) == 0 || slices.Contains(cats, p.cat) {
 			keys = append(keys, k)
 		}
 	}
@@ -220,30 +229,30 @@ func (c *Census) People(commune string, limit int, cats ...Category) ([]Person, 
 	}
 	out := make([]Person, len(keys))
 	for i, k := range keys {
-		out[i] = c.view(k, c.people[k])
+		out[i] = viewOf(k, c.m().people[k])
 	}
 	return out, n
 }
 
 // Len returns the number of people the census tracks (on a list, or with
 // a status).
-func (c *Census) Len() int { return len(c.people) }
+func (c *Census) Len() int { return len(c.m().people) }
 
 // Digest is a SHA-256 over every tracked person's standing row, category
 // and status shown, in ID order: two replicas holding the same entries
 // and captures print the same digest.
 func (c *Census) Digest() string {
-	keys := make([]uint64, 0, len(c.people))
-	for k := range c.people {
+	keys := make([]uint64, 0, len(c.m().people))
+	for k := range c.m().people {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	h := sha256.New()
 	for _, k := range keys {
-		p := c.people[k]
+		p := c.m().people[k]
 		fmt.Fprintf(h, "%012d %s", k, p.cat)
 		if p.has {
-			fmt.Fprintf(h, " row %s:%d/%d %v %05d %v", c.origins[p.row.origin], p.row.seq, p.row.idx, p.row.removed, p.commune, p.eligible)
+			fmt.Fprintf(h, " row %s:%d/%d %v %05d %v", p.row.origin, p.row.seq, p.row.idx, p.row.removed, p.commune, p.eligible)
 		}
 		if s := p.status; s != nil && s.shown >= 0 {
 			fmt.Fprintf(h, " status %s %s %v", s.items[s.shown].at, s.items[s.shown].code, s.concurrent)
@@ -256,8 +265,8 @@ func (c *Census) Digest() string {
 // Residents returns the rows the census keeps (Config.KeepRows), for a
 // laptop's look-ups.
 func (c *Census) Residents(fn func(p Person) bool) {
-	for k, p := range c.people {
-		if p.resident != nil && !p.row.removed && !fn(c.view(k, p)) {
+	for k, p := range c.m().people {
+		if p.resident != nil && !p.row.removed && !fn(viewOf(k, p)) {
 			return
 		}
 	}

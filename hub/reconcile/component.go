@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"fmt"
+
 	"fieldsync/replication"
 	"fieldsync/storage/kv"
 )
@@ -59,6 +61,13 @@ type ComponentTx interface {
 	// in the view's digest: only for what every hub holding the same
 	// entries holds the same (local state, blob presence, stays out).
 	DigestItem(subject, line string, sign int)
+	// Entry reads an entry the view holds (Config.Entries, or the view's
+	// own copy), for a component that needs a payload the view does not
+	// keep whole.
+	Entry(id replication.EntryID) (replication.Entry, error)
+	// Fail makes the round fail with err (nothing of it is committed): a
+	// component's store error.
+	Fail(err error)
 }
 
 type componentTx struct {
@@ -83,8 +92,46 @@ func (t componentTx) DigestItem(subject, line string, sign int) {
 	t.r.digest.item("x/"+subject, line, sign)
 }
 
+func (t componentTx) Entry(id replication.EntryID) (replication.Entry, error) {
+	if t.r.cfg.Entries != nil {
+		return t.r.cfg.Entries(id)
+	}
+	v, ok := t.r.get(idKey(tPayload, id))
+	if !ok {
+		return replication.Entry{}, fmt.Errorf("reconcile: entry %s is not in the view", id)
+	}
+	return replication.DecodeEntry(v)
+}
+func (t componentTx) Fail(err error) { t.r.fail(err) }
+
+// ReadComponent runs fn on a snapshot of the keys of the component named
+// name (relative to its prefix), for its readers.
+func (r *Reconciler) ReadComponent(name string, fn func(s kv.Reader) error) error {
+	prefix := componentPrefix(name)
+	return r.db.View(func(s kv.Reader) error { return fn(prefixReader{s, prefix}) })
+}
+
+// prefixReader reads the keys under prefix, without it.
+type prefixReader struct {
+	s      kv.Reader
+	prefix []byte
+}
+
+func (p prefixReader) key(k []byte) []byte          { return append(append([]byte(nil), p.prefix...), k...) }
+func (p prefixReader) Get(k []byte) ([]byte, error) { return p.s.Get(p.key(k)) }
+func (p prefixReader) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
+	var f []byte
+	if from != nil {
+		f = p.key(from)
+	}
+	n := len(p.prefix)
+	return p.s.Scan(p.key(prefix), f, func(k, v []byte) bool { return fn(k[n:], v) })
+}
+
+func componentPrefix(name string) []byte { return []byte(string([]byte{tComponent, '/'}) + name + "/") }
+
 func (r *Reconciler) componentTx(c Component) componentTx {
-	return componentTx{r: r, prefix: []byte(string([]byte{tComponent, '/'}) + c.Name() + "/")}
+	return componentTx{r: r, prefix: componentPrefix(c.Name())}
 }
 
 func admittedOf(e *entryRec) *Admitted {
@@ -127,7 +174,8 @@ func (r *Reconciler) citizenChanged(key string, before, after *citizenRow) {
 }
 
 func summaryOf(c *citizenRow) *CitizenSummary {
-	if c == nil || c.Line.IsZero() || len(c.Members) == 0 {
+	// A row whose last version just left still had a line: it existed.
+	if c == nil || c.Line.IsZero() {
 		return nil
 	}
 	return &CitizenSummary{Versions: append([]replication.EntryID(nil), c.Members...), Shown: c.Shown, Region: c.Region,

@@ -68,6 +68,7 @@ func decode(e replication.Entry, m Matcher) *Decoded {
 		rec.Of, rec.OfHash, rec.MKind, payload = &of, ri.Hash, ri.Kind, ri.Payload
 	}
 	decodeCapture(rec, payload, m)
+	decodeCensus(rec, payload)
 	return d
 }
 

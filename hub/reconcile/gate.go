@@ -84,6 +84,14 @@ func (r *Reconciler) verdict(e *entryRec, o *originInfo) (roster.Reason, replica
 	if v := e.Version; v != nil && !e.invalid() && !roster.InScope(dev.Units, v.Commune, parentIn(v.CodeList)) {
 		return roster.ReasonOutOfScope, o.Device
 	}
+	if e.Unit != "" && !e.invalid() {
+		// A resident list comes from a hub's channel for its commune; a
+		// status from a device serving its commune (census.go).
+		g := o.Genesis
+		if e.MKind == replication.KindResidents && (g.Scope != e.Unit || g.Role != replication.RoleHub) || !roster.InScope(dev.Units, e.Unit, parentIn("")) {
+			return roster.ReasonOutOfScope, o.Device
+		}
+	}
 	return "", o.Device
 }
 

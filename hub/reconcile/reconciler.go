@@ -133,6 +133,9 @@ func Open(cfg Config, db kv.DB) (*Reconciler, error) {
 	if cfg.Tiers == nil {
 		cfg.Tiers = DefaultTiers()
 	}
+	// The census is always there (census.go): a view with no resident
+	// list holds nothing of it.
+	cfg.Components = append([]Component{censusComponent{}}, cfg.Components...)
 	r := &Reconciler{cfg: cfg, db: db, origins: map[replication.OriginID]*originInfo{},
 		devOrigins: map[replication.DeviceID][]replication.OriginID{}, communes: map[string]*communeCount{}, digest: newDigest()}
 	if cfg.Anchor != nil {

@@ -69,6 +69,9 @@ type entryRec struct {
 	Payload []byte
 	// Bad is set when the payload did not decode (Stats.Invalid).
 	Bad bool
+	// Unit is the commune a census entry (a resident list, a status)
+	// concerns, for Rule 0's scope check (census.go).
+	Unit string
 }
 
 // invalid reports whether the payload did not decode.
@@ -146,6 +149,7 @@ func (e *entryRec) encode() []byte {
 	w.str(e.Key)
 	w.bytes(e.Payload)
 	w.bool(e.Bad)
+	w.str(e.Unit)
 	return w.b
 }
 
@@ -165,6 +169,7 @@ func decodeEntryRec(b []byte) (*entryRec, error) {
 	e.Key = r.str()
 	e.Payload = r.bytes()
 	e.Bad = r.bool()
+	e.Unit = r.str()
 	return e, r.done()
 }
 

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"fieldsync/hub"
 	"fieldsync/internal/daemon"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
@@ -211,7 +212,7 @@ func (w *world) hubsState() string {
 	for _, h := range append([]*hubRun{w.province}, w.districts...) {
 		v, _ := h.dir.Log.Vector()
 		_, dg := h.d.View().Stats()
-		parts = append(parts, fmt.Sprintf("%s %d entries view %s census %s", h.dir.Config.Unit, v.Total(), dg[:8], h.d.View().Census().Digest[:8]))
+		parts = append(parts, fmt.Sprintf("%s %d entries view %s census %s", h.dir.Config.Unit, v.Total(), dg[:8], censusOf(h).Digest[:8]))
 	}
 	pv, _ := w.province.dir.Log.Vector()
 	for _, h := range w.districts {
@@ -225,6 +226,16 @@ func (w *world) hubsState() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// censusOf reads a hub's census, for what the demo prints ("?" digits
+// when it cannot be read).
+func censusOf(h *hubRun) hub.CensusReport {
+	c, err := h.d.View().Census()
+	if err != nil {
+		c.Digest = strings.Repeat("?", 64)
+	}
+	return c
 }
 
 // converged compares vectors first (cheap) and digests only when every hub
@@ -241,9 +252,13 @@ func (w *world) converged() bool {
 		}
 	}
 	_, want := w.province.d.View().Stats()
-	wantCensus := w.province.d.View().Census().Digest
+	wantCensus, err := w.province.d.View().Census()
+	if err != nil {
+		return false
+	}
 	for _, h := range w.districts {
-		if _, dg := h.d.View().Stats(); dg != want || h.d.View().Census().Digest != wantCensus {
+		c, err := h.d.View().Census()
+		if _, dg := h.d.View().Stats(); dg != want || err != nil || c.Digest != wantCensus.Digest {
 			return false
 		}
 	}
@@ -285,7 +300,7 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 			hs.Dossiers = dos.Totals
 		}
 		hs.Own = v.Seq(h.dir.Signer.Origin())
-		c := h.d.View().Census()
+		c := censusOf(h)
 		hs.Census, hs.CensusDigest = c.Total, c.Digest
 		sum.Hubs = append(sum.Hubs, hs)
 	}

@@ -17,7 +17,6 @@ import (
 	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
-	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/node/capture"
@@ -109,7 +108,7 @@ func TestCaptureAppInABrowser(t *testing.T) {
 			break
 		}
 	}
-	enrolledBefore := d.hubs["thach-ha"].View().Census().Total.Enrolled
+	enrolledBefore := censusOf(t, d.hubs["thach-ha"]).Total.Enrolled
 	t.Logf("deployment up in %v; the person to capture: %s %s", time.Since(start).Round(time.Millisecond), target.PersonalID, target.FullName)
 
 	// Sign in with the keyboard.
@@ -241,10 +240,13 @@ func TestCaptureAppInABrowser(t *testing.T) {
 	district := d.hubs["thach-ha"]
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		var c *reconcile.Citizen
-		var st reconcile.Stats
-		district.View().Read(func(r *reconcile.Reconciler) { c = r.Citizen(target.PersonalID); st = r.Stats() })
-		if c != nil && c.Record.Capture.Officer == "CA-18586-02" && district.View().Census().Total.Enrolled == enrolledBefore+1 {
+		r := district.View().Reconciler()
+		c, err := r.Citizen(target.PersonalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := r.Stats()
+		if c != nil && c.Record.Capture.Officer == "CA-18586-02" && censusOf(t, district).Total.Enrolled == enrolledBefore+1 {
 			// The portrait the camera took travels with the record.
 			var face string
 			for _, b := range c.Record.Biometrics {
@@ -261,7 +263,7 @@ func TestCaptureAppInABrowser(t *testing.T) {
 		if time.Now().After(deadline) {
 			v, _ := district.Dir.Log.Vector()
 			t.Fatalf("the capture did not reach the district: it holds %d of the laptop's origin (laptop at %d); citizen %v; view %+v; census %+v",
-				v.Seq(lap.Dir.Signer.Origin()), id.Seq, c != nil, st, district.View().Census().Total)
+				v.Seq(lap.Dir.Signer.Origin()), id.Seq, c != nil, st, censusOf(t, district).Total)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

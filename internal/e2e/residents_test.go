@@ -115,7 +115,7 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 	set("l-hai", hai[28], residents.Refused)
 
 	counts := func(h *hub.Daemon) string {
-		c := h.View().Census()
+		c := censusOf(t, h)
 		var b strings.Builder
 		for _, cc := range c.Communes {
 			fmt.Fprintf(&b, "%s %+v; ", cc.Commune, cc.Counts)
@@ -132,7 +132,7 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 				return false
 			}
 		}
-		return d.hubs["province"].View().Census().Total.Enrolled+d.hubs["province"].View().Census().Total.Accounted == 38
+		return censusOf(t, d.hubs["province"]).Total.Enrolled+censusOf(t, d.hubs["province"]).Total.Accounted == 38
 	})
 	// No other laptop holds a list it is not for.
 	for _, c := range []struct {
@@ -143,7 +143,7 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 			t.Errorf("%s holds %d entries of another commune's list", c.laptop, n)
 		}
 	}
-	rep := d.hubs["thach-ha"].View().Census()
+	rep := censusOf(t, d.hubs["thach-ha"])
 	want := map[string]residents.Counts{ // the synthetic people are adults: all eligible
 		"18586": {Residents: 40, Eligible: 40, Enrolled: 25, Accounted: 2, Away: 1, Deceased: 1, Missing: 13},
 		"18571": {Residents: 30, Eligible: 30, Enrolled: 10, Accounted: 1, Moved: 1, Missing: 19, Refused: 1},
@@ -181,7 +181,7 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 	}
 	d.waitConverged("province", "the removal at every hub", func() bool {
 		for _, h := range d.hubs {
-			if h.View().Census().Total.Residents != 69 {
+			if censusOf(t, h).Total.Residents != 69 {
 				return false
 			}
 		}
@@ -193,4 +193,14 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 	if err != nil || total != 19 || rows[0].Resident == nil || rows[0].Resident.Address == "" || rows[0].Resident.Address > rows[total-1].Resident.Address {
 		t.Fatalf("missing list: %v, %d, %+v", err, total, rows)
 	}
+}
+
+// censusOf reads a hub's census.
+func censusOf(t *testing.T, h *hub.Daemon) hub.CensusReport {
+	t.Helper()
+	c, err := h.View().Census()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
