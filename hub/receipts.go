@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -10,12 +11,13 @@ import (
 	"fieldsync/dossier"
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/roster"
 )
 
 // DefaultReceiptEvery is how often a provincial hub looks for dossiers to
-// receipt. Receipts flow down to every laptop (hub entries do), so they
-// are batched: a laptop needs them for retention and its freeze rule,
-// which count in days.
+// receipt. Receipts flow down to the laptops of the commune (its
+// downward channel) over 2G links, so they are batched: a laptop needs
+// them for retention and its freeze rule, which count in days.
 const DefaultReceiptEvery = 15 * time.Minute
 
 // ReceiptTier is the tier whose hub signs receipts: the province, which
@@ -103,15 +105,20 @@ func (d *Daemon) receiptLoop(ctx context.Context) {
 
 // IssueReceipts writes, for each laptop origin with dossiers newly
 // complete here, a receipt (or a few: at most dossier.MaxReceiptSeqs seqs
-// each) in the hub's own log: the index's complete-through watermark (with
-// its entry's hash), and the dossiers — entries that reference blobs —
-// completed since the origin's last receipt, each named once. Receipts
-// replicate down like any hub entry, so they stay small: a laptop unions
-// them. It returns how many it wrote. Only a provincial hub with the blob
-// lane issues receipts.
+// each) in the hub's downward channel for the laptop's commune
+// (receiptScope): the index's complete-through watermark (with its
+// entry's hash), and the dossiers — entries that reference blobs —
+// completed since the origin's last receipt, each named once. A laptop
+// gets the receipts of its commune's laptops only, and unions them. It
+// returns how many it wrote. Only a provincial hub with the blob lane
+// issues receipts.
 func (d *Daemon) IssueReceipts() (int, error) {
 	ix := d.Rep.Needs()
 	if ix == nil || d.cfg.Dir.Config.Tier != ReceiptTier {
+		return 0, nil
+	}
+	signer, ok := d.receiptSigner()
+	if !ok {
 		return 0, nil
 	}
 	vec, err := d.cfg.Dir.Log.Vector()
@@ -124,11 +131,14 @@ func (d *Daemon) IssueReceipts() (int, error) {
 		if !ok || g.Role != replication.RoleNode {
 			continue
 		}
+		scope := d.receiptScope(g)
+		if scope == "" && signer != d.cfg.Dir.Signer {
+			continue // only a channel carries the anchor's receipts to a laptop
+		}
 		rs, st, err := d.receiptsFor(o)
 		if err != nil {
 			return written, err
 		}
-		var es []replication.Entry
 		if len(rs) > 0 {
 			drafts := make([]replication.Draft, len(rs))
 			for i := range rs {
@@ -138,7 +148,12 @@ func (d *Daemon) IssueReceipts() (int, error) {
 				}
 				drafts[i] = replication.Draft{Kind: replication.KindReceipt, Schema: dossier.ReceiptSchema, Payload: p}
 			}
-			if es, err = d.author.Write(drafts); err != nil {
+			if scope != "" {
+				_, err = d.author.WriteChannel(signer, scope, drafts, replication.OrReal(d.cfg.Replicator.Clock).Now())
+			} else {
+				_, err = d.author.Write(drafts)
+			}
+			if err != nil {
 				return written, fmt.Errorf("hub: write receipts: %w", err)
 			}
 			d.view.Wake() // the view applies every entry the log holds, its own too
@@ -148,9 +163,42 @@ func (d *Daemon) IssueReceipts() (int, error) {
 				return written, err
 			}
 		}
-		written += len(es)
+		written += len(rs)
 	}
 	return written, nil
+}
+
+// receiptSigner is the key receipts are signed with. With a roster, only
+// the anchor's receipts count (at hubs, Rule 0; on laptops, the province
+// key they trust): the roster key derived from this hub's device key, if
+// this hub is the anchor (ok false otherwise: its receipts would count
+// nowhere). In open mode, the device key (laptops take a hub of tier
+// province).
+func (d *Daemon) receiptSigner() (*replication.KeySigner, bool) {
+	dev := d.cfg.Dir.Signer
+	key := d.cfg.Dir.Config.ProvinceKey
+	if key == "" {
+		return dev, true
+	}
+	a := roster.SignerFor(dev)
+	return a, hex.EncodeToString(a.PublicKey()) == key
+}
+
+// receiptScope is the downward channel a laptop's receipts go in, so that
+// they reach that laptop's commune and no other laptop: its unit as its
+// genesis says, when the roster (if any) still gives it that unit, else
+// the first unit the roster gives it — a channel the laptop is offered.
+// "" (a laptop naming no unit) puts them in the hub's own origin, which
+// every laptop gets. Receipts are cumulative (a watermark), so a laptop
+// moved to another commune is covered again by the next receipt.
+func (d *Daemon) receiptScope(g replication.Genesis) string {
+	if b := d.Roster(); b != nil {
+		units := b.PeerUnits(g.PublicKey)
+		if len(units) > 0 && !slices.Contains(units, g.Unit) && units[0] != "*" {
+			return units[0]
+		}
+	}
+	return g.Unit
 }
 
 // receiptsFor works out origin o's receipts: the dossiers complete here

@@ -10,6 +10,7 @@ import (
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
+	"fieldsync/replication/channel"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
 )
@@ -86,8 +87,14 @@ func TestReceiptsAndRetention(t *testing.T) {
 	if again, err := d.IssueReceipts(); err != nil || again != 0 {
 		t.Fatalf("nothing new, yet %d receipts (%v)", again, err)
 	}
-	head, _ := prov.Log.Head(prov.Signer.Origin())
-	e, _ := prov.Log.Get(replication.EntryID{Origin: prov.Signer.Origin(), Seq: head.Seq})
+	// In the channel of the laptop's commune, not the hub's own origin
+	// (which every laptop gets).
+	ch := channel.Origin(prov.Signer, "18586")
+	if own, _ := prov.Log.Head(prov.Signer.Origin()); own.Seq > 2 { // genesis and bundle key
+		t.Errorf("the province's own origin has %d entries: receipts written there", own.Seq)
+	}
+	head, _ := prov.Log.Head(ch)
+	e, _ := prov.Log.Get(replication.EntryID{Origin: ch, Seq: head.Seq})
 	r, err := dossier.DecodeReceipt(e.Payload)
 	if err != nil || e.Kind != replication.KindReceipt || r.Through != 2 || len(r.Also) != 2 || r.Also[0] != 4 {
 		t.Fatalf("receipt %+v %v", r, err)
@@ -98,7 +105,7 @@ func TestReceiptsAndRetention(t *testing.T) {
 	if err != nil || b.Dossiers != 4 {
 		t.Fatalf("before receipts: %+v %v", b, err)
 	}
-	copyOrigin(t, prov, lap, prov.Signer.Origin())
+	copyOrigin(t, prov, lap, ch)
 	b, err = n.DossierBacklog()
 	if err != nil || b.Dossiers != 1 || b.BlobBytes != incompleteBytes || b.ReceiptedThrough != 2 {
 		t.Fatalf("after receipts: %+v %v (want 1 dossier of %d bytes)", b, err, incompleteBytes)
@@ -157,8 +164,8 @@ func TestReceiptsAndRetention(t *testing.T) {
 }
 
 // Receipts are incremental: each names the watermark and only the
-// dossiers completed since the last one, so what flows down to every
-// laptop stays small.
+// dossiers completed since the last one, so what flows down to the
+// commune's laptops stays small.
 func TestReceiptsNameEachDossierOnce(t *testing.T) {
 	lap, err := datadir.Init(t.TempDir(), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586", Open: true}})
 	if err != nil {
@@ -192,14 +199,15 @@ func TestReceiptsNameEachDossierOnce(t *testing.T) {
 		}
 	}
 	own := lap.Signer.Origin()
+	ch := channel.Origin(prov.Signer, "18586")
 	receipts := func() []dossier.Receipt {
 		t.Helper()
-		h0, _ := prov.Log.Head(prov.Signer.Origin())
+		h0, _ := prov.Log.Head(ch)
 		if _, err := d.IssueReceipts(); err != nil {
 			t.Fatal(err)
 		}
 		var out []dossier.Receipt
-		prov.Log.Scan(prov.Signer.Origin(), h0.Seq+1, func(e replication.Entry) bool {
+		prov.Log.Scan(ch, h0.Seq+1, func(e replication.Entry) bool {
 			r, err := dossier.DecodeReceipt(e.Payload)
 			if err == nil {
 				out = append(out, r)

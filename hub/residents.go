@@ -109,10 +109,14 @@ func (a *Author) ImportResidents(v *View, r io.Reader, opts ResidentsOptions, no
 		if err != nil {
 			return res, written, err
 		}
-		es, err := a.writeChannel(c, payloads, now)
+		drafts := make([]replication.Draft, len(payloads))
+		for i := range drafts {
+			drafts[i] = replication.Draft{Kind: replication.KindResidents, Schema: residents.Schema, Payload: payloads[i]}
+		}
+		es, err := a.WriteChannel(nil, c, drafts, now)
 		written = append(written, es...)
 		if err != nil {
-			return res, written, err
+			return res, written, fmt.Errorf("hub: write the resident list of %s: %w", c, err)
 		}
 		v.Wake()
 		name := communeName(c)
@@ -144,21 +148,22 @@ func unitParent(code string) string {
 	return ""
 }
 
-// writeChannel appends the payloads to the commune's channel with the
-// hub's clock.
-func (a *Author) writeChannel(commune string, payloads [][]byte, now time.Time) ([]replication.Entry, error) {
+// WriteChannel appends drafts to the hub's downward channel for scope
+// (package replication/channel), stamped with the hub's clock: what goes
+// to that unit's laptops and no other's (resident lists, receipts). signer
+// is the key whose channel it is: the hub's device key (nil), or the
+// roster key for what only the anchor may write (receipts).
+func (a *Author) WriteChannel(signer *replication.KeySigner, scope string, drafts []replication.Draft, now time.Time) ([]replication.Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	drafts := make([]replication.Draft, len(payloads))
 	for i := range drafts {
-		drafts[i] = replication.Draft{Kind: replication.KindResidents, Schema: residents.Schema, Payload: payloads[i], HLC: a.hlc.Next(now)}
+		drafts[i].HLC = a.hlc.Next(now)
+	}
+	if signer == nil {
+		signer = a.dir.Signer
 	}
 	cfg := a.dir.Config
-	es, err := channel.Write(a.dir.Log, a.dir.Signer, cfg.Tier, cfg.Unit, commune, drafts...)
-	if err != nil {
-		return es, fmt.Errorf("hub: write the resident list of %s: %w", commune, err)
-	}
-	return es, nil
+	return channel.Write(a.dir.Log, signer, cfg.Tier, cfg.Unit, scope, drafts...)
 }
 
 // residentChanges returns the rows of a commune's import that are new or

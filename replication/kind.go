@@ -51,6 +51,7 @@ const (
 // is written there.
 var DownwardKinds = map[Kind]bool{
 	KindResidents: true,
+	KindReceipt:   true,
 }
 
 var kindNames = map[Kind]string{

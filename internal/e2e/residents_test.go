@@ -9,10 +9,13 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
+	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/internal/localapi"
+	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/channel"
+	"fieldsync/replication/roster"
 )
 
 // residentCSV renders people as the province's resident-list CSV.
@@ -164,6 +167,71 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 			if got := labelledValue(body, "fieldsync_residents_by_unit", `level="commune"`, `unit="`+c.Commune+`"`, `category="`+cat+`"`); got != float64(want) {
 				t.Errorf("metric %s of %s = %v, status says %d", cat, c.Commune, got, want)
 			}
+		}
+	}
+
+	// The province's receipts travel in the same channels: a dossier
+	// captured in each commune, complete at the province, is receipted to
+	// its own commune's laptops, and no receipt reaches another commune.
+	dossierOf := func(commune string, seed uint64) *node.Dossier {
+		g, err := synth.New(synth.Config{Count: 1, Seed: seed, Commune: commune, CodeList: enrollment.CodeList2023})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := g.Next()
+		return &node.Dossier{Record: r.Enrollment, Files: r.Files()}
+	}
+	saved := map[string]replication.EntryID{}
+	for laptop, dos := range map[string]*node.Dossier{"l-kenh-1": dossierOf("18586", 23), "l-hai": dossierOf("18571", 24)} {
+		r, err := d.nodes[laptop].Node().SaveDossier(dos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[laptop] = r.ID
+		d.nodes[laptop].Rep.Wake()
+	}
+	// The anchor signs receipts (only its receipts count, at hubs and on
+	// laptops), in its own channels.
+	prov := d.hubs["province"]
+	anchor := roster.SignerFor(province)
+	rKenh, rHai := channel.Origin(anchor, "18586"), channel.Origin(anchor, "18571")
+	waitUntil(t, "both dossiers receipted on their laptops", 90*time.Second, func() bool {
+		if n, err := prov.IssueReceipts(); err != nil {
+			t.Fatal(err)
+		} else if n > 0 {
+			prov.Rep.Wake()
+		}
+		// The laptops contact their hub (gossip would tell them it holds
+		// more; this deployment runs none).
+		d.nodes["l-kenh-1"].Rep.Wake()
+		d.nodes["l-hai"].Rep.Wake()
+		return d.nodes["l-kenh-1"].Node().Receipted(saved["l-kenh-1"]) && d.nodes["l-hai"].Node().Receipted(saved["l-hai"])
+	})
+	if h, _ := prov.Dir.Log.Head(rKenh); h.Seq < 2 {
+		t.Errorf("Thạch Kênh's receipt channel holds %d entries", h.Seq)
+	}
+	for _, o := range []replication.OriginID{province.Origin(), anchor.Origin(), chKenh, chHai} {
+		if err := prov.Dir.Log.Scan(o, 1, func(e replication.Entry) bool {
+			if e.Kind == replication.KindReceipt {
+				t.Errorf("a receipt outside the anchor's channels: %s", e.ID())
+			}
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		laptop string
+		o      replication.OriginID
+	}{{"l-hai", rKenh}, {"l-kenh-1", rHai}, {"l-kenh-2", rHai}, {"l-nam-ha", rKenh}, {"l-nam-ha", rHai}, {"l-hai", chKenh}, {"l-kenh-1", chHai}} {
+		if n := held(c.laptop, c.o); n != 0 {
+			t.Errorf("after receipts, %s holds %d entries of another commune's channel", c.laptop, n)
+		}
+	}
+	// No quarantine at any hub: the anchor's receipts are admitted.
+	for name, h := range d.hubs {
+		if q := h.View().Reconciler().Stats().Quarantined; len(q) != 0 {
+			t.Errorf("%s quarantined %v", name, q)
 		}
 	}
 
