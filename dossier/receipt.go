@@ -25,7 +25,10 @@ const receiptHeader = 1 + replication.OriginIDSize + 8 + replication.HashSize + 
 // verified, the dossiers of one laptop origin: every entry up to Through
 // (whose hash is ThroughHash: the receipt is for that branch of the chain)
 // and the entries Also names above it. A laptop may then drop the blobs of
-// those dossiers after its retention age; their records stay.
+// those dossiers after its retention age; their records stay. It is
+// signed by the anchor (the roster key; the province hub's device key in
+// open mode) in its downward channel of the laptop's commune (package
+// replication/channel), so it reaches that commune's laptops only.
 type Receipt struct {
 	Origin      replication.OriginID
 	Through     uint64
