@@ -130,7 +130,7 @@ type HubSummary struct {
 	// Dossiers is how complete the laptops' dossiers are at this hub.
 	Dossiers dashboard.DossierCounts `json:"dossiers"`
 	// Own counts the hub's own entries (its genesis, decisions, and at
-	// the province its receipts).
+	// the province its receipts, in the anchor's channels).
 	Own uint64 `json:"own_entries"`
 	// Census is the completeness against the communes' resident lists,
 	// with its digest (equal on every hub).

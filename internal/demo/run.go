@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
+	"fieldsync/replication/roster"
 )
 
 // capture plays the campaign: each laptop captures its records at their
@@ -300,6 +302,14 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 			hs.Dossiers = dos.Totals
 		}
 		hs.Own = v.Seq(h.dir.Signer.Origin())
+		anchor := roster.SignerFor(h.dir.Signer).PublicKey()
+		for o, hd := range v { // the receipts' channels, signed by the anchor
+			if g, err := h.dir.Log.Get(replication.EntryID{Origin: o, Seq: 1}); err == nil {
+				if gen, err := replication.DecodeGenesis(g.Payload); err == nil && gen.Scope != "" && bytes.Equal(gen.PublicKey, anchor) {
+					hs.Own += hd.Seq
+				}
+			}
+		}
 		c := censusOf(h)
 		hs.Census, hs.CensusDigest = c.Total, c.Digest
 		sum.Hubs = append(sum.Hubs, hs)
