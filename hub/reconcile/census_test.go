@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
 	"fieldsync/replication/roster"
+	"fieldsync/storage/kv"
 )
 
 // addChannel adds the downward channel of hub for scope (its genesis).
@@ -37,7 +39,8 @@ func (w *world) addStatus(name, pid, commune string, code residents.Code) replic
 func residentRows(commune string, n int) []residents.Resident {
 	out := make([]residents.Resident, n)
 	for i := range out {
-		out[i] = residents.Resident{PersonalID: fmt.Sprintf("042085%s%03d", commune[2:], i), FullName: fmt.Sprintf("Người %d", i),
+		base, _ := strconv.Atoi(commune[2:])
+		out[i] = residents.Resident{PersonalID: fmt.Sprintf("042085%06d", base*1000+i), FullName: fmt.Sprintf("Người %d", i),
 			DateOfBirth: enrollment.Date{Year: 1985}, Sex: enrollment.Male}
 	}
 	return out
@@ -162,4 +165,57 @@ func TestCensusInTheView(t *testing.T) {
 	if got := communeCounts(t, r, "18586"); got.Enrolled != 0 || got.Accounted != 0 || got.Missing != 6 {
 		t.Errorf("after l3's revocation: %+v", got)
 	}
+}
+
+// BenchmarkCensusInTheView: a commune's list of b.N people (200 a list
+// entry, as a hub's channel carries them) applied to a view in rounds of
+// 2,048 entries, alone and with a capture of every second person; it
+// reports the view store's bytes of the census per person (kv.Mem: keys
+// and values, before compression).
+func BenchmarkCensusInTheView(b *testing.B) {
+	for _, captures := range []bool{false, true} {
+		name := "lists"
+		if captures {
+			name = "lists+captures"
+		}
+		b.Run(name, func(b *testing.B) { benchCensus(b, captures) })
+	}
+}
+
+func benchCensus(b *testing.B, captures bool) {
+	w := newWorld()
+	w.addOrigin("p1", replication.RoleHub, "province", 901, 1)
+	w.addOrigin("l3", replication.RoleNode, "", 903, 1)
+	w.addChannel("p1/18586", "p1", "province", "18586")
+	rows := residentRows("18586", b.N)
+	for i := 0; i < len(rows); i += residents.MaxRowsPerList {
+		w.addList("p1/18586", "18586", rows[i:min(i+residents.MaxRowsPerList, len(rows))])
+	}
+	for i := 0; captures && i < len(rows); i += 2 {
+		p, _ := json.Marshal(record(map[string]string{"id": rows[i].PersonalID, "commune": "18586"}))
+		w.add("l3", replication.KindEnroll, p)
+	}
+	db := kv.NewMem()
+	r, err := reconcile.Open(reconcile.Config{}, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for es := w.entries; len(es) > 0; {
+		n := min(len(es), 2048)
+		if err := r.Apply(es[:n]...); err != nil {
+			b.Fatal(err)
+		}
+		es = es[n:]
+	}
+	b.StopTimer()
+	c, err := r.CensusCommune("18586")
+	if err != nil || c.Residents != b.N || captures && c.Enrolled != (b.N+1)/2 {
+		b.Fatalf("census %+v %v", c, err)
+	}
+	var bytes int
+	db.View(func(s kv.Reader) error {
+		return s.Scan([]byte("x/census/"), nil, func(k, v []byte) bool { bytes += len(k) + len(v); return true })
+	})
+	b.ReportMetric(float64(bytes)/float64(b.N), "store-B/person")
 }
