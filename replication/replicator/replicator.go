@@ -89,6 +89,8 @@ type target struct {
 	// length. Bounded, so a peer that breaks every session is still
 	// backed off.
 	quickRedials int
+	// contactStarted is when the last contact began (dialLoop's).
+	contactStarted time.Time
 	// blobsLeft: a session did blob work and broke before it was complete,
 	// so the peer may still lack blobs this replica holds (a backlog the
 	// entry counts do not show).
@@ -575,6 +577,7 @@ func (r *Replicator) dialLoop(ctx context.Context, t *target) {
 		if r.busyWith(t) {
 			continue
 		}
+		t.contactStarted = r.cfg.Clock.Now()
 		if err := r.contact(ctx, t); err != nil {
 			if ctx.Err() != nil {
 				return
@@ -621,6 +624,14 @@ func (r *Replicator) nextContact(t *target, first bool) time.Duration {
 		d = min(d, r.cfg.MaxBackoff)
 		if t.quickRedials > 0 {
 			t.quickRedials--
+			// A contact that took its time (a dead link's staggered connect
+			// attempts, a session that broke) is followed at once: its SYNs
+			// were already a second apart, and a pause here is a gap in
+			// which the link's return goes unnoticed. One that failed fast
+			// (refused) waits MinBackoff.
+			if r.cfg.Clock.Now().Sub(t.contactStarted) >= r.cfg.MinBackoff {
+				return 0
+			}
 			d = r.cfg.MinBackoff
 		}
 		r.mu.Lock()
@@ -825,13 +836,18 @@ func (r *Replicator) backlogOf(name string) uint64 {
 }
 
 // Staggered connection attempts (dialStaggered): a new one every
-// staggerEvery while none has connected, at most staggerAttempts. Each
-// sends a fresh SYN at once, where a single attempt would wait on the
-// kernel's retransmissions (1 s, then 3 s): a link that comes back is
-// caught within about a second.
+// staggerEvery while none has connected, for staggerWindow, each bounded
+// by connectTimeout and by the window's end; at most staggerAttempts
+// (attempts refused at once start the next at once). Each sends a fresh
+// SYN, where a single attempt would wait on the kernel's retransmissions
+// (1 s, then 3 s): a link that comes back is caught within about a
+// second, and the next contact follows a slow failure at once
+// (nextContact), so there is no gap of seconds between the last SYN of
+// one contact and the first of the next.
 const (
 	staggerEvery    = time.Second
-	staggerAttempts = 3
+	staggerWindow   = connectTimeout + 2*staggerEvery
+	staggerAttempts = 6
 )
 
 // dialStaggered opens a TCP connection to addr with staggered attempts,
@@ -847,10 +863,14 @@ func (r *Replicator) dialStaggered(ctx context.Context, addr string) (net.Conn, 
 	results := make(chan result, staggerAttempts)
 	started, failed := 0, 0
 	var firstErr error
+	end := time.Now().Add(staggerWindow)
+	// canStart: another attempt fits (a second of the window left at least).
+	canStart := func() bool { return started < staggerAttempts && time.Until(end) >= staggerEvery }
 	start := func() {
 		started++
+		timeout := min(connectTimeout, time.Until(end))
 		go func() {
-			actx, acancel := context.WithTimeout(ctx, connectTimeout)
+			actx, acancel := context.WithTimeout(ctx, timeout)
 			defer acancel()
 			c, err := r.dial(actx, addr)
 			results <- result{c, err}
@@ -877,14 +897,14 @@ func (r *Replicator) dialStaggered(ctx context.Context, addr string) (net.Conn, 
 			if firstErr == nil {
 				firstErr = res.err
 			}
-			if failed == started && started == staggerAttempts {
+			if failed == started && !canStart() {
 				return nil, firstErr
 			}
 			if failed == started { // all failed fast (refused): no need to wait for the tick
 				start()
 			}
 		case <-tick.C:
-			if started < staggerAttempts {
+			if canStart() {
 				start()
 			}
 		case <-ctx.Done():
