@@ -22,6 +22,7 @@ import (
 type DB struct {
 	db      *badger.DB
 	dir     string
+	opts    Options
 	minFree int64
 
 	mu     sync.RWMutex
@@ -37,7 +38,7 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{db: db, dir: opts.Dir, minFree: minFree}, nil
+	return &DB{db: db, dir: opts.Dir, opts: opts, minFree: minFree}, nil
 }
 
 // View implements kv.DB: fn reads one snapshot (Badger's MVCC), and never

@@ -36,12 +36,19 @@ type DamageError struct {
 	File   string // path of the damaged file
 	Holds  string // what the file holds (entries of which origins, metadata), when known
 	Detail string // what is wrong
+	// Advice, when set, replaces the default of what to do (a store derived
+	// from the log, such as a hub's view, is built again rather than
+	// restored).
+	Advice string
 }
 
 func (e *DamageError) Error() string {
 	s := fmt.Sprintf("storage: %s is damaged: %s", e.File, e.Detail)
 	if e.Holds != "" {
 		s += "; it holds " + e.Holds
+	}
+	if e.Advice != "" {
+		return s + ". " + e.Advice
 	}
 	return s + ". Do not write to this directory: copy it aside, then restore it from a backup or re-create the replica and sync it again from its hub (docs/SECURITY.md, damaged disk)"
 }
@@ -194,21 +201,36 @@ func describeKey(k []byte) string {
 // checksum, and then every key and value: what `fieldsync verify` does
 // beyond the chains. It returns a *DamageError for the first damaged file.
 func (b *Log) VerifyStore() (StoreReport, error) {
-	var rep StoreReport
 	if b.isClosed() {
-		return rep, ErrClosed
+		return StoreReport{}, ErrClosed
 	}
-	for _, ti := range b.db.Tables() {
+	return verifyStore(b.dir, b.opts, b.db)
+}
+
+// VerifyStore reads every table of the store whole and every key and
+// value, as Log.VerifyStore does.
+func (d *DB) VerifyStore() (StoreReport, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return StoreReport{}, ErrClosed
+	}
+	return verifyStore(d.dir, d.opts, d.db)
+}
+
+func verifyStore(dir string, opts Options, db *badger.DB) (StoreReport, error) {
+	var rep StoreReport
+	for _, ti := range db.Tables() {
 		rep.Tables++
 		rep.TableBytes += int64(ti.OnDiskSize)
 	}
-	if b.opts.InMemory {
+	if opts.InMemory {
 		return rep, nil
 	}
-	if err := verifyTables(b.dir, badgerOptions(b.opts), b.db); err != nil {
+	if err := verifyTables(dir, badgerOptions(opts), db); err != nil {
 		return rep, err
 	}
-	err := b.db.View(func(txn *badger.Txn) error {
+	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, AllVersions: false})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -221,7 +243,7 @@ func (b *Log) VerifyStore() (StoreReport, error) {
 		return nil
 	})
 	if err != nil {
-		if d := damage(b.dir, b.db, err); d != nil {
+		if d := damage(dir, db, err); d != nil {
 			return rep, d
 		}
 		return rep, fmt.Errorf("storage: verify: %w", err)

@@ -19,7 +19,9 @@ func init() {
 		usage: `Usage: fieldsync verify --dir DIR [--json]
 
 Reads every table of the store whole (every block's checksum; a damaged
-file is named, with what it holds), every key and value, then re-reads
+file is named, with what it holds), every key and value, and a hub's view
+store the same way (derived from the log: a damaged view is built again
+when the hub next starts), then re-reads
 every origin's log from its genesis: seqs contiguous, each entry
 linked to the previous by hash, every signature held valid under the
 origin's key, the head signed. Then reads every biometric blob the records
@@ -61,6 +63,13 @@ func runVerify(e *env, args []string) error {
 			return err
 		}
 	}
+	// A hub's view store, read whole the same way (it is derived from the
+	// log: a damaged file is named, and the hub builds it again).
+	if v, err := d.VerifyView(); err != nil {
+		return err
+	} else if v.Tables > 0 || v.Keys > 0 {
+		out.View = &v
+	}
 	rep, err := oplog.Verify(d.Log)
 	if err != nil {
 		return err
@@ -78,6 +87,9 @@ func runVerify(e *env, args []string) error {
 	} else if rep.OK() {
 		fmt.Fprintf(e.stdout, "ok: %d origins, %d entries, %d signatures verified; store: %d tables (%.1f MB), %d keys read whole\n",
 			rep.Origins, rep.Entries, rep.Signatures, out.Store.Tables, float64(out.Store.TableBytes)/1e6, out.Store.Keys)
+		if v := out.View; v != nil {
+			fmt.Fprintf(e.stdout, "view: %d tables (%.1f MB), %d keys read whole\n", v.Tables, float64(v.TableBytes)/1e6, v.Keys)
+		}
 		printBlobReport(e, &out)
 	}
 	if !rep.OK() {
@@ -92,9 +104,10 @@ func runVerify(e *env, args []string) error {
 // verifyReport is verify's JSON: the log's report and the blobs'.
 type verifyReport struct {
 	oplog.VerifyReport
-	Store     storage.StoreReport `json:"store"`
-	Blobs     dossier.BlobReport  `json:"blobs"`
-	BlobFiles []string            `json:"blob_files,omitempty"` // damaged files of the store, by path
+	Store     storage.StoreReport  `json:"store"`
+	View      *storage.StoreReport `json:"view,omitempty"` // a hub's view store
+	Blobs     dossier.BlobReport   `json:"blobs"`
+	BlobFiles []string             `json:"blob_files,omitempty"` // damaged files of the store, by path
 }
 
 // scrubber is a blob store that can check its files (or objects) for

@@ -385,13 +385,77 @@ func BlobFloor(logFloor int64, p storage.Profile) int64 {
 // It is derived from the log and names in every transaction how far
 // (its watermark), so its writes are not synced one by one: a crash loses
 // the last rounds, which are applied again from the log.
+//
+// A view store damaged on disk (a *storage.DamageError: a bit flipped in
+// its manifest, key registry, a table's index or a value log; or a key
+// registry that no longer opens under the key the log opened with) is logged
+// at ERROR naming the file, removed, and opened empty: the hub builds it
+// again from the log, which the damage did not touch.
 func (d *Dir) OpenView() (*storage.DB, error) {
+	db, err := d.openView()
+	var de *storage.DamageError
+	file := ""
+	switch {
+	case errors.As(err, &de):
+		file = de.File
+	case errors.Is(err, storage.ErrWrongKey):
+		// The log opened under this key: the view's key registry is
+		// what is damaged (or a rekey stopped before it reached the view).
+		file = filepath.Join(d.Path, ViewDir, "KEYREGISTRY")
+	}
+	if file != "" {
+		d.log().Error("the hub's view is damaged on disk: removing it; it is built again from the log", "cause", "view-damaged", "file", file, "err", err)
+		if rerr := os.RemoveAll(filepath.Join(d.Path, ViewDir)); rerr != nil {
+			return nil, fmt.Errorf("datadir: %s: remove the damaged view: %w", d.Path, rerr)
+		}
+		db, err = d.openView()
+	}
+	return db, err
+}
+
+// viewAdvice is what to do about a damaged view store.
+const viewAdvice = "This is the hub's view, derived from the log (which this does not touch): stop the hub, remove the view directory and start the hub: it builds the view again from the log (damage found when the view opens is handled so by itself)"
+
+func (d *Dir) openView() (*storage.DB, error) {
 	db, err := storage.Open(storage.Options{Dir: filepath.Join(d.Path, ViewDir), EncryptionKey: d.keys.master,
 		Profile: d.profile, MinFreeBytes: d.minFree, NoSync: true, Snappy: true, Logger: d.logger})
 	if err != nil {
+		var de *storage.DamageError
+		if errors.As(err, &de) {
+			de.Advice = viewAdvice
+		}
 		return nil, fmt.Errorf("datadir: %s: the view: %w", d.Path, err)
 	}
 	return db, nil
+}
+
+// VerifyView reads the hub's view store whole, as verify reads the log's
+// (storage.DB.VerifyStore), without building it again: a damaged file is a
+// *storage.DamageError naming it. A directory without a view store (a
+// laptop, or a hub that never ran) reports nothing.
+func (d *Dir) VerifyView() (storage.StoreReport, error) {
+	if _, err := os.Stat(filepath.Join(d.Path, ViewDir, "MANIFEST")); errors.Is(err, fs.ErrNotExist) {
+		return storage.StoreReport{}, nil
+	}
+	db, err := d.openView()
+	if err != nil {
+		return storage.StoreReport{}, err
+	}
+	defer db.Close()
+	rep, err := db.VerifyStore()
+	var de *storage.DamageError
+	if errors.As(err, &de) {
+		de.Advice = viewAdvice
+		err = fmt.Errorf("datadir: %s: the view: %w", d.Path, err)
+	}
+	return rep, err
+}
+
+func (d *Dir) log() *slog.Logger {
+	if d.logger != nil {
+		return d.logger
+	}
+	return slog.Default()
 }
 
 // ResetView closes db (the view store) and removes it, and opens an empty
