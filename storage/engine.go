@@ -96,10 +96,12 @@ func openBadger(opts Options) (*badger.DB, int64, error) {
 		if err := checkExisting(opts); err != nil {
 			return nil, 0, err
 		}
-		if err := checkManifest(opts.Dir, bo); err != nil {
+		// Empty logs first: they hold nothing, so they explain no table
+		// the manifest no longer lists (checkManifest).
+		if err := removeEmptyValueLogs(opts.Dir); err != nil {
 			return nil, 0, err
 		}
-		if err := removeEmptyValueLogs(opts.Dir); err != nil {
+		if err := checkManifest(opts.Dir, bo); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -121,15 +123,25 @@ func openBadger(opts Options) (*badger.DB, int64, error) {
 // returns z.NewFile for it and valueLog.open treats that as an error). A
 // zero-length file holds no data — not even the 20-byte header every value
 // log starts with — so removing it loses nothing. Found by the kill -9 test.
+//
+// The same holds for a memtable log (.mem): a kill -9 between Badger
+// creating it and sizing it leaves it empty, and Badger then refuses to
+// open ("while opening memtables … Create a new file"); nothing was
+// written to it (TestImportSurvivesKill9, cycle 8, in a landing gate).
 func removeEmptyValueLogs(dir string) error {
-	matches, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	vlogs, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
 	if err != nil {
 		return err
 	}
+	mems, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	if err != nil {
+		return err
+	}
+	matches := append(vlogs, mems...)
 	for _, m := range matches {
 		if fi, err := os.Stat(m); err == nil && fi.Size() == 0 {
 			if err := os.Remove(m); err != nil {
-				return fmt.Errorf("storage: remove empty value log %s: %w", m, err)
+				return fmt.Errorf("storage: remove empty log %s: %w", m, err)
 			}
 		}
 	}

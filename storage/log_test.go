@@ -35,6 +35,12 @@ func TestBadgerSecondOpenIsLocked(t *testing.T) {
 // behind in the crash test: a zero-length .vlog file, created but never
 // written. Badger alone refuses to open such a directory.
 func TestBadgerOpensAfterAKillLeftAnEmptyValueLog(t *testing.T) {
+	for _, name := range []string{"000042.vlog", "00042.mem"} { // a memtable log too
+		t.Run(name, func(t *testing.T) { openAfterEmptyLog(t, name) })
+	}
+}
+
+func openAfterEmptyLog(t *testing.T, name string) {
 	dir := t.TempDir()
 	l, err := storage.OpenLog(storage.Options{Dir: dir})
 	if err != nil {
@@ -45,7 +51,7 @@ func TestBadgerOpensAfterAKillLeftAnEmptyValueLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	if err := os.WriteFile(filepath.Join(dir, "000042.vlog"), nil, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	l, err = storage.OpenLog(storage.Options{Dir: dir})
