@@ -47,7 +47,27 @@ type blobShell struct {
 	sampleAt   time.Time
 	sampleSent int64
 	pipe       int // as last set
+	// On a fast link the receiver's syncs, not the link, bound the rate
+	// (rate × round trip is less than a chunk on loopback or a LAN): the
+	// window then probes for more (extra, see probe).
+	extra     int
+	prevExtra int     // extra before the probe under way
+	probeFrom float64 // the rate sampled before it
+	probing   bool
+	hold      int // samples to wait before probing again
 }
+
+// Fast-link probing. Below fastLinkBytesPerSec the window stays one chunk
+// plus rate × round trip: on a thin link any more only queues in front of
+// the records. Above it a chunk's transmission time is under 64 ms, and
+// the window doubles its extra while each doubling raises the rate by
+// probeGain; the first that does not is undone, and the next probe waits
+// probeHold samples.
+const (
+	fastLinkBytesPerSec = 256 << 10
+	probeGain           = 1.15
+	probeHold           = 8
+)
 
 // pipeMargin covers what the round trip measured at the start does not:
 // the peer's writes and its scheduler, later in the session.
@@ -139,7 +159,7 @@ func (r *runner) sizePipe() {
 	if b.rate <= 0 || b.rtt <= 0 {
 		return
 	}
-	pipe := int(b.rate * b.rtt.Seconds() * pipeMargin)
+	pipe := int(b.rate*b.rtt.Seconds()*pipeMargin) + b.extra
 	if d := pipe - b.pipe; b.pipe == 0 || d*10 > b.pipe || -d*10 > b.pipe {
 		b.pipe = pipe // only changes of more than 10%: each change re-cuts the chunks
 		r.sess.SetBlobPipe(pipe)
@@ -163,10 +183,46 @@ func (r *runner) blobTick() {
 			} else {
 				b.rate = 0.7*b.rate + 0.3*rate
 			}
+			r.probe(rate)
 			r.sizePipe()
 		}
 	}
 	b.sampleAt, b.sampleSent = now, sent
+}
+
+// probe moves the window's extra after a rate sample (see
+// fastLinkBytesPerSec). The window stays within what the receiver holds
+// pending (syncproto.MaxBlobPending chunks, half of it).
+func (r *runner) probe(sample float64) {
+	b := r.blobs
+	if b.rate < fastLinkBytesPerSec {
+		b.extra, b.probing, b.hold = 0, false, 0
+		return
+	}
+	grow := func() {
+		b.prevExtra, b.probeFrom, b.probing = b.extra, sample, true
+		b.extra = min(max(2*b.extra, r.sess.BlobWindow()), r.maxExtra())
+	}
+	switch {
+	case b.hold > 0:
+		b.hold--
+	case b.probing && sample >= probeGain*b.probeFrom:
+		grow()
+	case b.probing:
+		b.extra, b.probing, b.hold = b.prevExtra, false, probeHold
+	case b.extra < r.maxExtra():
+		grow()
+	}
+}
+
+// maxExtra bounds the probed extra: the window stays within half the
+// chunks a receiver holds pending.
+func (r *runner) maxExtra() int {
+	chunk := syncproto.DefaultBlobChunkBytes
+	if c := r.opts.Proto.Blobs.ChunkBytes; c > 0 {
+		chunk = c
+	}
+	return (syncproto.MaxBlobPending/2 - 1) * chunk
 }
 
 // closeBlobs keeps every byte received: open writers are synced and

@@ -19,13 +19,18 @@ import (
 // blobReplica is a replica with a blob store and its index of needs.
 type blobReplica struct {
 	*replica
-	blobs *blob.Mem
+	blobs blob.Store
 	needs *needs.Index
 }
 
 func newBlobReplica(t *testing.T, name string, role replication.Role, seed uint64) *blobReplica {
 	t.Helper()
-	r := &blobReplica{replica: newReplica(t, name, role, seed, t.TempDir()), blobs: blob.NewMem()}
+	return newBlobReplicaOn(t, name, role, seed, blob.NewMem())
+}
+
+func newBlobReplicaOn(t *testing.T, name string, role replication.Role, seed uint64, store blob.Store) *blobReplica {
+	t.Helper()
+	r := &blobReplica{replica: newReplica(t, name, role, seed, t.TempDir()), blobs: store}
 	ix, err := needs.Open(r.log, r.blobs, refsOf)
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,13 @@
 // written before it closes, so a cut loses only the chunk partly across.
 // The blob window follows the link: one chunk plus the rate × round trip
 // (the round trip from this side's summary to the peer's blob status, the
-// rate from earlier sessions or the chunks' own pace).
+// rate from earlier sessions or the chunks' own pace). On a link faster
+// than 256 KB/s (a LAN, a district's fibre) the receiver's syncs, not the
+// link, bound the rate: the window then probes upward, doubling while
+// each doubling raises the rate by 15% (at most 31 chunks); a thin link
+// never probes. The session loop steps every message that has arrived
+// before it writes, so the chunks of a blob that came in during one sync
+// go to the store, and are synced, together.
 //
 // Liveness is what arrives. A session that waits on its peer (a batch not
 // yet acknowledged, a transfer under way) and has received nothing for

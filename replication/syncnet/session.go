@@ -245,26 +245,24 @@ func (r *runner) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case in, ok := <-inbox:
-			if !ok {
-				return errors.New("syncnet: reader stopped")
-			}
-			if in.err != nil {
-				if errors.Is(in.err, io.EOF) && sess.Idle() {
-					r.res.Complete = true // the peer finished first
-					return nil
+			// Step what has arrived, not only the first message: the
+			// blob chunks that came in during the last write are then
+			// written (and synced) together.
+			for n := 0; ; n++ {
+				if done, err := r.stepIn(in, ok); done || err != nil {
+					return err
 				}
-				return in.err
+				if n >= cap(inbox) {
+					break
+				}
+				select {
+				case in, ok = <-inbox:
+					continue
+				default:
+				}
+				break
 			}
 			lastActivity = r.opts.Clock.Now()
-			r.res.LastRecv = lastActivity
-			if err := r.checkPeer(in.msg); err != nil {
-				return err
-			}
-			r.noteReceived(in.msg)
-			if err := sess.Step(in.msg); err != nil {
-				return err
-			}
-			r.choseIdle(in.msg)
 			r.progress()
 		case <-r.opts.Wake:
 			sess.LookAgain()
@@ -299,6 +297,31 @@ func (r *runner) run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// stepIn hands a message read to the session. done: the session is over
+// (the peer finished first, or err).
+func (r *runner) stepIn(in inbound, ok bool) (done bool, err error) {
+	if !ok {
+		return true, errors.New("syncnet: reader stopped")
+	}
+	if in.err != nil {
+		if errors.Is(in.err, io.EOF) && r.sess.Idle() {
+			r.res.Complete = true // the peer finished first
+			return true, nil
+		}
+		return true, in.err
+	}
+	r.res.LastRecv = r.opts.Clock.Now()
+	if err := r.checkPeer(in.msg); err != nil {
+		return true, err
+	}
+	r.noteReceived(in.msg)
+	if err := r.sess.Step(in.msg); err != nil {
+		return true, err
+	}
+	r.choseIdle(in.msg)
+	return false, nil
 }
 
 // checkPeer vets every Hello (the first and any repeat) before the

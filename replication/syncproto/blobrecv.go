@@ -296,8 +296,23 @@ func (s *Session) nextBlobWrite() *BlobWrite {
 		if !ok || c.Offset != a.next {
 			continue // the blob was refused or restarted meanwhile
 		}
+		data, chunks := c.Data, 1
 		end := c.Offset + uint64(len(c.Data))
-		r.writing = &BlobWrite{ID: a.id, Entry: a.entry, Offset: int64(c.Offset), Data: c.Data, Commit: end == uint64(a.id.Size)}
+		// The chunks of the same blob that follow it go in the same write:
+		// one sync for what arrived while the last write was syncing (on a
+		// fast link the receiver's syncs, not the link, set the rate).
+		for len(r.pending) > 0 && r.pending[0].Hash == c.Hash && r.pending[0].Offset == end && len(data)+len(r.pending[0].Data) <= maxBlobWriteBytes {
+			if chunks == 1 {
+				data = append(make([]byte, 0, min(maxBlobWriteBytes, int(a.id.Size-int64(c.Offset)))), data...)
+			}
+			n := r.pending[0]
+			r.pending[0] = nil
+			r.pending = r.pending[1:]
+			data = append(data, n.Data...)
+			end += uint64(len(n.Data))
+			chunks++
+		}
+		r.writing = &BlobWrite{ID: a.id, Entry: a.entry, Offset: int64(c.Offset), Data: data, Commit: end == uint64(a.id.Size), chunks: chunks}
 		return r.writing
 	}
 	return nil
@@ -320,7 +335,7 @@ func (s *Session) BlobWritten(res BlobWritten) error {
 	switch {
 	case res.Err == nil && res.Committed, errors.Is(res.Err, blob.ErrExists):
 		delete(r.accepted, h)
-		s.stats.BlobChunksWritten++
+		s.stats.BlobChunksWritten += w.chunks
 		s.stats.BlobBytesWritten += int64(len(w.Data))
 		s.stats.BlobsReceived++
 		r.held = append(r.held, w.Entry)
@@ -334,7 +349,7 @@ func (s *Session) BlobWritten(res BlobWritten) error {
 		}
 		r.answer(delta.BlobState{Hash: h, State: delta.BlobWant, Offset: uint64(max(res.Durable, 0))})
 	case res.Err == nil:
-		s.stats.BlobChunksWritten++
+		s.stats.BlobChunksWritten += w.chunks
 		s.stats.BlobBytesWritten += int64(len(w.Data))
 		if a != nil {
 			a.next = uint64(res.Durable)

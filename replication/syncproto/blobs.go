@@ -30,7 +30,8 @@ import (
 //     WindowBytes unacknowledged, and only when no batch of records is
 //     waiting to go: records always go first, and a record captured while
 //     a blob is in flight waits behind at most the window.
-//  5. The receiver hands each chunk out in Ready.BlobWrite; the shell
+//  5. The receiver hands each chunk out in Ready.BlobWrite (with the
+//     chunks of the same blob queued behind it, joined); the shell
 //     writes it through a blob.Writer and syncs it (the last one commits:
 //     the store checks the whole blob's SHA-256 and size) and reports with
 //     BlobWritten; the receiver acknowledges the durable offset. A cut or a
@@ -71,6 +72,10 @@ const (
 	// shell sizes its inbox with it); an honest sender's window never
 	// holds more.
 	MaxBlobPending = 64
+	// maxBlobWriteBytes bounds one BlobWrite: the chunks of a blob that
+	// arrived while the last write was syncing are written, and synced,
+	// together, up to this much.
+	maxBlobWriteBytes = 1 << 20
 	// maxBlobAccepted bounds the blobs a receiver has agreed to take in one
 	// session and not finished; offers past it are refused as busy.
 	maxBlobAccepted = delta.MaxBlobOffers
@@ -175,16 +180,19 @@ func (c *BlobConfig) validate() error {
 	return nil
 }
 
-// BlobWrite is a chunk to write: Data at Offset of blob ID, referenced by
-// Entry. The shell writes it through the store's Writer for ID (Begin, or
-// the one it keeps open), then Syncs, or Commits when Commit is set (the
-// chunk ends the blob), and reports with BlobWritten.
+// BlobWrite is received bytes to write: Data at Offset of blob ID,
+// referenced by Entry — one chunk, or the chunks of the blob that arrived
+// while the last write was syncing, joined (at most 1 MiB). The shell
+// writes it through the store's Writer for ID (Begin, or the one it keeps
+// open), then Syncs, or Commits when Commit is set (the data ends the
+// blob), and reports with BlobWritten.
 type BlobWrite struct {
 	ID     blob.ID
 	Entry  replication.EntryID
 	Offset int64
 	Data   []byte
 	Commit bool
+	chunks int // the chunks received that Data joins
 }
 
 // BlobWritten reports a BlobWrite. Durable is how many bytes of the blob

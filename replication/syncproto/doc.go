@@ -67,8 +67,9 @@
 //  7. Wanted blobs go in chunks, at most a window of one chunk plus the
 //     link's bandwidth-delay product unacknowledged, and only when no batch
 //     of records is waiting to go. The receiver hands each chunk out in
-//     Ready.BlobWrite, the shell writes and syncs it (BlobWriters), and
-//     the ack carries the durable offset; the last chunk commits the blob,
+//     Ready.BlobWrite (joined with the chunks of the same blob queued
+//     behind it, up to 1 MiB: one sync for them), the shell writes and
+//     syncs it (BlobWriters), and the ack carries the durable offset; the last chunk commits the blob,
 //     which the store checks against its SHA-256 and size. A cut or a
 //     restart resumes at the last durable chunk; a blob whose bytes do not
 //     match is discarded, counted and asked for again once.
