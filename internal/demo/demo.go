@@ -276,12 +276,25 @@ func (w *world) start() error {
 		[]poolSpec{{name: "province/42", key: provKey, lan: true}}); err != nil {
 		return err
 	}
+	// Every district hub is enlisted, and takes the whole roster, before
+	// the first starts: a hub enlisted later would otherwise reach the
+	// others (through the province) before its roster entry, be refused
+	// as not on their roster, and be offered again only minutes later.
+	dirs := make([]*datadir.Dir, len(w.plans))
+	for i, dp := range w.plans {
+		if dirs[i], err = w.initHub("hub-district-"+dp.Code, "district", dp.Code); err != nil {
+			return err
+		}
+	}
+	if err := w.shareRoster(dirs...); err != nil {
+		return err
+	}
 	for i, dp := range w.plans {
 		key, err := w.poolKey(i) // the district's pool key, shared with its laptops
 		if err != nil {
 			return err
 		}
-		h, err := w.startHub("hub-district-"+dp.Code, "district", dp.Code, w.province.sync, linkemu.NewLink(hubLink()), "127.0.0.1:0",
+		h, err := w.runHub(dirs[i], w.province.sync, linkemu.NewLink(hubLink()), "127.0.0.1:0",
 			[]poolSpec{{name: "district/" + dp.Code, key: key}, {name: "province/42", key: provKey, lan: true, seed: "hub-province-42/" + w.province.gossip["province/42"]}})
 		if err != nil {
 			return err
@@ -320,6 +333,20 @@ func (w *world) publishResidents() error {
 	return nil
 }
 
+// shareRoster gives each of dirs the province's roster as it stands.
+func (w *world) shareRoster(dirs ...*datadir.Dir) error {
+	bundle, err := roster.Export(w.province.dir.Log, w.anchor())
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if _, _, err := book.Import(d.Log, bundle, w.anchor()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type poolSpec struct {
 	name, seed string
 	key        []byte
@@ -338,17 +365,33 @@ func newKey() ([]byte, error) {
 
 // startHub starts one hub with its dashboard and pools.
 func (w *world) startHub(name, tier, unit, parent string, link *linkemu.Link, apiAddr string, pools []poolSpec) (*hubRun, error) {
+	dir, err := w.initHub(name, tier, unit)
+	if err != nil {
+		return nil, err
+	}
+	return w.runHub(dir, parent, link, apiAddr, pools)
+}
+
+// initHub makes a hub's directory, enlisted in the province's roster.
+func (w *world) initHub(name, tier, unit string) (*datadir.Dir, error) {
 	dir, err := datadir.Init(filepath.Join(w.dir, name), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: tier, Unit: unit, Name: name},
 		Profile: storage.ProfileSmall, Logger: w.cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
 	if err := w.enlist(dir); err != nil {
+		dir.Close()
 		return nil, err
 	}
 	if err := w.writeExpected(dir.Path); err != nil {
+		dir.Close()
 		return nil, err
 	}
+	return dir, nil
+}
+
+// runHub runs a hub over its directory, with its dashboard and pools.
+func (w *world) runHub(dir *datadir.Dir, parent string, link *linkemu.Link, apiAddr string, pools []poolSpec) (*hubRun, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -440,14 +483,12 @@ func (w *world) startLaptops() error {
 	// Every hub and laptop knows every laptop's key before the first
 	// laptop dials: laptops take the roster once all are on it (as a
 	// campaign's laptops take the province's export), hubs by syncing.
-	bundle, err := roster.Export(w.province.dir.Log, w.anchor())
-	if err != nil {
-		return err
-	}
+	dirs := make([]*datadir.Dir, 0, len(byName))
 	for _, lr := range byName {
-		if _, _, err := book.Import(lr.dir.Log, bundle, w.anchor()); err != nil {
-			return err
-		}
+		dirs = append(dirs, lr.dir)
+	}
+	if err := w.shareRoster(dirs...); err != nil {
+		return err
 	}
 	if err := w.waitRoster(); err != nil {
 		return err
