@@ -557,3 +557,50 @@ func TestDiskFullWhileReceivingBlobs(t *testing.T) {
 		t.Fatalf("second session sent %d blob bytes, want %d (resumed at the chunk)", got, want)
 	}
 }
+
+// TestDeferredBlobsGoOnWithoutTicks: a district forwards records before it
+// holds their blobs (the walk defers those entries); when the blobs then
+// arrive without a wake (a bundle import writes the store directly), one
+// tick's look sends them all, queue after queue — not one queue (Offers
+// blobs) a tick, which paced a bundle's forwarding at one dossier a second.
+func TestDeferredBlobsGoOnWithoutTicks(t *testing.T) {
+	l := newBlobReplica(t, "l1", replication.RoleNode, 1)
+	d, p := newBlobReplica(t, "d1", replication.RoleHub, 2), newBlobReplica(t, "p1", replication.RoleHub, 4)
+	d.tier, p.tier = "district", "province"
+	ids := l.captureDossiers(t, 12, 9_000, 3_000, 3_000, 5_000, 2_000) // 60 blobs: about two queues
+	// The district takes the records alone.
+	lb := l.blobs
+	l.blobs = nil
+	pump(t, l, d, l.session(t), d.session(t), nil)
+	l.blobs = lb
+	sd, sp := d.session(t), p.session(t)
+	pump(t, d, p, sd, sp, nil)
+	if v, _ := p.log.Vector(); v.Seq(l.signer.Origin()) != 13 || len(p.heldBlobs()) != 0 {
+		t.Fatalf("the province holds %d entries of the laptop and %d blobs, want 13 and none yet", v.Seq(l.signer.Origin()), len(p.heldBlobs()))
+	}
+	// The blobs reach the district outside any session.
+	for _, id := range ids {
+		rd, err := lb.Open(id.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := make([]byte, id.Size)
+		if _, err := rd.ReadAt(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		rd.Close()
+		if _, err := blob.PutBytes(d.blobs, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticks := 0
+	for ; len(p.heldBlobs()) < len(ids) && ticks < 10; ticks++ {
+		sd.Tick()
+		sp.Tick()
+		pump(t, d, p, sd, sp, nil)
+	}
+	p.mustHoldIntact(t, ids)
+	if ticks != 1 {
+		t.Fatalf("the province got the district's %d blobs after %d ticks, want 1", len(ids), ticks)
+	}
+}

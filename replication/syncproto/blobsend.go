@@ -312,13 +312,22 @@ func (s *Session) queueRefs(id replication.EntryID, refs []blob.Ref) error {
 }
 
 // recheckDeferred queues the blobs of deferred entries that arrived since.
+// A pass the full queue stopped goes on at the next Ready with room (not
+// at the next tick: blobs that came in without a wake — a bundle import —
+// would otherwise go up one queue a tick).
 func (s *Session) recheckDeferred() error {
 	b := &s.blobSend
+	if len(b.queue) >= s.cfg.Blobs.Offers {
+		b.recheck = true
+		return nil
+	}
 	entries := b.deferred
 	b.deferred = nil
 	for i, d := range entries {
 		if len(b.queue) >= s.cfg.Blobs.Offers {
-			b.deferred = append(b.deferred, entries[i:]...)
+			// The entries not looked at go first in the next pass.
+			b.deferred = slices.Concat(entries[i:], b.deferred)
+			b.recheck = true
 			return nil
 		}
 		if err := s.queueRefs(d.id, d.refs); err != nil {
