@@ -183,8 +183,11 @@ func TestBundleRoundTrip(t *testing.T) {
 	waitLine(t, lapOut, "running")
 	var peer struct{ BytesOut, EntriesOut int64 }
 	waitFor(t, "a session with the district", 60*time.Second, func() bool {
+		// Right after "running" the daemon may hold the directory before
+		// its API answers: status fails then; ask again.
 		var st localapi.Status
-		if err := json.Unmarshal(mustRun(t, "status", "--dir", lapDir, "--json"), &st); err != nil {
+		out, err := fieldsyncCmd("status", "--dir", lapDir, "--json").Output()
+		if err != nil || json.Unmarshal(out, &st) != nil {
 			return false
 		}
 		for _, p := range st.Peers {
