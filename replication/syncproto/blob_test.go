@@ -604,3 +604,44 @@ func TestDeferredBlobsGoOnWithoutTicks(t *testing.T) {
 		t.Fatalf("the province got the district's %d blobs after %d ticks, want 1", len(ids), ticks)
 	}
 }
+
+// TestWholePartialIsCommitted: a receiver killed between a blob's last
+// write and its commit holds every byte as a partial write. Offered the
+// blob again, it commits what it holds (nothing is sent again) — it used
+// to ask for the bytes from the blob's end, which the sender had none of,
+// and the blob stayed uncommitted for good.
+func TestWholePartialIsCommitted(t *testing.T) {
+	l, h := newBlobReplica(t, "l1", replication.RoleNode, 1), newBlobReplica(t, "h1", replication.RoleHub, 2)
+	ids := l.captureDossiers(t, 1, 20_000, 7_000)
+	lb := l.blobs
+	l.blobs = nil
+	pump(t, l, h, l.session(t), h.session(t), nil)
+	l.blobs = lb
+	data := make([]byte, ids[0].Size)
+	rd, err := lb.Open(ids[0].Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rd.ReadAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	w, err := h.blobs.Begin(ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close() // killed before Commit
+	sl, sh := l.session(t), h.session(t)
+	pump(t, l, h, sl, sh, nil)
+	h.mustHoldIntact(t, ids)
+	h.mustBeComplete(t, l.signer.Origin())
+	if sent := sl.Stats().BlobBytesSent; sent != ids[1].Size {
+		t.Fatalf("the laptop sent %d blob bytes, want only the second blob's %d", sent, ids[1].Size)
+	}
+}

@@ -104,8 +104,12 @@ func (s *Session) resumable(o replication.OriginID, missing []uint64, partials m
 			if len(r.accepted) >= maxBlobAccepted {
 				return nil
 			}
-			partials[ref.Hash] = uint64(p.Durable)
 			r.accepted[ref.Hash] = &recvBlob{id: ref.ID, entry: id, next: uint64(p.Durable)}
+			if p.Durable == ref.Size {
+				r.commitWhole(ref.Hash)
+				continue
+			}
+			partials[ref.Hash] = uint64(p.Durable)
 		}
 	}
 	return nil
@@ -194,7 +198,28 @@ func (s *Session) answerOffer(o delta.OfferedBlob) (delta.BlobState, error) {
 		return delta.BlobState{}, err
 	}
 	r.accepted[o.Hash] = &recvBlob{id: o.ID, entry: o.Entry, next: next}
+	if next == uint64(o.Size) {
+		r.commitWhole(o.Hash)
+	}
 	return delta.BlobState{Hash: o.Hash, State: delta.BlobWant, Offset: next}, nil
+}
+
+// commitWhole queues the commit of an accepted blob whose bytes are all
+// durable here but which was never committed (a crash between its last
+// write and the commit): the sender has nothing left to send, so an empty
+// last write commits what is here; a mismatch then asks for the blob from
+// the start.
+func (r *blobRecv) commitWhole(h blob.Hash) {
+	a := r.accepted[h]
+	if a == nil || r.queuedBytes(h) > 0 || r.writing != nil && r.writing.ID.Hash == h {
+		return
+	}
+	for _, c := range r.pending {
+		if c.Hash == h {
+			return // already queued
+		}
+	}
+	r.pending = append(r.pending, &delta.BlobChunk{Hash: h, Offset: a.next})
 }
 
 // refsHold reports whether refs name id (hash and size).
@@ -296,7 +321,7 @@ func (s *Session) nextBlobWrite() *BlobWrite {
 		if !ok || c.Offset != a.next {
 			continue // the blob was refused or restarted meanwhile
 		}
-		data, chunks := c.Data, 1
+		data, chunks := c.Data, min(1, len(c.Data)) // an empty write commits a blob whose bytes are all here
 		end := c.Offset + uint64(len(c.Data))
 		// The chunks of the same blob that follow it go in the same write:
 		// one sync for what arrived while the last write was syncing (on a
