@@ -221,10 +221,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
+	// Every loop reads or writes the directory the caller closes once Run
+	// returns: Run waits for them all.
 	wg.Go(func() { d.view.Run(ctx) })
-	go d.sampleLoop(ctx)
+	wg.Go(func() { d.sampleLoop(ctx) })
 	if d.cfg.Dir.Config.Tier == ReceiptTier {
-		go d.receiptLoop(ctx)
+		wg.Go(func() { d.receiptLoop(ctx) })
 	}
 	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
