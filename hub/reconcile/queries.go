@@ -258,7 +258,7 @@ func (r *Reconciler) Enrolled() (map[string]EnrolledCount, error) {
 		return s.Scan([]byte{tCommune, '/'}, nil, func(k, v []byte) bool {
 			var c communeCount
 			if json.Unmarshal(v, &c) == nil {
-				out[string(k[2:])] = EnrolledCount{Citizens: c.Citizens, CodeList: c.CodeList}
+				out[string(k[2:])] = EnrolledCount(c)
 			}
 			return true
 		})

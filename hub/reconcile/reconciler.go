@@ -104,16 +104,15 @@ type Reconciler struct {
 	broken     error
 
 	// The round in progress (store.go).
-	b              *kv.Batch
-	err            error
-	recs           map[replication.EntryID]*entryRec
-	rows           map[string]*citizenRow
-	dirty          map[string]bool // citizens to derive again
-	dirtyPairs     map[string]bool // pairs whose decisions changed
-	dirtyOrigins   map[replication.OriginID]bool
-	dirtyCommunes  map[string]bool
-	rejudge        map[replication.OriginID]bool
-	pendingChanges []MatchPair
+	b             *kv.Batch
+	err           error
+	recs          map[replication.EntryID]*entryRec
+	rows          map[string]*citizenRow
+	dirty         map[string]bool // citizens to derive again
+	dirtyPairs    map[string]bool // pairs whose decisions changed
+	dirtyOrigins  map[replication.OriginID]bool
+	dirtyCommunes map[string]bool
+	rejudge       map[replication.OriginID]bool
 
 	pub atomic.Pointer[summary] // what readers see of the counters
 }

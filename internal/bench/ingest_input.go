@@ -51,11 +51,7 @@ type laptop struct {
 	clock *stepClock
 	hello delta.Hello
 
-	// worker owns the laptop: one worker per laptop keeps its captures
-	// in order.
-	worker   int
-	pending  []enrollment.Enrollment // captures not yet saved
-	rejected int                     // written by the owning worker only
+	rejected int // written by the owning worker only
 }
 
 // stepClock is a laptop's clock: it reads the capture time of the group

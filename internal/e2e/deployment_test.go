@@ -298,16 +298,6 @@ func (d *deployment) addHubWith(name, tier, unit, parent string, adjust func(*hu
 
 func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }
 
-// caughtUp waits until h's view applied what its log holds.
-func caughtUp(t *testing.T, h *hub.Daemon) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := h.ViewCaughtUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // shows reports whether the view shows citizen key.
 func shows(t *testing.T, r *reconcile.Reconciler, key string) bool {
 	t.Helper()
