@@ -188,3 +188,12 @@ func TestKeysPartial(t *testing.T) {
 		})
 	}
 }
+
+func TestIsSyllable(t *testing.T) {
+	for w, want := range map[string]bool{"tuấn": true, "hạnh": true, "nguyễn": true, "thủy": true, "thuỷ": true, "quý": true,
+		"giang": true, "lin": true, "tuấnn": false, "hạh": false, "lknh": false, "kinê": false, "hàà": false, "ksor": false, "": false} {
+		if got := IsSyllable(w); got != want {
+			t.Errorf("IsSyllable(%q) = %v, want %v", w, got, want)
+		}
+	}
+}

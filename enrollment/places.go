@@ -155,6 +155,11 @@ func mergedInto(old string) string {
 	return strings.Join(names, " / ")
 }
 
+// ProvincesOf resolves a coded place to the pre-2025 province codes it can
+// lie in (see birthProvinces): nil for a place given as text only or a
+// commune outside the embedded province.
+func ProvincesOf(p Place) []string { return birthProvinces(p) }
+
 // birthProvinces resolves a place to the pre-2025 province codes it can
 // lie in, the code space of ID-number prefixes (DOMAIN.md §4.3 item 4):
 // a 2023 province code directly; a 2023 Hà Tĩnh commune through its parent

@@ -121,6 +121,16 @@ type syllable struct {
 	toneAt  int // index in vowels, -1 when toneNone
 }
 
+// IsSyllable reports whether a lower-case word (a NameKey word) is shaped
+// like a Vietnamese syllable: an initial, a vowel run Vietnamese has, a
+// final, at most one tone where a convention puts it. "Tuấnn", "Hạh" or
+// "lknh" are not — a clerk's keystroke error usually leaves such a word,
+// which is how the duplicate detector tells a typo from another name.
+func IsSyllable(word string) bool {
+	s, ok := parseSyllable(word)
+	return ok && s.plausible()
+}
+
 // parseSyllable splits a lower-case word into initial, vowel run and
 // final. It fails for anything that is not shaped like a Vietnamese
 // syllable (foreign or minority words such as "ksor", two tone marks,

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
-	"fieldsync/hub/dedup"
 	"fieldsync/hub/reconcile"
 	"fieldsync/internal/localapi"
 	"fieldsync/replication"
@@ -239,7 +238,7 @@ func TestQueueEndpoints(t *testing.T) {
 		key := fmt.Sprintf("0420850%05d", i)
 		f.conflicts = append(f.conflicts, &reconcile.Citizen{Key: key, Conflict: &reconcile.Conflict{ID: reconcile.ConflictID(key), Fields: []string{"date_of_birth"}, Level: "district:445"}})
 	}
-	f.pairs = []PairItem{{Pair: reconcile.Pair{ID: reconcile.PairID("a", "b"), Keys: []string{"a", "b"}, Score: 0.97, Reasons: []string{dedup.ReasonNameEqual}, Level: "province"},
+	f.pairs = []PairItem{{Pair: reconcile.Pair{ID: reconcile.PairID("a", "b"), Keys: []string{"a", "b"}, Score: 0.97, Reasons: []string{"given-equal"}, Level: "province"},
 		Citizens: []*reconcile.Citizen{{Key: "a", Record: &enrollment.Enrollment{FullName: "Nguyễn Văn Thành"}}, {Key: "b"}}}}
 	h := Handler(f, auth)
 
@@ -270,7 +269,7 @@ func TestQueueEndpoints(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &dup); err != nil {
 		t.Fatal(err)
 	}
-	if dup.Total != 1 || dup.Items[0].ID != "pair:a|b" || dup.Items[0].Citizens[0].Record.FullName != "Nguyễn Văn Thành" || !strings.Contains(w.Body.String(), `"reasons":["name-equal"]`) {
+	if dup.Total != 1 || dup.Items[0].ID != "pair:a|b" || dup.Items[0].Citizens[0].Record.FullName != "Nguyễn Văn Thành" || !strings.Contains(w.Body.String(), `"reasons":["given-equal"]`) {
 		t.Fatalf("duplicates: %s", w.Body)
 	}
 	if want := []bool{true, false}; fmt.Sprint(f.all) != fmt.Sprint(want) {
@@ -566,9 +565,6 @@ func TestEveryLabelInBothLanguages(t *testing.T) {
 		}
 	}
 	// Keys the page builds from data.
-	for _, r := range dedup.ReasonOrder {
-		used["reason."+r] = true
-	}
 	for _, k := range []string{"connected", "idle", "failing", "never"} {
 		used["link."+k] = true
 	}

@@ -6,64 +6,39 @@ import (
 	"testing"
 )
 
-var bench1M = flag.Bool("dedup.1m", false, "also run the Put and Pairs benchmarks on 1,000,000 generated records (slow: minutes)")
+var big = flag.Bool("dedup.1m", false, "also benchmark 1,000,000 records")
 
-// benchSizes are the index sizes of the benchmarks; 1M behind -dedup.1m.
-func benchSizes() []int {
-	if *bench1M {
-		return []int{10_000, 100_000, 1_000_000}
-	}
-	return []int{10_000, 100_000}
-}
-
-// benchRecords caches the generated records of each size.
-var benchRecords = map[int][]Record{}
-
-func recordsFor(b *testing.B, n int) []Record {
-	if benchRecords[n] == nil {
-		benchRecords[n] = synthRecords(b, n, 1)
-	}
-	return benchRecords[n]
-}
-
-// BenchmarkPut measures building an index of n generated records (5%
-// noisy re-enrollments) one Put at a time; ns/put should stay roughly flat
-// as n grows, and pairs grows with n:
-//
-//	go test -run '^$' -bench Put -benchtime 3x ./hub/dedup/ [-args -dedup.1m]
+// BenchmarkPut measures Put per record into an Index holding n records
+// (the records are generated once, outside the timing).
 func BenchmarkPut(b *testing.B) {
-	for _, n := range benchSizes() {
-		recs := recordsFor(b, n)
+	sizes := []int{10000, 100000}
+	if *big {
+		sizes = append(sizes, 1000000)
+	}
+	for _, n := range sizes {
+		recs := synthRecords(b, n, 1)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			b.ReportAllocs()
-			var ix *Index
 			for b.Loop() {
-				ix = NewIndex(DefaultConfig())
-				for i := range recs {
-					ix.Put(recs[i])
+				ix := NewIndex(DefaultConfig())
+				for _, r := range recs {
+					ix.Put(r)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/put")
-			b.ReportMetric(float64(len(ix.pairs)), "pairs")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 		})
 	}
 }
 
-// BenchmarkPairs measures listing (and sorting) every pair of a full
-// index.
-func BenchmarkPairs(b *testing.B) {
-	for _, n := range benchSizes() {
-		recs := recordsFor(b, n)
-		ix := NewIndex(DefaultConfig())
-		for i := range recs {
-			ix.Put(recs[i])
+// BenchmarkTrain measures the learning step on n records.
+func BenchmarkTrain(b *testing.B) {
+	recs := synthRecords(b, 100000, 1)
+	ix := NewIndex(DefaultConfig())
+	for _, r := range recs {
+		ix.Put(r)
+	}
+	for b.Loop() {
+		if _, err := ix.Train(TrainConfig{}); err != nil {
+			b.Fatal(err)
 		}
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = ix.Pairs()
-			}
-			b.ReportMetric(float64(len(ix.pairs)), "pairs")
-		})
 	}
 }

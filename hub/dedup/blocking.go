@@ -1,86 +1,82 @@
 package dedup
 
-import "fieldsync/enrollment"
-
-// Blocking families. Each record gets one key chain per family that
-// applies to it, coarse to fine; a finer key extends the coarser one, so a
-// block at level l+1 is a part of a block at level l. doc.go says why each
-// family exists.
+// Blocking families: two records are compared only when their ID numbers
+// are one typo apart or they share a block of some family. Each family
+// catches what the others miss (doc.go). A record's keys in a family form
+// a chain, coarse to fine; a block over Config.MaxBlock members is split by
+// the next finer key.
 const (
-	famNameHome   = iota // surname class + folded given name + birth year + hometown
-	famNameMiddle        // surname class + folded given and middle names + birth year
-	famGivenDOB          // folded given name + full date of birth (day/month sorted)
-	famNameDay           // folded full name + day/month sorted, no year
-	famParents           // folded father and mother names + birth year
+	famGivenDOB     = iota // folded given name + date of birth (day/month sorted, none for 01/01) → sex → surname class
+	famNameYear            // surname class + folded given name + birth year → day/month → sex
+	famNameDayMonth        // surname class + regional given name + day/month, no year → sex
+	famSurnameDOB          // surname class + date of birth → sex → given initial → folded middle name
+	famParentsYear         // folded father and mother names + birth year → sex
+	famRegionalYear        // regional spelling of surname and given name + birth year + sex → day/month
 	numFamilies
 )
 
 // familyNames name the families in Stats.
-var familyNames = [numFamilies]string{"name-year-hometown", "name-middle-year", "given-dob", "name-daymonth", "parents-year"}
+var familyNames = [numFamilies]string{"given-dob", "name-year", "name-daymonth", "surname-dob", "parents-year", "regional-year"}
 
-// maxLevels bounds a key chain.
-const maxLevels = 3
+// maxChain bounds a key chain.
+const maxChain = 4
 
 // chain is a record's keys in one family: keys[0] coarsest.
 type chain struct {
-	keys [maxLevels]uint64
+	keys [maxChain]uint32
 	n    uint8 // 0: the family does not apply
 }
 
-// keyChains derives every family's chain from a profile, hashing the
-// parts in place (no key string is built).
-func keyChains(p *profile) [numFamilies]chain {
+// keyChains derives every family's chain from a profile.
+func (ix *Index) keyChains(p *profile) [numFamilies]chain {
 	var c [numFamilies]chain
-	year, dm, sex := uint64(p.dob.Year), dayMonth(p.dob), sexNumber(p.sex)
-	if p.givenFold != "" {
-		name := family(famNameMiddle).str(p.surnameClass).str(p.givenFold).num(year)
-		for _, w := range p.middleFold {
-			name = name.str(w)
-		}
-		c[famNameMiddle] = name.chain(dm, sex)
-		if p.hometown != "" {
-			c[famNameHome] = family(famNameHome).str(p.surnameClass).str(p.givenFold).num(year).str(p.hometown).chain(dm, sex)
-		}
+	d := unpackDOB(p.dob)
+	year, dm, sex := uint32(d.y), dayMonth(d), uint32(p.sex)
+	given, sur, mid := ix.toks.get(p.given), ix.toks.get(p.surname), ix.toks.get(p.middle)
+	if p.given == 0 || year == 0 {
+		return c
 	}
-	if dm != 0 && p.givenFold != "" {
-		c[famGivenDOB] = family(famGivenDOB).str(p.givenFold).num(year).num(dm).chain(sex)
-		c[famNameDay] = family(famNameDay).str(p.fold).num(dm).chain(sex)
+	class := sur.class
+	init := uint32(given.fold[0])
+	c[famGivenDOB] = family(famGivenDOB).str(given.fold).num(year).num(dm).chain(sex, hash32(class))
+	c[famNameYear] = family(famNameYear).str(class).str(given.fold).num(year).chain(dm, sex)
+	if dm != 0 {
+		c[famNameDayMonth] = family(famNameDayMonth).str(class).str(given.regional).num(dm).chain(sex)
 	}
-	if f, m := p.father.foldName(), p.mother.foldName(); f != "" || m != "" {
-		c[famParents] = family(famParents).str(f).str(m).num(year).chain(sex)
+	if p.surname != 0 {
+		c[famSurnameDOB] = family(famSurnameDOB).str(class).num(year).num(dm).chain(sex, init, hash32(mid.fold))
+	}
+	c[famRegionalYear] = family(famRegionalYear).str(sur.classReg).str(given.regional).num(year).num(sex).chain(dm)
+	if p.father.fold != 0 || p.mother.fold != 0 {
+		c[famParentsYear] = family(famParentsYear).num(p.father.fold).num(p.mother.fold).num(year).chain(sex)
 	}
 	return c
 }
 
 // dayMonth is the day and month in sorted order (so that a swapped date
-// shares it) as a number lo*100+hi, 0 unless the date is a full one other
-// than the 01/01 default (which says nothing about the day).
-func dayMonth(d enrollment.Date) uint64 {
-	if d.Day == 0 || d.Month == 0 || isJan1(d) {
+// shares it) as lo*100+hi, 0 unless the date is a full one other than the
+// 01/01 default (which says nothing about the day).
+func dayMonth(d date) uint32 {
+	if !isFull(d) {
 		return 0
 	}
-	lo, hi := d.Day, d.Month
+	lo, hi := d.d, d.m
 	if lo > hi {
 		lo, hi = hi, lo
 	}
-	return uint64(lo*100 + hi)
+	return uint32(lo*100 + hi)
 }
 
-// keyHash hashes the parts of a block key: FNV-1a, 64-bit, fixed and
-// portable (block keys must not depend on a per-process seed, though
-// nothing the Index outputs depends on them). Each part ends with a byte
-// that UTF-8 text never holds, so parts cannot run into each other.
-type keyHash uint64
+// keyHash hashes the parts of a block key: FNV-1a, 32-bit, fixed and
+// portable. Each part ends with a byte UTF-8 text never holds, so parts
+// cannot run into each other.
+type keyHash uint32
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-	partEnd   = 0xff
-)
+const partEnd = 0xff
 
-func family(f int) keyHash { return keyHash(fnvOffset).num(uint64(f)) }
+func family(f int) keyHash { return keyHash(2166136261).num(uint32(f) + 1) }
 
-func (h keyHash) byte(b byte) keyHash { return (h ^ keyHash(b)) * fnvPrime }
+func (h keyHash) byte(b byte) keyHash { return (h ^ keyHash(b)) * 16777619 }
 
 func (h keyHash) str(s string) keyHash {
 	for i := 0; i < len(s); i++ {
@@ -89,36 +85,62 @@ func (h keyHash) str(s string) keyHash {
 	return h.byte(partEnd)
 }
 
-func (h keyHash) num(n uint64) keyHash {
-	for i := 0; i < 8; i++ {
+func (h keyHash) num(n uint32) keyHash {
+	for i := 0; i < 4; i++ {
 		h = h.byte(byte(n >> (8 * i)))
 	}
 	return h.byte(partEnd)
 }
 
-// chain makes h the coarsest key and each refinement a finer one: level l
-// hashes every part up to l.
-func (h keyHash) chain(refine ...uint64) chain {
+// chain makes h the coarsest key and each refinement a finer one.
+func (h keyHash) chain(refine ...uint32) chain {
 	c := chain{n: 1}
-	c.keys[0] = uint64(h)
+	c.keys[0] = uint32(h)
 	for _, r := range refine {
-		if int(c.n) == maxLevels {
+		if int(c.n) == maxChain {
 			break
 		}
 		h = h.num(r)
-		c.keys[c.n] = uint64(h)
+		c.keys[c.n] = uint32(h)
 		c.n++
 	}
 	return c
 }
 
-// sexNumber is the sex as a refinement: 0 unknown, 1 Nam, 2 Nữ.
-func sexNumber(s enrollment.Sex) uint64 {
-	switch s {
-	case enrollment.Male:
-		return 1
-	case enrollment.Female:
-		return 2
+// ID-number keys: byID holds every record under its number's key, built
+// so that the numbers one typo away in the random tail (same head) have
+// keys in the same part of the table (warm in cache); byTail holds it
+// under its tail alone, for typos in the head.
+const idTailMod = 1_000_000 // the random tail: DOMAIN.md §1.1, digits 7-12
+
+func idKey(v uint64) uint32 {
+	head, tail := v/idTailMod, v%idTailMod
+	h := head * 0x9e3779b97f4a7c15
+	return uint32(h>>52)<<20 | uint32(tail)
+}
+
+func tailKey(v uint64) uint32 { return uint32(v % idTailMod) }
+
+// idVariants calls f with every 12-digit number one substitution or one
+// adjacent transposition away from v whose head is v's (the typos in the
+// tail, and the swap of the head's last digit with the tail's first).
+func idVariants(v uint64, f func(uint64)) {
+	head, tail := v/idTailMod, v%idTailMod
+	for i, w := uint64(0), uint64(1); i < 6; i, w = i+1, w*10 { // digit i from the right
+		d := tail / w % 10
+		for nd := range uint64(10) {
+			if nd != d {
+				f(head*idTailMod + tail - d*w + nd*w)
+			}
+		}
+		if i+1 < 6 {
+			if e := tail / (w * 10) % 10; e != d {
+				f(head*idTailMod + tail - d*w - e*w*10 + e*w + d*w*10)
+			}
+		}
 	}
-	return 0
+	hd, td := head%10, tail/(idTailMod/10)
+	if hd != td {
+		f((head-hd+td)*idTailMod + tail - td*(idTailMod/10) + hd*(idTailMod/10))
+	}
 }

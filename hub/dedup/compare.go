@@ -1,175 +1,408 @@
 package dedup
 
-import (
-	"math"
+import "fieldsync/enrollment"
 
-	"fieldsync/enrollment"
-)
-
-// Evidence weights, in points: one point doubles the odds that two records
-// are the same person (log2 likelihood ratios, rounded to whole points so
-// that Score is computed exactly on every machine). doc.go explains each.
+// The comparisons of the model: each compares one field of two records and
+// says at which level they agree. Level 0 is always "unknown" (a side
+// lacks the field): it weighs nothing. A pair's comparison vector is a
+// pattern, 4 bits per comparison.
 const (
-	wPrior = -13 // a candidate pair from blocking, before any evidence
-
-	wIDEqual        = 12
-	wIDTypo         = 9   // one digit or an adjacent swap, in a plausible place
-	wIDNearWeak     = 3   // one typo apart, but in a birth year/sex/province digit both records contradict
-	wIDTwoTypos     = 0   // two typos apart: both mistyped copies of one number, or chance (neutral)
-	wIDDiffers      = -14 // two card numbers far apart: two people, as a rule
-	wIDInconsistent = -3
-	wRelative       = -24
-
-	wGivenEqual     = 4
-	wGivenFold      = 3 // equal without diacritics, one name typed without them
-	wGivenDiffers   = -16
-	wSurnameEqual   = 2
-	wSurnameVariant = 0
-	wSurnameDiffers = -6
-	wMiddleEqual    = 1
-	wMiddleDropped  = 0
-	wMiddleDiffers  = -3
-
-	wDOBEqual        = 6
-	wDOBEqualWeak    = 3 // equal but only a year, a month or the 01/01 default
-	wDOBSwapped      = 4
-	wDOBCompatible   = 1 // year-only or the 01/01 default against a full date
-	wDOBDiffers      = -6
-	wDOBYearDiffers  = -10
-	wSexEqual        = 1
-	wSexDiffers      = -6
-	wProvinceEqual   = 1
-	wProvinceDiffers = -2
-	wParentEqual     = 2 // per parent
-	wParentDiffers   = -4
-	wHometownEqual   = 1
-	wHometownDiffers = -1
-	wHeadEqual       = 5
-	wHeadDiffers     = -3
+	cmpID = iota
+	cmpGiven
+	cmpSurname
+	cmpMiddle
+	cmpDOB
+	cmpSex
+	cmpBirthProv
+	cmpHometown
+	cmpResidence
+	cmpFather
+	cmpMother
+	cmpHead
+	numCmp
 )
 
-// Compare scores a and b as a possible duplicate pair and reports whether
-// the score reaches DefaultThreshold. The pair is filled in either way
-// (the review UI shows the reasons of any two records). It is symmetric:
-// Compare(a, b) and Compare(b, a) give the same Pair. Two records with the
-// same Key are one citizen, never a pair: ok is false.
-func Compare(a, b *Record) (Pair, bool) {
-	p := scorePair(newProfile(a), newProfile(b))
-	return p, a.Key != b.Key && p.Score >= DefaultThreshold
-}
+// maxLevels bounds the levels of a comparison (4 bits in a pattern).
+const maxLevels = 16
 
-// scorePair builds the Pair of two profiles.
-func scorePair(a, b *profile) Pair {
-	a, b = ordered(a, b)
-	points, reasons := evidence(a, b)
-	return newPair(a, b, points, reasons)
-}
+// Levels of cmpID.
+const (
+	idMissing        = iota // one or both without a number, no contradiction: no evidence
+	idOneContradicts        // one number only, which contradicts the other record's birth year or sex
+	idEqual                 // the same number under two keys
+	idOneTypo               // one substitution or adjacent swap apart, where a typo is plausible
+	idOneTypoHead           // one typo apart in the province/century/year digits both records contradict
+	idTwoTypos              // two typos apart
+	idFar                   // further apart (both valid: the hard rule; else this weight)
+	numIDLevels
+)
 
-// ordered puts two profiles in key order, so that A < B and nothing can
-// depend on which was inserted first.
-func ordered(a, b *profile) (*profile, *profile) {
-	if b.key < a.key {
-		return b, a
-	}
-	return a, b
-}
+// Levels of the name parts (cmpGiven, cmpSurname, cmpMiddle).
+const (
+	nameUnknown  = iota
+	nameEqual    // same NameKey
+	nameBareFold // same without diacritics, one record typed without any
+	nameTone     // same letters, a tone left out or hỏi for ngã
+	nameMarks    // same without diacritics, other marks differ (Hương/Hường, ư/u)
+	nameVariant  // surname class Hoàng/Huỳnh, Vũ/Võ; middle: one has none; given: regional spelling
+	nameSubset   // middle: one phrase is the other with words left out
+	nameTypo     // one keystroke apart (folded), one of them no Vietnamese syllable: a typo
+	nameOneEdit  // one letter apart (folded), both real syllables; surname and middle: or a regional spelling
+	nameSimilar  // Jaro–Winkler ≥ 0.88 (folded)
+	nameDiffers
+	numNameLevels
+)
 
-// newPair builds the Pair of a and b, in key order.
-func newPair(a, b *profile, points int, reasons reasonSet) Pair {
-	return Pair{A: a.key, B: b.key, Score: scoreOf(points), Points: points,
-		Reasons: reasons.codes(), RegionA: a.region, RegionB: b.region}
-}
+// Levels of cmpDOB.
+const (
+	dobUnknown      = iota
+	dobExact        // the same full date
+	dobExactWeak    // the same, but only a year, a month or the 01/01 default
+	dobSwapped      // day and month swapped
+	dobCompatible   // the same year; one knows less (year only, month only, 01/01)
+	dobYearOff      // the same day and month, the year one off
+	dobSameMonth    // the same year and month, another day
+	dobSameYear     // the same year, another month
+	dobYearOffOther // the year one off, another day or month
+	dobDiffers      // two or more years apart
+	numDOBLevels
+)
 
-// maxRest is the most points all evidence but the ID numbers can add: a
-// bound that lets the Index skip the comparison of two records whose card
-// numbers alone rule them out (TestBlockingLosesNothing checks it).
-const maxRest = wGivenEqual + wSurnameEqual + wMiddleEqual + wDOBEqual + wSexEqual + wProvinceEqual +
-	2*wParentEqual + wHometownEqual + wHeadEqual
+// Levels of the equal-or-not comparisons (sex, places, head).
+const (
+	eqUnknown = iota
+	eqEqual
+	eqCompatible // hometown: one gives only the province, which agrees; household head: one heads their own
+	eqDiffers
+	numEqLevels
+)
 
-// idBound is the most points a and b can score given their ID numbers.
-func idBound(a, b *profile) int {
-	var ev tally
-	idEvidence(&ev, a, b)
-	return wPrior + ev.points + maxRest
-}
+// Levels of cmpFather and cmpMother.
+const (
+	parUnknown = iota
+	parEqual   // the same ID number, or the same folded name
+	parGiven   // other names, the same given name (a typo, a surname or middle left out)
+	parDiffers
+	numParLevels
+)
 
-// minPoints is the fewest points whose score reaches threshold.
-func minPoints(threshold float64) int {
-	p := -64
-	for p < 64 && scoreOf(p) < threshold {
-		p++
+// numLevelsOf is the number of levels of each comparison.
+var numLevelsOf = [numCmp]int{numIDLevels, numNameLevels, numNameLevels, numNameLevels, numDOBLevels,
+	numEqLevels, numEqLevels, numEqLevels, numEqLevels, numParLevels, numParLevels, numEqLevels}
+
+// pattern is a comparison vector: level of comparison c in bits 4c..4c+3.
+type pattern uint64
+
+func (p pattern) level(c int) int   { return int(p >> (4 * c) & 15) }
+func (p *pattern) set(c, level int) { *p = *p&^(15<<(4*c)) | pattern(level)<<(4*c) }
+func (p pattern) without(mask uint16) pattern {
+	for c := 0; c < numCmp; c++ {
+		if mask&(1<<c) != 0 {
+			p.set(c, 0)
+		}
 	}
 	return p
 }
 
-// scoreOf maps points to (0, 1): 1/(1+2^-points). Ldexp, an addition and a
-// division are exact or correctly rounded, so every hub computes the same
-// float64 (the view digest includes it).
-func scoreOf(points int) float64 {
-	return 1 / (1 + math.Ldexp(1, -points))
+// comparer compares profiles; it reads the Index's token table.
+type comparer struct{ toks *tokenTable }
+
+// compare returns the comparison vector of a and b. It is symmetric:
+// compare(a, b) == compare(b, a) (tested).
+func (c comparer) compare(a, b *profile) pattern {
+	var p pattern
+	p.set(cmpID, idLevel(a, b))
+	bare := a.flags&flagBare != 0 || b.flags&flagBare != 0
+	p.set(cmpGiven, c.givenLevel(a.given, b.given, bare))
+	p.set(cmpSurname, c.surnameLevel(a.surname, b.surname, bare))
+	p.set(cmpMiddle, c.middleLevel(a.middle, b.middle, bare))
+	p.set(cmpDOB, dobLevel(unpackDOB(a.dob), unpackDOB(b.dob)))
+	p.set(cmpSex, eqLevel(uint32(a.sex), uint32(b.sex)))
+	pa, pb := a.birthProv, b.birthProv
+	if pa == 0 || pb == 0 {
+		pa, pb = a.birthProv25, b.birthProv25
+	}
+	p.set(cmpBirthProv, eqLevel(uint32(pa), uint32(pb)))
+	p.set(cmpHometown, hometownLevel(a, b))
+	p.set(cmpResidence, eqLevel(a.resid, b.resid))
+	p.set(cmpFather, c.parentLevel(&a.father, &b.father))
+	p.set(cmpMother, c.parentLevel(&a.mother, &b.mother))
+	p.set(cmpHead, headLevel(a, b))
+	return p
 }
 
-// evidence sums the weights of everything a and b agree or disagree on.
-func evidence(a, b *profile) (int, reasonSet) {
-	var ev tally
-	ev.points = wPrior
-	idEvidence(&ev, a, b)
-	relationEvidence(&ev, a, b)
-	nameEvidence(&ev, a, b)
-	dobEvidence(&ev, a.dob, b.dob)
-	sexEvidence(&ev, a.sex, b.sex)
-	placeEvidence(&ev, a, b)
-	familyEvidence(&ev, a, b)
-	return ev.points, ev.reasons
-}
-
-// tally accumulates points and reasons.
-type tally struct {
-	points  int
-	reasons reasonSet
-}
-
-func (t *tally) add(r reason, w int) {
-	t.reasons.add(r)
-	t.points += w
-}
-
-// idEvidence compares the ID numbers.
-func idEvidence(ev *tally, a, b *profile) {
+// headLevel compares the household heads. A citizen who heads their own
+// household names themself: two namesakes who both head a household would
+// "agree" on the head only because they agree on the name, so that is no
+// evidence (the issue's double count); one heading a household and the
+// other living in someone else's is (a move, or two people).
+func headLevel(a, b *profile) int {
+	sa, sb := a.flags&flagHeadSelf != 0, b.flags&flagHeadSelf != 0
 	switch {
-	case a.id == "" || b.id == "":
-		ev.add(rIDMissing, 0)
-		idConsistency(ev, a, b)
-	case a.idNum == b.idNum:
-		ev.add(rIDEqual, wIDEqual)
-	default:
-		idNearEvidence(ev, a, b)
+	case sa && sb:
+		return eqUnknown
+	case sa != sb:
+		if a.head.fold == 0 || b.head.fold == 0 {
+			return eqUnknown
+		}
+		return eqCompatible
 	}
+	return relLevel(a.head, b.head)
 }
 
-// idNearEvidence weighs two different ID numbers: one typo apart is strong
-// evidence when the typo is in the random part, or when it is in the
-// prefix/century/year digits and one of the numbers fits both records
-// (the other is the mistyped one).
-func idNearEvidence(ev *tally, a, b *profile) {
-	kind, pos := idEdit(a.digits, b.digits)
+func eqLevel(a, b uint32) int {
 	switch {
-	case kind == editNone && idDistance(a.digits, b.digits) == 2:
-		ev.add(rIDTwoTypos, wIDTwoTypos)
-		return
-	case kind == editNone:
-		ev.add(rIDDiffers, wIDDiffers)
-		return
+	case a == 0 || b == 0:
+		return eqUnknown
+	case a == b:
+		return eqEqual
 	}
-	r := rIDOneDigit
-	if kind == editTransposed {
-		r = rIDTransposed
+	return eqDiffers
+}
+
+func hometownLevel(a, b *profile) int {
+	switch {
+	case a.home == 0 || b.home == 0:
+		return eqUnknown
+	case a.home == b.home:
+		return eqEqual
+	case (a.flags|b.flags)&flagHomeCoarse != 0 && a.homeProv != 0 && a.homeProv == b.homeProv:
+		return eqCompatible
 	}
-	w := wIDTypo
-	if pos < idRandomFrom && !idFits(a, b.id) && !idFits(b, a.id) {
-		w = wIDNearWeak
+	return eqDiffers
+}
+
+// relLevel compares two relatives: by ID number when both have one, else
+// by folded name.
+func relLevel(a, b relRef) int {
+	switch {
+	case a.idHash != 0 && b.idHash != 0:
+		if a.idHash == b.idHash {
+			return eqEqual
+		}
+		return eqDiffers
+	case a.fold == 0 || b.fold == 0:
+		return eqUnknown
+	case a.fold == b.fold:
+		return eqEqual
 	}
-	ev.add(r, w)
+	return eqDiffers
+}
+
+func (c comparer) parentLevel(a, b *parentRef) int {
+	switch relLevel(a.relRef, b.relRef) {
+	case eqUnknown:
+		return parUnknown
+	case eqEqual:
+		return parEqual
+	}
+	if a.given != 0 && b.given != 0 && c.toks.get(a.given).fold == c.toks.get(b.given).fold {
+		return parGiven
+	}
+	return parDiffers
+}
+
+// givenLevel compares given names.
+func (c comparer) givenLevel(x, y uint32, bare bool) int {
+	if x == 0 || y == 0 {
+		return nameUnknown
+	}
+	if x == y {
+		return nameEqual
+	}
+	a, b := c.toks.get(x), c.toks.get(y)
+	if l := foldLevel(a, b, bare); l != nameUnknown {
+		return l
+	}
+	if a.regional == b.regional {
+		return nameVariant
+	}
+	return fuzzyLevel(a, b)
+}
+
+// foldLevel grades two different parts with the same folded letters:
+// bare, tone or marks; nameUnknown when the folds differ.
+func foldLevel(a, b *token, bare bool) int {
+	switch {
+	case a.fold != b.fold:
+		return nameUnknown
+	case bare:
+		return nameBareFold
+	case toneVariant(a, b):
+		return nameTone
+	}
+	return nameMarks
+}
+
+// fuzzyLevel grades two parts whose folds differ: one keystroke apart (a
+// typo when one of them is no Vietnamese syllable), similar, or
+// different.
+func fuzzyLevel(a, b *token) int {
+	if editDistance(a.fold, b.fold, 1) <= 1 {
+		return oneEditLevel(a, b)
+	}
+	if jaroWinkler(a.fold, b.fold) >= 0.88 {
+		return nameSimilar
+	}
+	return nameDiffers
+}
+
+func oneEditLevel(a, b *token) int {
+	if !a.syllables || !b.syllables {
+		return nameTypo
+	}
+	return nameOneEdit
+}
+
+func (c comparer) surnameLevel(x, y uint32, bare bool) int {
+	if x == 0 || y == 0 {
+		return nameUnknown
+	}
+	if x == y {
+		return nameEqual
+	}
+	a, b := c.toks.get(x), c.toks.get(y)
+	if l := foldLevel(a, b, bare); l != nameUnknown {
+		return l
+	}
+	if a.class == b.class {
+		return nameVariant
+	}
+	if a.regional == b.regional {
+		return nameOneEdit
+	}
+	if editDistance(a.fold, b.fold, 1) <= 1 {
+		return oneEditLevel(a, b)
+	}
+	return nameDiffers
+}
+
+// middleLevel compares middle phrases; one without any is nameVariant
+// (dropped, or added), one a part of the other nameSubset.
+func (c comparer) middleLevel(x, y uint32, bare bool) int {
+	switch {
+	case x == 0 && y == 0:
+		return nameUnknown
+	case x == y:
+		return nameEqual
+	case x == 0 || y == 0:
+		return nameVariant
+	}
+	a, b := c.toks.get(x), c.toks.get(y)
+	if l := foldLevel(a, b, bare); l != nameUnknown {
+		return l
+	}
+	if isSubphrase(a.fold, b.fold) || isSubphrase(b.fold, a.fold) {
+		return nameSubset
+	}
+	if a.regional == b.regional {
+		return nameOneEdit
+	}
+	if editDistance(a.fold, b.fold, 1) <= 1 {
+		return oneEditLevel(a, b)
+	}
+	return nameDiffers
+}
+
+// isSubphrase reports whether short is long with some words left out.
+func isSubphrase(short, long string) bool {
+	if len(short) >= len(long) {
+		return false
+	}
+	i, j := 0, 0
+	for i < len(short) && j < len(long) {
+		// compare word at i with word at j
+		ei, ej := wordEnd(short, i), wordEnd(long, j)
+		if short[i:ei] == long[j:ej] {
+			i = ei + 1
+		}
+		j = ej + 1
+	}
+	return i >= len(short)
+}
+
+func wordEnd(s string, i int) int {
+	for i < len(s) && s[i] != ' ' {
+		i++
+	}
+	return i
+}
+
+// dobLevel compares two dates of birth at their common precision. The
+// 01/01 default says nothing about the day.
+func dobLevel(a, b date) int {
+	if a.y == 0 || b.y == 0 {
+		return dobUnknown
+	}
+	fa, fb := isFull(a), isFull(b)
+	dy := a.y - b.y
+	if dy < 0 {
+		dy = -dy
+	}
+	switch {
+	case dy >= 2:
+		return dobDiffers
+	case dy == 1:
+		if fa && fb && a.m == b.m && a.d == b.d {
+			return dobYearOff
+		}
+		return dobYearOffOther
+	case a == b && fa:
+		return dobExact
+	case a == b:
+		return dobExactWeak
+	case fa && fb && a.d == b.m && a.m == b.d:
+		return dobSwapped
+	case !fa || !fb:
+		if a.m == 0 || b.m == 0 || a.m == b.m || isJan1(a) || isJan1(b) {
+			return dobCompatible
+		}
+		return dobSameYear
+	case a.m == b.m:
+		return dobSameMonth
+	}
+	return dobSameYear
+}
+
+// isFull: a date with its day, other than the 01/01 default.
+func isFull(d date) bool { return d.d != 0 && !isJan1(d) }
+
+func isJan1(d date) bool { return d.m == 1 && d.d == 1 }
+
+// idLevel compares ID numbers.
+func idLevel(a, b *profile) int {
+	switch {
+	case a.id == 0 && b.id == 0:
+		return idMissing
+	case a.id == 0 || b.id == 0:
+		// Whether the number fits the other record's year and sex is not
+		// evidence for a match (the date and sex comparisons count that
+		// already), but a contradiction is evidence against, unless the
+		// number does not fit its own record either (Decree 70/2024 keeps
+		// such numbers valid: DOMAIN.md §0.3).
+		with, without := a, b
+		if a.id == 0 {
+			with, without = b, a
+		}
+		if idFits(with, with.id) && !idFits(without, with.id) {
+			return idOneContradicts
+		}
+		return idMissing
+	case a.id == b.id:
+		return idEqual
+	}
+	da, db := digitsOf(a.id), digitsOf(b.id)
+	switch kind, pos := idEdit(da, db); {
+	case kind != editNone && pos >= idRandomFrom:
+		return idOneTypo
+	case kind != editNone && (idFits(a, b.id) || idFits(b, a.id)):
+		return idOneTypo // the head digits of one number fit both records: the other was mistyped
+	case kind != editNone:
+		return idOneTypoHead
+	case idDistance(da, db) == 2:
+		return idTwoTypos
+	}
+	return idFar
 }
 
 // idRandomFrom is the first digit of the random part (DOMAIN.md §1.1:
@@ -182,17 +415,6 @@ const (
 	editSubstitute        // one digit differs
 	editTransposed        // two adjacent digits swapped
 )
-
-// idDigits are the 12 digits of an ID number, held in the profile itself
-// so that comparing two numbers reads no other memory.
-type idDigits [enrollment.PersonalIDLen]byte
-
-// toDigits copies a 12-digit ID number.
-func toDigits(id string) idDigits {
-	var d idDigits
-	copy(d[:], id)
-	return d
-}
 
 // idEdit says whether two 12-digit numbers are one substitution or one
 // adjacent transposition apart, and the (first) position touched.
@@ -218,7 +440,6 @@ func idEdit(a, b idDigits) (kind, pos int) {
 // idDistance is the number of substitutions and adjacent transpositions
 // that turn a into b (optimal string alignment).
 func idDistance(a, b idDigits) int {
-	// d[i] is the distance between the first i digits of a and of b.
 	var d [enrollment.PersonalIDLen + 1]int
 	for i := 1; i <= len(a); i++ {
 		d[i] = d[i-1]
@@ -232,63 +453,31 @@ func idDistance(a, b idDigits) int {
 	return d[len(a)]
 }
 
-// idFits reports whether ID number id agrees with p's birth year, sex and
-// (when known) birth province.
-func idFits(p *profile, id string) bool {
-	info, err := enrollment.DecodePersonalID(id)
+// idFits reports whether ID number id agrees with p's birth year and sex
+// (and birth province, when known).
+func idFits(p *profile, id uint64) bool {
+	info, err := enrollment.DecodePersonalID(formatID(id))
 	if err != nil && info.BirthYear == 0 {
 		return false
 	}
-	return infoFits(p, info)
-}
-
-func infoFits(p *profile, info enrollment.PIDInfo) bool {
-	if p.dob.Year != 0 && p.dob.Year != info.BirthYear {
+	d := unpackDOB(p.dob)
+	if d.y != 0 && d.y != info.BirthYear {
 		return false
 	}
-	if p.sex != "" && p.sex != info.Sex {
+	if p.sex != 0 && p.sex != sexCode(info.Sex) {
 		return false
 	}
-	pre := info.ProvincePrefix // "042" for birth province "42"
-	return p.birthProv == "" || len(pre) == 3 && pre[0] == '0' && pre[1:] == p.birthProv
+	pre := info.ProvincePrefix
+	return p.birthProv == 0 || len(pre) == 3 && pre[0] == '0' && provCode(pre[1:]) == p.birthProv
 }
 
-// idConsistency: when only one record has an ID number, that number should
-// fit the other record too, unless it does not fit its own record either
-// (Decree 70/2024 keeps such numbers valid: DOMAIN.md §0.3).
-func idConsistency(ev *tally, a, b *profile) {
-	with, without := a, b
-	if a.id == "" {
-		with, without = b, a
+// idValid: a number whose prefix is a province and whose century digit is
+// one of this and the last century's (DOMAIN.md §1.1-§1.2): a number as
+// the population database issues them.
+func idValid(v uint64) bool {
+	d := digitsOf(v)
+	if _, ok := enrollment.ProvinceByPrefix(string(d[:3])); !ok {
+		return false
 	}
-	if with.id == "" {
-		return
-	}
-	if idFits(with, with.id) && !idFits(without, with.id) {
-		ev.add(rIDInconsistent, wIDInconsistent)
-	}
-}
-
-// relationEvidence: a record naming the other as its father, mother or
-// spouse (by ID number, or by name and full date of birth) is a relative,
-// not a duplicate: the son named like his father (DOMAIN.md §5, synth
-// "junior").
-func relationEvidence(ev *tally, a, b *profile) {
-	if relatedTo(a, b) || relatedTo(b, a) {
-		ev.add(rRelative, wRelative)
-	}
-}
-
-// relatedTo reports whether p names q as a parent or spouse.
-func relatedTo(p, q *profile) bool {
-	for _, r := range [...]*relative{&p.father, &p.mother, &p.spouse} {
-		if r.hasID && q.id != "" && r.idNum == q.idNum {
-			return true
-		}
-		fullDate := r.dob%100 != 0
-		if fullDate && r.dob == packDate(q.dob) && r.foldName() != "" && r.foldName() == q.fold {
-			return true
-		}
-	}
-	return false
+	return d[3] >= '0' && d[3] <= '3'
 }

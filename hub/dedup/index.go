@@ -4,52 +4,48 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"fieldsync/enrollment"
+	"unsafe"
 )
 
 // Index holds the current citizens of a hub's view and their probable
 // duplicate pairs, maintained incrementally: Put and Delete re-score only
 // the pairs whose blocks they change. What it outputs (Pairs, PairsOf,
-// Stats except Comparisons) is a function of the set of records present,
-// whatever the order of calls. It is not safe for concurrent use.
+// Stats except Comparisons, Train) is a function of the set of records
+// present and the model, whatever the order of calls. It is not safe for
+// concurrent use.
 type Index struct {
-	cfg       Config
-	slots     []*entry // by slot; nil when free
+	cfg   Config
+	model *Model
+	toks  *tokenTable
+	cmp   comparer
+
+	profs     []profile // by slot; flags 0 when free
 	free      []int32
-	byKey     map[string]int32
-	byID      idTable            // ID number → slots
-	blocks    map[uint64][]int32 // block key → member slots (see add)
-	pairs     map[pairKey]*Pair
-	work      []workItem // scratch: pairs to re-score
-	resplit   bool       // a block crossed MaxBlock during this call: "meet" is stale
-	minPoints int        // the fewest points that reach cfg.Threshold
-	compares  int64
-	journal   map[[2]string]change // pairs changed since Changes (journal.go), when kept
+	live      int
+	byID      *slotTable       // idKey → slots with an ID number
+	byTail    *slotTable       // tailKey → slots with an ID number
+	otherKeys map[string]int32 // citizen keys that are not the record's own ID number
+	keyOf     map[int32]string // slot → such a key
+	blocks    [numFamilies]*slotTable
+	pairs     map[pairKey]rawPair // candidates that pass the threshold and no rule
+
+	regions   []string
+	regionNum map[string]uint16
+	cache     derived
+
+	work     []workItem // scratch: pairs to re-decide
+	resplit  bool       // a block crossed MaxBlock during this call: "meet" is stale
+	compares int64
 }
 
-// entry is one record in the Index.
-type entry struct {
-	p        profile
-	partners []int32 // slots it currently forms a pair with
+// rawPair is a pair as decided: its points and comparison vector.
+type rawPair struct {
+	points int32
+	pat    pattern
 }
-
-// chainsOf derives e's block keys (not stored: cheaper to recompute in the
-// rare calls that need another record's keys than to hold 160 bytes per
-// record).
-func chainsOf(e *entry) [numFamilies]chain { return keyChains(&e.p) }
 
 // pairKey is a pair of slots, lo < hi.
 type pairKey struct{ lo, hi int32 }
-
-// workItem is a pair to re-decide; meet says it was queued from a shared
-// effective block or as ID neighbours, so it is a candidate pair unless a
-// block was split or merged later in the same call (Index.resplit); else
-// candidacy is checked.
-type workItem struct {
-	k    pairKey
-	meet bool
-}
 
 func newPairKey(x, y int32) pairKey {
 	if y < x {
@@ -58,36 +54,70 @@ func newPairKey(x, y int32) pairKey {
 	return pairKey{x, y}
 }
 
+// workItem is a pair to re-decide; meet says it was queued from a shared
+// effective block or as ID neighbours, so it is a candidate pair unless a
+// block was split or merged later in the same call.
+type workItem struct {
+	k    pairKey
+	meet bool
+}
+
 // NewIndex returns an empty Index. Zero fields of cfg take their defaults;
 // it panics on a cfg that Config.Validate rejects (a programming error).
 func NewIndex(cfg Config) *Index {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	return &Index{cfg: cfg, minPoints: minPoints(cfg.Threshold), byKey: map[string]int32{}, byID: newIDTable(),
-		blocks: map[uint64][]int32{}, pairs: map[pairKey]*Pair{}}
+	ix := &Index{cfg: cfg, model: cfg.Model, toks: newTokenTable(), byID: newSlotTable(), byTail: newSlotTable(),
+		otherKeys: map[string]int32{}, keyOf: map[int32]string{}, pairs: map[pairKey]rawPair{},
+		regionNum: map[string]uint16{"": 0}, regions: []string{""}, cache: derived{}}
+	ix.cmp = comparer{ix.toks}
+	for f := range ix.blocks {
+		ix.blocks[f] = newSlotTable()
+	}
+	return ix
 }
 
 // Len returns the number of records.
-func (ix *Index) Len() int { return len(ix.byKey) }
+func (ix *Index) Len() int { return ix.live }
 
-// Put adds r, or replaces the record with the same Key (the view's
-// displayed version of a citizen can change). r.Keys must be
-// enrollment.Keys(r.Enrollment). Put keeps no reference to r itself.
+// Model returns the model judging the pairs.
+func (ix *Index) Model() *Model { return ix.model }
+
+// regionNumber interns a region (a few hundred districts at most; more
+// distinct regions share the last number and lose their name).
+func (ix *Index) regionNumber(r string) uint16 {
+	if n, ok := ix.regionNum[r]; ok {
+		return n
+	}
+	if len(ix.regions) >= 1<<16-1 {
+		return uint16(len(ix.regions) - 1)
+	}
+	n := uint16(len(ix.regions))
+	ix.regions = append(ix.regions, r)
+	ix.regionNum[r] = n
+	return n
+}
+
+// Put adds r, or replaces the record with the same Key. r.Keys must be
+// enrollment.Keys(r.Enrollment). Put keeps no reference to r.
 func (ix *Index) Put(r Record) {
-	if _, ok := ix.byKey[r.Key]; ok {
+	if _, ok := ix.slotOf(r.Key); ok {
 		ix.Delete(r.Key)
 	}
-	e := &entry{p: makeProfile(&r)}
-	p := &e.p
-	chains := keyChains(p)
-	s := ix.alloc(e)
-	ix.byKey[r.Key] = s
-	ix.work = ix.work[:0]
-	if p.id != "" {
-		ix.byID.add(p.idNum, s)
-		ix.idNeighbours(s)
+	p := ix.makeProfile(&r)
+	s := ix.alloc(p)
+	if p.flags&flagKeyIsID == 0 {
+		ix.otherKeys[r.Key] = s
+		ix.keyOf[s] = r.Key
 	}
+	ix.work = ix.work[:0]
+	if p.id != 0 {
+		ix.byID.add(idKey(p.id), s)
+		ix.byTail.add(tailKey(p.id), s)
+		ix.idNeighbours(s, func(t int32) { ix.work = append(ix.work, workItem{newPairKey(s, t), true}) })
+	}
+	chains := ix.keyChains(&ix.profs[s])
 	for f := range numFamilies {
 		if chains[f].n > 0 {
 			ix.add(s, &chains[f], f, 0)
@@ -98,55 +128,99 @@ func (ix *Index) Put(r Record) {
 
 // Delete removes the record with key, if any, and its pairs.
 func (ix *Index) Delete(key string) {
-	s, ok := ix.byKey[key]
+	s, ok := ix.slotOf(key)
 	if !ok {
 		return
 	}
-	e := ix.slots[s]
-	for len(e.partners) > 0 {
-		ix.unpair(newPairKey(s, e.partners[len(e.partners)-1]))
-	}
-	if e.p.id != "" {
-		ix.byID.remove(e.p.idNum, s)
+	ix.eachCandidate(s, func(t int32) { delete(ix.pairs, newPairKey(s, t)) })
+	p := &ix.profs[s]
+	if p.id != 0 {
+		ix.byID.remove(idKey(p.id), s)
+		ix.byTail.remove(tailKey(p.id), s)
 	}
 	ix.work = ix.work[:0]
-	chains := chainsOf(e)
+	chains := ix.keyChains(p)
 	for f := range numFamilies {
 		if chains[f].n > 0 {
 			ix.remove(s, &chains[f], f, 0)
 		}
 	}
-	delete(ix.byKey, key)
-	ix.slots[s] = nil
+	if p.flags&flagKeyIsID == 0 {
+		delete(ix.otherKeys, key)
+		delete(ix.keyOf, s)
+	}
+	ix.profs[s] = profile{}
 	ix.free = append(ix.free, s)
+	ix.live--
 	ix.rescore()
 }
 
-// alloc stores e in a free slot.
-func (ix *Index) alloc(e *entry) int32 {
+// slotOf finds the slot of a citizen key.
+func (ix *Index) slotOf(key string) (int32, bool) {
+	if s, ok := ix.otherKeys[key]; ok {
+		return s, true
+	}
+	if !isIDDigits(key) {
+		return 0, false
+	}
+	v := idNumber(key)
+	found, slot := false, int32(0)
+	ix.byID.each(idKey(v), func(t int32) {
+		if p := &ix.profs[t]; p.id == v && p.flags&flagKeyIsID != 0 {
+			found, slot = true, t
+		}
+	})
+	return slot, found
+}
+
+// keyOfSlot returns the citizen key of slot s.
+func (ix *Index) keyOfSlot(s int32) string {
+	if p := &ix.profs[s]; p.flags&flagKeyIsID != 0 {
+		return formatID(p.id)
+	}
+	return ix.keyOf[s]
+}
+
+func (ix *Index) alloc(p profile) int32 {
+	ix.live++
 	if n := len(ix.free); n > 0 {
 		s := ix.free[n-1]
 		ix.free = ix.free[:n-1]
-		ix.slots[s] = e
+		ix.profs[s] = p
 		return s
 	}
-	ix.slots = append(ix.slots, e)
-	return int32(len(ix.slots) - 1)
+	if len(ix.profs) >= MaxRecords {
+		panic("dedup: index full")
+	}
+	ix.profs = append(ix.profs, p)
+	return int32(len(ix.profs) - 1)
 }
 
-// idNeighbours queues the pairs of s with every record whose ID number is
-// equal or one typo away (see idTable; at most 119 numbers, so it needs no
-// cap).
-func (ix *Index) idNeighbours(s int32) {
-	p := ix.slots[s].p
-	if len(p.id) != enrollment.PersonalIDLen {
-		return
-	}
-	ix.byID.neighbours(p.idNum, func(t int32) {
+// idNeighbours calls f with every other record whose ID number is equal to
+// s's or one typo away.
+func (ix *Index) idNeighbours(s int32, f func(int32)) {
+	v := ix.profs[s].id
+	check := func(t int32) {
 		if t != s {
-			ix.work = append(ix.work, workItem{newPairKey(s, t), true})
+			if u := ix.profs[t].id; u == v || oneTypoApart(u, v) {
+				f(t)
+			}
+		}
+	}
+	ix.byID.each(idKey(v), check)
+	idVariants(v, func(u uint64) { ix.byID.each(idKey(u), check) })
+	head := v / idTailMod
+	ix.byTail.each(tailKey(v), func(t int32) {
+		if ix.profs[t].id/idTailMod != head {
+			check(t)
 		}
 	})
+}
+
+// oneTypoApart: one substitution or adjacent transposition apart.
+func oneTypoApart(u, v uint64) bool {
+	k, _ := idEdit(digitsOf(u), digitsOf(v))
+	return k != editNone
 }
 
 // add inserts slot s, whose family-f keys are c, into its block at level
@@ -155,17 +229,22 @@ func (ix *Index) idNeighbours(s int32) {
 // So which block is a record's "effective" one depends only on the set of
 // records.
 func (ix *Index) add(s int32, c *chain, f, l int) {
+	t := ix.blocks[f]
 	k := c.keys[l]
-	b := append(ix.blocks[k], s)
-	ix.blocks[k] = b
-	switch max := ix.cfg.MaxBlock; {
-	case len(b) <= max: // effective: meet the members
-		ix.queueWith(s, b)
-	case len(b) == max+1: // just crossed: everyone leaves for a finer block
+	t.add(k, s)
+	switch n, max := t.count(k), ix.cfg.MaxBlock; {
+	case n <= max: // effective: meet the members
+		t.each(k, func(m int32) {
+			if m != s {
+				ix.work = append(ix.work, workItem{newPairKey(s, m), true})
+			}
+		})
+	case n == max+1: // just crossed: everyone leaves for a finer block
 		ix.resplit = true
-		ix.queueAmong(b)
-		for _, m := range b {
-			if cm := chainsOf(ix.slots[m])[f]; l+1 < int(cm.n) {
+		members := t.appendSlots(nil, k)
+		ix.queueAmong(members)
+		for _, m := range members {
+			if cm := ix.keyChains(&ix.profs[m])[f]; l+1 < int(cm.n) {
 				ix.add(m, &cm, f, l+1)
 			}
 		}
@@ -178,61 +257,33 @@ func (ix *Index) add(s int32, c *chain, f, l int) {
 // level l (and below, where it went down). A block back at MaxBlock
 // members is whole again: its finer blocks are dropped.
 func (ix *Index) remove(s int32, c *chain, f, l int) {
+	t := ix.blocks[f]
 	k := c.keys[l]
-	b := removeSlot(ix.blocks[k], s)
-	max := ix.cfg.MaxBlock
-	if len(b) >= max && l+1 < int(c.n) { // it was split, s went down
+	t.remove(k, s)
+	n, max := t.count(k), ix.cfg.MaxBlock
+	if n >= max && l+1 < int(c.n) { // it was split, s went down
 		ix.remove(s, c, f, l+1)
 	}
-	if len(b) == max { // whole again
+	if n == max { // whole again
 		ix.resplit = true
-		for _, m := range b {
+		members := t.appendSlots(nil, k)
+		for _, m := range members {
 			ix.dropBelow(m, f, l+1)
 		}
-		ix.queueAmong(b)
-	}
-	if len(b) == 0 {
-		delete(ix.blocks, k)
-	} else {
-		ix.blocks[k] = b
+		ix.queueAmong(members)
 	}
 }
 
 // dropBelow removes slot m from its family-f blocks at level l and finer,
 // wherever it is a member.
 func (ix *Index) dropBelow(m int32, f, l int) {
-	c := chainsOf(ix.slots[m])[f]
+	c := ix.keyChains(&ix.profs[m])[f]
+	t := ix.blocks[f]
 	for ; l < int(c.n); l++ {
-		k := c.keys[l]
-		b, ok := ix.blocks[k]
-		if !ok || !slices.Contains(b, m) {
+		if !t.has(c.keys[l], m) {
 			return
 		}
-		b = removeSlot(b, m)
-		if len(b) == 0 {
-			delete(ix.blocks, k)
-		} else {
-			ix.blocks[k] = b
-		}
-	}
-}
-
-// removeSlot removes one occurrence of s (order is not kept).
-func removeSlot(b []int32, s int32) []int32 {
-	i := slices.Index(b, s)
-	if i < 0 {
-		return b
-	}
-	b[i] = b[len(b)-1]
-	return b[:len(b)-1]
-}
-
-// queueWith queues s with the members of its effective block b.
-func (ix *Index) queueWith(s int32, b []int32) {
-	for _, m := range b {
-		if m != s {
-			ix.work = append(ix.work, workItem{newPairKey(s, m), true})
-		}
+		t.remove(c.keys[l], m)
 	}
 }
 
@@ -245,39 +296,15 @@ func (ix *Index) queueAmong(b []int32) {
 	}
 }
 
-// rescore re-decides every queued pair from scratch: a pair exists when
-// the two records are candidates (share an effective block or are ID
-// neighbours) and score at least Threshold.
+// rescore re-decides every queued pair from scratch.
 func (ix *Index) rescore() {
 	w := ix.work
 	slices.SortFunc(w, compareWork)
 	w = slices.CompactFunc(w, func(a, b workItem) bool { return a.k == b.k })
 	for _, it := range w {
-		ix.decide(it)
+		ix.decide(it.k, it.meet && !ix.resplit)
 	}
 	ix.work, ix.resplit = w[:0], false
-}
-
-// decide makes the pair it.k exist or not.
-func (ix *Index) decide(it workItem) {
-	x, y := ix.slots[it.k.lo], ix.slots[it.k.hi]
-	if !(it.meet && !ix.resplit) && !ix.candidates(x, y) {
-		ix.unpair(it.k)
-		return
-	}
-	ix.compares++
-	if idBound(&x.p, &y.p) < ix.minPoints { // two card numbers far apart
-		ix.unpair(it.k)
-		return
-	}
-	points, reasons := evidence(&x.p, &y.p) // symmetric (tested)
-	if points < ix.minPoints {
-		ix.unpair(it.k)
-		return
-	}
-	a, b := ordered(&x.p, &y.p)
-	p := newPair(a, b, points, reasons)
-	ix.setPair(it.k, &p)
 }
 
 // compareWork orders work items by pair, a known candidate first.
@@ -295,16 +322,47 @@ func compareWork(a, b workItem) int {
 	return 1
 }
 
-// candidates reports whether x and y meet: ID numbers equal or one typo
+// decide makes the pair k exist or not: it exists when the two records are
+// candidates (known, or checked) and score at least the threshold with no
+// rule holding them apart.
+func (ix *Index) decide(k pairKey, known bool) {
+	x, y := &ix.profs[k.lo], &ix.profs[k.hi]
+	if !known && !ix.candidates(k.lo, k.hi) {
+		delete(ix.pairs, k)
+		return
+	}
+	ix.compares++
+	pat := ix.cmp.compare(x, y)
+	a, _ := ix.ordered(k.lo, k.hi)
+	pts := ix.model.points(pat, &ix.profs[a], ix.toks)
+	if pts < ix.model.ThresholdW16 || !ix.cfg.NoRules && hardRule(x, y, pat) != ruleNone {
+		delete(ix.pairs, k)
+		return
+	}
+	ix.pairs[k] = rawPair{points: pts, pat: pat}
+}
+
+// ordered returns the slots of a pair in citizen-key order (the points
+// read the first record's term frequencies, which are the same for any
+// agreeing part; ordering keeps even that independent of slots).
+func (ix *Index) ordered(s, t int32) (int32, int32) {
+	if ix.keyOfSlot(t) < ix.keyOfSlot(s) {
+		return t, s
+	}
+	return s, t
+}
+
+// candidates reports whether two slots meet: ID numbers equal or one typo
 // apart, or the same effective block in some family.
-func (ix *Index) candidates(x, y *entry) bool {
-	if x.p.id != "" && y.p.id != "" && (x.p.idNum == y.p.idNum || idNeighbours(x.p.digits, y.p.digits)) {
+func (ix *Index) candidates(s, t int32) bool {
+	x, y := &ix.profs[s], &ix.profs[t]
+	if x.id != 0 && y.id != 0 && (x.id == y.id || oneTypoApart(x.id, y.id)) {
 		return true
 	}
-	cx, cy := chainsOf(x), chainsOf(y)
+	cx, cy := ix.keyChains(x), ix.keyChains(y)
 	for f := range numFamilies {
-		kx, okx := ix.effective(&cx[f])
-		ky, oky := ix.effective(&cy[f])
+		kx, okx := ix.effective(&cx[f], f)
+		ky, oky := ix.effective(&cy[f], f)
 		if okx && oky && kx == ky {
 			return true
 		}
@@ -312,53 +370,105 @@ func (ix *Index) candidates(x, y *entry) bool {
 	return false
 }
 
-func idNeighbours(a, b idDigits) bool {
-	k, _ := idEdit(a, b)
-	return k != editNone
-}
-
-// effective returns the key of the effective block of a record whose
-// keys in a family are c: the coarsest of its blocks with at most MaxBlock
+// effective returns the key of the effective block of a record whose keys
+// in family f are c: the coarsest of its blocks with at most MaxBlock
 // members; false when the family does not apply or even the finest block
 // is too big.
-func (ix *Index) effective(c *chain) (uint64, bool) {
+func (ix *Index) effective(c *chain, f int) (uint32, bool) {
 	for l := 0; l < int(c.n); l++ {
-		if len(ix.blocks[c.keys[l]]) <= ix.cfg.MaxBlock {
+		if ix.blocks[f].count(c.keys[l]) <= ix.cfg.MaxBlock {
 			return c.keys[l], true
 		}
 	}
 	return 0, false
 }
 
-func (ix *Index) setPair(k pairKey, p *Pair) {
-	if _, ok := ix.pairs[k]; !ok {
-		ix.slots[k.lo].partners = append(ix.slots[k.lo].partners, k.hi)
-		ix.slots[k.hi].partners = append(ix.slots[k.hi].partners, k.lo)
+// eachCandidate calls f with every slot s meets (possibly more than once).
+func (ix *Index) eachCandidate(s int32, f func(int32)) {
+	if ix.profs[s].id != 0 {
+		ix.idNeighbours(s, f)
 	}
-	ix.pairs[k] = p
-	ix.noteSet(p)
+	chains := ix.keyChains(&ix.profs[s])
+	for fam := range numFamilies {
+		if k, ok := ix.effective(&chains[fam], fam); ok {
+			ix.blocks[fam].each(k, func(t int32) {
+				if t != s {
+					f(t)
+				}
+			})
+		}
+	}
 }
 
-func (ix *Index) unpair(k pairKey) {
-	if len(ix.slots[k.lo].partners) == 0 {
-		return // the common case: no lookup
+// eachCandidatePair calls f with every candidate pair (lo < hi), family by
+// family, then the ID neighbours; a pair meeting in several families
+// comes several times. fam is the family, or numFamilies for ID
+// neighbours.
+func (ix *Index) eachCandidatePair(f func(lo, hi int32, fam int)) {
+	var members []int32
+	for fam := range numFamilies {
+		t := ix.blocks[fam]
+		t.keys(func(k uint32, n int) {
+			if n < 2 || n > ix.cfg.MaxBlock {
+				return
+			}
+			members = t.appendSlots(members[:0], k)
+			// a member may hold this key at a finer level while a coarser
+			// block is its effective one: only the members whose effective
+			// block this is meet here
+			eff := members[:0]
+			for _, m := range members {
+				if ix.effectiveIs(m, fam, k) {
+					eff = append(eff, m)
+				}
+			}
+			for i, x := range eff {
+				for _, y := range eff[i+1:] {
+					p := newPairKey(x, y)
+					f(p.lo, p.hi, fam)
+				}
+			}
+		})
 	}
-	p, ok := ix.pairs[k]
-	if !ok {
-		return
+	for s := range ix.profs {
+		if ix.profs[s].id == 0 {
+			continue
+		}
+		ix.idNeighbours(int32(s), func(t int32) {
+			if t > int32(s) {
+				f(int32(s), t, numFamilies)
+			}
+		})
 	}
-	ix.noteGone(p)
-	delete(ix.pairs, k)
-	ix.slots[k.lo].partners = removeSlot(ix.slots[k.lo].partners, k.hi)
-	ix.slots[k.hi].partners = removeSlot(ix.slots[k.hi].partners, k.lo)
 }
 
-// Pairs returns every current pair, sorted by (A, B). The slice and its
-// pairs are the caller's.
+// effectiveIs reports whether k is slot s's effective block in family f.
+func (ix *Index) effectiveIs(s int32, f int, k uint32) bool {
+	c := ix.keyChains(&ix.profs[s])[f]
+	e, ok := ix.effective(&c, f)
+	return ok && e == k
+}
+
+// SetModel makes m judge the pairs: every candidate pair is decided again.
+func (ix *Index) SetModel(m *Model) {
+	ix.model = m
+	ix.toks.retf(m)
+	clear(ix.pairs)
+	ix.eachCandidatePair(func(lo, hi int32, _ int) { ix.decide(pairKey{lo, hi}, true) })
+}
+
+// Pairs returns every current pair, sorted by (A, B). A pair is left out
+// when one of its records has a better-scoring pair with a third record
+// that a rule holds apart from the other (twins: a record of one twin
+// matches both, the better match is kept). The slice is the caller's.
 func (ix *Index) Pairs() []Pair {
+	adj := ix.adjacency()
 	out := make([]Pair, 0, len(ix.pairs))
-	for _, p := range ix.pairs {
-		out = append(out, clonePair(p))
+	for k, rp := range ix.pairs {
+		if ix.excluded(k, rp, adj) {
+			continue
+		}
+		out = append(out, ix.pairOf(k, rp))
 	}
 	sortPairs(out)
 	return out
@@ -366,22 +476,121 @@ func (ix *Index) Pairs() []Pair {
 
 // PairsOf returns the current pairs involving key, sorted by (A, B).
 func (ix *Index) PairsOf(key string) []Pair {
-	s, ok := ix.byKey[key]
+	s, ok := ix.slotOf(key)
 	if !ok {
 		return nil
 	}
+	adj := ix.adjacency()
 	var out []Pair
-	for _, t := range ix.slots[s].partners {
-		out = append(out, clonePair(ix.pairs[newPairKey(s, t)]))
-	}
+	seen := map[int32]bool{}
+	ix.eachCandidate(s, func(t int32) {
+		k := newPairKey(s, t)
+		if rp, ok := ix.pairs[k]; ok && !seen[t] && !ix.excluded(k, rp, adj) {
+			seen[t] = true
+			out = append(out, ix.pairOf(k, rp))
+		}
+	})
 	sortPairs(out)
 	return out
 }
 
-func clonePair(p *Pair) Pair {
-	c := *p
-	c.Reasons = slices.Clone(p.Reasons)
-	return c
+// Compare explains two citizens of the Index whether or not they pair:
+// their Pair with the evidence under the current model (a rule holding
+// them apart comes first, weighing nothing) and whether it is proposed.
+// ok is false when a key is unknown.
+func (ix *Index) Compare(keyA, keyB string) (p Pair, proposed, ok bool) {
+	s, okA := ix.slotOf(keyA)
+	t, okB := ix.slotOf(keyB)
+	if !okA || !okB || s == t {
+		return Pair{}, false, false
+	}
+	k := newPairKey(s, t)
+	x, y := &ix.profs[k.lo], &ix.profs[k.hi]
+	pat := ix.cmp.compare(x, y)
+	a, _ := ix.ordered(k.lo, k.hi)
+	p = ix.pairOf(k, rawPair{points: ix.model.points(pat, &ix.profs[a], ix.toks), pat: pat})
+	if r := hardRule(x, y, pat); r != ruleNone && !ix.cfg.NoRules {
+		t := ruleTexts[r]
+		p.Evidence = append([]Evidence{{Code: t.code, VI: t.vi, EN: t.en}}, p.Evidence...)
+		p.Reasons = append([]string{t.code}, p.Reasons...)
+	}
+	rp, paired := ix.pairs[k]
+	proposed = paired && !ix.excluded(k, rp, ix.adjacency())
+	if paired && !proposed {
+		p.Evidence = append([]Evidence{{Code: betterMatchText.code, VI: betterMatchText.vi, EN: betterMatchText.en}}, p.Evidence...)
+		p.Reasons = append([]string{betterMatchText.code}, p.Reasons...)
+	}
+	return p, proposed, true
+}
+
+// adjacency lists each paired slot's partners with the pair's points.
+func (ix *Index) adjacency() map[int32][]partner {
+	adj := map[int32][]partner{}
+	for k, rp := range ix.pairs {
+		adj[k.lo] = append(adj[k.lo], partner{k.hi, rp.points})
+		adj[k.hi] = append(adj[k.hi], partner{k.lo, rp.points})
+	}
+	return adj
+}
+
+type partner struct {
+	slot   int32
+	points int32
+}
+
+// excluded: x (or y) has a strictly better pair with a third record z
+// that a rule holds apart from y (or x). z cannot be the same person as
+// both, and the better match is kept.
+func (ix *Index) excluded(k pairKey, rp rawPair, adj map[int32][]partner) bool {
+	if ix.cfg.NoRules {
+		return false
+	}
+	for _, side := range [2][2]int32{{k.lo, k.hi}, {k.hi, k.lo}} {
+		x, y := side[0], side[1]
+		for _, z := range adj[x] {
+			if z.slot != y && z.points > rp.points && ix.distinct(y, z.slot) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// distinct reports whether a rule holds two records apart.
+func (ix *Index) distinct(s, t int32) bool {
+	x, y := &ix.profs[s], &ix.profs[t]
+	return hardRule(x, y, ix.cmp.compare(x, y)) != ruleNone
+}
+
+// pairOf renders a raw pair.
+func (ix *Index) pairOf(k pairKey, rp rawPair) Pair {
+	a, b := ix.ordered(k.lo, k.hi)
+	p := Pair{A: ix.keyOfSlot(a), B: ix.keyOfSlot(b), Score: scoreOf(rp.points), Points16: rp.points,
+		Model: ix.model.ID(), RegionA: ix.regions[ix.profs[a].region], RegionB: ix.regions[ix.profs[b].region]}
+	p.Evidence = ix.evidence(rp.pat, &ix.profs[a])
+	p.Reasons = make([]string, len(p.Evidence))
+	for i, e := range p.Evidence {
+		p.Reasons[i] = e.Code
+	}
+	return p
+}
+
+// evidence lists the known comparison levels of pattern pat with their
+// weights (term-frequency adjusted), in comparison order, and whether each
+// counts (see groupOf).
+func (ix *Index) evidence(pat pattern, a *profile) []Evidence {
+	w := ix.model.contributions(pat, a, ix.toks)
+	use := counted(&w)
+	out := make([]Evidence, 0, numCmp)
+	for c := 0; c < numCmp; c++ {
+		l := pat.level(c)
+		t := levelTexts[c][l]
+		if l == 0 || t.code == "" {
+			continue
+		}
+		out = append(out, Evidence{Code: t.code, Weight: float64(w[c]) / 16, Counted: use[c], VI: t.vi, EN: t.en})
+	}
+	return out
 }
 
 func sortPairs(ps []Pair) {
@@ -398,14 +607,16 @@ func sortPairs(ps []Pair) {
 type Stats struct {
 	Records int `json:"records"`
 	Pairs   int `json:"pairs"`
-	// Blocks counts the blocks held (split ones and their parts);
-	// Oversized the blocks bigger than MaxBlock (split, or skipped at the
-	// finest level).
+	// Blocks counts the blocks held (split ones and their parts) and
+	// Oversized those bigger than MaxBlock.
 	Blocks    int `json:"blocks"`
 	Oversized int `json:"oversized"`
 	// Skipped counts, per family, the records whose finest block is still
 	// over MaxBlock: they meet no one in that family.
 	Skipped map[string]int `json:"skipped"`
+	// Bytes is the memory the Index holds (profiles, tables, name parts,
+	// pairs), an estimate from its sizes.
+	Bytes int64 `json:"bytes"`
 	// Comparisons is the number of pair scorings done so far (work, not
 	// state: it depends on the order of calls).
 	Comparisons int64 `json:"comparisons"`
@@ -413,20 +624,23 @@ type Stats struct {
 
 // Stats returns the current figures. It walks every record: O(n).
 func (ix *Index) Stats() Stats {
-	st := Stats{Records: ix.Len(), Pairs: len(ix.pairs), Blocks: len(ix.blocks),
-		Skipped: map[string]int{}, Comparisons: ix.compares}
-	for _, b := range ix.blocks {
-		if len(b) > ix.cfg.MaxBlock {
-			st.Oversized++
-		}
+	st := Stats{Records: ix.live, Pairs: len(ix.Pairs()), Skipped: map[string]int{}, Comparisons: ix.compares,
+		Bytes: ix.bytes()}
+	for f := range numFamilies {
+		ix.blocks[f].keys(func(_ uint32, n int) {
+			st.Blocks++
+			if n > ix.cfg.MaxBlock {
+				st.Oversized++
+			}
+		})
 	}
-	for _, e := range ix.slots {
-		if e == nil {
+	for s := range ix.profs {
+		if ix.profs[s].flags == 0 {
 			continue
 		}
-		chains := chainsOf(e)
+		chains := ix.keyChains(&ix.profs[s])
 		for f := range numFamilies {
-			if _, ok := ix.effective(&chains[f]); !ok && chains[f].n > 0 {
+			if _, ok := ix.effective(&chains[f], f); !ok && chains[f].n > 0 {
 				st.Skipped[familyNames[f]]++
 			}
 		}
@@ -434,8 +648,25 @@ func (ix *Index) Stats() Stats {
 	return st
 }
 
+// bytes estimates the memory the Index holds.
+func (ix *Index) bytes() int64 {
+	n := int64(cap(ix.profs))*int64(unsafe.Sizeof(profile{})) + int64(4*cap(ix.free))
+	n += int64(ix.byID.bytes() + ix.byTail.bytes())
+	for _, t := range ix.blocks {
+		n += int64(t.bytes())
+	}
+	for _, t := range ix.toks.toks {
+		n += int64(unsafe.Sizeof(t)) + int64(len(t.key)+len(t.fold)+len(t.toneless)+len(t.tones)+len(t.regional)+len(t.class)+len(t.classReg)) + 48
+	}
+	n += int64(len(ix.pairs)) * 64
+	for k := range ix.otherKeys {
+		n += int64(len(k))*2 + 100
+	}
+	return n
+}
+
 // String summarises the Stats on one line.
 func (st Stats) String() string {
-	return fmt.Sprintf("%d records, %d pairs, %d blocks (%d oversized), skipped %v, %d comparisons",
-		st.Records, st.Pairs, st.Blocks, st.Oversized, st.Skipped, st.Comparisons)
+	return fmt.Sprintf("%d records, %d pairs, %d blocks (%d oversized), skipped %v, %.1f MB, %d comparisons",
+		st.Records, st.Pairs, st.Blocks, st.Oversized, st.Skipped, float64(st.Bytes)/1e6, st.Comparisons)
 }

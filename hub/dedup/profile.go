@@ -6,144 +6,310 @@ import (
 	"fieldsync/enrollment"
 )
 
-// profile is what the detector derives from a Record once, at Put: every
-// field Compare and the blocking keys read, already normalized.
+// profile is what the Index keeps of a citizen: everything the
+// comparisons, the rules and the blocking keys read, packed into a fixed
+// size with no pointer (a []profile costs the garbage collector nothing to
+// scan). Name parts are token numbers (tokenTable); places and relatives'
+// names are 32-bit hashes, compared for equality only; 0 means unknown.
 type profile struct {
-	key, region string
+	id       uint64 // the 12-digit ID number, 0 when none
+	idHash   uint32 // hash32 of id (what relatives' ID numbers are compared with)
+	nameFold uint32 // hash32 of the folded full name
+	dob      uint32 // packDOB
+	surname  uint32 // tokens
+	middle   uint32
+	given    uint32
+	home     uint32 // hometown: hash32 of its key
+	homeProv uint32 // ... of its province (a hometown given as a province only still agrees)
+	resid    uint32 // permanent residence: hash32 of its key
 
-	id     string   // cleaned 12-digit ID number, "" if none
-	idNum  uint64   // id as a number (when id != "")
-	digits idDigits // id's digits (when id != "")
+	father, mother parentRef
+	head, spouse   relRef
 
-	name, fold     string // NameKey and FoldKey of the full name
-	bare           bool   // the name has no diacritics at all (typed without them)
-	surname, given string // NameKey words
-	middle         []string
-	surnameFold    string
-	surnameClass   string // fold with Huỳnh→Hoàng, Võ→Vũ (DOMAIN.md §5.2)
-	givenFold      string
-	middleFold     []string
-
-	dob enrollment.Date
-	sex enrollment.Sex
-
-	birthProv, birthProv2025 string
-	hometown                 string // unit code@list, or the NameKey of its text
-
-	father, mother, spouse, head relative
+	region      uint16 // Index.regions number
+	birthProv   uint8  // pre-2025 province code of the birth registration, 0 unknown
+	birthProv25 uint8  // 2025 province code
+	sex         uint8  // 0 unknown, 1 Nam, 2 Nữ
+	flags       uint8
 }
 
-// relative is a parent, the spouse or the household head: a name, an ID
-// number and a date of birth, each possibly unknown, packed small (an
-// Index holds four per record). The folded name is derived on first use
-// (most comparisons settle on the ID numbers).
-type relative struct {
-	name   string // NameKey when keyed, else as captured
-	fold   string
-	idNum  uint64
-	dob    int32 // packDate of the date of birth, 0 when unknown
-	keyed  bool
-	folded bool
-	hasID  bool
+// profile flags.
+const (
+	flagKeyIsID    = 1 << iota // the citizen key is the ID number itself
+	flagBare                   // the name was typed without any diacritic
+	flagHeadSelf               // the household head is the citizen: not evidence about another record
+	flagHomeCoarse             // the hometown is a province only
+	flagLive                   // the slot holds a citizen
+)
+
+// relRef is a relative compared for equality: by ID number when both
+// records give one, else by folded name.
+type relRef struct {
+	idHash uint32
+	fold   uint32
 }
 
-// foldName returns the folded name ("" when unknown).
-func (r *relative) foldName() string {
-	if !r.folded {
-		if !r.keyed && r.name != "" {
-			r.name, r.keyed = enrollment.NameKey(r.name), true
-		}
-		r.fold, r.folded = enrollment.FoldNameKey(r.name), true
+// parentRef is a parent, with the token of their given name (a parent
+// whose name differs only in its surname or middle name, or a typo, still
+// shares it).
+type parentRef struct {
+	relRef
+	given uint32
+}
+
+// packDOB packs a date as year<<9 | month<<5 | day (0 for none).
+func packDOB(d enrollment.Date) uint32 {
+	if d.Year <= 0 || d.Year > 4000 || d.Month < 0 || d.Month > 12 || d.Day < 0 || d.Day > 31 {
+		return 0
 	}
-	return r.fold
+	return uint32(d.Year)<<9 | uint32(d.Month)<<5 | uint32(d.Day)
 }
 
-// packDate packs a date as yyyymmdd (0 for a zero date).
-func packDate(d enrollment.Date) int32 { return int32(d.Year*10000 + d.Month*100 + d.Day) }
+type date struct{ y, m, d int }
 
-// surnameClasses maps the folded regional surname variants to one class
-// (DOMAIN.md §5.2: Hoàng↔Huỳnh, Vũ↔Võ are weak-equivalent).
-var surnameClasses = map[string]string{"huynh": "hoang", "vo": "vu"}
+func unpackDOB(v uint32) date { return date{int(v >> 9), int(v >> 5 & 15), int(v & 31)} }
 
-// newProfile derives the profile of r.
-func newProfile(r *Record) *profile {
-	p := makeProfile(r)
-	return &p
+// hash32 is FNV-1a over s, never 0 (0 means unknown).
+func hash32(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	if h == 0 {
+		h = 1
+	}
+	return h
 }
 
-// makeProfile is newProfile by value (an Index keeps it inside its entry:
-// one allocation, and one cache line less to fetch per comparison).
-func makeProfile(r *Record) profile {
+// idHash32 hashes a 12-digit number (a citizen's or a relative's).
+func idHash32(v uint64) uint32 {
+	if v == 0 {
+		return 0
+	}
+	v ^= v >> 33
+	v *= 0xff51afd7ed558ccd
+	v ^= v >> 33
+	h := uint32(v)
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// compoundSurnames are two-word surnames (DOMAIN.md §5.2): the given name
+// and middle name start after them.
+var compoundSurnames = map[string]bool{"tôn thất": true, "tôn nữ": true, "nguyễn phước": true,
+	"nguyễn phúc": true, "âu dương": true, "tư mã": true, "hoàng phủ": true}
+
+// splitName splits a NameKey into surname, middle phrase and given name:
+// the first word (two for a compound surname), the words between, the last
+// word. A one-word name has only a given name.
+func splitName(key string) (surname, middle, given string) {
+	w := strings.Fields(key)
+	switch n := len(w); {
+	case n == 0:
+		return "", "", ""
+	case n == 1:
+		return "", "", w[0]
+	case n >= 3 && compoundSurnames[w[0]+" "+w[1]]:
+		return w[0] + " " + w[1], strings.Join(w[2:n-1], " "), w[n-1]
+	default:
+		return w[0], strings.Join(w[1:n-1], " "), w[n-1]
+	}
+}
+
+// makeProfile derives r's profile, interning its name parts in t.
+func (ix *Index) makeProfile(r *Record) profile {
 	k := &r.Keys
-	p := profile{key: r.Key, region: r.Region, id: k.PersonalID, name: k.Name, fold: k.NameFold,
-		surname: k.Surname, given: k.Given, sex: k.Sex,
-		birthProv: k.BirthProvince, birthProv2025: k.BirthProvince2025}
-	if p.id != "" {
-		p.idNum, p.digits = idNumber(p.id), toDigits(p.id)
+	p := profile{flags: flagLive}
+	if k.PersonalID != "" && isIDDigits(k.PersonalID) {
+		p.id = idNumber(k.PersonalID)
+		p.idHash = idHash32(p.id)
+		if r.Key == k.PersonalID {
+			p.flags |= flagKeyIsID
+		}
 	}
-	p.bare = p.name == p.fold
-	if k.Middle != "" {
-		p.middle = strings.Fields(k.Middle)
+	name := k.Name
+	fold := k.NameFold
+	p.nameFold = hash32(fold)
+	if name != "" && name == fold {
+		p.flags |= flagBare
 	}
-	p.splitFold()
-	if e := r.Enrollment; e != nil {
-		p.dob = e.DateOfBirth
-		p.hometown = placeKey(e.Hometown)
-		p.father = newRelative(e.Father, k.FatherName)
-		p.mother = newRelative(e.Mother, k.MotherName)
-		p.head = newRelative(e.HouseholdHead, "")
-		p.spouse = newRelative(e.Spouse, "")
+	s, m, g := splitName(name)
+	p.surname, p.middle, p.given = ix.toks.intern(s, ix.model), ix.toks.intern(m, ix.model), ix.toks.intern(g, ix.model)
+	p.sex = sexCode(k.Sex)
+	p.birthProv, p.birthProv25 = provCode(k.BirthProvince), provCode(k.BirthProvince2025)
+	p.region = ix.regionNumber(r.Region)
+	e := r.Enrollment
+	if e == nil {
+		return p
+	}
+	p.dob = packDOB(e.DateOfBirth)
+	p.home, p.homeProv = ix.placeHashes(e.Hometown)
+	if isProvinceOnly(e.Hometown) {
+		p.flags |= flagHomeCoarse
+	}
+	p.resid, _ = ix.placeHashes(e.PermanentResidence)
+	p.father = ix.parent(e.Father, k.FatherName)
+	p.mother = ix.parent(e.Mother, k.MotherName)
+	p.head = ix.relative(e.HouseholdHead, "")
+	p.spouse = ix.relative(e.Spouse, "")
+	if ix.isHeadSelf(e, &p) {
+		p.flags |= flagHeadSelf
 	}
 	return p
 }
 
-// splitFold splits the folded name like Keys splits the name: first word,
-// middle words, last word.
-func (p *profile) splitFold() {
-	w := strings.Fields(p.fold)
-	switch n := len(w); {
-	case n == 1:
-		p.givenFold = w[0]
-	case n >= 2:
-		p.surnameFold, p.givenFold = w[0], w[n-1]
-		p.middleFold = w[1 : n-1]
+// derived memoizes derivations from raw text (place keys, relatives'
+// folded names): places and household heads repeat from record to record.
+// It is a pure cache (the value is a function of the text), bounded: it
+// is emptied when full.
+type derived map[string]uint64
+
+const maxDerived = 1 << 14
+
+func (d *derived) get(text string, f func() uint64) uint64 {
+	if v, ok := (*d)[text]; ok {
+		return v
 	}
-	p.surnameClass = p.surnameFold
-	if c, ok := surnameClasses[p.surnameFold]; ok {
-		p.surnameClass = c
+	v := f()
+	if len(*d) >= maxDerived {
+		clear(*d)
 	}
+	(*d)[text] = v
+	return v
 }
 
-// newRelative keeps a relative's name (nameKey is its NameKey when the
-// caller has it already) and cleans their ID number.
-func newRelative(r *enrollment.Relative, nameKey string) relative {
-	if r == nil {
-		return relative{}
+// isHeadSelf: the household head named is the citizen (by relation, ID
+// number, or name when no number says otherwise).
+func (ix *Index) isHeadSelf(e *enrollment.Enrollment, p *profile) bool {
+	self := ix.cache.get("\x01rel\x00"+e.RelationToHead, func() uint64 {
+		if enrollment.NameKey(e.RelationToHead) == "chủ hộ" {
+			return 1
+		}
+		return 0
+	})
+	if self == 1 {
+		return true
 	}
-	rel := relative{name: r.FullName}
+	h := p.head
+	switch {
+	case h.idHash != 0 && p.idHash != 0:
+		return h.idHash == p.idHash
+	case h.fold != 0:
+		return h.fold == p.nameFold
+	}
+	return false
+}
+
+func (ix *Index) parent(r *enrollment.Relative, nameKey string) parentRef {
+	if r == nil {
+		return parentRef{}
+	}
+	if nameKey == "" {
+		nameKey = enrollment.NameKey(r.FullName)
+	}
+	_, _, g := splitName(nameKey)
+	return parentRef{relRef: ix.relative(r, nameKey), given: ix.toks.intern(g, ix.model)}
+}
+
+func (ix *Index) relative(r *enrollment.Relative, nameKey string) relRef {
+	if r == nil {
+		return relRef{}
+	}
+	var ref relRef
 	if nameKey != "" {
-		rel.name, rel.keyed = nameKey, true
+		ref.fold = hash32(enrollment.FoldNameKey(nameKey))
+	} else {
+		ref.fold = uint32(ix.cache.get("\x02name\x00"+r.FullName, func() uint64 {
+			return uint64(hash32(enrollment.FoldNameKey(enrollment.NameKey(r.FullName))))
+		}))
 	}
 	id := r.PersonalID
-	if !isIDDigits(id) { // the usual case needs no cleaning
+	if !isIDDigits(id) {
 		id, _ = enrollment.NormalizePersonalID(id)
 	}
-	if id != "" {
-		rel.idNum, rel.hasID = idNumber(id), true
+	if id != "" && isIDDigits(id) {
+		ref.idHash = idHash32(idNumber(id))
 	}
-	if r.DateOfBirth != nil {
-		rel.dob = packDate(*r.DateOfBirth)
-	}
-	return rel
+	return ref
 }
 
-// placeKey identifies a place: its unit code in its code list, else the
-// key of its text.
-func placeKey(pl enrollment.Place) string {
-	if pl.UnitCode != "" {
-		return pl.UnitCode + "@" + pl.CodeList
+// placeHashes identifies a place (its unit code in its code list, else
+// the key of its text) and its province (a name key, so that a code and
+// a text can agree).
+func (ix *Index) placeHashes(pl enrollment.Place) (place, province uint32) {
+	if pl.IsZero() {
+		return 0, 0
 	}
-	return enrollment.NameKey(pl.Text)
+	v := ix.cache.get("\x03place\x00"+pl.UnitCode+"\x00"+pl.CodeList+"\x00"+pl.Text, func() uint64 {
+		a, b := placeHashes(pl)
+		return uint64(a)<<32 | uint64(b)
+	})
+	return uint32(v >> 32), uint32(v)
+}
+
+func placeHashes(pl enrollment.Place) (place, province uint32) {
+	if pl.UnitCode != "" {
+		place = hash32(pl.UnitCode + "@" + pl.CodeList)
+		if ps := enrollment.ProvincesOf(pl); len(ps) == 1 {
+			if pr, ok := enrollment.ProvinceByCode(ps[0]); ok {
+				return place, hash32(provinceKey(pr.Name))
+			}
+		}
+		if pl.Text == "" {
+			return place, 0
+		}
+	}
+	key := enrollment.NameKey(pl.Text)
+	if key == "" {
+		return place, 0
+	}
+	if place == 0 {
+		place = hash32(key)
+	}
+	parts := strings.Split(key, ",")
+	return place, hash32(provinceKey(parts[len(parts)-1]))
+}
+
+// provinceKey is a province's name without its kind: "tỉnh hà tĩnh" and
+// "Hà Tĩnh" are both "ha tinh".
+func provinceKey(s string) string {
+	k := enrollment.FoldNameKey(enrollment.NameKey(s))
+	for _, pre := range []string{"tinh ", "thanh pho ", "tp. ", "tp "} {
+		k = strings.TrimPrefix(k, pre)
+	}
+	return strings.TrimSpace(k)
+}
+
+// isProvinceOnly: a place given as a province alone (a 2-digit code, or a
+// text without a comma naming a province).
+func isProvinceOnly(pl enrollment.Place) bool {
+	if pl.UnitCode != "" {
+		return len(pl.UnitCode) == 2
+	}
+	return pl.Text != "" && !strings.Contains(pl.Text, ",")
+}
+
+func sexCode(s enrollment.Sex) uint8 {
+	switch s {
+	case enrollment.Male:
+		return 1
+	case enrollment.Female:
+		return 2
+	}
+	return 0
+}
+
+// provCode reads a 2-digit province code ("" → 0).
+func provCode(s string) uint8 {
+	if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0
+	}
+	return (s[0]-'0')*10 + s[1] - '0'
 }
 
 // idNumber reads a string of decimal digits (a cleaned ID number).
@@ -155,7 +321,7 @@ func idNumber(id string) uint64 {
 	return v
 }
 
-// isIDDigits reports whether s is already 12 ASCII digits.
+// isIDDigits reports whether s is 12 ASCII digits.
 func isIDDigits(s string) bool {
 	if len(s) != enrollment.PersonalIDLen {
 		return false
@@ -166,4 +332,22 @@ func isIDDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// idDigits are the 12 digits of an ID number.
+type idDigits [enrollment.PersonalIDLen]byte
+
+func digitsOf(v uint64) idDigits {
+	var d idDigits
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return d
+}
+
+// formatID writes an ID number as its 12 digits.
+func formatID(v uint64) string {
+	d := digitsOf(v)
+	return string(d[:])
 }

@@ -646,7 +646,16 @@
   }
 
   // A reason supports "same person" unless it names a difference.
-  const reasonClass = (code) => (/differ|inconsistent/.test(code) ? 'against' : code === 'id-missing' ? '' : 'for');
+  // evidenceChip renders one line of a pair's evidence: the sentence in the
+  // page's language and its weight in bits; family and place evidence that a
+  // stronger line of its group already says is shown faded (it does not count).
+  function evidenceChip(ev) {
+    const w = ev.weight || 0;
+    const cls = 'chip evidence ' + (w > 0 ? 'for' : w < 0 ? 'against' : '') + (ev.counted === false ? ' uncounted' : '');
+    const weight = w ? ' ' + (w > 0 ? '+' : '−') + Math.abs(w).toFixed(1) : '';
+    const title = ev.code + (ev.counted === false ? ' — ' + t('dup.uncounted') : '');
+    return h('span', { class: cls, title, text: (state.lang === 'en' ? ev.en : ev.vi) + weight });
+  }
 
   function renderDuplicates() {
     const a = state.duplicates, box = $('duplicates');
@@ -662,7 +671,8 @@
         h('div', { class: 'item-head' },
           h('h3', { text: t('dup.score', { p: fmtPct(p.score) }) }),
           h('span', { class: 'chip', text: t('queue.level', { l: queueName(p.level) }) }),
-          h('span', { class: 'chips' }, (p.reasons || []).map((r) => h('span', { class: 'chip ' + reasonClass(r), title: r, text: tOr('reason.' + r, r) })))),
+          p.model ? h('span', { class: 'chip', title: t('dup.model_title'), text: t('dup.model', { m: p.model }) }) : null,
+          h('span', { class: 'chips' }, (p.evidence || []).map(evidenceChip))),
         sideBySide(headers, cs.map((c) => c.record), [], null),
         h('div', { class: 'actions' },
           h('input', { class: 'note', type: 'text', maxlength: 1000, placeholder: t('note.placeholder') }),
