@@ -66,7 +66,6 @@ func splitList(s string) []string {
 	return out
 }
 
-
 func printDedup(w io.Writer, res *bench.DedupResult, verbose bool) {
 	for i := range res.Runs {
 		r := &res.Runs[i]

@@ -94,7 +94,7 @@ var levelTexts = [numCmp][maxLevels]text{
 	cmpHead: {
 		eqEqual:      {"household-head-equal", "Cùng chủ hộ", "Same household head"},
 		eqCompatible: {"household-head-one-self", "Một người là chủ hộ, người kia ở hộ của người khác", "One heads their own household, the other lives in someone else's"},
-		eqDiffers: {"household-head-differs", "Khác chủ hộ", "Different household heads"},
+		eqDiffers:    {"household-head-differs", "Khác chủ hộ", "Different household heads"},
 	},
 }
 

@@ -76,11 +76,11 @@ type DedupRun struct {
 	ModelInfo *dedup.TrainInfo `json:"model_info"`
 	// Seconds: generating and validating, putting every citizen, learning,
 	// re-deciding every candidate pair with the learnt model, Pairs().
-	GenSeconds   float64 `json:"generate_seconds"`
-	PutSeconds   float64 `json:"put_seconds"`
-	TrainSeconds float64 `json:"train_seconds"`
-	SetSeconds   float64 `json:"set_model_seconds"`
-	PairsSeconds float64 `json:"pairs_seconds"`
+	GenSeconds   float64     `json:"generate_seconds"`
+	PutSeconds   float64     `json:"put_seconds"`
+	TrainSeconds float64     `json:"train_seconds"`
+	SetSeconds   float64     `json:"set_model_seconds"`
+	PairsSeconds float64     `json:"pairs_seconds"`
 	Index        dedup.Stats `json:"index"`
 }
 
