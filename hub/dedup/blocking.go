@@ -32,7 +32,7 @@ func (ix *Index) keyChains(p *profile) [numFamilies]chain {
 	var c [numFamilies]chain
 	d := unpackDOB(p.dob)
 	year, dm, sex := uint32(d.y), dayMonth(d), uint32(p.sex)
-	given, sur, mid := ix.toks.get(p.given), ix.toks.get(p.surname), ix.toks.get(p.middle)
+	given, sur := ix.toks.get(p.given), ix.toks.get(p.surname)
 	if p.given == 0 || year == 0 {
 		return c
 	}
@@ -44,7 +44,7 @@ func (ix *Index) keyChains(p *profile) [numFamilies]chain {
 		c[famNameDayMonth] = family(famNameDayMonth).str(class).str(given.regional).num(dm).chain(sex)
 	}
 	if p.surname != 0 {
-		c[famSurnameDOB] = family(famSurnameDOB).str(class).num(year).num(dm).chain(sex, init, hash32(mid.fold))
+		c[famSurnameDOB] = family(famSurnameDOB).str(class).num(year).num(dm).chain(sex, init)
 	}
 	c[famRegionalYear] = family(famRegionalYear).str(sur.classReg).str(given.regional).num(year).num(sex).chain(dm)
 	if p.father.fold != 0 || p.mother.fold != 0 {

@@ -45,7 +45,7 @@ const (
 	nameTone     // same letters, a tone left out or hỏi for ngã
 	nameMarks    // same without diacritics, other marks differ (Hương/Hường, ư/u)
 	nameVariant  // surname class Hoàng/Huỳnh, Vũ/Võ; middle: one has none; given: regional spelling
-	nameSubset   // middle: one phrase is the other with words left out
+	nameSubset   // middle: the phrases share a word (one has words left out or added)
 	nameTypo     // one keystroke apart (folded), one of them no Vietnamese syllable: a typo
 	nameOneEdit  // one letter apart (folded), both real syllables; surname and middle: or a regional spelling
 	nameSimilar  // Jaro–Winkler ≥ 0.88 (folded)
@@ -63,6 +63,7 @@ const (
 	dobYearOff      // the same day and month, the year one off
 	dobSameMonth    // the same year and month, another day
 	dobSameYear     // the same year, another month
+	dobYearOffWeak  // the year one off; one or both know only the year (or month, or 01/01)
 	dobYearOffOther // the year one off, another day or month
 	dobDiffers      // two or more years apart
 	numDOBLevels
@@ -278,7 +279,7 @@ func (c comparer) surnameLevel(x, y uint32, bare bool) int {
 }
 
 // middleLevel compares middle phrases; one without any is nameVariant
-// (dropped, or added), one a part of the other nameSubset.
+// (dropped, or added), two sharing a word nameSubset.
 func (c comparer) middleLevel(x, y uint32, bare bool) int {
 	switch {
 	case x == 0 && y == 0:
@@ -292,7 +293,7 @@ func (c comparer) middleLevel(x, y uint32, bare bool) int {
 	if l := foldLevel(a, b, bare); l != nameUnknown {
 		return l
 	}
-	if isSubphrase(a.fold, b.fold) || isSubphrase(b.fold, a.fold) {
+	if shareWord(a.fold, b.fold) {
 		return nameSubset
 	}
 	if a.regional == b.regional {
@@ -304,21 +305,23 @@ func (c comparer) middleLevel(x, y uint32, bare bool) int {
 	return nameDiffers
 }
 
-// isSubphrase reports whether short is long with some words left out.
-func isSubphrase(short, long string) bool {
-	if len(short) >= len(long) {
-		return false
-	}
-	i, j := 0, 0
-	for i < len(short) && j < len(long) {
-		// compare word at i with word at j
-		ei, ej := wordEnd(short, i), wordEnd(long, j)
-		if short[i:ei] == long[j:ej] {
-			i = ei + 1
+// shareWord reports whether two phrases have a word in common (one is
+// the other with words left out or added: "thị" and "thị ngọc", "văn văn"
+// and "đình văn").
+func shareWord(a, b string) bool {
+	for i := 0; i < len(a); {
+		e := wordEnd(a, i)
+		w := a[i:e]
+		for j := 0; j < len(b); {
+			f := wordEnd(b, j)
+			if b[j:f] == w {
+				return true
+			}
+			j = f + 1
 		}
-		j = ej + 1
+		i = e + 1
 	}
-	return i >= len(short)
+	return false
 }
 
 func wordEnd(s string, i int) int {
@@ -343,8 +346,13 @@ func dobLevel(a, b date) int {
 	case dy >= 2:
 		return dobDiffers
 	case dy == 1:
-		if fa && fb && a.m == b.m && a.d == b.d {
+		switch {
+		case fa && fb && a.m == b.m && a.d == b.d:
 			return dobYearOff
+		case !fa || !fb:
+			if a.m == 0 || b.m == 0 || a.m == b.m || isJan1(a) || isJan1(b) {
+				return dobYearOffWeak
+			}
 		}
 		return dobYearOffOther
 	case a == b && fa:

@@ -422,7 +422,8 @@ func textbookM() [numCmp][maxLevels]float64 {
 	set(cmpGiven, 0.85, 0.03, 0.02, 0.01, 0.02, 0.001, 0.02, 0.01, 0.02, 0.019)
 	set(cmpSurname, 0.90, 0.03, 0.01, 0.01, 0.02, 0.001, 0.005, 0.005, 0.001, 0.018)
 	set(cmpMiddle, 0.80, 0.03, 0.01, 0.01, 0.08, 0.02, 0.01, 0.01, 0.001, 0.029)
-	set(cmpDOB, 0.85, 0.04, 0.01, 0.03, 0.02, 0.01, 0.01, 0.01, 0.01)
+	// dob levels: exact, exact weak, swapped, compatible, year off, same month, same year, year off weak, year off other, differs
+	set(cmpDOB, 0.85, 0.04, 0.01, 0.03, 0.02, 0.01, 0.01, 0.005, 0.005, 0.01)
 	set(cmpSex, 0.99, 0.001, 0.009)
 	set(cmpBirthProv, 0.97, 0.001, 0.029)
 	set(cmpHometown, 0.85, 0.05, 0.10)
@@ -446,7 +447,7 @@ func textbookU() [numCmp][maxLevels]float64 {
 	set(cmpGiven, 0.02, 0.001, 0.001, 0.002, 0.005, 0.0001, 0.0005, 0.02, 0.02, 0.9304)
 	set(cmpSurname, 0.10, 0.002, 0.001, 0.001, 0.01, 0.0001, 0.0005, 0.02, 0.0001, 0.8653)
 	set(cmpMiddle, 0.15, 0.005, 0.001, 0.005, 0.10, 0.02, 0.0005, 0.05, 0.0001, 0.6684)
-	set(cmpDOB, 0.0001, 0.001, 0.0001, 0.001, 0.0003, 0.0008, 0.011, 0.02, 0.9667)
+	set(cmpDOB, 0.0001, 0.001, 0.0001, 0.001, 0.0003, 0.0008, 0.011, 0.002, 0.018, 0.9667)
 	set(cmpSex, 0.5, 0.001, 0.499)
 	set(cmpBirthProv, 0.8, 0.001, 0.199)
 	set(cmpHometown, 0.02, 0.3, 0.68)
