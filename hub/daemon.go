@@ -49,6 +49,10 @@ type DaemonConfig struct {
 	MemoryView bool
 	// NewMatcher makes the view's duplicate detector (default NewMatcher).
 	NewMatcher func() reconcile.Matcher
+	// ModelEvery is how often a top-tier hub checks whether to learn and
+	// publish a duplicate model (default DefaultModelEvery; negative:
+	// never on its own). See model.go.
+	ModelEvery time.Duration
 }
 
 // Daemon is a running hub: it ingests what arrives from below (every range
@@ -228,6 +232,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.cfg.Dir.Config.Tier == ReceiptTier {
 		wg.Go(func() { d.receiptLoop(ctx) })
 	}
+	go d.modelLoop(ctx)
 	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())
@@ -317,6 +322,8 @@ func (d *Daemon) Handler() http.Handler {
 		localapi.WriteJSON(w, http.StatusOK, rep)
 	})
 	mux.HandleFunc("GET /api/residents/people", d.serveResidentsPeople)
+	mux.HandleFunc("GET /api/model", d.serveModel)
+	mux.HandleFunc("POST /api/model/train", d.serveTrain)
 	return mux
 }
 

@@ -44,6 +44,10 @@ const (
 	// KindBundleKey publishes the writer's bundle public key: bundles for
 	// it are sealed to that key (package bundle). Hubs write one.
 	KindBundleKey Kind = 16
+	// KindDedupModel is a hub's learnt duplicate model (package dedup),
+	// which every hub's view uses when it outranks the others (Rule 10,
+	// package hub's model.go).
+	KindDedupModel Kind = 20
 )
 
 // DownwardKinds are the kinds a hub's downward channel (Genesis.Scope)
@@ -55,19 +59,20 @@ var DownwardKinds = map[Kind]bool{
 }
 
 var kindNames = map[Kind]string{
-	KindGenesis:   "genesis",
-	KindEnroll:    "enroll",
-	KindAmend:     "amend",
-	KindVoid:      "void",
-	KindResolve:   "resolve",
-	KindRevoke:    "revoke",
-	KindRoster:    "roster",
-	KindFork:      "fork",
-	KindReissue:   "reissue",
-	KindReceipt:   "receipt",
-	KindResidents: "residents",
-	KindStatus:    "status",
-	KindBundleKey: "bundle-key",
+	KindGenesis:    "genesis",
+	KindEnroll:     "enroll",
+	KindAmend:      "amend",
+	KindVoid:       "void",
+	KindResolve:    "resolve",
+	KindRevoke:     "revoke",
+	KindRoster:     "roster",
+	KindFork:       "fork",
+	KindReissue:    "reissue",
+	KindReceipt:    "receipt",
+	KindResidents:  "residents",
+	KindStatus:     "status",
+	KindBundleKey:  "bundle-key",
+	KindDedupModel: "dedup-model",
 }
 
 // String returns the kind's lowercase name, or "kind(N)" if unknown.

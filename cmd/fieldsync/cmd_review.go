@@ -276,7 +276,14 @@ func printPair(w io.Writer, p hub.PairItem, m masker) {
 	if p.Resolved != nil {
 		state = p.Resolved.Verdict + " by " + p.Resolved.Entry.String()
 	}
-	fmt.Fprintf(w, "%s  score %.2f  (%s)  %s\n  reasons: %s\n", m.text(p.ID), p.Score, p.Level, state, strings.Join(p.Reasons, ", "))
+	fmt.Fprintf(w, "%s  score %.4f  (%s)  %s  model %s\n", m.text(p.ID), p.Score, p.Level, state, p.Model)
+	for _, ev := range p.Evidence {
+		counted := ""
+		if !ev.Counted {
+			counted = "  (not counted: a stronger line of its group says it)"
+		}
+		fmt.Fprintf(w, "  %+6.1f  %s / %s%s\n", ev.Weight, ev.VI, ev.EN, counted)
+	}
 	for _, c := range p.Citizens {
 		if c == nil {
 			continue

@@ -102,6 +102,7 @@ var publicKeys = map[string]bool{
 	"captured_at": true, "request_type": true, "sha256": true, "size": true, "target": true,
 	"choose": true, "role": true, "unit": true, "device": true, "public_key": true, "epoch": true,
 	"masked": true, "payload_bytes": true, "report": true, "rows": true,
+	"vi": true, "en": true, "model": true, // a duplicate pair's evidence: fixed sentences, the model's ID
 }
 
 // entryIDPattern matches "origin:seq", the ID of an entry.

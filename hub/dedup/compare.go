@@ -27,13 +27,12 @@ const maxLevels = 16
 
 // Levels of cmpID.
 const (
-	idMissing        = iota // one or both without a number, no contradiction: no evidence
-	idOneContradicts        // one number only, which contradicts the other record's birth year or sex
-	idEqual                 // the same number under two keys
-	idOneTypo               // one substitution or adjacent swap apart, where a typo is plausible
-	idOneTypoHead           // one typo apart in the province/century/year digits both records contradict
-	idTwoTypos              // two typos apart
-	idFar                   // further apart (both valid: the hard rule; else this weight)
+	idMissing     = iota // one or both without a number: no evidence (see idLevel)
+	idEqual              // the same number under two keys
+	idOneTypo            // one substitution or adjacent swap apart, where a typo is plausible
+	idOneTypoHead        // one typo apart in the province/century/year digits both records contradict
+	idTwoTypos           // two typos apart
+	idFar                // further apart (both valid: the hard rule; else this weight)
 	numIDLevels
 )
 
@@ -383,18 +382,9 @@ func idLevel(a, b *profile) int {
 	case a.id == 0 && b.id == 0:
 		return idMissing
 	case a.id == 0 || b.id == 0:
-		// Whether the number fits the other record's year and sex is not
-		// evidence for a match (the date and sex comparisons count that
-		// already), but a contradiction is evidence against, unless the
-		// number does not fit its own record either (Decree 70/2024 keeps
-		// such numbers valid: DOMAIN.md §0.3).
-		with, without := a, b
-		if a.id == 0 {
-			with, without = b, a
-		}
-		if idFits(with, with.id) && !idFits(without, with.id) {
-			return idOneContradicts
-		}
+		// Whether the one number fits the other record's birth year and
+		// sex says nothing the date and sex comparisons do not: the
+		// number's head is made of them (DOMAIN.md §1.1).
 		return idMissing
 	case a.id == b.id:
 		return idEqual

@@ -14,7 +14,6 @@ var comparisonNames = [numCmp]string{"id", "given", "surname", "middle", "dob", 
 // does not exist for c, or is "unknown", which weighs nothing).
 var levelTexts = [numCmp][maxLevels]text{
 	cmpID: {
-		idOneContradicts: {"id-one-missing-contradicts", "Một bản ghi không có số định danh; số của bản ghi kia không khớp năm sinh hoặc giới tính", "One record has no ID number; the other's number contradicts its birth year or sex"},
 		idEqual:          {"id-equal", "Cùng số định danh", "Same ID number"},
 		idOneTypo:        {"id-one-typo", "Số định danh lệch một chữ số hoặc hai chữ số liền kề đảo chỗ", "ID numbers one digit or one adjacent swap apart"},
 		idOneTypoHead:    {"id-one-typo-head", "Số định danh lệch một lỗi ở phần tỉnh/thế kỷ/năm, không khớp cả hai bản ghi", "ID numbers one typo apart in the province/century/year digits, which fit neither record"},

@@ -46,33 +46,56 @@ func (tc *TrainConfig) defaults() {
 	tc.TFValues = min(tc.TFValues, maxTFValues)
 }
 
-// fixedBy are the comparisons a blocking family's key holds (nearly)
-// equal among its candidate pairs: an EM session on that family's pairs
-// leaves them out, since agreement there is an effect of blocking, not of
-// the pair being one person. Index numFamilies is the ID neighbours.
-var fixedBy = [numFamilies + 1]uint16{
+// A learning session is EM over one blocking family's candidate pairs
+// (index numFamilies: the ID neighbours). Its pairs agree on what the
+// family's key holds, non-matches too: agreement there is an effect of
+// blocking, not of the pair being one person. So each session leaves out
+// (masks) the comparisons its key fixes, and for the date of birth, when
+// its key holds only the year (or only the day and month), takes u among
+// random pairs that agree on the year (or day and month) as well.
+var sessionMask = [numFamilies + 1]uint16{
 	famGivenDOB:     1<<cmpGiven | 1<<cmpDOB,
-	famNameYear:     1<<cmpSurname | 1<<cmpGiven | 1<<cmpDOB,
-	famNameDayMonth: 1<<cmpSurname | 1<<cmpGiven | 1<<cmpDOB,
+	famNameYear:     1<<cmpSurname | 1<<cmpGiven,
+	famNameDayMonth: 1<<cmpSurname | 1<<cmpGiven,
 	famSurnameDOB:   1<<cmpSurname | 1<<cmpDOB,
-	famParentsYear:  1<<cmpFather | 1<<cmpMother | 1<<cmpDOB,
-	famRegionalYear: 1<<cmpSurname | 1<<cmpGiven | 1<<cmpDOB | 1<<cmpSex,
-	numFamilies:     1 << cmpID,
+	famParentsYear:  1<<cmpFather | 1<<cmpMother,
+	famRegionalYear: 1<<cmpSurname | 1<<cmpGiven | 1<<cmpSex,
+	numFamilies:     1<<cmpID | 1<<cmpSex, // an ID number's head holds the birth year and sex
 }
+
+// What a session's key holds of the date of birth.
+const (
+	keyNoDate = iota
+	keyYear
+	keyDayMonth
+)
+
+var sessionDOB = [numFamilies + 1]int{
+	famNameYear: keyYear, famNameDayMonth: keyDayMonth, famParentsYear: keyYear,
+	famRegionalYear: keyYear, numFamilies: keyYear,
+}
+
+// minCleanMatches: the ID neighbours' session is the cleanest (a mistyped
+// number says nothing of the rest of a record, and a non-match there is a
+// random person of the same birth year and sex, not a clan cousin or a
+// namesake): its estimates are used alone for every comparison it
+// estimates from at least this many expected matches.
+const minCleanMatches = 100
 
 // Train learns a model from the records in the Index, without labels:
 //
 //   - u, the chance of each comparison level between two different
 //     people, from RandomPairs pairs of records drawn in a fixed
 //     pseudo-random order (records sorted by a hash of their key, each
-//     paired with the next ones);
+//     paired with the next ones); for the ID number, among pairs of the
+//     same birth year and sex (its head is made of them);
 //   - term frequencies of the commonest folded name parts, from every
 //     record;
 //   - m, the chance of each level between two records of one person, by
 //     expectation maximisation over the candidate pairs of each blocking
-//     family in turn, each session leaving out the comparisons its
-//     family's key fixes, and averaging the sessions' estimates weighted
-//     by the matches they expect;
+//     family in turn (sessionMask, sessionDOB), then, per comparison, the
+//     ID neighbours' estimate when it rests on enough matches, else the
+//     sessions' estimates averaged by the matches they expect;
 //   - the prior, from the matches expected among all candidate pairs.
 //
 // The result is a function of the set of records: records and patterns
@@ -85,19 +108,27 @@ func (ix *Index) Train(tc TrainConfig) (*Model, error) {
 		return nil, fmt.Errorf("%w: %d records, at least %d", ErrTooFewRecords, ix.live, MinTrainRecords)
 	}
 	var mu muTables
-	nRandom := ix.estimateU(&mu, tc.RandomPairs)
+	var uDOB [3][maxLevels]float64
+	nRandom := ix.estimateU(&mu, &uDOB, tc.RandomPairs)
 	tf := ix.termFrequencies(&mu, tc.TFValues)
 	sessions, unique := ix.candidatePatterns()
-	m := textbookM()
+	init := textbookM()
 	var acc [numCmp][maxLevels]float64
 	var weight [numCmp]float64
+	var idM [numCmp][maxLevels]float64
+	var idExpected [numCmp]float64
 	for s, counts := range sessions {
 		if len(counts) == 0 {
 			continue
 		}
-		ms, expected := em(counts, fixedBy[s], m, &mu.u, tc.Iterations)
+		u := mu.u
+		u[cmpDOB] = uDOB[sessionDOB[s]]
+		ms, expected := em(counts, sessionMask[s], init, &u, tc.Iterations)
+		if s == numFamilies {
+			idM, idExpected = ms, expected
+		}
 		for c := 0; c < numCmp; c++ {
-			if fixedBy[s]&(1<<c) != 0 || expected[c] <= 0 {
+			if sessionMask[s]&(1<<c) != 0 || expected[c] <= 0 {
 				continue
 			}
 			for l := 1; l < numLevelsOf[c]; l++ {
@@ -108,10 +139,13 @@ func (ix *Index) Train(tc TrainConfig) (*Model, error) {
 	}
 	for c := 0; c < numCmp; c++ {
 		for l := 1; l < numLevelsOf[c]; l++ {
-			if weight[c] > 0 {
+			switch {
+			case sessionMask[numFamilies]&(1<<c) == 0 && idExpected[c] >= minCleanMatches:
+				mu.m[c][l] = idM[c][l]
+			case weight[c] > 0:
 				mu.m[c][l] = acc[c][l] / weight[c]
-			} else {
-				mu.m[c][l] = m[c][l]
+			default:
+				mu.m[c][l] = init[c][l]
 			}
 		}
 	}
@@ -166,15 +200,18 @@ func hash64(s string) uint64 {
 
 // estimateU counts each comparison level over pseudo-random pairs and
 // sets mu.u (with half a pair of smoothing per level); the ID number's
-// levels only over pairs of the same birth year and sex. It returns the
-// number of pairs.
-func (ix *Index) estimateU(mu *muTables, want int) int {
+// levels only over pairs of the same birth year and sex. uDOB gets the
+// date of birth's levels over all pairs, over pairs of the same birth
+// year, and over pairs of the same day and month (for the sessions of
+// sessionDOB). It returns the number of pairs.
+func (ix *Index) estimateU(mu *muTables, uDOB *[3][maxLevels]float64, want int) int {
 	order := ix.liveByHash()
 	n := len(order)
 	maxPairs := n * (n - 1) / 2
 	want = min(want, maxPairs)
 	var counts [numCmp][maxLevels]int
-	pairs, contradicts, unlikeID := 0, 0, 0
+	var dob [3][maxLevels]int
+	pairs := 0
 	for step := 1; pairs < want && step < n; step++ {
 		for i := 0; i < n && pairs < want; i++ {
 			j := i + step
@@ -191,43 +228,42 @@ func (ix *Index) estimateU(mu *muTables, want int) int {
 					counts[c][pat.level(c)]++
 				}
 			}
-			// The ID number's head encodes the birth year and sex, which
-			// the date and sex comparisons count already: its u is taken
-			// among pairs that agree on them, so that it says only what
-			// the number adds.
-			if l := pat.level(cmpID); l == idOneContradicts {
-				contradicts++
-			} else if x.dob>>9 == y.dob>>9 && x.sex == y.sex {
-				counts[cmpID][l]++
-			} else if l != idMissing {
-				unlikeID++
+			dx, dy := unpackDOB(x.dob), unpackDOB(y.dob)
+			if dx.y == dy.y && x.sex == y.sex {
+				counts[cmpID][pat.level(cmpID)]++
+			}
+			l := pat.level(cmpDOB)
+			dob[keyNoDate][l]++
+			if dx.y == dy.y {
+				dob[keyYear][l]++
+			}
+			if dm := dayMonth(dx); dm != 0 && dm == dayMonth(dy) {
+				dob[keyDayMonth][l]++
 			}
 			pairs++
 		}
 	}
 	for c := 0; c < numCmp; c++ {
-		known := 0
-		for l := 1; l < numLevelsOf[c]; l++ {
-			known += counts[c][l]
-		}
-		levels := float64(numLevelsOf[c] - 1)
-		for l := 1; l < numLevelsOf[c]; l++ {
-			mu.u[c][l] = (float64(counts[c][l]) + 0.5) / (float64(known) + 0.5*levels)
-		}
+		mu.u[c] = smoothed(&counts[c], numLevelsOf[c])
 	}
-	// A contradicting number is counted over all pairs (it is what a year
-	// or sex mismatch looks like through the number); the other levels
-	// share the rest in their same-year-and-sex proportions.
-	withID := contradicts + unlikeID + counts[cmpID][idOneContradicts]
-	for l := idEqual; l < numIDLevels; l++ {
-		withID += counts[cmpID][l]
+	for k := range dob {
+		uDOB[k] = smoothed(&dob[k], numDOBLevels)
 	}
-	pc := (float64(contradicts) + 0.5) / (float64(withID) + 1)
-	for l := idEqual; l < numIDLevels; l++ {
-		mu.u[cmpID][l] = float64(mu.u[cmpID][l] * (1 - pc))
-	}
-	mu.u[cmpID][idOneContradicts] = pc
 	return pairs
+}
+
+// smoothed turns level counts into probabilities over the known levels,
+// with half a pair of smoothing per level.
+func smoothed(counts *[maxLevels]int, levels int) [maxLevels]float64 {
+	known := 0
+	for l := 1; l < levels; l++ {
+		known += counts[l]
+	}
+	var out [maxLevels]float64
+	for l := 1; l < levels; l++ {
+		out[l] = (float64(counts[l]) + 0.5) / (float64(known) + 0.5*float64(levels-1))
+	}
+	return out
 }
 
 // termFrequencies lists the commonest folded name parts per field with
@@ -297,7 +333,7 @@ func (ix *Index) candidatePatterns() ([numFamilies + 1]patternCounts, patternCou
 		if hardRule(x, y, pat) != ruleNone {
 			return
 		}
-		sessions[fam][pat.without(fixedBy[fam])]++
+		sessions[fam][pat.without(sessionMask[fam])]++
 		if ix.firstFamily(lo, hi) == fam {
 			unique[pat]++
 		}
@@ -417,7 +453,7 @@ func textbookM() [numCmp][maxLevels]float64 {
 			m[c][l+1] = v
 		}
 	}
-	set(cmpID, 0.05, 0.80, 0.08, 0.02, 0.02, 0.03)
+	set(cmpID, 0.02, 0.90, 0.03, 0.02, 0.03)
 	// name levels: equal, bare, tone, marks, variant, subset, typo, one edit, similar, differs
 	set(cmpGiven, 0.85, 0.03, 0.02, 0.01, 0.02, 0.001, 0.02, 0.01, 0.02, 0.019)
 	set(cmpSurname, 0.90, 0.03, 0.01, 0.01, 0.02, 0.001, 0.005, 0.005, 0.001, 0.018)
@@ -443,7 +479,7 @@ func textbookU() [numCmp][maxLevels]float64 {
 			u[c][l+1] = v
 		}
 	}
-	set(cmpID, 0.02, 1e-9, 1e-5, 1e-6, 1e-4, 0.97989)
+	set(cmpID, 1e-9, 1e-5, 1e-6, 1e-4, 0.99989)
 	set(cmpGiven, 0.02, 0.001, 0.001, 0.002, 0.005, 0.0001, 0.0005, 0.02, 0.02, 0.9304)
 	set(cmpSurname, 0.10, 0.002, 0.001, 0.001, 0.01, 0.0001, 0.0005, 0.02, 0.0001, 0.8653)
 	set(cmpMiddle, 0.15, 0.005, 0.001, 0.005, 0.10, 0.02, 0.0005, 0.05, 0.0001, 0.6684)

@@ -124,8 +124,12 @@ const (
 	KindOther        = "other"
 )
 
-// maxExamples bounds the error examples kept per detector.
-const maxExamples = 12
+// maxExamples bounds the false negatives kept per detector, and
+// maxExamplesPerKind the false positives of each kind.
+const (
+	maxExamples        = 12
+	maxExamplesPerKind = 4
+)
 
 // splinkReference is what issue #12 measured with Splink.
 const splinkReference = "Splink (issue #12, independent province, 32k records, 6% re-enrollments, hard negatives): precision 0.90, recall 1.000"
@@ -461,7 +465,7 @@ func (ev *dedupEval) add(name string, pairs []pairAB, detail bool) {
 		}
 		kind := ev.kindOf(p.a, p.b)
 		d.FalsePositives[kind]++
-		if detail && len(d.FPExamples) < maxExamples {
+		if detail && d.FalsePositives[kind] <= maxExamplesPerKind {
 			d.FPExamples = append(d.FPExamples, kind+": "+ev.describe(k))
 		}
 	}

@@ -302,7 +302,7 @@ func (s *State) Admits(g replication.Genesis, origin replication.OriginID, seq u
 		return d, ReasonRevoked
 	case kind == replication.KindRoster || kind == replication.KindRevoke || kind == replication.KindReceipt:
 		return d, ReasonNotAnchor // the province alone signs rosters, revocations and receipts
-	case (kind == replication.KindResolve || kind == replication.KindFork) && d.Role != replication.RoleHub:
+	case (kind == replication.KindResolve || kind == replication.KindFork || kind == replication.KindDedupModel) && d.Role != replication.RoleHub:
 		return d, ReasonNotHub
 	}
 	return d, ""
