@@ -124,7 +124,7 @@ func (c comparer) compare(a, b *profile) pattern {
 	}
 	p.set(cmpBirthProv, eqLevel(uint32(pa), uint32(pb)))
 	p.set(cmpHometown, hometownLevel(a, b))
-	p.set(cmpResidence, eqLevel(a.resid, b.resid))
+	p.set(cmpResidence, eqLevel(uint32(a.resid), uint32(b.resid)))
 	p.set(cmpFather, c.parentLevel(&a.father, &b.father))
 	p.set(cmpMother, c.parentLevel(&a.mother, &b.mother))
 	p.set(cmpHead, headLevel(a, b))

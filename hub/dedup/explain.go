@@ -14,11 +14,11 @@ var comparisonNames = [numCmp]string{"id", "given", "surname", "middle", "dob", 
 // does not exist for c, or is "unknown", which weighs nothing).
 var levelTexts = [numCmp][maxLevels]text{
 	cmpID: {
-		idEqual:          {"id-equal", "Cùng số định danh", "Same ID number"},
-		idOneTypo:        {"id-one-typo", "Số định danh lệch một chữ số hoặc hai chữ số liền kề đảo chỗ", "ID numbers one digit or one adjacent swap apart"},
-		idOneTypoHead:    {"id-one-typo-head", "Số định danh lệch một lỗi ở phần tỉnh/thế kỷ/năm, không khớp cả hai bản ghi", "ID numbers one typo apart in the province/century/year digits, which fit neither record"},
-		idTwoTypos:       {"id-two-typos", "Số định danh lệch hai lỗi gõ", "ID numbers two typos apart"},
-		idFar:            {"id-far", "Hai số định danh khác hẳn nhau", "ID numbers far apart"},
+		idEqual:       {"id-equal", "Cùng số định danh", "Same ID number"},
+		idOneTypo:     {"id-one-typo", "Số định danh lệch một chữ số hoặc hai chữ số liền kề đảo chỗ", "ID numbers one digit or one adjacent swap apart"},
+		idOneTypoHead: {"id-one-typo-head", "Số định danh lệch một lỗi ở phần tỉnh/thế kỷ/năm, không khớp cả hai bản ghi", "ID numbers one typo apart in the province/century/year digits, which fit neither record"},
+		idTwoTypos:    {"id-two-typos", "Số định danh lệch hai lỗi gõ", "ID numbers two typos apart"},
+		idFar:         {"id-far", "Hai số định danh khác hẳn nhau", "ID numbers far apart"},
 	},
 	cmpGiven: {
 		nameEqual:    {"given-equal", "Tên trùng nhau", "Same given name"},
@@ -102,7 +102,7 @@ var levelTexts = [numCmp][maxLevels]text{
 // Index.Pairs.
 var ruleTexts = [numRules]text{
 	ruleDistinctIDs: {"rule-distinct-ids", "Luật: hai số định danh hợp lệ khác hẳn nhau là hai người", "Rule: two valid ID numbers far apart are two people"},
-	ruleTwins:       {"rule-twins", "Luật: cùng cha mẹ, cùng ngày sinh, khác tên là anh chị em sinh đôi", "Rule: same parents, same date of birth, different given names: twins"},
+	ruleTwins:       {"rule-twins", "Luật: cùng cha mẹ (hoặc cùng hộ), cùng ngày sinh, khác tên là anh chị em sinh đôi", "Rule: same parents (or household), same date of birth, different given names: twins"},
 	ruleParentChild: {"rule-parent-child", "Luật: một bản ghi ghi người kia là cha, mẹ hoặc vợ/chồng", "Rule: one record names the other as father, mother or spouse"},
 }
 

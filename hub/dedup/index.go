@@ -19,7 +19,8 @@ type Index struct {
 	toks  *tokenTable
 	cmp   comparer
 
-	profs     []profile // by slot; flags 0 when free
+	pages     [][]profile // profiles by slot, in pages of pageSize; flags 0 when free
+	nslots    int32
 	free      []int32
 	live      int
 	byID      *slotTable       // idKey → slots with an ID number
@@ -117,7 +118,7 @@ func (ix *Index) Put(r Record) {
 		ix.byTail.add(tailKey(p.id), s)
 		ix.idNeighbours(s, func(t int32) { ix.work = append(ix.work, workItem{newPairKey(s, t), true}) })
 	}
-	chains := ix.keyChains(&ix.profs[s])
+	chains := ix.keyChains(ix.prof(s))
 	for f := range numFamilies {
 		if chains[f].n > 0 {
 			ix.add(s, &chains[f], f, 0)
@@ -133,7 +134,7 @@ func (ix *Index) Delete(key string) {
 		return
 	}
 	ix.eachCandidate(s, func(t int32) { delete(ix.pairs, newPairKey(s, t)) })
-	p := &ix.profs[s]
+	p := ix.prof(s)
 	if p.id != 0 {
 		ix.byID.remove(idKey(p.id), s)
 		ix.byTail.remove(tailKey(p.id), s)
@@ -149,7 +150,7 @@ func (ix *Index) Delete(key string) {
 		delete(ix.otherKeys, key)
 		delete(ix.keyOf, s)
 	}
-	ix.profs[s] = profile{}
+	*ix.prof(s) = profile{}
 	ix.free = append(ix.free, s)
 	ix.live--
 	ix.rescore()
@@ -166,7 +167,7 @@ func (ix *Index) slotOf(key string) (int32, bool) {
 	v := idNumber(key)
 	found, slot := false, int32(0)
 	ix.byID.each(idKey(v), func(t int32) {
-		if p := &ix.profs[t]; p.id == v && p.flags&flagKeyIsID != 0 {
+		if p := ix.prof(t); p.id == v && p.flags&flagKeyIsID != 0 {
 			found, slot = true, t
 		}
 	})
@@ -175,7 +176,7 @@ func (ix *Index) slotOf(key string) (int32, bool) {
 
 // keyOfSlot returns the citizen key of slot s.
 func (ix *Index) keyOfSlot(s int32) string {
-	if p := &ix.profs[s]; p.flags&flagKeyIsID != 0 {
+	if p := ix.prof(s); p.flags&flagKeyIsID != 0 {
 		return formatID(p.id)
 	}
 	return ix.keyOf[s]
@@ -186,23 +187,47 @@ func (ix *Index) alloc(p profile) int32 {
 	if n := len(ix.free); n > 0 {
 		s := ix.free[n-1]
 		ix.free = ix.free[:n-1]
-		ix.profs[s] = p
+		*ix.prof(s) = p
 		return s
 	}
-	if len(ix.profs) >= MaxRecords {
+	if int(ix.nslots) >= MaxRecords {
 		panic("dedup: index full")
 	}
-	ix.profs = append(ix.profs, p)
-	return int32(len(ix.profs) - 1)
+	s := ix.nslots
+	if int(s)%pageSize == 0 {
+		ix.pages = append(ix.pages, make([]profile, pageSize))
+	}
+	ix.nslots++
+	*ix.prof(s) = p
+	return s
+}
+
+// Profiles live in fixed pages: no slice of all of them is ever copied
+// to grow (a 10-million-citizen index would hold twice its profiles for a
+// moment), and no more than a page is allocated ahead.
+const pageSize = 1 << 14
+
+// prof returns slot s's profile.
+func (ix *Index) prof(s int32) *profile { return &ix.pages[s/pageSize][s%pageSize] }
+
+// slots ranges over every slot ever allocated (free ones have flags 0).
+func (ix *Index) slots() func(func(int32) bool) {
+	return func(yield func(int32) bool) {
+		for s := int32(0); s < ix.nslots; s++ {
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 // idNeighbours calls f with every other record whose ID number is equal to
 // s's or one typo away.
 func (ix *Index) idNeighbours(s int32, f func(int32)) {
-	v := ix.profs[s].id
+	v := ix.prof(s).id
 	check := func(t int32) {
 		if t != s {
-			if u := ix.profs[t].id; u == v || oneTypoApart(u, v) {
+			if u := ix.prof(t).id; u == v || oneTypoApart(u, v) {
 				f(t)
 			}
 		}
@@ -211,7 +236,7 @@ func (ix *Index) idNeighbours(s int32, f func(int32)) {
 	idVariants(v, func(u uint64) { ix.byID.each(idKey(u), check) })
 	head := v / idTailMod
 	ix.byTail.each(tailKey(v), func(t int32) {
-		if ix.profs[t].id/idTailMod != head {
+		if ix.prof(t).id/idTailMod != head {
 			check(t)
 		}
 	})
@@ -244,7 +269,7 @@ func (ix *Index) add(s int32, c *chain, f, l int) {
 		members := t.appendSlots(nil, k)
 		ix.queueAmong(members)
 		for _, m := range members {
-			if cm := ix.keyChains(&ix.profs[m])[f]; l+1 < int(cm.n) {
+			if cm := ix.keyChains(ix.prof(m))[f]; l+1 < int(cm.n) {
 				ix.add(m, &cm, f, l+1)
 			}
 		}
@@ -277,7 +302,7 @@ func (ix *Index) remove(s int32, c *chain, f, l int) {
 // dropBelow removes slot m from its family-f blocks at level l and finer,
 // wherever it is a member.
 func (ix *Index) dropBelow(m int32, f, l int) {
-	c := ix.keyChains(&ix.profs[m])[f]
+	c := ix.keyChains(ix.prof(m))[f]
 	t := ix.blocks[f]
 	for ; l < int(c.n); l++ {
 		if !t.has(c.keys[l], m) {
@@ -326,7 +351,7 @@ func compareWork(a, b workItem) int {
 // candidates (known, or checked) and score at least the threshold with no
 // rule holding them apart.
 func (ix *Index) decide(k pairKey, known bool) {
-	x, y := &ix.profs[k.lo], &ix.profs[k.hi]
+	x, y := ix.prof(k.lo), ix.prof(k.hi)
 	if !known && !ix.candidates(k.lo, k.hi) {
 		delete(ix.pairs, k)
 		return
@@ -334,7 +359,7 @@ func (ix *Index) decide(k pairKey, known bool) {
 	ix.compares++
 	pat := ix.cmp.compare(x, y)
 	a, _ := ix.ordered(k.lo, k.hi)
-	pts := ix.model.points(pat, &ix.profs[a], ix.toks)
+	pts := ix.model.points(pat, ix.prof(a), ix.toks)
 	if pts < ix.model.ThresholdW16 || !ix.cfg.NoRules && hardRule(x, y, pat) != ruleNone {
 		delete(ix.pairs, k)
 		return
@@ -355,7 +380,7 @@ func (ix *Index) ordered(s, t int32) (int32, int32) {
 // candidates reports whether two slots meet: ID numbers equal or one typo
 // apart, or the same effective block in some family.
 func (ix *Index) candidates(s, t int32) bool {
-	x, y := &ix.profs[s], &ix.profs[t]
+	x, y := ix.prof(s), ix.prof(t)
 	if x.id != 0 && y.id != 0 && (x.id == y.id || oneTypoApart(x.id, y.id)) {
 		return true
 	}
@@ -385,10 +410,10 @@ func (ix *Index) effective(c *chain, f int) (uint32, bool) {
 
 // eachCandidate calls f with every slot s meets (possibly more than once).
 func (ix *Index) eachCandidate(s int32, f func(int32)) {
-	if ix.profs[s].id != 0 {
+	if ix.prof(s).id != 0 {
 		ix.idNeighbours(s, f)
 	}
-	chains := ix.keyChains(&ix.profs[s])
+	chains := ix.keyChains(ix.prof(s))
 	for fam := range numFamilies {
 		if k, ok := ix.effective(&chains[fam], fam); ok {
 			ix.blocks[fam].each(k, func(t int32) {
@@ -430,8 +455,8 @@ func (ix *Index) eachCandidatePair(f func(lo, hi int32, fam int)) {
 			}
 		})
 	}
-	for s := range ix.profs {
-		if ix.profs[s].id == 0 {
+	for s := range ix.slots() {
+		if ix.prof(s).id == 0 {
 			continue
 		}
 		ix.idNeighbours(int32(s), func(t int32) {
@@ -444,7 +469,7 @@ func (ix *Index) eachCandidatePair(f func(lo, hi int32, fam int)) {
 
 // effectiveIs reports whether k is slot s's effective block in family f.
 func (ix *Index) effectiveIs(s int32, f int, k uint32) bool {
-	c := ix.keyChains(&ix.profs[s])[f]
+	c := ix.keyChains(ix.prof(s))[f]
 	e, ok := ix.effective(&c, f)
 	return ok && e == k
 }
@@ -505,10 +530,10 @@ func (ix *Index) Compare(keyA, keyB string) (p Pair, proposed, ok bool) {
 		return Pair{}, false, false
 	}
 	k := newPairKey(s, t)
-	x, y := &ix.profs[k.lo], &ix.profs[k.hi]
+	x, y := ix.prof(k.lo), ix.prof(k.hi)
 	pat := ix.cmp.compare(x, y)
 	a, _ := ix.ordered(k.lo, k.hi)
-	p = ix.pairOf(k, rawPair{points: ix.model.points(pat, &ix.profs[a], ix.toks), pat: pat})
+	p = ix.pairOf(k, rawPair{points: ix.model.points(pat, ix.prof(a), ix.toks), pat: pat})
 	if r := hardRule(x, y, pat); r != ruleNone && !ix.cfg.NoRules {
 		t := ruleTexts[r]
 		p.Evidence = append([]Evidence{{Code: t.code, VI: t.vi, EN: t.en}}, p.Evidence...)
@@ -558,7 +583,7 @@ func (ix *Index) excluded(k pairKey, rp rawPair, adj map[int32][]partner) bool {
 
 // distinct reports whether a rule holds two records apart.
 func (ix *Index) distinct(s, t int32) bool {
-	x, y := &ix.profs[s], &ix.profs[t]
+	x, y := ix.prof(s), ix.prof(t)
 	return hardRule(x, y, ix.cmp.compare(x, y)) != ruleNone
 }
 
@@ -566,8 +591,8 @@ func (ix *Index) distinct(s, t int32) bool {
 func (ix *Index) pairOf(k pairKey, rp rawPair) Pair {
 	a, b := ix.ordered(k.lo, k.hi)
 	p := Pair{A: ix.keyOfSlot(a), B: ix.keyOfSlot(b), Score: scoreOf(rp.points), Points16: rp.points,
-		Model: ix.model.ID(), RegionA: ix.regions[ix.profs[a].region], RegionB: ix.regions[ix.profs[b].region]}
-	p.Evidence = ix.evidence(rp.pat, &ix.profs[a])
+		Model: ix.model.ID(), RegionA: ix.regions[ix.prof(a).region], RegionB: ix.regions[ix.prof(b).region]}
+	p.Evidence = ix.evidence(rp.pat, ix.prof(a))
 	p.Reasons = make([]string, len(p.Evidence))
 	for i, e := range p.Evidence {
 		p.Reasons[i] = e.Code
@@ -634,11 +659,11 @@ func (ix *Index) Stats() Stats {
 			}
 		})
 	}
-	for s := range ix.profs {
-		if ix.profs[s].flags == 0 {
+	for s := range ix.slots() {
+		if ix.prof(s).flags == 0 {
 			continue
 		}
-		chains := ix.keyChains(&ix.profs[s])
+		chains := ix.keyChains(ix.prof(s))
 		for f := range numFamilies {
 			if _, ok := ix.effective(&chains[f], f); !ok && chains[f].n > 0 {
 				st.Skipped[familyNames[f]]++
@@ -650,7 +675,7 @@ func (ix *Index) Stats() Stats {
 
 // bytes estimates the memory the Index holds.
 func (ix *Index) bytes() int64 {
-	n := int64(cap(ix.profs))*int64(unsafe.Sizeof(profile{})) + int64(4*cap(ix.free))
+	n := int64(len(ix.pages)*pageSize)*int64(unsafe.Sizeof(profile{})) + int64(4*cap(ix.free))
 	n += int64(ix.byID.bytes() + ix.byTail.bytes())
 	for _, t := range ix.blocks {
 		n += int64(t.bytes())

@@ -129,14 +129,14 @@ func TestBlockingRecall(t *testing.T) {
 	oracle, lost := 0, 0
 	for i, s := range slots {
 		for _, u := range slots[i+1:] {
-			x, y := &ix.profs[s], &ix.profs[u]
+			x, y := ix.prof(s), ix.prof(u)
 			p, q := ix.cmp.compare(x, y), ix.cmp.compare(y, x)
 			if p != q {
 				t.Fatalf("asymmetric comparison %s/%s: %x, reversed %x", ix.keyOfSlot(s), ix.keyOfSlot(u), p, q)
 			}
 			a, b := ix.ordered(s, u)
-			pts := ix.model.points(p, &ix.profs[a], ix.toks)
-			if pts != ix.model.points(p, &ix.profs[b], ix.toks) {
+			pts := ix.model.points(p, ix.prof(a), ix.toks)
+			if pts != ix.model.points(p, ix.prof(b), ix.toks) {
 				t.Fatalf("points depend on the side: %s/%s", ix.keyOfSlot(s), ix.keyOfSlot(u))
 			}
 			if pts < ix.model.ThresholdW16 || hardRule(x, y, p) != ruleNone {
@@ -216,11 +216,11 @@ func checkInvariants(t *testing.T, ix *Index) {
 	for f := range want {
 		want[f] = map[uint32][]int32{}
 	}
-	for s := range ix.profs {
-		if ix.profs[s].flags == 0 {
+	for s := range ix.slots() {
+		if ix.prof(s).flags == 0 {
 			continue
 		}
-		chains := ix.keyChains(&ix.profs[s])
+		chains := ix.keyChains(ix.prof(s))
 		for f := range numFamilies {
 			c := chains[f]
 			for l := 0; l < int(c.n); l++ {

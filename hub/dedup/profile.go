@@ -13,18 +13,22 @@ import (
 // names are 32-bit hashes, compared for equality only; 0 means unknown.
 type profile struct {
 	id       uint64 // the 12-digit ID number, 0 when none
-	idHash   uint32 // hash32 of id (what relatives' ID numbers are compared with)
 	nameFold uint32 // hash32 of the folded full name
 	dob      uint32 // packDOB
 	surname  uint32 // tokens
 	middle   uint32
 	given    uint32
-	home     uint32 // hometown: hash32 of its key
-	homeProv uint32 // ... of its province (a hometown given as a province only still agrees)
-	resid    uint32 // permanent residence: hash32 of its key
 
 	father, mother parentRef
-	head, spouse   relRef
+	head           relRef
+	spouseID       uint32 // idHash32 of the spouse's ID number
+
+	// Places are compared for equality only, among a province's few
+	// hundred communes: 16-bit hashes are enough (u, learnt from the same
+	// hashes, counts their rare collisions).
+	home     uint16 // hometown: hash of its key
+	homeProv uint16 // ... of its province (a hometown given as a province only still agrees)
+	resid    uint16 // permanent residence: hash of its key
 
 	region      uint16 // Index.regions number
 	birthProv   uint8  // pre-2025 province code of the birth registration, 0 unknown
@@ -84,6 +88,19 @@ func hash32(s string) uint32 {
 	return h
 }
 
+// hash16 folds two 32-bit hashes to 16 bits each, 0 kept for unknown.
+func hash16(a, b uint32) (uint16, uint16) { return fold16(a), fold16(b) }
+
+func fold16(h uint32) uint16 {
+	if h == 0 {
+		return 0
+	}
+	if f := uint16(h ^ h>>16); f != 0 {
+		return f
+	}
+	return 1
+}
+
 // idHash32 hashes a 12-digit number (a citizen's or a relative's).
 func idHash32(v uint64) uint32 {
 	if v == 0 {
@@ -127,7 +144,6 @@ func (ix *Index) makeProfile(r *Record) profile {
 	p := profile{flags: flagLive}
 	if k.PersonalID != "" && isIDDigits(k.PersonalID) {
 		p.id = idNumber(k.PersonalID)
-		p.idHash = idHash32(p.id)
 		if r.Key == k.PersonalID {
 			p.flags |= flagKeyIsID
 		}
@@ -148,15 +164,15 @@ func (ix *Index) makeProfile(r *Record) profile {
 		return p
 	}
 	p.dob = packDOB(e.DateOfBirth)
-	p.home, p.homeProv = ix.placeHashes(e.Hometown)
+	p.home, p.homeProv = hash16(ix.placeHashes(e.Hometown))
 	if isProvinceOnly(e.Hometown) {
 		p.flags |= flagHomeCoarse
 	}
-	p.resid, _ = ix.placeHashes(e.PermanentResidence)
+	p.resid, _ = hash16(ix.placeHashes(e.PermanentResidence))
 	p.father = ix.parent(e.Father, k.FatherName)
 	p.mother = ix.parent(e.Mother, k.MotherName)
 	p.head = ix.relative(e.HouseholdHead, "")
-	p.spouse = ix.relative(e.Spouse, "")
+	p.spouseID = ix.relative(e.Spouse, "").idHash
 	if ix.isHeadSelf(e, &p) {
 		p.flags |= flagHeadSelf
 	}
@@ -197,8 +213,8 @@ func (ix *Index) isHeadSelf(e *enrollment.Enrollment, p *profile) bool {
 	}
 	h := p.head
 	switch {
-	case h.idHash != 0 && p.idHash != 0:
-		return h.idHash == p.idHash
+	case h.idHash != 0 && p.id != 0:
+		return h.idHash == idHash32(p.id)
 	case h.fold != 0:
 		return h.fold == p.nameFold
 	}

@@ -11,9 +11,10 @@ const (
 	// are more than two typos apart. The population database never issues
 	// one person two numbers; a mistyped number is one or two typos off.
 	ruleDistinctIDs
-	// ruleTwins: the same parents (every parent both name agrees), the
-	// same full date of birth, clearly different given (or middle) names,
-	// and no ID number linking them: twins (DOMAIN.md §5.5 item 12).
+	// ruleTwins: one family — the same parents (every parent both name
+	// agrees), or the same household head (neither heads it) — the same
+	// full date of birth, clearly different given (or middle) names, and
+	// no ID number linking them: twins (DOMAIN.md §5.5 item 12).
 	ruleTwins
 	// ruleParentChild: one record names the other as its father, mother
 	// or spouse — by ID number, or a parent by folded name when the parent
@@ -36,7 +37,7 @@ func hardRule(a, b *profile, p pattern) rule {
 	if relatedTo(a, b) || relatedTo(b, a) {
 		return ruleParentChild
 	}
-	if sameParents(p) && p.level(cmpDOB) == dobExact &&
+	if (sameParents(p) || p.level(cmpHead) == eqEqual) && p.level(cmpDOB) == dobExact &&
 		(clearlyDiffers(p.level(cmpGiven)) || clearlyDiffers(p.level(cmpMiddle))) {
 		switch p.level(cmpID) {
 		case idEqual, idOneTypo, idOneTypoHead:
@@ -61,13 +62,14 @@ func clearlyDiffers(level int) bool { return level == nameSimilar || level == na
 
 // relatedTo reports whether p names q as a parent or spouse.
 func relatedTo(p, q *profile) bool {
-	if q.idHash != 0 && (p.father.idHash == q.idHash || p.mother.idHash == q.idHash || p.spouse.idHash == q.idHash) {
+	qid := idHash32(q.id)
+	if qid != 0 && (p.father.idHash == qid || p.mother.idHash == qid || p.spouseID == qid) {
 		return true
 	}
 	py, qy := int(p.dob>>9), int(q.dob>>9)
 	if py == 0 || qy == 0 || py-qy < minParentGap || q.nameFold == 0 {
 		return false
 	}
-	byName := func(r relRef) bool { return r.fold == q.nameFold && (r.idHash == 0 || q.idHash == 0) }
+	byName := func(r relRef) bool { return r.fold == q.nameFold && (r.idHash == 0 || qid == 0) }
 	return byName(p.father.relRef) || byName(p.mother.relRef)
 }

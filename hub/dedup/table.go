@@ -37,11 +37,25 @@ func (t *slotTable) add(key uint32, slot int32) {
 	if found {
 		return
 	}
-	*b = slices.Insert(*b, i, e)
+	*b = insertAt(*b, i, e)
 	t.n++
 	if t.n > maxBucketLen*len(t.buckets) && t.shift > 12 {
 		t.grow()
 	}
+}
+
+// insertAt inserts e at i, growing a full bucket by an eighth (not the
+// doubling of append: the buckets hold most of the Index's memory).
+func insertAt(b []uint64, i int, e uint64) []uint64 {
+	if len(b) == cap(b) {
+		nb := make([]uint64, len(b), len(b)+len(b)/8+4)
+		copy(nb, b)
+		b = nb
+	}
+	b = b[:len(b)+1]
+	copy(b[i+1:], b[i:])
+	b[i] = e
+	return b
 }
 
 // remove deletes (key, slot) if present.
@@ -105,9 +119,19 @@ func (t *slotTable) grow() {
 	nb := make([][]uint64, 2*len(t.buckets))
 	t.shift--
 	for _, b := range t.buckets {
-		for _, e := range b {
-			i := uint32(e>>32) >> t.shift
-			nb[i] = append(nb[i], e)
+		// b's first part goes to bucket 2k, the rest to 2k+1: split it
+		// into two exactly sized slices
+		mid := len(b)
+		for j, e := range b {
+			if uint32(e>>32)>>t.shift&1 == 1 {
+				mid = j
+				break
+			}
+		}
+		if len(b) > 0 {
+			k := uint32(b[0]>>32) >> (t.shift + 1) << 1
+			nb[k] = slices.Clone(b[:mid])
+			nb[k+1] = slices.Clone(b[mid:])
 		}
 	}
 	t.buckets = nb

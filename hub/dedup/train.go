@@ -168,8 +168,8 @@ func (ix *Index) liveByHash() []int32 {
 		s   int32
 	}
 	all := make([]hk, 0, ix.live)
-	for s := range ix.profs {
-		if ix.profs[s].flags != 0 {
+	for s := range ix.slots() {
+		if ix.prof(s).flags != 0 {
 			k := ix.keyOfSlot(int32(s))
 			all = append(all, hk{hash64(k), k, int32(s)})
 		}
@@ -221,7 +221,7 @@ func (ix *Index) estimateU(mu *muTables, uDOB *[3][maxLevels]float64, want int) 
 					continue
 				}
 			}
-			x, y := &ix.profs[order[i]], &ix.profs[order[j]]
+			x, y := ix.prof(order[i]), ix.prof(order[j])
 			pat := ix.cmp.compare(x, y)
 			for c := 0; c < numCmp; c++ {
 				if c != cmpID {
@@ -275,8 +275,8 @@ func (ix *Index) termFrequencies(mu *muTables, keep int) []TFTable {
 	var out []TFTable
 	for f := range numTFFields {
 		counts := map[string]int{}
-		for s := range ix.profs {
-			p := &ix.profs[s]
+		for s := range ix.slots() {
+			p := ix.prof(s)
 			if p.flags == 0 {
 				continue
 			}
@@ -328,7 +328,7 @@ func (ix *Index) candidatePatterns() ([numFamilies + 1]patternCounts, patternCou
 	}
 	unique := patternCounts{}
 	ix.eachCandidatePair(func(lo, hi int32, fam int) {
-		x, y := &ix.profs[lo], &ix.profs[hi]
+		x, y := ix.prof(lo), ix.prof(hi)
 		pat := ix.cmp.compare(x, y)
 		if hardRule(x, y, pat) != ruleNone {
 			return
@@ -345,7 +345,7 @@ func (ix *Index) candidatePatterns() ([numFamilies + 1]patternCounts, patternCou
 // which two candidate slots meet, so that a pair meeting in several is
 // counted once.
 func (ix *Index) firstFamily(s, t int32) int {
-	cx, cy := ix.keyChains(&ix.profs[s]), ix.keyChains(&ix.profs[t])
+	cx, cy := ix.keyChains(ix.prof(s)), ix.keyChains(ix.prof(t))
 	for f := range numFamilies {
 		kx, okx := ix.effective(&cx[f], f)
 		ky, oky := ix.effective(&cy[f], f)
