@@ -34,6 +34,7 @@ type Index struct {
 	regionNum map[string]uint16
 	cache     derived
 
+	journal  *journal   // what Changes reports, when kept (journal.go)
 	work     []workItem // scratch: pairs to re-decide
 	resplit  bool       // a block crossed MaxBlock during this call: "meet" is stale
 	compares int64
@@ -106,11 +107,19 @@ func (ix *Index) Put(r Record) {
 	if _, ok := ix.slotOf(r.Key); ok {
 		ix.Delete(r.Key)
 	}
-	p := ix.makeProfile(&r)
+	ix.put(r.Key, ix.makeProfile(&r))
+}
+
+// put adds a citizen (its key not present) with profile p.
+func (ix *Index) put(key string, p profile) {
+	if _, ok := ix.slotOf(key); ok {
+		ix.Delete(key)
+	}
 	s := ix.alloc(p)
+	ix.touch(key)
 	if p.flags&flagKeyIsID == 0 {
-		ix.otherKeys[r.Key] = s
-		ix.keyOf[s] = r.Key
+		ix.otherKeys[key] = s
+		ix.keyOf[s] = key
 	}
 	ix.work = ix.work[:0]
 	if p.id != 0 {
@@ -133,7 +142,8 @@ func (ix *Index) Delete(key string) {
 	if !ok {
 		return
 	}
-	ix.eachCandidate(s, func(t int32) { delete(ix.pairs, newPairKey(s, t)) })
+	ix.touch(key)
+	ix.eachCandidate(s, func(t int32) { ix.unpair(newPairKey(s, t)) })
 	p := ix.prof(s)
 	if p.id != 0 {
 		ix.byID.remove(idKey(p.id), s)
@@ -353,7 +363,7 @@ func compareWork(a, b workItem) int {
 func (ix *Index) decide(k pairKey, known bool) {
 	x, y := ix.prof(k.lo), ix.prof(k.hi)
 	if !known && !ix.candidates(k.lo, k.hi) {
-		delete(ix.pairs, k)
+		ix.unpair(k)
 		return
 	}
 	ix.compares++
@@ -361,10 +371,22 @@ func (ix *Index) decide(k pairKey, known bool) {
 	a, _ := ix.ordered(k.lo, k.hi)
 	pts := ix.model.points(pat, ix.prof(a), ix.toks)
 	if pts < ix.model.ThresholdW16 || !ix.cfg.NoRules && hardRule(x, y, pat) != ruleNone {
-		delete(ix.pairs, k)
+		ix.unpair(k)
 		return
 	}
-	ix.pairs[k] = rawPair{points: pts, pat: pat}
+	rp := rawPair{points: pts, pat: pat}
+	if old, ok := ix.pairs[k]; !ok || old != rp {
+		ix.pairs[k] = rp
+		ix.touchPair(k)
+	}
+}
+
+// unpair removes the pair k if it exists.
+func (ix *Index) unpair(k pairKey) {
+	if _, ok := ix.pairs[k]; ok {
+		delete(ix.pairs, k)
+		ix.touchPair(k)
+	}
 }
 
 // ordered returns the slots of a pair in citizen-key order (the points
@@ -479,6 +501,9 @@ func (ix *Index) SetModel(m *Model) {
 	ix.model = m
 	ix.toks.retf(m)
 	clear(ix.pairs)
+	if ix.journal != nil {
+		ix.journal.touchAll = true
+	}
 	ix.eachCandidatePair(func(lo, hi int32, _ int) { ix.decide(pairKey{lo, hi}, true) })
 }
 
@@ -567,12 +592,17 @@ type partner struct {
 // that a rule holds apart from y (or x). z cannot be the same person as
 // both, and the better match is kept.
 func (ix *Index) excluded(k pairKey, rp rawPair, adj map[int32][]partner) bool {
+	return ix.excludedBy(k, rp, func(s int32) []partner { return adj[s] })
+}
+
+// excludedBy is excluded with the partners of a slot given by a function.
+func (ix *Index) excludedBy(k pairKey, rp rawPair, partnersOf func(int32) []partner) bool {
 	if ix.cfg.NoRules {
 		return false
 	}
 	for _, side := range [2][2]int32{{k.lo, k.hi}, {k.hi, k.lo}} {
 		x, y := side[0], side[1]
-		for _, z := range adj[x] {
+		for _, z := range partnersOf(x) {
 			if z.slot != y && z.points > rp.points && ix.distinct(y, z.slot) {
 				return true
 			}

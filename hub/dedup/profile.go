@@ -138,44 +138,77 @@ func splitName(key string) (surname, middle, given string) {
 	}
 }
 
-// makeProfile derives r's profile, interning its name parts in t.
-func (ix *Index) makeProfile(r *Record) profile {
+// stored is a citizen's profile as it can live outside an Index (the
+// hub's view persists it: EncodeProfile, PutProfile, Load): name parts as
+// NameKey strings, everything else derived and packed. An Index interns
+// the strings into its profile.
+type stored struct {
+	id                       uint64
+	nameFold, dob            uint32
+	surname, middle, given   string
+	fatherGiven, motherGiven string
+	father, mother, head     relRef
+	spouseID                 uint32
+	home, homeProv, resid    uint16
+	birthProv, birthProv25   uint8
+	sex                      uint8
+	flags                    uint8 // flagBare, flagHeadSelf, flagHomeCoarse
+}
+
+// derive computes r's stored profile; c memoizes text derivations (nil:
+// none).
+func derive(r *Record, c *derived) stored {
 	k := &r.Keys
-	p := profile{flags: flagLive}
+	var p stored
 	if k.PersonalID != "" && isIDDigits(k.PersonalID) {
 		p.id = idNumber(k.PersonalID)
-		if r.Key == k.PersonalID {
-			p.flags |= flagKeyIsID
-		}
 	}
-	name := k.Name
-	fold := k.NameFold
+	name, fold := k.Name, k.NameFold
 	p.nameFold = hash32(fold)
 	if name != "" && name == fold {
 		p.flags |= flagBare
 	}
-	s, m, g := splitName(name)
-	p.surname, p.middle, p.given = ix.toks.intern(s, ix.model), ix.toks.intern(m, ix.model), ix.toks.intern(g, ix.model)
+	p.surname, p.middle, p.given = splitName(name)
 	p.sex = sexCode(k.Sex)
 	p.birthProv, p.birthProv25 = provCode(k.BirthProvince), provCode(k.BirthProvince2025)
-	p.region = ix.regionNumber(r.Region)
 	e := r.Enrollment
 	if e == nil {
 		return p
 	}
 	p.dob = packDOB(e.DateOfBirth)
-	p.home, p.homeProv = hash16(ix.placeHashes(e.Hometown))
+	p.home, p.homeProv = hash16(c.placeHashes(e.Hometown))
 	if isProvinceOnly(e.Hometown) {
 		p.flags |= flagHomeCoarse
 	}
-	p.resid, _ = hash16(ix.placeHashes(e.PermanentResidence))
-	p.father = ix.parent(e.Father, k.FatherName)
-	p.mother = ix.parent(e.Mother, k.MotherName)
-	p.head = ix.relative(e.HouseholdHead, "")
-	p.spouseID = ix.relative(e.Spouse, "").idHash
-	if ix.isHeadSelf(e, &p) {
+	p.resid, _ = hash16(c.placeHashes(e.PermanentResidence))
+	p.father, p.fatherGiven = c.parent(e.Father, k.FatherName)
+	p.mother, p.motherGiven = c.parent(e.Mother, k.MotherName)
+	p.head = c.relative(e.HouseholdHead, "")
+	p.spouseID = c.relative(e.Spouse, "").idHash
+	if c.isHeadSelf(e, &p) {
 		p.flags |= flagHeadSelf
 	}
+	return p
+}
+
+// makeProfile derives r's in-memory profile.
+func (ix *Index) makeProfile(r *Record) profile {
+	return ix.internProfile(derive(r, &ix.cache), r.Key, r.Region)
+}
+
+// internProfile turns a stored profile into the Index's, under key.
+func (ix *Index) internProfile(st stored, key, region string) profile {
+	p := profile{id: st.id, nameFold: st.nameFold, dob: st.dob, head: st.head, spouseID: st.spouseID,
+		home: st.home, homeProv: st.homeProv, resid: st.resid, birthProv: st.birthProv, birthProv25: st.birthProv25,
+		sex: st.sex, flags: st.flags&(flagBare|flagHeadSelf|flagHomeCoarse) | flagLive}
+	if p.id != 0 && len(key) == enrollment.PersonalIDLen && isIDDigits(key) && idNumber(key) == p.id {
+		p.flags |= flagKeyIsID
+	}
+	t := ix.toks
+	p.surname, p.middle, p.given = t.intern(st.surname, ix.model), t.intern(st.middle, ix.model), t.intern(st.given, ix.model)
+	p.father = parentRef{relRef: st.father, given: t.intern(st.fatherGiven, ix.model)}
+	p.mother = parentRef{relRef: st.mother, given: t.intern(st.motherGiven, ix.model)}
+	p.region = ix.regionNumber(region)
 	return p
 }
 
@@ -188,6 +221,9 @@ type derived map[string]uint64
 const maxDerived = 1 << 14
 
 func (d *derived) get(text string, f func() uint64) uint64 {
+	if d == nil {
+		return f()
+	}
 	if v, ok := (*d)[text]; ok {
 		return v
 	}
@@ -201,8 +237,8 @@ func (d *derived) get(text string, f func() uint64) uint64 {
 
 // isHeadSelf: the household head named is the citizen (by relation, ID
 // number, or name when no number says otherwise).
-func (ix *Index) isHeadSelf(e *enrollment.Enrollment, p *profile) bool {
-	self := ix.cache.get("\x01rel\x00"+e.RelationToHead, func() uint64 {
+func (d *derived) isHeadSelf(e *enrollment.Enrollment, p *stored) bool {
+	self := d.get("\x01rel\x00"+e.RelationToHead, func() uint64 {
 		if enrollment.NameKey(e.RelationToHead) == "chủ hộ" {
 			return 1
 		}
@@ -221,18 +257,18 @@ func (ix *Index) isHeadSelf(e *enrollment.Enrollment, p *profile) bool {
 	return false
 }
 
-func (ix *Index) parent(r *enrollment.Relative, nameKey string) parentRef {
+func (d *derived) parent(r *enrollment.Relative, nameKey string) (relRef, string) {
 	if r == nil {
-		return parentRef{}
+		return relRef{}, ""
 	}
 	if nameKey == "" {
 		nameKey = enrollment.NameKey(r.FullName)
 	}
 	_, _, g := splitName(nameKey)
-	return parentRef{relRef: ix.relative(r, nameKey), given: ix.toks.intern(g, ix.model)}
+	return d.relative(r, nameKey), g
 }
 
-func (ix *Index) relative(r *enrollment.Relative, nameKey string) relRef {
+func (d *derived) relative(r *enrollment.Relative, nameKey string) relRef {
 	if r == nil {
 		return relRef{}
 	}
@@ -240,7 +276,7 @@ func (ix *Index) relative(r *enrollment.Relative, nameKey string) relRef {
 	if nameKey != "" {
 		ref.fold = hash32(enrollment.FoldNameKey(nameKey))
 	} else {
-		ref.fold = uint32(ix.cache.get("\x02name\x00"+r.FullName, func() uint64 {
+		ref.fold = uint32(d.get("\x02name\x00"+r.FullName, func() uint64 {
 			return uint64(hash32(enrollment.FoldNameKey(enrollment.NameKey(r.FullName))))
 		}))
 	}
@@ -257,11 +293,11 @@ func (ix *Index) relative(r *enrollment.Relative, nameKey string) relRef {
 // placeHashes identifies a place (its unit code in its code list, else
 // the key of its text) and its province (a name key, so that a code and
 // a text can agree).
-func (ix *Index) placeHashes(pl enrollment.Place) (place, province uint32) {
+func (d *derived) placeHashes(pl enrollment.Place) (place, province uint32) {
 	if pl.IsZero() {
 		return 0, 0
 	}
-	v := ix.cache.get("\x03place\x00"+pl.UnitCode+"\x00"+pl.CodeList+"\x00"+pl.Text, func() uint64 {
+	v := d.get("\x03place\x00"+pl.UnitCode+"\x00"+pl.CodeList+"\x00"+pl.Text, func() uint64 {
 		a, b := placeHashes(pl)
 		return uint64(a)<<32 | uint64(b)
 	})

@@ -44,6 +44,41 @@ func (t *slotTable) add(key uint32, slot int32) {
 	}
 }
 
+// addSorted adds many entries at once (a bulk load): they are sorted,
+// the buckets grown first, and each bucket merged once.
+func (t *slotTable) addSorted(es []uint64) {
+	slices.Sort(es)
+	es = slices.Compact(es)
+	for t.n+len(es) > maxBucketLen*len(t.buckets) && t.shift > 12 {
+		t.grow()
+	}
+	for i := 0; i < len(es); {
+		bi := uint32(es[i]>>32) >> t.shift
+		j := i
+		for j < len(es) && uint32(es[j]>>32)>>t.shift == bi {
+			j++
+		}
+		old := t.buckets[bi]
+		merged := make([]uint64, 0, len(old)+j-i)
+		a, b := old, es[i:j]
+		for len(a) > 0 && len(b) > 0 {
+			switch {
+			case a[0] < b[0]:
+				merged, a = append(merged, a[0]), a[1:]
+			case b[0] < a[0]:
+				merged, b = append(merged, b[0]), b[1:]
+			default: // present already
+				merged, a, b = append(merged, a[0]), a[1:], b[1:]
+				t.n--
+			}
+		}
+		merged = append(append(merged, a...), b...)
+		t.buckets[bi] = merged
+		t.n += j - i
+		i = j
+	}
+}
+
 // insertAt inserts e at i, growing a full bucket by an eighth (not the
 // doubling of append: the buckets hold most of the Index's memory).
 func insertAt(b []uint64, i int, e uint64) []uint64 {

@@ -149,6 +149,7 @@ func (ix *Index) Train(tc TrainConfig) (*Model, error) {
 			}
 		}
 	}
+	floorM(&mu)
 	n := float64(ix.live)
 	allPairs := n * (n - 1) / 2
 	matches := expectedMatches(unique, &mu, allPairs, tc.Iterations)
@@ -157,6 +158,34 @@ func (ix *Index) Train(tc TrainConfig) (*Model, error) {
 		EMIterations: tc.Iterations, ExpectedMatches: round6(matches)}
 	model := newModel(&mu, w16(prior/(1-prior)), tf, info)
 	return model, nil
+}
+
+// mFloor is the least m of any level: a field a register never got wrong
+// in the data learnt from (generated data keeps a hometown exactly) still
+// gets wrong sometimes, and one such disagreement must not outweigh
+// everything else (log2(1/512 / u) is at most about -9 bits for a level u
+// makes common).
+const mFloor = 1.0 / 512
+
+// floorM raises every level's m to at least mFloor, taking the mass from
+// the commonest level.
+func floorM(mu *muTables) {
+	for c := 0; c < numCmp; c++ {
+		top, added := 1, 0.0
+		for l := 1; l < numLevelsOf[c]; l++ {
+			if levelTexts[c][l].code == "" {
+				continue
+			}
+			if mu.m[c][l] > mu.m[c][top] {
+				top = l
+			}
+			if mu.m[c][l] < mFloor {
+				added += mFloor - mu.m[c][l]
+				mu.m[c][l] = mFloor
+			}
+		}
+		mu.m[c][top] -= added
+	}
 }
 
 // liveByHash returns the live slots ordered by a hash of their key (ties

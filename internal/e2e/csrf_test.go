@@ -31,7 +31,7 @@ import (
 // something, by who serves it. TestEveryStateChangingRouteIsListed keeps
 // it complete.
 var stateChangingRoutes = map[string][]string{
-	"hub": {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/import"},
+	"hub": {"/api/roster", "/api/resolve", "/api/roster/import", "/dash/resolve", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/import", "/api/model/train"},
 	"node": {"/api/enroll", "/api/import", "/api/roster/import", "/api/login", "/logout", "/api/bundle/export", "/api/bundle/import", "/api/residents/status", "/api/officers",
 		"/app/signin", "/app/check", "/app/save", "/app/status"},
 }
