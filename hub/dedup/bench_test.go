@@ -42,3 +42,19 @@ func BenchmarkTrain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPairs measures Pairs() on an Index of n records.
+func BenchmarkPairs(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		ix := NewIndex(DefaultConfig())
+		for _, r := range synthRecords(b, n, 1) {
+			ix.Put(r)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				_ = ix.Pairs()
+			}
+			b.ReportMetric(float64(len(ix.Pairs())), "pairs")
+		})
+	}
+}

@@ -1,181 +1,190 @@
 // Package dedup finds probable duplicates among a hub's citizens: two
-// citizen keys that look like the same person, each pair with a score and
-// the reasons an officer reviews. It is pure: no I/O, no clock, no
-// goroutines, and what it returns is a function of the set of records it
-// holds, whatever the order they came in.
+// citizen keys that look like the same person, each pair with its
+// probability under a Fellegi–Sunter model learnt from the hub's own data,
+// and the evidence, line by line with its weight, in Vietnamese and
+// English. It is pure: no I/O, no clock, no goroutines, and what it returns
+// is a function of the set of records it holds and of the model, whatever
+// the order they came in.
 //
 // # The problem
 //
 // A hub keys a citizen by the normalized 12-digit personal ID number, or,
-// for a capture without one, by a provisional key. Records under one key
-// are one citizen (the reconciler settles their disagreements). A
-// probable duplicate is two keys for one person: a re-enrollment whose ID
-// number was mistyped (two digits swapped, one digit wrong; a lost leading
-// zero is already put back by enrollment.Keys), or that came without the
-// card (provisional), usually with the name and date noise of DOMAIN.md
-// §5.5: NFD, no diacritics, UPPERCASE, tone placement (hòa/hoà), double
-// spaces, Hoàng/Huỳnh, Vũ/Võ, a dropped middle name, a day/month swap, a
-// year-only date, the 01/01 default.
+// for a capture without one, by a provisional key. A probable duplicate is
+// two keys for one person: a re-enrollment whose ID number was mistyped,
+// or that came without the card, usually with the errors of DOMAIN.md
+// §5.5 — NFD, no diacritics, UPPERCASE, tone placement, hỏi/ngã, regional
+// initials and finals (tr/ch, s/x, d/gi/v, n/ng, t/c), keystroke errors in
+// any name part, Hoàng/Huỳnh, a middle name dropped or added, day/month
+// swapped, a year-only or 01/01 date, a birth year one off, parents left
+// out, a move to another household. What must stay apart: twins, siblings,
+// a son named like his father, namesakes born the same year or day.
 //
 // # Use
 //
 //	ix := dedup.NewIndex(dedup.DefaultConfig())
 //	ix.Put(dedup.Record{Key: key, Enrollment: e, Keys: enrollment.Keys(e), Region: district})
 //	...
-//	for _, p := range ix.Pairs() { // sorted by (A, B)
-//		fmt.Println(p.A, p.B, p.Score, p.Reasons)
+//	m, err := ix.Train(dedup.TrainConfig{}) // learn from these records
+//	ix.SetModel(m)                           // every candidate pair decided again
+//	for _, p := range ix.Pairs() {           // sorted by (A, B)
+//		fmt.Println(p.A, p.B, p.Score, p.Model)
+//		for _, e := range p.Evidence {
+//			fmt.Printf("%+.1f %s / %s\n", e.Weight, e.VI, e.EN)
+//		}
 //	}
 //
-// Put adds or replaces a citizen (the view's displayed version may
-// change), Delete removes one; both re-score only the pairs their blocks
-// touch. PairsOf lists one citizen's pairs; Compare scores any two records
-// (for tests and the review UI). An Index is not safe for concurrent use.
+// Put adds or replaces a citizen, Delete removes one; both decide again
+// only the pairs their blocks touch. PairsOf lists one citizen's pairs;
+// Compare explains any two citizens, paired or not (the rule that holds
+// them apart first). For a view that keeps its pairs elsewhere:
+// EncodeProfile (a stored profile, computed outside any lock), PutProfile,
+// Load (restart without comparing everyone again) and KeepJournal/Changes
+// (which pairs to store or drop). An Index is not safe for concurrent use.
 //
-// # Blocking
+// # The model (model.go, compare.go)
 //
-// Records are compared only when they meet: their ID numbers are one typo
-// apart, or they share a block in one of five families. Each family
-// catches what the others miss:
+// Twelve comparisons, each at one of a few levels (level 0, a side lacks
+// the field, weighs nothing):
 //
-//   - ID neighbours: the numbers one digit away (108) or with two adjacent
-//     digits swapped (11), found without trying them all (idtable.go): a
-//     typo in the random tail keeps the PPPGYY head, so the tail's 59
-//     variants are looked up in that head's own small map; a typo in the
-//     head keeps the tail, so the records sharing the tail (about one at a
-//     province's size) are checked. This catches the typos whatever the
-//     name and date noise, at one table entry per record (the deletion
-//     neighbourhood would need 12). Insertions and deletions of digits
-//     cannot reach it: enrollment.Keys keeps only 12-digit numbers.
-//   - name-year-hometown: surname class (huỳnh→hoàng, võ→vũ, folded) +
-//     folded given name + birth year + hometown. Folding absorbs NFD,
-//     case, spaces, tones and lost diacritics; the class absorbs the
-//     regional surnames; no middle name (it may be dropped) and no day or
-//     month (they may be swapped, defaulted or missing). The hometown
-//     (quê quán, a fixed legal attribute) keeps blocks small: among a
-//     million records a record's block holds 1.3 records on average,
-//     where name + year alone would hold 55.
-//   - name-middle-year: the same name key with the folded middle name
-//     instead of the hometown, for a hometown captured differently (11.9
-//     on average at 1M).
-//   - given-dob: folded given name + full date of birth with day and month
-//     in sorted order (so a swap meets), for a misspelt or changed
-//     surname or middle name.
-//   - name-daymonth: folded full name + sorted day/month without the year,
-//     for a mistyped birth year. The 01/01 default is no date here.
-//   - parents-year: folded father's and mother's names + birth year, for a
-//     child's misspelt given name.
+//	id              equal; one typo (a digit, or two adjacent swapped) in the random part,
+//	                or in the head when one number fits both records; one typo in a head
+//	                that fits neither; two typos; far apart
+//	given, surname, equal NameKey; equal once folded, one record typed without diacritics;
+//	middle          a tone left out or hỏi for ngã; other marks; regional variant
+//	                (surname Hoàng/Huỳnh, Vũ/Võ; given name: the regional key of
+//	                textsim.go; middle: one has none); middle names sharing a word;
+//	                one keystroke apart where one side is no Vietnamese syllable (a
+//	                typo: enrollment.IsSyllable); one letter apart between real
+//	                syllables; Jaro–Winkler ≥ 0.88; different
+//	dob             same full date; same partial date (year, month, 01/01); day/month
+//	                swapped; same year, one knows less; year one off with the same
+//	                day/month; same month; same year; year one off and partial; year
+//	                one off otherwise; two or more years apart
+//	sex, birth province, residence: equal / different
+//	hometown        equal; same province (one gives only the province); different
+//	father, mother  same (by ID number when both have one, else folded name); same
+//	                given name only; different
+//	household head  same; one heads their own household and the other lives in
+//	                someone else's; different. Both heading their own: no evidence —
+//	                two namesakes who head households "agree" on the head only
+//	                because they agree on the name
 //
-// # A limit on everything: MaxBlock, order-independent
+// Names are tokenised the Vietnamese way: surname (two words for Tôn
+// Thất, Nguyễn Phước, Âu Dương...), middle phrase, given name; folded with
+// enrollment.FoldNameKey, the project's one accent fold (tests pin the
+// blocking keys to enrollment.FoldKey).
 //
-// A block with more than Config.MaxBlock members (default 64) is not
-// compared as a whole: its members go one level down a chain of finer
-// keys (the name blocks add the sorted day/month, then the sex; the
-// others the sex), where the same rule applies. A record's effective
-// block is the coarsest of its blocks that is within the limit; a record
-// whose finest block is still too big meets no one in that family and is
-// counted in Stats.Skipped. Whether a block is over the limit depends only
-// on how many records it holds, so the effective blocks, and hence the
-// pairs, are a function of the set of records: no "first N inserted".
-// When a Put or Delete makes a block cross the limit, the pairs among its
-// members (at most MaxBlock+1 of them) are re-decided: about 2,000
-// comparisons at the default, the most one call can cost per family and
-// level. The finer blocks exist only under an oversized one. On generated
-// Hà Tĩnh data no block reaches the limit at 100,000 records; at
-// 1,000,000, 418 blocks do (4.5% of the records sit in an oversized
-// name-middle-year block and meet there through the day/month), and no
-// record is skipped.
+// Each level has m (its chance between two records of one person) and u
+// (between two people); its weight is log2(m/u), rounded to sixteenths of
+// a bit so that every hub adds the same integers. Common name parts weigh
+// less: a term-frequency table adds log2(u_avg/freq) for agreeing given
+// names, surnames and middle names (Nguyễn, Văn, Thị, Hùng agree by
+// chance far more often than Khổng or Lãm). A pair's points are the prior
+// (log2 odds of a match among all pairs) plus the evidence; Score is
+// 1/(1+2^-points), a probability; a pair is proposed from the model's
+// threshold, 0 points (more likely than not).
 //
-// # Determinism
+// Evidence that says one thing counts once. The family comparisons
+// (father, mother, household head) and the place comparisons (residence,
+// hometown, birth province) each measure "one family", "one place" —
+// which siblings and neighbours share as much as a person's two records;
+// within each group only the strongest agreement and the strongest
+// disagreement count (Evidence.Counted says which). The identity
+// comparisons are summed.
 //
-// Pairs() is a pure function of the set of records present: the
-// candidate rule (ID neighbours, or the same effective block) and the
-// score read nothing else, the evidence is symmetric (tested) and a pair
-// is written in key order, and every output is sorted; no map iteration
-// order reaches an output. Scores are exact on every machine: points are integers and
-// Score = 1/(1+2^-points) needs only Ldexp, an addition and a division,
-// all correctly rounded. Tests insert the same records in 100 random
-// orders with replaced versions and deletions, with the default limit and
-// with MaxBlock 2, and compare Pairs() with deep equality; a quadratic
-// oracle (the score of every two records) checks that blocking loses no
-// pair the score accepts.
+// # Rules no weight overrides (rules.go)
 //
-// # The score
+//   - Two valid ID numbers (a province prefix, this or last century) more
+//     than two typos apart are two people.
+//   - Twins: one family (every parent both name agrees, or the same
+//     household head), the same full date of birth, clearly different
+//     given or middle names (Jaro–Winkler below 0.88 and not one keystroke
+//     apart: "Phương Anh" and "Ngọc Anh" differ in the middle part), and no
+//     ID number linking them.
+//   - Parent and child: one record names the other as father, mother or
+//     spouse, by ID number, or a parent by folded name when at least 14
+//     years older.
 //
-// Evidence is added up in points, log2 odds (one point doubles the odds
-// that the two records are one person), starting from a prior of -13 for
-// a pair that met in a block. Weights (compare.go):
+// And one exclusion (Pairs): a pair is left out when one of its records
+// has a strictly better pair with a third record that a rule holds apart
+// from the other — a record of one twin matches both twins, the better
+// match is kept.
 //
-//	ID numbers      equal +12; one typo +9 (a digit or an adjacent swap in the random
-//	                part, or in the province/century/year digits when one of the two
-//	                numbers fits both records' birth year, sex and province: the other
-//	                was mistyped); one typo that both records contradict +3; two typos
-//	                0 (two mistyped copies of one number); missing 0; further apart -14
-//	                (two cards, two people); the one number present contradicts the
-//	                other record's year, sex or province -3
-//	relation        one names the other as father, mother or spouse (by ID number, or by
-//	                name and full date of birth) -24: the son named like his father
-//	given name      equal +4; equal without diacritics, one side typed without them +3;
-//	                different -16 (twins have everything else in common)
-//	surname         equal +2; Hoàng/Huỳnh, Vũ/Võ 0; different -6
-//	middle name     equal +1; one dropped 0; different -3
-//	date of birth   equal +6 (+3 for 01/01 or year/month only); day/month swapped +4;
-//	                year only or the 01/01 default against a full date +1; another day
-//	                -6; another year -10
-//	sex             equal +1, different -6
-//	birth province  equal +1, different -2
-//	parents         +2 per parent equal, -4 per parent different (by ID number when
-//	                both have one, else by folded name)
-//	hometown        equal +1, different -1
-//	household head  equal +5, different -3
+// # Learning (train.go)
 //
-// The given name outweighs the family on purpose: a twin without an ID
-// number agrees on everything but the given name and must stay apart
-// (-8). The household head is the strongest family evidence: a namesake
-// (same common name, birth year and commune) lives in another household.
-// A pair is proposed when Score ≥ Config.Threshold, default 0.5: at least
-// 0 points, more likely than not. Worked examples:
+// Train learns a model from the records held, without labels: u from
+// random pairs (records sorted by a hash of their key, each paired with
+// the next ones: 2,000,000 pairs by default; the ID number's u among
+// pairs of the same birth year and sex, whose head it is made of); term
+// frequencies from every record; m by expectation maximisation within
+// blocks, one session per blocking family, each leaving out what its key
+// fixes (and taking the date's u among random pairs of the same year, or
+// day and month, where the key holds those). The ID neighbours' session
+// is the cleanest — a mistyped number says nothing of the rest of the
+// record, and a non-match there is a random person of the same birth year
+// and sex, not a clan cousin or a namesake — so its estimates are used
+// for every comparison they rest on at least 100 expected matches; the
+// others are averaged by the matches each session expects. m is floored
+// at 1/512 (a field a generator never gets wrong, a register still does).
+// The prior is the fixed point where the candidate pairs' posteriors add
+// up to the matches the prior assumes. Sums run over sorted patterns,
+// products are converted explicitly (no fused multiply-add), weights are
+// rounded without a math library call: the same records give the same
+// model on any machine (tested over 1,000 orders of arrival).
 //
-//	ID one digit off, all else equal                       +21
-//	no ID, same name and date, same household              +8 (+12 with both parents)
-//	no ID, year-only date, same household                  +3
-//	no ID, Vũ/Võ and 01/01, same household                 +1
-//	namesake without ID, same full date, other household   -2
-//	twin without ID                                        -8
-//	son named like his father                              below -30
+// A model is data (Model, JSON, ID = SHA-256 prefix of its encoding).
+// DefaultModel, embedded, was learnt on 100,000 synth records
+// (default_model.json, regenerated with `go test -run TestDefaultModel
+// -update`). At a hub, the top tier learns from its view and publishes the
+// model as a signed KindDedupModel entry; the model in force is the
+// highest tier's, the newest among equals (reconcile Rule 10), so weights
+// travel with the data, and two hubs holding the same entries propose the
+// same pairs with the same evidence. Every Pair names the model that
+// judged it.
 //
-// Reasons are stable codes (Reason*), in the fixed order of ReasonOrder:
-// what agrees and what disagrees, one code per line of the table above.
+// # Blocking (blocking.go)
 //
-// # Cost
+// Two records are compared only when they meet: ID numbers equal or one
+// typo apart (found without trying all 119 neighbours: the tail's 59
+// variants are looked up where the number's head keeps them together, the
+// head's typos through a table by tail), or a shared block in one of six
+// families, each keyed so that the errors the others cannot absorb keep
+// the records together:
 //
-// Put costs what its record's blocks hold, not what the Index holds:
-// up to five block keys and one ID-table entry per record, a comparison per
-// member met. go test -bench 'Put|Pairs' -args -dedup.1m, on a shared
-// 2-core machine with other jobs running (best and typical of several
-// runs):
+//	given-dob         folded given name + date of birth (day/month sorted)   surname errors
+//	name-year         surname class + folded given name + year               date errors
+//	name-daymonth     surname class + regional given name + day/month        year errors
+//	surname-dob       surname class + date of birth                          given-name errors
+//	parents-year      folded father's and mother's names + year              a child's name errors
+//	regional-year     regional keys of surname and given name + year + sex   regional spellings
 //
-//	records    ns per Put       comparisons per Put   pairs    Pairs()
-//	10,000     3,600 - 9,000    0.09                  189      0.08 ms
-//	100,000    6,600 - 12,000   0.76                  1,930    0.8 ms
-//	1,000,000  15,000 - 25,000  5.75                  19,797   17-35 ms
+// A block over Config.MaxBlock (64) members is not compared as a whole:
+// its members go one level down a chain of finer keys (day/month, sex,
+// surname class or the given name's initial), where the same rule applies.
+// Whether a block is over the limit depends only on how many records it
+// holds, so the effective blocks, and the pairs, are a function of the
+// set of records. Two errors in the key fields of every family (a typo in
+// the given name and a year one off) escape blocking: TestBlockingRecall
+// holds that to under 2% of the pairs the model would accept.
 //
-// Per Put: about 10 allocations, 1.45 kB allocated; the Index holds about
-// 1.1 kB per record. The growth from 10,000 to 1,000,000 is the blocks of
-// the commonest names filling up towards MaxBlock (which bounds it) and
-// the tables outgrowing the caches, not a scan of the population.
+// # Memory
+//
+// A citizen is a 76-byte profile with no pointer (name parts as 4-byte
+// tokens of a shared table, places as 16-bit hashes, relatives as 32-bit
+// hashes), in fixed pages; blocks are sorted 8-byte entries (key, slot)
+// in buckets; nothing is read from disk. Measured: 163 B of heap per
+// citizen at 200,000 (the index's own estimate 154 B); BENCHMARKS.md has
+// 1 M and 10 M.
 //
 // # Quality
 //
-// `fieldsync bench dedup --n 100000 --noise 0.05 --seed S` generates a
-// population with synth, drops what enrollment.Validate rejects, keys the
-// rest into citizens as a hub does and compares Pairs() with the truth.
-// On seeds 1, 2 and 3: precision 1.0000, 1.0000, 1.0000; recall 0.9995,
-// 1.0000, 1.0000 (1,931, 1,941 and 2,063 true pairs), against 0.92/0.63
-// for the exact name + date of birth + sex match. The one pair missed is
-// not findable here: a mistyped ID number that is another person's real
-// number, so the re-enrollment sits under that person's key (a conflict
-// for the reconciler). synth keeps parents, household head and hometown
-// exact across re-enrollments, which real data will not always do: with
-// those fields blanked the detector still has precision 0.998 and recall
-// 0.948.
+// `fieldsync bench dedup` (internal/bench) compares, in one run, the
+// learnt model, the default model, the detector before this one
+// (internal/bench/legacydedup), the exact name + date of birth + sex
+// match and Fellegi–Sunter with fixed textbook weights, on enrollment/synth
+// and on altgen — an independent generator (another province, clan
+// villages, its own name tables, households, noise kinds and rates) the
+// model was not tuned on — at 100,000 records and three seeds each, with
+// recall by noise kind and false positives by look-alike kind.
+// BENCHMARKS.md has the figures.
 package dedup

@@ -25,6 +25,7 @@ type Index struct {
 	live      int
 	byID      *slotTable       // idKey → slots with an ID number
 	byTail    *slotTable       // tailKey → slots with an ID number
+	idFilter  idFilter         // which ID numbers may be held: most of a number's 60 neighbours are not
 	otherKeys map[string]int32 // citizen keys that are not the record's own ID number
 	keyOf     map[int32]string // slot → such a key
 	blocks    [numFamilies]*slotTable
@@ -123,8 +124,7 @@ func (ix *Index) put(key string, p profile) {
 	}
 	ix.work = ix.work[:0]
 	if p.id != 0 {
-		ix.byID.add(idKey(p.id), s)
-		ix.byTail.add(tailKey(p.id), s)
+		ix.addID(p.id, s)
 		ix.idNeighbours(s, func(t int32) { ix.work = append(ix.work, workItem{newPairKey(s, t), true}) })
 	}
 	chains := ix.keyChains(ix.prof(s))
@@ -243,13 +243,58 @@ func (ix *Index) idNeighbours(s int32, f func(int32)) {
 		}
 	}
 	ix.byID.each(idKey(v), check)
-	idVariants(v, func(u uint64) { ix.byID.each(idKey(u), check) })
+	idVariants(v, func(u uint64) {
+		if ix.idFilter.mayHold(u) {
+			ix.byID.each(idKey(u), check)
+		}
+	})
 	head := v / idTailMod
 	ix.byTail.each(tailKey(v), func(t int32) {
 		if ix.prof(t).id/idTailMod != head {
 			check(t)
 		}
 	})
+}
+
+// addID indexes slot s under its ID number v.
+func (ix *Index) addID(v uint64, s int32) {
+	ix.byID.add(idKey(v), s)
+	ix.byTail.add(tailKey(v), s)
+	if ix.byID.n > 8*len(ix.idFilter) { // under 8 bits per number: rebuild twice as big
+		ix.idFilter = make(idFilter, max(1024, 2*len(ix.idFilter)))
+		for t := range ix.slots() {
+			if id := ix.prof(t).id; id != 0 && ix.prof(t).flags != 0 {
+				ix.idFilter.add(id)
+			}
+		}
+	}
+	ix.idFilter.add(v)
+}
+
+// idFilter is a one-hash Bloom filter of the ID numbers held (bits never
+// cleared: a deleted number is a false positive, which costs a look-up,
+// never a result).
+type idFilter []uint64
+
+func (f idFilter) bit(v uint64) (int, uint64) {
+	h := v * 0x9E3779B97F4A7C15
+	i := int(h>>32) % (len(f) * 64)
+	return i / 64, 1 << (i % 64)
+}
+
+func (f idFilter) add(v uint64) {
+	if len(f) > 0 {
+		w, b := f.bit(v)
+		f[w] |= b
+	}
+}
+
+func (f idFilter) mayHold(v uint64) bool {
+	if len(f) == 0 {
+		return true
+	}
+	w, b := f.bit(v)
+	return f[w]&b != 0
 }
 
 // oneTypoApart: one substitution or adjacent transposition apart.
@@ -447,53 +492,81 @@ func (ix *Index) eachCandidate(s int32, f func(int32)) {
 	}
 }
 
-// eachCandidatePair calls f with every candidate pair (lo < hi), family by
-// family, then the ID neighbours; a pair meeting in several families
-// comes several times. fam is the family, or numFamilies for ID
-// neighbours.
-func (ix *Index) eachCandidatePair(f func(lo, hi int32, fam int)) {
-	var members []int32
-	for fam := range numFamilies {
-		t := ix.blocks[fam]
-		t.keys(func(k uint32, n int) {
-			if n < 2 || n > ix.cfg.MaxBlock {
-				return
-			}
-			members = t.appendSlots(members[:0], k)
-			// a member may hold this key at a finer level while a coarser
-			// block is its effective one: only the members whose effective
-			// block this is meet here
-			eff := members[:0]
-			for _, m := range members {
-				if ix.effectiveIs(m, fam, k) {
-					eff = append(eff, m)
-				}
-			}
-			for i, x := range eff {
-				for _, y := range eff[i+1:] {
-					p := newPairKey(x, y)
-					f(p.lo, p.hi, fam)
-				}
-			}
-		})
-	}
-	for s := range ix.slots() {
-		if ix.prof(s).id == 0 {
-			continue
-		}
-		ix.idNeighbours(int32(s), func(t int32) {
-			if t > int32(s) {
-				f(int32(s), t, numFamilies)
-			}
-		})
-	}
+// effKeys are a slot's effective block keys, one per family (mask: the
+// families where it has one).
+type effKeys struct {
+	keys [numFamilies]uint32
+	mask uint8
 }
 
-// effectiveIs reports whether k is slot s's effective block in family f.
-func (ix *Index) effectiveIs(s int32, f int, k uint32) bool {
-	c := ix.keyChains(ix.prof(s))[f]
-	e, ok := ix.effective(&c, f)
-	return ok && e == k
+// effectiveKeys computes every slot's effective block keys (28 bytes a
+// slot, for the length of a bulk pass: SetModel and Train).
+func (ix *Index) effectiveKeys() []effKeys {
+	out := make([]effKeys, ix.nslots)
+	for s := range ix.slots() {
+		if ix.prof(s).flags == 0 {
+			continue
+		}
+		chains := ix.keyChains(ix.prof(s))
+		for f := range numFamilies {
+			if k, ok := ix.effective(&chains[f], f); ok {
+				out[s].keys[f], out[s].mask = k, out[s].mask|1<<f
+			}
+		}
+	}
+	return out
+}
+
+// meetIn returns the first family where two slots share an effective
+// block, or numFamilies.
+func meetIn(a, b *effKeys) int {
+	for f := range numFamilies {
+		if a.mask&b.mask&(1<<f) != 0 && a.keys[f] == b.keys[f] {
+			return f
+		}
+	}
+	return numFamilies
+}
+
+// eachCandidatePair calls f with every candidate pair (lo < hi), family by
+// family, then the ID neighbours; a pair meeting in several families comes
+// once per family, first telling whether fam is the first of them (the ID
+// neighbours, numFamilies, come last).
+func (ix *Index) eachCandidatePair(f func(lo, hi int32, fam int, first bool)) {
+	eff := ix.effectiveKeys()
+	entries := make([]uint64, 0, ix.live)
+	for fam := range numFamilies {
+		entries = entries[:0]
+		for s := range eff {
+			if eff[s].mask&(1<<fam) != 0 {
+				entries = append(entries, entryOf(eff[s].keys[fam], int32(s)))
+			}
+		}
+		slices.Sort(entries)
+		for i := 0; i < len(entries); {
+			j := i + 1
+			for j < len(entries) && entries[j]>>32 == entries[i]>>32 {
+				j++
+			}
+			for x := i; x < j; x++ {
+				for y := x + 1; y < j; y++ {
+					lo, hi := int32(uint32(entries[x])), int32(uint32(entries[y]))
+					f(lo, hi, fam, meetIn(&eff[lo], &eff[hi]) == fam)
+				}
+			}
+			i = j
+		}
+	}
+	for s := range ix.slots() {
+		if ix.prof(s).id == 0 || ix.prof(s).flags == 0 {
+			continue
+		}
+		ix.idNeighbours(s, func(t int32) {
+			if t > s {
+				f(s, t, numFamilies, meetIn(&eff[s], &eff[t]) == numFamilies)
+			}
+		})
+	}
 }
 
 // SetModel makes m judge the pairs: every candidate pair is decided again.
@@ -504,7 +577,11 @@ func (ix *Index) SetModel(m *Model) {
 	if ix.journal != nil {
 		ix.journal.touchAll = true
 	}
-	ix.eachCandidatePair(func(lo, hi int32, _ int) { ix.decide(pairKey{lo, hi}, true) })
+	ix.eachCandidatePair(func(lo, hi int32, _ int, first bool) {
+		if first {
+			ix.decide(pairKey{lo, hi}, true)
+		}
+	})
 }
 
 // Pairs returns every current pair, sorted by (A, B). A pair is left out

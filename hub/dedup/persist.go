@@ -196,8 +196,7 @@ func (ix *Index) Load(citizens iter.Seq2[string, Stored], pairs iter.Seq[[2]stri
 			ix.keyOf[s] = key
 		}
 		if p.id != 0 {
-			ix.byID.add(idKey(p.id), s)
-			ix.byTail.add(tailKey(p.id), s)
+			ix.addID(p.id, s)
 		}
 	}
 	ix.buildBlocks()

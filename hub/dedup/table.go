@@ -1,6 +1,9 @@
 package dedup
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // slotTable is a multimap from 32-bit keys to slots, stored as sorted
 // uint64s (key<<32 | slot) in buckets by the key's top bits: 8 bytes per
@@ -27,7 +30,12 @@ func newSlotTable() *slotTable {
 
 func entryOf(key uint32, slot int32) uint64 { return uint64(key)<<32 | uint64(uint32(slot)) }
 
-func (t *slotTable) bucket(key uint32) *[]uint64 { return &t.buckets[key>>t.shift] }
+// bucketOf spreads keys over the buckets by a multiplicative hash of the
+// key (keys themselves may cluster: an ID number's key keeps its head in
+// its top bits, and a province has a few hundred heads).
+func (t *slotTable) bucketOf(key uint32) uint32 { return (key * 0x9E3779B1) >> t.shift }
+
+func (t *slotTable) bucket(key uint32) *[]uint64 { return &t.buckets[t.bucketOf(key)] }
 
 // add inserts (key, slot); adding a present pair again is a no-op.
 func (t *slotTable) add(key uint32, slot int32) {
@@ -44,18 +52,23 @@ func (t *slotTable) add(key uint32, slot int32) {
 	}
 }
 
-// addSorted adds many entries at once (a bulk load): they are sorted,
-// the buckets grown first, and each bucket merged once.
+// addSorted adds many entries at once (a bulk load): the buckets are
+// grown first, the entries sorted by bucket, and each bucket merged once.
 func (t *slotTable) addSorted(es []uint64) {
-	slices.Sort(es)
-	es = slices.Compact(es)
 	for t.n+len(es) > maxBucketLen*len(t.buckets) && t.shift > 12 {
 		t.grow()
 	}
+	slices.SortFunc(es, func(a, b uint64) int {
+		if ba, bb := t.bucketOf(uint32(a>>32)), t.bucketOf(uint32(b>>32)); ba != bb {
+			return int(ba) - int(bb)
+		}
+		return cmp.Compare(a, b)
+	})
+	es = slices.Compact(es)
 	for i := 0; i < len(es); {
-		bi := uint32(es[i]>>32) >> t.shift
+		bi := t.bucketOf(uint32(es[i] >> 32))
 		j := i
-		for j < len(es) && uint32(es[j]>>32)>>t.shift == bi {
+		for j < len(es) && t.bucketOf(uint32(es[j]>>32)) == bi {
 			j++
 		}
 		old := t.buckets[bi]
@@ -149,25 +162,27 @@ func (t *slotTable) appendSlots(dst []int32, key uint32) []int32 {
 	return dst
 }
 
-// grow doubles the buckets, splitting each in two (entries stay sorted).
+// grow doubles the buckets, splitting each in two by the next bit of its
+// keys' bucket hash (entries stay sorted within each).
 func (t *slotTable) grow() {
 	nb := make([][]uint64, 2*len(t.buckets))
 	t.shift--
-	for _, b := range t.buckets {
-		// b's first part goes to bucket 2k, the rest to 2k+1: split it
-		// into two exactly sized slices
-		mid := len(b)
-		for j, e := range b {
-			if uint32(e>>32)>>t.shift&1 == 1 {
-				mid = j
-				break
+	for i, b := range t.buckets {
+		lo := 0
+		for _, e := range b {
+			if t.bucketOf(uint32(e>>32))&1 == 0 {
+				lo++
 			}
 		}
-		if len(b) > 0 {
-			k := uint32(b[0]>>32) >> (t.shift + 1) << 1
-			nb[k] = slices.Clone(b[:mid])
-			nb[k+1] = slices.Clone(b[mid:])
+		even, odd := make([]uint64, 0, lo), make([]uint64, 0, len(b)-lo)
+		for _, e := range b {
+			if t.bucketOf(uint32(e>>32))&1 == 0 {
+				even = append(even, e)
+			} else {
+				odd = append(odd, e)
+			}
 		}
+		nb[2*i], nb[2*i+1] = even, odd
 	}
 	t.buckets = nb
 }
@@ -181,7 +196,8 @@ func (t *slotTable) bytes() int {
 	return n
 }
 
-// keys calls f with every distinct key and its count, in key order.
+// keys calls f with every distinct key and its count (in bucket order,
+// then key order: callers must not depend on it).
 func (t *slotTable) keys(f func(key uint32, n int)) {
 	for _, b := range t.buckets {
 		for i := 0; i < len(b); {

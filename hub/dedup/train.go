@@ -356,33 +356,23 @@ func (ix *Index) candidatePatterns() ([numFamilies + 1]patternCounts, patternCou
 		sessions[i] = patternCounts{}
 	}
 	unique := patternCounts{}
-	ix.eachCandidatePair(func(lo, hi int32, fam int) {
+	ix.eachCandidatePair(func(lo, hi int32, fam int, first bool) {
 		x, y := ix.prof(lo), ix.prof(hi)
 		pat := ix.cmp.compare(x, y)
 		if hardRule(x, y, pat) != ruleNone {
 			return
 		}
-		sessions[fam][pat.without(sessionMask[fam])]++
-		if ix.firstFamily(lo, hi) == fam {
+		// A typo in an ID number's head names another birth year, sex or
+		// province, which the ID session's u (same year and sex) does not
+		// describe: such pairs count among all pairs, not in the session.
+		if fam != numFamilies || x.id/idTailMod == y.id/idTailMod {
+			sessions[fam][pat.without(sessionMask[fam])]++
+		}
+		if first {
 			unique[pat]++
 		}
 	})
 	return sessions, unique
-}
-
-// firstFamily is the first family (numFamilies: the ID neighbours) in
-// which two candidate slots meet, so that a pair meeting in several is
-// counted once.
-func (ix *Index) firstFamily(s, t int32) int {
-	cx, cy := ix.keyChains(ix.prof(s)), ix.keyChains(ix.prof(t))
-	for f := range numFamilies {
-		kx, okx := ix.effective(&cx[f], f)
-		ky, oky := ix.effective(&cy[f], f)
-		if okx && oky && kx == ky {
-			return f
-		}
-	}
-	return numFamilies
 }
 
 func countPairs(pc patternCounts) int {
