@@ -1,9 +1,8 @@
 package hub
 
 import (
-	"encoding/binary"
-	"errors"
 	"iter"
+	"sync/atomic"
 
 	"fieldsync/enrollment"
 	"fieldsync/hub/dedup"
@@ -11,166 +10,125 @@ import (
 )
 
 // NewMatcher returns the probable-duplicate detector (package dedup) as the
-// reconciler's Matcher.
+// reconciler's Matcher. It judges with dedup's default model until the view
+// holds a published model entry that outranks it (Rule 10, model.go): its
+// component follows those entries.
 func NewMatcher() reconcile.Matcher {
-	ix := dedup.NewIndex(dedup.DefaultConfig())
-	ix.KeepJournal()
-	return dedupMatcher{ix}
+	m := &dedupMatcher{ix: dedup.NewIndex(dedup.DefaultConfig())}
+	m.ix.KeepJournal()
+	m.inForce.Store(&modelChoice{model: m.ix.Model()})
+	return m
 }
 
-type dedupMatcher struct{ ix *dedup.Index }
+// dedupMatcher adapts dedup.Index to the view. The profile the view stores
+// is dedup.EncodeProfile's (~40-90 bytes: what the model reads of a
+// record, derived once on a decode worker); what it keeps with a pair is
+// dedup's Pair.Extra (the model, the points, each comparison's level and
+// weight), which Explain renders for the readers.
+type dedupMatcher struct {
+	ix *dedup.Index
+	// pending is the model Rule 10 chose that the Index does not judge
+	// with yet: applied at the next call, so that a round which takes a
+	// model out and admits it again (an origin judged again) re-decides
+	// nothing, and one that admits several models re-decides once.
+	pending *modelChoice
+	// inForce is the model judging, for readers on other goroutines.
+	inForce atomic.Pointer[modelChoice]
+}
 
-// The profile this adapter stores is what dedup.Index reads of a record:
-// the match keys and the few fields it reads beyond them (date of birth,
-// hometown, parents, spouse, household head), packed. The Index derives
-// its in-memory profile from it at Put.
-func (dedupMatcher) Profile(rec *enrollment.Enrollment, k enrollment.MatchKeys) []byte {
-	var w packer
-	w.strs(k.PersonalID, k.Name, k.NameFold, k.Surname, k.Middle, k.Given, k.DateOfBirth, string(k.Sex),
-		k.BirthProvince, k.BirthProvince2025, k.FatherName, k.MotherName)
-	w.date(&rec.DateOfBirth)
-	w.strs(rec.Hometown.UnitCode, rec.Hometown.CodeList, rec.Hometown.Text)
-	for _, rel := range []*enrollment.Relative{rec.Father, rec.Mother, rec.Spouse, rec.HouseholdHead} {
-		w.relative(rel)
+// modelChoice is a model and the entry it came from ("" for the default).
+type modelChoice struct {
+	entry string
+	model *dedup.Model
+}
+
+func (m *dedupMatcher) Profile(rec *enrollment.Enrollment, keys enrollment.MatchKeys) []byte {
+	return dedup.EncodeProfile(&dedup.Record{Enrollment: rec, Keys: keys})
+}
+
+func (m *dedupMatcher) Put(key string, profile []byte, region string) {
+	m.sync()
+	if err := m.ix.PutProfile(key, profile, region); err != nil {
+		m.ix.Delete(key) // a stored profile that does not decode: nothing to match on
 	}
-	return w.b
 }
 
-func unpackRecord(b []byte) (enrollment.MatchKeys, *enrollment.Enrollment, error) {
-	r := unpacker{b: b}
-	var k enrollment.MatchKeys
-	var sex string
-	r.strs(&k.PersonalID, &k.Name, &k.NameFold, &k.Surname, &k.Middle, &k.Given, &k.DateOfBirth, &sex,
-		&k.BirthProvince, &k.BirthProvince2025, &k.FatherName, &k.MotherName)
-	k.Sex = enrollment.Sex(sex)
-	e := &enrollment.Enrollment{}
-	r.date(&e.DateOfBirth)
-	r.strs(&e.Hometown.UnitCode, &e.Hometown.CodeList, &e.Hometown.Text)
-	e.Father, e.Mother, e.Spouse, e.HouseholdHead = r.relative(), r.relative(), r.relative(), r.relative()
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errPacked
-	}
-	return k, e, r.err
+func (m *dedupMatcher) Delete(key string) {
+	m.sync()
+	m.ix.Delete(key)
 }
 
-func (m dedupMatcher) Put(key string, profile []byte, region string) {
-	k, e, err := unpackRecord(profile)
-	if err != nil {
-		m.ix.Delete(key)
-		return
-	}
-	m.ix.Put(dedup.Record{Key: key, Enrollment: e, Keys: k, Region: region})
-}
-
-func (m dedupMatcher) Delete(key string) { m.ix.Delete(key) }
-
-func (m dedupMatcher) Changes() []reconcile.MatchPair {
+func (m *dedupMatcher) Changes() []reconcile.MatchPair {
+	m.sync()
 	cs := m.ix.Changes()
 	out := make([]reconcile.MatchPair, len(cs))
 	for i, c := range cs {
-		out[i] = reconcile.MatchPair{A: c.A, B: c.B, Score: c.Score, Reasons: c.Reasons, Withdrawn: c.Withdrawn}
+		out[i] = reconcile.MatchPair{A: c.A, B: c.B, Score: c.Score, Reasons: c.Reasons, Extra: c.Extra, Withdrawn: c.Withdrawn}
 	}
 	return out
 }
 
-// Load puts every citizen again: today's Index scores as it goes (its pairs
-// come out the same, a function of the set). A detector that restores
-// without scoring replaces this (the restart budget needs it at a
-// province's size).
-func (m dedupMatcher) Load(profiles iter.Seq2[string, reconcile.Profiled], _ iter.Seq[reconcile.MatchPair]) error {
-	for key, p := range profiles {
-		m.Put(key, p.Profile, p.Region)
+// Load rebuilds the Index from the view's profiles and pairs without
+// comparing every citizen again (dedup.Index.Load); the model comes first,
+// from Rule 10's component (ComponentLoader), which the view loads before.
+func (m *dedupMatcher) Load(profiles iter.Seq2[string, reconcile.Profiled], pairs iter.Seq[reconcile.MatchPair]) error {
+	m.sync()
+	citizens := func(yield func(string, dedup.Stored) bool) {
+		for k, p := range profiles {
+			if !yield(k, dedup.Stored{Profile: p.Profile, Region: p.Region}) {
+				return
+			}
+		}
 	}
-	m.ix.Changes() // the pairs are the view's already
-	return nil
-}
-
-var errPacked = errors.New("hub: a stored match profile does not decode")
-
-type packer struct{ b []byte }
-
-func (w *packer) strs(ss ...string) {
-	for _, s := range ss {
-		w.b = binary.AppendUvarint(w.b, uint64(len(s)))
-		w.b = append(w.b, s...)
+	stored := func(yield func(dedup.StoredPair) bool) {
+		for p := range pairs {
+			if !yield(dedup.StoredPair{A: p.A, B: p.B, Extra: p.Extra}) {
+				return
+			}
+		}
 	}
+	return m.ix.Load(citizens, stored)
 }
 
-func (w *packer) date(d *enrollment.Date) {
-	w.b = binary.AppendUvarint(w.b, uint64(d.Year))
-	w.b = append(w.b, byte(d.Month), byte(d.Day))
+// Explain renders what the matcher keeps with a pair (reconcile.Explainer).
+func (m *dedupMatcher) Explain(extra []byte) (string, []reconcile.Evidence) {
+	x, err := dedup.DecodeExtra(extra)
+	if err != nil {
+		return "", nil
+	}
+	return x.Model, evidenceOf(x.Evidence)
 }
 
-func (w *packer) relative(r *enrollment.Relative) {
-	if r == nil {
-		w.b = append(w.b, 0)
+func evidenceOf(es []dedup.Evidence) []reconcile.Evidence {
+	out := make([]reconcile.Evidence, len(es))
+	for i, e := range es {
+		out[i] = reconcile.Evidence{Code: e.Code, Weight: e.Weight, Counted: e.Counted, VI: e.VI, EN: e.EN}
+	}
+	return out
+}
+
+// Components is Rule 10's component, bound to this matcher
+// (reconcile.MatcherComponents).
+func (m *dedupMatcher) Components() []reconcile.Component { return []reconcile.Component{modelRule{m}} }
+
+// use makes model (from entry; "" for the default) the one to judge with.
+func (m *dedupMatcher) use(entry string, model *dedup.Model) {
+	m.pending = &modelChoice{entry: entry, model: model}
+}
+
+// sync applies a pending model: every candidate pair decided again, the
+// changes reported by the next Changes.
+func (m *dedupMatcher) sync() {
+	p := m.pending
+	if p == nil {
 		return
 	}
-	if r.DateOfBirth == nil {
-		w.b = append(w.b, 1)
-	} else {
-		w.b = append(w.b, 2)
-		w.date(r.DateOfBirth)
+	m.pending = nil
+	if p.model.ID() != m.ix.Model().ID() {
+		m.ix.SetModel(p.model)
 	}
-	w.strs(r.FullName, r.PersonalID)
+	m.inForce.Store(p)
 }
 
-type unpacker struct {
-	b   []byte
-	err error
-}
-
-func (r *unpacker) uint() uint64 {
-	x, n := binary.Uvarint(r.b)
-	if n <= 0 || n != len(binary.AppendUvarint(nil, x)) { // one encoding only
-		r.err, r.b = errPacked, nil
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *unpacker) strs(ps ...*string) {
-	for _, p := range ps {
-		n := r.uint()
-		if uint64(len(r.b)) < n {
-			r.err, r.b = errPacked, nil
-			return
-		}
-		*p, r.b = string(r.b[:n]), r.b[n:]
-	}
-}
-
-func (r *unpacker) byte() byte {
-	if len(r.b) == 0 {
-		r.err = errPacked
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *unpacker) date(d *enrollment.Date) {
-	d.Year = int(r.uint())
-	d.Month, d.Day = int(r.byte()), int(r.byte())
-}
-
-func (r *unpacker) relative() *enrollment.Relative {
-	switch r.byte() {
-	case 0:
-		return nil
-	case 1:
-		rel := &enrollment.Relative{}
-		r.strs(&rel.FullName, &rel.PersonalID)
-		return rel
-	case 2:
-	default:
-		r.err = errPacked
-		return nil
-	}
-	rel := &enrollment.Relative{DateOfBirth: &enrollment.Date{}}
-	r.date(rel.DateOfBirth)
-	r.strs(&rel.FullName, &rel.PersonalID)
-	return rel
-}
+// modelInForce is the model judging now and its entry.
+func (m *dedupMatcher) modelInForce() *modelChoice { return m.inForce.Load() }

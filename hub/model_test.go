@@ -11,6 +11,7 @@ import (
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/storage/kv"
 )
 
 // modelOrders: 100 in the default run (each order applies 900 entries to
@@ -45,13 +46,40 @@ func (h *hubOrigin) publish(m *dedup.Model, ms int64) replication.Entry {
 	return e
 }
 
+// apply applies entries to r in rounds of random sizes (rng nil: one
+// round), as a view following a log does.
+func apply(t *testing.T, r *reconcile.Reconciler, es []replication.Entry, rng *rand.Rand) {
+	t.Helper()
+	for len(es) > 0 {
+		n := len(es)
+		if rng != nil {
+			n = min(n, 1+rng.IntN(120))
+		}
+		if err := r.Apply(es[:n]...); err != nil {
+			t.Fatal(err)
+		}
+		es = es[n:]
+	}
+}
+
+func pairsOf(t *testing.T, r *reconcile.Reconciler) []reconcile.Pair {
+	t.Helper()
+	ps, err := r.Pairs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// inForce names the entry of the model r's matcher judges with ("" for
+// the default).
+func inForce(r *reconcile.Reconciler) string { return r.Matcher().(*dedupMatcher).modelInForce().entry }
+
 // learn trains a model on the citizens of entries.
 func learn(t *testing.T, entries []replication.Entry) *dedup.Model {
 	t.Helper()
 	r := reconcile.New(reconcile.Config{Matcher: NewMatcher()})
-	for _, e := range entries {
-		r.Apply(e)
-	}
+	apply(t, r, entries, nil)
 	m, err := r.Matcher().(*dedupMatcher).ix.Train(dedup.TrainConfig{RandomPairs: 20000})
 	if err != nil {
 		t.Fatal(err)
@@ -61,11 +89,12 @@ func learn(t *testing.T, entries []replication.Entry) *dedup.Model {
 
 // TestModelEntriesAnyOrder: captures, a district hub's model, a province
 // hub's older model and a province model published later, applied in
-// random orders (a model before its hub's genesis, before or after the
-// records) give one digest, the later province model in force, and every
-// pair judged by it (100 orders by default, 1,000 with the flag); a hub
-// that holds a different set — without the later
-// province model — differs, and agrees once it has it.
+// random orders and rounds of random sizes (a model before its hub's
+// genesis, before or after the records) give one digest, the later
+// province model in force, and every pair judged by it (100 orders by
+// default, 1,000 with the flag; 10 with -short); a hub that holds a
+// different set — without the later province model — differs, and agrees
+// once it has it.
 func TestModelEntriesAnyOrder(t *testing.T) {
 	caps := captures(t, 900)
 	district := newHubOrigin(t, 21, "district", "445")
@@ -79,48 +108,92 @@ func TestModelEntriesAnyOrder(t *testing.T) {
 	all := append(append(append([]replication.Entry(nil), caps...), district.es...), province.es...)
 
 	ref := reconcile.New(reconcile.Config{Matcher: NewMatcher()})
-	for _, e := range all {
-		ref.Apply(e)
-	}
-	want, wantPairs := ref.Digest(), ref.Pairs()
-	if ref.ModelEntry() != latest.ID().String() || len(wantPairs) < 10 {
-		t.Fatalf("model in force %q, want %s; %d pairs", ref.ModelEntry(), latest.ID(), len(wantPairs))
+	apply(t, ref, all, nil)
+	want, wantPairs := ref.Digest(), pairsOf(t, ref)
+	if inForce(ref) != latest.ID().String() || len(wantPairs) < 10 {
+		t.Fatalf("model in force %q, want %s; %d pairs", inForce(ref), latest.ID(), len(wantPairs))
 	}
 	for _, p := range wantPairs {
 		if p.Model != pm2.ID() || len(p.Evidence) == 0 {
 			t.Fatalf("pair %s judged by %q with %d evidence lines, want model %s", p.ID, p.Model, len(p.Evidence), pm2.ID())
 		}
 	}
-	for i := range *modelOrders {
+	orders := *modelOrders
+	if testing.Short() {
+		orders = min(orders, 10)
+	}
+	for i := range orders {
 		rng := rand.New(rand.NewPCG(uint64(i), 9))
 		order := append([]replication.Entry(nil), all...)
 		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 		r := reconcile.New(reconcile.Config{Matcher: NewMatcher()})
-		for _, e := range order {
-			r.Apply(e)
-		}
+		apply(t, r, order, rng)
 		if got := r.Digest(); got != want {
-			gp := r.Pairs()
-			t.Fatalf("order %d: digest %s, want %s (model %s; %d pairs, want %d; equal pairs %v)", i, got, want, r.ModelEntry(),
+			gp := pairsOf(t, r)
+			t.Fatalf("order %d: digest %s, want %s (model %s; %d pairs, want %d; equal pairs %v)", i, got, want, inForce(r),
 				len(gp), len(wantPairs), reflect.DeepEqual(gp, wantPairs))
 		}
 	}
 	// Another hub without the later province model judges with the older
 	// one: its digest names the difference; with it, the digests agree.
 	other := reconcile.New(reconcile.Config{Matcher: NewMatcher()})
+	var without []replication.Entry
 	for _, e := range all {
 		if e.ID() != latest.ID() {
-			other.Apply(e)
+			without = append(without, e)
 		}
 	}
-	if other.Digest() == want || other.ModelEntry() == latest.ID().String() {
-		t.Fatalf("a hub without the latest model agrees: model %s", other.ModelEntry())
+	apply(t, other, without, nil)
+	if other.Digest() == want || inForce(other) != province.es[1].ID().String() {
+		t.Fatalf("a hub without the latest model agrees, or does not use the older one: model %s", inForce(other))
 	}
-	other.Apply(latest)
+	apply(t, other, []replication.Entry{latest}, nil)
 	if other.Digest() != want {
 		t.Fatal("digests differ once both hubs hold the same entries")
 	}
-	t.Logf("%d orders: one digest, model %s in force, %d pairs", *modelOrders, pm2.ID(), len(wantPairs))
+	t.Logf("%d orders: one digest, model %s in force, %d pairs", orders, pm2.ID(), len(wantPairs))
+}
+
+// TestModelSurvivesReopen: a view reopened from its store (the matcher
+// loaded from the stored profiles and pairs, the model from Rule 10's
+// component) judges with the model in force, shows the same pairs and
+// digest, and reports no change to the stored pairs; a later model entry
+// then re-decides the pairs as in a view that never closed.
+func TestModelSurvivesReopen(t *testing.T) {
+	caps := captures(t, 900)
+	province := newHubOrigin(t, 24, "province", "42")
+	m1, m2 := learn(t, caps[:650]), learn(t, caps)
+	first := province.publish(m1, 1_000_000)
+	second := province.publish(m2, 2_000_000)
+	db := kv.NewMem()
+	r, err := reconcile.Open(reconcile.Config{Matcher: NewMatcher()}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, r, append(append([]replication.Entry(nil), caps...), province.es[0], first), nil)
+	want, wantPairs := r.Digest(), pairsOf(t, r)
+
+	again, err := reconcile.Open(reconcile.Config{Matcher: NewMatcher()}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inForce(again) != first.ID().String() || again.Digest() != want || !reflect.DeepEqual(pairsOf(t, again), wantPairs) {
+		t.Fatalf("reopened: model %q (want %s), digest equal %v", inForce(again), first.ID(), again.Digest() == want)
+	}
+	if ch := again.Matcher().Changes(); len(ch) != 0 {
+		t.Fatalf("reopened matcher reports %d changes, want none: %+v", len(ch), ch[0])
+	}
+	apply(t, again, []replication.Entry{second}, nil)
+	never := reconcile.New(reconcile.Config{Matcher: NewMatcher()}) // a view that never closed
+	apply(t, never, append(append([]replication.Entry(nil), caps...), province.es...), nil)
+	if again.Digest() != never.Digest() || inForce(again) != second.ID().String() {
+		t.Fatalf("after the later model: digests equal %v, model %s", again.Digest() == never.Digest(), inForce(again))
+	}
+	for _, p := range pairsOf(t, again) {
+		if p.Model != m2.ID() {
+			t.Fatalf("pair %s judged by %s after reopening, want %s", p.ID, p.Model, m2.ID())
+		}
+	}
 }
 
 // TestModelEntryRefused: a model entry that does not decode, or from a
@@ -136,13 +209,15 @@ func TestModelEntryRefused(t *testing.T) {
 	fromDevice := replication.Seal(oplogtest.NewSigner(7), replication.Draft{Kind: replication.KindDedupModel, Schema: 1,
 		Payload: m.Encode(), HLC: replication.MakeHLC(6, 0)}, dev.Seq+1, dev.Hash())
 	r := reconcile.New(reconcile.Config{Matcher: NewMatcher()})
-	for _, e := range append(append(caps, province.es[0], bad), fromDevice) {
-		r.Apply(e)
+	apply(t, r, append(append(caps, province.es[0], bad), fromDevice), nil)
+	if inForce(r) != "" {
+		t.Fatalf("model in force %q: want the default", inForce(r))
 	}
-	if r.ModelEntry() != "" || r.Stats().Invalid == 0 {
-		t.Fatalf("model in force %q, invalid %d: want the default and the bad entry counted", r.ModelEntry(), r.Stats().Invalid)
+	ps := pairsOf(t, r)
+	if len(ps) == 0 {
+		t.Fatal("no pairs")
 	}
-	for _, p := range r.Pairs() {
+	for _, p := range ps {
 		if p.Model != dedup.DefaultModel().ID() {
 			t.Fatalf("pair %s judged by %s, want the default %s", p.ID, p.Model, dedup.DefaultModel().ID())
 		}

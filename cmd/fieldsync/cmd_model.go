@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,8 +55,10 @@ func runModel(e *env, args []string) error {
 	if *train {
 		info, err = trainModel(*dir, keys)
 	} else {
-		err = withView(*dir, keys, "/api/model", &info, func(v *hub.View, _ hub.Queue) {
+		err = withView(*dir, keys, "/api/model", &info, func(v *hub.View, _ hub.Queue) error {
+			var err error
 			info, err = v.Model()
+			return err
 		})
 	}
 	var ae *localapi.Error
@@ -79,16 +82,20 @@ func trainModel(dir string, keys *keyFlags) (hub.ModelInfo, error) {
 	if c, err := localapi.Dial(dir); err == nil {
 		return info, c.Do("POST", "/api/model/train", nil, &info)
 	}
-	d, view, err := openHubView(dir, keys)
+	d, view, closeView, err := openHubView(dir, keys)
 	if err != nil {
 		return info, err
 	}
 	defer d.Close()
+	defer closeView()
 	a, err := hub.NewAuthor(d)
 	if err != nil {
 		return info, err
 	}
 	if _, _, err := a.PublishModel(view, replication.MakeHLC(time.Now().UnixMilli(), 0)); err != nil {
+		return info, err
+	}
+	if err := view.CatchUp(context.Background()); err != nil { // the view applies the entry from the log
 		return info, err
 	}
 	return view.Model()

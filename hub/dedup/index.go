@@ -574,7 +574,7 @@ func (ix *Index) SetModel(m *Model) {
 	ix.model = m
 	ix.toks.retf(m)
 	clear(ix.pairs)
-	if ix.journal != nil {
+	if ix.journal != nil && (ix.live > 0 || len(ix.journal.reported) > 0) {
 		ix.journal.touchAll = true
 	}
 	ix.eachCandidatePair(func(lo, hi int32, _ int, first bool) {
@@ -699,20 +699,21 @@ func (ix *Index) pairOf(k pairKey, rp rawPair) Pair {
 	a, b := ix.ordered(k.lo, k.hi)
 	p := Pair{A: ix.keyOfSlot(a), B: ix.keyOfSlot(b), Score: scoreOf(rp.points), Points16: rp.points,
 		Model: ix.model.ID(), RegionA: ix.regions[ix.prof(a).region], RegionB: ix.regions[ix.prof(b).region]}
-	p.Evidence = ix.evidence(rp.pat, ix.prof(a))
+	w := ix.model.contributions(rp.pat, ix.prof(a), ix.toks)
+	use := counted(&w)
+	p.Evidence = evidence(rp.pat, &w, &use)
 	p.Reasons = make([]string, len(p.Evidence))
 	for i, e := range p.Evidence {
 		p.Reasons[i] = e.Code
 	}
+	p.Extra = encodeExtra(p.Model, rp.points, rp.pat, &w, &use)
 	return p
 }
 
 // evidence lists the known comparison levels of pattern pat with their
-// weights (term-frequency adjusted), in comparison order, and whether each
-// counts (see groupOf).
-func (ix *Index) evidence(pat pattern, a *profile) []Evidence {
-	w := ix.model.contributions(pat, a, ix.toks)
-	use := counted(&w)
+// weights w (term-frequency adjusted), in comparison order, and whether
+// each counts (use, see groupOf).
+func evidence(pat pattern, w *[numCmp]int32, use *[numCmp]bool) []Evidence {
 	out := make([]Evidence, 0, numCmp)
 	for c := 0; c < numCmp; c++ {
 		l := pat.level(c)

@@ -65,7 +65,7 @@ func churn(cfg Config, recs []Record, rng *rand.Rand) *Index {
 // orders with replaced versions and deletions along the way, gives the
 // same learnt model (byte for byte) and the same pairs, under the default
 // block limit; and the same pairs with a limit of 2 that splits blocks
-// all the time (100 orders).
+// all the time (100 orders). With -short, 20 orders each.
 func TestOrderIndependence(t *testing.T) {
 	recs := synthRecordsNoise(t, 700, 7, 0.35)
 	tc := TrainConfig{RandomPairs: 10000, Iterations: 20}
@@ -84,6 +84,9 @@ func TestOrderIndependence(t *testing.T) {
 			n := *orders
 			if cfg.MaxBlock == 2 {
 				n = min(n, 100)
+			}
+			if testing.Short() { // the race step: the same check, fewer orders
+				n = min(n, 20)
 			}
 			for seed := range uint64(n) {
 				ix := churn(cfg, recs, rand.New(rand.NewPCG(seed, 1)))

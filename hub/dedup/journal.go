@@ -42,6 +42,24 @@ func (ix *Index) KeepJournal() {
 	}
 }
 
+// reportedAtLoad takes a stored pair as reported: as its Extra says it
+// was judged (a zero judgement when it does not decode, so that it is
+// reported again or withdrawn). Its keys are touched by Load.
+func (j *journal) reportedAtLoad(sp StoredPair) {
+	ab := [2]string{min(sp.A, sp.B), max(sp.A, sp.B)}
+	if _, dup := j.reported[ab]; dup || ab[0] == ab[1] {
+		return
+	}
+	var pub published
+	if x, err := DecodeExtra(sp.Extra); err == nil {
+		pub = published{x.Points16, x.pat, x.Model}
+	}
+	j.reported[ab] = pub
+	j.by[ab[0]] = append(j.by[ab[0]], ab[1])
+	j.by[ab[1]] = append(j.by[ab[1]], ab[0])
+	j.touched[ab[0]], j.touched[ab[1]] = true, true
+}
+
 func (ix *Index) touch(key string) {
 	if ix.journal != nil {
 		ix.journal.touched[key] = true
@@ -110,13 +128,13 @@ func (ix *Index) Changes() []Change {
 			cur, present := ix.currentPair(ab, partnersOf)
 			prev, was := j.reported[ab]
 			switch {
-			case present && (!was || prev != published{cur.Points16, cur.pat, cur.Model}):
+			case present && (!was || prev != published{cur.Points16, cur.pat.known(), cur.Model}):
 				changed[ab] = Change{Pair: cur.Pair}
 				if !was {
 					j.by[ab[0]] = append(j.by[ab[0]], ab[1])
 					j.by[ab[1]] = append(j.by[ab[1]], ab[0])
 				}
-				j.reported[ab] = published{cur.Points16, cur.pat, cur.Model}
+				j.reported[ab] = published{cur.Points16, cur.pat.known(), cur.Model}
 			case !present && was:
 				changed[ab] = Change{Pair: Pair{A: ab[0], B: ab[1]}, Withdrawn: true}
 				delete(j.reported, ab)

@@ -34,6 +34,10 @@ var ErrBadProfile = errors.New("dedup: bad stored profile")
 // compute it while decoding entries, outside any lock.
 func EncodeProfile(r *Record) []byte {
 	st := derive(r, nil)
+	return encodeStored(&st)
+}
+
+func encodeStored(st *stored) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, profileVersion)
 	b = binary.AppendUvarint(b, st.id)
@@ -131,7 +135,7 @@ func (d *decoder) u32() uint32 {
 
 func (d *decoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) { // at its shortest: one encoding only
 		d.fail("bad varint")
 		return 0
 	}
@@ -171,16 +175,24 @@ type Stored struct {
 	Region  string
 }
 
+// StoredPair is a pair as a view stored it, for Load: its keys and its
+// Extra.
+type StoredPair struct {
+	A, B  string
+	Extra []byte
+}
+
 // Load fills an empty Index with citizens whose profiles a view stored,
-// and the pairs it had (A, B keys): the blocks are built in bulk (no
-// citizen meets its blocks one by one), and only the stored pairs are
-// decided again, with every pair around them their decisions depend on.
-// The result is the Index that putting the citizens one by one would
-// build, when the stored pairs are that Index's pairs; a stored pair that
-// no longer holds (another model) is dropped, as Changes then reports.
-// A profile that does not decode fails the whole Load: the caller
-// rebuilds from the log.
-func (ix *Index) Load(citizens iter.Seq2[string, Stored], pairs iter.Seq[[2]string]) error {
+// and the pairs it had: the blocks are built in bulk (no citizen meets
+// its blocks one by one), and only the stored pairs are decided again,
+// with every pair around them their decisions depend on. The result is
+// the Index that putting the citizens one by one would build, when the
+// stored pairs are that Index's pairs. With a journal kept, the stored
+// pairs are taken as reported: Changes then lists only what differs from
+// them (a stored pair that no longer holds, one judged otherwise), which
+// is nothing when the view was in step. A profile that does not decode
+// fails the whole Load: the caller rebuilds from the log.
+func (ix *Index) Load(citizens iter.Seq2[string, Stored], pairs iter.Seq[StoredPair]) error {
 	if ix.live != 0 {
 		return errors.New("dedup: Load into an Index that is not empty")
 	}
@@ -205,8 +217,14 @@ func (ix *Index) Load(citizens iter.Seq2[string, Stored], pairs iter.Seq[[2]stri
 	// match elsewhere) is reached through the pair that excludes it.
 	var todo []int32
 	seen := map[int32]bool{}
-	for ab := range pairs {
-		for _, k := range ab {
+	if pairs == nil {
+		pairs = func(func(StoredPair) bool) {}
+	}
+	for sp := range pairs {
+		if ix.journal != nil {
+			ix.journal.reportedAtLoad(sp)
+		}
+		for _, k := range [2]string{sp.A, sp.B} {
 			if s, ok := ix.slotOf(k); ok && !seen[s] {
 				seen[s] = true
 				todo = append(todo, s)
@@ -229,10 +247,24 @@ func (ix *Index) Load(citizens iter.Seq2[string, Stored], pairs iter.Seq[[2]stri
 			}
 		})
 	}
-	if ix.journal != nil {
-		ix.journal.touchAll = true
+	if ix.journal != nil { // what may differ from the stored pairs is around them
+		for s := range seen {
+			ix.journal.touched[ix.keyOfSlot(s)] = true
+		}
 	}
 	return nil
+}
+
+// Learn learns a model (Train) from citizens as a view stored them, in an
+// Index of its own built with Load: a hub learns from a snapshot of its
+// view while its matcher goes on judging. It costs a second Index's
+// memory for the time it takes (doc.go has both).
+func Learn(citizens iter.Seq2[string, Stored], cfg Config, tc TrainConfig) (*Model, error) {
+	ix := NewIndex(cfg)
+	if err := ix.Load(citizens, nil); err != nil {
+		return nil, err
+	}
+	return ix.Train(tc)
 }
 
 // buildBlocks fills the block tables of every family from the profiles:

@@ -11,7 +11,11 @@ import (
 // person). `fieldsync bench dedup` measures the same at 100,000 records
 // on two generators, with the errors classified.
 func TestQuality(t *testing.T) {
-	for _, seed := range []uint64{1, 2} {
+	seeds := []uint64{1, 2}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	for _, seed := range seeds {
 		recs, persons := synthPopulation(t, 8000, seed, 0.05)
 		truth := truePairs(persons)
 		ix := NewIndex(Config{Model: TextbookModel()})

@@ -39,6 +39,9 @@ type Pair struct {
 	// Model is the ID of the model that judged the pair.
 	Model            string
 	RegionA, RegionB string
+	// Extra is the pair as a view stores it (DecodeExtra reads it back):
+	// the model, the points and each comparison's level and weight.
+	Extra []byte
 }
 
 // String renders the pair on one line, for logs and test failures.

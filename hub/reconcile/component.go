@@ -37,9 +37,49 @@ type Admitted struct {
 	Hash    replication.Hash
 	HLC     replication.HLC
 	// Payload is the payload of kinds the view keeps whole (decisions,
-	// notices, roster entries); for others, Config.Entries (or the view's
-	// own copy) reads the entry.
+	// notices, roster entries, duplicate models); for others,
+	// Config.Entries (or the view's own copy) reads the entry.
 	Payload []byte
+	// Tier is the writer's hub tier as its genesis says when the entry is
+	// admitted ("" for a device, or a genesis not held yet: when it comes,
+	// the origin's entries are retracted and admitted again).
+	Tier string
+}
+
+// ComponentLoader is a Component with state in memory as well (a matcher's
+// model): Load is called when the view is opened, with the component's
+// keys as stored, before the matcher is loaded.
+type ComponentLoader interface {
+	Component
+	Load(r kv.Reader) error
+}
+
+// MatcherComponents is a Matcher that also follows entries other than
+// captures (a published duplicate model, Rule 10) through components of
+// its own: the reconciler registers them after Config.Components.
+type MatcherComponents interface {
+	Components() []Component
+}
+
+// components lists the components in the order they are told.
+func (cfg *Config) components() []Component {
+	mc, ok := cfg.Matcher.(MatcherComponents)
+	if !ok {
+		return cfg.Components
+	}
+	return append(cfg.Components[:len(cfg.Components):len(cfg.Components)], mc.Components()...)
+}
+
+// loadComponents hands each ComponentLoader its stored keys.
+func (r *Reconciler) loadComponents(s kv.Reader) error {
+	for _, c := range r.comps {
+		if l, ok := c.(ComponentLoader); ok {
+			if err := l.Load(prefixReader{s, componentPrefix(c.Name())}); err != nil {
+				return fmt.Errorf("reconcile: load component %s: %w", c.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 // CitizenSummary is what the view derived of a citizen.
@@ -134,41 +174,45 @@ func (r *Reconciler) componentTx(c Component) componentTx {
 	return componentTx{r: r, prefix: componentPrefix(c.Name())}
 }
 
-func admittedOf(e *entryRec) *Admitted {
-	return &Admitted{ID: e.ID, Kind: e.Kind, Meaning: e.MKind, Hash: e.Hash, HLC: e.HLC, Payload: e.Payload}
+func (r *Reconciler) admittedOf(e *entryRec) *Admitted {
+	a := &Admitted{ID: e.ID, Kind: e.Kind, Meaning: e.MKind, Hash: e.Hash, HLC: e.HLC, Payload: e.Payload}
+	if o := r.origins[e.ID.Origin]; o != nil && o.isHub() {
+		a.Tier = o.Genesis.Tier
+	}
+	return a
 }
 
 // admitted tells the components of an entry let into the view.
 func (r *Reconciler) admitted(e *entryRec) {
-	if len(r.cfg.Components) == 0 || e.State != stateApplied {
+	if len(r.comps) == 0 || e.State != stateApplied {
 		return
 	}
-	a := admittedOf(e)
-	for _, c := range r.cfg.Components {
+	a := r.admittedOf(e)
+	for _, c := range r.comps {
 		c.Admit(r.componentTx(c), a)
 	}
 }
 
 // retracted tells the components of an entry taken out again.
 func (r *Reconciler) retracted(e *entryRec) {
-	if len(r.cfg.Components) == 0 {
+	if len(r.comps) == 0 {
 		return
 	}
-	a := admittedOf(e)
-	for _, c := range r.cfg.Components {
+	a := r.admittedOf(e)
+	for _, c := range r.comps {
 		c.Retract(r.componentTx(c), a)
 	}
 }
 
 func (r *Reconciler) citizenChanged(key string, before, after *citizenRow) {
-	if len(r.cfg.Components) == 0 {
+	if len(r.comps) == 0 {
 		return
 	}
 	b, a := summaryOf(before), summaryOf(after)
 	if b == nil && a == nil {
 		return
 	}
-	for _, c := range r.cfg.Components {
+	for _, c := range r.comps {
 		c.CitizenChanged(r.componentTx(c), key, b, a)
 	}
 }

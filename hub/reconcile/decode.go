@@ -48,6 +48,9 @@ func decode(e replication.Entry, m Matcher) *Decoded {
 			rec.Bad = true
 		}
 		return d
+	case replication.KindDedupModel: // a published duplicate model (the matcher's component, Rule 10)
+		rec.Payload = e.Payload
+		return d
 	case replication.KindRoster, replication.KindRevoke:
 		rec.Payload, _ = e.MarshalBinary()
 		return d

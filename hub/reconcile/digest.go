@@ -137,6 +137,9 @@ func citizenLine(key string, c *citizenRow, vs []*entryRec, resolved *Decision) 
 }
 
 func pairLine(id string, p *pairRow, resolved *Decision) string {
+	if len(p.Extra) > 0 { // what the matcher keeps with it: the model that judged it, the weights
+		return fmt.Sprintf("pair %s %.6f %s %x %s\n", id, p.Score, strings.Join(p.Reasons, ","), p.Extra, decisionRef(resolved))
+	}
 	return fmt.Sprintf("pair %s %.6f %s %s\n", id, p.Score, strings.Join(p.Reasons, ","), decisionRef(resolved))
 }
 

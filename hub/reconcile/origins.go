@@ -149,6 +149,9 @@ func (r *Reconciler) load() error {
 		if err := r.loadRoster(s); err != nil {
 			return err
 		}
+		if err := r.loadComponents(s); err != nil {
+			return err
+		}
 		return r.loadMatcher(s)
 	})
 }

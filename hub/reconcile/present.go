@@ -188,6 +188,9 @@ func (x *reader) pair(id string) (*Pair, error) {
 	}
 	a, b, _ := parsePairID(id)
 	out := &Pair{ID: id, A: a, B: b, Keys: []string{a, b}, Score: p.Score, Reasons: p.Reasons, Level: level(p.RegionA, p.RegionB), Extra: p.Extra}
+	if ex, ok := x.r.cfg.Matcher.(Explainer); ok && len(p.Extra) > 0 {
+		out.Model, out.Evidence = ex.Explain(p.Extra)
+	}
 	if p.Resolved != nil {
 		if out.Resolved, err = x.decision(id, *p.Resolved); err != nil {
 			return nil, err

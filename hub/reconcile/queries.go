@@ -3,6 +3,8 @@ package reconcile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 
 	"fieldsync/storage/kv"
@@ -36,6 +38,31 @@ func (r *Reconciler) Keys() []string {
 		})
 	})
 	return out
+}
+
+// Matcher returns the reconciler's matcher (nil without one), for its
+// owner's readers: it is not safe for use outside the rounds unless its
+// type says so.
+func (r *Reconciler) Matcher() Matcher { return r.cfg.Matcher }
+
+// MatchProfiles calls fn with every citizen's key and what the matcher was
+// given of it (profile, region), sorted by key, from one snapshot of the
+// view, until fn returns false: the input of learning a duplicate model,
+// read without holding anything the view applies under.
+func (r *Reconciler) MatchProfiles(fn func(key string, p Profiled) bool) error {
+	return r.db.View(func(s kv.Reader) error {
+		var err error
+		serr := s.Scan([]byte{tProfile, '/'}, nil, func(k, v []byte) bool {
+			p, derr := decodeProfiled(v)
+			if derr != nil {
+				err = fmt.Errorf("%w: profile row of %s: %v", ErrDamaged, k[2:], derr)
+				return false
+			}
+			p.Profile = bytes.Clone(p.Profile)
+			return fn(string(k[2:]), p)
+		})
+		return errors.Join(err, serr)
+	})
 }
 
 // QueueQuery selects review items.

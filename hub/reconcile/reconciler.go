@@ -43,6 +43,24 @@ type Matcher interface {
 	Load(profiles iter.Seq2[string, Profiled], pairs iter.Seq[MatchPair]) error
 }
 
+// Explainer is a Matcher that explains the pairs it proposes from what it
+// keeps with them (MatchPair.Extra): the readers call it on every pair
+// they show, from any goroutine, so it must be pure.
+type Explainer interface {
+	Explain(extra []byte) (model string, evidence []Evidence)
+}
+
+// Evidence is one line of a pair's explanation: what agrees or disagrees,
+// its weight in bits (log2 of the likelihood ratio), whether it counts in
+// the score, and the sentence in Vietnamese and English.
+type Evidence struct {
+	Code    string  `json:"code"`
+	Weight  float64 `json:"weight"`
+	Counted bool    `json:"counted"`
+	VI      string  `json:"vi"`
+	EN      string  `json:"en"`
+}
+
 // Profiled is a citizen as the matcher was given it.
 type Profiled struct {
 	Profile []byte
@@ -89,8 +107,9 @@ func DefaultTiers() map[string]int { return map[string]int{"district": 1, "provi
 // Stats, Digest), each from a consistent snapshot, never waiting for the
 // one that applies.
 type Reconciler struct {
-	cfg Config
-	db  kv.DB
+	cfg   Config
+	db    kv.DB
+	comps []Component // Config.Components, then the matcher's
 
 	// What the writer keeps in memory between rounds: small tables, loaded
 	// from the store at Open and written back at the end of each round.
@@ -135,7 +154,7 @@ func Open(cfg Config, db kv.DB) (*Reconciler, error) {
 	// The census is always there (census.go): a view with no resident
 	// list holds nothing of it.
 	cfg.Components = append([]Component{censusComponent{}}, cfg.Components...)
-	r := &Reconciler{cfg: cfg, db: db, origins: map[replication.OriginID]*originInfo{},
+	r := &Reconciler{cfg: cfg, db: db, comps: cfg.components(), origins: map[replication.OriginID]*originInfo{},
 		devOrigins: map[replication.DeviceID][]replication.OriginID{}, communes: map[string]*communeCount{}, digest: newDigest()}
 	if cfg.Anchor != nil {
 		r.roster = roster.NewState(cfg.Anchor)

@@ -122,7 +122,12 @@ type Pair struct {
 	Level   string   `json:"level"`
 	// Extra is what the matcher keeps with the pair (its model, its
 	// evidence), as it wrote it.
-	Extra []byte `json:"extra,omitempty"`
+	Extra []byte `json:"-"`
+	// Model and Evidence are Extra as an officer reads it, when the
+	// matcher explains its pairs (Explainer): the model that judged the
+	// pair, and each line of evidence with its weight.
+	Model    string     `json:"model,omitempty"`
+	Evidence []Evidence `json:"evidence,omitempty"`
 	// Resolved is the decision that settles it (nil while open).
 	Resolved *Decision `json:"resolved,omitempty"`
 }
