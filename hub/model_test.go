@@ -1,15 +1,18 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	"fieldsync/hub/dedup"
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
+	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/storage/kv"
 )
@@ -221,5 +224,75 @@ func TestModelEntryRefused(t *testing.T) {
 		if p.Model != dedup.DefaultModel().ID() {
 			t.Fatalf("pair %s judged by %s, want the default %s", p.ID, p.Model, dedup.DefaultModel().ID())
 		}
+	}
+}
+
+// TestDaemonPublishesModel: a province hub learns from its view's stored
+// profiles and publishes a model entry; its view applies it from the log
+// and every pair shown names it, with evidence; after a restart (the view
+// reopened from DIR/view) the model is still the one in force.
+func TestDaemonPublishesModel(t *testing.T) {
+	path := t.TempDir()
+	d, err := datadir.Init(path, datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: "province", Unit: "42", Name: "p", Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Log.Ingest(captures(t, 900), nil); err != nil {
+		t.Fatal(err)
+	}
+	run := func(d *datadir.Dir) (*Daemon, func()) {
+		h, err := NewDaemon(DaemonConfig{Dir: d, ModelEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { h.Run(ctx); close(done) }()
+		wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+		defer wcancel()
+		if err := h.ViewCaughtUp(wctx); err != nil {
+			t.Fatal(err)
+		}
+		return h, func() { cancel(); <-done; h.Close() }
+	}
+	h, stop := run(d)
+	if info, err := h.View().Model(); err != nil || info.Entry != "" || info.ID != dedup.DefaultModel().ID() {
+		t.Fatalf("before publishing: %+v, %v; want the default", info, err)
+	}
+	m, err := h.PublishModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		info, err := h.View().Model()
+		if err != nil || info.Entry == "" || info.ID != m.ID() || info.Trained == nil {
+			t.Fatalf("%s: model in force %+v, %v; want %s from an entry", when, info, err, m.ID())
+		}
+		ps, _, err := h.View().Pairs(Queue{All: true, Limit: reconcile.MaxQueueLimit})
+		if err != nil || len(ps) < 10 {
+			t.Fatalf("%s: %d pairs, %v", when, len(ps), err)
+		}
+		for _, p := range ps {
+			if p.Model != m.ID() || len(p.Evidence) == 0 || p.Evidence[0].VI == "" {
+				t.Fatalf("%s: pair %s judged by %q with %d evidence lines, want %s", when, p.ID, p.Model, len(p.Evidence), m.ID())
+			}
+		}
+	}
+	check("published")
+	_, digest := h.View().Stats()
+	stop()
+	d.Close()
+
+	d, err = datadir.Open(path, datadir.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	h, stop = run(d)
+	defer stop()
+	check("after a restart")
+	if _, again := h.View().Stats(); again != digest {
+		t.Fatalf("after a restart the digest is %s, was %s", again, digest)
 	}
 }

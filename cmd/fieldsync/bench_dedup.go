@@ -172,6 +172,8 @@ func printDedupCost(w io.Writer, r *bench.DedupCost) {
 	if r.Model != nil {
 		fmt.Fprintf(w, "  learnt from %d random pairs and %d candidate pairs (%.0f matches expected)\n", r.Model.RandomPairs, r.Model.CandidatePairs, r.Model.ExpectedMatches)
 	}
+	fmt.Fprintf(w, "  as a hub's view keeps it: profile encoded %.0f ns/record, %.0f B stored per record; Index rebuilt from the stored profiles and pairs (restart, learning) %.1f s, heap %.0f B/citizen\n",
+		r.EncodeNsPerRecord, r.ProfileBytes, r.LoadSeconds, r.LoadHeapPerCitizen)
 	fmt.Fprintf(w, "  index: %s\n", r.Stats)
 }
 

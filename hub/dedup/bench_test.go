@@ -58,3 +58,15 @@ func BenchmarkPairs(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeProfile measures EncodeProfile (what a hub's decode
+// workers compute per record for its persisted view).
+func BenchmarkEncodeProfile(b *testing.B) {
+	recs := synthRecords(b, 10000, 1)
+	for b.Loop() {
+		for i := range recs {
+			EncodeProfile(&recs[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}

@@ -30,6 +30,14 @@ type DedupCost struct {
 	Model           *dedup.TrainInfo `json:"model"`
 	GenerateSeconds float64          `json:"generate_seconds"`
 	Stats           dedup.Stats      `json:"stats"`
+	// What a hub's persisted view adds: a profile encoded per record
+	// (EncodeProfile, on decode workers) and stored, and, at a restart or
+	// before learning, an Index rebuilt from the stored profiles and pairs
+	// (Load) instead of every citizen put again.
+	EncodeNsPerRecord  float64 `json:"encode_ns_per_record"`
+	ProfileBytes       float64 `json:"profile_bytes_mean"`
+	LoadSeconds        float64 `json:"load_seconds"`
+	LoadHeapPerCitizen float64 `json:"load_heap_bytes_per_citizen"`
 }
 
 // DedupCostRun streams n synth records (noise as given) into an Index,
@@ -89,6 +97,83 @@ func DedupCostRun(n int, noise float64, seed uint64) (DedupCost, error) {
 	res.SetModelSeconds = time.Since(t2).Seconds()
 	res.Stats = ix.Stats()
 	res.IndexBytes = res.Stats.Bytes
-	runtime.KeepAlive(ix)
+	stored := ix.Pairs()
+	ix = nil
+	if err := dedupLoadCost(&res, n, noise, seed, stored); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// dedupLoadCost generates the same records again, encodes each one's
+// profile as a view stores it (the last version of each key kept), and
+// rebuilds an Index from those profiles and the pairs with Load.
+func dedupLoadCost(res *DedupCost, n int, noise float64, seed uint64, pairs []dedup.Pair) error {
+	g, err := synth.New(synth.Config{Count: n, Seed: seed, Noise: noise})
+	if err != nil {
+		return err
+	}
+	var keys []string
+	var profs []dedup.Stored
+	at := map[string]int{}
+	var enc time.Duration
+	var size int
+	for {
+		rec, ok := g.Next()
+		if !ok {
+			break
+		}
+		e := rec.Enrollment
+		r := dedup.Record{Enrollment: &e, Keys: enrollment.Keys(&e), Region: e.Capture.CommuneCode}
+		r.Key = r.Keys.PersonalID
+		if r.Key == "" {
+			r.Key = fmt.Sprintf("prov:%09d", rec.Line)
+		}
+		t := time.Now()
+		p := dedup.EncodeProfile(&r)
+		enc += time.Since(t)
+		size += len(p)
+		st := dedup.Stored{Profile: p, Region: r.Region}
+		if i, ok := at[r.Key]; ok {
+			profs[i] = st
+			continue
+		}
+		at[r.Key] = len(keys)
+		keys, profs = append(keys, r.Key), append(profs, st)
+	}
+	if err := g.Err(); err != nil {
+		return err
+	}
+	at = nil
+	res.EncodeNsPerRecord = float64(enc.Nanoseconds()) / float64(max(1, n))
+	res.ProfileBytes = float64(size) / float64(max(1, n))
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ix := dedup.NewIndex(dedup.DefaultConfig())
+	t := time.Now()
+	err = ix.Load(func(yield func(string, dedup.Stored) bool) {
+		for i, k := range keys {
+			if !yield(k, profs[i]) {
+				return
+			}
+		}
+	}, func(yield func(dedup.StoredPair) bool) {
+		for _, p := range pairs {
+			if !yield(dedup.StoredPair{A: p.A, B: p.B, Extra: p.Extra}) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	res.LoadSeconds = time.Since(t).Seconds()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	res.LoadHeapPerCitizen = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(max(1, ix.Len()))
+	runtime.KeepAlive(ix)
+	runtime.KeepAlive(profs)
+	return nil
 }
