@@ -38,8 +38,14 @@
 // Compare explains any two citizens, paired or not (the rule that holds
 // them apart first). For a view that keeps its pairs elsewhere:
 // EncodeProfile (a stored profile, computed outside any lock), PutProfile,
-// Load (restart without comparing everyone again) and KeepJournal/Changes
-// (which pairs to store or drop). An Index is not safe for concurrent use.
+// Load (restart without comparing everyone again; the stored pairs, with
+// their Extra, taken as already reported) and KeepJournal/Changes (which
+// pairs to store or drop). Pair.Extra is a pair as a view stores it — the
+// model, the points, each comparison's level and weight — and
+// DecodeExtra renders it again (evidence in both languages) without the
+// Index. Learn builds a second Index from stored profiles and learns from
+// it, so a hub learns from a snapshot while its matcher goes on judging.
+// An Index is not safe for concurrent use.
 //
 // # The model (model.go, compare.go)
 //
@@ -137,7 +143,8 @@
 // (default_model.json, regenerated with `go test -run TestDefaultModel
 // -update`). At a hub, the top tier learns from its view and publishes the
 // model as a signed KindDedupModel entry; the model in force is the
-// highest tier's, the newest among equals (reconcile Rule 10), so weights
+// highest tier's, the newest among equals (Rule 10, a reconcile.Component
+// in package hub: model.go), so weights
 // travel with the data, and two hubs holding the same entries propose the
 // same pairs with the same evidence. Every Pair names the model that
 // judged it.
