@@ -225,7 +225,8 @@ func TestCheckSaveAndLookUp(t *testing.T) {
 	// the name in capitals: a probable duplicate, side by side.
 	l.call("POST", "/app/check", map[string]any{"record": form("042085000110", "NGUYỄN VĂN AN", "12/03/1985", "Nam")}, c, &ans)
 	if len(ans.Matches) == 0 || ans.Matches[0].Kind != "resident" || ans.Matches[0].SameID || ans.Matches[0].Resident.PersonalID != "042085000101" ||
-		!slices.Contains(ans.Matches[0].Reasons, "name-equal") || slices.Contains(ans.Matches[0].Reasons, "id-differs") {
+		!slices.Contains(ans.Matches[0].Reasons, "given-equal") || slices.Contains(ans.Matches[0].Reasons, "id-differs") ||
+		len(ans.Matches[0].Evidence) == 0 || ans.Matches[0].Evidence[0].VI == "" {
 		t.Fatalf("matches %+v", ans.Matches)
 	}
 	// Saved from the list: the capture carries the officer signed in, and

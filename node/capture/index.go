@@ -233,6 +233,9 @@ type Match struct {
 	SameID  bool     `json:"same_id"`
 	Score   float64  `json:"score,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
+	// Evidence is the duplicate model's explanation: each line with its
+	// weight in bits and its sentence in Vietnamese and English.
+	Evidence []dedup.Evidence `json:"evidence,omitempty"`
 	// Entry and Record: a capture's; Resident and Person: a list row's.
 	Entry    string                 `json:"entry,omitempty"`
 	Record   *enrollment.Enrollment `json:"record,omitempty"`
@@ -289,11 +292,13 @@ func (ix *index) lookup(draft *enrollment.Enrollment, skip string) []Match {
 		case strings.HasPrefix(other, "c:"):
 			id, err := replication.ParseEntryID(other[2:])
 			if err == nil {
-				add(other, ix.captureMatch(id, false, p.Score, p.Reasons))
+				m := ix.captureMatch(id, false, p.Score, p.Reasons)
+				m.Evidence = p.Evidence
+				add(other, m)
 			}
 		case strings.HasPrefix(other, "r:"):
 			if pr, ok := ix.census.Person(other[2:]); ok && pr.Resident != nil {
-				add(other, Match{Kind: "resident", Score: p.Score, Reasons: p.Reasons, Person: &pr, Resident: pr.Resident})
+				add(other, Match{Kind: "resident", Score: p.Score, Reasons: p.Reasons, Evidence: p.Evidence, Person: &pr, Resident: pr.Resident})
 			}
 		}
 	}

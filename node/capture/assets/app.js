@@ -602,7 +602,11 @@
       ['household_head', (rec.household_head || {}).full_name, m.kind === 'capture' ? (other.household_head || {}).full_name : (other.household ? t('dups.household', { h: other.household, r: other.relation_to_head || '' }) : '')],
     ];
     const title = m.kind === 'capture' ? t('dups.capture', { e: shortEntry(m.entry) }) : t('dups.resident');
-    const why = m.same_id ? t('dups.same_id') : t('dups.probable', { s: fmtPct(m.score) }) + (m.reasons ? ' · ' + m.reasons.map((r) => t('reason.' + r) === 'reason.' + r ? r : t('reason.' + r)).join(', ') : '');
+    // The model's evidence for the match, strongest first, in the page's language.
+    const evidence = (m.evidence || []).filter((e) => e.counted !== false && e.weight > 0).sort((a, b) => b.weight - a.weight)
+      .map((e) => (state.lang === 'vi' ? e.vi : e.en));
+    const reasons = evidence.length ? evidence : (m.reasons || []).map((r) => t('reason.' + r));
+    const why = m.same_id ? t('dups.same_id') : t('dups.probable', { s: fmtPct(m.score) }) + (reasons.length ? ' · ' + reasons.join(', ') : '');
     const status = m.person && m.person.status ? t('rstatus.' + m.person.status.status) + ' · ' + m.person.status.officer : '';
     const card = h('div', { class: 'dup ' + m.kind + (m.same_id ? ' same' : ''), 'data-key': keyOf(m), 'data-why': why, role: 'group', 'aria-label': title },
       h('h3', {}, title, ' ', h('span', { class: 'badge ' + (m.same_id ? 'bad' : 'warn'), text: why })),
