@@ -166,7 +166,11 @@ func printIngest(w io.Writer, run IngestRun) {
 	}
 	fmt.Fprintf(w, "while ingesting, every %v: a laptop's capture sent to its ack, the dashboard's snapshot, /metrics (ms p50 / p99 / max):\n", bench.ProbeEvery)
 	ms := func(p bench.Percentiles) string {
-		return fmt.Sprintf("%.1f / %.1f / %.1f", p.P50us/1e3, p.P99us/1e3, p.MaxUs/1e3)
+		s := fmt.Sprintf("%.1f / %.1f / %.1f", p.P50us/1e3, p.P99us/1e3, p.MaxUs/1e3)
+		if p.TimedOut > 0 {
+			s += fmt.Sprintf(" (%d of %d hit the 1 min bound)", p.TimedOut, p.N)
+		}
+		return s
 	}
 	for _, r := range run.Results {
 		h := r.Hub

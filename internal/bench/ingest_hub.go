@@ -223,6 +223,7 @@ func hubPhase(path string, in *ingestInput, cpuProfile string) (HubFigures, erro
 		return err
 	})
 	f.Session, f.Dashboard, f.Metrics = percentiles(pr.session), percentiles(pr.dashboard), percentiles(pr.metrics)
+	f.Dashboard.TimedOut, f.Metrics.TimedOut = pr.dashTimeouts, pr.metricsTimeouts
 	f.ViewLagMax = pr.lagMax
 	if err != nil {
 		h.stop()
@@ -396,11 +397,12 @@ type prober struct {
 	stopc chan struct{}
 	done  chan struct{}
 
-	mu                          sync.Mutex
-	session, dashboard, metrics []time.Duration
-	lagMax                      uint64
-	sent                        int
-	err                         error
+	mu                            sync.Mutex
+	session, dashboard, metrics   []time.Duration
+	dashTimeouts, metricsTimeouts int // requests that hit the client's bound (their samples are the bound)
+	lagMax                        uint64
+	sent                          int
+	err                           error
 }
 
 func newProber(h *hubRun) (*prober, error) {
@@ -445,10 +447,22 @@ func (p *prober) loop() {
 
 func (p *prober) probe() error {
 	d, err := p.snapshot()
+	if timedOut(err) { // a figure, not a failure: counted at the client's bound
+		err = nil
+		p.mu.Lock()
+		p.dashTimeouts++
+		p.mu.Unlock()
+	}
 	if err != nil {
 		return err
 	}
 	m, err := p.get("/metrics", false)
+	if timedOut(err) {
+		err = nil
+		p.mu.Lock()
+		p.metricsTimeouts++
+		p.mu.Unlock()
+	}
 	if err != nil {
 		return err
 	}
@@ -481,7 +495,7 @@ func (p *prober) get(path string, auth bool) (time.Duration, error) {
 	start := time.Now()
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return 0, err
+		return time.Since(start), err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -606,4 +620,10 @@ func probeRecord(i int) enrollment.Enrollment {
 		PermanentResidence: enrollment.Place{UnitCode: "18586", CodeList: enrollment.CodeList2023, Text: "Xã Thạch Kênh"},
 		Capture: enrollment.Capture{CommuneCode: "18586", CodeList: enrollment.CodeList2023, Officer: "CA-probe", Device: "probe",
 			CapturedAt: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), RequestType: "cấp mới"}}
+}
+
+// timedOut reports a request that hit the prober's client bound.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -13,6 +13,9 @@ type Percentiles struct {
 	P50us    float64       `json:"p50_us"`
 	P99us    float64       `json:"p99_us"`
 	MaxUs    float64       `json:"max_us"`
+	// TimedOut counts requests that hit the client's bound (a minute):
+	// their samples are the bound.
+	TimedOut int `json:"timed_out,omitempty"`
 }
 
 func percentiles(ds []time.Duration) Percentiles {
