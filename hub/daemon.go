@@ -232,7 +232,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.cfg.Dir.Config.Tier == ReceiptTier {
 		wg.Go(func() { d.receiptLoop(ctx) })
 	}
-	go d.modelLoop(ctx)
+	wg.Go(func() { d.modelLoop(ctx) })
 	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())
