@@ -57,8 +57,10 @@ func TestLaptopFindsItsHubThroughGossip(t *testing.T) {
 	go hubRep.Run(ctx)
 	go lapRep.Run(ctx)
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if h, _ := hubDir.Log.Head(lapDir.Signer.Origin()); h.Seq == 1 {
+	for time.Now().Before(deadline) { // both ways: the session moves each direction on its own
+		h, _ := hubDir.Log.Head(lapDir.Signer.Origin())
+		down, _ := lapDir.Log.Head(hubDir.Signer.Origin())
+		if h.Seq == 1 && down.Seq == 1 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
