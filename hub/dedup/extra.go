@@ -84,7 +84,8 @@ func DecodeExtra(b []byte) (Explanation, error) {
 		c, l := int(cl>>4), int(cl&15)
 		v := d.varint()
 		switch {
-		case d.err != nil:
+		case d.err != nil: // cut short: c and l are not to be used
+			return x, fmt.Errorf("%w: %v", ErrBadExtra, d.err)
 		case c <= last || c >= numCmp || l == 0 || l >= numLevelsOf[c] || levelTexts[c][l].code == "":
 			return x, fmt.Errorf("%w: comparison %d level %d", ErrBadExtra, c, l)
 		case v>>1 < -1<<20 || v>>1 > 1<<20:
