@@ -607,12 +607,12 @@ func (ix *Index) PairsOf(key string) []Pair {
 	if !ok {
 		return nil
 	}
-	adj := ix.adjacency()
+	partnersOf := ix.partnersNear()
 	var out []Pair
 	seen := map[int32]bool{}
 	ix.eachCandidate(s, func(t int32) {
 		k := newPairKey(s, t)
-		if rp, ok := ix.pairs[k]; ok && !seen[t] && !ix.excluded(k, rp, adj) {
+		if rp, ok := ix.pairs[k]; ok && !seen[t] && !ix.excludedBy(k, rp, partnersOf) {
 			seen[t] = true
 			out = append(out, ix.pairOf(k, rp))
 		}
@@ -642,7 +642,7 @@ func (ix *Index) Compare(keyA, keyB string) (p Pair, proposed, ok bool) {
 		p.Reasons = append([]string{t.code}, p.Reasons...)
 	}
 	rp, paired := ix.pairs[k]
-	proposed = paired && !ix.excluded(k, rp, ix.adjacency())
+	proposed = paired && !ix.excludedBy(k, rp, ix.partnersNear())
 	if paired && !proposed {
 		p.Evidence = append([]Evidence{{Code: betterMatchText.code, VI: betterMatchText.vi, EN: betterMatchText.en}}, p.Evidence...)
 		p.Reasons = append([]string{betterMatchText.code}, p.Reasons...)
@@ -658,6 +658,26 @@ func (ix *Index) adjacency() map[int32][]partner {
 		adj[k.hi] = append(adj[k.hi], partner{k.lo, rp.points})
 	}
 	return adj
+}
+
+// partnersNear returns a function listing one slot's partners, found
+// through its blocks and memoised: the cost of a question about a few
+// records stays in their neighbourhood (adjacency walks every pair).
+func (ix *Index) partnersNear() func(int32) []partner {
+	adj := map[int32][]partner{}
+	return func(s int32) []partner {
+		if ps, ok := adj[s]; ok {
+			return ps
+		}
+		var ps []partner
+		ix.eachCandidate(s, func(t int32) {
+			if rp, ok := ix.pairs[newPairKey(s, t)]; ok && !slices.ContainsFunc(ps, func(p partner) bool { return p.slot == t }) {
+				ps = append(ps, partner{t, rp.points})
+			}
+		})
+		adj[s] = ps
+		return ps
+	}
 }
 
 type partner struct {

@@ -98,20 +98,7 @@ func (ix *Index) Changes() []Change {
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	adj := map[int32][]partner{}
-	partnersOf := func(s int32) []partner {
-		if ps, ok := adj[s]; ok {
-			return ps
-		}
-		var ps []partner
-		ix.eachCandidate(s, func(t int32) {
-			if rp, ok := ix.pairs[newPairKey(s, t)]; ok && !slices.ContainsFunc(ps, func(p partner) bool { return p.slot == t }) {
-				ps = append(ps, partner{t, rp.points})
-			}
-		})
-		adj[s] = ps
-		return ps
-	}
+	partnersOf := ix.partnersNear()
 	changed := map[[2]string]Change{}
 	for _, k := range keys {
 		partners := slices.Clone(j.by[k])
