@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +29,7 @@ func benchDossiers(e *env, args []string) error {
 	size := fs.Int64("dossier-bytes", 0, "scale each dossier's files to about this many bytes (0: the generator's, ~1 MB)")
 	only := fs.String("scenario", "", "run only the scenarios with these names (comma-separated)")
 	asJSON := fs.Bool("json", false, "print JSON lines")
+	parallel := fs.Bool("parallel", false, "run the scenarios at the same time (each on its own link, laptop and hub; a station-day's six take the wall time of the longest instead of their sum); results print in order when all are done, each also to stderr as it ends")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,24 +47,16 @@ func benchDossiers(e *env, args []string) error {
 		}
 		fmt.Fprintln(tw, "SCENARIO\tRECORDS AT HUB\tCOMPLETE\tUP TIME\tBOUND\tUP/BOUND\tWIRE UP/PAYLOAD\tCUTS\tAGAIN/CUT\tLIVE P50/MAX\tSESSIONS")
 	}
-	var results []bench.DossierResult
+	var scenarios []bench.DossierScenario
 	for _, sc := range bench.DossierScenarios() {
-		if *only != "" && !slices.Contains(strings.Split(*only, ","), sc.Name) {
-			continue
+		if *only == "" || slices.Contains(strings.Split(*only, ","), sc.Name) {
+			scenarios = append(scenarios, sc)
 		}
-		dir, cleanup, err := benchDir()
-		if err != nil {
-			return err
-		}
-		res, err := bench.Dossiers(dir, cfg, sc)
-		cleanup()
-		if err != nil {
-			return err
-		}
-		results = append(results, res)
+	}
+	show := func(res bench.DossierResult) {
 		if *asJSON {
 			writeJSON(e.stdout, res)
-			continue
+			return
 		}
 		complete := fmt.Sprintf("%.0f s", res.CompleteSeconds)
 		if res.Stopped {
@@ -76,6 +70,10 @@ func benchDossiers(e *env, args []string) error {
 			res.UpSeconds, res.BoundSeconds, res.TimeOverBound, res.WireOverPayload, res.Cuts, res.SentAgainPerCut, live, res.Sessions)
 		tw.Flush()
 	}
+	results, err := runDossierScenarios(e, cfg, scenarios, *parallel, show)
+	if err != nil {
+		return err
+	}
 	tw.Flush()
 	if !*asJSON {
 		for _, l := range bench.DossierSummary(results) {
@@ -83,4 +81,52 @@ func benchDossiers(e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// runDossierScenarios runs each scenario in a directory of its own, one
+// after another or all at once, and reports each result through report in
+// the scenarios' order.
+func runDossierScenarios(e *env, cfg bench.DossierConfig, scenarios []bench.DossierScenario, parallel bool,
+	report func(bench.DossierResult)) ([]bench.DossierResult, error) {
+	runOne := func(sc bench.DossierScenario) (bench.DossierResult, error) {
+		dir, cleanup, err := benchDir()
+		if err != nil {
+			return bench.DossierResult{}, err
+		}
+		defer cleanup()
+		return bench.Dossiers(dir, cfg, sc)
+	}
+	results := make([]bench.DossierResult, len(scenarios))
+	if !parallel {
+		for i, sc := range scenarios {
+			res, err := runOne(sc)
+			if err != nil {
+				return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+			}
+			results[i] = res
+			report(res)
+		}
+		return results, nil
+	}
+	errs := make([]error, len(scenarios))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, sc := range scenarios {
+		wg.Go(func() {
+			results[i], errs[i] = runOne(sc)
+			mu.Lock()
+			defer mu.Unlock()
+			if errs[i] == nil {
+				writeJSON(e.stderr, results[i]) // a partial record if the run is stopped early
+			}
+		})
+	}
+	wg.Wait()
+	for i, sc := range scenarios {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("scenario %q: %w", sc.Name, errs[i])
+		}
+		report(results[i])
+	}
+	return results, nil
 }
