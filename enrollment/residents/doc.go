@@ -48,5 +48,16 @@
 // people and none missing.
 //
 // Everything Census shows is a function of the set of entries and
-// captures given, in any order (the tests apply them in many).
+// captures given, in any order (the tests apply them in many); Retract
+// is Apply's exact inverse.
+//
+// # Where a census lives
+//
+// NewCensus keeps it in memory (a laptop's one commune, with its rows, for
+// look-ups while capturing). NewStoredCensus keeps it in a key-value
+// transaction (a hub's view: a reconcile.Component in the view's store, a
+// record of about 100 bytes per person and nothing on the heap), read back
+// from a snapshot with StoredCommunes, StoredCommune, StoredPeople,
+// StoredPerson and StoredDigest. Both run the same fold (census.go); the
+// tests check that they show the same.
 package residents
