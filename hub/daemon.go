@@ -66,6 +66,8 @@ type Daemon struct {
 	store  *storage.DB // the view's (DIR/view); nil with DaemonConfig.MemoryView
 	author *Author
 	src    *source
+	// dossierWake wakes dossierLoop (entries arrived).
+	dossierWake chan struct{}
 
 	closeOnce sync.Once
 }
@@ -78,7 +80,7 @@ func NewDaemon(cfg DaemonConfig) (_ *Daemon, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg}
+	d := &Daemon{cfg: cfg, dossierWake: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -106,6 +108,7 @@ func NewDaemon(cfg DaemonConfig) (_ *Daemon, err error) {
 	rc.OnIngest = func(_ string, res oplog.IngestResult) { // the batch is on disk and acknowledged
 		author.Observe(res.Applied)
 		view.Wake()
+		d.wakeDossiers()
 		d.src.noteIngest(res.Applied, clock.Now())
 		forks.ingested(res.Applied)
 	}
@@ -233,6 +236,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Go(func() { d.receiptLoop(ctx) })
 	}
 	wg.Go(func() { d.modelLoop(ctx) })
+	wg.Go(func() { d.dossierLoop(ctx) })
 	public := func(auth *localapi.Auth) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.Metrics())

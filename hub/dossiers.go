@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -20,28 +21,129 @@ import (
 // the view or its digest. It reads the replicator's index of incomplete
 // dossiers (replication/blob/needs): per laptop origin, the records that
 // reference blobs, those whose blobs are not all here, and the bytes they
-// miss; persisted watermarks and counts, incomplete entries in memory,
-// new entries examined lazily and in bounded steps — no call reads every
-// citizen or every entry.
+// miss; persisted watermarks and counts, incomplete entries in memory.
+//
+// The examining is on the ingest side: dossierLoop examines what arrived
+// (woken by each acknowledged batch, at most every dossierEvery, so one
+// round — and one metadata write — covers many batches), and blobs that
+// arrive later move their dossiers to complete through the index's
+// Recheck (the blob lane's OnBlobsHeld, a bundle's import). Readers (the
+// dashboard, /metrics, status) only read what the last round published
+// (needs.Index.Counts): O(laptops), no log read, no write, nothing shared
+// with ingest — at province size, a request examining on its own stalled
+// behind the ingest commits for seconds to minutes.
 
-// dossierCounts returns how complete each of these laptop origins'
-// dossiers are here (none without the blob lane).
-func (d *Daemon) dossierCounts(os []replication.OriginID) map[replication.OriginID]dashboard.DossierCounts {
-	out, err := countDossiers(d.Rep.Needs(), os)
+// dossierEvery spaces the examining rounds while entries arrive: each
+// round reads what arrived since the last, and saves once.
+const dossierEvery = 250 * time.Millisecond
+
+// dossierIdle is how often a round runs with no wake: entries written by
+// paths that do not wake it (the hub's own, an import) are counted too.
+const dossierIdle = 5 * time.Second
+
+// wakeDossiers asks for an examining round (coalesced).
+func (d *Daemon) wakeDossiers() {
+	select {
+	case d.dossierWake <- struct{}{}:
+	default:
+	}
+}
+
+// dossierLoop examines what arrived in the laptops' origins until ctx
+// ends (nothing without the blob lane).
+func (d *Daemon) dossierLoop(ctx context.Context) {
+	ix := d.Rep.Needs()
+	if ix == nil {
+		return
+	}
+	idle := time.NewTicker(dossierIdle)
+	defer idle.Stop()
+	for {
+		more, err := d.examineDossiers()
+		if err != nil {
+			d.Logger.Warn("could not examine the dossiers that arrived", "err", err)
+		}
+		if !more || err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.dossierWake:
+			case <-idle.C:
+			}
+		}
+		select { // let a round cover many batches
+		case <-ctx.Done():
+			return
+		case <-time.After(dossierEvery):
+		}
+	}
+}
+
+// examineDossiers runs one examining round over the laptops' origins;
+// more: some origin has more to examine.
+func (d *Daemon) examineDossiers() (bool, error) {
+	ix := d.Rep.Needs()
+	if ix == nil {
+		return false, nil
+	}
+	vec, err := d.cfg.Dir.Log.Vector()
 	if err != nil {
-		d.Logger.Warn("could not read the index of incomplete dossiers", "err", err)
+		return false, err
+	}
+	return ix.Examine(laptopOrigins(vec, d.src.genesis))
+}
+
+// DossiersCaughtUp waits until the dossier counts cover every entry the
+// log holds now (tests, the demo's summary).
+func (d *Daemon) DossiersCaughtUp(ctx context.Context) error {
+	ix := d.Rep.Needs()
+	if ix == nil {
+		return nil
+	}
+	vec, err := d.cfg.Dir.Log.Vector()
+	if err != nil {
+		return err
+	}
+	os := laptopOrigins(vec, d.src.genesis)
+	for {
+		behind := false
+		for _, n := range ix.Counts(os) {
+			behind = behind || n.Examined < vec.Seq(n.Origin)
+		}
+		if !behind {
+			return nil
+		}
+		d.wakeDossiers()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("hub: dossier counts not caught up: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// laptopOrigins lists the origins of vec whose genesis is a laptop's.
+func laptopOrigins(vec replication.Vector, genesis func(replication.OriginID) (replication.Genesis, bool)) []replication.OriginID {
+	var out []replication.OriginID
+	for _, o := range vec.Origins() {
+		if g, ok := genesis(o); ok && g.Role == replication.RoleNode {
+			out = append(out, o)
+		}
 	}
 	return out
 }
 
-func countDossiers(ix *needs.Index, os []replication.OriginID) (map[replication.OriginID]dashboard.DossierCounts, error) {
+// dossierCounts returns how complete each of these laptop origins'
+// dossiers are here as last examined (none without the blob lane).
+func (d *Daemon) dossierCounts(os []replication.OriginID) map[replication.OriginID]dashboard.DossierCounts {
+	ix := d.Rep.Needs()
 	if ix == nil || len(os) == 0 {
-		return nil, nil
+		return nil
 	}
-	st, err := ix.Origins(os)
-	if err != nil {
-		return nil, err
-	}
+	return countsOf(ix.Counts(os))
+}
+
+func countsOf(st []needs.OriginNeeds) map[replication.OriginID]dashboard.DossierCounts {
 	out := make(map[replication.OriginID]dashboard.DossierCounts, len(st))
 	for _, n := range st {
 		c := dashboard.DossierCounts{Dossiers: n.Dossiers, Incomplete: n.Incomplete, PendingBytes: n.MissingBytes}
@@ -50,7 +152,7 @@ func countDossiers(ix *needs.Index, os []replication.OriginID) (map[replication.
 		}
 		out[n.Origin] = c
 	}
-	return out, nil
+	return out
 }
 
 // Dossiers returns the completeness of the dossiers below this hub, per
@@ -78,9 +180,12 @@ func OfflineDossiers(dir *datadir.Dir) (dashboard.DossierSummary, error) {
 	}
 	var failed error
 	counts := func(os []replication.OriginID) map[replication.OriginID]dashboard.DossierCounts {
-		c, err := countDossiers(ix, os)
+		if len(os) == 0 {
+			return nil
+		}
+		st, err := ix.Origins(os) // no daemon: examine here
 		failed = err
-		return c
+		return countsOf(st)
 	}
 	rows := groupDevices(vec, genesis, nil, func(replication.OriginID) time.Time { return time.Time{} }, nil, counts)
 	return dashboard.SummarizeDossiers(sortedCommunes(rows), nil), failed

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -298,6 +299,9 @@ func (w *world) summary(converged bool, elapsed time.Duration) Summary {
 		cfg := h.dir.Config
 		hs := HubSummary{Name: cfg.Name, Tier: cfg.Tier, Unit: cfg.Unit, Entries: v.Total(), Citizens: st.Citizens,
 			OpenConflicts: st.OpenConflicts, Conflicts: st.Conflicts, Pairs: st.Pairs, OpenPairs: st.OpenPairs, Digest: dg, Dashboard: dashboardURL(h)}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = h.d.DossiersCaughtUp(ctx) // counted off the request path: let the last round end
+		cancel()
 		if dos, err := h.d.Dossiers(); err == nil {
 			hs.Dossiers = dos.Totals
 		}

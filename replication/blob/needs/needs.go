@@ -6,14 +6,19 @@
 //	ix, err := needs.Open(log, store, dossier.RefsOf)
 //	through, err := ix.Missing(origin, 4096, func(seq uint64) { ... })
 //	ix.Recheck(ids...)                  // after blobs of these entries arrived
-//	st := ix.Origin(origin)            // incomplete entries, bytes missing
+//	more, err := ix.Examine(origins)    // off the request path: what arrived since
+//	st := ix.Counts(origins)            // readers: what was examined, no I/O
 //
 // Per origin it keeps a watermark (every entry up to it is complete),
 // persisted in the log's metadata, and the incomplete entries above it in
 // memory (with the bytes they miss). Entries above what it has examined
-// are examined lazily, when asked, at most MaxScan per call; a restart
-// examines again from the persisted watermark. Memory is O(origins +
-// incomplete entries), not O(entries).
+// are examined by Examine (a hub runs it on its own goroutine as entries
+// arrive) or when a session asks (Missing), at most MaxScan per origin and
+// call, and what moved is saved in one metadata write per call; a restart
+// examines again from the persisted watermark. Readers (dashboards,
+// /metrics, status) call Counts, which reads what was last examined and
+// published: no log read, no write, no lock the examining holds across
+// I/O. Memory is O(origins + incomplete entries), not O(entries).
 package needs
 
 import (
@@ -32,7 +37,8 @@ import (
 const MaxScan = 20_000
 
 // metaPrefix keys the persisted watermarks: metaPrefix + origin (16 bytes)
-// → uvarint seq.
+// → uvarint seq, uvarint entries with blobs up to it (a watermark saved
+// without that count, by an older version, is examined again from 0).
 const metaPrefix = "blob/needs/through/"
 
 // countPrefix keys the persisted dossier counts: countPrefix + origin →
@@ -55,14 +61,26 @@ type Haser interface {
 	Has(hs []blob.Hash) ([]bool, error)
 }
 
+// maxMetaPerWrite bounds the watermarks and counts saved in one metadata
+// write (a round over many origins writes in chunks of this many).
+const maxMetaPerWrite = 4096
+
 // Index is the index of incomplete dossiers. It is safe for concurrent use.
 type Index struct {
 	log   Log
 	store Haser
 	refs  blob.RefsFunc
 
+	// mu guards the examining state: held across log reads, blob look-ups
+	// and metadata writes, never by readers.
 	mu      sync.Mutex
 	origins map[replication.OriginID]*origin
+	// dirty: origins whose watermark or count moved since saved.
+	dirty map[replication.OriginID]struct{}
+
+	// published is what readers see: OriginID → OriginNeeds as of the
+	// last change of that origin (Counts).
+	published sync.Map
 }
 
 // origin is what the index knows of one origin.
@@ -75,11 +93,18 @@ type origin struct {
 	// that reference blobs (persisted apart from the watermark: a restart
 	// examines again from the watermark, and must not count twice).
 	counted, dossiers, countSaved uint64
+	missingBytes                  int64 // the sum of missing
+	// dossiersThrough counts the entries with blobs up to through (saved
+	// with the watermark); refsAbove lists those above it examined, so
+	// that readers can tell the dossiers counted but not examined again
+	// since a restart (not known complete yet) from the complete ones.
+	dossiersThrough uint64
+	refsAbove       []uint64
 }
 
 // Open loads the persisted watermarks.
 func Open(log Log, store Haser, refs blob.RefsFunc) (*Index, error) {
-	ix := &Index{log: log, store: store, refs: refs, origins: map[replication.OriginID]*origin{}}
+	ix := &Index{log: log, store: store, refs: refs, origins: map[replication.OriginID]*origin{}, dirty: map[replication.OriginID]struct{}{}}
 	var bad error
 	err := log.ScanMeta(metaPrefix, func(key string, value []byte) bool {
 		var o replication.OriginID
@@ -88,8 +113,12 @@ func Open(log Log, store Haser, refs blob.RefsFunc) (*Index, error) {
 			bad = fmt.Errorf("needs: watermark %q is malformed", key)
 			return false
 		}
+		count, m := binary.Uvarint(value[n:])
+		if m <= 0 {
+			seq, count = 0, 0 // saved without its count: examine again
+		}
 		copy(o[:], key[len(metaPrefix):])
-		ix.origins[o] = &origin{through: seq, saved: seq, scanned: seq, missing: map[uint64]int64{}}
+		ix.origins[o] = &origin{through: seq, saved: seq, scanned: seq, missing: map[uint64]int64{}, dossiersThrough: count}
 		return true
 	})
 	if err == nil {
@@ -114,6 +143,9 @@ func Open(log Log, store Haser, refs blob.RefsFunc) (*Index, error) {
 	if err == nil {
 		err = bad
 	}
+	for o, st := range ix.origins {
+		ix.publishLocked(o, st)
+	}
 	return ix, err
 }
 
@@ -134,7 +166,10 @@ func (ix *Index) Missing(o replication.OriginID, limit int, fn func(seq uint64))
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	st := ix.originLocked(o)
-	if err := ix.scanLocked(o, st); err != nil {
+	if _, err := ix.scanLocked(o, st); err != nil {
+		return 0, err
+	}
+	if err := ix.saveLocked(); err != nil {
 		return 0, err
 	}
 	seqs := st.sortedMissing()
@@ -161,11 +196,13 @@ func (st *origin) sortedMissing() []uint64 {
 }
 
 // scanLocked examines the entries of o above what was examined, up to the
-// held head and at most MaxScan of them.
-func (ix *Index) scanLocked(o replication.OriginID, st *origin) error {
+// held head and at most MaxScan of them, and publishes what moved; what
+// moved is saved by the next saveLocked. more: MaxScan stopped it below
+// the head.
+func (ix *Index) scanLocked(o replication.OriginID, st *origin) (more bool, err error) {
 	head, err := ix.log.Head(o)
 	if err != nil || head.Seq <= st.scanned {
-		return err
+		return false, err
 	}
 	n := 0
 	var ferr error
@@ -181,6 +218,10 @@ func (ix *Index) scanLocked(o replication.OriginID, st *origin) error {
 		}
 		if missing > 0 {
 			st.missing[e.Seq] = missing
+			st.missingBytes += missing
+		}
+		if refs {
+			st.refsAbove = append(st.refsAbove, e.Seq)
 		}
 		if e.Seq > st.counted {
 			st.counted = e.Seq
@@ -194,25 +235,49 @@ func (ix *Index) scanLocked(o replication.OriginID, st *origin) error {
 	if err == nil {
 		err = ferr
 	}
-	if err != nil {
-		return err
-	}
-	if err := ix.saveCountLocked(o, st); err != nil {
-		return err
-	}
-	return ix.advanceLocked(o, st)
+	ix.advanceLocked(o, st)
+	return st.scanned < head.Seq, err
 }
 
-// saveCountLocked persists the dossier count when it moved.
-func (ix *Index) saveCountLocked(o replication.OriginID, st *origin) error {
-	if st.counted == st.countSaved {
+// saveLocked persists the watermarks and counts that moved, in one
+// metadata write (or a few, for very many origins).
+func (ix *Index) saveLocked() error {
+	var kvs []oplog.KV
+	var saved []*origin
+	flush := func() error {
+		if len(kvs) == 0 {
+			return nil
+		}
+		if err := ix.log.PutMeta(kvs...); err != nil {
+			return err
+		}
+		for _, st := range saved {
+			st.countSaved, st.saved = st.counted, st.through
+		}
+		kvs, saved = kvs[:0], saved[:0]
 		return nil
 	}
-	v := binary.AppendUvarint(binary.AppendUvarint(nil, st.counted), st.dossiers)
-	if err := ix.log.PutMeta(oplog.KV{Key: countPrefix + string(o[:]), Value: v}); err != nil {
+	for o := range ix.dirty {
+		st := ix.origins[o]
+		if st.counted != st.countSaved {
+			v := binary.AppendUvarint(binary.AppendUvarint(nil, st.counted), st.dossiers)
+			kvs = append(kvs, oplog.KV{Key: countPrefix + string(o[:]), Value: v})
+		}
+		if st.through != st.saved {
+			v := binary.AppendUvarint(binary.AppendUvarint(nil, st.through), st.dossiersThrough)
+			kvs = append(kvs, oplog.KV{Key: metaPrefix + string(o[:]), Value: v})
+		}
+		saved = append(saved, st)
+		if len(kvs) >= maxMetaPerWrite {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
 		return err
 	}
-	st.countSaved = st.counted
+	clear(ix.dirty)
 	return nil
 }
 
@@ -241,23 +306,38 @@ func (ix *Index) missingBytes(e *replication.Entry) (int64, bool, error) {
 	return n, true, nil
 }
 
-// advanceLocked moves the watermark up to the first incomplete entry and
-// persists it when it moved.
-func (ix *Index) advanceLocked(o replication.OriginID, st *origin) error {
+// advanceLocked moves the watermark up to the first incomplete entry,
+// marks the origin to save when its watermark or count moved, and
+// publishes it to readers.
+func (ix *Index) advanceLocked(o replication.OriginID, st *origin) {
 	through := st.scanned
 	for s := range st.missing {
 		through = min(through, s-1)
 	}
 	st.through = through
-	if st.through == st.saved {
-		return nil
+	n := 0
+	for n < len(st.refsAbove) && st.refsAbove[n] <= through {
+		n++
 	}
-	v := binary.AppendUvarint(nil, st.through)
-	if err := ix.log.PutMeta(oplog.KV{Key: metaPrefix + string(o[:]), Value: v}); err != nil {
-		return err
+	st.dossiersThrough += uint64(n)
+	st.refsAbove = slices.Delete(st.refsAbove, 0, n)
+	if st.through != st.saved || st.counted != st.countSaved {
+		ix.dirty[o] = struct{}{}
 	}
-	st.saved = st.through
-	return nil
+	ix.publishLocked(o, st)
+}
+
+// publishLocked makes st what readers of o see. Dossiers counted but not
+// examined since a restart are not known complete: incomplete until the
+// next examining says.
+func (ix *Index) publishLocked(o replication.OriginID, st *origin) {
+	known := st.dossiersThrough + uint64(len(st.refsAbove))
+	incomplete := len(st.missing)
+	if st.dossiers > known {
+		incomplete += int(st.dossiers - known)
+	}
+	ix.published.Store(o, OriginNeeds{Origin: o, Through: st.through, Examined: st.scanned, Incomplete: incomplete,
+		MissingBytes: st.missingBytes, Dossiers: st.dossiers})
 }
 
 // Recheck examines these entries again (blobs of theirs arrived): those
@@ -266,6 +346,17 @@ func (ix *Index) Recheck(ids ...replication.EntryID) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	changed := map[replication.OriginID]*origin{}
+	err := ix.recheckLocked(ids, changed)
+	for o, st := range changed { // what changed before an error stands
+		ix.advanceLocked(o, st)
+	}
+	if err != nil {
+		return err
+	}
+	return ix.saveLocked()
+}
+
+func (ix *Index) recheckLocked(ids []replication.EntryID, changed map[replication.OriginID]*origin) error {
 	for _, id := range ids {
 		st, ok := ix.origins[id.Origin]
 		if !ok {
@@ -282,17 +373,13 @@ func (ix *Index) Recheck(ids ...replication.EntryID) error {
 		if err != nil {
 			return err
 		}
+		st.missingBytes += n - st.missing[id.Seq]
 		if n > 0 {
 			st.missing[id.Seq] = n
-			continue
+		} else {
+			delete(st.missing, id.Seq)
 		}
-		delete(st.missing, id.Seq)
 		changed[id.Origin] = st
-	}
-	for o, st := range changed {
-		if err := ix.advanceLocked(o, st); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -305,7 +392,9 @@ type OriginNeeds struct {
 	// Examined: entries up to this seq were examined; above it nothing is
 	// known yet.
 	Examined uint64 `json:"examined"`
-	// Incomplete entries, and the bytes of the blobs they miss.
+	// Incomplete entries, and the bytes of the blobs they miss. After a
+	// restart, the dossiers above the watermark count as incomplete until
+	// examined again (their bytes are not in MissingBytes).
 	Incomplete   int   `json:"incomplete"`
 	MissingBytes int64 `json:"missing_bytes"`
 	// Dossiers counts the examined entries that reference blobs: the
@@ -313,22 +402,50 @@ type OriginNeeds struct {
 	Dossiers uint64 `json:"dossiers"`
 }
 
-// Origins returns, for every origin examined, what it misses, examining
-// first what arrived since (at most MaxScan entries per origin).
-func (ix *Index) Origins(os []replication.OriginID) ([]OriginNeeds, error) {
+// Examine examines, for each of these origins, the entries that arrived
+// since the last call (at most MaxScan per origin), publishes what it
+// found to readers and saves what moved in one metadata write. more: some
+// origin has more to examine (call again). It holds the index for one
+// origin at a time: sessions asking (Missing, Recheck) wait for one
+// origin's scan at most. Examine is for a goroutine fed by ingest, never
+// for a request path.
+func (ix *Index) Examine(os []replication.OriginID) (more bool, err error) {
+	for _, o := range os {
+		ix.mu.Lock()
+		m, err := ix.scanLocked(o, ix.originLocked(o))
+		ix.mu.Unlock()
+		if err != nil {
+			return false, err
+		}
+		more = more || m
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	out := make([]OriginNeeds, 0, len(os))
-	for _, o := range os {
-		st := ix.originLocked(o)
-		if err := ix.scanLocked(o, st); err != nil {
-			return nil, err
+	return more, ix.saveLocked()
+}
+
+// Counts returns what readers see of these origins: what was examined and
+// published last (zero for an origin not examined yet). It reads no log,
+// writes nothing and waits on no examining: a dashboard, /metrics and
+// status call it at every request, whatever the hub is ingesting.
+func (ix *Index) Counts(os []replication.OriginID) []OriginNeeds {
+	out := make([]OriginNeeds, len(os))
+	for i, o := range os {
+		if v, ok := ix.published.Load(o); ok {
+			out[i] = v.(OriginNeeds)
+		} else {
+			out[i] = OriginNeeds{Origin: o}
 		}
-		n := OriginNeeds{Origin: o, Through: st.through, Examined: st.scanned, Incomplete: len(st.missing), Dossiers: st.dossiers}
-		for _, b := range st.missing {
-			n.MissingBytes += b
-		}
-		out = append(out, n)
 	}
-	return out, nil
+	return out
+}
+
+// Origins examines these origins (Examine, one call) and returns what
+// they miss (Counts): for tools and ingest-side callers that need the
+// answer up to date; readers call Counts.
+func (ix *Index) Origins(os []replication.OriginID) ([]OriginNeeds, error) {
+	if _, err := ix.Examine(os); err != nil {
+		return nil, err
+	}
+	return ix.Counts(os), nil
 }
