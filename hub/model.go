@@ -13,8 +13,8 @@ import (
 
 	"fieldsync/hub/dedup"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
+	"fieldsync/runtime/localapi"
 	"fieldsync/storage/kv"
 )
 

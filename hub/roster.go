@@ -12,11 +12,11 @@ import (
 	"sync"
 
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
+	"fieldsync/runtime/localapi"
 )
 
 // ErrNotAnchor is returned by AuthorRoster on a replica that is not the
@@ -89,7 +89,7 @@ func AuthorRoster(dir *datadir.Dir, req RosterRequest, hlc replication.HLC) ([]r
 // checkRoom refuses an add beyond roster.MaxDevices, so that a valid
 // roster never overflows the fold on any replica.
 func checkRoom(dir *datadir.Dir, anchor ed25519.PublicKey, key []byte) error {
-	rb, err := book.Load(anchor, dir.Log)
+	rb, err := live.Load(anchor, dir.Log)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (d *Daemon) Enlist(nd *datadir.Dir) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := book.Import(nd.Log, bundle, anchor); err != nil {
+	if _, _, err := live.Import(nd.Log, bundle, anchor); err != nil {
 		return err
 	}
 	nd.Config.ProvinceKey, nd.Config.Open = hex.EncodeToString(anchor), false

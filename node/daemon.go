@@ -11,13 +11,13 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
 )
 
 // DaemonConfig configures a running field node.

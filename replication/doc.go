@@ -7,7 +7,7 @@
 // The flow through the sub-packages:
 //
 //	capture ──▶ oplog.Log.Append ──▶ syncproto (summaries, batches, acks)
-//	                                   │  framed and compressed by delta
+//	                                   │  framed and compressed by wire
 //	                                   ▼
 //	                 gossip (memberlist pools) + a sync stream per peer
 //	                                   │

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"fieldsync/dossier"
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 )
 
 var blobCrashCycles = flag.Int("blob-crash-cycles", 25, "kill -9 cycles in TestBlobTransferSurvivesKill9")

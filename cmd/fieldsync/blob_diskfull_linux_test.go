@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/storage"
 )
 

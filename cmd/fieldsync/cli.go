@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 )
 

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"fieldsync/internal/bundleops"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication/bundle"
+	"fieldsync/runtime/bundleops"
+	"fieldsync/runtime/localapi"
 )
 
 func init() {

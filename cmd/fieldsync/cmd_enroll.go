@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 
 	"fieldsync/enrollment"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/runtime/localapi"
 )
 
 // maxEnrollInput bounds what enroll reads (a day's captures fit easily).

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 )
 
 func init() {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"fieldsync/internal/localapi"
+	"fieldsync/runtime/localapi"
 )
 
 func init() {

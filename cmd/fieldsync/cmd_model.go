@@ -9,8 +9,8 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dedup"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
+	"fieldsync/runtime/localapi"
 )
 
 func init() {

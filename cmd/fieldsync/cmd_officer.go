@@ -9,10 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 )
 
 // envOfficerPassword gives a new officer's password to `officer add`

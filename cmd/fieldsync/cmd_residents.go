@@ -12,9 +12,9 @@ import (
 
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
+	"fieldsync/runtime/localapi"
 )
 
 func init() {

@@ -13,9 +13,9 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 )
 

@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"fieldsync/hub"
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
 )
 
 // envOpen lets a test harness or a lab create open directories without
@@ -225,7 +225,7 @@ func offlineRoster(d *datadir.Dir) (daemon.RosterView, error) {
 	if err != nil {
 		return v, err
 	}
-	rb, err := book.Load(ed25519.PublicKey(key), d.Log)
+	rb, err := live.Load(ed25519.PublicKey(key), d.Log)
 	if err != nil {
 		return v, err
 	}
@@ -384,7 +384,7 @@ func importBundle(d *datadir.Dir, bundle []byte) (bundleImport, error) {
 		}
 		anchor = ed25519.PublicKey(k)
 	}
-	key, res, err := book.Import(d.Log, bundle, anchor)
+	key, res, err := live.Import(d.Log, bundle, anchor)
 	if err != nil {
 		return bundleImport{}, err
 	}

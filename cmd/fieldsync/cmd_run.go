@@ -14,14 +14,14 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
-	"fieldsync/internal/ratelog"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
+	"fieldsync/runtime/ratelog"
 	"fieldsync/storage"
 )
 

@@ -13,11 +13,11 @@ import (
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 )
 

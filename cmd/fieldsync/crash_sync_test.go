@@ -13,11 +13,11 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
+	"fieldsync/runtime/localapi"
 )
 
 var syncCrashCycles = flag.Int("sync-crash-cycles", 100, "kill -9 cycles in TestEnrollAndSyncSurviveKill9")

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/internal/localapi"
+	"fieldsync/runtime/localapi"
 )
 
 // TestDeployAHubAndALaptop follows the README's deployment with real

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 
 	"fieldsync/enrollment"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/runtime/localapi"
 )
 
 // dossierInput is what enroll and import read: a CSV or JSON-lines file

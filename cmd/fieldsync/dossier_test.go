@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"fieldsync/dossier"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 )
 
 var dossierCrashCycles = 8

@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"fieldsync/internal/ratelog"
+	"fieldsync/runtime/ratelog"
 )
 
 // syncBuffer is a bytes.Buffer safe for a process's writes and the

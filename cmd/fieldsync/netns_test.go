@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
+	"fieldsync/runtime/localapi"
 )
 
 var (

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/internal/seaweed"
 	"fieldsync/replication/blob/s3"
+	"fieldsync/runtime/localapi"
 )
 
 // TestHubOnSeaweedFSSurvivesKill9MidUpload: a district hub keeps its

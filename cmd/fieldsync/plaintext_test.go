@@ -21,9 +21,9 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"fieldsync/enrollment/synth"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 )
 
 // The canary of RELIABILITY.md G9(b): a citizen whose name and ID number

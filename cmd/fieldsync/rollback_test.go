@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/epoch"
+	"fieldsync/runtime/localapi"
 )
 
 // TestRestoredLaptopStartsANewEpoch: a laptop syncs 20 captures, a disk

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
 )
 
 // TestRosterCommands drives the roster commands on stopped directories:

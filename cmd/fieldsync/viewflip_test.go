@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/localapi"
 )
 
 var viewFlipSeeds = flag.Int("view-flip-seeds", 24, "TestViewBitFlipsAreDetected: how many flips (each in a fresh copy of the hub)")

@@ -13,7 +13,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
+	"fieldsync/runtime/localapi"
 )
 
 // Limits of what the dashboard accepts and sends.

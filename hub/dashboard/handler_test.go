@@ -17,9 +17,9 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 const token = "s3cret-token"

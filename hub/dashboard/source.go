@@ -6,10 +6,10 @@ import (
 
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/bundle"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // ErrRejected is wrapped by Source.Resolve's error when the hub refuses the

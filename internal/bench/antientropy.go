@@ -10,13 +10,13 @@ import (
 	"syscall"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 	"fieldsync/storage"
 )
 
@@ -120,12 +120,12 @@ func oneRound(a, b oplog.Log, link *linkemu.Link) (int, error) {
 		return 0, err
 	}
 	defer ln.Close()
-	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		return 0, err
 	}
 	opts := func(l oplog.Log, name string) syncnet.Options {
-		return syncnet.Options{Proto: syncproto.DefaultConfig(delta.Hello{Role: string(replication.RoleHub), Tier: "district", Node: name}),
+		return syncnet.Options{Proto: syncproto.DefaultConfig(wire.Hello{Role: string(replication.RoleHub), Tier: "district", Node: name}),
 			Log: l, Codec: codec, IdleTimeout: 50 * time.Millisecond, TickEvery: 20 * time.Millisecond}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

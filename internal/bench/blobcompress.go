@@ -16,8 +16,8 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // BlobCompressResult is what zstd makes of one kind of image file, sent
@@ -90,7 +90,7 @@ func BlobCompress(dir string, chunk int) ([]BlobCompressResult, error) {
 			}
 		}
 	}
-	codec, err := delta.NewCodec(delta.DefaultLimits())
+	codec, err := wire.NewCodec(wire.DefaultLimits())
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func BlobCompress(dir string, chunk int) ([]BlobCompressResult, error) {
 			res.Bytes += int64(len(f))
 			for off := 0; off < len(f); off += chunk {
 				data := f[off:min(len(f), off+chunk)]
-				fr, err := codec.AppendFrame(nil, &delta.BlobChunk{Hash: [32]byte{1}, Offset: uint64(off), Data: data})
+				fr, err := codec.AppendFrame(nil, &wire.BlobChunk{Hash: [32]byte{1}, Offset: uint64(off), Data: data})
 				if err != nil {
 					return nil, err
 				}

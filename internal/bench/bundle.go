@@ -15,8 +15,8 @@ import (
 	"fieldsync/replication/blob/needs"
 	"fieldsync/replication/bundle"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // BundleResult is `fieldsync bench bundle`: a laptop's dossiers exported
@@ -70,9 +70,9 @@ func Bundle(dir string, n int, partBytes int64) (*BundleResult, error) {
 	if err := captureDossiers(lap, n); err != nil {
 		return nil, err
 	}
-	hello := func(d *datadir.Dir) delta.Hello {
+	hello := func(d *datadir.Dir) wire.Hello {
 		c := d.Config
-		return delta.Hello{Version: syncproto.ProtocolVersion, Origin: d.Signer.Origin(), Role: string(c.Role), Tier: c.Tier, Unit: c.Unit, Node: c.Name}
+		return wire.Hello{Version: syncproto.ProtocolVersion, Origin: d.Signer.Origin(), Role: string(c.Role), Tier: c.Tier, Unit: c.Unit, Node: c.Name}
 	}
 	keys, err := bundle.HubKeys(lap.Log)
 	if err != nil || len(keys) != 1 {

@@ -16,7 +16,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // The input is built on disk in three passes (buildIngestInput):
@@ -155,7 +155,7 @@ func (b *routed) saveLaptops(in *ingestInput) error {
 
 // build saves one laptop's records and writes the batches its session
 // sends, then drops its log.
-func (rl *routedLaptop) build(i int) (*delta.Hello, int, error) {
+func (rl *routedLaptop) build(i int) (*wire.Hello, int, error) {
 	l, err := newLaptop(rl.signer, i, &rl.first)
 	if err != nil {
 		return nil, 0, err
@@ -204,7 +204,7 @@ func writeFrames(l *laptop, path string) error {
 	if err != nil {
 		return err
 	}
-	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (b *routed) interleave(in *ingestInput) error {
 			s.f.Close()
 		}
 	}()
-	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		w.close()
 		return err

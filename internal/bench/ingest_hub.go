@@ -17,14 +17,14 @@ import (
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
+	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 )
 
@@ -275,12 +275,12 @@ func (h *hubRun) run(in *ingestInput, f *HubFigures, start time.Time) error {
 	}
 	defer fr.close()
 	type timing struct{ verify, ingest time.Duration }
-	queues := make([]chan *delta.Batch, benchSessions)
+	queues := make([]chan *wire.Batch, benchSessions)
 	times := make([]timing, benchSessions)
 	errs := make([]error, benchSessions)
 	var wg sync.WaitGroup
 	for w := range queues {
-		queues[w] = make(chan *delta.Batch, benchSessionQueue)
+		queues[w] = make(chan *wire.Batch, benchSessionQueue)
 		wg.Go(func() {
 			for b := range queues[w] {
 				if errs[w] != nil {
@@ -339,7 +339,7 @@ func sessionOf(o replication.OriginID) int {
 
 // receive hands a batch to its session and returns what the session wants
 // written: the batch's ranges once their chain and signatures verified.
-func receive(s *syncproto.Session, b *delta.Batch) (*syncproto.Persist, error) {
+func receive(s *syncproto.Session, b *wire.Batch) (*syncproto.Persist, error) {
 	if s == nil {
 		return nil, errors.New("bench: batch from an origin with no session")
 	}
@@ -542,8 +542,8 @@ func newProbeLaptop(addr string) (*probeLaptop, error) {
 	if err != nil {
 		return nil, err
 	}
-	hello := delta.Hello{Version: syncproto.ProtocolVersion, Origin: signer.Origin(), Role: string(replication.RoleNode), Unit: "18586", Node: "probe-laptop"}
-	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	hello := wire.Hello{Version: syncproto.ProtocolVersion, Origin: signer.Origin(), Role: string(replication.RoleNode), Unit: "18586", Node: "probe-laptop"}
+	codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		conn.Close()
 		return nil, err

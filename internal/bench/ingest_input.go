@@ -10,9 +10,9 @@ import (
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // haTinhCommunes is the number of communes synth spreads captures over by
@@ -35,7 +35,7 @@ const maxSendRounds = 1 << 22
 type ingestInput struct {
 	dir      string
 	key      []byte // the master key of the hub's and the baselines' Badger
-	hellos   map[replication.OriginID]*delta.Hello
+	hellos   map[replication.OriginID]*wire.Hello
 	batches  int
 	entries  int // entries in all batches (every origin's genesis included)
 	rejected int // generated records enrollment.Validate refused on the laptop
@@ -49,7 +49,7 @@ type laptop struct {
 	dir   *datadir.Dir
 	node  *node.Node
 	clock *stepClock
-	hello delta.Hello
+	hello wire.Hello
 
 	rejected int // written by the owning worker only
 }
@@ -80,7 +80,7 @@ func (c *stepClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
 // on its own log, so the result is what all the laptops at once would
 // send.
 func buildIngestInput(dir string, cfg IngestConfig) (*ingestInput, error) {
-	in := &ingestInput{dir: dir, key: make([]byte, 32), hellos: map[replication.OriginID]*delta.Hello{}}
+	in := &ingestInput{dir: dir, key: make([]byte, 32), hellos: map[replication.OriginID]*wire.Hello{}}
 	if _, err := crand.Read(in.key); err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func newLaptop(signer *replication.KeySigner, i int, first *enrollment.Enrollmen
 	if err != nil {
 		return nil, err
 	}
-	hello := delta.Hello{Version: syncproto.ProtocolVersion, Origin: signer.Origin(), Role: string(replication.RoleNode), Unit: cfg.Unit, Node: cfg.Name}
+	hello := wire.Hello{Version: syncproto.ProtocolVersion, Origin: signer.Origin(), Role: string(replication.RoleNode), Unit: cfg.Unit, Node: cfg.Name}
 	return &laptop{dir: dir, node: n, clock: clock, hello: hello}, nil
 }
 
@@ -144,7 +144,7 @@ func (l *laptop) save(recs []enrollment.Enrollment) error {
 	return nil
 }
 
-func (in *ingestInput) add(w *spoolWriter, b *delta.Batch) error {
+func (in *ingestInput) add(w *spoolWriter, b *wire.Batch) error {
 	n, err := w.add(b)
 	if err != nil {
 		return err
@@ -168,11 +168,11 @@ func (in *ingestInput) add(w *spoolWriter, b *delta.Batch) error {
 // protocol code choosing what to send, acknowledged at once.
 type sender struct {
 	sess  *syncproto.Session
-	queue []*delta.Batch
+	queue []*wire.Batch
 }
 
 // hubHello is what the hub says in the sessions the laptops open.
-var hubHello = delta.Hello{Version: syncproto.ProtocolVersion, Role: string(replication.RoleHub), Tier: "province", Unit: "42", Node: "bench-hub"}
+var hubHello = wire.Hello{Version: syncproto.ProtocolVersion, Role: string(replication.RoleHub), Tier: "province", Unit: "42", Node: "bench-hub"}
 
 func newSender(l *laptop) (*sender, error) {
 	sess, err := syncproto.NewSession(syncproto.DefaultConfig(l.hello), l.dir.Log)
@@ -186,14 +186,14 @@ func newSender(l *laptop) (*sender, error) {
 	if err := sess.Step(&peer); err != nil {
 		return nil, err
 	}
-	if err := sess.Step(&delta.Summary{}); err != nil {
+	if err := sess.Step(&wire.Summary{}); err != nil {
 		return nil, err
 	}
 	return &sender{sess: sess}, nil
 }
 
 // next returns the next batch the session sends, or nil when it is done.
-func (s *sender) next() (*delta.Batch, error) {
+func (s *sender) next() (*wire.Batch, error) {
 	for len(s.queue) == 0 {
 		rd, err := s.sess.Ready()
 		if err != nil {
@@ -201,7 +201,7 @@ func (s *sender) next() (*delta.Batch, error) {
 		}
 		sent := false
 		for _, m := range rd.Messages {
-			b, ok := m.(*delta.Batch)
+			b, ok := m.(*wire.Batch)
 			if !ok {
 				continue
 			}
@@ -221,8 +221,8 @@ func (s *sender) next() (*delta.Batch, error) {
 }
 
 // ackOf is the hub's ack of a batch it took whole.
-func ackOf(b *delta.Batch) *delta.Ack {
-	a := &delta.Ack{BatchID: b.ID}
+func ackOf(b *wire.Batch) *wire.Ack {
+	a := &wire.Ack{BatchID: b.ID}
 	for _, rg := range b.Ranges {
 		last := &rg.Entries[len(rg.Entries)-1]
 		a.Heads = append(a.Heads, replication.OriginHead{Origin: rg.Origin, Head: replication.Head{Seq: last.Seq, Hash: last.Hash()}})

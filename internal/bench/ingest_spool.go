@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 	"fieldsync/storage"
 )
 
@@ -18,7 +18,7 @@ import (
 // few GB. Two files hold the same entries in the same order:
 //
 //   - batches: each sync batch as the frame the laptop's session sends
-//     (delta stream codec, as inside a session's zstd stream); the hub
+//     (wire stream codec, as inside a session's zstd stream); the hub
 //     path reads and decodes them, as a hub decodes what arrives;
 //   - kv: per batch, the keys and values a log stores for its entries
 //     (storage.EntryKV); the baseline reads and writes them.
@@ -31,19 +31,19 @@ const (
 	spoolBuffer = 1 << 20
 	// maxKVBatchBytes bounds one kv record: a sync batch's keys and values
 	// are far below a frame's body limit.
-	maxKVBatchBytes = 2 * delta.DefaultMaxBodyBytes
+	maxKVBatchBytes = 2 * wire.DefaultMaxBodyBytes
 )
 
 // spoolWriter writes both files.
 type spoolWriter struct {
-	codec      *delta.Codec
+	codec      *wire.Codec
 	files      [2]*os.File
 	frames, kv *bufio.Writer
 	slab       []byte // scratch for one kv record
 }
 
 func createSpool(dir string) (*spoolWriter, error) {
-	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func createSpool(dir string) (*spoolWriter, error) {
 }
 
 // add writes one batch to both files and returns the kv bytes written.
-func (w *spoolWriter) add(b *delta.Batch) (int64, error) {
+func (w *spoolWriter) add(b *wire.Batch) (int64, error) {
 	if _, err := w.codec.WriteFrame(w.frames, b); err != nil {
 		return 0, err
 	}
@@ -110,11 +110,11 @@ func (w *spoolWriter) close() error {
 type frameReader struct {
 	f     *os.File
 	r     *bufio.Reader
-	codec *delta.Codec
+	codec *wire.Codec
 }
 
 func openFrames(dir string) (*frameReader, error) {
-	codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +126,12 @@ func openFrames(dir string) (*frameReader, error) {
 }
 
 // next returns the next batch, or io.EOF after the last.
-func (fr *frameReader) next() (*delta.Batch, error) {
+func (fr *frameReader) next() (*wire.Batch, error) {
 	m, _, err := fr.codec.ReadFrame(fr.r)
 	if err != nil {
 		return nil, err
 	}
-	b, ok := m.(*delta.Batch)
+	b, ok := m.(*wire.Batch)
 	if !ok {
 		return nil, fmt.Errorf("bench: %s frame in the batches file", m.Type())
 	}

@@ -5,8 +5,8 @@ import (
 	"net"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/linkemu"
 )
 
 // benchLink is the link a dossier scenario runs over: the userspace

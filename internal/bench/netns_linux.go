@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/linkemu"
 )
 
 // netnsLink is a real shaped link: two network namespaces joined by a veth

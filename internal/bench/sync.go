@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"fieldsync/enrollment/synth"
+	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncnet"
 )

@@ -22,17 +22,17 @@ import (
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
-	"fieldsync/internal/localapi"
+	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/gossip"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
 	"fieldsync/replication/syncnet"
+	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 )
 
@@ -340,7 +340,7 @@ func (w *world) shareRoster(dirs ...*datadir.Dir) error {
 		return err
 	}
 	for _, d := range dirs {
-		if _, _, err := book.Import(d.Log, bundle, w.anchor()); err != nil {
+		if _, _, err := live.Import(d.Log, bundle, w.anchor()); err != nil {
 			return err
 		}
 	}

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"fieldsync/hub"
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/roster"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
 )
 
 // capture plays the campaign: each laptop captures its records at their

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
-	"fieldsync/replication/linkemu"
+	"fieldsync/internal/linkemu"
 )
 
 // terrain decides a district's links: the western mountain districts sit

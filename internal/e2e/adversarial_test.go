@@ -15,12 +15,12 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/synctls"
+	"fieldsync/replication/wire"
+	"fieldsync/runtime/localapi"
 )
 
 // device is a key and the log it writes, built outside any replica: what
@@ -55,20 +55,20 @@ func (d *device) enroll(pid, commune string) replication.Entry {
 }
 
 // rng returns entries from seq..to (inclusive), as a range.
-func (d *device) rng(from, to uint64) delta.Range {
+func (d *device) rng(from, to uint64) wire.Range {
 	es := append([]replication.Entry(nil), d.entries[from-1:to]...)
 	var prev replication.Hash
 	if from > 1 {
 		prev = d.entries[from-2].Hash()
 	}
-	return delta.Range{Origin: d.s.Origin(), Prev: prev, Entries: es}
+	return wire.Range{Origin: d.s.Origin(), Prev: prev, Entries: es}
 }
 
 func (d *device) key() string { return hex.EncodeToString(d.s.PublicKey()) }
 
 // relink rebuilds the Prev links of a range after an entry was altered,
 // as an attacker would to get it past the codec.
-func relink(rg *delta.Range) {
+func relink(rg *wire.Range) {
 	prev := rg.Prev
 	for i := range rg.Entries {
 		rg.Entries[i].Prev = prev
@@ -83,7 +83,7 @@ type adversary struct {
 	conn  net.Conn
 	enc   *zstd.Encoder
 	dec   *zstd.Decoder
-	codec *delta.Codec
+	codec *wire.Codec
 	next  uint64
 }
 
@@ -105,16 +105,16 @@ func connect(t *testing.T, addr string, s *replication.KeySigner) (*adversary, e
 	if err != nil {
 		return nil, err
 	}
-	codec, _ := delta.NewStreamCodec(delta.DefaultLimits())
+	codec, _ := wire.NewStreamCodec(wire.DefaultLimits())
 	// The connection carries segments (syncnet/mux.go); the adversary's
 	// frames all travel in the zstd stream, and it never needs the raw
 	// blob chunks a hub could send, so it drops them.
 	enc, _ := zstd.NewWriter(syncnet.NewSegments(conn), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(2<<20), zstd.WithEncoderCRC(false))
-	ignore := func(delta.Message) error { return nil }
+	ignore := func(wire.Message) error { return nil }
 	dec, _ := zstd.NewReader(syncnet.NewSegmentReader(conn, codec, ignore), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(2<<20))
 	a := &adversary{t: t, conn: conn, enc: enc, dec: dec, codec: codec}
 	t.Cleanup(a.close)
-	for _, m := range []delta.Message{&delta.Hello{Version: 1, Origin: s.Origin(), Role: "node", Unit: "18586", Node: "adversary"}, &delta.Summary{}} {
+	for _, m := range []wire.Message{&wire.Hello{Version: 1, Origin: s.Origin(), Role: "node", Unit: "18586", Node: "adversary"}, &wire.Summary{}} {
 		if err := a.write(m); err != nil {
 			return nil, err // a refused client learns it here or on its first read
 		}
@@ -124,14 +124,14 @@ func connect(t *testing.T, addr string, s *replication.KeySigner) (*adversary, e
 
 func (a *adversary) close() { a.enc.Close(); a.conn.Close(); a.dec.Close() }
 
-func (a *adversary) write(m delta.Message) error {
+func (a *adversary) write(m wire.Message) error {
 	if _, err := a.codec.WriteFrame(a.enc, m); err != nil {
 		return err
 	}
 	return a.enc.Flush()
 }
 
-func (a *adversary) send(m delta.Message) {
+func (a *adversary) send(m wire.Message) {
 	a.t.Helper()
 	if err := a.write(m); err != nil {
 		a.t.Fatal(err)
@@ -139,24 +139,24 @@ func (a *adversary) send(m delta.Message) {
 }
 
 // batch sends ranges in one batch and returns the hub's ack of it.
-func (a *adversary) batch(ranges ...delta.Range) *delta.Ack {
+func (a *adversary) batch(ranges ...wire.Range) *wire.Ack {
 	a.t.Helper()
 	a.next++
 	id := a.next
-	a.send(&delta.Batch{ID: id, Ranges: ranges})
+	a.send(&wire.Batch{ID: id, Ranges: ranges})
 	a.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
 	for {
 		m, _, err := a.codec.ReadFrame(a.dec)
 		if err != nil {
 			a.t.Fatalf("waiting for the ack of batch %d: %v", id, err)
 		}
-		if ack, ok := m.(*delta.Ack); ok && ack.BatchID == id {
+		if ack, ok := m.(*wire.Ack); ok && ack.BatchID == id {
 			return ack
 		}
 	}
 }
 
-func refusals(ack *delta.Ack) string {
+func refusals(ack *wire.Ack) string {
 	if len(ack.Refused) == 0 {
 		return "accepted"
 	}
@@ -192,7 +192,7 @@ func TestAdversarialEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, rg := range []delta.Range{mole.rng(1, 5), victim.rng(1, 3), colleague.rng(1, 3)} {
+	for _, rg := range []wire.Range{mole.rng(1, 5), victim.rng(1, 3), colleague.rng(1, 3)} {
 		if got := refusals(a.batch(rg)); got != "accepted" {
 			t.Fatalf("honest batch: %s", got)
 		}
@@ -205,10 +205,10 @@ func TestAdversarialEntries(t *testing.T) {
 
 	cases := []struct {
 		name  string
-		build func() delta.Range
+		build func() wire.Range
 		ack   string // the ack's verdict on the range
 	}{
-		{"forged signature: the victim's next captures, signed by the mole", func() delta.Range {
+		{"forged signature: the victim's next captures, signed by the mole", func() wire.Range {
 			victim.enroll("042999010001", "18586")
 			bad["042999010001"] = true
 			rg := victim.rng(4, 6)
@@ -216,7 +216,7 @@ func TestAdversarialEntries(t *testing.T) {
 			last.Sig = replication.Seal(mole.s, replication.Draft{Kind: last.Kind, Schema: last.Schema, Payload: last.Payload, HLC: last.HLC}, last.Seq, last.Prev).Sig
 			return rg
 		}, "refused bad-signature"},
-		{"altered payload: a capture's name changed in flight, links rebuilt", func() delta.Range {
+		{"altered payload: a capture's name changed in flight, links rebuilt", func() wire.Range {
 			rg := victim.rng(4, 5)
 			var rec enrollment.Enrollment
 			json.Unmarshal(rg.Entries[0].Payload, &rec)
@@ -226,19 +226,19 @@ func TestAdversarialEntries(t *testing.T) {
 			relink(&rg)
 			return rg
 		}, "refused bad-signature"},
-		{"replayed batch: the mole's own captures again", func() delta.Range { return mole.rng(1, 5) }, "accepted"},
-		{"a device not on the roster, carried by the mole", func() delta.Range {
+		{"replayed batch: the mole's own captures again", func() wire.Range { return mole.rng(1, 5) }, "accepted"},
+		{"a device not on the roster, carried by the mole", func() wire.Range {
 			for i := range 4 {
 				bad[fmt.Sprintf("04299900%04d", i)] = true
 			}
 			return stranger.rng(1, 5)
 		}, "refused not-authorized"},
-		{"out of scope: the mole captures in another district's commune", func() delta.Range {
+		{"out of scope: the mole captures in another district's commune", func() wire.Range {
 			mole.enroll("042999030003", "18073")
 			bad["042999030003"] = true
 			return mole.rng(6, 6)
 		}, "accepted"},
-		{"a revoked device's later captures, carried by the mole", func() delta.Range {
+		{"a revoked device's later captures, carried by the mole", func() wire.Range {
 			revoke()
 			colleague.enroll("042999040004", "18586")
 			bad["042999040004"] = true
@@ -247,7 +247,7 @@ func TestAdversarialEntries(t *testing.T) {
 			}
 			return colleague.rng(4, 6)
 		}, "accepted"},
-		{"a fork: the mole's clone rewrites seq 3", func() delta.Range {
+		{"a fork: the mole's clone rewrites seq 3", func() wire.Range {
 			clone := &device{s: mole.s, entries: append([]replication.Entry(nil), mole.entries[:2]...)}
 			clone.enroll("042999050005", "18586")
 			bad["042999050005"] = true

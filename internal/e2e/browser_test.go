@@ -15,12 +15,12 @@ import (
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
-	"fieldsync/internal/localapi"
+	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // slowLink is a poor 2G uplink: slow enough that an upload can be caught

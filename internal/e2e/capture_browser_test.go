@@ -17,15 +17,15 @@ import (
 	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
-	"fieldsync/internal/localapi"
+	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/channel"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // cheapKDF keeps officers' password stretches quick in tests (datadir's

@@ -13,7 +13,6 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
 	"fieldsync/enrollment/synth"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
@@ -22,6 +21,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // captureLatencySize is how many residents, and how many captures, the

@@ -19,12 +19,12 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // stateChangingRoutes is every route of a running daemon that changes

@@ -12,10 +12,10 @@ import (
 	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
+	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncnet"
 )

@@ -12,12 +12,12 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
-	"fieldsync/internal/daemon"
-	"fieldsync/internal/localapi"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/diskfree"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/daemon"
+	"fieldsync/runtime/localapi"
 )
 
 // TestDiskFloorAlarmOnTheDashboard: a hub whose disk is below its store's

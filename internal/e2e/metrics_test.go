@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"fieldsync/hub"
-	"fieldsync/internal/localapi"
+	"fieldsync/runtime/localapi"
 )
 
 // TestMetricsOfARunningHub scrapes /metrics of a hub with a laptop behind

@@ -11,11 +11,11 @@ import (
 	"fieldsync/enrollment/residents"
 	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/channel"
 	"fieldsync/replication/roster"
+	"fieldsync/runtime/localapi"
 )
 
 // residentCSV renders people as the province's resident-list CSV.

@@ -11,13 +11,13 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
+	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
 )
 
 // refreshRoster imports the province's current roster into a directory
@@ -30,7 +30,7 @@ func (d *deployment) refreshRoster(dir *datadir.Dir) {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	if _, _, err := book.Import(dir.Log, bundle, anchor); err != nil {
+	if _, _, err := live.Import(dir.Log, bundle, anchor); err != nil {
 		d.t.Fatal(err)
 	}
 }

@@ -104,7 +104,7 @@ var importRules = []struct {
 	{name: "nothing imports the command", what: module + "/cmd"},
 	{name: "replication does not import the domain (blob refs come through a blob.RefsFunc)", what: module + "/enrollment", who: module + "/replication"},
 	{name: "replication does not import the dossier glue", what: module + "/dossier", who: module + "/replication"},
-	{name: "the roster fold reads no log (the hub's view uses it)", what: module + "/replication/oplog", who: module + "/replication/roster", except: []string{module + "/replication/roster/book"}},
+	{name: "the roster fold reads no log (the hub's view uses it)", what: module + "/replication/oplog", who: module + "/replication/roster", except: []string{module + "/replication/roster/live"}},
 }
 
 func TestImportBoundaries(t *testing.T) {
@@ -153,9 +153,9 @@ var purePackages = []string{
 	module + "/replication/oplog",
 	module + "/storage/kv",
 	module + "/replication/syncproto",
-	module + "/replication/delta",
+	module + "/replication/wire",
 	module + "/replication/roster",
-	module + "/replication/simnet",
+	module + "/internal/simnet",
 	module + "/replication/epoch",
 	module + "/dossier",
 	module + "/internal/sim",

@@ -10,8 +10,8 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // The blob lane in the simulation: every capture saves one to three small
@@ -63,7 +63,7 @@ func (s *Sim) blobConfig(r, peer *replica) *syncproto.BlobConfig {
 	}
 	c := &syncproto.BlobConfig{Store: r.blobs, Refs: dossier.RefsOf, Needs: r.needs, ChunkBytes: simChunk, PipeBytes: simPipe, Offers: 16}
 	if s.opt.Bug == BugHubKeepsBlobs && r.tier == "district" && peer == s.prov {
-		c.Flow = func(from, to *delta.Hello) bool {
+		c.Flow = func(from, to *wire.Hello) bool {
 			return from.Node != r.name && syncproto.UpFlow(syncproto.DefaultTiers)(from, to)
 		}
 	}

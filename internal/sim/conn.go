@@ -6,10 +6,10 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // conn is a session pair over one link: it lives while the link is up and
@@ -101,7 +101,7 @@ func (s *Sim) openConn(l *link) {
 }
 
 func (s *Sim) newEnd(c *conn, self, peer *replica) (*end, error) {
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(self.role), Tier: self.tier, Unit: self.unit, Node: self.name, Origin: self.signer.Origin()})
+	cfg := syncproto.DefaultConfig(wire.Hello{Role: string(self.role), Tier: self.tier, Unit: self.unit, Node: self.name, Origin: self.signer.Origin()})
 	cfg.MaxBatchEntries = s.opt.MaxBatchEntries
 	cfg.Window = s.opt.Window
 	cfg.CheckpointEvery = s.opt.CheckpointEvery
@@ -172,10 +172,10 @@ func (s *Sim) pump(e *end) {
 	s.failf("%s→%s: session still busy after %d pump rounds", e.self.name, e.peer.name, maxPumpRounds)
 }
 
-func (s *Sim) send(e *end, m delta.Message) {
+func (s *Sim) send(e *end, m wire.Message) {
 
 	codec := s.codec
-	if m.Type() == delta.TypeBlobChunk {
+	if m.Type() == wire.TypeBlobChunk {
 		codec = s.rawCodec // image bytes: zstd only costs CPU on them
 	}
 	frame, err := codec.AppendFrame(nil, m)
@@ -184,10 +184,10 @@ func (s *Sim) send(e *end, m delta.Message) {
 		return
 	}
 	s.res.Bytes += int64(len(frame))
-	if m.Type() == delta.TypeHello {
+	if m.Type() == wire.TypeHello {
 		e.helloAt = s.now
 	}
-	if s.opt.Bug == BugHubDropsUpward && m.Type() == delta.TypeBatch && e.self.tier == "district" && e.peer == s.prov {
+	if s.opt.Bug == BugHubDropsUpward && m.Type() == wire.TypeBatch && e.self.tier == "district" && e.peer == s.prov {
 		return
 	}
 	s.net.Send(e.self.name, e.peer.name, frame)
@@ -299,10 +299,10 @@ func (s *Sim) handleEvents(e *end, evs []syncproto.Event) {
 	for _, ev := range evs {
 		forkable := s.forks.forkable(ev.Origin)
 		switch {
-		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == delta.RefuseBrokenChain:
+		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == wire.RefuseBrokenChain:
 			s.res.GapRefusals++
 			s.cover(CovGapResent)
-		case ev.Kind == syncproto.EventRefused && ev.Reason == delta.RefuseBrokenChain:
+		case ev.Kind == syncproto.EventRefused && ev.Reason == wire.RefuseBrokenChain:
 		case ev.Kind == syncproto.EventRollback && forkable && ev.Origin == e.self.signer.Origin():
 			s.rolledBack(e.self, e.peer, ev)
 		case ev.Kind == syncproto.EventFork && forkable && ev.Fork != nil:
@@ -310,23 +310,23 @@ func (s *Sim) handleEvents(e *end, evs []syncproto.Event) {
 				s.forks.detect(s, ev.Origin, fmt.Sprintf("ingest fork at %s from %s: holds seq %d, offered seq %d", e.self.name, e.peer.name, ev.Fork.Held.Seq, ev.Fork.Offered.Seq))
 				s.publishNotice(e.self, epoch.IngestNotice(ev.Fork))
 			}
-		case (ev.Kind == syncproto.EventBlobRefused || ev.Kind == syncproto.EventPeerBlobRefused) && ev.Reason == delta.RefuseMismatch && s.opt.Bug == BugBlobBitFlip:
+		case (ev.Kind == syncproto.EventBlobRefused || ev.Kind == syncproto.EventPeerBlobRefused) && ev.Reason == wire.RefuseMismatch && s.opt.Bug == BugBlobBitFlip:
 			// The injected bit flips: refused at commit, as they must be.
-		case (ev.Kind == syncproto.EventBlobRefused || ev.Kind == syncproto.EventPeerBlobRefused) && ev.Reason == delta.RefuseBusy:
+		case (ev.Kind == syncproto.EventBlobRefused || ev.Kind == syncproto.EventPeerBlobRefused) && ev.Reason == wire.RefuseBusy:
 			// Two sessions delivering one blob at once (a laptop and its
 			// colleague to their hub): one takes it, the other is told so.
 			s.res.BlobsBusy++
 			s.log("%s (session with %s): %s", e.self.name, e.peer.name, ev)
-		case ev.Kind == syncproto.EventBlobRefused && ev.Reason == delta.RefuseNoReference && forkable:
+		case ev.Kind == syncproto.EventBlobRefused && ev.Reason == wire.RefuseNoReference && forkable:
 			// The peer offered it for another branch's entry at that seq.
 			s.log("%s (session with %s): %s", e.self.name, e.peer.name, ev)
-		case ev.Kind == syncproto.EventPeerBlobRefused && ev.Reason == delta.RefuseNoReference:
+		case ev.Kind == syncproto.EventPeerBlobRefused && ev.Reason == wire.RefuseNoReference:
 			// The receiver's own event (blob-refused, above) is the one
 			// checked: with duplicated answers the sender may name the
 			// entry it offers the blob for next.
 			s.log("%s (session with %s): %s", e.self.name, e.peer.name, ev)
 		case ev.Kind == syncproto.EventForkSuspected && forkable:
-		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == delta.RefuseFork && forkable:
+		case ev.Kind == syncproto.EventPeerRefused && ev.Reason == wire.RefuseFork && forkable:
 		default:
 			s.failf("%s (session with %s) reported %s", e.self.name, e.peer.name, ev)
 		}
@@ -361,13 +361,13 @@ func (s *Sim) deliver(from, to string, payload []byte, dup bool) {
 
 // observe updates the shell's mirror of the handshake and the duplicate
 // accounting before a message is stepped.
-func (s *Sim) observe(e *end, m delta.Message, dup bool) {
+func (s *Sim) observe(e *end, m wire.Message, dup bool) {
 	switch m := m.(type) {
-	case *delta.Hello:
+	case *wire.Hello:
 		e.gotHello = true
-	case *delta.Summary:
+	case *wire.Summary:
 		e.settled = e.settled || e.gotHello
-	case *delta.Batch:
+	case *wire.Batch:
 		e.deliveries[m.ID]++
 		if dup {
 			s.res.DupBatchesDelivered++

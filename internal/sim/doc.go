@@ -32,7 +32,7 @@
 // down). While a link is up and both ends are alive, a session pair runs
 // over it; a cut or a crash ends both sessions and loses what was in
 // flight, and the next contact starts a new pair (Hello + Summary). Every
-// message is framed by the real delta.Codec, so wire bytes are counted as
+// message is framed by the real wire.Codec, so wire bytes are counted as
 // they would be on a link.
 //
 // The nemesis, chosen by the seed (Options.String prints it): message

@@ -3,7 +3,7 @@ package sim
 import (
 	"fmt"
 
-	"fieldsync/replication/simnet"
+	"fieldsync/internal/simnet"
 )
 
 // maxDeliveriesPerTick bounds the messages delivered in one tick; every

@@ -6,12 +6,12 @@ import (
 	"hash"
 	"math/rand/v2"
 
+	"fieldsync/internal/simnet"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
-	"fieldsync/replication/simnet"
+	"fieldsync/replication/wire"
 )
 
 // linkKind says which schedule a link follows.
@@ -57,8 +57,8 @@ type Sim struct {
 	// that held them.
 	destroyedBlobs map[blob.Hash]bool
 	net            *simnet.Network
-	codec          *delta.Codec
-	rawCodec       *delta.Codec // frames blob chunks: no zstd tried on random bytes
+	codec          *wire.Codec
+	rawCodec       *wire.Codec // frames blob chunks: no zstd tried on random bytes
 	now            uint64
 	end            uint64 // first tick of the heal phase
 	steps          uint64 // ticks processed (quiet stretches are skipped)
@@ -97,11 +97,11 @@ type Sim struct {
 // colleague (store-carry-forward). logf, if not nil, receives a verbose
 // trace.
 func New(opt Options, logf func(format string, args ...any)) (*Sim, error) {
-	codec, err := delta.NewCodec(delta.DefaultLimits())
+	codec, err := wire.NewCodec(wire.DefaultLimits())
 	if err != nil {
 		return nil, err
 	}
-	rawCodec, err := delta.NewStreamCodec(delta.DefaultLimits())
+	rawCodec, err := wire.NewStreamCodec(wire.DefaultLimits())
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // Limits of what the app accepts and sends.

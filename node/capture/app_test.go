@@ -14,7 +14,6 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
@@ -22,6 +21,7 @@ import (
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/runtime/localapi"
 )
 
 type fixedClock struct{ t time.Time }

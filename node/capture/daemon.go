@@ -3,8 +3,8 @@ package capture
 import (
 	"net/http"
 
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
+	"fieldsync/runtime/localapi"
 )
 
 // NewDaemon builds a laptop's daemon with its capture app served on the

@@ -11,10 +11,10 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
-	"fieldsync/internal/localapi"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/replicator"
+	"fieldsync/runtime/localapi"
 )
 
 // Refdata is every code list the form offers, from package enrollment:

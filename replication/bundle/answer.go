@@ -9,9 +9,9 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // The answer (a return bundle): what a hub sends back to the laptop whose
@@ -53,7 +53,7 @@ type Answerer struct {
 	Proto  syncproto.Config
 	Signer ed25519.PrivateKey
 	Now    time.Time
-	Codec  *delta.Codec
+	Codec  *wire.Codec
 }
 
 // Write writes the answer to the parts of one bundle imported (results of
@@ -68,8 +68,8 @@ func (a *Answerer) Write(w io.Writer, ups []*Result, limit int64) (*Export, erro
 		return nil, fmt.Errorf("bundle: the bundle's reply key: %w", err)
 	}
 	ans := AnswerOf{Bundle: first.Header.ID}
-	ack := &delta.Ack{}
-	var states []delta.BlobState
+	ack := &wire.Ack{}
+	var states []wire.BlobState
 	seen := map[replication.OriginID]bool{}
 	seenBlob := map[blob.Hash]bool{}
 	for _, r := range ups {
@@ -100,8 +100,8 @@ func (a *Answerer) Write(w io.Writer, ups []*Result, limit int64) (*Export, erro
 		ack.Heads[i].Head = v[ack.Heads[i].Origin]
 	}
 	sortHeads(ack.Heads)
-	if len(ack.Refused) > delta.DefaultMaxRefusals {
-		ack.Refused = ack.Refused[:delta.DefaultMaxRefusals]
+	if len(ack.Refused) > wire.DefaultMaxRefusals {
+		ack.Refused = ack.Refused[:wire.DefaultMaxRefusals]
 	}
 	status, err := a.blobStatus(first)
 	if err != nil {
@@ -111,10 +111,10 @@ func (a *Answerer) Write(w io.Writer, ups []*Result, limit int64) (*Export, erro
 	if err != nil {
 		return nil, err
 	}
-	extra := []delta.Message{ack}
+	extra := []wire.Message{ack}
 	for len(states) > 0 {
-		n := min(len(states), delta.MaxBlobAcks)
-		extra = append(extra, &delta.BlobAck{Blobs: states[:n:n]})
+		n := min(len(states), wire.MaxBlobAcks)
+		extra = append(extra, &wire.BlobAck{Blobs: states[:n:n]})
 		states = states[n:]
 	}
 	if status != nil {
@@ -144,7 +144,7 @@ func (nopCloser) Close() error { return nil }
 
 // blobStatus is what a sync session with the laptop would open with:
 // which of its held entries still lack blobs here.
-func (a *Answerer) blobStatus(up *Result) (*delta.BlobStatus, error) {
+func (a *Answerer) blobStatus(up *Result) (*wire.BlobStatus, error) {
 	if a.Blobs == nil || a.Needs == nil || up.Peer == nil {
 		return nil, nil
 	}
@@ -161,7 +161,7 @@ func (a *Answerer) blobStatus(up *Result) (*delta.BlobStatus, error) {
 	if err := s.Step(up.Peer); err != nil {
 		return nil, err
 	}
-	if err := s.Step(&delta.Summary{Heads: up.PeerHeads}); err != nil {
+	if err := s.Step(&wire.Summary{Heads: up.PeerHeads}); err != nil {
 		return nil, err
 	}
 	rd, err := s.Ready()
@@ -169,7 +169,7 @@ func (a *Answerer) blobStatus(up *Result) (*delta.BlobStatus, error) {
 		return nil, err
 	}
 	for _, m := range rd.Messages {
-		if st, ok := m.(*delta.BlobStatus); ok {
+		if st, ok := m.(*wire.BlobStatus); ok {
 			return st, nil
 		}
 	}
@@ -187,7 +187,7 @@ func sortHeads(hs []replication.OriginHead) {
 // HeldThrough reads a BlobStatus as, per origin, the seq through which the
 // hub holds every blob (the blobs of entries at or below it need not be
 // sent again).
-func HeldThrough(st *delta.BlobStatus) map[replication.OriginID]uint64 {
+func HeldThrough(st *wire.BlobStatus) map[replication.OriginID]uint64 {
 	out := map[replication.OriginID]uint64{}
 	if st == nil {
 		return out

@@ -22,8 +22,8 @@ import (
 	"fieldsync/replication/blob/needs"
 	"fieldsync/replication/bundle"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // replica is a data directory for the tests (open mode: no roster).
@@ -41,9 +41,9 @@ func newReplica(t *testing.T, role replication.Role, tier, name string) *replica
 	return &replica{dir: d}
 }
 
-func (r *replica) hello() delta.Hello {
+func (r *replica) hello() wire.Hello {
 	c := r.dir.Config
-	return delta.Hello{Version: syncproto.ProtocolVersion, Origin: r.dir.Signer.Origin(), Role: string(c.Role), Tier: c.Tier, Unit: c.Unit, Node: c.Name}
+	return wire.Hello{Version: syncproto.ProtocolVersion, Origin: r.dir.Signer.Origin(), Role: string(c.Role), Tier: c.Tier, Unit: c.Unit, Node: c.Name}
 }
 
 // capture saves n dossiers with files on a laptop and returns their blobs.

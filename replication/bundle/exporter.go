@@ -10,9 +10,9 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // Exporter writes what a hub lacks, as far as this replica knows, into
@@ -33,7 +33,7 @@ type Exporter struct {
 	ReplyKey []byte
 	// Hub is the hub as this replica knows it: its Hello and its heads
 	// (what it acknowledged). To are the recipients (the hub first).
-	Hub      delta.Hello
+	Hub      wire.Hello
 	HubHeads replication.Vector
 	To       []RecipientKey
 	// BlobsHeldThrough says, per origin, through which seq the hub is known
@@ -49,7 +49,7 @@ type Exporter struct {
 	// Create opens part n (1-based) for writing.
 	Create func(n int) (io.WriteCloser, error)
 	Now    time.Time
-	Codec  *delta.Codec
+	Codec  *wire.Codec
 	// ChunkBytes is the size of blob chunks (default 1 MiB, the most a
 	// chunk message carries).
 	ChunkBytes int
@@ -57,7 +57,7 @@ type Exporter struct {
 	// lead frames and extra messages go after the Hello and Summary of
 	// the first part (an answer's).
 	lead  []leadFrame
-	extra []delta.Message
+	extra []wire.Message
 }
 
 type leadFrame struct {
@@ -95,7 +95,7 @@ var ErrNothing = errors.New("bundle: nothing to send: the hub holds everything t
 
 // frame is one message to write, with what it counts.
 type frame struct {
-	m       delta.Message
+	m       wire.Message
 	entries int
 	blob    *blob.ID // the chunk that ends a blob
 }
@@ -107,7 +107,7 @@ func (ex *Exporter) run(always bool) (*Export, error) {
 	codec := ex.Codec
 	if codec == nil {
 		var err error
-		if codec, err = delta.NewCodec(delta.Limits{}); err != nil {
+		if codec, err = wire.NewCodec(wire.Limits{}); err != nil {
 			return nil, err
 		}
 	}
@@ -115,8 +115,8 @@ func (ex *Exporter) run(always bool) (*Export, error) {
 		ex.Direction = Up
 	}
 	chunk := ex.ChunkBytes
-	if chunk <= 0 || chunk > delta.MaxBlobChunkBytes {
-		chunk = delta.MaxBlobChunkBytes
+	if chunk <= 0 || chunk > wire.MaxBlobChunkBytes {
+		chunk = wire.MaxBlobChunkBytes
 	}
 	id, err := NewID()
 	if err != nil {
@@ -134,7 +134,7 @@ func (ex *Exporter) run(always bool) (*Export, error) {
 	if len(batches) == 0 && len(blobs) == 0 && !always {
 		return nil, ErrNothing
 	}
-	w := &partWriter{ex: ex, codec: codec, out: out, preamble: []delta.Message{hello, summary}}
+	w := &partWriter{ex: ex, codec: codec, out: out, preamble: []wire.Message{hello, summary}}
 	if err := w.open(); err != nil {
 		return w.stop(err, len(batches), len(blobs))
 	}
@@ -178,7 +178,7 @@ func (ex *Exporter) run(always bool) (*Export, error) {
 
 // records runs a sending session against the hub's heads and collects its
 // Hello, Summary and batches.
-func (ex *Exporter) records() (delta.Message, delta.Message, []*delta.Batch, error) {
+func (ex *Exporter) records() (wire.Message, wire.Message, []*wire.Batch, error) {
 	cfg := ex.Proto
 	cfg.Blobs = nil
 	s, err := syncproto.NewSession(cfg, ex.Log)
@@ -204,11 +204,11 @@ func (ex *Exporter) records() (delta.Message, delta.Message, []*delta.Batch, err
 			heads[hub.Origin] = h
 		}
 	}
-	if err := s.Step(&delta.Summary{Heads: heads.Heads()}); err != nil {
+	if err := s.Step(&wire.Summary{Heads: heads.Heads()}); err != nil {
 		return nil, nil, nil, err
 	}
-	var hello, summary delta.Message
-	var batches []*delta.Batch
+	var hello, summary wire.Message
+	var batches []*wire.Batch
 	for range 1 << 22 {
 		rd, err := s.Ready()
 		if err != nil {
@@ -219,13 +219,13 @@ func (ex *Exporter) records() (delta.Message, delta.Message, []*delta.Batch, err
 		}
 		for _, m := range rd.Messages {
 			switch m := m.(type) {
-			case *delta.Hello:
+			case *wire.Hello:
 				hello = m
-			case *delta.Summary:
+			case *wire.Summary:
 				summary = m
-			case *delta.Batch:
+			case *wire.Batch:
 				batches = append(batches, m)
-				ack := &delta.Ack{BatchID: m.ID}
+				ack := &wire.Ack{BatchID: m.ID}
 				for _, rg := range m.Ranges {
 					last := rg.Entries[len(rg.Entries)-1]
 					h := replication.Head{Seq: last.Seq, Hash: last.Hash()}
@@ -307,14 +307,14 @@ func (ex *Exporter) blobsToSend() ([]sendRef, error) {
 // partWriter writes frames into parts, opening the next when one fills.
 type partWriter struct {
 	ex       *Exporter
-	codec    *delta.Codec
+	codec    *wire.Codec
 	out      *Export
-	preamble []delta.Message
+	preamble []wire.Message
 	w        *Writer
 	f        io.WriteCloser
 	cur      PartStats
 	// offer re-sent at the start of a part when a blob's chunks go on there
-	offer *delta.BlobOffer
+	offer *wire.BlobOffer
 }
 
 var errPartsExhausted = errors.New("bundle: the parts allowed are full")
@@ -348,7 +348,7 @@ func (pw *partWriter) open() error {
 	return nil
 }
 
-func (pw *partWriter) add(m delta.Message) error {
+func (pw *partWriter) add(m wire.Message) error {
 	b, err := pw.codec.AppendFrame(nil, m)
 	if err != nil {
 		return err
@@ -396,7 +396,7 @@ func (pw *partWriter) putBlob(ref sendRef, chunk int) error {
 		return err
 	}
 	defer r.Close()
-	offer := &delta.BlobOffer{Blobs: []delta.OfferedBlob{{ID: ref.ID, Entry: ref.entry}}}
+	offer := &wire.BlobOffer{Blobs: []wire.OfferedBlob{{ID: ref.ID, Entry: ref.entry}}}
 	pw.offer = nil
 	if err := pw.put(frame{m: offer}); err != nil {
 		return err
@@ -415,7 +415,7 @@ func (pw *partWriter) putBlob(ref sendRef, chunk int) error {
 		if _, err := r.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("bundle: read blob %s: %w", ref.ID, err)
 		}
-		f := frame{m: &delta.BlobChunk{Hash: ref.Hash, Offset: uint64(off), Data: buf[:n]}}
+		f := frame{m: &wire.BlobChunk{Hash: ref.Hash, Offset: uint64(off), Data: buf[:n]}}
 		if off+int64(n) == ref.Size {
 			f.blob = &ref.ID
 		}

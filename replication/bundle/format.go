@@ -43,7 +43,7 @@ const (
 	Version = 1
 	// MaxHeader bounds a header (recipients' keys and seals).
 	MaxHeader = 64 << 10
-	// MaxFrame bounds one sealed frame: a delta frame of the largest body
+	// MaxFrame bounds one sealed frame: a wire frame of the largest body
 	// (a batch) with room for its framing, and the tag.
 	MaxFrame = 5 << 20
 	// MaxRecipients bounds the hubs one part is sealed to.
@@ -240,7 +240,7 @@ func nonceFor(part uint32, index uint64) []byte {
 
 // Frame kinds (the first byte of a frame's plain text).
 const (
-	// FrameMessage holds one sync protocol message as a delta frame.
+	// FrameMessage holds one sync protocol message as a wire frame.
 	FrameMessage byte = 1
 	// frameEnd ends a part: the number of frames before it, and whether
 	// more parts follow.

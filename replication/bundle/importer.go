@@ -10,9 +10,9 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // Importer takes bundle parts into a replica. It drives a receiving sync
@@ -37,31 +37,31 @@ type Importer struct {
 	// (a device on the roster); nil takes any signer (open mode).
 	Trusted func(signer ed25519.PublicKey) error
 	// OnIngest sees every batch written (a running hub's view).
-	OnIngest func(peer *delta.Hello, res oplog.IngestResult)
+	OnIngest func(peer *wire.Hello, res oplog.IngestResult)
 	// OnHeld sees the entries whose blobs this import completed (the index
 	// of needs rechecks them).
 	OnHeld func(ids []replication.EntryID)
 	// Codec decodes the messages; nil: one with the default limits.
-	Codec *delta.Codec
+	Codec *wire.Codec
 }
 
 // Result is what one part's import did.
 type Result struct {
 	Header    Header
-	Peer      *delta.Hello             // the writer, as its Hello says
+	Peer      *wire.Hello              // the writer, as its Hello says
 	PeerHeads []replication.OriginHead // the writer's vector, as its Summary says
 	// Entries applied, already held, refused (with the session's reasons).
 	Applied, Duplicate, Refused int
-	Refusals                    []delta.Refusal
+	Refusals                    []wire.Refusal
 	// Blobs taken (committed now), already held, refused or cut short.
 	BlobsTaken, BlobsHeld, BlobsRefused, BlobsIncomplete int
 	BlobBytes                                            int64
-	BlobRefusals                                         []delta.BlobState
+	BlobRefusals                                         []wire.BlobState
 	// Heads are this replica's heads after the import for the origins the
 	// part carried (what an acknowledgement says); BlobStates the final
 	// state of each blob offered.
 	Heads      []replication.OriginHead
-	BlobStates []delta.BlobState
+	BlobStates []wire.BlobState
 	// Frames read; More: other parts of the bundle follow this one.
 	Frames int
 	More   bool
@@ -74,8 +74,8 @@ type Result struct {
 	// the hub, and which held entries still lack blobs there.
 	Answers   *AnswerOf
 	HubHeads  []replication.OriginHead
-	HubBlobs  []delta.BlobState
-	HubStatus *delta.BlobStatus
+	HubBlobs  []wire.BlobState
+	HubStatus *wire.BlobStatus
 }
 
 // maxRefusalsKept bounds the refusals a result lists.
@@ -97,7 +97,7 @@ func (im *Importer) ImportPart(r io.Reader) (*Result, error) {
 	}
 	codec := im.Codec
 	if codec == nil {
-		if codec, err = delta.NewCodec(delta.Limits{}); err != nil {
+		if codec, err = wire.NewCodec(wire.Limits{}); err != nil {
 			return nil, err
 		}
 	}
@@ -164,7 +164,7 @@ func (im *Importer) ImportPart(r io.Reader) (*Result, error) {
 	for h, off := range run.want {
 		if _, done := run.skip[h]; !done {
 			run.res.BlobsIncomplete++
-			run.res.BlobStates = append(run.res.BlobStates, delta.BlobState{Hash: h, State: delta.BlobWant, Offset: off})
+			run.res.BlobStates = append(run.res.BlobStates, wire.BlobState{Hash: h, State: wire.BlobWant, Offset: off})
 		}
 	}
 	v, err := im.Log.Vector()
@@ -194,15 +194,15 @@ type importRun struct {
 
 // step feeds one message of the part to the session and carries out what
 // it asks.
-func (run *importRun) step(m delta.Message) error {
+func (run *importRun) step(m wire.Message) error {
 	switch m := m.(type) {
-	case *delta.Hello:
+	case *wire.Hello:
 		run.res.Peer = m
 		return run.feed(m)
-	case *delta.Summary:
+	case *wire.Summary:
 		run.res.PeerHeads = m.Heads
 		return run.feed(m)
-	case *delta.Batch:
+	case *wire.Batch:
 		for _, rg := range m.Ranges {
 			if run.seen == nil {
 				run.seen = map[replication.OriginID]bool{}
@@ -213,7 +213,7 @@ func (run *importRun) step(m delta.Message) error {
 			}
 		}
 		return run.feed(m)
-	case *delta.BlobOffer:
+	case *wire.BlobOffer:
 		if run.writers == nil {
 			return nil
 		}
@@ -222,7 +222,7 @@ func (run *importRun) step(m delta.Message) error {
 			delete(run.want, b.Hash)
 		}
 		return run.feed(m)
-	case *delta.BlobChunk:
+	case *wire.BlobChunk:
 		if run.writers == nil || run.skip[m.Hash] {
 			return nil
 		}
@@ -238,19 +238,19 @@ func (run *importRun) step(m delta.Message) error {
 			run.skip[m.Hash] = true
 			return nil
 		case m.Offset < next:
-			m = &delta.BlobChunk{Hash: m.Hash, Offset: next, Data: m.Data[next-m.Offset:]}
+			m = &wire.BlobChunk{Hash: m.Hash, Offset: next, Data: m.Data[next-m.Offset:]}
 		}
 		run.want[m.Hash] = end
 		return run.feed(m)
-	case *delta.Ack:
+	case *wire.Ack:
 		if run.res.Header.Direction == Return && len(run.res.HubHeads) < 1<<20 {
 			run.res.HubHeads = append(run.res.HubHeads, m.Heads...)
 		}
-	case *delta.BlobAck:
+	case *wire.BlobAck:
 		if run.res.Header.Direction == Return && len(run.res.HubBlobs) < 1<<20 {
 			run.res.HubBlobs = append(run.res.HubBlobs, m.Blobs...)
 		}
-	case *delta.BlobStatus:
+	case *wire.BlobStatus:
 		if run.res.Header.Direction == Return {
 			run.res.HubStatus = m
 		}
@@ -259,7 +259,7 @@ func (run *importRun) step(m delta.Message) error {
 }
 
 // feed steps one message and drains the session.
-func (run *importRun) feed(m delta.Message) error {
+func (run *importRun) feed(m wire.Message) error {
 	if err := run.s.Step(m); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
@@ -317,30 +317,30 @@ func (run *importRun) drain() (bool, error) {
 
 // read takes the session's answers: acks (refusals of entries) and blob
 // states (have, want from, refused).
-func (run *importRun) read(m delta.Message) {
+func (run *importRun) read(m wire.Message) {
 	switch m := m.(type) {
-	case *delta.Ack:
+	case *wire.Ack:
 		for _, r := range m.Refused {
 			run.res.Refused++ // counted per refusal: a range refused whole is one
 			if len(run.res.Refusals) < maxRefusalsKept {
 				run.res.Refusals = append(run.res.Refusals, r)
 			}
 		}
-	case *delta.BlobAck:
+	case *wire.BlobAck:
 		for _, st := range m.Blobs {
 			switch st.State {
-			case delta.BlobHave:
+			case wire.BlobHave:
 				if _, wanted := run.want[st.Hash]; !wanted {
 					run.res.BlobsHeld++
 				}
 				run.skip[st.Hash] = true
 				delete(run.want, st.Hash)
 				run.res.BlobStates = append(run.res.BlobStates, st)
-			case delta.BlobWant:
+			case wire.BlobWant:
 				if _, ok := run.want[st.Hash]; !ok || st.Offset != run.want[st.Hash] {
 					run.want[st.Hash] = st.Offset
 				}
-			case delta.BlobRefused:
+			case wire.BlobRefused:
 				run.skip[st.Hash] = true
 				delete(run.want, st.Hash)
 				run.res.BlobsRefused++

@@ -10,8 +10,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/linkemu"
 )
 
 // Profile selects the timing and security preset of a pool.

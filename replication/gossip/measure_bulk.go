@@ -13,7 +13,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
-	"fieldsync/replication/linkemu"
+	"fieldsync/internal/linkemu"
 )
 
 // BulkMethod names a way of moving a bulk payload between two members.

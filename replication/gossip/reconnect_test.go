@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/replication/linkemu"
+	"fieldsync/internal/linkemu"
 )
 
 // After a partition longer than suspicion + GossipToTheDeadTime, both

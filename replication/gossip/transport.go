@@ -13,7 +13,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
-	"fieldsync/replication/linkemu"
+	"fieldsync/internal/linkemu"
 )
 
 // The wire model used to count a member's traffic (Stats, MeasureIdle). It

@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/linkemu"
 )
 
 // memberlist's gossip ticker sends nothing while the broadcast queues are

@@ -15,7 +15,7 @@ import (
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/synctls"
 )
@@ -23,7 +23,7 @@ import (
 // authed is a replica whose sessions run over mutual TLS with its roster.
 type authed struct {
 	dir      *datadir.Dir
-	book     *book.Book
+	book     *live.Roster
 	rep      *replicator.Replicator
 	addr     string
 	failures atomic.Int64 // sessions that ended in an error
@@ -31,7 +31,7 @@ type authed struct {
 
 func startAuthed(t *testing.T, d *datadir.Dir, anchor []byte, listen bool, dial func(context.Context, string) (net.Conn, error), static ...string) *authed {
 	t.Helper()
-	rb, err := book.Load(anchor, d.Log)
+	rb, err := live.Load(anchor, d.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestAuthenticatedSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []*datadir.Dir{lap, stranger} { // both know the hub's key
-		if _, _, err := book.Import(d.Log, bundle, anchor); err != nil {
+		if _, _, err := live.Import(d.Log, bundle, anchor); err != nil {
 			t.Fatal(err)
 		}
 	}

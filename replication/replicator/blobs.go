@@ -6,9 +6,9 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // BlobConfig turns the blob lane on: the blobs entries reference move
@@ -87,10 +87,10 @@ func (r *Replicator) blobOptions(opts *syncnet.Options, rate float64) {
 		Flow: syncproto.UpFlow(r.cfg.Tiers), ChunkBytes: b.cfg.ChunkBytes, Offers: b.cfg.Offers}
 	opts.BlobGate = b.gate
 	opts.LinkBytesPerSec = rate
-	opts.OnBlobCommitted = func(*delta.Hello, blob.ID, replication.EntryID) {
+	opts.OnBlobCommitted = func(*wire.Hello, blob.ID, replication.EntryID) {
 		r.Wake() // other sessions (a hub's upward one) may now send it on
 	}
-	opts.OnBlobsHeld = func(peer *delta.Hello, ids []replication.EntryID) {
+	opts.OnBlobsHeld = func(peer *wire.Hello, ids []replication.EntryID) {
 		if err := b.needs.Recheck(ids...); err != nil {
 			r.cfg.Logger.Warn("could not update the index of incomplete dossiers", "peer", peerName(peer), "err", err)
 		}

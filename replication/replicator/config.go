@@ -9,11 +9,11 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
 	"fieldsync/replication/synctls"
+	"fieldsync/replication/wire"
 )
 
 // Defaults, each a limit with a reason.
@@ -60,7 +60,7 @@ type Target struct {
 // Config configures a Replicator.
 type Config struct {
 	Dir    *datadir.Dir
-	Codec  *delta.Codec
+	Codec  *wire.Codec
 	Clock  replication.Clock
 	Logger *slog.Logger
 	// Listener accepts sync sessions; nil means this replica only dials
@@ -120,7 +120,7 @@ func (c *Config) fill() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Codec == nil { // frames travel in the session's zstd stream
-		codec, err := delta.NewStreamCodec(delta.DefaultLimits())
+		codec, err := wire.NewStreamCodec(wire.DefaultLimits())
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (c *Config) fill() error {
 		return fmt.Errorf("replicator: %d static targets, limit %d", len(c.Static), maxTargets)
 	}
 	cfg := c.Dir.Config
-	c.Proto.Self = delta.Hello{Version: syncproto.ProtocolVersion, Origin: c.Dir.Signer.Origin(),
+	c.Proto.Self = wire.Hello{Version: syncproto.ProtocolVersion, Origin: c.Dir.Signer.Origin(),
 		Role: string(cfg.Role), Tier: cfg.Tier, Unit: cfg.Unit, Node: cfg.Name}
 	c.Proto.Verifier = c.Verifier
 	if err := c.Proto.Validate(); err != nil {

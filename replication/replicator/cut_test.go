@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/synctls"
 )
@@ -26,7 +26,7 @@ var cutFor = flag.Duration("cut", 10*time.Second, "TestSilentCutMidSync: how lon
 // liveness timeout, over TLS with the roster.
 func startCutReplica(t *testing.T, d *datadir.Dir, anchor []byte, liveness time.Duration, ln net.Listener, dial func(context.Context, string) (net.Conn, error), static ...string) *replicator.Replicator {
 	t.Helper()
-	rb, err := book.Load(anchor, d.Log)
+	rb, err := live.Load(anchor, d.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestSilentCutMidSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := book.Import(lap.Log, bundle, anchor); err != nil {
+	if _, _, err := live.Import(lap.Log, bundle, anchor); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/linkemu"
 )
 
 // TestFairShareAtTheHub: two laptops of a district, each with a backlog

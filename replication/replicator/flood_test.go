@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/book"
+	"fieldsync/replication/roster/live"
 )
 
 // flood opens n connections to addr from 127.0.0.2 onward (15 per source
@@ -115,7 +115,7 @@ func TestFloodOfIdleConnectionsDoesNotStopSyncing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := book.Import(lap.Log, bundle, anchor); err != nil {
+	if _, _, err := live.Import(lap.Log, bundle, anchor); err != nil {
 		t.Fatal(err)
 	}
 	hub := startAuthed(t, prov, anchor, true, nil)

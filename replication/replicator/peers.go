@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // metaPeerPrefix keys persisted peer state in the log's metadata, so
@@ -378,7 +378,7 @@ func later(a, b time.Time) time.Time {
 // an ack in a session would: its heads only grow, and only where this
 // replica holds the same entry. at is when the peer held them. Use it
 // when no replicator runs; a running one has Replicator.NoteHeads.
-func NoteHeads(l oplog.Log, peer delta.Hello, heads []replication.OriginHead, at time.Time) error {
+func NoteHeads(l oplog.Log, peer wire.Hello, heads []replication.OriginHead, at time.Time) error {
 	t, err := loadPeers(l)
 	if err != nil {
 		return err
@@ -390,7 +390,7 @@ func NoteHeads(l oplog.Log, peer delta.Hello, heads []replication.OriginHead, at
 
 // NoteHeads is NoteHeads for a running replicator: its table and the
 // persisted state move together.
-func (r *Replicator) NoteHeads(peer delta.Hello, heads []replication.OriginHead, at time.Time) error {
+func (r *Replicator) NoteHeads(peer wire.Hello, heads []replication.OriginHead, at time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.peers.get(peer.Node)
@@ -399,7 +399,7 @@ func (r *Replicator) NoteHeads(peer delta.Hello, heads []replication.OriginHead,
 	return savePeer(r.cfg.Dir.Log, &cp)
 }
 
-func (p *PeerStatus) noteHeads(l oplog.Log, peer delta.Hello, heads []replication.OriginHead, at time.Time) {
+func (p *PeerStatus) noteHeads(l oplog.Log, peer wire.Hello, heads []replication.OriginHead, at time.Time) {
 	if p.Origin.IsZero() {
 		p.Origin, p.Role, p.Tier, p.Unit = peer.Origin, peer.Role, peer.Tier, peer.Unit
 	}

@@ -15,11 +15,11 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
 	"fieldsync/replication/synctls"
+	"fieldsync/replication/wire"
 )
 
 // maxAccepted bounds concurrent inbound sessions of authenticated peers (a
@@ -216,7 +216,7 @@ func PeerStatuses(l oplog.Log, self replication.Role) ([]PeerStatus, error) {
 }
 
 // unitsVerifier is a Verifier that also knows the units each key serves
-// (the roster's Book).
+// (the live roster, roster/live).
 type unitsVerifier interface {
 	PeerUnits(key ed25519.PublicKey) []string
 }
@@ -438,7 +438,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 		// them: the cheaper level saves ~30 MB per session.
 		opts.StreamLevel = zstd.SpeedDefault
 	}
-	opts.OnIngest = func(peer *delta.Hello, res oplog.IngestResult) {
+	opts.OnIngest = func(peer *wire.Hello, res oplog.IngestResult) {
 		if r.cfg.OnIngest != nil {
 			r.cfg.OnIngest(peer.Node, res)
 		}
@@ -446,7 +446,7 @@ func (r *Replicator) session(ctx context.Context, conn net.Conn, addr string, pe
 			r.Wake() // entries that arrived here may go on to other peers
 		}
 	}
-	opts.OnEvent = func(peer *delta.Hello, ev syncproto.Event) {
+	opts.OnEvent = func(peer *wire.Hello, ev syncproto.Event) {
 		r.cfg.Logger.Warn("sync event", "peer", peerName(peer), "event", ev.String())
 		if r.cfg.OnEvent != nil {
 			r.cfg.OnEvent(peerName(peer), ev)
@@ -513,7 +513,7 @@ func (r *Replicator) noteOwnAck(p *PeerStatus) {
 }
 
 // idleFor keeps sessions between two hubs open; others close when quiet.
-func (r *Replicator) idleFor(peer *delta.Hello) time.Duration {
+func (r *Replicator) idleFor(peer *wire.Hello) time.Duration {
 	if r.cfg.Dir.Config.Role == replication.RoleHub && peer.Role == string(replication.RoleHub) {
 		return r.cfg.HubIdleTimeout
 	}
@@ -523,7 +523,7 @@ func (r *Replicator) idleFor(peer *delta.Hello) time.Duration {
 	return syncnet.DefaultIdleTimeout
 }
 
-func peerName(h *delta.Hello) string {
+func peerName(h *wire.Hello) string {
 	if h == nil {
 		return "?"
 	}
@@ -784,7 +784,7 @@ func (r *Replicator) connect(ctx context.Context, t *target) (net.Conn, *synctls
 const (
 	batchSeconds  = 2
 	batchRatio    = 4
-	minBatchBytes = delta.MinBodyLimit / 2
+	minBatchBytes = wire.MinBodyLimit / 2
 )
 
 // batchBytesFor returns the batch bound for a session with the named peer

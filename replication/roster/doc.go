@@ -1,7 +1,7 @@
 // Package roster is the province's list of authorized devices, and the
 // rules that follow from it: who may sync, whose entries a replica takes,
 // and which entries stand after a device is lost. This package is the pure
-// part (payloads, the fold, the export bundle); package roster/book is a
+// part (payloads, the fold, the export bundle); package roster/live is a
 // replica's live copy (the ingest Verifier and the session authorizer).
 //
 // # Where the roster lives
@@ -41,13 +41,13 @@
 //
 // # The rules, and who applies them
 //
-//  1. Session (package synctls, book.Book.AuthorizePeer): a sync stream
+//  1. Session (package synctls, live.Roster.AuthorizePeer): a sync stream
 //     runs over mutual TLS 1.3 with each replica's device key; the peer's
 //     key must be on the roster and not revoked, and its Hello must name
 //     the origin its certificate binds and the role the roster gives it (a
 //     laptop posing as a hub would be offered everything). A shared gossip
 //     pool key alone cannot open a sync stream.
-//  2. Ingest (book.Book.Admit, a syncproto.Verifier, whole ranges): a range
+//  2. Ingest (live.Roster.Admit, a syncproto.Verifier, whole ranges): a range
 //     from a key that is neither the anchor nor on the roster, or whose
 //     genesis claims another role or tier, is refused; the sender keeps it
 //     and offers it again later (offline-first loses nothing), the receiver

@@ -112,7 +112,7 @@ func (d *Device) Listed() bool { return d.Anchor || (!d.AddedBy.Origin.IsZero() 
 // by every revocation keeps the smallest seq any of them allows).
 //
 // The caller applies only entries whose origin's genesis names the anchor
-// key (see Book, and the hub's view). State is not safe for concurrent use.
+// key (see live.Roster, and the hub's view). State is not safe for concurrent use.
 type State struct {
 	anchor  Key
 	records map[replication.DeviceID]*record

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/blob/sealed"
-	"fieldsync/replication/linkemu"
 )
 
 // TestBlobRateOnLoopback measures the blob lane's rate when the link is

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // The blob lane's shell: chunk frames go raw (mux.go), chunks received are
@@ -16,24 +16,24 @@ import (
 
 // rawCodecs holds one frame codec per limits, for chunks sent outside the
 // stream: it compresses a body only when that makes it smaller.
-var rawCodecs sync.Map // delta.Limits → *delta.Codec
+var rawCodecs sync.Map // wire.Limits → *wire.Codec
 
-func rawCodec(l delta.Limits) (*delta.Codec, error) {
+func rawCodec(l wire.Limits) (*wire.Codec, error) {
 	if c, ok := rawCodecs.Load(l); ok {
-		return c.(*delta.Codec), nil
+		return c.(*wire.Codec), nil
 	}
-	c, err := delta.NewCodec(l)
+	c, err := wire.NewCodec(l)
 	if err != nil {
 		return nil, err
 	}
 	c2, _ := rawCodecs.LoadOrStore(l, c)
-	return c2.(*delta.Codec), nil
+	return c2.(*wire.Codec), nil
 }
 
 // blobShell is a runner's blob state.
 type blobShell struct {
 	writers *syncproto.BlobWriters
-	raw     *delta.Codec
+	raw     *wire.Codec
 	frame   []byte
 	// summaryAt is when this side first sent its summary; the peer's blob
 	// status answers it, which measures the round trip.
@@ -92,8 +92,8 @@ func (r *runner) initBlobs() error {
 
 // send writes one message: a blob chunk as a raw segment, anything else
 // into the stream, flushed.
-func (r *runner) send(m delta.Message) error {
-	if c, ok := m.(*delta.BlobChunk); ok && r.blobs != nil {
+func (r *runner) send(m wire.Message) error {
+	if c, ok := m.(*wire.BlobChunk); ok && r.blobs != nil {
 		frame, err := r.blobs.raw.AppendFrame(r.blobs.frame[:0], c)
 		if err != nil {
 			return fmt.Errorf("syncnet: send %s: %w", m.Type(), err)
@@ -104,7 +104,7 @@ func (r *runner) send(m delta.Message) error {
 		}
 		return nil
 	}
-	if _, ok := m.(*delta.Summary); ok && r.blobs != nil && r.blobs.summaryAt.IsZero() {
+	if _, ok := m.(*wire.Summary); ok && r.blobs != nil && r.blobs.summaryAt.IsZero() {
 		r.blobs.summaryAt = r.opts.Clock.Now()
 	}
 	if _, err := r.opts.Codec.WriteFrame(r.sw, m); err != nil {
@@ -142,8 +142,8 @@ func (r *runner) blobWork(rd *syncproto.Ready) error {
 // noteReceived measures the round trip when the peer's blob status (its
 // answer to this side's summary) arrives, and sizes the blob window to the
 // link: one chunk plus rate × round trip.
-func (r *runner) noteReceived(m delta.Message) {
-	if _, ok := m.(*delta.BlobStatus); !ok || r.blobs == nil || r.blobs.measured || r.blobs.summaryAt.IsZero() {
+func (r *runner) noteReceived(m wire.Message) {
+	if _, ok := m.(*wire.BlobStatus); !ok || r.blobs == nil || r.blobs.measured || r.blobs.summaryAt.IsZero() {
 		return
 	}
 	r.blobs.measured = true
@@ -257,7 +257,7 @@ func (r *runner) drainBlobs(inbox <-chan inbound) {
 		case in, ok := <-inbox:
 			if !ok || in.err != nil {
 				done = true
-			} else if c, isChunk := in.msg.(*delta.BlobChunk); isChunk {
+			} else if c, isChunk := in.msg.(*wire.BlobChunk); isChunk {
 				_ = r.sess.Step(c)
 			}
 		default:

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/blobtest"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // blobReplica is a replica with a blob store and its index of needs.
@@ -42,7 +42,7 @@ func newBlobReplicaOn(t *testing.T, name string, role replication.Role, seed uin
 
 func (r *blobReplica) blobOpts(o *syncnet.Options) {
 	o.Proto.Blobs = &syncproto.BlobConfig{Store: r.blobs, Refs: refsOf, Needs: r.needs}
-	o.OnBlobsHeld = func(_ *delta.Hello, ids []replication.EntryID) { r.needs.Recheck(ids...) }
+	o.OnBlobsHeld = func(_ *wire.Hello, ids []replication.EntryID) { r.needs.Recheck(ids...) }
 }
 
 // refsOf reads the tests' dossier payloads: {"blobs":[{"sha256","size"}]}.

@@ -1,5 +1,5 @@
 // Package syncnet runs the pure sync protocol (syncproto) over a real
-// connection: frames through the delta codec, a reader goroutine, ticks
+// connection: frames through the wire codec, a reader goroutine, ticks
 // from the injected clock, every received batch written to the log before
 // it is acknowledged, and a close after both sides have been idle for a
 // while, so a metered link carries nothing between syncs.

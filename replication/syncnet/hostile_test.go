@@ -13,12 +13,12 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncnet"
+	"fieldsync/replication/wire"
 )
 
-var hostileCodec = func() *delta.Codec {
-	c, err := delta.NewCodec(delta.DefaultLimits())
+var hostileCodec = func() *wire.Codec {
+	c, err := wire.NewCodec(wire.DefaultLimits())
 	if err != nil {
 		panic(err)
 	}
@@ -68,7 +68,7 @@ func TestHostileStreamsAreRefusedWithBoundedMemory(t *testing.T) {
 			return err
 		}},
 		{"raw frame that is not a chunk", func(w io.Writer) error {
-			frame, err := hostileCodec.AppendFrame(nil, &delta.Summary{})
+			frame, err := hostileCodec.AppendFrame(nil, &wire.Summary{})
 			if err != nil {
 				return err
 			}
@@ -78,8 +78,8 @@ func TestHostileStreamsAreRefusedWithBoundedMemory(t *testing.T) {
 			// A chunk frame claiming a zstd body that inflates past its
 			// declared length: the codec refuses it before decoding.
 			body := append(make([]byte, 32), 1) // hash (zero: refused too), then junk
-			frame := make([]byte, delta.FrameHeaderSize)
-			frame[0], frame[1], frame[2] = delta.FrameVersion, byte(delta.TypeBlobChunk), 1
+			frame := make([]byte, wire.FrameHeaderSize)
+			frame[0], frame[1], frame[2] = wire.FrameVersion, byte(wire.TypeBlobChunk), 1
 			binary.BigEndian.PutUint32(frame[3:], 4<<20)
 			binary.BigEndian.PutUint32(frame[11:], uint32(len(body)))
 			return syncnet.NewSegments(w).Raw(append(frame, body...))

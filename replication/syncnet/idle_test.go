@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/linkemu"
 )
 
 // TestSlowBatchIsNotIdle: on a link so thin that one batch takes longer to

@@ -8,7 +8,7 @@ import (
 	"io"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // The connection carries segments, so that blob chunks can bypass the
@@ -19,7 +19,7 @@ import (
 //
 //	segment: header uvarint(n<<1 | kind), then n bytes
 //	kind 0: the next n bytes of this direction's zstd stream
-//	kind 1: one delta frame sent as is, outside the stream: a blob chunk
+//	kind 1: one wire frame sent as is, outside the stream: a blob chunk
 //	        (the frame codec zstd-compresses its body only when that makes
 //	        it smaller; for an image it does not)
 //
@@ -76,13 +76,13 @@ func (s *segWriter) segment(kind int, p []byte) error {
 // as the stream's reader reaches it.
 type segReader struct {
 	r       *bufio.Reader
-	codec   *delta.Codec
-	deliver func(delta.Message) error
+	codec   *wire.Codec
+	deliver func(wire.Message) error
 	left    int // bytes of the current stream segment not yet read
 	frame   []byte
 }
 
-func newSegReader(r io.Reader, codec *delta.Codec, deliver func(delta.Message) error) *segReader {
+func newSegReader(r io.Reader, codec *wire.Codec, deliver func(wire.Message) error) *segReader {
 	return &segReader{r: bufio.NewReaderSize(r, 32<<10), codec: codec, deliver: deliver}
 }
 
@@ -123,7 +123,7 @@ func (s *segReader) next() error {
 		}
 		s.left = int(n)
 		return nil
-	case n < delta.FrameHeaderSize || n > uint64(delta.FrameHeaderSize+s.codec.Limits().MaxBodyBytes):
+	case n < wire.FrameHeaderSize || n > uint64(wire.FrameHeaderSize+s.codec.Limits().MaxBodyBytes):
 		return fmt.Errorf("%w: raw segment of %d bytes", errSegment, n)
 	}
 	if cap(s.frame) < int(n) {
@@ -140,7 +140,7 @@ func (s *segReader) next() error {
 	if k != len(frame) {
 		return fmt.Errorf("%w: %w: %d bytes after the raw frame", errSegment, replication.ErrMalformed, len(frame)-k)
 	}
-	if _, ok := m.(*delta.BlobChunk); !ok {
+	if _, ok := m.(*wire.BlobChunk); !ok {
 		return fmt.Errorf("%w: a %s frame outside the stream (only blob chunks travel raw)", errSegment, m.Type())
 	}
 	if len(s.frame) > 0 && cap(s.frame) > 2*maxStreamSegment {
@@ -166,6 +166,6 @@ func (s *Segments) Raw(frame []byte) error { return s.w.writeRaw(frame) }
 // NewSegmentReader returns the zstd stream bytes of a connection read from
 // r (give it to the zstd decoder); each raw frame met on the way is decoded
 // with codec and handed to deliver. The counterpart of Segments.
-func NewSegmentReader(r io.Reader, codec *delta.Codec, deliver func(delta.Message) error) io.Reader {
+func NewSegmentReader(r io.Reader, codec *wire.Codec, deliver func(wire.Message) error) io.Reader {
 	return newSegReader(r, codec, deliver)
 }

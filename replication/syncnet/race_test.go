@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncnet"
+	"fieldsync/replication/wire"
 )
 
 // TestIdleForWithoutRacingTheSession: the idle timeout that IdleFor picks
@@ -25,7 +25,7 @@ func TestIdleForWithoutRacingTheSession(t *testing.T) {
 		o := r.opts()
 		o.IdleTimeout = time.Minute
 		o.TickEvery = 50 * time.Millisecond
-		o.IdleFor = func(*delta.Hello) time.Duration { return 300 * time.Millisecond }
+		o.IdleFor = func(*wire.Hello) time.Duration { return 300 * time.Millisecond }
 		return o
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -14,9 +14,9 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // Defaults for running a session over a connection.
@@ -52,7 +52,7 @@ var ErrPeerSilent = errors.New("syncnet: no word from the peer: the link is down
 type Options struct {
 	Proto syncproto.Config
 	Log   oplog.Log
-	Codec *delta.Codec
+	Codec *wire.Codec
 	Clock replication.Clock
 	// TickEvery, IdleTimeout, IOTimeout, LivenessTimeout, KeepaliveEvery:
 	// see the defaults.
@@ -63,7 +63,7 @@ type Options struct {
 	KeepaliveEvery  time.Duration
 	// IdleFor, if set, chooses the idle timeout once the peer's Hello is
 	// known (hubs keep sessions with hubs open; laptops close theirs).
-	IdleFor func(peer *delta.Hello) time.Duration
+	IdleFor func(peer *wire.Hello) time.Duration
 	// StreamLevel is the zstd level of this side's stream (0 means
 	// DefaultStreamLevel); it costs memory per session (stream.go).
 	StreamLevel zstd.EncoderLevel
@@ -72,19 +72,19 @@ type Options struct {
 	Wake <-chan struct{}
 	// Meta returns metadata to write with each ingested batch, in the same
 	// transaction (what this replica now acknowledges to the peer).
-	Meta func(peer *delta.Hello) []oplog.KV
+	Meta func(peer *wire.Hello) []oplog.KV
 	// OnIngest is called after each batch is durably written (the hub feeds
 	// its view from here), and for a batch of entries all already held (a
 	// replay: res.Applied empty, res.Duplicates counted). It must not block
 	// for long.
-	OnIngest func(peer *delta.Hello, res oplog.IngestResult)
+	OnIngest func(peer *wire.Hello, res oplog.IngestResult)
 	// OnEvent receives forks, refusals and the like.
-	OnEvent func(peer *delta.Hello, ev syncproto.Event)
+	OnEvent func(peer *wire.Hello, ev syncproto.Event)
 	// CheckPeer, if set, vets the peer's Hello before anything else it
 	// sends is handled (an authenticated stream: the Hello must name the
 	// origin and role its certificate and the roster give it). An error
 	// ends the session; nothing the peer sent was written.
-	CheckPeer func(peer *delta.Hello) error
+	CheckPeer func(peer *wire.Hello) error
 	// OnProgress is called after each message handled, with running stats.
 	OnProgress func(p Progress)
 
@@ -95,15 +95,15 @@ type Options struct {
 	// with the round trip measured at the start. BlobGate, when set, is
 	// held while a chunk is written, so that the blob writes of many
 	// sessions queue and never starve the replica's disk of record writes.
-	OnBlobsHeld     func(peer *delta.Hello, ids []replication.EntryID)
-	OnBlobCommitted func(peer *delta.Hello, id blob.ID, entry replication.EntryID)
+	OnBlobsHeld     func(peer *wire.Hello, ids []replication.EntryID)
+	OnBlobCommitted func(peer *wire.Hello, id blob.ID, entry replication.EntryID)
 	LinkBytesPerSec float64
 	BlobGate        chan struct{}
 }
 
 // Progress is what a running session has done so far.
 type Progress struct {
-	Peer      *delta.Hello
+	Peer      *wire.Hello
 	PeerHeads replication.Vector
 	// Sent is what this session sent, per origin (syncproto.Session.Sent).
 	Sent     map[replication.OriginID]syncproto.SentSpan
@@ -176,7 +176,7 @@ type runner struct {
 }
 
 type inbound struct {
-	msg delta.Message
+	msg wire.Message
 	err error
 }
 
@@ -201,7 +201,7 @@ func (r *runner) run(ctx context.Context) error {
 	inbox := make(chan inbound, 2*max(r.opts.Proto.Window, syncproto.DefaultWindow)+8+2*syncproto.MaxBlobPending)
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
-	segs := newSegReader(r.conn, r.opts.Codec, func(m delta.Message) error {
+	segs := newSegReader(r.conn, r.opts.Codec, func(m wire.Message) error {
 		// A raw frame is activity like any other: the read deadline moves.
 		if err := r.conn.SetReadDeadline(r.opts.Clock.Now().Add(r.readTimeout())); err != nil {
 			return err
@@ -290,7 +290,7 @@ func (r *runner) run(ctx context.Context) error {
 				return fmt.Errorf("%w (nothing received for %v while waiting on it)", ErrPeerSilent, now.Sub(heard).Round(time.Second))
 			}
 			if arriving && now.Sub(spoke) >= r.opts.KeepaliveEvery && sess.Peer() != nil {
-				if err := r.send(&delta.Ack{}); err != nil {
+				if err := r.send(&wire.Ack{}); err != nil {
 					return err
 				}
 				spoke = now
@@ -326,8 +326,8 @@ func (r *runner) stepIn(in inbound, ok bool) (done bool, err error) {
 
 // checkPeer vets every Hello (the first and any repeat) before the
 // session takes it.
-func (r *runner) checkPeer(m delta.Message) error {
-	h, ok := m.(*delta.Hello)
+func (r *runner) checkPeer(m wire.Message) error {
+	h, ok := m.(*wire.Hello)
 	if !ok || r.opts.CheckPeer == nil {
 		return nil
 	}
@@ -507,8 +507,8 @@ func (r *runner) shutdown(readDone <-chan struct{}) {
 
 // choseIdle publishes the idle timeout once the session took a Hello
 // (session loop only).
-func (r *runner) choseIdle(m delta.Message) {
-	if _, ok := m.(*delta.Hello); ok && r.opts.IdleFor != nil && r.sess.Peer() != nil {
+func (r *runner) choseIdle(m wire.Message) {
+	if _, ok := m.(*wire.Hello); ok && r.opts.IdleFor != nil && r.sess.Peer() != nil {
 		r.idle.Store(int64(r.opts.IdleFor(r.sess.Peer())))
 	}
 }

@@ -12,7 +12,7 @@ import (
 // compressed with everything sent before it in the session as context.
 // That is what brings the wire close to `zstd -19` of the whole backlog
 // while batches stay small (a cut wastes at most one); see BENCHMARKS.md.
-// Frames inside the stream are not compressed again (delta.NewStreamCodec)
+// Frames inside the stream are not compressed again (wire.NewStreamCodec)
 // but still hex-packed. A new connection starts new streams.
 const (
 	// StreamWindow is the zstd window of a session stream: about a

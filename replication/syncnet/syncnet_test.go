@@ -7,17 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
-	"fieldsync/replication/linkemu"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncnet"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 	"fieldsync/storage"
 )
 
-var codec, _ = delta.NewStreamCodec(delta.DefaultLimits())
+var codec, _ = wire.NewStreamCodec(wire.DefaultLimits())
 
 type replica struct {
 	name   string
@@ -63,7 +63,7 @@ func (r *replica) capture(t *testing.T, n int) {
 }
 
 func (r *replica) opts() syncnet.Options {
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin()})
+	cfg := syncproto.DefaultConfig(wire.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin()})
 	cfg.MaxBatchBytes = 128 << 10
 	o := syncnet.Options{Proto: cfg, Log: r.log, Codec: codec, TickEvery: 200 * time.Millisecond, IdleTimeout: 600 * time.Millisecond}
 	if r.optsHook != nil {

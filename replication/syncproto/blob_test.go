@@ -11,8 +11,8 @@ import (
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/blobtest"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // testDossier is the payload of a test capture with blobs: the domain's
@@ -283,8 +283,8 @@ func TestTamperedChunkIsRefusedAndAskedAgain(t *testing.T) {
 	l, h := newBlobReplica(t, "l1", replication.RoleNode, 1), newBlobReplica(t, "h1", replication.RoleHub, 2)
 	ids := l.captureDossiers(t, 2, 50_000, 10_000)
 	tampered := false
-	f := &faults{mutate: func(m delta.Message, frame []byte) []byte {
-		c, ok := m.(*delta.BlobChunk)
+	f := &faults{mutate: func(m wire.Message, frame []byte) []byte {
+		c, ok := m.(*wire.BlobChunk)
 		if !ok || tampered || c.Offset == 0 {
 			return frame
 		}
@@ -306,7 +306,7 @@ func TestTamperedChunkIsRefusedAndAskedAgain(t *testing.T) {
 	if st := sh.Stats(); st.BlobsRefused != 1 {
 		t.Fatalf("receiver refused %d blobs, want the tampered one counted once", st.BlobsRefused)
 	}
-	if !hasEvent(h.events, syncproto.EventBlobRefused, delta.RefuseMismatch) {
+	if !hasEvent(h.events, syncproto.EventBlobRefused, wire.RefuseMismatch) {
 		t.Fatalf("no blob-refused mismatch event: %v", h.events)
 	}
 }
@@ -322,10 +322,10 @@ func TestUnreferencedBlobIsRefusedAndCounted(t *testing.T) {
 	stray := blobtest.Bytes(99, 5000)
 	strayID := blob.IDOf(stray)
 	for _, entry := range []replication.EntryID{{Origin: l.signer.Origin(), Seq: 2}, {Origin: l.signer.Origin(), Seq: 40}} {
-		if err := sh.Step(&delta.BlobOffer{Blobs: []delta.OfferedBlob{{ID: strayID, Entry: entry}}}); err != nil {
+		if err := sh.Step(&wire.BlobOffer{Blobs: []wire.OfferedBlob{{ID: strayID, Entry: entry}}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := sh.Step(&delta.BlobChunk{Hash: strayID.Hash, Data: stray}); err != nil {
+		if err := sh.Step(&wire.BlobChunk{Hash: strayID.Hash, Data: stray}); err != nil {
 			t.Fatal(err)
 		}
 		rd, err := sh.Ready()
@@ -336,7 +336,7 @@ func TestUnreferencedBlobIsRefusedAndCounted(t *testing.T) {
 			t.Fatal("a chunk of an unreferenced blob was handed out to write")
 		}
 		h.events = append(h.events, rd.Events...)
-		if ack := findBlobAck(rd.Messages, strayID.Hash); ack == nil || ack.State != delta.BlobRefused || ack.Reason != delta.RefuseNoReference {
+		if ack := findBlobAck(rd.Messages, strayID.Hash); ack == nil || ack.State != wire.BlobRefused || ack.Reason != wire.RefuseNoReference {
 			t.Fatalf("answer %+v, want refused no-reference", ack)
 		}
 	}
@@ -346,14 +346,14 @@ func TestUnreferencedBlobIsRefusedAndCounted(t *testing.T) {
 	if got := sh.Stats().BlobsRefused; got != 2 {
 		t.Fatalf("refused %d, want 2", got)
 	}
-	if !hasEvent(h.events, syncproto.EventBlobRefused, delta.RefuseNoReference) {
+	if !hasEvent(h.events, syncproto.EventBlobRefused, wire.RefuseNoReference) {
 		t.Fatal("no event for the refused blob")
 	}
 }
 
-func findBlobAck(ms []delta.Message, h blob.Hash) *delta.BlobState {
+func findBlobAck(ms []wire.Message, h blob.Hash) *wire.BlobState {
 	for _, m := range ms {
-		if a, ok := m.(*delta.BlobAck); ok {
+		if a, ok := m.(*wire.BlobAck); ok {
 			for i := range a.Blobs {
 				if a.Blobs[i].Hash == h {
 					return &a.Blobs[i]
@@ -364,7 +364,7 @@ func findBlobAck(ms []delta.Message, h blob.Hash) *delta.BlobState {
 	return nil
 }
 
-func hasEvent(evs []syncproto.Event, kind syncproto.EventKind, reason delta.RefuseReason) bool {
+func hasEvent(evs []syncproto.Event, kind syncproto.EventKind, reason wire.RefuseReason) bool {
 	for _, e := range evs {
 		if e.Kind == kind && e.Reason == reason {
 			return true
@@ -453,9 +453,9 @@ func TestRecordsGoBeforeBlobs(t *testing.T) {
 	l, h := newBlobReplica(t, "l1", replication.RoleNode, 1), newBlobReplica(t, "h1", replication.RoleHub, 2)
 	l.capture(t, 3000) // records without blobs: ~15 batches
 	ids := l.captureDossiers(t, 3, 200_000, 100_000)
-	var order []delta.MsgType
-	f := &faults{mutate: func(m delta.Message, frame []byte) []byte {
-		if _, ok := m.(*delta.Ack); !ok {
+	var order []wire.MsgType
+	f := &faults{mutate: func(m wire.Message, frame []byte) []byte {
+		if _, ok := m.(*wire.Ack); !ok {
 			order = append(order, m.Type())
 		}
 		return frame
@@ -466,9 +466,9 @@ func TestRecordsGoBeforeBlobs(t *testing.T) {
 	lastBatch, firstChunk := -1, -1
 	for i, typ := range order {
 		switch {
-		case typ == delta.TypeBatch:
+		case typ == wire.TypeBatch:
 			lastBatch = i
-		case typ == delta.TypeBlobChunk && firstChunk < 0:
+		case typ == wire.TypeBlobChunk && firstChunk < 0:
 			firstChunk = i
 		}
 	}
@@ -498,7 +498,7 @@ func TestRecordsGoBeforeBlobs(t *testing.T) {
 			}
 			side.r.applyBlobs(t, side.from, rd)
 			for _, m := range rd.Messages {
-				if m.Type() == delta.TypeBlobChunk {
+				if m.Type() == wire.TypeBlobChunk {
 					chunks++
 				}
 				if err := side.to.Step(m); err != nil {
@@ -515,12 +515,12 @@ func TestRecordsGoBeforeBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rd.Messages) == 0 || rd.Messages[0].Type() != delta.TypeBatch {
+	if len(rd.Messages) == 0 || rd.Messages[0].Type() != wire.TypeBatch {
 		t.Fatalf("after a capture mid-blob, Ready sent %v first, want the batch", types(rd.Messages))
 	}
 }
 
-func types(ms []delta.Message) []string {
+func types(ms []wire.Message) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {
 		out[i] = m.Type().String()
@@ -541,7 +541,7 @@ func TestDiskFullWhileReceivingBlobs(t *testing.T) {
 	l.endSession(sl)
 	h.endSession(sh)
 	mustEqualVectors(t, l, h) // the records all arrived
-	if !hasEvent(h.events, syncproto.EventBlobRefused, delta.RefuseBusy) || !hasEvent(l.events, syncproto.EventPeerBlobRefused, delta.RefuseBusy) {
+	if !hasEvent(h.events, syncproto.EventBlobRefused, wire.RefuseBusy) || !hasEvent(l.events, syncproto.EventPeerBlobRefused, wire.RefuseBusy) {
 		t.Fatalf("no disk-full refusal: hub %v laptop %v", h.events, l.events)
 	}
 	p, err := h.blobs.Partial(ids[0].Hash)

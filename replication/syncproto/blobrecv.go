@@ -7,7 +7,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // blobRecv is the receiving side of the blob lane.
@@ -15,9 +15,9 @@ type blobRecv struct {
 	// accepted are the blobs this side agreed to take (an offer it wanted,
 	// or a partial write its status listed), by hash.
 	accepted map[blob.Hash]*recvBlob
-	pending  []*delta.BlobChunk // received, in order, waiting to be written
-	writing  *BlobWrite         // handed out by Ready, awaiting BlobWritten
-	answers  []delta.BlobState  // to send in the next BlobAck
+	pending  []*wire.BlobChunk // received, in order, waiting to be written
+	writing  *BlobWrite        // handed out by Ready, awaiting BlobWritten
+	answers  []wire.BlobState  // to send in the next BlobAck
 	// refsCache keeps the refs of the last entry an offer named (an
 	// entry's blobs are offered together).
 	refsOf  replication.EntryID
@@ -47,15 +47,15 @@ func (s *Session) queueBlobStatus(heads []replication.OriginHead) error {
 	if !s.takesBlobsFromPeer() {
 		return nil
 	}
-	st := &delta.BlobStatus{}
+	st := &wire.BlobStatus{}
 	partials := map[blob.Hash]uint64{}
 	total := 0
 	for _, ph := range heads {
-		if !s.peerOffers(ph.Origin) || len(st.Origins) >= delta.DefaultMaxHeads {
+		if !s.peerOffers(ph.Origin) || len(st.Origins) >= wire.DefaultMaxHeads {
 			continue
 		}
-		limit := min(maxStatusMissing, delta.MaxBlobMissing-total)
-		need := delta.BlobNeed{Origin: ph.Origin}
+		limit := min(maxStatusMissing, wire.MaxBlobMissing-total)
+		need := wire.BlobNeed{Origin: ph.Origin}
 		through, err := s.cfg.Blobs.Needs.Missing(ph.Origin, limit, func(seq uint64) { need.Missing = append(need.Missing, seq) })
 		if err != nil {
 			return err
@@ -71,11 +71,11 @@ func (s *Session) queueBlobStatus(heads []replication.OriginHead) error {
 		}
 	}
 	for h, off := range partials {
-		st.Partials = append(st.Partials, delta.BlobPartial{Hash: h, Offset: off})
+		st.Partials = append(st.Partials, wire.BlobPartial{Hash: h, Offset: off})
 	}
-	slices.SortFunc(st.Partials, func(a, b delta.BlobPartial) int { return slices.Compare(a.Hash[:], b.Hash[:]) })
-	if len(st.Partials) > delta.MaxBlobPartials {
-		st.Partials = st.Partials[:delta.MaxBlobPartials]
+	slices.SortFunc(st.Partials, func(a, b wire.BlobPartial) int { return slices.Compare(a.Hash[:], b.Hash[:]) })
+	if len(st.Partials) > wire.MaxBlobPartials {
+		st.Partials = st.Partials[:wire.MaxBlobPartials]
 	}
 	s.blobRecv.sentFor = true
 	s.outbox = append(s.outbox, st)
@@ -139,7 +139,7 @@ func (s *Session) entryRefs(id replication.EntryID) ([]blob.Ref, error) {
 
 // handleBlobOffer answers each offered blob: have, want from an offset, or
 // refused.
-func (s *Session) handleBlobOffer(m *delta.BlobOffer) error {
+func (s *Session) handleBlobOffer(m *wire.BlobOffer) error {
 	if s.peer == nil {
 		return nil
 	}
@@ -149,7 +149,7 @@ func (s *Session) handleBlobOffer(m *delta.BlobOffer) error {
 		if err != nil {
 			return err
 		}
-		if st.State == delta.BlobRefused && st.Reason != delta.RefuseBusy {
+		if st.State == wire.BlobRefused && st.Reason != wire.RefuseBusy {
 			s.stats.BlobsRefused++
 			s.events = append(s.events, Event{Kind: EventBlobRefused, Origin: o.Entry.Origin, Seq: o.Entry.Seq, Reason: st.Reason, Detail: st.Detail, Blob: o.ID})
 		}
@@ -158,50 +158,50 @@ func (s *Session) handleBlobOffer(m *delta.BlobOffer) error {
 	return nil
 }
 
-func (s *Session) answerOffer(o delta.OfferedBlob) (delta.BlobState, error) {
+func (s *Session) answerOffer(o wire.OfferedBlob) (wire.BlobState, error) {
 	r := &s.blobRecv
-	refuse := func(reason delta.RefuseReason, format string, args ...any) (delta.BlobState, error) {
-		return delta.BlobState{Hash: o.Hash, State: delta.BlobRefused, Reason: reason, Detail: delta.ClipDetail(fmt.Sprintf(format, args...))}, nil
+	refuse := func(reason wire.RefuseReason, format string, args ...any) (wire.BlobState, error) {
+		return wire.BlobState{Hash: o.Hash, State: wire.BlobRefused, Reason: reason, Detail: wire.ClipDetail(fmt.Sprintf(format, args...))}, nil
 	}
 	if !s.takesBlobsFromPeer() {
-		return refuse(delta.RefuseNotAuthorized, "blobs go up the hierarchy, not to this replica from this peer")
+		return refuse(wire.RefuseNotAuthorized, "blobs go up the hierarchy, not to this replica from this peer")
 	}
 	refs, err := s.entryRefs(o.Entry)
 	if err != nil {
-		return delta.BlobState{}, err
+		return wire.BlobState{}, err
 	}
 	if !refsHold(refs, o.ID) {
-		return refuse(delta.RefuseNoReference, "no held entry %s:%d references blob %s", o.Entry.Origin.Short(), o.Entry.Seq, o.ID)
+		return refuse(wire.RefuseNoReference, "no held entry %s:%d references blob %s", o.Entry.Origin.Short(), o.Entry.Seq, o.ID)
 	}
 	has, err := s.cfg.Blobs.Store.Has([]blob.Hash{o.Hash})
 	if err != nil {
-		return delta.BlobState{}, err
+		return wire.BlobState{}, err
 	}
 	if has[0] {
 		delete(r.accepted, o.Hash)
 		r.held = append(r.held, o.Entry)
-		return delta.BlobState{Hash: o.Hash, State: delta.BlobHave}, nil
+		return wire.BlobState{Hash: o.Hash, State: wire.BlobHave}, nil
 	}
 	if a, ok := r.accepted[o.Hash]; ok {
-		return delta.BlobState{Hash: o.Hash, State: delta.BlobWant, Offset: a.next}, nil
+		return wire.BlobState{Hash: o.Hash, State: wire.BlobWant, Offset: a.next}, nil
 	}
 	if r.full > 0 {
-		return refuse(delta.RefuseBusy, "this replica's blob store is full")
+		return refuse(wire.RefuseBusy, "this replica's blob store is full")
 	}
 	if len(r.accepted) >= maxBlobAccepted {
-		return refuse(delta.RefuseBusy, "too many blobs in progress")
+		return refuse(wire.RefuseBusy, "too many blobs in progress")
 	}
 	next := uint64(0)
 	if p, err := s.cfg.Blobs.Store.Partial(o.Hash); err == nil && p.Size == o.Size {
 		next = uint64(p.Durable)
 	} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
-		return delta.BlobState{}, err
+		return wire.BlobState{}, err
 	}
 	r.accepted[o.Hash] = &recvBlob{id: o.ID, entry: o.Entry, next: next}
 	if next == uint64(o.Size) {
 		r.commitWhole(o.Hash)
 	}
-	return delta.BlobState{Hash: o.Hash, State: delta.BlobWant, Offset: next}, nil
+	return wire.BlobState{Hash: o.Hash, State: wire.BlobWant, Offset: next}, nil
 }
 
 // commitWhole queues the commit of an accepted blob whose bytes are all
@@ -219,7 +219,7 @@ func (r *blobRecv) commitWhole(h blob.Hash) {
 			return // already queued
 		}
 	}
-	r.pending = append(r.pending, &delta.BlobChunk{Hash: h, Offset: a.next})
+	r.pending = append(r.pending, &wire.BlobChunk{Hash: h, Offset: a.next})
 }
 
 // refsHold reports whether refs name id (hash and size).
@@ -234,7 +234,7 @@ func refsHold(refs []blob.Ref, id blob.ID) bool {
 
 // answer queues a state for the next BlobAck, replacing an earlier one
 // for the same blob.
-func (r *blobRecv) answer(st delta.BlobState) {
+func (r *blobRecv) answer(st wire.BlobState) {
 	for i := range r.answers {
 		if r.answers[i].Hash == st.Hash {
 			r.answers[i] = st
@@ -246,7 +246,7 @@ func (r *blobRecv) answer(st delta.BlobState) {
 
 // handleBlobChunk queues a chunk that continues an accepted blob; any
 // other is dropped and answered with where the blob stands.
-func (s *Session) handleBlobChunk(c *delta.BlobChunk) error {
+func (s *Session) handleBlobChunk(c *wire.BlobChunk) error {
 	if s.peer == nil {
 		return nil
 	}
@@ -260,9 +260,9 @@ func (s *Session) handleBlobChunk(c *delta.BlobChunk) error {
 			return err
 		}
 		if has[0] {
-			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobHave})
+			r.answer(wire.BlobState{Hash: c.Hash, State: wire.BlobHave})
 		} else {
-			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobRefused, Reason: delta.RefuseNoReference, Detail: "not offered in this session"})
+			r.answer(wire.BlobState{Hash: c.Hash, State: wire.BlobRefused, Reason: wire.RefuseNoReference, Detail: "not offered in this session"})
 		}
 		return nil
 	}
@@ -273,7 +273,7 @@ func (s *Session) handleBlobChunk(c *delta.BlobChunk) error {
 		// what is held, so a sender that went back goes on.
 		s.stats.BlobChunksDropped++
 		if a.next > 0 {
-			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobHeld, Offset: a.next})
+			r.answer(wire.BlobState{Hash: c.Hash, State: wire.BlobHeld, Offset: a.next})
 		}
 		return nil
 	case c.Offset > expect, c.Offset+uint64(len(c.Data)) > uint64(a.id.Size), len(r.pending) >= MaxBlobPending:
@@ -281,9 +281,9 @@ func (s *Session) handleBlobChunk(c *delta.BlobChunk) error {
 		// or more than any window: drop it and say where to go on from.
 		s.stats.BlobChunksDropped++
 		if c.Offset > expect || len(r.pending) >= MaxBlobPending {
-			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobWant, Offset: expect})
+			r.answer(wire.BlobState{Hash: c.Hash, State: wire.BlobWant, Offset: expect})
 		} else {
-			r.answer(delta.BlobState{Hash: c.Hash, State: delta.BlobRefused, Reason: delta.RefuseMismatch, Detail: "chunk past the blob's size"})
+			r.answer(wire.BlobState{Hash: c.Hash, State: wire.BlobRefused, Reason: wire.RefuseMismatch, Detail: "chunk past the blob's size"})
 			delete(r.accepted, c.Hash)
 		}
 		return nil
@@ -364,7 +364,7 @@ func (s *Session) BlobWritten(res BlobWritten) error {
 		s.stats.BlobBytesWritten += int64(len(w.Data))
 		s.stats.BlobsReceived++
 		r.held = append(r.held, w.Entry)
-		r.answer(delta.BlobState{Hash: h, State: delta.BlobHave})
+		r.answer(wire.BlobState{Hash: h, State: wire.BlobHave})
 	case res.Err == nil && res.Durable != w.Offset+int64(len(w.Data)):
 		// The store stands elsewhere (a partial write this session did not
 		// know of, or lost to a crash): go on from what it holds.
@@ -372,38 +372,38 @@ func (s *Session) BlobWritten(res BlobWritten) error {
 		if a != nil {
 			a.next = uint64(max(res.Durable, 0))
 		}
-		r.answer(delta.BlobState{Hash: h, State: delta.BlobWant, Offset: uint64(max(res.Durable, 0))})
+		r.answer(wire.BlobState{Hash: h, State: wire.BlobWant, Offset: uint64(max(res.Durable, 0))})
 	case res.Err == nil:
 		s.stats.BlobChunksWritten += w.chunks
 		s.stats.BlobBytesWritten += int64(len(w.Data))
 		if a != nil {
 			a.next = uint64(res.Durable)
 		}
-		r.answer(delta.BlobState{Hash: h, State: delta.BlobHeld, Offset: uint64(res.Durable)})
+		r.answer(wire.BlobState{Hash: h, State: wire.BlobHeld, Offset: uint64(res.Durable)})
 	case errors.Is(res.Err, blob.ErrMismatch):
 		s.stats.BlobsRefused++
 		r.dropPending(h)
-		s.events = append(s.events, Event{Kind: EventBlobRefused, Origin: w.Entry.Origin, Seq: w.Entry.Seq, Reason: delta.RefuseMismatch, Blob: w.ID,
-			Detail: delta.ClipDetail("its bytes do not hash to the reference; discarded: " + res.Err.Error())})
+		s.events = append(s.events, Event{Kind: EventBlobRefused, Origin: w.Entry.Origin, Seq: w.Entry.Seq, Reason: wire.RefuseMismatch, Blob: w.ID,
+			Detail: wire.ClipDetail("its bytes do not hash to the reference; discarded: " + res.Err.Error())})
 		if a != nil && a.mismatches+1 < maxBlobMismatches {
 			a.mismatches++
 			a.next = 0
-			r.answer(delta.BlobState{Hash: h, State: delta.BlobWant, Offset: 0})
+			r.answer(wire.BlobState{Hash: h, State: wire.BlobWant, Offset: 0})
 			break
 		}
 		delete(r.accepted, h)
-		r.answer(delta.BlobState{Hash: h, State: delta.BlobRefused, Reason: delta.RefuseMismatch, Detail: "its bytes do not hash to the reference"})
+		r.answer(wire.BlobState{Hash: h, State: wire.BlobRefused, Reason: wire.RefuseMismatch, Detail: "its bytes do not hash to the reference"})
 	case errors.Is(res.Err, blob.ErrDiskFull):
 		delete(r.accepted, h)
 		r.dropPending(h)
 		r.full = s.cfg.RetryRefusedTicks
-		s.events = append(s.events, Event{Kind: EventBlobRefused, Origin: w.Entry.Origin, Seq: w.Entry.Seq, Reason: delta.RefuseBusy, Blob: w.ID,
-			Detail: delta.ClipDetail("disk full: " + res.Err.Error())})
-		r.answer(delta.BlobState{Hash: h, State: delta.BlobRefused, Reason: delta.RefuseBusy, Detail: "disk full"})
+		s.events = append(s.events, Event{Kind: EventBlobRefused, Origin: w.Entry.Origin, Seq: w.Entry.Seq, Reason: wire.RefuseBusy, Blob: w.ID,
+			Detail: wire.ClipDetail("disk full: " + res.Err.Error())})
+		r.answer(wire.BlobState{Hash: h, State: wire.BlobRefused, Reason: wire.RefuseBusy, Detail: "disk full"})
 	case errors.Is(res.Err, blob.ErrBusy):
 		delete(r.accepted, h)
 		r.dropPending(h)
-		r.answer(delta.BlobState{Hash: h, State: delta.BlobRefused, Reason: delta.RefuseBusy, Detail: "received in another session"})
+		r.answer(wire.BlobState{Hash: h, State: wire.BlobRefused, Reason: wire.RefuseBusy, Detail: "received in another session"})
 	default:
 		return fmt.Errorf("syncproto: write blob %s at %d: %w", w.ID, w.Offset, res.Err)
 	}
@@ -412,7 +412,7 @@ func (s *Session) BlobWritten(res BlobWritten) error {
 
 // dropPending forgets the queued chunks of blob h.
 func (r *blobRecv) dropPending(h blob.Hash) {
-	r.pending = slices.DeleteFunc(r.pending, func(c *delta.BlobChunk) bool { return c.Hash == h })
+	r.pending = slices.DeleteFunc(r.pending, func(c *wire.BlobChunk) bool { return c.Hash == h })
 }
 
 // blobRecvTick counts down a disk-full pause.
@@ -423,10 +423,10 @@ func (r *blobRecv) tick() {
 }
 
 // flushBlobAnswers queues the answers gathered since the last Ready.
-func (r *blobRecv) flush(outbox []delta.Message) []delta.Message {
+func (r *blobRecv) flush(outbox []wire.Message) []wire.Message {
 	for len(r.answers) > 0 {
-		n := min(len(r.answers), delta.MaxBlobAcks)
-		outbox = append(outbox, &delta.BlobAck{Blobs: r.answers[:n:n]})
+		n := min(len(r.answers), wire.MaxBlobAcks)
+		outbox = append(outbox, &wire.BlobAck{Blobs: r.answers[:n:n]})
 		r.answers = r.answers[n:]
 	}
 	r.answers = nil

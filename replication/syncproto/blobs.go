@@ -6,8 +6,8 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/wire"
 )
 
 // The blob lane: the biometric blobs a record references (package blob)
@@ -78,7 +78,7 @@ const (
 	maxBlobWriteBytes = 1 << 20
 	// maxBlobAccepted bounds the blobs a receiver has agreed to take in one
 	// session and not finished; offers past it are refused as busy.
-	maxBlobAccepted = delta.MaxBlobOffers
+	maxBlobAccepted = wire.MaxBlobOffers
 	// maxBlobMismatches is how many times one blob may fail its hash in a
 	// session before the receiver refuses it for the rest of the session.
 	maxBlobMismatches = 2
@@ -120,7 +120,7 @@ type BlobConfig struct {
 	// Flow reports whether blobs go from one replica to another; both ends
 	// ask it, the sender about itself and the peer, the receiver about the
 	// peer and itself. Nil means UpFlow(DefaultTiers).
-	Flow func(from, to *delta.Hello) bool
+	Flow func(from, to *wire.Hello) bool
 	// ChunkBytes, PipeBytes, Offers: see the defaults. The window is
 	// ChunkBytes + PipeBytes, at most MaxBlobWindowBytes.
 	ChunkBytes int
@@ -136,8 +136,8 @@ var DefaultTiers = map[string]int{"district": 1, "province": 2}
 // who carries them: store-carry-forward); a hub sends them only to a hub
 // of a higher tier. Nothing flows down: a 2G link must not pull the
 // district's blobs onto a laptop.
-func UpFlow(tiers map[string]int) func(from, to *delta.Hello) bool {
-	return func(from, to *delta.Hello) bool {
+func UpFlow(tiers map[string]int) func(from, to *wire.Hello) bool {
+	return func(from, to *wire.Hello) bool {
 		switch {
 		case from == nil || to == nil:
 			return false
@@ -170,12 +170,12 @@ func (c *BlobConfig) validate() error {
 	switch {
 	case c.Store == nil || c.Refs == nil || c.Needs == nil:
 		return fmt.Errorf("syncproto: the blob lane needs a store, a refs function and an index of needs")
-	case c.ChunkBytes < MinBlobChunkBytes || c.ChunkBytes > delta.MaxBlobChunkBytes:
-		return fmt.Errorf("syncproto: blob ChunkBytes %d out of range %d..%d", c.ChunkBytes, MinBlobChunkBytes, delta.MaxBlobChunkBytes)
+	case c.ChunkBytes < MinBlobChunkBytes || c.ChunkBytes > wire.MaxBlobChunkBytes:
+		return fmt.Errorf("syncproto: blob ChunkBytes %d out of range %d..%d", c.ChunkBytes, MinBlobChunkBytes, wire.MaxBlobChunkBytes)
 	case c.PipeBytes < 0 || c.ChunkBytes+c.PipeBytes > MaxBlobWindowBytes:
 		return fmt.Errorf("syncproto: blob window %d+%d exceeds %d", c.ChunkBytes, c.PipeBytes, MaxBlobWindowBytes)
-	case c.Offers < 1 || c.Offers > delta.MaxBlobOffers:
-		return fmt.Errorf("syncproto: blob Offers %d out of range 1..%d", c.Offers, delta.MaxBlobOffers)
+	case c.Offers < 1 || c.Offers > wire.MaxBlobOffers:
+		return fmt.Errorf("syncproto: blob Offers %d out of range 1..%d", c.Offers, wire.MaxBlobOffers)
 	}
 	return nil
 }
@@ -209,25 +209,25 @@ type BlobWritten struct {
 
 // stepBlob dispatches the blob lane's messages. A replica without the lane
 // refuses offers (so the peer stops) and ignores the rest.
-func (s *Session) stepBlob(m delta.Message) error {
+func (s *Session) stepBlob(m wire.Message) error {
 	if s.cfg.Blobs == nil {
-		if o, ok := m.(*delta.BlobOffer); ok && s.peer != nil {
-			ack := &delta.BlobAck{}
+		if o, ok := m.(*wire.BlobOffer); ok && s.peer != nil {
+			ack := &wire.BlobAck{}
 			for _, b := range o.Blobs {
-				ack.Blobs = append(ack.Blobs, delta.BlobState{Hash: b.Hash, State: delta.BlobRefused, Reason: delta.RefuseNotAuthorized, Detail: "this replica takes no blobs"})
+				ack.Blobs = append(ack.Blobs, wire.BlobState{Hash: b.Hash, State: wire.BlobRefused, Reason: wire.RefuseNotAuthorized, Detail: "this replica takes no blobs"})
 			}
 			s.outbox = append(s.outbox, ack)
 		}
 		return nil
 	}
 	switch m := m.(type) {
-	case *delta.BlobStatus:
+	case *wire.BlobStatus:
 		return s.handleBlobStatus(m)
-	case *delta.BlobOffer:
+	case *wire.BlobOffer:
 		return s.handleBlobOffer(m)
-	case *delta.BlobChunk:
+	case *wire.BlobChunk:
 		return s.handleBlobChunk(m)
-	case *delta.BlobAck:
+	case *wire.BlobAck:
 		return s.handleBlobAck(m)
 	}
 	return nil

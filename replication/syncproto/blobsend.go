@@ -9,7 +9,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // blobSend is the sending side of the blob lane.
@@ -19,7 +19,7 @@ type blobSend struct {
 	partials map[blob.Hash]uint64 // the peer's resumable partial writes
 	turn     int                  // round-robin position among origins
 	queue    []*sendBlob          // offered or wanted, in transfer order
-	offer    []delta.OfferedBlob  // new offers for the next BlobOffer
+	offer    []wire.OfferedBlob   // new offers for the next BlobOffer
 	// waiting counts ticks without an answer while something is
 	// outstanding; at RetransmitTicks the sender goes back.
 	waiting int
@@ -116,7 +116,7 @@ func (s *Session) BlobWindow() int {
 func (s *Session) LookAgain() { s.blobSend.recheck = len(s.blobSend.deferred) > 0 }
 
 // handleBlobStatus starts (or restarts) the lane from what the peer lacks.
-func (s *Session) handleBlobStatus(m *delta.BlobStatus) error {
+func (s *Session) handleBlobStatus(m *wire.BlobStatus) error {
 	if s.peer == nil || !s.sendsBlobsToPeer() {
 		return nil
 	}
@@ -164,8 +164,8 @@ func (s *Session) fillBlobs() error {
 		return err
 	}
 	for len(b.offer) > 0 {
-		n := min(len(b.offer), delta.MaxBlobOffers)
-		s.outbox = append(s.outbox, &delta.BlobOffer{Blobs: b.offer[:n:n]})
+		n := min(len(b.offer), wire.MaxBlobOffers)
+		s.outbox = append(s.outbox, &wire.BlobOffer{Blobs: b.offer[:n:n]})
 		s.stats.BlobsOffered += n
 		b.offer = b.offer[n:]
 	}
@@ -301,7 +301,7 @@ func (s *Session) queueRefs(id replication.EntryID, refs []blob.Ref) error {
 			sb.wanted, sb.next, sb.acked = true, off, off
 			delete(b.partials, r.Hash)
 		} else {
-			b.offer = append(b.offer, delta.OfferedBlob{ID: r.ID, Entry: id})
+			b.offer = append(b.offer, wire.OfferedBlob{ID: r.ID, Entry: id})
 		}
 		b.queue = append(b.queue, sb)
 	}
@@ -396,7 +396,7 @@ func (s *Session) sendChunks() error {
 			if data == nil {
 				break // dropped: unreadable here
 			}
-			s.outbox = append(s.outbox, &delta.BlobChunk{Hash: q.id.Hash, Offset: q.next, Data: data})
+			s.outbox = append(s.outbox, &wire.BlobChunk{Hash: q.id.Hash, Offset: q.next, Data: data})
 			s.stats.BlobChunksSent++
 			s.stats.BlobBytesSent += int64(n)
 			if q.next < q.maxSent {
@@ -441,7 +441,7 @@ func (s *Session) unreadable(q *sendBlob, err error) error {
 	if !errors.Is(err, blob.ErrNotFound) && !errors.Is(err, blob.ErrCorrupt) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("syncproto: read blob %s: %w", q.id, err)
 	}
-	s.events = append(s.events, Event{Kind: EventBlobUnreadable, Origin: q.entry.Origin, Seq: q.entry.Seq, Blob: q.id, Detail: delta.ClipDetail(err.Error())})
+	s.events = append(s.events, Event{Kind: EventBlobUnreadable, Origin: q.entry.Origin, Seq: q.entry.Seq, Blob: q.id, Detail: wire.ClipDetail(err.Error())})
 	s.blobSend.remove(q.id.Hash)
 	return nil
 }
@@ -465,7 +465,7 @@ func (b *blobSend) closeReader() {
 // handleBlobAck takes the peer's answers: a blob held is done, a want
 // (re)starts it at the offset, held bytes free the window, a refusal drops
 // it for this session.
-func (s *Session) handleBlobAck(m *delta.BlobAck) error {
+func (s *Session) handleBlobAck(m *wire.BlobAck) error {
 	b := &s.blobSend
 	for _, st := range m.Blobs {
 		_, q := b.find(st.Hash)
@@ -474,40 +474,40 @@ func (s *Session) handleBlobAck(m *delta.BlobAck) error {
 		}
 		b.waiting = 0
 		switch st.State {
-		case delta.BlobHave:
+		case wire.BlobHave:
 			if q.maxSent > 0 {
 				s.stats.BlobsSent++
 			}
 			b.remove(st.Hash)
-		case delta.BlobWant:
+		case wire.BlobWant:
 			q.wanted, q.next, q.acked = true, min(st.Offset, uint64(q.id.Size)), min(st.Offset, uint64(q.id.Size))
-		case delta.BlobHeld:
+		case wire.BlobHeld:
 			if q.wanted && st.Offset > q.acked {
 				// Held bytes free the window; if the peer holds more than
 				// was sent since a go-back, go on from there.
 				q.acked = min(st.Offset, uint64(q.id.Size))
 				q.next = max(q.next, q.acked)
 			}
-		case delta.BlobRefused:
-			if st.Reason == delta.RefuseNoReference && q.wanted {
+		case wire.BlobRefused:
+			if st.Reason == wire.RefuseNoReference && q.wanted {
 				// The peer wanted it and has since lost track of it (its
 				// answer was lost, the session restarted on its side): offer
 				// it again, from what it holds.
 				q.wanted, q.next, q.acked = false, 0, 0
-				b.offer = append(b.offer, delta.OfferedBlob{ID: q.id, Entry: q.entry})
+				b.offer = append(b.offer, wire.OfferedBlob{ID: q.id, Entry: q.entry})
 				s.stats.BlobRetransmits++
 				continue
 			}
 			s.events = append(s.events, Event{Kind: EventPeerBlobRefused, Origin: q.entry.Origin, Seq: q.entry.Seq, Reason: st.Reason, Detail: st.Detail, Blob: q.id})
-			if st.Reason == delta.RefuseNoReference && len(q.alts) > 0 {
+			if st.Reason == wire.RefuseNoReference && len(q.alts) > 0 {
 				// Offer it for another entry that references it.
 				q.entry, q.alts = q.alts[0], q.alts[1:]
 				q.wanted, q.next, q.acked = false, 0, 0
-				b.offer = append(b.offer, delta.OfferedBlob{ID: q.id, Entry: q.entry})
+				b.offer = append(b.offer, wire.OfferedBlob{ID: q.id, Entry: q.entry})
 				continue
 			}
 			b.remove(st.Hash)
-			if st.Reason == delta.RefuseBusy {
+			if st.Reason == wire.RefuseBusy {
 				b.pause = s.cfg.RetryRefusedTicks
 			}
 		}
@@ -547,7 +547,7 @@ func (s *Session) blobSendTick() {
 		if q.wanted {
 			q.next = q.acked
 		} else {
-			b.offer = append(b.offer, delta.OfferedBlob{ID: q.id, Entry: q.entry})
+			b.offer = append(b.offer, wire.OfferedBlob{ID: q.id, Entry: q.entry})
 		}
 	}
 }

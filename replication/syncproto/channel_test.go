@@ -5,15 +5,15 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/channel"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // sessionIn is a session of r announcing unit in its Hello; peerUnits,
 // when not nil, are the units the roster gives the peer.
 func (r *replica) sessionIn(t *testing.T, unit string, peerUnits []string) *syncproto.Session {
 	t.Helper()
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin(), Unit: unit})
+	cfg := syncproto.DefaultConfig(wire.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin(), Unit: unit})
 	cfg.RetransmitTicks = 3
 	cfg.PeerUnits = peerUnits
 	s, err := syncproto.NewSession(cfg, r.log)

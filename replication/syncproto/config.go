@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // ProtocolVersion is the sync protocol version sent in Hello.
@@ -49,7 +49,7 @@ const (
 // Config configures a Session.
 type Config struct {
 	// Self is what this replica announces in its Hello.
-	Self delta.Hello
+	Self wire.Hello
 	// MaxBatchEntries and MaxBatchBytes bound each batch sent.
 	MaxBatchEntries int
 	MaxBatchBytes   int
@@ -77,7 +77,7 @@ type Config struct {
 }
 
 // DefaultConfig returns a config with the defaults for self.
-func DefaultConfig(self delta.Hello) Config {
+func DefaultConfig(self wire.Hello) Config {
 	c := Config{Self: self}
 	c.fillDefaults()
 	return c
@@ -116,11 +116,11 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Self.Role != string(replication.RoleNode) && c.Self.Role != string(replication.RoleHub):
 		return fmt.Errorf("syncproto: self role %q, want node or hub", c.Self.Role)
-	case c.MaxBatchBytes < delta.MinBodyLimit/2:
-		return fmt.Errorf("syncproto: MaxBatchBytes %d is below %d", c.MaxBatchBytes, delta.MinBodyLimit/2)
-	case c.MaxBatchBytes > delta.DefaultMaxBodyBytes:
-		return fmt.Errorf("syncproto: MaxBatchBytes %d exceeds the frame limit %d", c.MaxBatchBytes, delta.DefaultMaxBodyBytes)
-	case c.MaxBatchEntries < 1 || c.MaxBatchEntries > delta.DefaultMaxEntries:
+	case c.MaxBatchBytes < wire.MinBodyLimit/2:
+		return fmt.Errorf("syncproto: MaxBatchBytes %d is below %d", c.MaxBatchBytes, wire.MinBodyLimit/2)
+	case c.MaxBatchBytes > wire.DefaultMaxBodyBytes:
+		return fmt.Errorf("syncproto: MaxBatchBytes %d exceeds the frame limit %d", c.MaxBatchBytes, wire.DefaultMaxBodyBytes)
+	case c.MaxBatchEntries < 1 || c.MaxBatchEntries > wire.DefaultMaxEntries:
 		return fmt.Errorf("syncproto: MaxBatchEntries %d out of range", c.MaxBatchEntries)
 	case c.Window < 1 || c.Window > maxPending:
 		return fmt.Errorf("syncproto: Window %d out of range 1..%d", c.Window, maxPending)
@@ -139,7 +139,7 @@ func (c *Config) Validate() error {
 // which is a function of the entries, not here. Admit must be
 // deterministic and must not block.
 type Verifier interface {
-	Admit(g replication.Genesis, entries []replication.Entry) (ok bool, reason delta.RefuseReason, detail string)
+	Admit(g replication.Genesis, entries []replication.Entry) (ok bool, reason wire.RefuseReason, detail string)
 }
 
 // OfferOrigin is what the offer policy reads of an origin's genesis.

@@ -5,8 +5,8 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/wire"
 )
 
 // EventKind says what happened.
@@ -60,7 +60,7 @@ type Event struct {
 	Kind   EventKind
 	Origin replication.OriginID
 	Seq    uint64
-	Reason delta.RefuseReason
+	Reason wire.RefuseReason
 	Detail string
 	// Fork is the evidence of an EventFork.
 	Fork *oplog.Fork

@@ -4,10 +4,10 @@ import (
 	"testing"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 // branches returns a writer's log with seqs 1..n of branch A and, from a
@@ -40,7 +40,7 @@ func entriesOf(t *testing.T, r *replica, o replication.OriginID, from, through u
 
 func smallBatches(t *testing.T, r *replica) *syncproto.Session {
 	t.Helper()
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin()})
+	cfg := syncproto.DefaultConfig(wire.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin()})
 	cfg.RetransmitTicks = 3
 	cfg.MaxBatchEntries = 8
 	s, err := syncproto.NewSession(cfg, r.log)

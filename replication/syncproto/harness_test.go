@@ -8,14 +8,14 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
-var codec = func() *delta.Codec {
-	c, err := delta.NewCodec(delta.DefaultLimits())
+var codec = func() *wire.Codec {
+	c, err := wire.NewCodec(wire.DefaultLimits())
 	if err != nil {
 		panic(err)
 	}
@@ -66,7 +66,7 @@ func (r *replica) capture(t *testing.T, n int) {
 
 func (r *replica) session(t *testing.T) *syncproto.Session {
 	t.Helper()
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin(), Tier: r.tier})
+	cfg := syncproto.DefaultConfig(wire.Hello{Role: string(r.role), Node: r.name, Origin: r.signer.Origin(), Tier: r.tier})
 	cfg.RetransmitTicks = 3
 	if r.blobs != nil {
 		cfg.Blobs = &syncproto.BlobConfig{Store: r.blobs, Refs: testRefs, Needs: r.needs}
@@ -93,7 +93,7 @@ type faults struct {
 	// cutAfterBytes breaks the link once this many frame bytes crossed it.
 	cutAfterBytes int
 	// mutate, if set, may replace a frame on the link (a tampering link).
-	mutate func(m delta.Message, frame []byte) []byte
+	mutate func(m wire.Message, frame []byte) []byte
 }
 
 // wireStats counts what crossed the link.

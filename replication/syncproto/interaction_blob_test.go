@@ -32,8 +32,8 @@ import (
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/blobtest"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 var iaBlobHandlers = map[string]iaHandler{
@@ -233,7 +233,7 @@ func handleTamperChunk(env *iaEnv, t *testing.T, td *datadriven.TestData, b *str
 	names := positional(t, td, 2)
 	p := env.mustPair(t, td, names[0], names[1])
 	for i, frame := range p.queue[names[1]] {
-		c, ok := decodeFrame(t, frame).(*delta.BlobChunk)
+		c, ok := decodeFrame(t, frame).(*wire.BlobChunk)
 		if !ok {
 			continue
 		}
@@ -294,9 +294,9 @@ func handlePrintBlobs(env *iaEnv, t *testing.T, td *datadriven.TestData, b *stri
 func shortBlob(id blob.ID) string { return fmt.Sprintf("%s/%d", id.Hash.Short()[:8], id.Size) }
 
 // describeBlobMessage renders a blob message on one line.
-func (env *iaEnv) describeBlobMessage(m delta.Message) string {
+func (env *iaEnv) describeBlobMessage(m wire.Message) string {
 	switch m := m.(type) {
-	case *delta.BlobStatus:
+	case *wire.BlobStatus:
 		var os, ps []string
 		for _, n := range m.Origins {
 			miss := make([]string, len(n.Missing))
@@ -309,21 +309,21 @@ func (env *iaEnv) describeBlobMessage(m delta.Message) string {
 			ps = append(ps, fmt.Sprintf("%s@%d", p.Hash.Short()[:8], p.Offset))
 		}
 		return fmt.Sprintf("blob-status [%s] partials=[%s]", strings.Join(os, " "), strings.Join(ps, " "))
-	case *delta.BlobOffer:
+	case *wire.BlobOffer:
 		parts := make([]string, len(m.Blobs))
 		for i, o := range m.Blobs {
 			parts[i] = fmt.Sprintf("%s for %s:%d", shortBlob(o.ID), env.originName(o.Entry.Origin), o.Entry.Seq)
 		}
 		return "blob-offer [" + strings.Join(parts, ", ") + "]"
-	case *delta.BlobChunk:
+	case *wire.BlobChunk:
 		return fmt.Sprintf("blob-chunk %s @%d+%d", m.Hash.Short()[:8], m.Offset, len(m.Data))
-	case *delta.BlobAck:
+	case *wire.BlobAck:
 		parts := make([]string, len(m.Blobs))
 		for i, st := range m.Blobs {
 			switch st.State {
-			case delta.BlobWant, delta.BlobHeld:
+			case wire.BlobWant, wire.BlobHeld:
 				parts[i] = fmt.Sprintf("%s %s@%d", st.Hash.Short()[:8], st.State, st.Offset)
-			case delta.BlobRefused:
+			case wire.BlobRefused:
 				parts[i] = fmt.Sprintf("%s refused %s %q", st.Hash.Short()[:8], st.Reason, st.Detail)
 			default:
 				parts[i] = fmt.Sprintf("%s %s", st.Hash.Short()[:8], st.State)

@@ -41,10 +41,10 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
 	"fieldsync/replication/blob/needs"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 func TestInteraction(t *testing.T) {
@@ -75,8 +75,8 @@ const iaMaxSyncRounds = 1000
 // protocol, not clocks.
 var iaTime = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
-var iaCodec = func() *delta.Codec {
-	c, err := delta.NewCodec(delta.DefaultLimits())
+var iaCodec = func() *wire.Codec {
+	c, err := wire.NewCodec(wire.DefaultLimits())
 	if err != nil {
 		panic(err)
 	}
@@ -186,7 +186,7 @@ func handleReplica(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings
 	td.ScanArgs(t, "role", &role)
 	td.ScanArgs(t, "seed", &seed)
 	r := &iaReplica{name: name, role: replication.Role(role), log: oplog.NewMem(), signer: oplogtest.NewSigner(seed)}
-	r.cfg = syncproto.DefaultConfig(delta.Hello{Role: role, Node: name, Origin: r.signer.Origin()})
+	r.cfg = syncproto.DefaultConfig(wire.Hello{Role: role, Node: name, Origin: r.signer.Origin()})
 	r.cfg.MaxBatchEntries = intArg(t, td, "batch", r.cfg.MaxBatchEntries)
 	r.cfg.Window = intArg(t, td, "window", r.cfg.Window)
 	r.cfg.CheckpointEvery = uint64(intArg(t, td, "checkpoint", int(r.cfg.CheckpointEvery)))
@@ -317,7 +317,7 @@ func (env *iaEnv) mustPair(t *testing.T, td *datadriven.TestData, a, b string) *
 	return p
 }
 
-func decodeFrame(t *testing.T, frame []byte) delta.Message {
+func decodeFrame(t *testing.T, frame []byte) wire.Message {
 	t.Helper()
 	m, _, err := iaCodec.DecodeFrame(frame)
 	if err != nil {
@@ -327,7 +327,7 @@ func decodeFrame(t *testing.T, frame []byte) delta.Message {
 }
 
 // step delivers one message and prints it and the receiver's reaction.
-func (env *iaEnv) step(t *testing.T, b *strings.Builder, p *iaPair, from, to string, m delta.Message) {
+func (env *iaEnv) step(t *testing.T, b *strings.Builder, p *iaPair, from, to string, m wire.Message) {
 	fmt.Fprintf(b, "%s->%s %s\n", from, to, env.describeMessage(m))
 	if err := p.sess[to].Step(m); err != nil {
 		fmt.Fprintf(b, "  %s: step error: %v\n", to, err)
@@ -456,7 +456,7 @@ func handleTamper(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings.
 	td.ScanArgs(t, "seq", &seq)
 	p := env.mustPair(t, td, names[0], names[1])
 	for i, frame := range p.queue[names[1]] {
-		bt, ok := decodeFrame(t, frame).(*delta.Batch)
+		bt, ok := decodeFrame(t, frame).(*wire.Batch)
 		if !ok || !tamperBatch(bt, seq) {
 			continue
 		}
@@ -471,7 +471,7 @@ func handleTamper(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings.
 	td.Fatalf(t, "no queued batch carries seq %d", seq)
 }
 
-func tamperBatch(bt *delta.Batch, seq uint64) bool {
+func tamperBatch(bt *wire.Batch, seq uint64) bool {
 	for ri := range bt.Ranges {
 		es := bt.Ranges[ri].Entries
 		for i := range es {
@@ -537,17 +537,17 @@ func handlePrintQueue(env *iaEnv, t *testing.T, td *datadriven.TestData, b *stri
 }
 
 // describeMessage renders a message on one line, deterministically.
-func (env *iaEnv) describeMessage(m delta.Message) string {
+func (env *iaEnv) describeMessage(m wire.Message) string {
 	switch m := m.(type) {
-	case *delta.Hello:
+	case *wire.Hello:
 		return fmt.Sprintf("hello role=%s node=%s origin=%s", m.Role, m.Node, env.originName(m.Origin))
-	case *delta.Summary:
+	case *wire.Summary:
 		return "summary heads=" + env.describeHeads(m.Heads)
-	case *delta.Batch:
+	case *wire.Batch:
 		return fmt.Sprintf("batch id=%d ranges=%s", m.ID, env.describeRanges(m.Ranges))
-	case *delta.Ack:
+	case *wire.Ack:
 		return fmt.Sprintf("ack id=%d heads=%s refused=%s", m.BatchID, env.describeHeads(m.Heads), env.describeRefusals(m.Refused))
-	case *delta.BlobStatus, *delta.BlobOffer, *delta.BlobChunk, *delta.BlobAck:
+	case *wire.BlobStatus, *wire.BlobOffer, *wire.BlobChunk, *wire.BlobAck:
 		return env.describeBlobMessage(m)
 	}
 	return fmt.Sprintf("%T", m)
@@ -563,7 +563,7 @@ func (env *iaEnv) describeHeads(hs []replication.OriginHead) string {
 
 // describeRanges renders "l1:1-6(sigs 1,6)": origin, seqs, and the seqs
 // whose signatures travel.
-func (env *iaEnv) describeRanges(rs []delta.Range) string {
+func (env *iaEnv) describeRanges(rs []wire.Range) string {
 	parts := make([]string, len(rs))
 	for i, rg := range rs {
 		var sigs []string
@@ -577,7 +577,7 @@ func (env *iaEnv) describeRanges(rs []delta.Range) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
-func (env *iaEnv) describeRefusals(rs []delta.Refusal) string {
+func (env *iaEnv) describeRefusals(rs []wire.Refusal) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = fmt.Sprintf("%s:%d %s %q", env.originName(r.Origin), r.Seq, r.Reason, r.Detail)

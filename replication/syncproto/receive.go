@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/wire"
 )
 
 // persistJob is a received batch after verification: the admitted entries
@@ -15,14 +15,14 @@ type persistJob struct {
 	batchID uint64
 	entries []replication.Entry
 	origins []replication.OriginID // every origin the batch carried, for the ack
-	refused []delta.Refusal
+	refused []wire.Refusal
 	// rest is the batch's ranges from one the Verifier refused as not
 	// authorized after ranges of the same batch were admitted: these are
 	// written first and rest is verified again after, because they may
 	// be what authorizes it (a roster entry enlisting a device and that
 	// device's first entries often travel in one batch). One ack covers
 	// both.
-	rest *delta.Batch
+	rest *wire.Batch
 }
 
 // nextPersist verifies the oldest pending batch. If nothing in it needs
@@ -52,7 +52,7 @@ func (s *Session) nextPersist() error {
 // authorized, in a batch where other ranges were admitted, is held back
 // (persistJob.rest) and verified again once those are written: they may
 // be what authorizes it.
-func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
+func (s *Session) verifyBatch(b *wire.Batch) (*persistJob, error) {
 	v, err := s.src.Vector()
 	if err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
 	}
 	type refusedRange struct {
 		i   int
-		ref *delta.Refusal
+		ref *wire.Refusal
 	}
 	var notYet []refusedRange // refused as not authorized
 	for i := range b.Ranges {
@@ -74,7 +74,7 @@ func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
 			return nil, err
 		}
 		switch {
-		case ref != nil && ref.Reason == delta.RefuseNotAuthorized:
+		case ref != nil && ref.Reason == wire.RefuseNotAuthorized:
 			notYet = append(notYet, refusedRange{i, ref})
 		case ref != nil:
 			s.refuseRange(job, rg, ref)
@@ -85,7 +85,7 @@ func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
 		}
 	}
 	if len(notYet) > 0 && len(job.entries) > 0 {
-		job.rest = &delta.Batch{ID: b.ID}
+		job.rest = &wire.Batch{ID: b.ID}
 		for _, r := range notYet {
 			job.rest.Ranges = append(job.rest.Ranges, b.Ranges[r.i])
 		}
@@ -97,7 +97,7 @@ func (s *Session) verifyBatch(b *delta.Batch) (*persistJob, error) {
 	return job, nil
 }
 
-func (s *Session) refuseRange(job *persistJob, rg *delta.Range, ref *delta.Refusal) {
+func (s *Session) refuseRange(job *persistJob, rg *wire.Range, ref *wire.Refusal) {
 	job.origins = append(job.origins, rg.Origin)
 	s.stats.EntriesRefused += len(rg.Entries)
 	job.refused = append(job.refused, *ref)
@@ -106,29 +106,29 @@ func (s *Session) refuseRange(job *persistJob, rg *delta.Range, ref *delta.Refus
 
 // checkRange returns a refusal for a range that must not be written, or nil.
 // err is only for failures to read the local log.
-func (s *Session) checkRange(rg *delta.Range, held replication.Head) (*delta.Refusal, error) {
+func (s *Session) checkRange(rg *wire.Range, held replication.Head) (*wire.Refusal, error) {
 	first := rg.Entries[0].Seq
-	refuse := func(reason delta.RefuseReason, format string, args ...any) (*delta.Refusal, error) {
-		return &delta.Refusal{Origin: rg.Origin, Seq: first, Reason: reason, Detail: delta.ClipDetail(fmt.Sprintf(format, args...))}, nil
+	refuse := func(reason wire.RefuseReason, format string, args ...any) (*wire.Refusal, error) {
+		return &wire.Refusal{Origin: rg.Origin, Seq: first, Reason: reason, Detail: wire.ClipDetail(fmt.Sprintf(format, args...))}, nil
 	}
 	if first > held.Seq+1 {
-		return refuse(delta.RefuseBrokenChain, "gap: this replica holds up to seq %d", held.Seq)
+		return refuse(wire.RefuseBrokenChain, "gap: this replica holds up to seq %d", held.Seq)
 	}
 	info, err := s.originOf(rg)
 	if err != nil {
 		if errors.Is(err, oplog.ErrNotFound) {
-			return refuse(delta.RefuseUnknownOrigin, "genesis not held; send from seq 1")
+			return refuse(wire.RefuseUnknownOrigin, "genesis not held; send from seq 1")
 		}
 		var bad errVerify
 		if errors.As(err, &bad) {
-			return refuse(delta.RefuseBadSignature, "genesis: %v", bad.err)
+			return refuse(wire.RefuseBadSignature, "genesis: %v", bad.err)
 		}
 		return nil, err
 	}
 	if _, err := replication.VerifyChain(info.genesis.PublicKey, rg.Prev, rg.Entries); err != nil {
-		reason := delta.RefuseBrokenChain
+		reason := wire.RefuseBrokenChain
 		if errors.Is(err, replication.ErrBadSignature) {
-			reason = delta.RefuseBadSignature
+			reason = wire.RefuseBadSignature
 		}
 		return refuse(reason, "%v", err)
 	}
@@ -149,7 +149,7 @@ func (e errVerify) Error() string { return e.err.Error() }
 
 // originOf returns the origin's genesis: from the range itself when it
 // starts at seq 1, else from the log (cached).
-func (s *Session) originOf(rg *delta.Range) (*originInfo, error) {
+func (s *Session) originOf(rg *wire.Range) (*originInfo, error) {
 	if info, ok := s.origins[rg.Origin]; ok {
 		return info, nil
 	}
@@ -171,7 +171,7 @@ func (s *Session) originOf(rg *delta.Range) (*originInfo, error) {
 
 // notePeerHolds raises what the peer is known to hold to the end of a
 // verified range it sent.
-func (s *Session) notePeerHolds(rg *delta.Range) {
+func (s *Session) notePeerHolds(rg *wire.Range) {
 	last := rg.Entries[len(rg.Entries)-1]
 	if last.Seq > s.peerHeads[rg.Origin].Seq {
 		s.peerHeads[rg.Origin] = replication.Head{Seq: last.Seq, Hash: last.Hash()}

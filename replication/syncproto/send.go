@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // rangeSigSlack is the bytes reserved per range for the signature of its
@@ -33,14 +33,14 @@ func (s *Session) fillWindow() error {
 // buildBatch collects the entries above what the peer holds (and above what
 // is already in flight), origin by origin in ascending order, within the
 // batch limits. It returns nil when there is nothing to send.
-func (s *Session) buildBatch() (*delta.Batch, error) {
+func (s *Session) buildBatch() (*wire.Batch, error) {
 	ours, err := s.src.Vector()
 	if err != nil {
 		return nil, err
 	}
 	id := s.nextBatchID + 1
-	sizer := delta.NewBatchSizer(id)
-	b := &delta.Batch{ID: id}
+	sizer := wire.NewBatchSizer(id)
+	b := &wire.Batch{ID: id}
 	for _, o := range ours.Origins() {
 		if sizer.Entries() >= s.cfg.MaxBatchEntries || sizer.Size() >= s.cfg.MaxBatchBytes {
 			break
@@ -172,12 +172,12 @@ func (g offerInfo) offerOrigin() OfferOrigin { return OfferOrigin{Role: g.Role, 
 // a range must end signed for the receiver to verify it. If no held
 // signature falls inside the limits it reads on, up to the frame limit, to
 // reach one (every holder has one at least every CheckpointEvery entries).
-func (s *Session) collectRange(o replication.OriginID, from uint64, sizer *delta.BatchSizer) (*delta.Range, error) {
+func (s *Session) collectRange(o replication.OriginID, from uint64, sizer *wire.BatchSizer) (*wire.Range, error) {
 	var (
 		es         []replication.Entry
 		lastSigned = -1
 		trial      = *sizer
-		hardLimit  = delta.DefaultMaxBodyBytes - 64<<10
+		hardLimit  = wire.DefaultMaxBodyBytes - 64<<10
 	)
 	err := s.src.Scan(o, from, func(e replication.Entry) bool {
 		withinSoft := trial.Entries() < s.cfg.MaxBatchEntries && trial.SizeWith(s.thin(e, false))+rangeSigSlack <= s.cfg.MaxBatchBytes
@@ -201,7 +201,7 @@ func (s *Session) collectRange(o replication.OriginID, from uint64, sizer *delta
 	for i := range es {
 		sizer.Add(&es[i])
 	}
-	return &delta.Range{Origin: o, Prev: es[0].Prev, Entries: es}, nil
+	return &wire.Range{Origin: o, Prev: es[0].Prev, Entries: es}, nil
 }
 
 // thin returns e with its signature kept only where the wire needs it: the

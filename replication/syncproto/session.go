@@ -8,8 +8,8 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog"
+	"fieldsync/replication/wire"
 )
 
 // Source is what a session reads: the replica's log. oplog.Log satisfies it.
@@ -38,14 +38,14 @@ type Session struct {
 	cfg Config
 	src Source
 
-	peer        *delta.Hello
+	peer        *wire.Hello
 	peerHeads   replication.Vector // what the peer holds, as far as we know
 	haveSummary bool
 	cursor      map[replication.OriginID]uint64 // highest seq sent per origin
 	// sent is, per origin sent in this session, the span of seqs sent
 	// above what the peer held then (Stats.EntriesAcked).
 	sent        map[replication.OriginID]SentSpan
-	blocked     map[replication.OriginID]delta.RefuseReason
+	blocked     map[replication.OriginID]wire.RefuseReason
 	retryIn     map[replication.OriginID]int // ticks until a refused origin is offered again
 	nextBatchID uint64
 	resetBelow  uint64 // acks of batches below this ID predate a go-back
@@ -64,13 +64,13 @@ type Session struct {
 	// hellos (see handleHello).
 	sinceHello int
 
-	pending    []*delta.Batch // received, waiting to be verified and persisted
-	persisting *persistJob    // handed out by Ready, awaiting Persisted
-	carried    *persistJob    // a split batch's first part, acked with its rest
+	pending    []*wire.Batch // received, waiting to be verified and persisted
+	persisting *persistJob   // handed out by Ready, awaiting Persisted
+	carried    *persistJob   // a split batch's first part, acked with its rest
 
 	origins map[replication.OriginID]*originInfo // verified genesis cache
 	roles   map[replication.OriginID]offerInfo   // offer-policy cache
-	outbox  []delta.Message
+	outbox  []wire.Message
 	events  []Event
 	stats   Stats
 
@@ -135,7 +135,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		peerHeads: replication.Vector{},
 		cursor:    map[replication.OriginID]uint64{},
 		sent:      map[replication.OriginID]SentSpan{},
-		blocked:   map[replication.OriginID]delta.RefuseReason{},
+		blocked:   map[replication.OriginID]wire.RefuseReason{},
 		retryIn:   map[replication.OriginID]int{},
 		origins:   map[replication.OriginID]*originInfo{},
 		roles:     map[replication.OriginID]offerInfo{},
@@ -155,12 +155,12 @@ func (s *Session) queueSummary() error {
 	if err != nil {
 		return err
 	}
-	s.outbox = append(s.outbox, &delta.Summary{Heads: v.Heads()})
+	s.outbox = append(s.outbox, &wire.Summary{Heads: v.Heads()})
 	return nil
 }
 
 // Peer returns the peer's Hello, or nil before it arrived.
-func (s *Session) Peer() *delta.Hello { return s.peer }
+func (s *Session) Peer() *wire.Hello { return s.peer }
 
 // PeerHeads returns what the peer is known to hold (a copy).
 func (s *Session) PeerHeads() replication.Vector { return s.peerHeads.Clone() }
@@ -207,23 +207,23 @@ func (s *Session) noteSent(o replication.OriginID, first, last uint64) {
 }
 
 // Step feeds one message received from the peer.
-func (s *Session) Step(m delta.Message) error {
+func (s *Session) Step(m wire.Message) error {
 	switch m := m.(type) {
-	case *delta.Hello:
+	case *wire.Hello:
 		return s.handleHello(m)
-	case *delta.Summary:
+	case *wire.Summary:
 		return s.handleSummary(m)
-	case *delta.Batch:
+	case *wire.Batch:
 		return s.handleBatch(m)
-	case *delta.Ack:
+	case *wire.Ack:
 		return s.handleAck(m)
-	case *delta.BlobStatus, *delta.BlobOffer, *delta.BlobChunk, *delta.BlobAck:
+	case *wire.BlobStatus, *wire.BlobOffer, *wire.BlobChunk, *wire.BlobAck:
 		return s.stepBlob(m)
 	}
 	return fmt.Errorf("%w: unexpected message %T", ErrProtocol, m)
 }
 
-func (s *Session) handleHello(h *delta.Hello) error {
+func (s *Session) handleHello(h *wire.Hello) error {
 	if h.Version < 1 {
 		return fmt.Errorf("%w: hello version %d", ErrProtocol, h.Version)
 	}
@@ -253,7 +253,7 @@ func (s *Session) handleHello(h *delta.Hello) error {
 // handleSummary takes the peer's vector as the truth about what it holds,
 // goes back to it, and compares hashes where both hold the same seq: a
 // mismatch is a fork, reported to the peer so that it sends its version.
-func (s *Session) handleSummary(m *delta.Summary) error {
+func (s *Session) handleSummary(m *wire.Summary) error {
 	if s.peer == nil {
 		return nil // the hello was lost; the peer sends both again
 	}
@@ -274,7 +274,7 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 	if err != nil {
 		return err
 	}
-	var refused []delta.Refusal
+	var refused []wire.Refusal
 	for _, ph := range heads {
 		mine := ours[ph.Origin]
 		own := ph.Origin == s.cfg.Self.Origin && !ph.Origin.IsZero()
@@ -303,19 +303,19 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 			// instead; the peer's ingest finds where the histories part.
 			s.cursor[ph.Origin] = ph.Seq - min(ph.Seq, s.cfg.ForkContext)
 			s.forkResend(ph.Origin, ph.Seq)
-			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork,
+			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: wire.RefuseFork,
 				Detail: "held entry differs; sending ours"})
 			continue
 		}
 		if held != ph.Hash {
-			refused = append(refused, delta.Refusal{Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork,
+			refused = append(refused, wire.Refusal{Origin: ph.Origin, Seq: ph.Seq, Reason: wire.RefuseFork,
 				Detail: "held entry differs; send your version"})
-			s.blocked[ph.Origin] = delta.RefuseFork
-			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork})
+			s.blocked[ph.Origin] = wire.RefuseFork
+			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: wire.RefuseFork})
 		}
 	}
 	if len(refused) > 0 {
-		s.outbox = append(s.outbox, &delta.Ack{BatchID: 0, Refused: refused})
+		s.outbox = append(s.outbox, &wire.Ack{BatchID: 0, Refused: refused})
 	}
 	return nil
 }
@@ -339,8 +339,8 @@ func (s *Session) rolledBack(ph replication.OriginHead, why string) {
 	if _, done := s.blocked[ph.Origin]; done {
 		return
 	}
-	s.blocked[ph.Origin] = delta.RefuseFork
-	s.events = append(s.events, Event{Kind: EventRollback, Origin: ph.Origin, Seq: ph.Seq, Reason: delta.RefuseFork, Detail: why})
+	s.blocked[ph.Origin] = wire.RefuseFork
+	s.events = append(s.events, Event{Kind: EventRollback, Origin: ph.Origin, Seq: ph.Seq, Reason: wire.RefuseFork, Detail: why})
 }
 
 // goBack forgets what is in flight and resumes from what the peer holds.
@@ -354,7 +354,7 @@ func (s *Session) goBack() {
 	}
 }
 
-func (s *Session) handleBatch(b *delta.Batch) error {
+func (s *Session) handleBatch(b *wire.Batch) error {
 	if s.peer == nil {
 		return nil // the hello was lost; the sender will retransmit
 	}
@@ -370,7 +370,7 @@ func (s *Session) handleBatch(b *delta.Batch) error {
 }
 
 // handleAck merges the peer's heads and acts on refusals.
-func (s *Session) handleAck(a *delta.Ack) error {
+func (s *Session) handleAck(a *wire.Ack) error {
 	for _, h := range a.Heads {
 		if h.Seq > s.peerHeads[h.Origin].Seq {
 			s.peerHeads[h.Origin] = h.Head
@@ -394,15 +394,15 @@ func (s *Session) dropInflight(id uint64) {
 	}
 }
 
-func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
+func (s *Session) handleRefusal(batchID uint64, r wire.Refusal, stale bool) {
 	s.events = append(s.events, Event{Kind: EventPeerRefused, Origin: r.Origin, Seq: r.Seq, Reason: r.Reason, Detail: r.Detail})
 	switch {
-	case r.Reason == delta.RefuseFork && batchID == 0 && r.Origin == s.cfg.Self.Origin && s.blocked[r.Origin] == delta.RefuseFork:
+	case r.Reason == wire.RefuseFork && batchID == 0 && r.Origin == s.cfg.Self.Origin && s.blocked[r.Origin] == wire.RefuseFork:
 		// Our own origin, already seen to be rolled back: this copy's
 		// branch stays here (its captures are re-issued under a new
 		// epoch); sending it would only make hubs quarantine the branch
 		// they hold.
-	case r.Reason == delta.RefuseFork && batchID == 0:
+	case r.Reason == wire.RefuseFork && batchID == 0:
 		// The peer saw a different hash in our summary, or a range of
 		// ours that starts on another branch than its own: send our
 		// version from a little before, so it finds where the histories
@@ -416,13 +416,13 @@ func (s *Session) handleRefusal(batchID uint64, r delta.Refusal, stale bool) {
 		s.cursor[r.Origin] = from
 		s.forkResend(r.Origin, r.Seq)
 		s.resetBelow = s.nextBatchID + 1
-	case r.Reason == delta.RefuseBrokenChain:
+	case r.Reason == wire.RefuseBrokenChain:
 		if !stale { // a gap: something before it was lost; resend from the peer's head
 			s.cursor[r.Origin] = s.peerHeads[r.Origin].Seq
 		}
 	default:
 		s.blocked[r.Origin] = r.Reason
-		if r.Reason == delta.RefuseNotAuthorized || r.Reason == delta.RefuseInternal {
+		if r.Reason == wire.RefuseNotAuthorized || r.Reason == wire.RefuseInternal {
 			s.retryIn[r.Origin] = s.cfg.RetryRefusedTicks
 		}
 	}
@@ -486,7 +486,7 @@ func (s *Session) Tick() {
 // call Persisted. Calling Ready again before Persisted returns no new
 // Persist.
 type Ready struct {
-	Messages []delta.Message
+	Messages []wire.Message
 	Persist  *Persist
 	Events   []Event
 	// BlobWrite is a chunk to write (blobs.go); report it with
@@ -549,18 +549,18 @@ func (s *Session) Persisted(res oplog.IngestResult, err error) error {
 			s.askFurtherBack(job, &f)
 			continue
 		}
-		job.refused = append(job.refused, delta.Refusal{Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Detail: "a different entry is held at this seq"})
+		job.refused = append(job.refused, wire.Refusal{Origin: f.Origin, Seq: f.Seq, Reason: wire.RefuseFork, Detail: "a different entry is held at this seq"})
 		if exact {
 			if s.parted == nil {
 				s.parted = map[replication.OriginID]bool{}
 			}
 			s.parted[f.Origin] = true
-			s.events = append(s.events, Event{Kind: EventFork, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork, Fork: &f})
+			s.events = append(s.events, Event{Kind: EventFork, Origin: f.Origin, Seq: f.Seq, Reason: wire.RefuseFork, Fork: &f})
 		}
 	}
 	if job.rest != nil { // verify the rest now that these are written
 		s.carried = job
-		s.pending = append([]*delta.Batch{job.rest}, s.pending...)
+		s.pending = append([]*wire.Batch{job.rest}, s.pending...)
 		return nil
 	}
 	return s.queueAck(job)
@@ -593,9 +593,9 @@ func (s *Session) askFurtherBack(job *persistJob, f *oplog.Fork) {
 			break
 		}
 	}
-	s.outbox = append(s.outbox, &delta.Ack{BatchID: 0, Refused: []delta.Refusal{{Origin: f.Origin, Seq: from, Reason: delta.RefuseFork,
+	s.outbox = append(s.outbox, &wire.Ack{BatchID: 0, Refused: []wire.Refusal{{Origin: f.Origin, Seq: from, Reason: wire.RefuseFork,
 		Detail: "your range starts on another branch; send your version from further back"}}})
-	s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: f.Origin, Seq: f.Seq, Reason: delta.RefuseFork,
+	s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: f.Origin, Seq: f.Seq, Reason: wire.RefuseFork,
 		Detail: "offered range starts on another branch"})
 }
 
@@ -606,7 +606,7 @@ func (s *Session) queueAck(job *persistJob) error {
 	if err != nil {
 		return err
 	}
-	ack := &delta.Ack{BatchID: job.batchID, Refused: job.refused}
+	ack := &wire.Ack{BatchID: job.batchID, Refused: job.refused}
 	// Heads go in ascending origin order: a split batch's rest comes last.
 	slices.SortFunc(job.origins, func(a, b replication.OriginID) int { return bytes.Compare(a[:], b[:]) })
 	for _, o := range job.origins {

@@ -5,11 +5,11 @@ import (
 	"testing"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
 	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncproto"
+	"fieldsync/replication/wire"
 )
 
 func mustEqualVectors(t *testing.T, a, b *replica) {
@@ -126,15 +126,15 @@ func TestTamperedEntryIsRefusedWhole(t *testing.T) {
 	chain := scanAll(t, l)
 	chain[5].Payload = []byte(`{"full_name":"forged"}`)
 	sh := h.session(t)
-	mustStep(t, sh, &delta.Hello{Version: 1, Role: "node", Node: "evil"})
-	mustStep(t, sh, &delta.Summary{})
-	mustStep(t, sh, &delta.Batch{ID: 1, Ranges: []delta.Range{{Origin: l.signer.Origin(), Entries: chain}}})
+	mustStep(t, sh, &wire.Hello{Version: 1, Role: "node", Node: "evil"})
+	mustStep(t, sh, &wire.Summary{})
+	mustStep(t, sh, &wire.Batch{ID: 1, Ranges: []wire.Range{{Origin: l.signer.Origin(), Entries: chain}}})
 	rd, err := sh.Ready()
 	if err != nil || rd.Persist != nil {
 		t.Fatalf("a tampered range must not be persisted: %v %+v", err, rd.Persist)
 	}
 	ack := lastAck(rd.Messages)
-	if ack == nil || len(ack.Refused) != 1 || ack.Refused[0].Reason != delta.RefuseBadSignature {
+	if ack == nil || len(ack.Refused) != 1 || ack.Refused[0].Reason != wire.RefuseBadSignature {
 		t.Fatalf("ack %+v", ack)
 	}
 	if len(rd.Events) != 1 || rd.Events[0].Kind != syncproto.EventRefused {
@@ -226,16 +226,16 @@ func scanAll(t *testing.T, r *replica) []replication.Entry {
 	return out
 }
 
-func mustStep(t *testing.T, s *syncproto.Session, m delta.Message) {
+func mustStep(t *testing.T, s *syncproto.Session, m wire.Message) {
 	t.Helper()
 	if err := s.Step(m); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func lastAck(ms []delta.Message) *delta.Ack {
+func lastAck(ms []wire.Message) *wire.Ack {
 	for i := len(ms) - 1; i >= 0; i-- {
-		if a, ok := ms[i].(*delta.Ack); ok {
+		if a, ok := ms[i].(*wire.Ack); ok {
 			return a
 		}
 	}
@@ -259,7 +259,7 @@ func TestDuplicatedHelloDoesNotBounceForever(t *testing.T) {
 	rd, _ := sl.Ready()
 	for _, m := range rd.Messages {
 		mustStep(t, sh, m)
-		if _, ok := m.(*delta.Hello); ok {
+		if _, ok := m.(*wire.Hello); ok {
 			mustStep(t, sh, m) // the network delivered it twice
 		}
 	}
@@ -287,24 +287,24 @@ type rosterLate struct {
 	added  bool
 }
 
-func (v *rosterLate) Admit(g replication.Genesis, es []replication.Entry) (bool, delta.RefuseReason, string) {
+func (v *rosterLate) Admit(g replication.Genesis, es []replication.Entry) (bool, wire.RefuseReason, string) {
 	if es[0].Origin == v.origin && !v.added {
-		return false, delta.RefuseNotAuthorized, "device is not on the roster"
+		return false, wire.RefuseNotAuthorized, "device is not on the roster"
 	}
 	return true, 0, ""
 }
 
 // rosterInLog admits an origin only once the log holds an entry of the
-// "roster" origin past its genesis, as a roster book that observes what
+// "roster" origin past its genesis, as a live roster that observes what
 // is written does.
 type rosterInLog struct {
 	log            oplog.Log
 	roster, device replication.OriginID
 }
 
-func (v *rosterInLog) Admit(g replication.Genesis, es []replication.Entry) (bool, delta.RefuseReason, string) {
+func (v *rosterInLog) Admit(g replication.Genesis, es []replication.Entry) (bool, wire.RefuseReason, string) {
 	if h, _ := v.log.Head(v.roster); es[0].Origin == v.device && h.Seq < 2 {
-		return false, delta.RefuseNotAuthorized, "device is not on the roster"
+		return false, wire.RefuseNotAuthorized, "device is not on the roster"
 	}
 	return true, 0, ""
 }
@@ -321,7 +321,7 @@ func TestRosterAndItsDeviceInOneBatch(t *testing.T) {
 		r.capture(t, 1)
 		pump(t, l, p, l.session(t), p.session(t), nil)
 		pump(t, r, p, r.session(t), p.session(t), nil)
-		cfg := syncproto.DefaultConfig(delta.Hello{Role: "hub", Node: "h", Origin: h.signer.Origin()})
+		cfg := syncproto.DefaultConfig(wire.Hello{Role: "hub", Node: "h", Origin: h.signer.Origin()})
 		cfg.Verifier = &rosterInLog{log: h.log, roster: r.signer.Origin(), device: l.signer.Origin()}
 		sh, err := syncproto.NewSession(cfg, h.log)
 		if err != nil {
@@ -347,7 +347,7 @@ func TestRefusedForNowIsOfferedAgain(t *testing.T) {
 	l.capture(t, 20)
 	pump(t, l, p, l.session(t), p.session(t), nil)
 	roster := &rosterLate{origin: l.signer.Origin()}
-	cfg := syncproto.DefaultConfig(delta.Hello{Role: "hub", Node: "h", Origin: h.signer.Origin()})
+	cfg := syncproto.DefaultConfig(wire.Hello{Role: "hub", Node: "h", Origin: h.signer.Origin()})
 	cfg.Verifier, cfg.RetransmitTicks = roster, 3
 	sh, err := syncproto.NewSession(cfg, h.log)
 	if err != nil {

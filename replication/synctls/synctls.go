@@ -3,7 +3,7 @@
 // each side accepts the other only if its key is authorized (on the
 // province's roster, see package roster).
 //
-//	auth, _ := synctls.New(dir.Signer, book.AuthorizePeer)
+//	auth, _ := synctls.New(dir.Signer, live.AuthorizePeer)
 //	conn, peer, err := auth.Client(ctx, rawConn) // or auth.Server
 //	// run the sync session over conn; its Hello must pass peer.CheckHello
 //
@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
+	"fieldsync/replication/wire"
 )
 
 // Proto is the ALPN name of a fieldsync sync stream.
@@ -54,7 +54,7 @@ const HandshakeTimeout = 10 * time.Second
 var ErrPeerRefused = errors.New("synctls: peer refused")
 
 // Authorizer decides whether a device key may sync with this replica and
-// returns the role the peer must announce (package roster: Book.AuthorizePeer).
+// returns the role the peer must announce (package roster/live: Roster.AuthorizePeer).
 // It is called on every handshake.
 type Authorizer func(key ed25519.PublicKey) (replication.Role, error)
 
@@ -72,7 +72,7 @@ func (p Peer) Device() replication.DeviceID { return replication.DeviceIDOf(p.Ke
 
 // CheckHello checks the peer's sync Hello against its certificate: same
 // origin, and the role the roster gives its key.
-func (p Peer) CheckHello(h *delta.Hello) error {
+func (p Peer) CheckHello(h *wire.Hello) error {
 	switch {
 	case h.Origin != p.Origin:
 		return fmt.Errorf("%w: hello names origin %s, the certificate %s", ErrPeerRefused, h.Origin.Short(), p.Origin.Short())

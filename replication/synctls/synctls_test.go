@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"fieldsync/replication"
-	"fieldsync/replication/delta"
 	"fieldsync/replication/oplog/oplogtest"
+	"fieldsync/replication/wire"
 )
 
 // allow authorizes the listed keys with their roles.
@@ -107,10 +107,10 @@ func TestMutualHandshake(t *testing.T) {
 	if cr.peer.Origin != hub.Origin() || cr.peer.Role != replication.RoleHub || sr.peer.Origin != laptop.Origin() || sr.peer.Role != replication.RoleNode {
 		t.Fatalf("peers: client saw %+v, server saw %+v", cr.peer, sr.peer)
 	}
-	if err := sr.peer.CheckHello(&delta.Hello{Origin: laptop.Origin(), Role: "node"}); err != nil {
+	if err := sr.peer.CheckHello(&wire.Hello{Origin: laptop.Origin(), Role: "node"}); err != nil {
 		t.Fatal(err)
 	}
-	for name, h := range map[string]*delta.Hello{
+	for name, h := range map[string]*wire.Hello{
 		"another origin":     {Origin: hub.Origin(), Role: "node"},
 		"a laptop as a hub":  {Origin: laptop.Origin(), Role: "hub"},
 		"another epoch's ID": {Origin: laptop.WithEpoch(9).Origin(), Role: "node"},

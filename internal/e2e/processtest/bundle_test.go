@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/internal/bundleops"
-	"fieldsync/internal/localapi"
+	"fieldsync/runtime/bundleops"
+	"fieldsync/runtime/localapi"
 )
 
 // TestBundleRoundTrip is the sneakernet round trip with real processes:
