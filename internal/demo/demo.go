@@ -454,7 +454,10 @@ func (w *world) writeExpected(dir string) error {
 func (w *world) startPool(dir *datadir.Dir, ps poolSpec, syncAddr string, profile gossip.Profile) (*gossip.Pool, replicator.Pool, error) {
 	meta := gossip.Meta{Role: dir.Config.Role, Tier: dir.Config.Tier, Unit: dir.Config.Unit, SyncAddr: syncAddr, Origin: dir.Signer.Origin()}
 	cfg := gossip.Config{Name: dir.Config.Name, Pool: ps.name, BindAddr: "127.0.0.1", SecretKey: ps.key, Profile: profile, Meta: meta,
-		Peers: replicator.MetaPeerStore(dir.Log, ps.name), Link: ps.link, Logger: w.cfg.Logger}
+		Peers: replicator.MetaPeerStore(dir.Log, ps.name), Logger: w.cfg.Logger}
+	if ps.link != nil { // a nil *linkemu.Link must not become a non-nil gossip.Link
+		cfg.Link = ps.link.Member()
+	}
 	if ps.seed != "" {
 		cfg.Seeds = []string{ps.seed}
 	}

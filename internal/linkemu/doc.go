@@ -1,5 +1,6 @@
 // Package linkemu emulates thin, lossy, intermittent links in userspace, for
-// tests, the demo and `fieldsync bench sync`. The machines fieldsync runs on
+// tests, the demo and `fieldsync bench sync`. It is a harness: shipped
+// packages never link it (internal/lint). The machines fieldsync runs on
 // have no tc netem, so the emulator sits in the path as a TCP proxy, a
 // connection wrapper, or a per-datagram decision for memberlist's packets.
 //
@@ -15,8 +16,10 @@
 //
 // Link.WrapConn shapes a connection that already exists, Link.Dialer returns
 // a dial function that shapes what it dials, and Link.Packet tells a
-// memberlist Transport wrapper whether and when to deliver one datagram.
-// All of them share the link's capacity, as traffic through one modem does.
+// memberlist Transport wrapper whether and when to deliver one datagram;
+// Link.Member packages those as one gossip member sees them (it satisfies
+// gossip.Link, so the shipped gossip package needs no emulator). All of
+// them share the link's capacity, as traffic through one modem does.
 //
 // # Model
 //

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
-	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 )
 
@@ -132,9 +131,9 @@ type Config struct {
 	Peers PeerStore
 
 	// Link, if set, emulates a thin link for every datagram and stream of
-	// this member: linkemu.Up is what it sends, linkemu.Down what it
-	// receives. For tests, the demo and benchmarks.
-	Link *linkemu.Link
+	// this member. For tests, the demo and benchmarks: the emulator
+	// (internal/linkemu) provides one with Link.Member.
+	Link Link
 
 	// Clock times the reconnect loop and LastSeen; nil means the real
 	// clock. memberlist itself always runs on real time.

@@ -215,9 +215,10 @@
 //
 // DESIGN.md §3 asked whether bulk deltas should use memberlist's reliable
 // channel or a dedicated connection advertised in Meta.SyncAddr.
-// MeasureBulk (TestBulkTransferChoice; GOSSIP_BULK_ALL=1 for the matrix)
+// MeasureBulk (a test harness, measure_bulk_test.go: TestBulkTransferChoice;
+// GOSSIP_BULK_ALL=1 for the matrix)
 // sends an incompressible payload from a member behind an emulated
-// 128 kbit/s, 300 ms RTT link (linkemu.Bench128k):
+// 128 kbit/s, 300 ms RTT link (internal/linkemu.Bench128k):
 //
 //	payload  method                TCPTimeout    send returned    received  on the wire  outcome
 //	60 KiB   SendReliable          1 s (Local)   0.31 s, nil      never     14 KB        lost silently

@@ -19,7 +19,7 @@ func newStdLogger(l *slog.Logger) *log.Logger {
 // it: anyone can cause them by sending a packet, so they are warnings, not
 // errors of this replica. Each record carries a "cause": the line with its
 // numbers (addresses, ports, sizes) folded, so that a rate-limiting
-// handler (internal/ratelog) counts one cause however many sources a
+// handler (runtime/ratelog) counts one cause however many sources a
 // flood spoofs.
 type slogWriter struct{ l *slog.Logger }
 

@@ -38,7 +38,7 @@ func partitionAndHeal(t *testing.T, loop bool) {
 	link := linkemu.NewLink(linkemu.Profile{Name: "thin", RTT: 30 * time.Millisecond})
 	peers := newMemPeers()
 	cfg := localConfig("laptop", seedOf(hub))
-	cfg.Link = link
+	cfg.Link = link.Member()
 	cfg.Peers = peers
 	cfg.ReconnectInterval = interval
 	cfg.ReconnectMaxBackoff = max(time.Second, interval)

@@ -12,13 +12,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
-
-	"fieldsync/internal/linkemu"
 )
 
 // The wire model used to count a member's traffic (Stats, MeasureIdle). It
-// is linkemu's model of IPv4 over a thin link, so the figures can be put
-// next to an emulated link's counters:
+// is the link emulator's model of IPv4 over a thin link (internal/linkemu;
+// TestWireModelMatchesLinkEmulator pins the numbers together), so the
+// figures can be put next to an emulated link's counters:
 //
 //   - a datagram costs its payload plus udpOverhead (IPv4 + UDP headers);
 //   - a stream write of n bytes costs n plus tcpHeader per segment of at
@@ -30,9 +29,9 @@ import (
 // The payload is what memberlist hands the transport: label header,
 // encryption (version, nonce, tag) and message included.
 const (
-	udpOverhead = linkemu.UDPHeaderBytes
-	tcpHeader   = linkemu.TCPHeaderBytes
-	tcpMSS      = linkemu.DefaultMSS
+	udpOverhead = 28   // IPv4 20 + UDP 8
+	tcpHeader   = 52   // IPv4 20 + TCP 20 + timestamp option 12
+	tcpMSS      = 1448 // a 1500-byte MTU minus tcpHeader
 	synBytes    = 60
 )
 
@@ -51,14 +50,13 @@ type wireCounters struct {
 
 // transport is the memberlist.Transport of a Pool: memberlist's own
 // NetTransport (UDP + TCP on one port), with every datagram and stream
-// counted, and, when a linkemu.Link is given, shaped by it: datagrams are
-// dropped or delayed with Link.Packet (a timer delivers them; memberlist's
-// goroutines never wait), streams go through Link.Dialer and Link.WrapConn.
-// From the member's side, linkemu.Up is what it sends and linkemu.Down what
-// it receives, as for a laptop behind its modem.
+// counted, and, when a Link is given, shaped by it: datagrams are dropped
+// or delayed with Link.SendPacket and Link.ReceivePacket (a timer delivers
+// them; memberlist's goroutines never wait), streams go through
+// Link.Dialer and Link.WrapInbound.
 type transport struct {
 	inner *memberlist.NetTransport
-	link  *linkemu.Link
+	link  Link
 	allow []net.IPNet // if set, only datagrams and streams from these networks
 	local net.Addr    // dials leave from the bind address (nil for 0.0.0.0)
 
@@ -86,7 +84,7 @@ var _ memberlist.NodeAwareTransport = (*transport)(nil)
 // datagrams and closes streams from any other network: memberlist's own
 // CIDRsAllowed only keeps such members out of the member list, and still
 // answers their pings and push/pulls and delivers their messages.
-func newTransport(bindAddr string, bindPort int, link *linkemu.Link, allow []net.IPNet, logger *log.Logger) (*transport, error) {
+func newTransport(bindAddr string, bindPort int, link Link, allow []net.IPNet, logger *log.Logger) (*transport, error) {
 	inner, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
 		BindAddrs: []string{bindAddr},
 		BindPort:  bindPort,
@@ -142,7 +140,7 @@ func (t *transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 		return t.inner.WriteToAddress(b, a)
 	}
 	now := time.Now()
-	delay, ok := t.link.Packet(linkemu.Up, len(b))
+	delay, ok := t.link.SendPacket(len(b))
 	if !ok {
 		t.ctr.packetsDropped.Add(1)
 		return now, nil
@@ -267,7 +265,7 @@ func (t *transport) receive(p *memberlist.Packet) {
 		t.deliver(p)
 		return
 	}
-	delay, ok := t.link.Packet(linkemu.Down, len(p.Buf))
+	delay, ok := t.link.ReceivePacket(len(p.Buf))
 	if !ok {
 		t.ctr.packetsDropped.Add(1)
 		return
@@ -288,7 +286,7 @@ func (t *transport) deliver(p *memberlist.Packet) {
 }
 
 // forwardStreams hands accepted connections to memberlist, wrapped in the
-// link (linkemu.Up: what this member writes leaves through its modem).
+// link (what this member writes leaves through its modem).
 func (t *transport) forwardStreams() {
 	defer t.wg.Done()
 	for {
@@ -304,7 +302,7 @@ func (t *transport) forwardStreams() {
 				continue
 			}
 			if t.link != nil {
-				c = t.link.WrapConn(c, linkemu.Up)
+				c = t.link.WrapInbound(c)
 			}
 			t.ctr.streamsAccepted.Add(1)
 			cc, err := t.track(c, false)

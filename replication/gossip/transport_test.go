@@ -48,7 +48,7 @@ func TestCountingAgreesWithLinkEmulator(t *testing.T) {
 	hub := startPool(t, localConfig("hub"))
 	link := linkemu.NewLink(linkemu.Perfect)
 	cfg := localConfig("laptop", seedOf(hub))
-	cfg.Link = link
+	cfg.Link = link.Member()
 	lap := startPool(t, cfg)
 	waitFor(t, 5*time.Second, "joined", func() bool { return seesAlive(hub, "laptop") && seesAlive(lap, "hub") })
 	var hs []replication.OriginHead
@@ -81,7 +81,7 @@ func TestLinkCutDropsTraffic(t *testing.T) {
 	hub := startPool(t, localConfig("hub"))
 	link := linkemu.NewLink(linkemu.Profile{Name: "lan-ish", RTT: 20 * time.Millisecond})
 	cfg := localConfig("laptop", seedOf(hub))
-	cfg.Link = link
+	cfg.Link = link.Member()
 	cfg.ReconnectInterval = time.Hour // no rejoin: this test watches the cut only
 	lap := startPool(t, cfg)
 	waitFor(t, 5*time.Second, "joined", func() bool { return seesAlive(hub, "laptop") && seesAlive(lap, "hub") })

@@ -156,7 +156,11 @@ func (d *bulkDelegate) LocalState(bool) []byte          { return nil }
 func (d *bulkDelegate) MergeRemoteState([]byte, bool)   {}
 
 func bulkMember(name string, link *linkemu.Link, o BulkOptions, d memberlist.Delegate) (*memberlist.Memberlist, error) {
-	tr, err := newTransport("127.0.0.1", 0, link, nil, newStdLogger(o.Logger))
+	var shaped Link // nil for the receiver: a nil *linkemu.Link must stay a nil Link
+	if link != nil {
+		shaped = link.Member()
+	}
+	tr, err := newTransport("127.0.0.1", 0, shaped, nil, newStdLogger(o.Logger))
 	if err != nil {
 		return nil, err
 	}
