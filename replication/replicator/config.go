@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"time"
 
@@ -93,7 +94,7 @@ type Config struct {
 	// mode: tests, a lab).
 	Auth *synctls.Config
 	// Tiers ranks hub tiers: a hub dials hubs of a higher rank. Default
-	// {"district": 1, "province": 2}.
+	// syncproto.DefaultTiers ({"district": 1, "province": 2}).
 	Tiers map[string]int
 	// RedialEvery, MinBackoff, MaxBackoff, WakeDelay, HubIdleTimeout,
 	// HandshakeTimeout: see the defaults.
@@ -127,7 +128,7 @@ func (c *Config) fill() error {
 		c.Codec = codec
 	}
 	if c.Tiers == nil {
-		c.Tiers = map[string]int{"district": 1, "province": 2}
+		c.Tiers = maps.Clone(syncproto.DefaultTiers)
 	}
 	if c.RedialEvery == 0 {
 		c.RedialEvery = DefaultRedialEvery
@@ -188,25 +189,4 @@ type Member struct {
 	Heads replication.Vector
 	// Alive: gossip hears from the member now (not suspected or dead).
 	Alive bool
-}
-
-// shouldDial applies "the side that can dial, dials": laptops dial hubs
-// (they are behind carrier NAT; hubs never dial them), a hub dials hubs of a
-// higher tier, and of two laptops of the same commune (they meet on its
-// office LAN) the one with the smaller name dials. Laptops of different
-// communes do not sync through gossip: over 2G that would pull a district's
-// data onto every laptop; a laptop that must be carried by another commune's
-// is configured with it as a static peer.
-func shouldDial(self datadir.Config, m Member, tiers map[string]int) bool {
-	switch {
-	case m.SyncAddr == "":
-		return false
-	case self.Role == replication.RoleNode && m.Role == replication.RoleHub:
-		return true
-	case self.Role == replication.RoleNode && m.Role == replication.RoleNode:
-		return self.Unit == m.Unit && self.Name < m.Name
-	case self.Role == replication.RoleHub && m.Role == replication.RoleHub:
-		return tiers[m.Tier] > tiers[self.Tier]
-	}
-	return false
 }

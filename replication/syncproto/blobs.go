@@ -128,28 +128,6 @@ type BlobConfig struct {
 	Offers     int
 }
 
-// DefaultTiers ranks hub tiers for UpFlow (the replicator's default too).
-var DefaultTiers = map[string]int{"district": 1, "province": 2}
-
-// UpFlow is the blob policy: blobs follow their records up the
-// hierarchy. A field node sends them to anyone (its hub, or a colleague
-// who carries them: store-carry-forward); a hub sends them only to a hub
-// of a higher tier. Nothing flows down: a 2G link must not pull the
-// district's blobs onto a laptop.
-func UpFlow(tiers map[string]int) func(from, to *wire.Hello) bool {
-	return func(from, to *wire.Hello) bool {
-		switch {
-		case from == nil || to == nil:
-			return false
-		case from.Role == string(replication.RoleNode):
-			return true
-		case from.Role == string(replication.RoleHub) && to.Role == string(replication.RoleHub):
-			return tiers[to.Tier] > tiers[from.Tier]
-		}
-		return false
-	}
-}
-
 func (c *BlobConfig) fillDefaults() {
 	if c.ChunkBytes == 0 {
 		c.ChunkBytes = DefaultBlobChunkBytes

@@ -2,7 +2,6 @@ package syncproto
 
 import (
 	"fmt"
-	"slices"
 
 	"fieldsync/replication"
 	"fieldsync/replication/wire"
@@ -140,43 +139,4 @@ func (c *Config) Validate() error {
 // deterministic and must not block.
 type Verifier interface {
 	Admit(g replication.Genesis, entries []replication.Entry) (ok bool, reason wire.RefuseReason, detail string)
-}
-
-// OfferOrigin is what the offer policy reads of an origin's genesis.
-type OfferOrigin struct {
-	Role  replication.Role
-	Scope string // a hub's downward channel: the unit it is for
-}
-
-// offers reports whether a replica with role self sends entries of origin
-// o to a peer with role peer serving peerUnits. It is a table by what the
-// origin is:
-//
-//	origin                          to a hub   to a field node
-//	field node's                    yes        from a field node only (store-carry-forward)
-//	hub's own (decisions, forks,    yes        yes
-//	  roster)
-//	hub's channel for unit U        yes        when peerUnits include U (or "*")
-//	  (replication.DownwardKinds)
-//
-// Hubs hold everything below them and exchange everything so that every
-// hub can show the same view; a 2G link must not pull the district down,
-// so a laptop gets from a hub only what hubs wrote, and of the channels
-// (resident lists, receipts) only its own commune's — from a hub or from
-// a colleague's laptop alike.
-func offers(self, peer replication.Role, peerUnits []string, o OfferOrigin) bool {
-	switch {
-	case peer == replication.RoleHub:
-		return true
-	case o.Scope != "":
-		return o.Role == replication.RoleHub && slices.ContainsFunc(peerUnits, func(u string) bool { return u == o.Scope || u == "*" })
-	}
-	return self == replication.RoleNode || o.Role == replication.RoleHub
-}
-
-// Offers reports whether a replica with role self sends entries of origin
-// o to a peer with role peer serving peerUnits (the policy above). Shells
-// use it to compute a peer's backlog the way the protocol will send it.
-func Offers(self, peer replication.Role, peerUnits []string, o OfferOrigin) bool {
-	return offers(self, peer, peerUnits, o)
 }
