@@ -16,7 +16,7 @@ import (
 //   - a rollback of the replica's own origin (syncproto.EventRollback)
 //     records a new epoch that re-issues from one past the highest own seq
 //     a hub acknowledged with the hash held here, and restarts
-//     (internal/daemon's rollover, replicator.HubAck);
+//     (runtime/daemon's rollover, replicator.HubAck);
 //   - a laptop that ingests a quarantining fork notice naming its own
 //     origin does the same from the notice's From (node's forkedHere);
 //   - the restart starts the epoch: draws and records it, epoch.Start (or
