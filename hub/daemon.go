@@ -68,6 +68,9 @@ type Daemon struct {
 	src    *source
 	// dossierWake wakes dossierLoop (entries arrived).
 	dossierWake chan struct{}
+	// ingested is what the hub does when a batch from below is on disk
+	// and acknowledged (the sessions' OnIngest).
+	ingested func(oplog.IngestResult)
 
 	closeOnce sync.Once
 }
@@ -105,13 +108,14 @@ func NewDaemon(cfg DaemonConfig) (_ *Daemon, err error) {
 		return nil, err
 	}
 	rc := cfg.Replicator
-	rc.OnIngest = func(_ string, res oplog.IngestResult) { // the batch is on disk and acknowledged
+	d.ingested = func(res oplog.IngestResult) { // the batch is on disk and acknowledged
 		author.Observe(res.Applied)
 		view.Wake()
 		d.wakeDossiers()
 		d.src.noteIngest(res.Applied, clock.Now())
 		forks.ingested(res.Applied)
 	}
+	rc.OnIngest = func(_ string, res oplog.IngestResult) { d.ingested(res) }
 	onEvent := rc.OnEvent
 	rc.OnEvent = func(peer string, ev syncproto.Event) {
 		forks.event(ev)
@@ -200,6 +204,12 @@ func (d *Daemon) registerGauges() {
 		return float64(n)
 	})
 }
+
+// Ingested does what the hub does when a session's batch is on disk and
+// acknowledged (the replicator's OnIngest): wake the view and the dossier
+// counts, note the arrival for the dashboard, watch for forks. For
+// whoever feeds the log without a session (bench ingest).
+func (d *Daemon) Ingested(res oplog.IngestResult) { d.ingested(res) }
 
 // Source returns what the dashboard shows of this hub.
 func (d *Daemon) Source() dashboard.Source { return d.src }

@@ -267,7 +267,7 @@ func hubPhase(path string, in *ingestInput, cpuProfile string) (HubFigures, erro
 // run feeds every batch to the session of its laptop: a reader decodes the
 // frames, benchSessions workers verify, write and acknowledge, each owning
 // the laptops whose origin falls to it (so each origin's batches stay in
-// order), and wake the view as a session's OnIngest does.
+// order), and do what a session's OnIngest does (Daemon.Ingested).
 func (h *hubRun) run(in *ingestInput, f *HubFigures, start time.Time) error {
 	fr, err := openFrames(in.dir)
 	if err != nil {
@@ -299,7 +299,9 @@ func (h *hubRun) run(in *ingestInput, f *HubFigures, start time.Time) error {
 					errs[w] = err
 					continue
 				}
-				h.daemon.View().Wake() // the session's OnIngest: the view follows on its own goroutine
+				if err == nil {
+					h.daemon.Ingested(res) // the session's OnIngest: the view and the dossier counts follow on their own goroutines
+				}
 				times[w].verify += t1.Sub(t0)
 				times[w].ingest += time.Since(t1)
 			}
