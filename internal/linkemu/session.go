@@ -25,10 +25,6 @@ const (
 	// maxSegmentsPerStep bounds the segments one shaping step sends, so a
 	// fast link cannot starve delivery.
 	maxSegmentsPerStep = 256
-	// lateSlack is how late a timer may wake while the link still counts as
-	// continuously busy; within it a frame starts when the previous one
-	// ended, so timer latency does not lower the emulated rate.
-	lateSlack = 5 * time.Millisecond
 	// delayedAck is the receiver's delayed-ACK timeout (Linux's minimum).
 	delayedAck = 40 * time.Millisecond
 	// ackEvery is how many full segments one delayed ACK acknowledges.
