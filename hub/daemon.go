@@ -14,6 +14,7 @@ import (
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
@@ -228,7 +229,9 @@ func (d *Daemon) ViewCaughtUp(ctx context.Context) error {
 func (d *Daemon) View() *View { return d.view }
 
 // Queue returns the review queue this hub's officers work on.
-func (d *Daemon) Queue() Queue { return QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Dir.Config.Unit) }
+func (d *Daemon) Queue() review.Queue {
+	return review.QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Dir.Config.Unit)
+}
 
 // Run syncs, follows the log with the view, samples backlogs for the
 // dashboard, and serves until ctx ends; then it closes the view's store.
@@ -278,7 +281,7 @@ const resolveWait = 10 * time.Second
 
 // Resolve records an officer's decision, sends it on its way, and returns
 // once the view shows it (or resolveWait passed: it is written anyway).
-func (d *Daemon) Resolve(req ResolveRequest) (replication.Entry, error) {
+func (d *Daemon) Resolve(req review.Request) (replication.Entry, error) {
 	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
 	e, err := d.author.Resolve(d.view, req, replication.MakeHLC(now.UnixMilli(), 0))
 	if err == nil {
@@ -343,7 +346,7 @@ func (d *Daemon) Handler() http.Handler {
 
 // queueOf reads ?all=1, ?resolved=1, ?after=CURSOR and ?limit=N on top of
 // this hub's queue.
-func (d *Daemon) queueOf(r *http.Request) Queue {
+func (d *Daemon) queueOf(r *http.Request) review.Queue {
 	q := d.Queue()
 	v := r.URL.Query()
 	q.All = v.Get("all") == "1"
@@ -372,15 +375,15 @@ func writePage[T any](w http.ResponseWriter, items []T, next string, err error) 
 }
 
 func (d *Daemon) serveResolve(w http.ResponseWriter, r *http.Request) {
-	var req ResolveRequest
+	var req review.Request
 	if !localapi.DecodeJSON(w, r, &req, dashboard.MaxResolveBytes) {
 		return
 	}
 	e, err := d.Resolve(req)
 	switch {
-	case errors.Is(err, ErrNoSuchItem):
+	case errors.Is(err, review.ErrNoSuchItem):
 		http.Error(w, err.Error(), http.StatusNotFound)
-	case errors.Is(err, ErrBadDecision):
+	case errors.Is(err, review.ErrBadDecision):
 		http.Error(w, err.Error(), http.StatusBadRequest)
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -11,6 +11,7 @@ import (
 
 	"fieldsync/hub/dedup"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog/oplogtest"
@@ -269,7 +270,7 @@ func TestDaemonPublishesModel(t *testing.T) {
 		if err != nil || info.Entry == "" || info.ID != m.ID() || info.Trained == nil {
 			t.Fatalf("%s: model in force %+v, %v; want %s from an entry", when, info, err, m.ID())
 		}
-		ps, _, err := h.View().Pairs(Queue{All: true, Limit: reconcile.MaxQueueLimit})
+		ps, _, err := h.View().Pairs(review.Queue{All: true, Limit: reconcile.MaxQueueLimit})
 		if err != nil || len(ps) < 10 {
 			t.Fatalf("%s: %d pairs, %v", when, len(ps), err)
 		}

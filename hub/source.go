@@ -17,6 +17,7 @@ import (
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/bundle"
 	"fieldsync/replication/replicator"
@@ -330,23 +331,16 @@ func (s *source) Conflicts(all bool) ([]*reconcile.Citizen, error) {
 	return items, err
 }
 
-func (s *source) Duplicates(all bool) ([]dashboard.PairItem, error) {
+func (s *source) Duplicates(all bool) ([]review.PairItem, error) {
 	q := s.d.Queue()
 	q.All = all
 	items, _, err := s.d.view.Pairs(q)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dashboard.PairItem, len(items))
-	for i, it := range items {
-		out[i] = dashboard.PairItem{Pair: it.Pair, Citizens: it.Citizens}
-	}
-	return out, nil
+	return items, err
 }
 
-func (s *source) Resolve(req dashboard.ResolveRequest) (string, error) {
-	e, err := s.d.Resolve(ResolveRequest(req))
-	if errors.Is(err, ErrNoSuchItem) || errors.Is(err, ErrBadDecision) {
+func (s *source) Resolve(req review.Request) (string, error) {
+	e, err := s.d.Resolve(req)
+	if review.Rejected(err) {
 		return "", fmt.Errorf("%w: %w", dashboard.ErrRejected, err)
 	}
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
@@ -490,65 +491,14 @@ func (v *View) Stats() (reconcile.Stats, string) {
 	return r.Stats(), r.Digest()
 }
 
-// Queue filters review items by level: a district hub reviews its own
-// district's items ("district:445"); the province reviews cross-district
-// ones ("province"). All shows every item.
-type Queue struct {
-	Level    string
-	All      bool
-	Resolved bool // include settled items
-	// After and Limit page through a queue (reconcile.QueueQuery).
-	After string
-	Limit int
-}
-
-// QueueFor returns the queue a hub of this tier and unit reviews.
-func QueueFor(tier, unit string) Queue {
-	if tier == "district" {
-		return Queue{Level: "district:" + unit}
-	}
-	return Queue{Level: "province"}
-}
-
-func (q Queue) query() reconcile.QueueQuery {
-	level := q.Level
-	if q.All {
-		level = ""
-	}
-	return reconcile.QueueQuery{Level: level, Resolved: q.Resolved, After: q.After, Limit: q.Limit}
-}
-
 // Conflicts returns a page of the citizens in conflict that q admits, and
 // the cursor of the next page ("" at the end).
-func (v *View) Conflicts(q Queue) ([]*reconcile.Citizen, string, error) {
-	return v.r.Load().ConflictQueue(q.query())
-}
-
-// PairItem is a probable duplicate with both citizens, for review.
-type PairItem struct {
-	reconcile.Pair
-	Citizens []*reconcile.Citizen `json:"citizens"`
+func (v *View) Conflicts(q review.Queue) ([]*reconcile.Citizen, string, error) {
+	return review.Conflicts(v.r.Load(), q)
 }
 
 // Pairs returns a page of the probable duplicates q admits, with both
 // citizens, and the cursor of the next page.
-func (v *View) Pairs(q Queue) ([]PairItem, string, error) {
-	r := v.r.Load()
-	ps, next, err := r.PairQueue(q.query())
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]PairItem, 0, len(ps))
-	for _, p := range ps {
-		a, err := r.Citizen(p.A)
-		if err != nil {
-			return nil, "", err
-		}
-		b, err := r.Citizen(p.B)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, PairItem{Pair: p, Citizens: []*reconcile.Citizen{a, b}})
-	}
-	return out, next, nil
+func (v *View) Pairs(q review.Queue) ([]review.PairItem, string, error) {
+	return review.Pairs(v.r.Load(), q)
 }

@@ -9,6 +9,7 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dedup"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/runtime/localapi"
 )
@@ -55,7 +56,7 @@ func runModel(e *env, args []string) error {
 	if *train {
 		info, err = trainModel(*dir, keys)
 	} else {
-		err = withView(*dir, keys, "/api/model", &info, func(v *hub.View, _ hub.Queue) error {
+		err = withView(*dir, keys, "/api/model", &info, func(v *hub.View, _ review.Queue) error {
 			var err error
 			info, err = v.Model()
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
+	"fieldsync/hub/review"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/runtime/localapi"
@@ -191,7 +192,7 @@ func runResidentsShow(e *env, args []string) error {
 	m := newMasker(e, *showPII)
 	if *commune == "" {
 		var rep hub.CensusReport
-		if err := withView(*dir, keys, "/api/residents", &rep, func(v *hub.View, _ hub.Queue) (err error) {
+		if err := withView(*dir, keys, "/api/residents", &rep, func(v *hub.View, _ review.Queue) (err error) {
 			rep, err = v.Census()
 			return err
 		}); err != nil {

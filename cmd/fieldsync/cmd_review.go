@@ -13,6 +13,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/runtime/localapi"
@@ -88,9 +89,9 @@ func runConflicts(e *env, args []string) error {
 	}
 	m := newMasker(e, *showPII)
 	var items []*reconcile.Citizen
-	err := withView(*dir, keys, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) error {
+	err := withView(*dir, keys, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q review.Queue) error {
 		q.All, q.Resolved = *all, *resolved
-		return eachPage(q, func(q hub.Queue) (string, error) {
+		return eachPage(q, func(q review.Queue) (string, error) {
 			page, next, err := v.Conflicts(q)
 			items = append(items, page...)
 			return next, err
@@ -116,10 +117,10 @@ func runDuplicates(e *env, args []string) error {
 		return err
 	}
 	m := newMasker(e, *showPII)
-	var items []hub.PairItem
-	err := withView(*dir, keys, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q hub.Queue) error {
+	var items []review.PairItem
+	err := withView(*dir, keys, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q review.Queue) error {
 		q.All, q.Resolved = *all, *resolved
-		return eachPage(q, func(q hub.Queue) (string, error) {
+		return eachPage(q, func(q review.Queue) (string, error) {
 			page, next, err := v.Pairs(q)
 			items = append(items, page...)
 			return next, err
@@ -154,10 +155,10 @@ func runResolve(e *env, args []string) error {
 	if len(fs.Args()) != 1 {
 		return usagef("give one conflict or pair ID")
 	}
-	req := hub.ResolveRequest{ID: fs.Args()[0], Choose: *choose, SamePerson: *same, Distinct: *distinct, Officer: *officer, Note: *note}
+	req := review.Request{ID: fs.Args()[0], Choose: *choose, SamePerson: *same, Distinct: *distinct, Officer: *officer, Note: *note}
 	id, err := resolve(*dir, keys, req)
 	var ae *localapi.Error
-	if errors.Is(err, hub.ErrBadDecision) || errors.Is(err, hub.ErrNoSuchItem) || errors.As(err, &ae) && ae.Status/100 == 4 {
+	if errors.Is(err, review.ErrBadDecision) || errors.Is(err, review.ErrNoSuchItem) || errors.As(err, &ae) && ae.Status/100 == 4 {
 		return rejectedError{err}
 	}
 	if err != nil {
@@ -170,7 +171,7 @@ func runResolve(e *env, args []string) error {
 	return nil
 }
 
-func resolve(dir string, keys *keyFlags, req hub.ResolveRequest) (replication.EntryID, error) {
+func resolve(dir string, keys *keyFlags, req review.Request) (replication.EntryID, error) {
 	if c, err := localapi.Dial(dir); err == nil {
 		var out struct{ Entry replication.EntryID }
 		return out.Entry, c.Do("POST", "/api/resolve", req, &out)
@@ -191,7 +192,7 @@ func resolve(dir string, keys *keyFlags, req hub.ResolveRequest) (replication.En
 
 // withView asks the running hub (path) or, when none runs, opens the view
 // the directory keeps, brings it up to the log and calls offline.
-func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View, hub.Queue) error) error {
+func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View, review.Queue) error) error {
 	if c, err := localapi.Dial(dir); err == nil {
 		return c.Do("GET", path, nil, out)
 	}
@@ -201,11 +202,11 @@ func withView(dir string, keys *keyFlags, path string, out any, offline func(*hu
 	}
 	defer d.Close()
 	defer closeView()
-	return offline(view, hub.QueueFor(d.Config.Tier, d.Config.Unit))
+	return offline(view, review.QueueFor(d.Config.Tier, d.Config.Unit))
 }
 
 // eachPage lists a queue page by page.
-func eachPage(q hub.Queue, page func(hub.Queue) (string, error)) error {
+func eachPage(q review.Queue, page func(review.Queue) (string, error)) error {
 	q.Limit = reconcile.MaxQueueLimit
 	for {
 		next, err := page(q)
@@ -271,7 +272,7 @@ func printConflict(w io.Writer, c *reconcile.Citizen, m masker) {
 	}
 }
 
-func printPair(w io.Writer, p hub.PairItem, m masker) {
+func printPair(w io.Writer, p review.PairItem, m masker) {
 	state := "OPEN"
 	if p.Resolved != nil {
 		state = p.Resolved.Verdict + " by " + p.Resolved.Entry.String()

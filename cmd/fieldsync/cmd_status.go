@@ -13,6 +13,7 @@ import (
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/replicator"
@@ -108,7 +109,7 @@ func loadStatus(dir string) (localapi.Status, error) {
 	if err != nil {
 		return st, err
 	}
-	st.Extra = map[string]any{"view": vs, "digest": digest, "queue": hub.QueueFor(d.Config.Tier, d.Config.Unit).Level, "dossiers": dos}
+	st.Extra = map[string]any{"view": vs, "digest": digest, "queue": review.QueueFor(d.Config.Tier, d.Config.Unit).Level, "dossiers": dos}
 	return st, nil
 }
 

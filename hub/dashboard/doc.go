@@ -61,8 +61,8 @@
 //	POST /logout                (package localapi) ends the session
 //	GET  /dash/snapshot         overview (Snapshot with backlogs worked out)
 //	GET  /dash/conflicts[?all=1][&limit=n]   {"items": [Citizen…], "total": n, "all": b}
-//	GET  /dash/duplicates[?all=1][&limit=n]  {"items": [PairItem…], "total": n, "all": b}
-//	POST /dash/resolve          a ResolveRequest as JSON → {"entry": "origin:seq"}
+//	GET  /dash/duplicates[?all=1][&limit=n]  {"items": [review.PairItem…], "total": n, "all": b}
+//	POST /dash/resolve          a review.Request as JSON → {"entry": "origin:seq"}
 //	GET  /dash/events           Server-Sent Events: "change" events, heartbeats
 //	GET  /dash/residents?commune=C[&category=missing]  a commune's people on its resident list (ResidentsPage)
 //

@@ -13,6 +13,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/runtime/localapi"
 )
 
@@ -192,7 +193,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) {
 	if !localapi.RequireType(w, r, localapi.TypeJSON) {
 		return
 	}
-	var req ResolveRequest
+	var req review.Request
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxResolveBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {

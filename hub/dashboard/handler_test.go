@@ -17,6 +17,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/replicator"
 	"fieldsync/runtime/localapi"
@@ -29,9 +30,9 @@ type fakeSource struct {
 	mu        sync.Mutex
 	snap      Snapshot
 	conflicts []*reconcile.Citizen
-	pairs     []PairItem
+	pairs     []review.PairItem
 	all       []bool // the all arguments seen
-	resolved  []ResolveRequest
+	resolved  []review.Request
 	resolve   error
 	changed   chan struct{}
 }
@@ -45,13 +46,13 @@ func (f *fakeSource) Conflicts(all bool) ([]*reconcile.Citizen, error) {
 	f.all = append(f.all, all)
 	return f.conflicts, nil
 }
-func (f *fakeSource) Duplicates(all bool) ([]PairItem, error) {
+func (f *fakeSource) Duplicates(all bool) ([]review.PairItem, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.all = append(f.all, all)
 	return f.pairs, nil
 }
-func (f *fakeSource) Resolve(req ResolveRequest) (string, error) {
+func (f *fakeSource) Resolve(req review.Request) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.resolve != nil {
@@ -238,7 +239,7 @@ func TestQueueEndpoints(t *testing.T) {
 		key := fmt.Sprintf("0420850%05d", i)
 		f.conflicts = append(f.conflicts, &reconcile.Citizen{Key: key, Conflict: &reconcile.Conflict{ID: reconcile.ConflictID(key), Fields: []string{"date_of_birth"}, Level: "district:445"}})
 	}
-	f.pairs = []PairItem{{Pair: reconcile.Pair{ID: reconcile.PairID("a", "b"), Keys: []string{"a", "b"}, Score: 0.97, Reasons: []string{"given-equal"}, Level: "province"},
+	f.pairs = []review.PairItem{{Pair: reconcile.Pair{ID: reconcile.PairID("a", "b"), Keys: []string{"a", "b"}, Score: 0.97, Reasons: []string{"given-equal"}, Level: "province"},
 		Citizens: []*reconcile.Citizen{{Key: "a", Record: &enrollment.Enrollment{FullName: "Nguyễn Văn Thành"}}, {Key: "b"}}}}
 	h := Handler(f, auth)
 
@@ -297,12 +298,12 @@ func TestResolvePassesTheDecisionThrough(t *testing.T) {
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"entry":"00112233445566778899aabbccddeeff:7"`) {
 		t.Fatalf("resolve: %d %s", w.Code, w.Body)
 	}
-	want := ResolveRequest{ID: "conflict:042085001234", Choose: "aa:2", Officer: "CA-18586 Lê Thị Hoa", Note: "giấy khai sinh"}
+	want := review.Request{ID: "conflict:042085001234", Choose: "aa:2", Officer: "CA-18586 Lê Thị Hoa", Note: "giấy khai sinh"}
 	if len(f.resolved) != 1 || f.resolved[0] != want {
 		t.Fatalf("source got %+v", f.resolved)
 	}
 	w = post(`{"id":"pair:a|b","same_person":true,"officer":"PC06"}`)
-	if w.Code != http.StatusOK || f.resolved[1] != (ResolveRequest{ID: "pair:a|b", SamePerson: true, Officer: "PC06"}) {
+	if w.Code != http.StatusOK || f.resolved[1] != (review.Request{ID: "pair:a|b", SamePerson: true, Officer: "PC06"}) {
 		t.Fatalf("pair: %d %+v", w.Code, f.resolved)
 	}
 

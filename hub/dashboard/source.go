@@ -6,6 +6,7 @@ import (
 
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/replication"
 	"fieldsync/replication/bundle"
 	"fieldsync/replication/replicator"
@@ -27,10 +28,10 @@ type Source interface {
 	// Conflicts returns the conflict queue (this hub's, or every one).
 	Conflicts(all bool) ([]*reconcile.Citizen, error)
 	// Duplicates returns the probable-duplicate queue with both citizens.
-	Duplicates(all bool) ([]PairItem, error)
+	Duplicates(all bool) ([]review.PairItem, error)
 	// Resolve records an officer's decision exactly as `fieldsync resolve`
 	// does (a resolve entry in the hub's log) and returns its entry ID.
-	Resolve(req ResolveRequest) (string, error)
+	Resolve(req review.Request) (string, error)
 	// Changed receives (coalesced) whenever something shown may have
 	// changed: the dashboard pushes an update to open pages.
 	Changed() <-chan struct{}
@@ -63,23 +64,6 @@ type ResidentRow struct {
 
 // ErrNoPortrait is Portrait's answer for an entry without a portrait here.
 var ErrNoPortrait = errors.New("no portrait held for this capture")
-
-// ResolveRequest is a decision from the dashboard (same fields as the
-// CLI's): ID is "conflict:<key>" or "pair:<a>|<b>".
-type ResolveRequest struct {
-	ID         string `json:"id"`
-	Choose     string `json:"choose,omitempty"`
-	SamePerson bool   `json:"same_person,omitempty"`
-	Distinct   bool   `json:"distinct,omitempty"`
-	Officer    string `json:"officer"`
-	Note       string `json:"note,omitempty"`
-}
-
-// PairItem is a probable duplicate with both citizens side by side.
-type PairItem struct {
-	reconcile.Pair
-	Citizens []*reconcile.Citizen `json:"citizens"`
-}
 
 // Snapshot is the overview page's data.
 type Snapshot struct {

@@ -15,6 +15,7 @@ import (
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/replication"
@@ -263,7 +264,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	slow.SetProfile(testLink)
 	slow.Heal()
 	settled := func(h *hub.Daemon) bool {
-		for _, c := range conflictsIn(t, h.View(), hub.Queue{All: true, Resolved: true}) {
+		for _, c := range conflictsIn(t, h.View(), review.Queue{All: true, Resolved: true}) {
 			if c.Key == "042085001234" && c.Conflict.Resolved != nil {
 				r := c.Conflict.Resolved
 				return r.Choose == chosen && r.Officer == "CA-445 Trần Văn Bình" && r.Tier == "district"
@@ -272,7 +273,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		return false
 	}
 	distinct := func(h *hub.Daemon) bool {
-		for _, p := range pairsIn(t, h.View(), hub.Queue{All: true, Resolved: true}) {
+		for _, p := range pairsIn(t, h.View(), review.Queue{All: true, Resolved: true}) {
 			if p.ID == reconcile.PairID("042085005678", "042085005687") && p.Resolved != nil {
 				return p.Resolved.Verdict == reconcile.VerdictDistinct
 			}

@@ -12,6 +12,7 @@ import (
 	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
+	"fieldsync/hub/review"
 	"fieldsync/internal/linkemu"
 	"fieldsync/node"
 	"fieldsync/replication"
@@ -238,7 +239,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 
 	pairID := reconcile.PairID("042085001234", "042085001243")
 	provinceSeesPair := func() bool {
-		for _, p := range pairsIn(t, d.hubs["province"].View(), hub.Queue{All: true}) {
+		for _, p := range pairsIn(t, d.hubs["province"].View(), review.Queue{All: true}) {
 			if p.ID == pairID {
 				return true
 			}
@@ -247,7 +248,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	}
 	d.waitConverged("province", "after capture", provinceSeesPair)
 	queue := pairsIn(t, d.hubs["province"].View(), d.hubs["province"].Queue())
-	var found *hub.PairItem
+	var found *review.PairItem
 	for i := range queue {
 		if queue[i].ID == pairID {
 			found = &queue[i]
@@ -265,13 +266,13 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	}
 	t.Logf("pair %s score %.2f reasons %v", found.ID, found.Score, found.Reasons)
 
-	if _, err := d.hubs["province"].Resolve(hub.ResolveRequest{ID: pairID, SamePerson: true, Officer: "PC06-1"}); err != nil {
+	if _, err := d.hubs["province"].Resolve(review.Request{ID: pairID, SamePerson: true, Officer: "PC06-1"}); err != nil {
 		t.Fatal(err)
 	}
 	settledEverywhere := func() bool {
 		for _, h := range d.hubs {
 			settled := false
-			for _, p := range pairsIn(t, h.View(), hub.Queue{All: true, Resolved: true}) {
+			for _, p := range pairsIn(t, h.View(), review.Queue{All: true, Resolved: true}) {
 				settled = settled || p.ID == pairID && p.Resolved != nil && p.Resolved.Verdict == reconcile.VerdictSamePerson
 			}
 			if !settled {
@@ -308,7 +309,7 @@ func shows(t *testing.T, r *reconcile.Reconciler, key string) bool {
 	return c != nil
 }
 
-func conflictsIn(t *testing.T, v *hub.View, q hub.Queue) []*reconcile.Citizen {
+func conflictsIn(t *testing.T, v *hub.View, q review.Queue) []*reconcile.Citizen {
 	t.Helper()
 	items, _, err := v.Conflicts(q)
 	if err != nil {
@@ -317,7 +318,7 @@ func conflictsIn(t *testing.T, v *hub.View, q hub.Queue) []*reconcile.Citizen {
 	return items
 }
 
-func pairsIn(t *testing.T, v *hub.View, q hub.Queue) []hub.PairItem {
+func pairsIn(t *testing.T, v *hub.View, q review.Queue) []review.PairItem {
 	t.Helper()
 	items, _, err := v.Pairs(q)
 	if err != nil {
