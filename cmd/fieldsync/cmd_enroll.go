@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/pii"
 	"fieldsync/node"
 	"fieldsync/runtime/localapi"
 )
@@ -221,7 +222,7 @@ func enrollOne(n *node.Node, i int, d *node.Dossier, decodeErr error) (enrollLin
 	return line, nil
 }
 
-func printEnrollLine(e *env, asJSON bool, m masker, l enrollLine) error {
+func printEnrollLine(e *env, asJSON bool, m pii.Masker, l enrollLine) error {
 	if asJSON {
 		return writeMaskedJSON(e, m, l)
 	}
@@ -229,7 +230,7 @@ func printEnrollLine(e *env, asJSON bool, m masker, l enrollLine) error {
 	case l.Receipt != nil:
 		fmt.Fprintf(e.stdout, "saved %s (hash %s)\n", l.Receipt.ID, l.Receipt.Hash.Short())
 		for _, f := range l.Receipt.Findings {
-			fmt.Fprintf(e.stdout, "  %s: %s\n", f.Severity, m.findingText(f))
+			fmt.Fprintf(e.stdout, "  %s: %s\n", f.Severity, m.Finding(f))
 		}
 		if l.Receipt.BacklogWarning != "" {
 			fmt.Fprintf(e.stdout, "  warn: %s\n", l.Receipt.BacklogWarning)
@@ -238,11 +239,11 @@ func printEnrollLine(e *env, asJSON bool, m masker, l enrollLine) error {
 		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n", l.Record)
 		for _, f := range l.Rejected {
 			if f.Severity == enrollment.Reject {
-				fmt.Fprintf(e.stdout, "  %s\n", m.findingText(f))
+				fmt.Fprintf(e.stdout, "  %s\n", m.Finding(f))
 			}
 		}
 	default:
-		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n  %s\n", l.Record, m.decodeError(l.Error))
+		fmt.Fprintf(e.stdout, "record %d rejected, not saved:\n  %s\n", l.Record, m.DecodeError(l.Error))
 	}
 	return nil
 }

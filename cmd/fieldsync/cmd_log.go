@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/pii"
 	"fieldsync/replication"
 )
 
@@ -122,12 +123,12 @@ func jsonPayload(p []byte) json.RawMessage {
 
 // writeLogLine prints one entry as JSON, its payload masked unless shown
 // (a genesis carries no personal data and is printed as is).
-func writeLogLine(e *env, m masker, en replication.Entry) error {
+func writeLogLine(e *env, m pii.Masker, en replication.Entry) error {
 	payload := jsonPayload(en.Payload)
-	if !m.show && en.Kind != replication.KindGenesis {
+	if !m.Show && en.Kind != replication.KindGenesis {
 		var v any
 		if json.Unmarshal(payload, &v) == nil {
-			masked, err := m.json(v)
+			masked, err := m.JSON(v)
 			if err != nil {
 				return err
 			}
@@ -142,22 +143,22 @@ func writeLogLine(e *env, m masker, en replication.Entry) error {
 }
 
 // summarize renders one entry in a line for the table.
-func summarize(en replication.Entry, m masker) string {
+func summarize(en replication.Entry, m pii.Masker) string {
 	switch en.Kind {
 	case replication.KindEnroll:
 		var r enrollment.Enrollment
 		if json.Unmarshal(en.Payload, &r) == nil {
-			return fmt.Sprintf("%s %s %s", m.text(r.PersonalID), m.text(r.FullName), m.text(r.DateOfBirth.String()))
+			return fmt.Sprintf("%s %s %s", m.Text(r.PersonalID), m.Text(r.FullName), m.Text(r.DateOfBirth.String()))
 		}
 	case replication.KindAmend:
 		var a enrollment.Amendment
 		if json.Unmarshal(en.Payload, &a) == nil {
-			return "amends " + a.Target + ": " + m.text(a.Record.FullName)
+			return "amends " + a.Target + ": " + m.Text(a.Record.FullName)
 		}
 	case replication.KindVoid:
 		var v enrollment.Voiding
 		if json.Unmarshal(en.Payload, &v) == nil {
-			return "voids " + v.Target + ": " + m.text(v.Reason)
+			return "voids " + v.Target + ": " + m.Text(v.Reason)
 		}
 	case replication.KindGenesis:
 		if g, err := replication.DecodeGenesis(en.Payload); err == nil {

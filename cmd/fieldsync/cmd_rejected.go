@@ -87,10 +87,8 @@ func runRejected(e *env, args []string) error {
 			return fmt.Errorf("report %s: record %d: %w", *name, rows+1, err)
 		}
 		rows++
-		if !m.show {
-			for i := range row.Reasons {
-				row.Reasons[i].Message = maskReason(row.Reasons[i])
-			}
+		for i, r := range row.Reasons {
+			row.Reasons[i].Message = m.Reason(r.Code, r.Message)
 		}
 		if *asJSON {
 			return writeJSON(e.stdout, row)
@@ -110,15 +108,6 @@ func runRejected(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%d row(s)\n", rows)
 	}
 	return nil
-}
-
-// maskReason replaces a reason's message (which may quote the row) by its
-// rule's summary.
-func maskReason(r node.Reason) string {
-	if r.Code == "" {
-		return "the row could not be read (the reason quotes it: add --show-pii)"
-	}
-	return ruleSummary(r.Code)
 }
 
 func printReportList(e *env, reports []datadir.ReportInfo, asJSON bool) error {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"fieldsync/enrollment/pii"
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
 	"fieldsync/hub/review"
@@ -148,7 +149,7 @@ func runResidentsImport(e *env, args []string) error {
 	return nil
 }
 
-func printResidentsImport(w io.Writer, res hub.ResidentsResult, m masker) {
+func printResidentsImport(w io.Writer, res hub.ResidentsResult, m pii.Masker) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "commune\tname\trows\tnew or changed\tremoved\tentries")
 	for _, c := range res.Communes {
@@ -158,13 +159,13 @@ func printResidentsImport(w io.Writer, res hub.ResidentsResult, m masker) {
 	fmt.Fprintf(w, "%d row(s) accepted (%d with warnings), %d rejected; %d entries written; census digest %s\n",
 		res.Accepted, res.Warnings, res.Rejected, res.Entries, shortDigest(res.CensusDigest))
 	for _, r := range res.RejectedRows {
-		fmt.Fprintf(w, "line %d %s rejected:", r.Line, m.text(r.ID))
+		fmt.Fprintf(w, "line %d %s rejected:", r.Line, m.Text(r.ID))
 		if r.Error != "" {
-			fmt.Fprintf(w, " %s", m.decodeError(r.Error))
+			fmt.Fprintf(w, " %s", m.DecodeError(r.Error))
 		}
 		fmt.Fprintln(w)
 		for _, f := range r.Findings.Filter(2) {
-			fmt.Fprintf(w, "  %s\n", m.findingText(f))
+			fmt.Fprintf(w, "  %s\n", m.Finding(f))
 		}
 	}
 	if res.Rejected > len(res.RejectedRows) {
@@ -242,7 +243,7 @@ func runResidentsShow(e *env, args []string) error {
 		if p.Status != nil {
 			st = string(p.Status.Status) + " (" + p.Status.Officer + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.text(r.Address), r.Household, m.text(p.PersonalID), m.text(r.FullName), m.text(r.DateOfBirth.String()), st)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Text(r.Address), r.Household, m.Text(p.PersonalID), m.Text(r.FullName), m.Text(r.DateOfBirth.String()), st)
 	}
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "%d of %d %s\n", len(page.People), page.Total, *category)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/pii"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
 	"fieldsync/hub/review"
@@ -255,29 +256,29 @@ func queueQuery(all, resolved bool) string {
 	return "?" + q.Encode()
 }
 
-func printConflict(w io.Writer, c *reconcile.Citizen, m masker) {
+func printConflict(w io.Writer, c *reconcile.Citizen, m pii.Masker) {
 	state := "OPEN"
 	if c.Conflict.Resolved != nil {
 		state = "settled by " + c.Conflict.Resolved.Entry.String()
 	}
-	fmt.Fprintf(w, "%s  citizen %s  fields %s  (%s)  %s\n", m.text(c.Conflict.ID), m.text(c.Key), strings.Join(c.Conflict.Fields, ", "), c.Conflict.Level, state)
+	fmt.Fprintf(w, "%s  citizen %s  fields %s  (%s)  %s\n", m.Text(c.Conflict.ID), m.Text(c.Key), strings.Join(c.Conflict.Fields, ", "), c.Conflict.Level, state)
 	for _, v := range c.Versions {
 		r := v.Record
 		mark := " "
 		if v.ID == c.Shown {
 			mark = "*"
 		}
-		fmt.Fprintf(w, "  %s %s  %s | %s | %s | born %s | father %s | captured %s by %s\n", mark, v.ID, m.text(r.FullName), m.text(r.DateOfBirth.String()), m.text(string(r.Sex)),
-			m.text(r.BirthRegistration.Text), m.text(relativeName(r.Father)), r.Capture.CommuneCode, m.text(r.Capture.Officer))
+		fmt.Fprintf(w, "  %s %s  %s | %s | %s | born %s | father %s | captured %s by %s\n", mark, v.ID, m.Text(r.FullName), m.Text(r.DateOfBirth.String()), m.Text(string(r.Sex)),
+			m.Text(r.BirthRegistration.Text), m.Text(relativeName(r.Father)), r.Capture.CommuneCode, m.Text(r.Capture.Officer))
 	}
 }
 
-func printPair(w io.Writer, p review.PairItem, m masker) {
+func printPair(w io.Writer, p review.PairItem, m pii.Masker) {
 	state := "OPEN"
 	if p.Resolved != nil {
 		state = p.Resolved.Verdict + " by " + p.Resolved.Entry.String()
 	}
-	fmt.Fprintf(w, "%s  score %.4f  (%s)  %s  model %s\n", m.text(p.ID), p.Score, p.Level, state, p.Model)
+	fmt.Fprintf(w, "%s  score %.4f  (%s)  %s  model %s\n", m.Text(p.ID), p.Score, p.Level, state, p.Model)
 	for _, ev := range p.Evidence {
 		counted := ""
 		if !ev.Counted {
@@ -290,8 +291,8 @@ func printPair(w io.Writer, p review.PairItem, m masker) {
 			continue
 		}
 		r := c.Record
-		fmt.Fprintf(w, "  %-28s %s | %s | %s | ID %s | father %s | %s\n", m.text(c.Key), m.text(r.FullName), m.text(r.DateOfBirth.String()), m.text(string(r.Sex)),
-			m.text(r.PersonalID), m.text(relativeName(r.Father)), m.text(r.PermanentResidence.Text))
+		fmt.Fprintf(w, "  %-28s %s | %s | %s | ID %s | father %s | %s\n", m.Text(c.Key), m.Text(r.FullName), m.Text(r.DateOfBirth.String()), m.Text(string(r.Sex)),
+			m.Text(r.PersonalID), m.Text(relativeName(r.Father)), m.Text(r.PermanentResidence.Text))
 	}
 }
 
@@ -303,8 +304,8 @@ func relativeName(r *enrollment.Relative) string {
 }
 
 // writeMaskedJSON prints v as one JSON line, masked unless shown.
-func writeMaskedJSON(e *env, m masker, v any) error {
-	mv, err := m.json(v)
+func writeMaskedJSON(e *env, m pii.Masker, v any) error {
+	mv, err := m.JSON(v)
 	if err != nil {
 		return err
 	}
