@@ -233,6 +233,16 @@ func (d *Daemon) Queue() review.Queue {
 	return review.QueueFor(d.cfg.Dir.Config.Tier, d.cfg.Dir.Config.Unit)
 }
 
+// Start runs the daemon (Run) in the background until stop is called;
+// stop waits until Run returned (the view's store closed) and returns its
+// error: for tests and tools that drive a hub in process.
+func (d *Daemon) Start() (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	return func() error { cancel(); return <-done }
+}
+
 // Run syncs, follows the log with the view, samples backlogs for the
 // dashboard, and serves until ctx ends; then it closes the view's store.
 func (d *Daemon) Run(ctx context.Context) error {

@@ -10,16 +10,18 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/datadir/trust"
 	"fieldsync/replication/roster"
 	"fieldsync/replication/roster/live"
 	"fieldsync/runtime/localapi"
 )
 
-// ErrNotAnchor is returned by AuthorRoster on a replica that is not the
+// ErrNotAnchor is returned by Author.Roster on a replica that is not the
 // trust anchor: only the province hub signs the roster.
 var ErrNotAnchor = errors.New("hub: only the trust anchor (the province hub) signs the roster")
 
@@ -49,12 +51,19 @@ type RosterRequest struct {
 	Note    string `json:"note,omitempty"`
 }
 
-// AuthorRoster writes the roster or revoke entry a request asks for to the
-// anchor's roster origin in dir's log, and returns the entries written
-// (with the roster origin's genesis the first time).
-func AuthorRoster(dir *datadir.Dir, req RosterRequest, hlc replication.HLC) ([]replication.Entry, error) {
+// Roster writes the roster or revoke entry a request asks for to the
+// anchor's roster origin in the hub's log, stamped with the hub's clock
+// (so never before anything the hub wrote or saw, whatever the wall clock
+// at now says), and returns the entries written (with the roster origin's
+// genesis the first time). The daemon (ChangeRoster) and the CLI with the
+// daemon stopped both write through it.
+func (a *Author) Roster(req RosterRequest, now time.Time) ([]replication.Entry, error) {
 	rosterMu.Lock() // the roster origin's first write adds its genesis
 	defer rosterMu.Unlock()
+	a.mu.Lock() // one clock: the entry's HLC is taken and written in order
+	defer a.mu.Unlock()
+	dir := a.dir
+	hlc := a.hlc.Next(now)
 	anchor := roster.SignerFor(dir.Signer).PublicKey()
 	if dir.Config.ProvinceKey != hex.EncodeToString(anchor) {
 		return nil, ErrNotAnchor
@@ -148,7 +157,7 @@ func revocationLimits(dir *datadir.Dir, key []byte, req RosterRequest) ([]roster
 // returns once the view applied it (or resolveWait passed).
 func (d *Daemon) ChangeRoster(req RosterRequest) ([]replication.Entry, error) {
 	now := replication.OrReal(d.cfg.Replicator.Clock).Now()
-	entries, err := AuthorRoster(d.cfg.Dir, req, replication.MakeHLC(now.UnixMilli(), 0))
+	entries, err := d.author.Roster(req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -200,31 +209,8 @@ func (d *Daemon) Enlist(nd *datadir.Dir) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := live.Import(nd.Log, bundle, anchor); err != nil {
-		return err
-	}
-	nd.Config.ProvinceKey, nd.Config.Open = hex.EncodeToString(anchor), false
-	return datadir.WriteConfig(nd.Path, nd.Config)
-}
-
-// MakeAnchor makes the hub in dir the trust anchor of its deployment: the
-// roster key derived from its device key (roster.SignerFor) signs the
-// roster, whose first entry puts the hub itself on it, so that it can be
-// exported at once. dir must not be running.
-func MakeAnchor(dir *datadir.Dir) error {
-	c := dir.Config
-	if c.Role != replication.RoleHub {
-		return fmt.Errorf("%w: only a hub signs the roster", ErrBadRosterRequest)
-	}
-	self, err := roster.AddDraft(roster.Add{Key: dir.Signer.PublicKey(), Role: c.Role, Tier: c.Tier, Units: []string{c.Unit}, Name: c.Name}, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := roster.Write(dir.Log, dir.Signer, c.Tier, c.Unit, self); err != nil {
-		return err
-	}
-	dir.Config.ProvinceKey, dir.Config.Open = hex.EncodeToString(roster.SignerFor(dir.Signer).PublicKey()), false
-	return datadir.WriteConfig(dir.Path, dir.Config)
+	_, err = trust.Join(nd, bundle, anchor)
+	return err
 }
 
 // ViewConfig returns a hub's reconciler config: the duplicate matcher, and

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -182,12 +181,7 @@ func (v *View) open(again bool) error {
 		return fmt.Errorf("hub: open the view: %w", err)
 	}
 	applied := replication.Vector{}
-	err = r.ScanMeta(watermarkPrefix, func(key string, value []byte) {
-		o, perr := replication.ParseOriginID(strings.TrimPrefix(key, watermarkPrefix))
-		if seq, n := binary.Uvarint(value); perr == nil && n > 0 {
-			applied[o] = replication.Head{Seq: seq}
-		}
-	})
+	err = r.ScanMeta(watermarkPrefix, watermarkInto(applied))
 	if err != nil {
 		return fmt.Errorf("hub: read the view's watermark: %w", err)
 	}

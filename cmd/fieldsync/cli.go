@@ -14,8 +14,8 @@ import (
 
 	"fieldsync/node"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/client"
 	"fieldsync/runtime/localapi"
-	"fieldsync/storage"
 )
 
 // openDir opens a data directory for direct access by a command; its key
@@ -123,13 +123,19 @@ func dialDaemon(dir string) (*localapi.Client, error) {
 }
 
 // daemonOrOpenError explains a failure to open dir directly after no
-// daemon answered for it: a locked directory whose daemon does not answer
-// is named as such.
-func daemonOrOpenError(openErr, dialErr error) error {
-	if errors.Is(openErr, storage.ErrLocked) {
-		return fmt.Errorf("%w; and its API did not answer: %v", openErr, dialErr)
+// daemon answered for it (client.OpenError).
+func daemonOrOpenError(openErr, dialErr error) error { return client.OpenError(openErr, dialErr) }
+
+// openClient reaches dir's daemon, or opens dir offline with the key the
+// flags (keys may be nil) or the environment give, on top of o.
+func openClient(dir string, keys *keyFlags, o datadir.OpenOptions) (client.Client, error) {
+	if dir == "" {
+		return nil, usagef("--dir is required")
 	}
-	return openErr
+	if o.Logger == nil {
+		o.Logger = quietLogger()
+	}
+	return client.Open(dir, func() (datadir.OpenOptions, error) { return keys.openOptions(o) })
 }
 
 // refusedByDaemon turns the daemon's refusal of the input (422: not UTF-8,

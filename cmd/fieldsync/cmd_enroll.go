@@ -12,7 +12,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/pii"
 	"fieldsync/node"
-	"fieldsync/runtime/localapi"
+	"fieldsync/replication/datadir"
 )
 
 // maxEnrollInput bounds what enroll reads (a day's captures fit easily).
@@ -85,28 +85,12 @@ func runEnroll(e *env, args []string) error {
 	}
 	// A running daemon first: it holds the key already, so an officer
 	// enrolls without the laptop's passphrase (docs/keys.md).
-	c, dialErr := dialDaemon(*dir)
-	if dialErr == nil {
-		err = enrollViaDaemon(c, next, count)
-	} else {
-		d, oerr := openDirKeys(*dir, keys)
-		if oerr != nil {
-			return daemonOrOpenError(oerr, dialErr)
-		}
-		defer d.Close()
-		n, nerr := node.New(d, node.Options{})
-		if nerr != nil {
-			return nerr
-		}
-		err = forEachDossier(next, func(i int, dos *node.Dossier, decodeErr error) error {
-			line, err := enrollOne(n, i, dos, decodeErr)
-			if err != nil {
-				return err // a storage failure: stop
-			}
-			return count(line)
-		})
-	}
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
 	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := refusedByDaemon(c.Enroll(next, func(r node.EnrollResult) error { return count(enrollLine(r)) })); err != nil {
 		return err
 	}
 	if rejected > 0 {
@@ -180,48 +164,6 @@ func optionalArg(arg string) []string {
 	return []string{arg}
 }
 
-// forEachDossier calls fn with each dossier of next, or the error that
-// kept one from decoding (a row error); any other error stops.
-func forEachDossier(next func() (int, *node.Dossier, error), fn func(i int, d *node.Dossier, decodeErr error) error) error {
-	for {
-		i, d, err := next()
-		switch {
-		case isEOF(err):
-			return nil
-		case err != nil && !node.IsRowError(err):
-			return err
-		}
-		if err := fn(i, d, err); err != nil {
-			return err
-		}
-	}
-}
-
-// enrollOne saves one dossier. A record that does not decode or does not
-// validate is refused (line.Receipt nil); err is only for failures to
-// save, which stop the command.
-func enrollOne(n *node.Node, i int, d *node.Dossier, decodeErr error) (enrollLine, error) {
-	line := enrollLine{Record: i}
-	if decodeErr != nil {
-		line.Error = rowFailure(decodeErr)
-		return line, nil
-	}
-	r, err := n.SaveDossier(d)
-	var rej *node.RejectedError
-	switch {
-	case errors.As(err, &rej):
-		line.Rejected = rej.Findings
-		return line, nil
-	case errors.Is(err, node.ErrFrozen): // the freeze rule: refused, nothing written
-		line.Error = err.Error()
-		return line, nil
-	case err != nil:
-		return line, err
-	}
-	line.Receipt = &r
-	return line, nil
-}
-
 func printEnrollLine(e *env, asJSON bool, m pii.Masker, l enrollLine) error {
 	if asJSON {
 		return writeMaskedJSON(e, m, l)
@@ -261,41 +203,4 @@ func inputFile(e *env, args []string) (io.Reader, func(), error) {
 		return nil, nil, err
 	}
 	return f, func() { f.Close() }, nil
-}
-
-// enrollViaDaemon sends the dossiers to the running daemon's API with
-// their files inline; files this command could not read are refused here.
-func enrollViaDaemon(c *localapi.Client, next func() (int, *node.Dossier, error), out func(enrollLine) error) error {
-	b := &dossierBatches{}
-	b.send = func(body io.Reader) error {
-		var results []node.EnrollResult
-		if err := postDossiers(c, "/api/enroll", body, &results); err != nil {
-			return err
-		}
-		for _, r := range results {
-			if err := out(enrollLine(r)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	err := forEachDossier(next, func(i int, d *node.Dossier, decodeErr error) error {
-		if decodeErr != nil {
-			if err := b.flush(); err != nil { // keep the output in input order
-				return err
-			}
-			return out(enrollLine{Record: i, Error: rowFailure(decodeErr)})
-		}
-		if fs := localRejection(d); fs != nil {
-			if err := b.flush(); err != nil {
-				return err
-			}
-			return out(enrollLine{Record: i, Rejected: fs})
-		}
-		return b.add(d, i)
-	})
-	if err != nil {
-		return err
-	}
-	return b.flush()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"fieldsync/node"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/client"
 	"fieldsync/runtime/localapi"
 )
 
@@ -219,9 +221,9 @@ func importViaDaemon(e *env, c *localapi.Client, dir string, keys *keyFlags, arg
 		row.Folder = folderOf(row.Line)
 		res.Rejected = append(res.Rejected, row)
 	}
-	b := &dossierBatches{send: func(body io.Reader) error {
+	b := &client.Batches{Send: func(body io.Reader) error {
 		var part node.ImportResult
-		if err := postDossiers(c, "/api/import?format=jsonl", body, &part); err != nil {
+		if err := refusedByDaemon(client.PostDossiers(c, "/api/import?format=jsonl", body, &part)); err != nil {
 			return err
 		}
 		res.Stats = addStats(res.Stats, part.Stats)
@@ -235,30 +237,30 @@ func importViaDaemon(e *env, c *localapi.Client, dir string, keys *keyFlags, arg
 	}}
 	for {
 		line, d, err := in.dr.Next()
-		if isEOF(err) {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		switch {
 		case err != nil && !node.IsRowError(err):
-			b.flush()
+			b.Flush()
 			return fmt.Errorf("import stopped after %d rows (%d saved): %w", res.Stats.Rows, res.Stats.Accepted, err)
 		case err != nil:
 			res.Stats.Rows++
 			res.Stats.Rejected++
 			reject(node.RejectedRow{Line: line, Reasons: []node.Reason{{Message: err.Error()}}})
 		default:
-			if fs := localRejection(&d); fs != nil {
+			if fs := client.LocalRejection(&d); fs != nil {
 				res.Stats.Rows++
 				res.Stats.Rejected++
 				reject(node.RejectedRow{Line: line, Reasons: node.ReasonsOf(fs)})
 				continue
 			}
-			if err := b.add(&d, line); err != nil {
+			if err := b.Add(&d, line); err != nil {
 				return fmt.Errorf("import stopped after %d rows (%d saved): %w", res.Stats.Rows, res.Stats.Accepted, err)
 			}
 		}
 	}
-	if err := b.flush(); err != nil {
+	if err := b.Flush(); err != nil {
 		return fmt.Errorf("import stopped after %d rows (%d saved): %w", res.Stats.Rows, res.Stats.Accepted, err)
 	}
 	rep := &rejectedReport{}

@@ -9,6 +9,7 @@ import (
 
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/datadir/trust"
 	"fieldsync/storage"
 )
 
@@ -85,7 +86,7 @@ func runInit(e *env, args []string) error {
 	keyFile := fs.String("key-file", "", "master key file, outside DIR: used if it exists, else created (default DIR.key)")
 	usePass := fs.Bool("passphrase", false, "derive the master key from a passphrase ($"+envPassphrase+" or --passphrase-file)")
 	passFile := fs.String("passphrase-file", "", "file whose first line is the passphrase (implies --passphrase)")
-	trust := addTrustFlags(fs)
+	anchor := addTrustFlags(fs)
 	maxUnsynced := fs.Int("max-unsynced", 0, "laptops: refuse captures past this many not yet at a hub (0: 5000; -1: no limit)")
 	blobStore := fs.String("blob-store", "", "hubs: keep blobs in an S3-compatible object store, s3://HOST/BUCKET/PREFIX?credentials=FILE (default: DIR/blobs)")
 	maxDays := fs.Int("max-unsynced-days", 0, "laptops: refuse captures once the oldest not yet at a hub is this many days old (0: 21; -1: no limit)")
@@ -111,7 +112,7 @@ func runInit(e *env, args []string) error {
 	if *peers != "" {
 		cfg.Peers = strings.Split(*peers, ",")
 	}
-	anchorSelf, err := trust.check(&cfg)
+	anchorSelf, err := checkTrust(anchor, &cfg)
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func runInit(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	imported, err := trust.finish(d, anchorSelf)
+	imported, err := anchor.Finish(d, anchorSelf)
 	if err != nil {
 		return err
 	}
@@ -141,17 +142,17 @@ func runInit(e *env, args []string) error {
 		ProvinceKey string `json:"province_key,omitempty"`
 		Open        bool   `json:"open,omitempty"`
 		// Roster is what --roster imported.
-		Roster *bundleImport `json:"roster,omitempty"`
+		Roster *trust.Import `json:"roster,omitempty"`
 	}{*dir, d.Config.Name, d.Config.Role, replication.DeviceIDOf(d.Signer.PublicKey()), d.Signer.Origin(), d.Config.Key,
 		hex.EncodeToString(d.Signer.PublicKey()), d.Config.ProvinceKey, d.Config.Open, imported}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
 	}
 	if imported != nil {
-		imported.print(e.stdout)
+		printRosterImport(e.stdout, *imported)
 	}
 	fmt.Fprintf(e.stdout, "initialized %s\n  name:   %s\n  role:   %s\n  device: %s (key %s)\n  origin: %s\n  key:    %s\n  anchor: %s\n",
-		out.Dir, out.Name, out.Role, out.Device, out.DeviceKey, out.Origin, describeKey(*dir, out.Key), trustLine(d.Config))
+		out.Dir, out.Name, out.Role, out.Device, out.DeviceKey, out.Origin, describeKey(*dir, out.Key), trust.Line(d.Config))
 	return nil
 }
 

@@ -9,8 +9,8 @@ import (
 
 	"fieldsync/hub"
 	"fieldsync/hub/dedup"
-	"fieldsync/hub/review"
 	"fieldsync/replication"
+	"fieldsync/replication/datadir"
 	"fieldsync/runtime/localapi"
 )
 
@@ -56,7 +56,7 @@ func runModel(e *env, args []string) error {
 	if *train {
 		info, err = trainModel(*dir, keys)
 	} else {
-		err = withView(*dir, keys, "/api/model", &info, func(v *hub.View, _ review.Queue) error {
+		err = withView(*dir, keys, "/api/model", &info, func(v *hub.View) error {
 			var err error
 			info, err = v.Model()
 			return err
@@ -80,26 +80,23 @@ func runModel(e *env, args []string) error {
 // the directory when none runs.
 func trainModel(dir string, keys *keyFlags) (hub.ModelInfo, error) {
 	var info hub.ModelInfo
-	if c, err := localapi.Dial(dir); err == nil {
-		return info, c.Do("POST", "/api/model/train", nil, &info)
-	}
-	d, view, closeView, err := openHubView(dir, keys)
-	if err != nil {
-		return info, err
-	}
-	defer d.Close()
-	defer closeView()
-	a, err := hub.NewAuthor(d)
-	if err != nil {
-		return info, err
-	}
-	if _, _, err := a.PublishModel(view, replication.MakeHLC(time.Now().UnixMilli(), 0)); err != nil {
-		return info, err
-	}
-	if err := view.CatchUp(context.Background()); err != nil { // the view applies the entry from the log
-		return info, err
-	}
-	return view.Model()
+	err := withHub(dir, keys, func(c *localapi.Client) error {
+		return c.Do("POST", "/api/model/train", nil, &info)
+	}, func(d *datadir.Dir, view *hub.View) error {
+		a, err := hub.NewAuthor(d)
+		if err != nil {
+			return err
+		}
+		if _, _, err := a.PublishModel(view, replication.MakeHLC(time.Now().UnixMilli(), 0)); err != nil {
+			return err
+		}
+		if err := view.CatchUp(context.Background()); err != nil { // the view applies the entry from the log
+			return err
+		}
+		info, err = view.Model()
+		return err
+	})
+	return info, err
 }
 
 func printModel(w io.Writer, info *hub.ModelInfo, weights bool) {

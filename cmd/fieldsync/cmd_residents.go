@@ -13,9 +13,9 @@ import (
 	"fieldsync/enrollment/pii"
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
-	"fieldsync/hub/review"
 	"fieldsync/node"
 	"fieldsync/replication"
+	"fieldsync/replication/datadir"
 	"fieldsync/runtime/localapi"
 )
 
@@ -100,7 +100,7 @@ func runResidentsImport(e *env, args []string) error {
 		opts.Source = fs.Args()[0]
 	}
 	var res hub.ResidentsResult
-	if c, err := localapi.Dial(*dir); err == nil {
+	err = withHub(*dir, keys, func(c *localapi.Client) error {
 		q := url.Values{"commune": {opts.Commune}, "code_list": {opts.CodeList}, "as_of": {opts.AsOf}, "source": {opts.Source}}
 		if opts.MinAge != 0 {
 			q.Set("min_age", strconv.Itoa(opts.MinAge))
@@ -108,21 +108,13 @@ func runResidentsImport(e *env, args []string) error {
 		if opts.Partial {
 			q.Set("partial", "1")
 		}
-		err = c.Do("POST", "/api/residents/import?"+q.Encode(), localapi.Body{Type: localapi.TypeCSV, Reader: in}, &res)
+		err := c.Do("POST", "/api/residents/import?"+q.Encode(), localapi.Body{Type: localapi.TypeCSV, Reader: in}, &res)
 		var ae *localapi.Error
 		if errors.As(err, &ae) && ae.Status == 400 {
 			return rejectedError{errors.New(ae.Message)}
 		}
-		if err != nil {
-			return err
-		}
-	} else {
-		d, view, closeView, err := openHubView(*dir, keys)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		defer closeView()
+		return err
+	}, func(d *datadir.Dir, view *hub.View) error {
 		a, err := hub.NewAuthor(d)
 		if err != nil {
 			return err
@@ -131,9 +123,10 @@ func runResidentsImport(e *env, args []string) error {
 		if errors.Is(err, hub.ErrBadResidents) {
 			return rejectedError{err}
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	m := newMasker(e, *showPII)
 	if *asJSON {
@@ -193,7 +186,7 @@ func runResidentsShow(e *env, args []string) error {
 	m := newMasker(e, *showPII)
 	if *commune == "" {
 		var rep hub.CensusReport
-		if err := withView(*dir, keys, "/api/residents", &rep, func(v *hub.View, _ review.Queue) (err error) {
+		if err := withView(*dir, keys, "/api/residents", &rep, func(v *hub.View) (err error) {
 			rep, err = v.Census()
 			return err
 		}); err != nil {
@@ -213,21 +206,15 @@ func runResidentsShow(e *env, args []string) error {
 		People []hub.ResidentRow `json:"people"`
 		Total  int               `json:"total"`
 	}
-	if c, err := localapi.Dial(*dir); err == nil {
+	err = withHub(*dir, keys, func(c *localapi.Client) error {
 		path := "/api/residents/people?" + url.Values{"commune": {*commune}, "category": {*category}}.Encode()
-		if err := c.Do("GET", path, nil, &page); err != nil {
-			return err
-		}
-	} else {
-		d, view, closeView, err := openHubView(*dir, keys)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		defer closeView()
-		if page.People, page.Total, err = view.ResidentsOf(d.Log, *commune, 0, cats...); err != nil {
-			return err
-		}
+		return c.Do("GET", path, nil, &page)
+	}, func(d *datadir.Dir, view *hub.View) (err error) {
+		page.People, page.Total, err = view.ResidentsOf(d.Log, *commune, 0, cats...)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeMaskedJSON(e, m, page)

@@ -5,18 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/pii"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
 	"fieldsync/hub/review"
-	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/client"
 	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 )
@@ -82,6 +79,20 @@ func reviewFlags(e *env, name string) (*flag.FlagSet, *string, *bool, *bool, *bo
 	return fs, dir, all, resolved, asJSON
 }
 
+// openHubClient reaches a hub's daemon or opens its directory (with the
+// hub's storage profile) offline.
+func openHubClient(dir string, keys *keyFlags) (client.Client, error) {
+	return openClient(dir, keys, datadir.OpenOptions{Profile: storage.ProfileHub})
+}
+
+// notHub turns a field node's refusal of review into a usage error.
+func notHub(err error) error {
+	if errors.Is(err, client.ErrNotHub) {
+		return usagef("%s", strings.TrimPrefix(err.Error(), client.ErrNotHub.Error()+": "))
+	}
+	return err
+}
+
 func runConflicts(e *env, args []string) error {
 	fs, dir, all, resolved, asJSON := reviewFlags(e, "conflicts")
 	keys, showPII := addKeyFlags(fs), addShowPII(fs)
@@ -89,17 +100,14 @@ func runConflicts(e *env, args []string) error {
 		return err
 	}
 	m := newMasker(e, *showPII)
-	var items []*reconcile.Citizen
-	err := withView(*dir, keys, "/api/conflicts"+queueQuery(*all, *resolved), &items, func(v *hub.View, q review.Queue) error {
-		q.All, q.Resolved = *all, *resolved
-		return eachPage(q, func(q review.Queue) (string, error) {
-			page, next, err := v.Conflicts(q)
-			items = append(items, page...)
-			return next, err
-		})
-	})
+	c, err := openHubClient(*dir, keys)
 	if err != nil {
 		return err
+	}
+	defer c.Close()
+	items, err := c.Conflicts(review.Queue{All: *all, Resolved: *resolved})
+	if err != nil {
+		return notHub(err)
 	}
 	if *asJSON {
 		return writeMaskedJSON(e, m, items)
@@ -118,17 +126,14 @@ func runDuplicates(e *env, args []string) error {
 		return err
 	}
 	m := newMasker(e, *showPII)
-	var items []review.PairItem
-	err := withView(*dir, keys, "/api/duplicates"+queueQuery(*all, *resolved), &items, func(v *hub.View, q review.Queue) error {
-		q.All, q.Resolved = *all, *resolved
-		return eachPage(q, func(q review.Queue) (string, error) {
-			page, next, err := v.Pairs(q)
-			items = append(items, page...)
-			return next, err
-		})
-	})
+	c, err := openHubClient(*dir, keys)
 	if err != nil {
 		return err
+	}
+	defer c.Close()
+	items, err := c.Duplicates(review.Queue{All: *all, Resolved: *resolved})
+	if err != nil {
+		return notHub(err)
 	}
 	if *asJSON {
 		return writeMaskedJSON(e, m, items)
@@ -157,13 +162,18 @@ func runResolve(e *env, args []string) error {
 		return usagef("give one conflict or pair ID")
 	}
 	req := review.Request{ID: fs.Args()[0], Choose: *choose, SamePerson: *same, Distinct: *distinct, Officer: *officer, Note: *note}
-	id, err := resolve(*dir, keys, req)
+	c, err := openHubClient(*dir, keys)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id, err := c.Resolve(req)
 	var ae *localapi.Error
-	if errors.Is(err, review.ErrBadDecision) || errors.Is(err, review.ErrNoSuchItem) || errors.As(err, &ae) && ae.Status/100 == 4 {
+	if review.Rejected(err) || errors.As(err, &ae) && ae.Status/100 == 4 {
 		return rejectedError{err}
 	}
 	if err != nil {
-		return err
+		return notHub(err)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, map[string]any{"entry": id})
@@ -172,88 +182,33 @@ func runResolve(e *env, args []string) error {
 	return nil
 }
 
-func resolve(dir string, keys *keyFlags, req review.Request) (replication.EntryID, error) {
-	if c, err := localapi.Dial(dir); err == nil {
-		var out struct{ Entry replication.EntryID }
-		return out.Entry, c.Do("POST", "/api/resolve", req, &out)
-	}
-	d, view, closeView, err := openHubView(dir, keys)
-	if err != nil {
-		return replication.EntryID{}, err
-	}
-	defer d.Close()
-	defer closeView()
-	a, err := hub.NewAuthor(d)
-	if err != nil {
-		return replication.EntryID{}, err
-	}
-	ent, err := a.Resolve(view, req, replication.MakeHLC(time.Now().UnixMilli(), 0))
-	return ent.ID(), err
-}
-
-// withView asks the running hub (path) or, when none runs, opens the view
-// the directory keeps, brings it up to the log and calls offline.
-func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View, review.Queue) error) error {
-	if c, err := localapi.Dial(dir); err == nil {
-		return c.Do("GET", path, nil, out)
-	}
-	d, view, closeView, err := openHubView(dir, keys)
+// withHub reaches the hub's daemon (daemon) or, when none runs, opens its
+// directory and stored view, brought up to the log (offline): for the
+// commands that go beyond client.Client (the model, resident lists).
+func withHub(dir string, keys *keyFlags, daemon func(*localapi.Client) error, offline func(d *datadir.Dir, v *hub.View) error) error {
+	c, err := openHubClient(dir, keys)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	defer closeView()
-	return offline(view, review.QueueFor(d.Config.Tier, d.Config.Unit))
-}
-
-// eachPage lists a queue page by page.
-func eachPage(q review.Queue, page func(review.Queue) (string, error)) error {
-	q.Limit = reconcile.MaxQueueLimit
-	for {
-		next, err := page(q)
-		if err != nil || next == "" {
-			return err
+	defer c.Close()
+	switch c := c.(type) {
+	case *client.Daemon:
+		return daemon(c.API)
+	case *client.Offline:
+		v, err := c.View()
+		if err != nil {
+			return notHub(err)
 		}
-		q.After = next
+		return offline(c.Dir, v)
 	}
+	return fmt.Errorf("unknown client %T", c)
 }
 
-func openHubView(dir string, keys *keyFlags) (*datadir.Dir, *hub.View, func() error, error) {
-	o, err := keys.openOptions(datadir.OpenOptions{Logger: quietLogger(), Profile: storage.ProfileHub})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	d, err := datadir.Open(dir, o)
-	if errors.Is(err, storage.ErrLocked) {
-		return nil, nil, nil, fmt.Errorf("%w; and its API did not answer", err)
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if d.Config.Role != replication.RoleHub {
-		d.Close()
-		return nil, nil, nil, usagef("%s is a field node; conflicts and duplicates are reviewed at hubs", dir)
-	}
-	v, closeView, err := hub.OpenStored(d)
-	if err != nil {
-		d.Close()
-		return nil, nil, nil, err
-	}
-	return d, v, closeView, nil
-}
-
-func queueQuery(all, resolved bool) string {
-	q := url.Values{"limit": {strconv.Itoa(reconcile.MaxQueueLimit)}}
-	if all {
-		q.Set("all", "1")
-	}
-	if resolved {
-		q.Set("resolved", "1")
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
+// withView asks the running hub (GET path into out) or reads the stored
+// view (offline).
+func withView(dir string, keys *keyFlags, path string, out any, offline func(*hub.View) error) error {
+	return withHub(dir, keys, func(c *localapi.Client) error { return c.Do("GET", path, nil, out) },
+		func(_ *datadir.Dir, v *hub.View) error { return offline(v) })
 }
 
 func printConflict(w io.Writer, c *reconcile.Citizen, m pii.Masker) {

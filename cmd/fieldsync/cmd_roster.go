@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -11,20 +9,18 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"fieldsync/hub"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/datadir/trust"
 	"fieldsync/replication/roster"
-	"fieldsync/replication/roster/live"
 	"fieldsync/runtime/daemon"
-	"fieldsync/runtime/localapi"
 )
 
 // envOpen lets a test harness or a lab create open directories without
-// saying so on every init (see initTrust); the field never sets it.
-const envOpen = "FIELDSYNC_OPEN"
+// saying so on every init (trust.EnvOpen); the field never sets it.
+const envOpen = trust.EnvOpen
 
 func init() {
 	register(&command{
@@ -128,31 +124,17 @@ func runRosterChange(e *env, op string, args []string) error {
 	if *dir == "" {
 		return usagef("--dir is required")
 	}
-	var ids []replication.EntryID
-	if c, err := localapi.Dial(*dir); err == nil {
-		var out struct {
-			Entries []replication.EntryID `json:"entries"`
-		}
-		if err := c.Do("POST", "/api/roster", req, &out); err != nil {
-			return err
-		}
-		ids = out.Entries
-	} else {
-		d, err := openDirKeys(*dir, keys)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		entries, err := hub.AuthorRoster(d, req, replication.MakeHLC(time.Now().UnixMilli(), 0))
-		if errors.Is(err, hub.ErrBadRosterRequest) {
-			return usagef("%v", err)
-		}
-		if err != nil {
-			return err
-		}
-		for _, en := range entries {
-			ids = append(ids, en.ID())
-		}
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ids, err := c.ChangeRoster(req)
+	if errors.Is(err, hub.ErrBadRosterRequest) {
+		return usagef("%v", err)
+	}
+	if err != nil {
+		return err
 	}
 	key, _ := roster.ParseKey(req.Device)
 	verb := map[string]string{"add": "added", "revoke": "revoked"}[op]
@@ -194,43 +176,20 @@ func runRosterShow(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var v daemon.RosterView
-	if c, err := localapi.Dial(*dir); err == nil {
-		if err := c.Do("GET", "/api/roster", nil, &v); err != nil {
-			return err
-		}
-	} else {
-		d, err := openDirKeys(*dir, keys)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		if v, err = offlineRoster(d); err != nil {
-			return err
-		}
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := c.Roster()
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, v)
 	}
 	printRoster(e.stdout, v)
 	return nil
-}
-
-func offlineRoster(d *datadir.Dir) (daemon.RosterView, error) {
-	v := daemon.RosterView{Open: d.Config.ProvinceKey == ""}
-	if v.Open {
-		return v, nil
-	}
-	key, err := roster.ParseKey(d.Config.ProvinceKey)
-	if err != nil {
-		return v, err
-	}
-	rb, err := live.Load(ed25519.PublicKey(key), d.Log)
-	if err != nil {
-		return v, err
-	}
-	v.Anchor, v.Devices = key, rb.Devices()
-	return v, nil
 }
 
 func printRoster(w io.Writer, v daemon.RosterView) {
@@ -276,31 +235,14 @@ func runRosterExport(e *env, args []string) error {
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	var bundle []byte
-	if c, err := localapi.Dial(*dir); err == nil {
-		var resp struct {
-			Bundle []byte `json:"bundle"`
-		}
-		if err := c.Do("GET", "/api/roster/export", nil, &resp); err != nil {
-			return err
-		}
-		bundle = resp.Bundle
-	} else {
-		d, err := openDirKeys(*dir, keys)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		if d.Config.ProvinceKey == "" {
-			return fmt.Errorf("%s runs open: it has no roster", *dir)
-		}
-		key, err := roster.ParseKey(d.Config.ProvinceKey)
-		if err != nil {
-			return err
-		}
-		if bundle, err = roster.Export(d.Log, ed25519.PublicKey(key)); err != nil {
-			return err
-		}
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	bundle, err := c.ExportRoster()
+	if err != nil {
+		return err
 	}
 	if *out == "-" {
 		_, err := e.stdout.Write(bundle)
@@ -323,155 +265,49 @@ func runRosterImport(e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("give one bundle file")
 	}
-	bundle, err := readBundle(fs.Arg(0))
+	bundle, err := trust.ReadBundle(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	if c, err := localapi.Dial(*dir); err == nil {
-		var out map[string]int
-		if err := c.Do("POST", "/api/roster/import", bytes.NewReader(bundle), &out); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "imported the roster: %d new entries\n", out["applied"])
-		return nil
-	}
-	d, err := openDirKeys(*dir, keys)
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	res, err := importBundle(d, bundle)
+	defer c.Close()
+	res, err := c.ImportRoster(bundle)
 	if err != nil {
 		return err
 	}
-	res.print(e.stdout)
+	printRosterImport(e.stdout, res)
 	return nil
 }
 
-func readBundle(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, roster.MaxBundleBytes+1))
-}
-
-// bundleImport is what importing a roster bundle did.
-type bundleImport struct {
-	// AnchorSet is the anchor the bundle gave a directory that had none.
-	AnchorSet ed25519.PublicKey `json:"anchor_set,omitempty"`
-	Applied   int               `json:"roster_entries"`
-}
-
-func (b bundleImport) print(w io.Writer) {
+// printRosterImport says what importing a roster bundle did.
+func printRosterImport(w io.Writer, b trust.Import) {
 	if b.AnchorSet != nil {
 		fmt.Fprintf(w, "trust anchor set to device %s (key %x): check it with the province\n", replication.DeviceIDOf(b.AnchorSet), []byte(b.AnchorSet))
 	}
 	fmt.Fprintf(w, "imported the roster: %d new entries\n", b.Applied)
 }
 
-// importBundle ingests a bundle into an open directory; a directory
-// without an anchor takes the bundle's signer as its anchor (leaving open
-// mode, if it was in it). It prints nothing: callers say what it did in
-// their own output (text, or JSON alone).
-func importBundle(d *datadir.Dir, bundle []byte) (bundleImport, error) {
-	var anchor ed25519.PublicKey
-	if d.Config.ProvinceKey != "" {
-		k, err := roster.ParseKey(d.Config.ProvinceKey)
-		if err != nil {
-			return bundleImport{}, err
-		}
-		anchor = ed25519.PublicKey(k)
-	}
-	key, res, err := live.Import(d.Log, bundle, anchor)
-	if err != nil {
-		return bundleImport{}, err
-	}
-	out := bundleImport{Applied: len(res.Applied)}
-	if anchor == nil {
-		d.Config.ProvinceKey, d.Config.Open = hex.EncodeToString(key), false
-		if err := datadir.WriteConfig(d.Path, d.Config); err != nil {
-			return out, err
-		}
-		out.AnchorSet = key
-	}
-	return out, nil
-}
-
-// trustFlags are init's choices of trust anchor.
-type trustFlags struct {
-	provinceKey, rosterFile string
-	anchorSelf, open        bool
-}
-
-func addTrustFlags(fs *flag.FlagSet) *trustFlags {
-	t := &trustFlags{}
-	fs.StringVar(&t.provinceKey, "province-key", "", "the province hub's public key (hex): the trust anchor that signs the roster")
-	fs.StringVar(&t.rosterFile, "roster", "", "a roster exported by the province ('fieldsync roster export'): imported, and its signer is the anchor")
-	fs.BoolVar(&t.anchorSelf, "anchor-self", false, "this hub is the trust anchor and signs the roster (the default for --tier province)")
-	fs.BoolVar(&t.open, "open", false, "no roster and unauthenticated sync: tests and labs only, never in the field")
+// addTrustFlags registers init's choices of trust anchor (trust.Choice).
+func addTrustFlags(fs *flag.FlagSet) *trust.Choice {
+	t := &trust.Choice{}
+	fs.StringVar(&t.ProvinceKey, "province-key", "", "the province hub's public key (hex): the trust anchor that signs the roster")
+	fs.StringVar(&t.RosterFile, "roster", "", "a roster exported by the province ('fieldsync roster export'): imported, and its signer is the anchor")
+	fs.BoolVar(&t.AnchorSelf, "anchor-self", false, "this hub is the trust anchor and signs the roster (the default for --tier province)")
+	fs.BoolVar(&t.Open, "open", false, "no roster and unauthenticated sync: tests and labs only, never in the field")
 	return t
 }
 
-// initTrust decides the anchor before the directory exists; anchorSelf
-// says the directory's own key becomes it (set by finishTrust).
-func (t *trustFlags) check(cfg *datadir.Config) (anchorSelf bool, err error) {
-	n := 0
-	for _, set := range []bool{t.provinceKey != "" || t.rosterFile != "", t.anchorSelf, t.open} {
-		if set {
-			n++
-		}
+// checkTrust applies init's choice of anchor to cfg (trust.Choice.Check,
+// with the harness's FIELDSYNC_OPEN); a choice that cannot be made is a
+// usage error.
+func checkTrust(t *trust.Choice, cfg *datadir.Config) (anchorSelf bool, err error) {
+	anchorSelf, err = t.FromEnv().Check(cfg)
+	var ce *trust.ChoiceError
+	if errors.As(err, &ce) {
+		return false, usagef("%s", ce.Msg)
 	}
-	switch {
-	case n > 1:
-		return false, usagef("give one of --province-key/--roster, --anchor-self, --open")
-	case t.anchorSelf && cfg.Role != replication.RoleHub:
-		return false, usagef("--anchor-self: only a hub signs the roster")
-	case t.provinceKey != "":
-		k, err := roster.ParseKey(strings.ToLower(t.provinceKey))
-		if err != nil {
-			return false, usagef("--province-key: %v", err)
-		}
-		cfg.ProvinceKey = hex.EncodeToString(k)
-	case t.open:
-		cfg.Open = true
-	case t.rosterFile != "":
-	case t.anchorSelf || cfg.Role == replication.RoleHub && cfg.Tier == "province":
-		return true, nil
-	case os.Getenv(envOpen) == "1":
-		cfg.Open = true
-	default:
-		return false, usagef("say who signs the roster: --province-key KEY or --roster FILE (from the province), --anchor-self (this hub), or --open (tests and labs only)")
-	}
-	return false, nil
-}
-
-// finish completes the trust setup once the directory exists; it returns
-// what a roster bundle imported (nil without --roster).
-func (t *trustFlags) finish(d *datadir.Dir, anchorSelf bool) (*bundleImport, error) {
-	switch {
-	case anchorSelf:
-		return nil, hub.MakeAnchor(d)
-	case t.rosterFile != "":
-		bundle, err := readBundle(t.rosterFile)
-		if err != nil {
-			return nil, err
-		}
-		res, err := importBundle(d, bundle)
-		return &res, err
-	}
-	return nil, nil
-}
-
-// trustLine describes a directory's trust anchor for init's output.
-func trustLine(c datadir.Config) string {
-	switch {
-	case c.Open:
-		return "OPEN (no roster, unauthenticated sync: tests and labs only)"
-	case c.ProvinceKey == "":
-		return "none"
-	}
-	k, _ := roster.ParseKey(c.ProvinceKey)
-	return fmt.Sprintf("device %s (key %s)", replication.DeviceIDOf(k), c.ProvinceKey)
+	return anchorSelf, err
 }

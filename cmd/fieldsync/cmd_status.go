@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,16 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
-	"fieldsync/hub/review"
-	"fieldsync/node"
 	"fieldsync/replication"
+	"fieldsync/replication/datadir"
 	"fieldsync/replication/replicator"
-	"fieldsync/runtime/daemon"
 	"fieldsync/runtime/localapi"
-	"fieldsync/storage"
 )
 
 func init() {
@@ -67,50 +62,15 @@ func runStatus(e *env, args []string) error {
 	return nil
 }
 
-// loadStatus asks the running daemon, or reads the directory itself.
+// loadStatus asks the running daemon, or reads the directory itself
+// (client.Offline.Status).
 func loadStatus(dir string) (localapi.Status, error) {
-	var st localapi.Status
-	if c, err := localapi.Dial(dir); err == nil {
-		return st, c.Do("GET", "/api/status", nil, &st)
-	}
-	d, err := openDir(dir) // the key from config.json or the environment
-	if errors.Is(err, storage.ErrLocked) {
-		return st, fmt.Errorf("%w; and its API did not answer", err)
-	}
+	c, err := openClient(dir, nil, datadir.OpenOptions{})
 	if err != nil {
-		return st, err
+		return localapi.Status{}, err
 	}
-	defer d.Close()
-	peers, err := replicator.PeerStatuses(d.Log, d.Config.Role)
-	if err != nil {
-		return st, err
-	}
-	if st, err = localapi.BaseStatus(d, peers, false); err != nil {
-		return st, err
-	}
-	if st.Trust, st.Refused, err = daemon.OfflineTrust(d); err != nil {
-		return st, err
-	}
-	if d.Config.Role != replication.RoleHub {
-		n, err := node.New(d, node.Options{})
-		if err != nil {
-			return st, err
-		}
-		st.Extra, err = node.BacklogStatus(n)
-		return st, err
-	}
-	view, closeView, err := hub.OpenStored(d)
-	if err != nil {
-		return st, err
-	}
-	defer closeView()
-	vs, digest := view.Stats()
-	dos, err := hub.OfflineDossiers(d)
-	if err != nil {
-		return st, err
-	}
-	st.Extra = map[string]any{"view": vs, "digest": digest, "queue": review.QueueFor(d.Config.Tier, d.Config.Unit).Level, "dossiers": dos}
-	return st, nil
+	defer c.Close()
+	return c.Status()
 }
 
 // printDigest prints a hub's view digest (equal on hubs with equal entries).

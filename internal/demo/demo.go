@@ -27,6 +27,7 @@ import (
 	"fieldsync/node/capture"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/datadir/trust"
 	"fieldsync/replication/gossip"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/roster"
@@ -606,7 +607,7 @@ func (w *world) startLaptop(lr *laptopRun, target string, link *linkemu.Link) er
 // streams are mutual TLS between roster keys from the start.
 func (w *world) enlist(dir *datadir.Dir) error {
 	if w.province == nil {
-		return hub.MakeAnchor(dir)
+		return trust.MakeAnchor(dir)
 	}
 	return w.province.d.Enlist(dir)
 }

@@ -17,6 +17,7 @@ import (
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/datadir/trust"
 	"fieldsync/replication/replicator"
 	"fieldsync/replication/syncnet"
 )
@@ -78,7 +79,7 @@ func (d *deployment) initDir(cfg datadir.Config) *datadir.Dir {
 	}
 	d.t.Cleanup(func() { d.stop(); dir.Close() }) // the daemons first: they hold stores in dir
 	if cfg.Tier == "province" {
-		err = hub.MakeAnchor(dir)
+		err = trust.MakeAnchor(dir)
 	} else {
 		err = d.hubs["province"].Enlist(dir)
 	}

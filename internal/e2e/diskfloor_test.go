@@ -14,6 +14,7 @@ import (
 	"fieldsync/hub/dashboard"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/replication/datadir/trust"
 	"fieldsync/replication/diskfree"
 	"fieldsync/replication/replicator"
 	"fieldsync/runtime/daemon"
@@ -31,7 +32,7 @@ func TestDiskFloorAlarmOnTheDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := hub.MakeAnchor(d); err != nil {
+	if err := trust.MakeAnchor(d); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()

@@ -17,7 +17,7 @@
 // derived from the device key (no second secret to keep), distinct from it,
 // writing its own origin (epoch Epoch) that holds nothing but the roster.
 // That key is the trust anchor. The province hub itself is on the roster
-// like any hub (MakeAnchor adds it first), so its sessions and decisions
+// like any hub (trust.MakeAnchor adds it first), so its sessions and decisions
 // obey the same rules; the anchor key signs the roster and nothing else.
 //
 // Every replica is given the anchor at init: `fieldsync init --roster FILE`
