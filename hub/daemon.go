@@ -127,6 +127,11 @@ func NewDaemon(cfg DaemonConfig) (_ *Daemon, err error) {
 	if d.Base, err = daemon.New(cfg.Dir, rc, cfg.Logger); err != nil {
 		return nil, err
 	}
+	// The base wrote this hub's bundle key when it had none: the hub's
+	// clock resumes after it, so nothing the hub writes next goes back.
+	if err := author.Resume(); err != nil {
+		return nil, err
+	}
 	d.OnRosterImport(func([]replication.Entry) { view.Wake() })
 	d.registerGauges()
 	d.Collector(dossierCollector{d})

@@ -27,6 +27,19 @@ func NewAuthor(dir *datadir.Dir) (*Author, error) {
 	return &Author{dir: dir, hlc: hlc}, nil
 }
 
+// Resume folds into the hub's clock what the log holds now (an entry
+// written to it without the Author: the bundle key at start).
+func (a *Author) Resume() error {
+	hlc, err := a.dir.HLCState()
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hlc.Observe(hlc.Last())
+	return nil
+}
+
 // Observe folds received entries' timestamps into the hub's clock.
 func (a *Author) Observe(es []replication.Entry) {
 	a.mu.Lock()

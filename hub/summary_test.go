@@ -80,3 +80,33 @@ func TestStoredSummary(t *testing.T) {
 		})
 	}
 }
+
+// TestClockResumesAfterTheBundleKey: a new hub's daemon writes its bundle
+// key as it starts; the hub's clock (Author) resumes after it, so what the
+// hub writes next never carries a smaller HLC in its own origin.
+func TestClockResumesAfterTheBundleKey(t *testing.T) {
+	d, err := datadir.Init(filepath.Join(t.TempDir(), "h"), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleHub, Tier: "province", Unit: "01", Name: "p", Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	h, err := NewDaemon(DaemonConfig{Dir: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	head, err := d.Log.Head(d.Signer.Origin())
+	if err != nil || head.Seq < 2 {
+		t.Fatalf("own origin's head %+v (%v): the bundle key was not written", head, err)
+	}
+	key, err := d.Log.Get(replication.EntryID{Origin: d.Signer.Origin(), Seq: head.Seq})
+	if err != nil || key.Kind != replication.KindBundleKey {
+		t.Fatalf("own head %v, %v", key.Kind, err)
+	}
+	h.author.mu.Lock()
+	last := h.author.hlc.Last()
+	h.author.mu.Unlock()
+	if last < key.HLC {
+		t.Errorf("the hub's clock resumed at %v, before its bundle key %v", last, key.HLC)
+	}
+}
