@@ -195,20 +195,27 @@ func (d *Daemon) serveOfficerChange(w http.ResponseWriter, r *http.Request) {
 
 // ChangeOfficer applies an OfficerRequest to this laptop's accounts.
 func (d *Daemon) ChangeOfficer(req OfficerRequest) (Officer, error) {
-	l := d.cfg.Dir.Log
+	kdf := datadir.DefaultKDF()
+	if d.cfg.OfficerKDF != nil {
+		kdf = d.cfg.OfficerKDF()
+	}
+	o, err := ChangeOfficer(d.cfg.Dir.Log, req, kdf, d.node.clock.Now())
+	if err == nil && req.Op == "disable" && d.cfg.OnOfficerDisabled != nil {
+		d.cfg.OnOfficerDisabled(req.ID)
+	}
+	return o, err
+}
+
+// ChangeOfficer adds, disables or enables an officer's account in l (the
+// daemon's ChangeOfficer, and the CLI with the daemon stopped); a new
+// password is hashed with kdf.
+func ChangeOfficer(l oplog.Log, req OfficerRequest, kdf datadir.KDF, now time.Time) (Officer, error) {
 	switch req.Op {
 	case "add":
-		kdf := datadir.DefaultKDF()
-		if d.cfg.OfficerKDF != nil {
-			kdf = d.cfg.OfficerKDF()
-		}
-		return AddOfficer(l, req.ID, req.Name, []byte(req.Password), kdf, d.node.clock.Now())
+		return AddOfficer(l, req.ID, req.Name, []byte(req.Password), kdf, now)
 	case "disable", "enable":
 		if err := SetOfficerDisabled(l, req.ID, req.Op == "disable"); err != nil {
 			return Officer{}, err
-		}
-		if req.Op == "disable" && d.cfg.OnOfficerDisabled != nil {
-			d.cfg.OnOfficerDisabled(req.ID)
 		}
 		return Officer{ID: req.ID, Disabled: req.Op == "disable"}, nil
 	}

@@ -7,11 +7,10 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"fieldsync/node"
-	"fieldsync/replication"
 	"fieldsync/replication/datadir"
+	"fieldsync/runtime/client"
 	"fieldsync/runtime/localapi"
 )
 
@@ -83,61 +82,25 @@ func runOfficer(e *env, args []string) error {
 	if op != "list" && *id == "" {
 		return usagef("officer %s: give --id", op)
 	}
-	if c, err := localapi.Dial(*dir); err == nil {
-		return officerViaDaemon(e, c, req, *asJSON)
-	}
-	d, err := openDirKeys(*dir, keys)
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if d.Config.Role != replication.RoleNode {
-		return usagef("%s is a hub; officer accounts are a laptop's", *dir)
-	}
-	switch op {
-	case "list":
-		os, err := node.Officers(d.Log)
+	defer c.Close()
+	if op == "list" {
+		os, err := c.Officers()
 		if err != nil {
-			return err
+			return notNode(err, "%s is a hub; officer accounts are a laptop's", *dir)
 		}
 		return printOfficers(e, os, *asJSON)
-	case "add":
-		o, err := node.AddOfficer(d.Log, req.ID, req.Name, []byte(req.Password), datadir.DefaultKDF(), time.Now())
-		if errors.Is(err, node.ErrBadOfficer) {
-			return rejectedError{err}
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "officer %s (%s) can sign in to the capture app\n", o.ID, o.Name)
-	default:
-		if err := node.SetOfficerDisabled(d.Log, req.ID, op == "disable"); err != nil {
-			if errors.Is(err, node.ErrBadOfficer) {
-				return rejectedError{err}
-			}
-			return err
-		}
-		fmt.Fprintf(e.stdout, "officer %s %sd\n", req.ID, op)
 	}
-	return nil
-}
-
-func officerViaDaemon(e *env, c *localapi.Client, req node.OfficerRequest, asJSON bool) error {
-	if req.Op == "list" {
-		var os []node.Officer
-		if err := c.Do("GET", "/api/officers", nil, &os); err != nil {
-			return err
-		}
-		return printOfficers(e, os, asJSON)
-	}
-	var o node.Officer
-	err := c.Do("POST", "/api/officers", req, &o)
+	o, err := c.ChangeOfficer(req)
 	var ae *localapi.Error
-	if errors.As(err, &ae) && ae.Status == 400 {
-		return rejectedError{errors.New(ae.Message)}
+	if errors.Is(err, node.ErrBadOfficer) || errors.As(err, &ae) && ae.Status == 400 {
+		return rejectedError{officerRefusal(err)}
 	}
 	if err != nil {
-		return err
+		return notNode(err, "%s is a hub; officer accounts are a laptop's", *dir)
 	}
 	if req.Op == "add" {
 		fmt.Fprintf(e.stdout, "officer %s (%s) can sign in to the capture app\n", o.ID, o.Name)
@@ -145,6 +108,25 @@ func officerViaDaemon(e *env, c *localapi.Client, req node.OfficerRequest, asJSO
 		fmt.Fprintf(e.stdout, "officer %s %sd\n", req.ID, req.Op)
 	}
 	return nil
+}
+
+// officerRefusal is what a refused change says: the daemon's message
+// alone, or the error.
+func officerRefusal(err error) error {
+	var ae *localapi.Error
+	if errors.As(err, &ae) {
+		return errors.New(ae.Message)
+	}
+	return err
+}
+
+// notNode turns a hub's refusal of a laptop's command into a usage error
+// saying so.
+func notNode(err error, format string, args ...any) error {
+	if errors.Is(err, client.ErrNotNode) {
+		return usagef(format, args...)
+	}
+	return err
 }
 
 func printOfficers(e *env, os []node.Officer, asJSON bool) error {

@@ -13,8 +13,6 @@ import (
 	"fieldsync/enrollment/pii"
 	"fieldsync/enrollment/residents"
 	"fieldsync/hub"
-	"fieldsync/node"
-	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/runtime/localapi"
 )
@@ -300,39 +298,18 @@ func runResidentsStatus(e *env, args []string) error {
 	if *supersedes != "" {
 		st.Supersedes = strings.Split(*supersedes, ",")
 	}
-	var res node.EnrollResult
-	if c, err := localapi.Dial(*dir); err == nil {
-		err = c.Do("POST", "/api/residents/status", st, &res)
-		var ae *localapi.Error
-		if errors.As(err, &ae) && ae.Status/100 == 4 {
-			return rejectedError{errors.New(ae.Message)}
-		}
-		if err != nil {
-			return err
-		}
-	} else {
-		d, err := openDirKeys(*dir, keys)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		if d.Config.Role != replication.RoleNode {
-			return usagef("%s is a hub; statuses are set on the commune's laptops", *dir)
-		}
-		n, err := node.New(d, node.Options{})
-		if err != nil {
-			return err
-		}
-		rc, err := n.SetStatus(st)
-		var rej *node.RejectedError
-		switch {
-		case errors.As(err, &rej):
-			res.Rejected = rej.Findings
-		case err != nil:
-			return err
-		default:
-			res.Receipt = &rc
-		}
+	c, err := openClient(*dir, keys, datadir.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := c.SetResidentStatus(st)
+	var ae *localapi.Error
+	if errors.As(err, &ae) && ae.Status/100 == 4 {
+		return rejectedError{errors.New(ae.Message)}
+	}
+	if err != nil {
+		return notNode(err, "%s is a hub; statuses are set on the commune's laptops", *dir)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, res)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"fieldsync/enrollment/residents"
 	"fmt"
 
 	"fieldsync/hub"
@@ -40,6 +41,12 @@ type Client interface {
 	// the error that kept one from decoding, a node row error) and
 	// io.EOF at the end; out gets one result per dossier, in order.
 	Enroll(next Dossiers, out func(node.EnrollResult) error) error
+	// SetResidentStatus saves a resident's status (a laptop's).
+	SetResidentStatus(st residents.Status) (node.EnrollResult, error)
+	// Officers lists a laptop's officer accounts (without their
+	// password hashes); ChangeOfficer adds, disables or enables one.
+	Officers() ([]node.Officer, error)
+	ChangeOfficer(req node.OfficerRequest) (node.Officer, error)
 	// Close lets go of the daemon or the directory.
 	Close() error
 }
@@ -48,8 +55,12 @@ type Client interface {
 // dossier or the row error that kept it from decoding; io.EOF at the end.
 type Dossiers func() (int, *node.Dossier, error)
 
-// ErrNotHub is returned by the review methods of a field node's directory.
-var ErrNotHub = errors.New("client: not a hub")
+// ErrNotHub is returned by the review methods of a field node's
+// directory, ErrNotNode by the laptop methods of a hub's.
+var (
+	ErrNotHub  = errors.New("client: not a hub")
+	ErrNotNode = errors.New("client: not a laptop")
+)
 
 // Open returns the running daemon of dir, or, when no daemon answers, dir
 // opened offline with the options opts returns (called only then: a

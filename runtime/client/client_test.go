@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/residents"
 	"fieldsync/enrollment/synth"
 	"fieldsync/hub"
 	"fieldsync/hub/review"
@@ -279,6 +280,84 @@ func TestOfflineEntriesNeverGoBack(t *testing.T) {
 	}
 }
 
+// laptop is a Client over a new laptop's directory: its daemon's API
+// (impl "daemon") or the directory itself.
+func laptop(t *testing.T, impl string) client.Client {
+	t.Helper()
+	d, err := datadir.Init(filepath.Join(t.TempDir(), "l"), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586", Name: "l", Open: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if impl == "offline" {
+		return client.NewOffline(d)
+	}
+	n, err := node.NewDaemon(node.DaemonConfig{Dir: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(n.Handler())
+	t.Cleanup(srv.Close)
+	return &client.Daemon{API: localapi.NewClient(localapi.Info{Addr: srv.Listener.Addr().String(), Token: "t"})}
+}
+
+// TestLaptopOperations: officer accounts and a resident's status, alike
+// through the daemon and offline; a hub's directory refuses them.
+func TestLaptopOperations(t *testing.T) {
+	type outcome struct {
+		Listed        []string
+		Disabled      bool
+		Refused       bool
+		StatusSaved   bool
+		StatusRefused bool
+	}
+	outcomes := map[string]outcome{}
+	for _, impl := range []string{"daemon", "offline"} {
+		t.Run(impl, func(t *testing.T) {
+			c := laptop(t, impl)
+			var out outcome
+			if _, err := c.ChangeOfficer(node.OfficerRequest{Op: "add", ID: "CA-18586-02", Name: "Lê Thị Hoa", Password: "correct horse battery"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.ChangeOfficer(node.OfficerRequest{Op: "disable", ID: "CA-18586-02"}); err != nil {
+				t.Fatal(err)
+			}
+			os, err := c.Officers()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range os {
+				out.Listed = append(out.Listed, o.ID)
+				out.Disabled = o.Disabled
+				if o.Hash != "" {
+					t.Error("an officer listed with its password hash")
+				}
+			}
+			_, err = c.ChangeOfficer(node.OfficerRequest{Op: "enable", ID: "nobody"})
+			var ae *localapi.Error
+			out.Refused = errors.Is(err, node.ErrBadOfficer) || errors.As(err, &ae) && ae.Status == 400
+			res, err := c.SetResidentStatus(residents.Status{PersonalID: "042085000101", Status: residents.Code("away"), Officer: "CA-18586-02", Note: "works in Hà Nội"})
+			out.StatusSaved = err == nil && res.Receipt != nil
+			res, err = c.SetResidentStatus(residents.Status{PersonalID: "04208500010", Status: residents.Code("away"), Officer: "CA-1"})
+			out.StatusRefused = res.Rejected != nil || errors.As(err, &ae) && ae.Status/100 == 4
+			outcomes[impl] = out
+		})
+	}
+	want := outcome{Listed: []string{"CA-18586-02"}, Disabled: true, Refused: true, StatusSaved: true, StatusRefused: true}
+	if !reflect.DeepEqual(outcomes["daemon"], want) || !reflect.DeepEqual(outcomes["offline"], want) {
+		t.Errorf("daemon  %+v\noffline %+v", outcomes["daemon"], outcomes["offline"])
+	}
+	hubDir := province(t)
+	defer hubDir.Close()
+	hubClient := client.NewOffline(hubDir)
+	if _, err := hubClient.Officers(); !errors.Is(err, client.ErrNotNode) {
+		t.Errorf("officers at a hub: %v", err)
+	}
+	if _, err := hubClient.SetResidentStatus(residents.Status{}); !errors.Is(err, client.ErrNotNode) {
+		t.Errorf("a status at a hub: %v", err)
+	}
+}
+
 // TestEnroll: a laptop saves dossiers alike through its daemon and
 // offline; a row that did not decode is answered in its place.
 func TestEnroll(t *testing.T) {
@@ -299,21 +378,7 @@ func TestEnroll(t *testing.T) {
 	results := map[string][]line{}
 	for _, impl := range []string{"daemon", "offline"} {
 		t.Run(impl, func(t *testing.T) {
-			d, err := datadir.Init(filepath.Join(t.TempDir(), "l"), datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586", Name: "l", Open: true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			var c client.Client = client.NewOffline(d)
-			if impl == "daemon" {
-				n, err := node.NewDaemon(node.DaemonConfig{Dir: d})
-				if err != nil {
-					t.Fatal(err)
-				}
-				srv := httptest.NewServer(n.Handler())
-				defer srv.Close()
-				c = &client.Daemon{API: localapi.NewClient(localapi.Info{Addr: srv.Listener.Addr().String()})}
-			}
+			c := laptop(t, impl)
 			i := 0
 			next := func() (int, *node.Dossier, error) {
 				i++

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"fieldsync/enrollment/residents"
 	"io"
 	"net/http"
 	"net/url"
@@ -124,6 +125,24 @@ func (c *Daemon) Enroll(next Dossiers, out func(node.EnrollResult) error) error 
 		return err
 	}
 	return b.Flush()
+}
+
+// SetResidentStatus implements Client.
+func (c *Daemon) SetResidentStatus(st residents.Status) (node.EnrollResult, error) {
+	var res node.EnrollResult
+	return res, c.API.Do(http.MethodPost, "/api/residents/status", st, &res)
+}
+
+// Officers implements Client.
+func (c *Daemon) Officers() ([]node.Officer, error) {
+	var os []node.Officer
+	return os, c.API.Do(http.MethodGet, "/api/officers", nil, &os)
+}
+
+// ChangeOfficer implements Client.
+func (c *Daemon) ChangeOfficer(req node.OfficerRequest) (node.Officer, error) {
+	var o node.Officer
+	return o, c.API.Do(http.MethodPost, "/api/officers", req, &o)
 }
 
 // Close implements Client.

@@ -42,19 +42,26 @@ func enrollOne(n *node.Node, i int, d *node.Dossier, decodeErr error) (node.Enro
 		return res, nil
 	}
 	r, err := n.SaveDossier(d)
+	if errors.Is(err, node.ErrFrozen) { // the freeze rule: refused, nothing written
+		res.Error = err.Error()
+		return res, nil
+	}
+	return res, answer(&res, r, err)
+}
+
+// answer fills res with a save's outcome: the receipt, or the findings
+// that refused it; the error returned is only a failure to save.
+func answer(res *node.EnrollResult, r node.Receipt, err error) error {
 	var rej *node.RejectedError
 	switch {
 	case errors.As(err, &rej):
 		res.Rejected = rej.Findings
-		return res, nil
-	case errors.Is(err, node.ErrFrozen): // the freeze rule: refused, nothing written
-		res.Error = err.Error()
-		return res, nil
 	case err != nil:
-		return res, err
+		return err
+	default:
+		res.Receipt = &r
 	}
-	res.Receipt = &r
-	return res, nil
+	return nil
 }
 
 // LocalRejection checks a dossier's files before it is sent to a daemon,

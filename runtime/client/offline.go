@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/ed25519"
+	"fieldsync/enrollment/residents"
 	"fmt"
 	"time"
 
@@ -205,6 +206,50 @@ func (c *Offline) Enroll(next Dossiers, out func(node.EnrollResult) error) error
 		}
 		return out(r)
 	})
+}
+
+// laptop refuses a hub's directory for a laptop's method.
+func (c *Offline) laptop() error {
+	if c.Dir.Config.Role != replication.RoleNode {
+		return fmt.Errorf("%w: %s is a hub", ErrNotNode, c.Dir.Path)
+	}
+	return nil
+}
+
+// SetResidentStatus implements Client: node.Node.SetStatus, as the
+// daemon's; a status the rules refuse is answered in Rejected.
+func (c *Offline) SetResidentStatus(st residents.Status) (node.EnrollResult, error) {
+	var res node.EnrollResult
+	if err := c.laptop(); err != nil {
+		return res, err
+	}
+	n, err := node.New(c.Dir, node.Options{})
+	if err != nil {
+		return res, err
+	}
+	rc, err := n.SetStatus(st)
+	return res, answer(&res, rc, err)
+}
+
+// Officers implements Client.
+func (c *Offline) Officers() ([]node.Officer, error) {
+	if err := c.laptop(); err != nil {
+		return nil, err
+	}
+	os, err := node.Officers(c.Dir.Log)
+	for i := range os {
+		os[i] = os[i].Public()
+	}
+	return os, err
+}
+
+// ChangeOfficer implements Client (node.ChangeOfficer, as the daemon's).
+func (c *Offline) ChangeOfficer(req node.OfficerRequest) (node.Officer, error) {
+	if err := c.laptop(); err != nil {
+		return node.Officer{}, err
+	}
+	o, err := node.ChangeOfficer(c.Dir.Log, req, datadir.DefaultKDF(), Now())
+	return o.Public(), err
 }
 
 // Close implements Client: the view's store, then the directory.
