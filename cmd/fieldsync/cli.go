@@ -122,10 +122,6 @@ func dialDaemon(dir string) (*localapi.Client, error) {
 	return localapi.Dial(dir)
 }
 
-// daemonOrOpenError explains a failure to open dir directly after no
-// daemon answered for it (client.OpenError).
-func daemonOrOpenError(openErr, dialErr error) error { return client.OpenError(openErr, dialErr) }
-
 // openClient reaches dir's daemon, or opens dir offline with the key the
 // flags (keys may be nil) or the environment give, on top of o.
 func openClient(dir string, keys *keyFlags, o datadir.OpenOptions) (client.Client, error) {
@@ -136,6 +132,25 @@ func openClient(dir string, keys *keyFlags, o datadir.OpenOptions) (client.Clien
 		o.Logger = quietLogger()
 	}
 	return client.Open(dir, func() (datadir.OpenOptions, error) { return keys.openOptions(o) })
+}
+
+// onDaemonOrDir reaches dir's daemon (daemon gets its API) or, when none
+// answers, opens dir with the key the flags or the environment give
+// (offline gets the client over it): for the commands whose work goes
+// beyond client.Client (import, bundles, the view's reports).
+func onDaemonOrDir(dir string, keys *keyFlags, o datadir.OpenOptions, daemon func(*localapi.Client) error, offline func(*client.Offline) error) error {
+	c, err := openClient(dir, keys, o)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch c := c.(type) {
+	case *client.Daemon:
+		return daemon(c.API)
+	case *client.Offline:
+		return offline(c)
+	}
+	return fmt.Errorf("unknown client %T", c)
 }
 
 // refusedByDaemon turns the daemon's refusal of the input (422: not UTF-8,

@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 
 	"fieldsync/replication/bundle"
+	"fieldsync/replication/datadir"
 	"fieldsync/runtime/bundleops"
+	"fieldsync/runtime/client"
 	"fieldsync/runtime/localapi"
 )
 
@@ -103,20 +105,13 @@ func parseByteSize(s string) (int64, error) {
 // withBundleEnv runs fn through the running daemon's API if it answers,
 // else on the directory opened here.
 func withBundleEnv(dir string, keys *keyFlags, viaAPI func(c *localapi.Client) error, direct func(env *bundleops.Env) error) error {
-	c, dialErr := dialDaemon(dir)
-	if dialErr == nil {
-		return viaAPI(c)
-	}
-	d, err := openDirKeys(dir, keys)
-	if err != nil {
-		return daemonOrOpenError(err, dialErr)
-	}
-	defer d.Close()
-	env, err := bundleops.Standalone(d)
-	if err != nil {
-		return err
-	}
-	return direct(env)
+	return onDaemonOrDir(dir, keys, datadir.OpenOptions{}, viaAPI, func(c *client.Offline) error {
+		env, err := bundleops.Standalone(c.Dir)
+		if err != nil {
+			return err
+		}
+		return direct(env)
+	})
 }
 
 func runBundleExport(e *env, args []string) error {

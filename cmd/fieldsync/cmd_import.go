@@ -74,10 +74,16 @@ func runImport(e *env, args []string) error {
 	arg := fs.Args()[0]
 	// A running daemon first: it holds the key already (the key is needed
 	// here only to seal a report of rejected rows).
-	c, dialErr := dialDaemon(*dir)
-	if dialErr == nil {
+	return onDaemonOrDir(*dir, keys, datadir.OpenOptions{}, func(c *localapi.Client) error {
 		return inputRefused(importViaDaemon(e, c, *dir, keys, arg, *format, *filesBase, *asJSON))
-	}
+	}, func(c *client.Offline) error {
+		return importOffline(e, c.Dir, fs.Args(), *format, *filesBase, *asJSON)
+	})
+}
+
+// importOffline imports into the directory itself (its daemon stopped).
+func importOffline(e *env, d *datadir.Dir, args []string, format, filesBase string, asJSON bool) error {
+	arg := args[0]
 	folder := false
 	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
 		folder = true
@@ -85,7 +91,7 @@ func runImport(e *env, args []string) error {
 	var in io.Reader
 	var total int64
 	if !folder {
-		r, closeIn, err := inputFile(e, fs.Args())
+		r, closeIn, err := inputFile(e, args)
 		if err != nil {
 			return err
 		}
@@ -97,15 +103,10 @@ func runImport(e *env, args []string) error {
 			}
 		}
 	}
-	base := *filesBase
+	base := filesBase
 	if base == "" && arg != "-" {
 		base = filepath.Dir(arg)
 	}
-	d, err := openDirKeys(*dir, keys)
-	if err != nil {
-		return daemonOrOpenError(err, dialErr)
-	}
-	defer d.Close()
 	n, err := node.New(d, node.Options{})
 	if err != nil {
 		return err
@@ -114,10 +115,10 @@ func runImport(e *env, args []string) error {
 	defer rep.close()
 	bar := newProgress(e.stderr, total)
 	opts := node.ImportOptions{
-		Format:     *format,
+		Format:     format,
 		OnRejected: rep.add,
 		OnGroup: func(st node.ImportStats) {
-			if *asJSON {
+			if asJSON {
 				writeJSON(e.stdout, st)
 			}
 			bar.update(st.Rows, "rows")
@@ -140,7 +141,7 @@ func runImport(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import stopped after %d rows (%d saved): %w", st.Rows, st.Accepted, err)
 	}
-	return finishImport(e, *dir, st, rep, *asJSON)
+	return finishImport(e, d.Path, st, rep, asJSON)
 }
 
 // finishImport prints the counts and chooses the exit status.

@@ -186,22 +186,13 @@ func runResolve(e *env, args []string) error {
 // directory and stored view, brought up to the log (offline): for the
 // commands that go beyond client.Client (the model, resident lists).
 func withHub(dir string, keys *keyFlags, daemon func(*localapi.Client) error, offline func(d *datadir.Dir, v *hub.View) error) error {
-	c, err := openHubClient(dir, keys)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	switch c := c.(type) {
-	case *client.Daemon:
-		return daemon(c.API)
-	case *client.Offline:
+	return onDaemonOrDir(dir, keys, datadir.OpenOptions{Profile: storage.ProfileHub}, daemon, func(c *client.Offline) error {
 		v, err := c.View()
 		if err != nil {
 			return notHub(err)
 		}
 		return offline(c.Dir, v)
-	}
-	return fmt.Errorf("unknown client %T", c)
+	})
 }
 
 // withView asks the running hub (GET path into out) or reads the stored
