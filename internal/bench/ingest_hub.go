@@ -169,6 +169,15 @@ func (h *hubRun) sessions(in *ingestInput) error {
 			peer := *hello
 			err = s.Step(&peer)
 		}
+		if err == nil {
+			// A peer's Summary comes before its batches (an ordered
+			// link). It says the laptop holds what the hub holds: the
+			// session then has nothing of its own to build.
+			var v replication.Vector
+			if v, err = h.dir.Log.Vector(); err == nil {
+				err = s.Step(&wire.Summary{Heads: v.Heads()})
+			}
+		}
 		if err != nil {
 			return err
 		}

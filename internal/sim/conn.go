@@ -29,10 +29,6 @@ type end struct {
 	self, peer *replica
 	s          *syncproto.Session
 	closed     bool
-	// gotHello and settled mirror the session's handshake (a Summary
-	// stepped after a Hello): a session that is Idle and settled does
-	// nothing on Tick, so the loop may skip quiet time.
-	gotHello, settled bool
 	// helloAt is the tick this side last sent its Hello: for
 	// RetransmitTicks after it the session counts ticks (it paces its
 	// answers to repeated hellos), so it must be ticked.
@@ -107,6 +103,7 @@ func (s *Sim) newEnd(c *conn, self, peer *replica) (*end, error) {
 	cfg.CheckpointEvery = s.opt.CheckpointEvery
 	cfg.RetransmitTicks = retransmitTicks
 	cfg.Blobs = s.blobConfig(self, peer)
+	cfg.Lossy = true // the network loses, duplicates and reorders
 	ss, err := syncproto.NewSession(cfg, self.log)
 	if err != nil {
 		return nil, err
@@ -359,16 +356,10 @@ func (s *Sim) deliver(from, to string, payload []byte, dup bool) {
 	s.pump(e)
 }
 
-// observe updates the shell's mirror of the handshake and the duplicate
-// accounting before a message is stepped.
+// observe does the duplicate accounting before a message is stepped.
 func (s *Sim) observe(e *end, m wire.Message, dup bool) {
-	switch m := m.(type) {
-	case *wire.Hello:
-		e.gotHello = true
-	case *wire.Summary:
-		e.settled = e.settled || e.gotHello
-	case *wire.Batch:
-		e.deliveries[m.ID]++
+	if b, ok := m.(*wire.Batch); ok {
+		e.deliveries[b.ID]++
 		if dup {
 			s.res.DupBatchesDelivered++
 		}
@@ -376,10 +367,11 @@ func (s *Sim) observe(e *end, m wire.Message, dup bool) {
 }
 
 // busy reports whether the session may act on a Tick: a session that is
-// settled, idle and past its hello pacing does nothing on one, so the loop
-// may skip quiet time without changing what happens.
+// syncing (its peer's Hello and Summary held), idle and past its hello
+// pacing does nothing on one, so the loop may skip quiet time without
+// changing what happens.
 func (e *end) busy(now uint64) bool {
-	return !e.settled || !e.s.Idle() || now-e.helloAt <= retransmitTicks
+	return e.s.State() != syncproto.StateSyncing || !e.s.Idle() || now-e.helloAt <= retransmitTicks
 }
 
 // pumpDirty re-pumps every session of every replica whose log changed, so

@@ -140,6 +140,9 @@ func (o *Options) fill() {
 	if o.KeepaliveEvery == 0 {
 		o.KeepaliveEvery = DefaultKeepaliveEvery
 	}
+	if o.Codec != nil && o.Proto.Limits == (wire.Limits{}) {
+		o.Proto.Limits = o.Codec.Limits() // the session's hard limits are the link's
+	}
 }
 
 // Run runs one sync session over conn until it has been idle both ways for

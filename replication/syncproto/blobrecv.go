@@ -51,7 +51,7 @@ func (s *Session) queueBlobStatus(heads []replication.OriginHead) error {
 	partials := map[blob.Hash]uint64{}
 	total := 0
 	for _, ph := range heads {
-		if !s.peerOffers(ph.Origin) || len(st.Origins) >= wire.DefaultMaxHeads {
+		if !s.peerOffers(ph.Origin) || len(st.Origins) >= s.cfg.Limits.MaxHeads {
 			continue
 		}
 		limit := min(maxStatusMissing, wire.MaxBlobMissing-total)
@@ -140,9 +140,6 @@ func (s *Session) entryRefs(id replication.EntryID) ([]blob.Ref, error) {
 // handleBlobOffer answers each offered blob: have, want from an offset, or
 // refused.
 func (s *Session) handleBlobOffer(m *wire.BlobOffer) error {
-	if s.peer == nil {
-		return nil
-	}
 	r := &s.blobRecv
 	for _, o := range m.Blobs {
 		st, err := s.answerOffer(o)
@@ -247,9 +244,6 @@ func (r *blobRecv) answer(st wire.BlobState) {
 // handleBlobChunk queues a chunk that continues an accepted blob; any
 // other is dropped and answered with where the blob stands.
 func (s *Session) handleBlobChunk(c *wire.BlobChunk) error {
-	if s.peer == nil {
-		return nil
-	}
 	r := &s.blobRecv
 	s.stats.BlobChunksReceived++
 	a, ok := r.accepted[c.Hash]

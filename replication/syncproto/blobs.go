@@ -189,7 +189,7 @@ type BlobWritten struct {
 // refuses offers (so the peer stops) and ignores the rest.
 func (s *Session) stepBlob(m wire.Message) error {
 	if s.cfg.Blobs == nil {
-		if o, ok := m.(*wire.BlobOffer); ok && s.peer != nil {
+		if o, ok := m.(*wire.BlobOffer); ok {
 			ack := &wire.BlobAck{}
 			for _, b := range o.Blobs {
 				ack.Blobs = append(ack.Blobs, wire.BlobState{Hash: b.Hash, State: wire.BlobRefused, Reason: wire.RefuseNotAuthorized, Detail: "this replica takes no blobs"})

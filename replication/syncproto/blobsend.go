@@ -117,7 +117,7 @@ func (s *Session) LookAgain() { s.blobSend.recheck = len(s.blobSend.deferred) > 
 
 // handleBlobStatus starts (or restarts) the lane from what the peer lacks.
 func (s *Session) handleBlobStatus(m *wire.BlobStatus) error {
-	if s.peer == nil || !s.sendsBlobsToPeer() {
+	if !s.sendsBlobsToPeer() {
 		return nil
 	}
 	b := &s.blobSend
@@ -525,7 +525,7 @@ func (s *Session) blobSendTick() {
 	}
 	b.recheck = len(b.deferred) > 0
 	if !b.status {
-		if s.sendsBlobsToPeer() && s.haveSummary && b.asked < 2 {
+		if s.sendsBlobsToPeer() && s.state == StateSyncing && b.asked < 2 {
 			if b.sinceAsk++; b.sinceAsk >= s.cfg.RetransmitTicks {
 				b.sinceAsk = 0
 				b.asked++

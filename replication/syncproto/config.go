@@ -73,6 +73,17 @@ type Config struct {
 	// the unit its Hello announces (an open deployment, or a test). They
 	// decide which downward channels the peer is offered (offers).
 	PeerUnits []string
+	// Limits are the codec limits of the link (wire.Codec.Limits; zero
+	// fields take delta's defaults). The session's hard limits follow from
+	// them: the largest batch it builds or accepts as configured, the heads
+	// of a blob status, the refusals of one ack.
+	Limits wire.Limits
+	// Lossy says the transport may lose, duplicate or reorder messages
+	// (the simulation, the scenario harness): a message before the peer's
+	// Hello is then dropped, one before its Summary taken. The zero value
+	// is for ordered transports (TCP, a bundle file), where either is a
+	// protocol violation (see StateType).
+	Lossy bool
 }
 
 // DefaultConfig returns a config with the defaults for self.
@@ -107,7 +118,20 @@ func (c *Config) fillDefaults() {
 	if c.Self.Version == 0 {
 		c.Self.Version = ProtocolVersion
 	}
+	d := wire.DefaultLimits()
+	for _, f := range []struct{ v, d *int }{{&c.Limits.MaxBodyBytes, &d.MaxBodyBytes}, {&c.Limits.MaxRanges, &d.MaxRanges},
+		{&c.Limits.MaxEntries, &d.MaxEntries}, {&c.Limits.MaxHeads, &d.MaxHeads}, {&c.Limits.MaxRefusals, &d.MaxRefusals}} {
+		if *f.v == 0 {
+			*f.v = *f.d
+		}
+	}
 }
+
+// hardBatchBytes is the most a batch may grow to reach a signed entry when
+// no held signature falls within MaxBatchBytes (collectRange): the codec's
+// body limit, less 1/64 of it for the batch's own framing and the last
+// entry's signature.
+func (c *Config) hardBatchBytes() int { return c.Limits.MaxBodyBytes - c.Limits.MaxBodyBytes/64 }
 
 // Validate fills zero fields with defaults and checks relations.
 func (c *Config) Validate() error {
@@ -117,10 +141,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("syncproto: self role %q, want node or hub", c.Self.Role)
 	case c.MaxBatchBytes < wire.MinBodyLimit/2:
 		return fmt.Errorf("syncproto: MaxBatchBytes %d is below %d", c.MaxBatchBytes, wire.MinBodyLimit/2)
-	case c.MaxBatchBytes > wire.DefaultMaxBodyBytes:
-		return fmt.Errorf("syncproto: MaxBatchBytes %d exceeds the frame limit %d", c.MaxBatchBytes, wire.DefaultMaxBodyBytes)
-	case c.MaxBatchEntries < 1 || c.MaxBatchEntries > wire.DefaultMaxEntries:
-		return fmt.Errorf("syncproto: MaxBatchEntries %d out of range", c.MaxBatchEntries)
+	case c.Limits.MaxBodyBytes < wire.MinBodyLimit || c.Limits.MaxBodyBytes > wire.MaxBodyLimit:
+		return fmt.Errorf("syncproto: Limits.MaxBodyBytes %d out of range %d..%d", c.Limits.MaxBodyBytes, wire.MinBodyLimit, wire.MaxBodyLimit)
+	case c.MaxBatchBytes > c.Limits.MaxBodyBytes:
+		return fmt.Errorf("syncproto: MaxBatchBytes %d exceeds the frame limit %d", c.MaxBatchBytes, c.Limits.MaxBodyBytes)
+	case c.MaxBatchEntries < 1 || c.MaxBatchEntries > c.Limits.MaxEntries:
+		return fmt.Errorf("syncproto: MaxBatchEntries %d out of range 1..%d (the codec's MaxEntries)", c.MaxBatchEntries, c.Limits.MaxEntries)
+	case c.Limits.MaxRefusals < 1 || c.Limits.MaxHeads < 1 || c.Limits.MaxRanges < 1:
+		return fmt.Errorf("syncproto: Limits %+v: every limit must be positive", c.Limits)
 	case c.Window < 1 || c.Window > maxPending:
 		return fmt.Errorf("syncproto: Window %d out of range 1..%d", c.Window, maxPending)
 	}

@@ -44,6 +44,13 @@
 //     batch that was partly across; the next session starts from the
 //     receiver's summary, which was persisted with the entries.
 //
+// The session's state is explicit (state.go, StateType): WaitHello →
+// WaitSummary → Syncing, or Failed on a protocol violation. On an ordered
+// transport a message before the peer's Hello and Summary is a violation
+// (ErrProtocol); on a lossy one (Config.Lossy) it is dropped or taken, as
+// loss and reordering require. The session's hard limits derive from the
+// codec's (Config.Limits).
+//
 // Forks found by comparing a peer's summary (same seq, different hash) are
 // answered with an unsolicited Ack refusing that seq; the peer then re-sends
 // its version from ForkContext entries earlier, so the side that asked ends

@@ -2,6 +2,11 @@ package syncproto
 
 import "fmt"
 
+// SetLossy makes a session take its peer's messages as a lossy transport
+// delivers them (Config.Lossy), for a harness whose faults decide it
+// after the session started.
+func SetLossy(s *Session) { s.cfg.Lossy = true }
+
 // BlobDebug renders the blob lane's state, for the harness to print when a
 // pump does not settle.
 func (s *Session) BlobDebug() string {

@@ -107,6 +107,10 @@ type wireStats struct {
 func pump(t *testing.T, a, b *replica, sa, sb *syncproto.Session, f *faults) wireStats {
 	t.Helper()
 	var st wireStats
+	if f != nil && f.rng != nil { // the link may lose, duplicate, reorder
+		syncproto.SetLossy(sa)
+		syncproto.SetLossy(sb)
+	}
 	queues := [2][][]byte{}
 	ends := [2]*syncproto.Session{sa, sb}
 	reps := [2]*replica{a, b}

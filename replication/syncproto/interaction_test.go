@@ -12,7 +12,7 @@ package syncproto_test
 //
 // Commands (positional names, then key=value options):
 //
-//	replica name=l1 role=node|hub seed=1 [batch=N] [window=N] [checkpoint=N] [retransmit=N]
+//	replica name=l1 role=node|hub seed=1 [batch=N] [window=N] [checkpoint=N] [retransmit=N] [ordered=1]
 //	capture l1 n=5                   append n enrollments
 //	session l1 h1                    start a session pair (each side queues hello+summary)
 //	deliver l1 h1 [count=N] [drop=1] [dup=1] [reverse=1]
@@ -23,7 +23,7 @@ package syncproto_test
 //	cut l1 h1                        end the pair; what is in flight is lost
 //	sync l1 h1                       deliver and persist both ways until nothing moves
 //	tamper l1 h1 seq=N               alter entry N's payload in the first queued l1→h1 batch
-//	print-vector h1 | print-events h1 | print-stats l1 h1 | print-queue l1 h1
+//	print-vector h1 | print-events h1 | print-stats l1 h1 | print-queue l1 h1 | print-state l1 h1
 //
 // Messages print as "from->to <description>"; what a replica does in
 // reaction to a command is indented under it.
@@ -135,6 +135,7 @@ func init() {
 		"print-events": handlePrintEvents,
 		"print-stats":  handlePrintStats,
 		"print-queue":  handlePrintQueue,
+		"print-state":  handlePrintState,
 	}
 }
 
@@ -191,6 +192,10 @@ func handleReplica(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings
 	r.cfg.Window = intArg(t, td, "window", r.cfg.Window)
 	r.cfg.CheckpointEvery = uint64(intArg(t, td, "checkpoint", int(r.cfg.CheckpointEvery)))
 	r.cfg.RetransmitTicks = intArg(t, td, "retransmit", r.cfg.RetransmitTicks)
+	// The harness's link loses, duplicates and reorders on request
+	// (deliver drop=1 dup=1 reverse=1); ordered=1 makes a replica hold
+	// its peer to an ordered transport's rules (StateType).
+	r.cfg.Lossy = intArg(t, td, "ordered", 0) == 0
 	g, err := json.Marshal(replication.NewGenesis(r.signer, r.role, "", "18586"))
 	if err != nil {
 		t.Fatal(err)
@@ -521,6 +526,16 @@ func handlePrintStats(env *iaEnv, t *testing.T, td *datadriven.TestData, b *stri
 		st := p.sess[n].Stats()
 		fmt.Fprintf(b, "%s (with %s): sent %d batches/%d entries, received %d batches, applied %d, duplicate %d, refused %d, forks %d, retransmits %d, idle %t\n",
 			n, names[1-i], st.BatchesSent, st.EntriesSent, st.BatchesReceived, st.EntriesApplied, st.EntriesDuplicate, st.EntriesRefused, st.Forks, st.Retransmits, p.sess[n].Idle())
+	}
+}
+
+// handlePrintState: print-state l1 h1 prints both sides' session states
+// (StateType) and the messages each dropped before its peer's Hello.
+func handlePrintState(env *iaEnv, t *testing.T, td *datadriven.TestData, b *strings.Builder) {
+	names := positional(t, td, 2)
+	p := env.mustPair(t, td, names[0], names[1])
+	for i, n := range names {
+		fmt.Fprintf(b, "%s (with %s): %s, dropped %d\n", n, names[1-i], p.sess[n].State(), p.sess[n].Stats().MessagesDropped)
 	}
 }
 

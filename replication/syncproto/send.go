@@ -14,8 +14,8 @@ const rangeSigSlack = replication.SignatureSize + 1
 
 // fillWindow builds batches until the window is full or nothing is left.
 func (s *Session) fillWindow() error {
-	if s.peer == nil || !s.haveSummary {
-		return nil
+	if s.state != StateSyncing {
+		return nil // what the peer holds is not known yet
 	}
 	for len(s.inflight) < s.cfg.Window {
 		b, err := s.buildBatch()
@@ -177,7 +177,7 @@ func (s *Session) collectRange(o replication.OriginID, from uint64, sizer *wire.
 		es         []replication.Entry
 		lastSigned = -1
 		trial      = *sizer
-		hardLimit  = wire.DefaultMaxBodyBytes - 64<<10
+		hardLimit  = s.cfg.hardBatchBytes()
 	)
 	err := s.src.Scan(o, from, func(e replication.Entry) bool {
 		withinSoft := trial.Entries() < s.cfg.MaxBatchEntries && trial.SizeWith(s.thin(e, false))+rangeSigSlack <= s.cfg.MaxBatchBytes

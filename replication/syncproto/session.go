@@ -21,9 +21,13 @@ type Source interface {
 }
 
 // ErrProtocol is returned (wrapped) by Step when the peer breaks the
-// protocol (too many unacknowledged batches, a message before Hello). The
-// shell closes the connection; nothing was written.
+// protocol: a message its state does not take (on an ordered transport,
+// anything before the peer's Hello and Summary; see StateType), a Hello no
+// version sends, a message of no known kind. The session is then Failed;
+// the shell closes the connection; nothing was written for that message.
 var ErrProtocol = errors.New("syncproto: protocol violation")
+
+func isViolation(err error) bool { return errors.Is(err, ErrProtocol) }
 
 // Session is one side of a sync session with one peer: the pure state
 // machine. Feed it messages with Step and time with Tick; take what it wants
@@ -38,10 +42,16 @@ type Session struct {
 	cfg Config
 	src Source
 
-	peer        *wire.Hello
-	peerHeads   replication.Vector // what the peer holds, as far as we know
-	haveSummary bool
-	cursor      map[replication.OriginID]uint64 // highest seq sent per origin
+	// state and step: where the session stands and the function that
+	// takes a message there (state.go); failure is what ended a Failed
+	// session.
+	state   StateType
+	step    stepFunc
+	failure error
+
+	peer      *wire.Hello                     // the peer's Hello (from StateWaitSummary on)
+	peerHeads replication.Vector              // what the peer holds, as far as we know
+	cursor    map[replication.OriginID]uint64 // highest seq sent per origin
 	// sent is, per origin sent in this session, the span of seqs sent
 	// above what the peer held then (Stats.EntriesAcked).
 	sent        map[replication.OriginID]SentSpan
@@ -95,10 +105,13 @@ type Stats struct {
 	// EntriesSent counts entries put in batches, resent ones again;
 	// EntriesAcked counts the entries sent in this session that the peer
 	// now holds (as its acks and summaries say): what reached it, once.
-	EntriesSent      int
-	EntriesAcked     int
-	BatchesReceived  int
-	BatchesDropped   int // over the pending bound
+	EntriesSent     int
+	EntriesAcked    int
+	BatchesReceived int
+	BatchesDropped  int // over the pending bound
+	// MessagesDropped counts messages that came before the peer's Hello
+	// on a lossy transport (Config.Lossy), dropped.
+	MessagesDropped  int
 	EntriesApplied   int
 	EntriesDuplicate int
 	EntriesRefused   int
@@ -129,7 +142,7 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Session{
+	s := &Session{
 		cfg:       cfg,
 		src:       src,
 		peerHeads: replication.Vector{},
@@ -141,7 +154,9 @@ func NewSession(cfg Config, src Source) (*Session, error) {
 		roles:     map[replication.OriginID]offerInfo{},
 		blobRecv:  blobRecv{accepted: map[blob.Hash]*recvBlob{}},
 		blobSend:  blobSend{pipe: blobPipe(cfg.Blobs)},
-	}, nil
+	}
+	s.become(StateWaitHello, nil)
+	return s, nil
 }
 
 // Start queues this side's Hello and Summary.
@@ -206,62 +221,35 @@ func (s *Session) noteSent(o replication.OriginID, first, last uint64) {
 	s.sent[o] = sp
 }
 
-// Step feeds one message received from the peer.
-func (s *Session) Step(m wire.Message) error {
-	switch m := m.(type) {
-	case *wire.Hello:
-		return s.handleHello(m)
-	case *wire.Summary:
-		return s.handleSummary(m)
-	case *wire.Batch:
-		return s.handleBatch(m)
-	case *wire.Ack:
-		return s.handleAck(m)
-	case *wire.BlobStatus, *wire.BlobOffer, *wire.BlobChunk, *wire.BlobAck:
-		return s.stepBlob(m)
-	}
-	return fmt.Errorf("%w: unexpected message %T", ErrProtocol, m)
-}
-
+// handleHello answers a repeated Hello (the peer's first one moved the
+// session out of StateWaitHello).
 func (s *Session) handleHello(h *wire.Hello) error {
-	if h.Version < 1 {
-		return fmt.Errorf("%w: hello version %d", ErrProtocol, h.Version)
+	if err := checkHello(h); err != nil {
+		return err
 	}
-	if h.Role != string(replication.RoleNode) && h.Role != string(replication.RoleHub) {
-		return fmt.Errorf("%w: hello role %q", ErrProtocol, h.Role)
+	// A repeated hello means the peer restarted its handshake and may
+	// have missed ours (lost on a lossy network): say it again. But at
+	// most once per RetransmitTicks: the peer takes our answer for a
+	// repeated hello too, so answering every one bounces hellos (and
+	// summaries, and go-backs) between the two forever, and a network
+	// that duplicates messages makes the bounce grow. A peer that still
+	// lacks our hello retransmits its own after RetransmitTicks.
+	if s.sinceHello < s.cfg.RetransmitTicks {
+		return nil
 	}
-	if s.peer != nil {
-		// A repeated hello means the peer restarted its handshake and may
-		// have missed ours (lost on a lossy network): say it again. But at
-		// most once per RetransmitTicks: the peer takes our answer for a
-		// repeated hello too, so answering every one bounces hellos (and
-		// summaries, and go-backs) between the two forever, and a network
-		// that duplicates messages makes the bounce grow. A peer that still
-		// lacks our hello retransmits its own after RetransmitTicks.
-		if s.sinceHello < s.cfg.RetransmitTicks {
-			return nil
-		}
-		s.sinceHello = 0
-		s.outbox = append(s.outbox, &s.cfg.Self)
-		return s.queueSummary()
-	}
-	c := *h
-	s.peer = &c
-	return nil
+	s.sinceHello = 0
+	s.outbox = append(s.outbox, &s.cfg.Self)
+	return s.queueSummary()
 }
 
 // handleSummary takes the peer's vector as the truth about what it holds,
 // goes back to it, and compares hashes where both hold the same seq: a
 // mismatch is a fork, reported to the peer so that it sends its version.
 func (s *Session) handleSummary(m *wire.Summary) error {
-	if s.peer == nil {
-		return nil // the hello was lost; the peer sends both again
-	}
 	s.peerHeads = replication.Vector{}
 	for _, h := range m.Heads {
 		s.peerHeads[h.Origin] = h.Head
 	}
-	s.haveSummary = true
 	s.goBack()
 	if err := s.checkSummaryForks(m.Heads); err != nil {
 		return err
@@ -314,8 +302,10 @@ func (s *Session) checkSummaryForks(heads []replication.OriginHead) error {
 			s.events = append(s.events, Event{Kind: EventForkSuspected, Origin: ph.Origin, Seq: ph.Seq, Reason: wire.RefuseFork})
 		}
 	}
-	if len(refused) > 0 {
-		s.outbox = append(s.outbox, &wire.Ack{BatchID: 0, Refused: refused})
+	// One ack per MaxRefusals: a summary carries up to MaxHeads heads,
+	// more than one ack may refuse.
+	for part := range slices.Chunk(refused, s.cfg.Limits.MaxRefusals) {
+		s.outbox = append(s.outbox, &wire.Ack{BatchID: 0, Refused: part})
 	}
 	return nil
 }
@@ -355,9 +345,6 @@ func (s *Session) goBack() {
 }
 
 func (s *Session) handleBatch(b *wire.Batch) error {
-	if s.peer == nil {
-		return nil // the hello was lost; the sender will retransmit
-	}
 	s.stats.BatchesReceived++
 	if len(s.pending) >= maxPending {
 		// More than any window allows (duplicates, or a peer ignoring the
@@ -459,6 +446,9 @@ func (s *Session) forkResend(o replication.OriginID, through uint64) {
 // The shell ticks every session at a steady rate, idle or not: the ticks
 // also pace the answers to repeated hellos.
 func (s *Session) Tick() {
+	if s.state == StateFailed {
+		return
+	}
 	if s.sinceHello < s.cfg.RetransmitTicks {
 		s.sinceHello++
 	}
@@ -467,7 +457,7 @@ func (s *Session) Tick() {
 		s.blobSendTick()
 		s.blobRecv.tick()
 	}
-	if len(s.inflight) == 0 && s.haveSummary {
+	if len(s.inflight) == 0 && s.state == StateSyncing {
 		return
 	}
 	s.idleTicks++
@@ -506,6 +496,9 @@ type Persist struct {
 // Ready returns the work to do now.
 func (s *Session) Ready() (Ready, error) {
 	var rd Ready
+	if s.state == StateFailed {
+		return rd, s.failure
+	}
 	if s.persisting == nil && len(s.pending) > 0 {
 		if err := s.nextPersist(); err != nil {
 			return rd, err
@@ -531,13 +524,18 @@ func (s *Session) Ready() (Ready, error) {
 // success the session queues the ack; on error the session is finished (the
 // shell should close it: nothing was acknowledged).
 func (s *Session) Persisted(res oplog.IngestResult, err error) error {
+	if s.state == StateFailed {
+		return s.failure
+	}
 	job := s.persisting
 	if job == nil {
 		return fmt.Errorf("syncproto: Persisted without a pending persist")
 	}
 	s.persisting = nil
 	if err != nil {
-		return fmt.Errorf("syncproto: persist batch %d: %w", job.batchID, err)
+		err = fmt.Errorf("syncproto: persist batch %d: %w", job.batchID, err)
+		s.become(StateFailed, err)
+		return err
 	}
 	s.stats.EntriesApplied += len(res.Applied)
 	s.stats.EntriesDuplicate += res.Duplicates
