@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"fieldsync/replication"
 	"fieldsync/runtime/localapi"
 )
 
@@ -228,5 +227,4 @@ func TestSilentCutBetweenNamespaces(t *testing.T) {
 		log, _ := os.ReadFile(lapDir + ".log")
 		t.Errorf("the upload finished %v after the link returned (%s); want within 5 s; the laptop's log:\n%s", done, healedAt.Format("15:04:05.000"), log)
 	}
-	_ = replication.RoleHub
 }

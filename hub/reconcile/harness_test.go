@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 
 	"fieldsync/enrollment"
@@ -333,5 +332,3 @@ func (m *testMatcher) Load(profiles iter.Seq2[string, reconcile.Profiled], _ ite
 	m.last = m.pairs()
 	return nil
 }
-
-var _ = testing.Short

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 
 	"fieldsync/replication"
@@ -180,5 +179,3 @@ func (r *Reconciler) retractApplied(e *entryRec) {
 // Rejudged returns how many times origins were judged again (a measure
 // of late arrivals; the golden files count it).
 func (r *Reconciler) Rejudged() int { return r.pub.Load().rejudged }
-
-var _ = fmt.Sprint

@@ -2,7 +2,6 @@ package reconcile_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -106,5 +105,3 @@ func TestOrderIndependence(t *testing.T) {
 		t.Logf("seed %d: %d entries, %d orders with duplicates, 1 digest; %+v", seed, len(w.entries), orders, st)
 	}
 }
-
-var _ = fmt.Sprint

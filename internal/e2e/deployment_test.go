@@ -288,7 +288,6 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	if st.Citizens < 590 {
 		t.Fatalf("the province shows %d citizens", st.Citizens)
 	}
-	_ = fmt.Sprint
 }
 
 // addHubWith starts a hub like addHub, letting the test adjust its config.

@@ -3,7 +3,6 @@ package capture_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -315,5 +314,4 @@ func TestPageHasNoExternalReference(t *testing.T) {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
 	}
-	_ = fmt.Sprint
 }

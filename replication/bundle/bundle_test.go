@@ -1,15 +1,12 @@
 package bundle_test
 
 import (
-	"bytes"
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -332,10 +329,6 @@ func TestNothingToSend(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
-
-var _ = bytes.Equal
-var _ = strings.Contains
-var _ ed25519.PublicKey
 
 // TestAnswerBringsAcksAndDecisionsBack: the hub imports a laptop's bundle
 // and answers; the laptop takes the answer: the hub's heads for its

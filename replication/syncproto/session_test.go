@@ -7,7 +7,6 @@ import (
 	"fieldsync/replication"
 	"fieldsync/replication/epoch"
 	"fieldsync/replication/oplog"
-	"fieldsync/replication/oplog/oplogtest"
 	"fieldsync/replication/syncproto"
 	"fieldsync/replication/wire"
 )
@@ -247,8 +246,6 @@ func cloneReplica(t *testing.T, r *replica) *replica {
 	c := &replica{name: r.name + "'", role: r.role, log: newMemFrom(t, r), signer: r.signer}
 	return c
 }
-
-var _ = oplogtest.NewSigner
 
 // A duplicated hello used to start an endless exchange: each side answered
 // every repeated hello with its own, which the other took for a repeated
