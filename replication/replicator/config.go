@@ -41,7 +41,7 @@ const (
 	// decision made above down to them at once (the parent never dials).
 	DefaultHubIdleTimeout = 24 * time.Hour
 	// DefaultHandshakeTimeout bounds an accepted connection from accept to
-	// an authenticated session (WrapAccepted and the TLS handshake): a
+	// an authenticated session (the TLS handshake): a
 	// handshake is ~4 KB, under 4 s even at 9.6 kbit/s with a satellite's
 	// round trips, and a connection that stalls holds a pending place only
 	// this long (admission.go).
@@ -49,14 +49,6 @@ const (
 	// maxTargets bounds how many peers one replica dials.
 	maxTargets = 256
 )
-
-// Target is an address this replica dials.
-type Target struct {
-	// Name, when known (from gossip), identifies the peer; static targets
-	// learn it from the peer's Hello.
-	Name string
-	Addr string
-}
 
 // Config configures a Replicator.
 type Config struct {
@@ -76,8 +68,6 @@ type Config struct {
 	// Dial opens a connection; nil means a plain TCP dial. Tests, the demo
 	// and benchmarks pass the link emulator's dialer; TLS wraps here.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
-	// WrapAccepted wraps accepted connections (TLS, link emulation).
-	WrapAccepted func(net.Conn) (net.Conn, error)
 	// Pools are the gossip pools this replica is a member of.
 	Pools []Pool
 	// Proto tunes the protocol (batch sizes, window); Self is filled in.
@@ -87,7 +77,7 @@ type Config struct {
 	// Verifier authorizes ranges beyond their signatures (the roster).
 	Verifier syncproto.Verifier
 	// Auth, when set, runs every session over mutual TLS with the device
-	// keys (package synctls), after Dial and WrapAccepted: a peer whose key
+	// keys (package synctls), after Dial or accept: a peer whose key
 	// the roster does not authorize is refused at the handshake, and a
 	// peer's Hello must name the origin and role its certificate and the
 	// roster give it. Nil runs sessions over the bare connection (open

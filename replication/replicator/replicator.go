@@ -304,19 +304,12 @@ func (r *Replicator) serveConn(ctx context.Context, conn net.Conn, p *pending, s
 	r.session(sctx, conn, "", peer, 0)
 }
 
-// authenticate wraps an accepted connection (WrapAccepted, then the TLS
-// handshake with a roster key), all within HandshakeTimeout. On error
-// conn is closed; the returned conn is the original then (for its address).
+// authenticate runs the TLS handshake with a roster key on an accepted
+// connection, within HandshakeTimeout. On error conn is closed; the
+// returned conn is the original then (for its address).
 func (r *Replicator) authenticate(ctx context.Context, raw net.Conn) (net.Conn, *synctls.Peer, error) {
 	raw.SetDeadline(time.Now().Add(r.cfg.HandshakeTimeout))
 	conn := raw
-	var err error
-	if r.cfg.WrapAccepted != nil {
-		if conn, err = r.cfg.WrapAccepted(conn); err != nil {
-			raw.Close()
-			return raw, nil, err
-		}
-	}
 	var peer *synctls.Peer
 	if r.cfg.Auth != nil {
 		hctx, cancel := context.WithTimeout(ctx, r.cfg.HandshakeTimeout)
