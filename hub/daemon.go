@@ -24,6 +24,8 @@ import (
 	"fieldsync/runtime/localapi"
 	"fieldsync/storage"
 	"fieldsync/storage/kv"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DaemonConfig configures a running hub.
@@ -209,6 +211,9 @@ func (d *Daemon) registerGauges() {
 		n, _ := d.view.Lag()
 		return float64(n)
 	})
+	d.Collector(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "fieldsync_view_amend_walks_cut_total",
+		Help: "Amended records whose subtree of amends was larger than one walk re-places (reconcile.MaxAmendWalk): versions past the cut keep their old place. Nonzero means a device wrote an absurd amend history."},
+		func() float64 { return float64(d.view.AmendWalksCut()) }))
 }
 
 // Ingested does what the hub does when a session's batch is on disk and

@@ -39,6 +39,11 @@ type View struct {
 	applied  replication.Vector // the watermark
 	geneses  map[replication.OriginID]replication.Entry
 	rebuilds int
+	// cutOf and cutSeen: the reconciler whose AmendWalksCut was last
+	// read, and what it said; walksCut sums what every reconciler cut.
+	cutOf    *reconcile.Reconciler
+	cutSeen  int
+	walksCut atomic.Int64
 
 	running atomic.Bool // Run is following the log
 
@@ -332,9 +337,30 @@ func (v *View) round() (int, error) {
 	for o, seq := range through {
 		v.applied[o] = replication.Head{Seq: seq}
 	}
+	v.noteWalksCut(r)
 	v.publish()
 	return len(es), nil
 }
+
+// noteWalksCut counts and logs the amend subtrees the last round cut at
+// reconcile.MaxAmendWalk (versions past the cut keep their old place).
+func (v *View) noteWalksCut(r *reconcile.Reconciler) {
+	if r != v.cutOf {
+		v.cutOf, v.cutSeen = r, 0
+	}
+	n := r.AmendWalksCut()
+	if n <= v.cutSeen {
+		return
+	}
+	v.walksCut.Add(int64(n - v.cutSeen))
+	v.cutSeen = n
+	v.opts.Logger.Warn("hub: view: an amended record has more amends below it than one walk re-places; those past the limit keep their old place",
+		"limit", reconcile.MaxAmendWalk, "walks_cut", v.walksCut.Load())
+}
+
+// AmendWalksCut returns how many amend subtrees the view cut at
+// reconcile.MaxAmendWalk since the process started (a metric).
+func (v *View) AmendWalksCut() int64 { return v.walksCut.Load() }
 
 // genesis reads (and keeps) an origin's genesis: OriginOrder ranks by it.
 func (v *View) genesis(o replication.OriginID) (replication.Entry, error) {

@@ -281,10 +281,11 @@ type summary struct {
 	digest   string
 	roster   []roster.Device
 	rejudged int
+	walksCut int
 }
 
 func (r *Reconciler) publish() {
-	s := &summary{stats: r.counts.stats(), digest: r.digest.hex(), rejudged: r.rejudged}
+	s := &summary{stats: r.counts.stats(), digest: r.digest.hex(), rejudged: r.rejudged, walksCut: r.walksCut}
 	if r.roster != nil {
 		s.roster = r.roster.Devices()
 	}

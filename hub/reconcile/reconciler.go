@@ -19,6 +19,15 @@ import (
 // chain of more corrections than this is treated as broken at that depth).
 const maxLineage = 1000
 
+// MaxAmendWalk bounds the versions refresh re-places under one amended
+// version (its subtree of amends). A subtree larger than this is cut
+// there — versions past it keep their old place — and counted
+// (AmendWalksCut): no honest history comes near it.
+const MaxAmendWalk = maxLineage * 10
+
+// amendWalk is MaxAmendWalk (a test lowers it).
+var amendWalk = MaxAmendWalk
+
 // Matcher finds probable duplicates among citizens (package dedup, adapted
 // by the hub). What it proposes must be a function of the set of citizens
 // put (key, profile, region), whatever the order of calls.
@@ -120,6 +129,7 @@ type Reconciler struct {
 	communes   map[string]*communeCount
 	digest     *digest
 	rejudged   int // origins judged again (see judge.go)
+	walksCut   int // amend subtrees cut at MaxAmendWalk (refresh)
 	broken     error
 
 	// The round in progress (store.go).
@@ -407,16 +417,25 @@ func (r *Reconciler) addVersion(e *entryRec) {
 }
 
 // refresh recomputes, for id and every version that amends it (its
-// subtree), whether it is current and under which citizen key.
+// subtree), whether it is current and under which citizen key: at most
+// MaxAmendWalk versions; a larger subtree is cut and counted.
 func (r *Reconciler) refresh(id replication.EntryID) {
 	stack := []replication.EntryID{id}
-	for n := 0; len(stack) > 0 && n < maxLineage*10; n++ {
+	for n := 0; len(stack) > 0; n++ {
+		if n == amendWalk {
+			r.walksCut++
+			return
+		}
 		v := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		r.place(v)
 		stack = append(stack, r.amendsOf(v)...)
 	}
 }
+
+// AmendWalksCut returns how many amend subtrees this reconciler cut at
+// MaxAmendWalk since it was opened (as of the last round).
+func (r *Reconciler) AmendWalksCut() int { return r.pub.Load().walksCut }
 
 // amendsOf lists the current amends that name id.
 func (r *Reconciler) amendsOf(id replication.EntryID) []replication.EntryID {

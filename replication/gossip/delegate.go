@@ -278,8 +278,10 @@ func (p *Pool) observe(n *memberlist.Node, state string) {
 	case state != StateAlive && wasAlive:
 		p.numNodes.Add(-1)
 	}
+	if state == StateAlive || wasAlive {
+		ms.lastSeen = now // alive now, or until now
+	}
 	if state == StateAlive {
-		ms.lastSeen = now
 		if n.Name != p.cfg.Name {
 			p.notePeerLocked(n.Name, addr, now)
 		}

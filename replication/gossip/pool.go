@@ -45,9 +45,9 @@ type Member struct {
 	// laptop behind carrier NAT, suspect and dead are routine and say
 	// nothing about its data (doc.go, "NAT").
 	State string
-	// LastSeen is when this process last knew the member alive: the last
-	// join or update event, Members call or reconnect-loop tick that found
-	// it alive.
+	// LastSeen is when this process last knew the member alive: now for an
+	// alive member; for a dead or left one, when the event that said so
+	// arrived (it was alive until then).
 	LastSeen time.Time
 }
 
@@ -317,10 +317,11 @@ func (p *Pool) Members() []Member {
 	p.mu.Lock()
 	out := make([]Member, 0, len(p.mu.members))
 	for name, ms := range p.mu.members {
+		seen := ms.lastSeen
 		if ms.state == StateAlive {
-			ms.lastSeen = now
+			seen = now // a read reports; it never writes the table
 		}
-		out = append(out, Member{Name: name, Addr: ms.addr, Meta: ms.meta, State: ms.state, LastSeen: ms.lastSeen})
+		out = append(out, Member{Name: name, Addr: ms.addr, Meta: ms.meta, State: ms.state, LastSeen: seen})
 	}
 	p.mu.Unlock()
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
