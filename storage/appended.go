@@ -118,7 +118,7 @@ func (b *Log) checkAppended(mems []string) error {
 		return err
 	}
 	b.appendedGen = a.gen
-	held := b.heads[a.head.Origin]
+	held := b.heads.Head(a.head.Origin)
 	if held.Seq > a.head.Seq {
 		return nil // the watermark lags (a crash between the commit and its note)
 	}

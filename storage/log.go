@@ -33,8 +33,8 @@ type Log struct {
 	minFree int64      // free-space floor, 0 = unchecked
 	writeMu sync.Mutex // serializes every write transaction
 
-	mu     sync.RWMutex
-	heads  map[replication.OriginID]replication.Head // committed heads
+	mu     sync.RWMutex // guards closed
+	heads  *oplog.Heads // committed heads
 	closed bool
 
 	// The append watermark (appended.go), under writeMu.
@@ -72,7 +72,7 @@ func OpenLog(opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Log{db: db, opts: opts, dir: opts.Dir, minFree: minFree, heads: map[replication.OriginID]replication.Head{},
+	b := &Log{db: db, opts: opts, dir: opts.Dir, minFree: minFree, heads: oplog.NewHeads(),
 		groupBytes: int(badgerOptions(opts).MemTableSize / 10)}
 	if err := b.loadHeads(); err != nil {
 		err = b.damaged(err)
@@ -121,7 +121,8 @@ func decodeHead(b []byte) (replication.Head, error) {
 }
 
 func (b *Log) loadHeads() error {
-	return b.db.View(func(txn *badger.Txn) error {
+	stored := map[replication.OriginID]replication.Head{}
+	err := b.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixHead}})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -129,7 +130,7 @@ func (b *Log) loadHeads() error {
 			copy(o[:], it.Item().Key()[1:])
 			err := it.Item().Value(func(v []byte) error {
 				h, err := decodeHead(v)
-				b.heads[o] = h
+				stored[o] = h
 				return err
 			})
 			if err != nil {
@@ -138,12 +139,14 @@ func (b *Log) loadHeads() error {
 		}
 		return nil
 	})
+	b.heads.Publish(stored)
+	return err
 }
 
 // verifyHeads is the paired assertion for every head: what the head record
 // says must match the entries stored.
 func (b *Log) verifyHeads() error {
-	for o, h := range b.heads {
+	for o, h := range b.heads.Vector() {
 		e, err := b.Get(replication.EntryID{Origin: o, Seq: h.Seq})
 		if err != nil {
 			return fmt.Errorf("%w: head of %s names seq %d: %v", oplog.ErrCorrupt, o.Short(), h.Seq, err)
@@ -182,17 +185,11 @@ func (b *Log) verifyHeadSig(e replication.Entry) error {
 // badgerTx adapts a Badger write transaction to the shared rules.
 type badgerTx struct {
 	txn   *badger.Txn
-	heads map[replication.OriginID]replication.Head // written in this txn
-	b     *Log
+	heads *oplog.TxHeads
 }
 
 func (t *badgerTx) Head(o replication.OriginID) (replication.Head, error) {
-	if h, ok := t.heads[o]; ok {
-		return h, nil
-	}
-	t.b.mu.RLock()
-	defer t.b.mu.RUnlock()
-	return t.b.heads[o], nil
+	return t.heads.Head(o), nil
 }
 
 func (t *badgerTx) Get(id replication.EntryID) (replication.Entry, bool, error) {
@@ -223,7 +220,7 @@ func (t *badgerTx) PutEntry(e replication.Entry) error {
 }
 
 func (t *badgerTx) PutHead(o replication.OriginID, h replication.Head) error {
-	t.heads[o] = h
+	t.heads.Put(o, h)
 	return t.txn.Set(headKey(o), encodeHead(h))
 }
 
@@ -240,18 +237,14 @@ func (b *Log) update(fn func(tx *badgerTx) error, after ...func()) error {
 	}
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
-	tx := &badgerTx{txn: txn, heads: map[replication.OriginID]replication.Head{}, b: b}
+	tx := &badgerTx{txn: txn, heads: oplog.NewTxHeads(b.heads)}
 	if err := fn(tx); err != nil {
 		return diskFullError(b.dir, err)
 	}
 	if err := txn.Commit(); err != nil {
 		return diskFullError(b.dir, fmt.Errorf("oplog: commit: %w", err))
 	}
-	b.mu.Lock()
-	for o, h := range tx.heads {
-		b.heads[o] = h
-	}
-	b.mu.Unlock()
+	b.heads.Publish(tx.heads.Written)
 	for _, f := range after { // still under writeMu: in commit order
 		f()
 	}
@@ -367,7 +360,7 @@ func (b *Log) commit(group []*ingestReq) {
 	err := b.update(func(tx *badgerTx) error {
 		for _, r := range group {
 			r.res, r.err = oplog.IngestResult{}, nil
-			rt := &recordingTx{tx: tx, heads: map[replication.OriginID]replication.Head{}, entries: map[replication.EntryID]replication.Entry{}}
+			rt := &recordingTx{tx: tx, heads: oplog.NewTxHeads(tx.heads), entries: map[replication.EntryID]replication.Entry{}}
 			res, err := oplog.PlanIngest(rt, r.entries)
 			if err != nil {
 				r.err = err // its own fault: nothing of it is written
@@ -400,16 +393,13 @@ func (b *Log) commit(group []*ingestReq) {
 // transaction, keeping its writes until they all pass.
 type recordingTx struct {
 	tx      *badgerTx
-	heads   map[replication.OriginID]replication.Head
+	heads   *oplog.TxHeads // over the group's
 	entries map[replication.EntryID]replication.Entry
 	order   []replication.EntryID
 }
 
 func (t *recordingTx) Head(o replication.OriginID) (replication.Head, error) {
-	if h, ok := t.heads[o]; ok {
-		return h, nil
-	}
-	return t.tx.Head(o)
+	return t.heads.Head(o), nil
 }
 
 func (t *recordingTx) Get(id replication.EntryID) (replication.Entry, bool, error) {
@@ -428,7 +418,7 @@ func (t *recordingTx) PutEntry(e replication.Entry) error {
 }
 
 func (t *recordingTx) PutHead(o replication.OriginID, h replication.Head) error {
-	t.heads[o] = h
+	t.heads.Put(o, h)
 	return nil
 }
 
@@ -438,7 +428,7 @@ func (t *recordingTx) apply() error {
 			return err
 		}
 	}
-	for o, h := range t.heads {
+	for o, h := range t.heads.Written {
 		if err := t.tx.PutHead(o, h); err != nil {
 			return err
 		}
@@ -468,7 +458,7 @@ func (b *Log) Head(o replication.OriginID) (replication.Head, error) {
 	if b.closed {
 		return replication.Head{}, oplog.ErrClosed
 	}
-	return b.heads[o], nil
+	return b.heads.Head(o), nil
 }
 
 // Vector implements oplog.Log.
@@ -478,11 +468,7 @@ func (b *Log) Vector() (replication.Vector, error) {
 	if b.closed {
 		return nil, oplog.ErrClosed
 	}
-	v := make(replication.Vector, len(b.heads))
-	for o, h := range b.heads {
-		v[o] = h
-	}
-	return v, nil
+	return b.heads.Vector(), nil
 }
 
 // Get implements oplog.Log.
@@ -518,9 +504,7 @@ func (b *Log) Scan(o replication.OriginID, from uint64, fn func(replication.Entr
 	if from == 0 {
 		from = 1
 	}
-	b.mu.RLock()
-	head := b.heads[o].Seq
-	b.mu.RUnlock()
+	head := b.heads.Head(o).Seq
 	prefix := append([]byte{prefixEntry}, o[:]...)
 	last, stopped := from-1, false
 	err := b.db.View(func(txn *badger.Txn) error {

@@ -15,7 +15,7 @@ import (
 type Mem struct {
 	mu      sync.RWMutex
 	entries map[replication.EntryID][]byte
-	heads   map[replication.OriginID]replication.Head
+	heads   *Heads
 	meta    map[string][]byte
 	closed  bool
 }
@@ -26,7 +26,7 @@ var _ Log = (*Mem)(nil)
 func NewMem() *Mem {
 	return &Mem{
 		entries: map[replication.EntryID][]byte{},
-		heads:   map[replication.OriginID]replication.Head{},
+		heads:   NewHeads(),
 		meta:    map[string][]byte{},
 	}
 }
@@ -48,14 +48,11 @@ func (m *Mem) Snapshot() *Mem {
 	defer m.mu.RUnlock()
 	c := &Mem{
 		entries: make(map[replication.EntryID][]byte, len(m.entries)),
-		heads:   make(map[replication.OriginID]replication.Head, len(m.heads)),
+		heads:   m.heads.Clone(),
 		meta:    make(map[string][]byte, len(m.meta)),
 	}
 	for id, b := range m.entries {
 		c.entries[id] = append([]byte(nil), b...)
-	}
-	for o, h := range m.heads {
-		c.heads[o] = h
 	}
 	for k, v := range m.meta {
 		c.meta[k] = append([]byte(nil), v...)
@@ -67,15 +64,10 @@ func (m *Mem) Snapshot() *Mem {
 type memTx struct {
 	m       *Mem
 	entries map[replication.EntryID][]byte
-	heads   map[replication.OriginID]replication.Head
+	heads   *TxHeads
 }
 
-func (t *memTx) Head(o replication.OriginID) (replication.Head, error) {
-	if h, ok := t.heads[o]; ok {
-		return h, nil
-	}
-	return t.m.heads[o], nil
-}
+func (t *memTx) Head(o replication.OriginID) (replication.Head, error) { return t.heads.Head(o), nil }
 
 func (t *memTx) Get(id replication.EntryID) (replication.Entry, bool, error) {
 	b, ok := t.entries[id]
@@ -99,7 +91,7 @@ func (t *memTx) PutEntry(e replication.Entry) error {
 }
 
 func (t *memTx) PutHead(o replication.OriginID, h replication.Head) error {
-	t.heads[o] = h
+	t.heads.Put(o, h)
 	return nil
 }
 
@@ -110,16 +102,14 @@ func (m *Mem) update(fn func(tx *memTx) error) error {
 	if m.closed {
 		return ErrClosed
 	}
-	tx := &memTx{m: m, entries: map[replication.EntryID][]byte{}, heads: map[replication.OriginID]replication.Head{}}
+	tx := &memTx{m: m, entries: map[replication.EntryID][]byte{}, heads: NewTxHeads(m.heads)}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	for id, b := range tx.entries {
 		m.entries[id] = b
 	}
-	for o, h := range tx.heads {
-		m.heads[o] = h
-	}
+	m.heads.Publish(tx.heads.Written)
 	return nil
 }
 
@@ -158,7 +148,7 @@ func (m *Mem) Head(o replication.OriginID) (replication.Head, error) {
 	if m.closed {
 		return replication.Head{}, ErrClosed
 	}
-	return m.heads[o], nil
+	return m.heads.Head(o), nil
 }
 
 // Vector implements Log.
@@ -168,11 +158,7 @@ func (m *Mem) Vector() (replication.Vector, error) {
 	if m.closed {
 		return nil, ErrClosed
 	}
-	v := make(replication.Vector, len(m.heads))
-	for o, h := range m.heads {
-		v[o] = h
-	}
-	return v, nil
+	return m.heads.Vector(), nil
 }
 
 // Get implements Log.
