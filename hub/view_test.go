@@ -8,6 +8,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/hub/reconcile"
 	"fieldsync/replication"
 	"fieldsync/replication/oplog"
@@ -80,17 +81,13 @@ func captures(t *testing.T, n int) []replication.Entry {
 	s := oplogtest.NewSigner(7)
 	g := replication.Seal(s, oplogtest.GenesisDraft(s), 1, replication.Hash{})
 	es := []replication.Entry{g}
-	gen, err := synth.New(synth.Config{Count: n - 1, Seed: 5, Noise: 0.2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rec, ok := gen.Next(); ok; rec, ok = gen.Next() {
-		payload, err := json.Marshal(&rec.Enrollment)
+	for _, rec := range synthtest.Enrollments(t, synth.Config{Count: n - 1, Seed: 5, Noise: 0.2}) {
+		payload, err := json.Marshal(&rec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d := replication.Draft{Kind: replication.KindEnroll, Schema: enrollment.SchemaVersion, Payload: payload,
-			HLC: replication.MakeHLC(rec.Enrollment.Capture.CapturedAt.UnixMilli(), 0)}
+			HLC: replication.MakeHLC(rec.Capture.CapturedAt.UnixMilli(), 0)}
 		prev := es[len(es)-1]
 		es = append(es, replication.Seal(s, d, prev.Seq+1, prev.Hash()))
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -61,7 +63,7 @@ func newFrozenRig(t *testing.T, p node.FreezePolicy) *frozenRig {
 // written; once a hub acknowledges, captures go on.
 func TestFreezeAtExactlyTheEntryLimit(t *testing.T) {
 	r := newFrozenRig(t, node.FreezePolicy{MaxUnsyncedEntries: 10, MaxUnsyncedAge: -1})
-	recs := records(t, 14)
+	recs := synthtest.Enrollments(t, synth.Config{Count: 14, Seed: 3})
 	res, err := r.n.EnrollBatch(recs[:7])
 	if err != nil || res[6].Err != nil || res[6].Receipt.BacklogWarning != "" {
 		t.Fatalf("7 of 10: %v %+v", err, res[6])
@@ -98,7 +100,7 @@ func TestFreezeAtExactlyTheEntryLimit(t *testing.T) {
 // back does not freeze, one past the limit does.
 func TestFreezeByAge(t *testing.T) {
 	r := newFrozenRig(t, node.FreezePolicy{MaxUnsyncedEntries: -1, MaxUnsyncedAge: 21 * 24 * time.Hour})
-	recs := records(t, 5)
+	recs := synthtest.Enrollments(t, synth.Config{Count: 5, Seed: 3})
 	if _, err := r.n.Enroll(&recs[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +132,7 @@ func TestFreezeByAge(t *testing.T) {
 // stops with the freeze error; what was saved stays.
 func TestImportStopsAtTheFreeze(t *testing.T) {
 	r := newFrozenRig(t, node.FreezePolicy{MaxUnsyncedEntries: 600, MaxUnsyncedAge: -1})
-	st, err := r.n.Import(strings.NewReader(jsonLines(t, records(t, 1000))), node.ImportOptions{})
+	st, err := r.n.Import(strings.NewReader(jsonLines(t, synthtest.Enrollments(t, synth.Config{Count: 1000, Seed: 3}))), node.ImportOptions{})
 	if !errors.Is(err, node.ErrFrozen) || st.Accepted != 600 {
 		t.Fatalf("import: accepted %d, %v; want 600 and the freeze", st.Accepted, err)
 	}
@@ -141,7 +143,7 @@ func TestImportStopsAtTheFreeze(t *testing.T) {
 
 func TestNoFreeze(t *testing.T) {
 	r := newFrozenRig(t, node.NoFreeze)
-	res, err := r.n.EnrollBatch(records(t, 50))
+	res, err := r.n.EnrollBatch(synthtest.Enrollments(t, synth.Config{Count: 50, Seed: 3}))
 	if err != nil || res[49].Err != nil {
 		t.Fatalf("%v %v", err, res[49].Err)
 	}

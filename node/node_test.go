@@ -10,6 +10,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -38,20 +39,6 @@ func newNode(t *testing.T) *node.Node {
 	return n
 }
 
-// records returns n valid generated records.
-func records(t *testing.T, n int) []enrollment.Enrollment {
-	t.Helper()
-	var buf bytes.Buffer
-	if _, err := synth.Generate(&buf, nil, synth.Config{Count: n, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := synth.ReadEnrollments(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func head(t *testing.T, n *node.Node) uint64 {
 	t.Helper()
 	h, err := n.Dir().Log.Head(n.Dir().Signer.Origin())
@@ -63,7 +50,7 @@ func head(t *testing.T, n *node.Node) uint64 {
 
 func TestEnrollSavesAValidRecord(t *testing.T) {
 	n := newNode(t)
-	rec := records(t, 1)[0]
+	rec := synthtest.Enrollments(t, synth.Config{Count: 1, Seed: 3})[0]
 	r, err := n.Enroll(&rec)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +70,7 @@ func TestEnrollSavesAValidRecord(t *testing.T) {
 
 func TestRejectedRecordWritesNothingAndNamesEveryField(t *testing.T) {
 	n := newNode(t)
-	rec := records(t, 1)[0]
+	rec := synthtest.Enrollments(t, synth.Config{Count: 1, Seed: 3})[0]
 	rec.PersonalID = "003123456789" // 003 is not a province prefix
 	rec.EthnicityCode = "77"
 	before := head(t, n)
@@ -108,7 +95,7 @@ func TestRejectedRecordWritesNothingAndNamesEveryField(t *testing.T) {
 
 func TestEnrollFillsWhatTheDeviceKnows(t *testing.T) {
 	n := newNode(t)
-	rec := records(t, 1)[0]
+	rec := synthtest.Enrollments(t, synth.Config{Count: 1, Seed: 3})[0]
 	rec.Capture.Device, rec.Capture.CapturedAt = "", time.Time{}
 	r, err := n.Enroll(&rec)
 	if err != nil {
@@ -125,7 +112,7 @@ func TestEnrollFillsWhatTheDeviceKnows(t *testing.T) {
 func TestImportReportsBadRowsAndKeepsGoing(t *testing.T) {
 	n := newNode(t)
 	var in bytes.Buffer
-	for i, r := range records(t, 7) {
+	for i, r := range synthtest.Enrollments(t, synth.Config{Count: 7, Seed: 3}) {
 		switch i {
 		case 2:
 			in.WriteString("{not json\n")
@@ -166,7 +153,7 @@ func TestImportCSVWithBOM(t *testing.T) {
 
 func TestAmendAndVoidNameTheirTarget(t *testing.T) {
 	n := newNode(t)
-	rec := records(t, 1)[0]
+	rec := synthtest.Enrollments(t, synth.Config{Count: 1, Seed: 3})[0]
 	r, err := n.Enroll(&rec)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +182,7 @@ func TestHLCContinuesAfterRestart(t *testing.T) {
 	d, _ := datadir.Init(dir, datadir.InitOptions{Config: datadir.Config{Role: replication.RoleNode, Unit: "18586"}})
 	late := fixedClock{time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	n, _ := node.New(d, node.Options{Clock: late})
-	rec := records(t, 1)[0]
+	rec := synthtest.Enrollments(t, synth.Config{Count: 1, Seed: 3})[0]
 	first, _ := n.Enroll(&rec)
 	d.Close()
 	d, _ = datadir.Open(dir, datadir.OpenOptions{})

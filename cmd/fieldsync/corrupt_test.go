@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
 	"fieldsync/replication/oplog"
@@ -54,7 +56,7 @@ func buildFlipReplica(t *testing.T, dir string) {
 		// A fourth run, ended by kill -9: captures acknowledged by the
 		// daemon's API live in the memtable log (.mem) only.
 		daemon := startRun(t, dir)
-		apiEnroll(t, dir, crashRecords(t, 200))
+		apiEnroll(t, dir, synthtest.Enrollments(t, synth.Config{Count: 200, Seed: 11, Commune: "18586"}))
 		daemon.Process.Kill()
 		daemon.Wait()
 	}

@@ -13,6 +13,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -40,7 +41,7 @@ func TestEnrollAndSyncSurviveKill9(t *testing.T) {
 	syncAddr := freeAddr(t)
 	mustRun(t, "init", "--dir", hubDir, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445", "--sync-listen", syncAddr)
 	mustRun(t, "init", "--dir", lapDir, "--role", "node", "--unit", "18586", "--parent", syncAddr)
-	records := crashRecords(t, 8000)
+	records := synthtest.Enrollments(t, synth.Config{Count: 8000, Seed: 11, Commune: "18586"})
 
 	c := &crashRig{t: t, hubDir: hubDir, lapDir: lapDir, acked: map[uint64]replication.Hash{}}
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -74,19 +75,6 @@ func TestEnrollAndSyncSurviveKill9(t *testing.T) {
 	if c.heldDuring == 0 {
 		t.Error("nothing was synced between kills: the test did not exercise sync")
 	}
-}
-
-// crashRecords generates valid captures for commune 18586.
-func crashRecords(t *testing.T, n int) []enrollment.Enrollment {
-	g, err := synth.New(synth.Config{Count: n, Seed: 11, Commune: "18586"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []enrollment.Enrollment
-	for r, ok := g.Next(); ok; r, ok = g.Next() {
-		out = append(out, r.Enrollment)
-	}
-	return out
 }
 
 type crashRig struct {

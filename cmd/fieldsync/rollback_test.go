@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"fieldsync/enrollment"
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -36,7 +38,7 @@ func TestRestoredLaptopStartsANewEpoch(t *testing.T) {
 	syncAddr := freeAddr(t)
 	mustRun(t, "init", "--dir", hubDir, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445", "--sync-listen", syncAddr)
 	mustRun(t, "init", "--dir", lapDir, "--role", "node", "--unit", "18586", "--parent", syncAddr)
-	recs := crashRecords(t, 35)
+	recs := synthtest.Enrollments(t, synth.Config{Count: 35, Seed: 11, Commune: "18586"})
 
 	hub := startRun(t, hubDir)
 	lap := startRun(t, lapDir)
@@ -256,7 +258,7 @@ func TestClonedLaptopBothBranchesReachHubs(t *testing.T) {
 	for _, d := range []string{"h1", "h2", "l"} { // as a district office does before the first sync
 		mustRun(t, "roster", "import", "--dir", dir(d), bundle)
 	}
-	recs := crashRecords(t, 7)
+	recs := synthtest.Enrollments(t, synth.Config{Count: 7, Seed: 11, Commune: "18586"})
 	mustRun(t, append([]string{"enroll", "--dir", dir("l")}, jsonFiles(t, tmp, recs[:3])...)...)
 	copyTree(t, dir("l"), dir("c")) // the clone; the key file beside "l" opens it too
 	mustRun(t, append([]string{"enroll", "--dir", dir("l")}, jsonFiles(t, tmp, recs[3:5])...)...)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/replication/datadir"
 	"fieldsync/runtime/localapi"
 )
@@ -38,7 +40,7 @@ func TestViewBitFlipsAreDetected(t *testing.T) {
 	mustRun(t, "init", "--dir", orig, "--role", "hub", "--tier", "district", "--unit", "445", "--name", "hub-445", "--sync-listen", syncAddr)
 	mustRun(t, "init", "--dir", lapDir, "--role", "node", "--unit", "18586", "--parent", syncAddr)
 	hub, lap := startRun(t, orig), startRun(t, lapDir)
-	apiEnroll(t, lapDir, crashRecords(t, 300))
+	apiEnroll(t, lapDir, synthtest.Enrollments(t, synth.Config{Count: 300, Seed: 11, Commune: "18586"}))
 	waitHubHolds(t, orig, statusOf(t, lapDir).Origin, 301)
 	want := viewCounts(t, orig)
 	for i := 0; want["citizens"] != float64(300); i++ {

@@ -38,7 +38,7 @@ type AppendResult struct {
 // round, so that all three see the same machine state.
 func Append(dir string, n int) (AppendResult, error) {
 	var res AppendResult
-	recs, err := generated(n, 11)
+	recs, err := synth.Enrollments(synth.Config{Count: n, Seed: 11})
 	if err != nil {
 		return res, err
 	}
@@ -159,14 +159,6 @@ func Import(dir string, n int) (ImportResult, error) {
 	res.RecordsPerSec = float64(st.Rows) / res.Seconds
 	res.PeakRSSMB = peakRSSMB()
 	return res, nil
-}
-
-func generated(n int, seed uint64) ([]enrollment.Enrollment, error) {
-	var buf bytes.Buffer
-	if _, err := synth.Generate(&buf, nil, synth.Config{Count: n, Seed: seed}); err != nil {
-		return nil, err
-	}
-	return synth.ReadEnrollments(&buf)
 }
 
 // sampleHeap records the peak Go heap every 50 ms until stop is called.

@@ -12,6 +12,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/hub/reconcile"
@@ -63,8 +64,8 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	// Captures: two communes in sync; the same citizen enrolled on both
 	// laptops with a different date of birth (a conflict for the district).
-	d.enroll("l-thach-kenh", communeRecords(t, "18586", 230, 1)...)
-	d.enroll("l-thach-hai", communeRecords(t, "18571", 150, 2)...)
+	d.enroll("l-thach-kenh", synthtest.Enrollments(t, synth.Config{Count: 230, Seed: 1, Commune: "18586", CodeList: enrollment.CodeList2023})...)
+	d.enroll("l-thach-hai", synthtest.Enrollments(t, synth.Config{Count: 150, Seed: 2, Commune: "18571", CodeList: enrollment.CodeList2023})...)
 	first := citizen("042085001234", "Nguyễn Văn Thành", "18586")
 	second := citizen("042085001234", "Nguyễn Văn Thành", "18571")
 	second.DateOfBirth.Day = 21
@@ -82,7 +83,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	xuanOrigin := xuan.Dir.Signer.Origin()
 	district := d.hubs["thach-ha"]
 	held := func() uint64 { v, _ := district.Dir.Log.Vector(); return v.Seq(xuanOrigin) }
-	batch := communeRecords(t, "18658", 290, 3)
+	batch := synthtest.Enrollments(t, synth.Config{Count: 290, Seed: 3, Commune: "18658", CodeList: enrollment.CodeList2023})
 	d.enroll("l-thach-xuan", batch[:90]...)
 	waitUntil(t, "Thạch Xuân's first batch at the district", 30*time.Second, func() bool { return held() >= 91 })
 	d.enroll("l-thach-xuan", batch[90:]...)
@@ -306,21 +307,6 @@ func (d *deployment) addNodeOn(name, unit, hubName string, link *linkemu.Link) {
 	}
 	d.nodes[name] = n
 	d.run(name, n)
-}
-
-// communeRecords generates n enrollments captured in one commune (2023
-// code list).
-func communeRecords(t *testing.T, commune string, n int, seed uint64) []enrollment.Enrollment {
-	t.Helper()
-	g, err := synth.New(synth.Config{Count: n, Seed: seed, Commune: commune, CodeList: enrollment.CodeList2023})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []enrollment.Enrollment
-	for r, ok := g.Next(); ok; r, ok = g.Next() {
-		out = append(out, r.Enrollment)
-	}
-	return out
 }
 
 func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {

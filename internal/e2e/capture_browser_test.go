@@ -14,6 +14,7 @@ import (
 	"fieldsync/dossier"
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/hub"
 	"fieldsync/hub/dashboard"
 	"fieldsync/internal/linkemu"
@@ -89,7 +90,7 @@ func TestCaptureAppInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The province publishes Thạch Kênh's list; the laptop gets it.
-	people := withID(communeRecords(t, "18586", 60, 31))[:40]
+	people := synthtest.WithPersonalID(t, synth.Config{Count: 60, Seed: 31, Commune: "18586", CodeList: enrollment.CodeList2023}, 40)
 	res, err := d.hubs["province"].ImportResidents(bytes.NewReader(residentCSV(map[string][]enrollment.Enrollment{"18586": people})),
 		hub.ResidentsOptions{CodeList: enrollment.CodeList2023, AsOf: "2026-03-01"})
 	if err != nil || res.Accepted != 40 {

@@ -13,6 +13,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/node/capture"
 	"fieldsync/replication"
@@ -49,7 +50,7 @@ func TestCaptureAppLatency(t *testing.T) {
 	t.Cleanup(func() { dir.Close() })
 
 	// The commune's list, as the province's channel brings it down.
-	people := generatedIn(t, "18586", n, 41)
+	people := synthtest.WithPersonalID(t, synth.Config{Count: n + n/4 + 10, Seed: 41, Commune: "18586", CodeList: enrollment.CodeList2023}, n)
 	rows := make([]residents.Resident, 0, len(people))
 	for i, p := range people {
 		rows = append(rows, residents.Resident{PersonalID: p.PersonalID, FullName: p.FullName, DateOfBirth: p.DateOfBirth, Sex: p.Sex,
@@ -75,7 +76,7 @@ func TestCaptureAppLatency(t *testing.T) {
 	// A campaign's captures on the laptop (the freeze rule lifted, as for
 	// a bulk load): half of them people of the list.
 	lap, info := startCaptureDaemon(t, dir)
-	caps := generatedIn(t, "18586", n/2, 42)
+	caps := synthtest.WithPersonalID(t, synth.Config{Count: n/2 + n/8 + 10, Seed: 42, Commune: "18586", CodeList: enrollment.CodeList2023}, n/2)
 	caps = append(caps, people[:n-len(caps)]...)
 	for i := 0; i < len(caps); i += node.MaxGroupRecords {
 		if _, err := lap.Node().EnrollBatch(caps[i:min(len(caps), i+node.MaxGroupRecords)]); err != nil {
@@ -146,26 +147,6 @@ func TestCaptureAppLatency(t *testing.T) {
 	// tests) stretches the browser's tail past any bound that would still
 	// catch a regression. What must hold on any machine: every keystroke
 	// was answered (the waitFor above) and the look-up found both people.
-}
-
-// generatedIn returns n generated people of a commune who have an ID
-// number.
-func generatedIn(t *testing.T, commune string, n int, seed uint64) []enrollment.Enrollment {
-	t.Helper()
-	g, err := synth.New(synth.Config{Count: n + n/4 + 10, Seed: seed, Commune: commune, CodeList: enrollment.CodeList2023})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []enrollment.Enrollment
-	for r, ok := g.Next(); ok && len(out) < n; r, ok = g.Next() {
-		if len(r.Enrollment.PersonalID) == 12 {
-			out = append(out, r.Enrollment)
-		}
-	}
-	if len(out) < n {
-		t.Fatalf("generated %d people with an ID number, want %d", len(out), n)
-	}
-	return out
 }
 
 // startCaptureDaemon runs a laptop's daemon with its capture app over dir

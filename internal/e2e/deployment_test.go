@@ -10,6 +10,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/hub"
 	"fieldsync/hub/reconcile"
 	"fieldsync/hub/review"
@@ -188,19 +189,6 @@ func (d *deployment) waitConverged(province string, what string, extra func() bo
 	return nil
 }
 
-func generated(t *testing.T, n int, seed uint64) []enrollment.Enrollment {
-	t.Helper()
-	g, err := synth.New(synth.Config{Count: n, Seed: seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []enrollment.Enrollment
-	for r, ok := g.Next(); ok; r, ok = g.Next() {
-		out = append(out, r.Enrollment)
-	}
-	return out
-}
-
 // citizen is one person as captured in a commune of the 2023 list.
 func citizen(pid, name, commune string) enrollment.Enrollment {
 	place := enrollment.Place{UnitCode: commune, CodeList: enrollment.CodeList2023, Text: "Xã " + commune}
@@ -233,7 +221,7 @@ func TestProvinceSettlesACrossDistrictDuplicate(t *testing.T) {
 	// Each laptop captures in its own commune: Rule 0 quarantines captures
 	// outside a device's scope.
 	for i, l := range []struct{ name, commune string }{{"l-thach-kenh", "18586"}, {"l-thach-hai", "18571"}, {"l-nam-ha", "18073"}, {"l-bac-ha", "18076"}} {
-		d.enroll(l.name, communeRecords(t, l.commune, 150, uint64(100+i))...)
+		d.enroll(l.name, synthtest.Enrollments(t, synth.Config{Count: 150, Seed: uint64(100 + i), Commune: l.commune, CodeList: enrollment.CodeList2023})...)
 	}
 	d.enroll("l-thach-kenh", citizen("042085001234", "Nguyễn Văn Thành", "18586"))
 	d.enroll("l-nam-ha", citizen("042085001243", "NGUYỄN VĂN THÀNH", "18073"))

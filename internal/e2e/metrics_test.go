@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/hub"
 	"fieldsync/runtime/localapi"
 )
@@ -22,7 +24,7 @@ func TestMetricsOfARunningHub(t *testing.T) {
 	})
 	d.addHub("thach-ha", "district", "445", "province")
 	d.addNode("l1", "18586", "thach-ha")
-	d.enroll("l1", generated(t, 120, 7)...)
+	d.enroll("l1", synthtest.Enrollments(t, synth.Config{Count: 120, Seed: 7})...)
 	d.enroll("l1", citizen("042085001234", "Nguyễn Văn Thành", "18586"))
 	dup := citizen("042085001234", "Nguyễn Văn Thành", "18586")
 	dup.DateOfBirth.Day = 21 // a conflicting capture of the same citizen

@@ -10,6 +10,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/hub"
 	"fieldsync/node"
 	"fieldsync/replication"
@@ -50,18 +51,6 @@ func labelledValue(body, name string, labels ...string) float64 {
 	return -1
 }
 
-// withID keeps the people who have an ID number (the register gives
-// everyone one; the generator leaves some captures without).
-func withID(recs []enrollment.Enrollment) []enrollment.Enrollment {
-	var out []enrollment.Enrollment
-	for _, r := range recs {
-		if len(r.PersonalID) == 12 {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // TestResidentListsGoDownToTheirCommuneOnly is the resident list's end to
 // end: the province imports the lists of two communes; each reaches its
 // own commune's laptops (two in Thạch Kênh) and no other laptop; officers
@@ -82,8 +71,8 @@ func TestResidentListsGoDownToTheirCommuneOnly(t *testing.T) {
 	d.addNode("l-hai", "18571", "thach-ha")
 	d.addNode("l-nam-ha", "18073", "tp-ha-tinh")
 
-	kenh := withID(communeRecords(t, "18586", 60, 21))[:40]
-	hai := withID(communeRecords(t, "18571", 50, 22))[:30]
+	kenh := synthtest.WithPersonalID(t, synth.Config{Count: 60, Seed: 21, Commune: "18586", CodeList: enrollment.CodeList2023}, 40)
+	hai := synthtest.WithPersonalID(t, synth.Config{Count: 50, Seed: 22, Commune: "18571", CodeList: enrollment.CodeList2023}, 30)
 	res, err := d.hubs["province"].ImportResidents(bytes.NewReader(residentCSV(map[string][]enrollment.Enrollment{"18586": kenh, "18571": hai})),
 		hub.ResidentsOptions{CodeList: enrollment.CodeList2023, AsOf: "2025-03-01", Source: "test"})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/residents"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/replication"
 )
 
@@ -15,16 +16,7 @@ import (
 // commune (generated), as a big commune's laptop does.
 func benchIndex(b *testing.B, n int) (*index, []enrollment.Enrollment) {
 	b.Helper()
-	g, err := synth.New(synth.Config{Count: 2*n + n/2, Seed: 7, Commune: "18586", CodeList: enrollment.CodeList2023})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var people []enrollment.Enrollment
-	for r, ok := g.Next(); ok && len(people) < 2*n; r, ok = g.Next() {
-		if len(r.Enrollment.PersonalID) == 12 {
-			people = append(people, r.Enrollment)
-		}
-	}
+	people := synth.WithPersonalID(synthtest.Enrollments(b, synth.Config{Count: 2*n + n/2, Seed: 7, Commune: "18586", CodeList: enrollment.CodeList2023}), 2*n)
 	ix := newIndex()
 	var o replication.OriginID
 	o[0] = 1

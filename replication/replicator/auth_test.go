@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -94,7 +96,7 @@ func enrollOn(t *testing.T, d *datadir.Dir, rep *replicator.Replicator, n int, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := records(t, n, seed)
+	recs := synthtest.Enrollments(t, synth.Config{Count: n, Seed: seed})
 	for i := 0; i < len(recs); i += node.MaxGroupRecords {
 		if _, err := nd.EnrollBatch(recs[i:min(len(recs), i+node.MaxGroupRecords)]); err != nil {
 			t.Fatal(err)

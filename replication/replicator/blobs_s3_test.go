@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/internal/seaweed"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
@@ -47,7 +49,7 @@ func TestBlobsReachAProvinceOnSeaweedFS(t *testing.T) {
 	defer district.stop()
 	lap := start(t, t.TempDir(), replication.RoleNode, "", "node-a", false, district.addr)
 	defer lap.stop()
-	recs := records(t, 40, 11)
+	recs := synthtest.Enrollments(t, synth.Config{Count: 40, Seed: 11})
 	ids := withBlobs(t, lap, recs, map[string]int{"face": 90_000, "finger_r2": 20_000, "finger_l2": 22_000, "slap_r4": 120_000})
 
 	// Restart SeaweedFS once the first blobs are in it, mid-sync.

@@ -7,6 +7,7 @@ import (
 
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
@@ -79,7 +80,7 @@ func TestBlobsGoUpTheHierarchy(t *testing.T) {
 	defer district.stop()
 	lap := start(t, t.TempDir(), replication.RoleNode, "", "node-a", false, district.addr)
 	defer lap.stop()
-	recs := records(t, 5, 7)
+	recs := synthtest.Enrollments(t, synth.Config{Count: 5, Seed: 7})
 	ids := withBlobs(t, lap, recs, map[string]int{"face": 90_000, "finger_r2": 20_000, "finger_l2": 22_000, "slap_r4": 120_000})
 	waitBlobs(t, district, ids)
 	waitBlobs(t, province, ids)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/internal/linkemu"
 	"fieldsync/replication"
 	"fieldsync/replication/blob"
@@ -39,13 +41,13 @@ func TestFairShareAtTheHub(t *testing.T) {
 	b := startVia(t, t.TempDir(), replication.RoleNode, "", "node-b", false, shaped(), district.addr)
 	defer b.stop()
 	sizes := map[string]int{"face": 300_000, "slap_r4": 150_000, "slap_l4": 150_000, "finger_r2": 25_000, "finger_l2": 25_000}
-	idsA := withBlobs(t, a, records(t, 8, 21), sizes)
-	idsB := withBlobs(t, b, records(t, 8, 22), sizes)
+	idsA := withBlobs(t, a, synthtest.Enrollments(t, synth.Config{Count: 8, Seed: 21}), sizes)
+	idsB := withBlobs(t, b, synthtest.Enrollments(t, synth.Config{Count: 8, Seed: 22}), sizes)
 
 	// While the blobs drain, b captures; time each record to the province.
 	ob := b.dir.Signer.Origin()
 	var lat []time.Duration
-	fresh := records(t, 400, 23)
+	fresh := synthtest.Enrollments(t, synth.Config{Count: 400, Seed: 23})
 	stopAt := time.Now().Add(60 * time.Second)
 	var halfA, halfB int
 	for i := 0; time.Now().Before(stopAt) && !holdsAll(province, append(idsA, idsB...)); i++ {

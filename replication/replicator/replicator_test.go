@@ -10,6 +10,7 @@ import (
 	"fieldsync/dossier"
 	"fieldsync/enrollment"
 	"fieldsync/enrollment/synth"
+	"fieldsync/enrollment/synth/synthtest"
 	"fieldsync/node"
 	"fieldsync/replication"
 	"fieldsync/replication/datadir"
@@ -79,19 +80,6 @@ func (r *replica) enroll(t *testing.T, recs []enrollment.Enrollment) {
 	r.rep.Wake()
 }
 
-func records(t *testing.T, n int, seed uint64) []enrollment.Enrollment {
-	t.Helper()
-	g, err := synth.New(synth.Config{Count: n, Seed: seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []enrollment.Enrollment
-	for rec, ok := g.Next(); ok; rec, ok = g.Next() {
-		out = append(out, rec.Enrollment)
-	}
-	return out
-}
-
 // waitHolds waits until r holds origin o up to seq.
 func waitHolds(t *testing.T, r *replica, o replication.OriginID, seq uint64) {
 	t.Helper()
@@ -111,7 +99,7 @@ func TestLaptopReachesHubAndStatusShowsIt(t *testing.T) {
 	defer hub.stop()
 	lap := start(t, t.TempDir(), replication.RoleNode, "", "node-a", false, hub.addr)
 	defer lap.stop()
-	lap.enroll(t, records(t, 300, 1))
+	lap.enroll(t, synthtest.Enrollments(t, synth.Config{Count: 300, Seed: 1}))
 	waitHolds(t, hub, lap.dir.Signer.Origin(), 301)
 	time.Sleep(500 * time.Millisecond) // the session ends idle and persists its state
 	peers, err := lap.rep.Peers()
@@ -132,7 +120,7 @@ func TestStoreCarryForwardOverSockets(t *testing.T) {
 	// node-z never has a link to the hub: only to its colleague's laptop.
 	isolated := start(t, t.TempDir(), replication.RoleNode, "", "node-z", false, carrier.addr)
 	defer isolated.stop()
-	isolated.enroll(t, records(t, 200, 3))
+	isolated.enroll(t, synthtest.Enrollments(t, synth.Config{Count: 200, Seed: 3}))
 	waitHolds(t, carrier, isolated.dir.Signer.Origin(), 201)
 	carrier.rep.Wake()
 	waitHolds(t, hub, isolated.dir.Signer.Origin(), 201)
@@ -143,7 +131,7 @@ func TestHubRestartedMidSyncResumes(t *testing.T) {
 	hub := start(t, hubDir, replication.RoleHub, "district", "hub-445", true)
 	lap := start(t, t.TempDir(), replication.RoleNode, "", "node-a", false, hub.addr)
 	defer lap.stop()
-	lap.enroll(t, records(t, 4000, 4))
+	lap.enroll(t, synthtest.Enrollments(t, synth.Config{Count: 4000, Seed: 4}))
 	o := lap.dir.Signer.Origin()
 	for { // stop the hub part-way through the transfer
 		if h, _ := hub.dir.Log.Head(o); h.Seq > 500 {
