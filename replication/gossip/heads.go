@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
+	"fieldsync/replication/wire"
 )
 
 // Message kinds: the first byte of every payload this package puts into
@@ -61,7 +62,7 @@ func prefixHead(h replication.OriginHead) replication.OriginHead {
 }
 
 func headLen(h replication.OriginHead) int {
-	return replication.OriginIDSize + uvarintLen(h.Seq) + DigestSize
+	return replication.OriginIDSize + wire.UvarintLen(h.Seq) + DigestSize
 }
 
 func appendHead(b []byte, h replication.OriginHead) []byte {
@@ -96,11 +97,11 @@ func packHeads(holder string, heads []replication.OriginHead) ([][]byte, error) 
 	}
 	var out [][]byte
 	for len(heads) > 0 {
-		hdr := 1 + uvarintLen(uint64(len(holder))) + len(holder)
+		hdr := 1 + wire.UvarintLen(uint64(len(holder))) + len(holder)
 		n, size := 0, hdr+1
 		for n < len(heads) {
 			add := headLen(heads[n])
-			if size+add+(uvarintLen(uint64(n+1))-1) > maxHeadsMsgBytes {
+			if size+add+(wire.UvarintLen(uint64(n+1))-1) > maxHeadsMsgBytes {
 				break
 			}
 			size += add
@@ -111,7 +112,7 @@ func packHeads(holder string, heads []replication.OriginHead) ([][]byte, error) 
 		}
 		b := make([]byte, 0, size+2)
 		b = append(b, kindHeads)
-		b = appendStr(b, holder)
+		b = wire.AppendString(b, holder)
 		b = binary.AppendUvarint(b, uint64(n))
 		for _, h := range heads[:n] {
 			b = appendHead(b, h)
@@ -133,7 +134,7 @@ func encodeState(holder string, heads []replication.OriginHead) ([]byte, error) 
 	if err := checkHeads(heads); err != nil {
 		return nil, err
 	}
-	hdr := 1 + uvarintLen(uint64(len(holder))) + len(holder) + uvarintLen(uint64(len(heads))) + binary.MaxVarintLen64
+	hdr := 1 + wire.UvarintLen(uint64(len(holder))) + len(holder) + wire.UvarintLen(uint64(len(heads))) + binary.MaxVarintLen64
 	n, size := 0, hdr
 	for n < len(heads) && size+headLen(heads[n]) <= maxStateBytes {
 		size += headLen(heads[n])
@@ -141,7 +142,7 @@ func encodeState(holder string, heads []replication.OriginHead) ([]byte, error) 
 	}
 	b := make([]byte, 0, size)
 	b = append(b, kindState)
-	b = appendStr(b, holder)
+	b = wire.AppendString(b, holder)
 	b = binary.AppendUvarint(b, uint64(len(heads)))
 	b = binary.AppendUvarint(b, uint64(n))
 	for _, h := range heads[:n] {
@@ -171,49 +172,49 @@ func decodeState(b []byte) (headsMsg, error) {
 }
 
 func decodeHeads(b []byte, kind byte, what string) (headsMsg, error) {
-	r := reader{what: what, b: b}
-	if k := r.byte1("kind"); r.err == nil && k != kind {
-		r.fail("kind 0x%02x, want 0x%02x", k, kind)
+	r := wire.NewReader(b, "gossip: decode "+what)
+	if k := r.Byte("kind"); r.Err() == nil && k != kind {
+		r.Malformed("kind 0x%02x, want 0x%02x", k, kind)
 	}
 	var m headsMsg
-	m.holder = r.str(maxNameLen, "holder")
-	if r.err == nil && m.holder == "" {
-		r.fail("empty holder")
+	m.holder = r.Str("holder", maxNameLen)
+	if r.Err() == nil && m.holder == "" {
+		r.Malformed("empty holder")
 	}
 	if kind == kindState {
-		m.total = r.uvarint("total")
+		m.total = r.Uvarint("total")
 	}
-	n := r.uvarint("count")
+	n := r.Uvarint("count")
 	switch {
-	case r.err != nil:
+	case r.Err() != nil:
 	case n == 0 && kind == kindHeads:
-		r.fail("no heads")
-	case n > uint64(r.rest()/minHeadBytes):
-		r.fail("count %d larger than the data", n)
+		r.Malformed("no heads")
+	case n > uint64(r.Left()/minHeadBytes):
+		r.Malformed("count %d larger than the data", n)
 	case kind == kindState && n > m.total:
-		r.fail("count %d above total %d", n, m.total)
+		r.Malformed("count %d above total %d", n, m.total)
 	}
-	if r.err != nil {
-		return headsMsg{}, r.err
+	if r.Err() != nil {
+		return headsMsg{}, r.Err()
 	}
 	m.heads = make([]replication.OriginHead, 0, n)
-	for i := uint64(0); i < n && r.err == nil; i++ {
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
 		var h replication.OriginHead
-		copy(h.Origin[:], r.fixed(replication.OriginIDSize, "origin"))
-		h.Seq = r.uvarint("seq")
-		copy(h.Hash[:DigestSize], r.fixed(DigestSize, "hash prefix"))
+		copy(h.Origin[:], r.Take(replication.OriginIDSize, "origin"))
+		h.Seq = r.Uvarint("seq")
+		copy(h.Hash[:DigestSize], r.Take(DigestSize, "hash prefix"))
 		switch {
-		case r.err != nil:
+		case r.Err() != nil:
 		case h.Seq == 0:
-			r.fail("head %d: seq 0", i)
+			r.Malformed("head %d: seq 0", i)
 		case i > 0 && !m.heads[i-1].Origin.Less(h.Origin):
-			r.fail("head %d: origins not strictly ascending", i)
+			r.Malformed("head %d: origins not strictly ascending", i)
 		}
 		m.heads = append(m.heads, h)
 	}
-	r.end()
-	if r.err != nil {
-		return headsMsg{}, r.err
+	r.End(what)
+	if r.Err() != nil {
+		return headsMsg{}, r.Err()
 	}
 	return m, nil
 }
@@ -290,23 +291,23 @@ func encodeLeave(holder string) ([]byte, error) {
 	if err := checkStr("leave notice", "holder", holder, maxNameLen); err != nil {
 		return nil, err
 	}
-	return appendStr([]byte{kindLeave}, holder), nil
+	return wire.AppendString([]byte{kindLeave}, holder), nil
 }
 
 // decodeLeave parses a leave notice, with the same strictness as the
 // other decoders.
 func decodeLeave(b []byte) (string, error) {
-	r := reader{what: "leave notice", b: b}
-	if k := r.byte1("kind"); r.err == nil && k != kindLeave {
-		r.fail("kind 0x%02x, want 0x%02x", k, kindLeave)
+	r := wire.NewReader(b, "gossip: decode leave notice")
+	if k := r.Byte("kind"); r.Err() == nil && k != kindLeave {
+		r.Malformed("kind 0x%02x, want 0x%02x", k, kindLeave)
 	}
-	holder := r.str(maxNameLen, "holder")
-	if r.err == nil && holder == "" {
-		r.fail("empty holder")
+	holder := r.Str("holder", maxNameLen)
+	if r.Err() == nil && holder == "" {
+		r.Malformed("empty holder")
 	}
-	r.end()
-	if r.err != nil {
-		return "", r.err
+	r.End("leave notice")
+	if r.Err() != nil {
+		return "", r.Err()
 	}
 	return holder, nil
 }

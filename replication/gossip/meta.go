@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"fieldsync/replication"
+	"fieldsync/replication/wire"
 )
 
 // DigestSize is the length of the vector-digest prefix a member advertises
@@ -109,10 +110,10 @@ func encodeMeta(m Meta) ([]byte, error) {
 	}
 	b := make([]byte, 0, maxMetaBytes)
 	b = append(b, metaVersion)
-	b = appendStr(b, string(m.Role))
-	b = appendStr(b, m.Tier)
-	b = appendStr(b, m.Unit)
-	b = appendStr(b, m.SyncAddr)
+	b = wire.AppendString(b, string(m.Role))
+	b = wire.AppendString(b, m.Tier)
+	b = wire.AppendString(b, m.Unit)
+	b = wire.AppendString(b, m.SyncAddr)
 	b = append(b, m.Origin[:]...)
 	b = append(b, m.Digest[:]...)
 	b = binary.AppendUvarint(b, m.Entries)
@@ -131,23 +132,23 @@ func decodeMeta(b []byte) (Meta, error) {
 	if len(b) > maxMetaInput {
 		return m, fmt.Errorf("gossip: decode meta: %d bytes, limit %d: %w", len(b), maxMetaInput, replication.ErrTooLarge)
 	}
-	r := reader{what: "meta", b: b}
-	v := r.byte1("version")
-	if r.err == nil && v == 0 {
-		r.fail("version 0")
+	r := wire.NewReader(b, "gossip: decode meta")
+	v := r.Byte("version")
+	if r.Err() == nil && v == 0 {
+		r.Malformed("version 0")
 	}
-	m.Role = replication.Role(r.str(maxRoleLen, "role"))
-	m.Tier = r.str(maxTierLen, "tier")
-	m.Unit = r.str(maxUnitLen, "unit")
-	m.SyncAddr = r.str(maxSyncAddrLen, "sync address")
-	copy(m.Origin[:], r.fixed(replication.OriginIDSize, "origin"))
-	copy(m.Digest[:], r.fixed(DigestSize, "digest"))
-	m.Entries = r.uvarint("entries")
+	m.Role = replication.Role(r.Str("role", maxRoleLen))
+	m.Tier = r.Str("tier", maxTierLen)
+	m.Unit = r.Str("unit", maxUnitLen)
+	m.SyncAddr = r.Str("sync address", maxSyncAddrLen)
+	copy(m.Origin[:], r.Take(replication.OriginIDSize, "origin"))
+	copy(m.Digest[:], r.Take(DigestSize, "digest"))
+	m.Entries = r.Uvarint("entries")
 	if v == metaVersion {
-		r.end()
+		r.End("meta")
 	}
-	if r.err != nil {
-		return Meta{}, r.err
+	if r.Err() != nil {
+		return Meta{}, r.Err()
 	}
 	return m, nil
 }

@@ -133,9 +133,9 @@ func appendEntryHeader(dst []byte, es []replication.Entry, i int) []byte {
 }
 
 func decodeBatch(b []byte, l *Limits) (*Batch, error) {
-	r := reader{b: b}
-	bt := &Batch{ID: r.uvarint("batch id")}
-	n := r.count("batch ranges", l.MaxRanges, minRangeSize)
+	r := Reader{b: b}
+	bt := &Batch{ID: r.Uvarint("batch id")}
+	n := r.Count("batch ranges", l.MaxRanges, minRangeSize)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -146,7 +146,7 @@ func decodeBatch(b []byte, l *Limits) (*Batch, error) {
 	for i := range bt.Ranges {
 		decodeRangeHeader(&r, &bt.Ranges[i], &budget)
 		if r.err == nil && i > 0 && !bt.Ranges[i-1].Origin.Less(bt.Ranges[i].Origin) {
-			r.fail(malformed("origin %s not above the previous %s", bt.Ranges[i].Origin.Short(), bt.Ranges[i-1].Origin.Short()))
+			r.Fail(malformed("origin %s not above the previous %s", bt.Ranges[i].Origin.Short(), bt.Ranges[i-1].Origin.Short()))
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("batch range %d: %w", i, r.err)
@@ -161,7 +161,7 @@ func decodeBatch(b []byte, l *Limits) (*Batch, error) {
 		return nil, fmt.Errorf("batch payloads: %w", r.err)
 	}
 	linkEntries(bt, payloads)
-	if err := r.end("batch"); err != nil {
+	if err := r.End("batch"); err != nil {
 		return nil, err
 	}
 	return bt, nil
@@ -169,22 +169,22 @@ func decodeBatch(b []byte, l *Limits) (*Batch, error) {
 
 // decodeRangeHeader reads one range header, making room for its entries
 // (taken out of *budget).
-func decodeRangeHeader(r *reader, rg *Range, budget *int) {
+func decodeRangeHeader(r *Reader, rg *Range, budget *int) {
 	rg.Origin = r.origin("origin")
-	start := r.uvarint("start seq")
+	start := r.Uvarint("start seq")
 	rg.Prev = r.hash("prev")
 	if r.err == nil && (start == 0 || (start == 1) != rg.Prev.IsZero()) {
-		r.fail(malformed("start seq %d with previous hash %s", start, rg.Prev.Short()))
+		r.Fail(malformed("start seq %d with previous hash %s", start, rg.Prev.Short()))
 	}
-	n := r.count("entries", *budget, minEntrySize)
+	n := r.Count("entries", *budget, minEntrySize)
 	switch {
 	case r.err != nil:
 		return
 	case n == 0:
-		r.fail(malformed("entries: count 0"))
+		r.Fail(malformed("entries: count 0"))
 		return
 	case start+uint64(n-1) < start:
-		r.fail(malformed("start seq %d + %d entries overflows", start, n))
+		r.Fail(malformed("start seq %d + %d entries overflows", start, n))
 		return
 	}
 	*budget -= n
@@ -196,7 +196,7 @@ func decodeRangeHeader(r *reader, rg *Range, budget *int) {
 
 // decodeEntryHeaders reads every entry's header and returns the payload
 // lengths, bounded in total by the body limit.
-func decodeEntryHeaders(r *reader, bt *Batch, l *Limits) ([]int, error) {
+func decodeEntryHeaders(r *Reader, bt *Batch, l *Limits) ([]int, error) {
 	var lens []int
 	total := 0
 	for i := range bt.Ranges {
@@ -205,7 +205,7 @@ func decodeEntryHeaders(r *reader, bt *Batch, l *Limits) ([]int, error) {
 			plen := decodeEntryHeader(r, es, j)
 			total += plen
 			if r.err == nil && total > l.MaxBodyBytes {
-				r.fail(tooLarge("batch payloads: %d bytes, limit %d", total, l.MaxBodyBytes))
+				r.Fail(tooLarge("batch payloads: %d bytes, limit %d", total, l.MaxBodyBytes))
 			}
 			if r.err != nil {
 				return nil, fmt.Errorf("batch range %d entry %d (seq %d): %w", i, j, es[j].Seq, r.err)
@@ -218,33 +218,33 @@ func decodeEntryHeaders(r *reader, bt *Batch, l *Limits) ([]int, error) {
 
 // decodeEntryHeader reads the wire fields of entry i of es but its
 // payload, and returns the payload's length.
-func decodeEntryHeader(r *reader, es []replication.Entry, i int) int {
+func decodeEntryHeader(r *Reader, es []replication.Entry, i int) int {
 	e := &es[i]
-	h := r.uvarint("hlc")
+	h := r.Uvarint("hlc")
 	if i > 0 {
 		h = uint64(es[i-1].HLC) + unzigzag(h)
 	}
 	e.HLC = replication.HLC(h)
-	e.Kind = replication.Kind(r.byte1("kind"))
-	schema := r.uvarint("schema")
-	plen := r.uvarint("payload length")
+	e.Kind = replication.Kind(r.Byte("kind"))
+	schema := r.Uvarint("schema")
+	plen := r.Uvarint("payload length")
 	switch {
 	case r.err != nil:
 		return 0
 	case e.Kind == 0:
-		r.fail(malformed("kind is 0"))
+		r.Fail(malformed("kind is 0"))
 	case schema > 0xffff:
-		r.fail(malformed("schema %d does not fit 16 bits", schema))
+		r.Fail(malformed("schema %d does not fit 16 bits", schema))
 	case plen > replication.MaxPayloadBytes:
-		r.fail(tooLarge("payload length %d, limit %d", plen, replication.MaxPayloadBytes))
+		r.Fail(tooLarge("payload length %d, limit %d", plen, replication.MaxPayloadBytes))
 	}
 	e.Schema = uint16(schema)
-	switch flag := r.byte1("signature flag"); {
+	switch flag := r.Byte("signature flag"); {
 	case r.err != nil:
 	case flag == sigPresent:
-		e.Sig = bytes.Clone(r.take(replication.SignatureSize, "signature"))
+		e.Sig = bytes.Clone(r.Take(replication.SignatureSize, "signature"))
 	case flag != sigAbsent:
-		r.fail(malformed("signature flag %d, want 0 or 1", flag))
+		r.Fail(malformed("signature flag %d, want 0 or 1", flag))
 	}
 	return int(plen)
 }

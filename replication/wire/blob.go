@@ -165,10 +165,10 @@ const (
 	minStateSize   = blob.HashSize + 1
 )
 
-func (r *reader) blobHash(field string) (h blob.Hash) {
-	copy(h[:], r.take(blob.HashSize, field))
+func (r *Reader) blobHash(field string) (h blob.Hash) {
+	copy(h[:], r.Take(blob.HashSize, field))
 	if r.err == nil && h.IsZero() {
-		r.fail(malformed("%s: zero hash", field))
+		r.Fail(malformed("%s: zero hash", field))
 	}
 	return h
 }
@@ -223,9 +223,9 @@ func appendBlobStatus(dst []byte, m *BlobStatus, l *Limits) ([]byte, error) {
 }
 
 func decodeBlobStatus(b []byte, l *Limits) (*BlobStatus, error) {
-	r := reader{b: b}
+	r := Reader{b: b}
 	m := &BlobStatus{}
-	n := r.count("blob status origins", l.MaxHeads, minNeedSize)
+	n := r.Count("blob status origins", l.MaxHeads, minNeedSize)
 	if n > 0 {
 		m.Origins = make([]BlobNeed, n)
 	}
@@ -233,24 +233,24 @@ func decodeBlobStatus(b []byte, l *Limits) (*BlobStatus, error) {
 	for i := range m.Origins {
 		need := &m.Origins[i]
 		need.Origin = r.origin("origin")
-		need.Through = r.uvarint("through")
-		k := r.count("missing", MaxBlobMissing-missing, 1)
+		need.Through = r.Uvarint("through")
+		k := r.Count("missing", MaxBlobMissing-missing, 1)
 		missing += k
 		switch {
 		case r.err != nil:
 		case need.Through == 0:
-			r.fail(malformed("through is 0"))
+			r.Fail(malformed("through is 0"))
 		case i > 0 && !m.Origins[i-1].Origin.Less(need.Origin):
-			r.fail(malformed("origin %s not above the previous %s", need.Origin.Short(), m.Origins[i-1].Origin.Short()))
+			r.Fail(malformed("origin %s not above the previous %s", need.Origin.Short(), m.Origins[i-1].Origin.Short()))
 		}
 		if r.err == nil && k > 0 {
 			need.Missing = make([]uint64, k)
 		}
 		prev := uint64(0)
 		for j := range need.Missing {
-			d := r.uvarint("missing seq")
+			d := r.Uvarint("missing seq")
 			if r.err == nil && (d == 0 || d > need.Through-prev) {
-				r.fail(malformed("missing seq %d: step %d after %d leaves 1..%d", j, d, prev, need.Through))
+				r.Fail(malformed("missing seq %d: step %d after %d leaves 1..%d", j, d, prev, need.Through))
 			}
 			if r.err != nil {
 				break
@@ -262,26 +262,26 @@ func decodeBlobStatus(b []byte, l *Limits) (*BlobStatus, error) {
 			return nil, fmt.Errorf("blob status origin %d: %w", i, r.err)
 		}
 	}
-	n = r.count("blob status partials", MaxBlobPartials, minPartialSize)
+	n = r.Count("blob status partials", MaxBlobPartials, minPartialSize)
 	if n > 0 {
 		m.Partials = make([]BlobPartial, n)
 	}
 	for i := range m.Partials {
 		p := &m.Partials[i]
 		p.Hash = r.blobHash("hash")
-		p.Offset = r.uvarint("offset")
+		p.Offset = r.Uvarint("offset")
 		switch {
 		case r.err != nil:
 		case p.Offset == 0 || p.Offset >= blob.MaxSize:
-			r.fail(malformed("offset %d out of 1..%d", p.Offset, blob.MaxSize-1))
+			r.Fail(malformed("offset %d out of 1..%d", p.Offset, blob.MaxSize-1))
 		case i > 0 && !hashLess(m.Partials[i-1].Hash, p.Hash):
-			r.fail(malformed("hash %s not above the previous", p.Hash.Short()))
+			r.Fail(malformed("hash %s not above the previous", p.Hash.Short()))
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("blob status partial %d: %w", i, r.err)
 		}
 	}
-	if err := r.end("blob status"); err != nil {
+	if err := r.End("blob status"); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -326,10 +326,10 @@ func appendBlobOffer(dst []byte, m *BlobOffer) ([]byte, error) {
 }
 
 func decodeBlobOffer(b []byte) (*BlobOffer, error) {
-	r := reader{b: b}
-	n := r.count("blob offer", MaxBlobOffers, minOfferSize)
+	r := Reader{b: b}
+	n := r.Count("blob offer", MaxBlobOffers, minOfferSize)
 	if r.err == nil && n == 0 {
-		r.fail(malformed("blob offer: no blobs"))
+		r.Fail(malformed("blob offer: no blobs"))
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -339,17 +339,17 @@ func decodeBlobOffer(b []byte) (*BlobOffer, error) {
 	for i := range m.Blobs {
 		o := &m.Blobs[i]
 		o.Hash = r.blobHash("hash")
-		size := r.uvarint("size")
+		size := r.Uvarint("size")
 		o.Entry.Origin = r.origin("origin")
-		o.Entry.Seq = r.uvarint("seq")
+		o.Entry.Seq = r.Uvarint("seq")
 		switch {
 		case r.err != nil:
 		case size == 0 || size > blob.MaxSize:
-			r.fail(malformed("size %d out of 1..%d", size, blob.MaxSize))
+			r.Fail(malformed("size %d out of 1..%d", size, blob.MaxSize))
 		case o.Entry.Seq == 0:
-			r.fail(malformed("entry seq is 0"))
+			r.Fail(malformed("entry seq is 0"))
 		case seen[o.Hash]:
-			r.fail(malformed("blob %s offered twice", o.Hash.Short()))
+			r.Fail(malformed("blob %s offered twice", o.Hash.Short()))
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("blob offer %d: %w", i, r.err)
@@ -357,7 +357,7 @@ func decodeBlobOffer(b []byte) (*BlobOffer, error) {
 		o.Size = int64(size)
 		seen[o.Hash] = true
 	}
-	if err := r.end("blob offer"); err != nil {
+	if err := r.End("blob offer"); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -381,22 +381,22 @@ func appendBlobChunk(dst []byte, m *BlobChunk) ([]byte, error) {
 }
 
 func decodeBlobChunk(b []byte) (*BlobChunk, error) {
-	r := reader{b: b}
-	m := &BlobChunk{Hash: r.blobHash("blob chunk hash"), Offset: r.uvarint("blob chunk offset")}
-	n := r.uvarint("blob chunk length")
+	r := Reader{b: b}
+	m := &BlobChunk{Hash: r.blobHash("blob chunk hash"), Offset: r.Uvarint("blob chunk offset")}
+	n := r.Uvarint("blob chunk length")
 	switch {
 	case r.err != nil:
 	case n == 0:
-		r.fail(malformed("blob chunk length is 0"))
+		r.Fail(malformed("blob chunk length is 0"))
 	case n > MaxBlobChunkBytes:
-		r.fail(tooLarge("blob chunk length %d, limit %d", n, MaxBlobChunkBytes))
+		r.Fail(tooLarge("blob chunk length %d, limit %d", n, MaxBlobChunkBytes))
 	case m.Offset > blob.MaxSize || n > blob.MaxSize-m.Offset:
-		r.fail(malformed("blob chunk ends past the largest blob (%d bytes)", blob.MaxSize))
+		r.Fail(malformed("blob chunk ends past the largest blob (%d bytes)", blob.MaxSize))
 	}
-	if data := r.take(int(n), "blob chunk data"); r.err == nil {
+	if data := r.Take(int(n), "blob chunk data"); r.err == nil {
 		m.Data = append([]byte(nil), data...) // the body buffer is reused
 	}
-	if err := r.end("blob chunk"); err != nil {
+	if err := r.End("blob chunk"); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -435,7 +435,7 @@ func appendBlobAck(dst []byte, m *BlobAck) ([]byte, error) {
 				err = fmt.Errorf("blob ack %d: %w", i, err)
 			}
 			dst = append(dst, byte(s.Reason))
-			dst = appendString(dst, s.Detail)
+			dst = AppendString(dst, s.Detail)
 		default:
 			err = invalid("blob ack %d: state %d unknown", i, s.State)
 		}
@@ -447,10 +447,10 @@ func appendBlobAck(dst []byte, m *BlobAck) ([]byte, error) {
 }
 
 func decodeBlobAck(b []byte) (*BlobAck, error) {
-	r := reader{b: b}
-	n := r.count("blob ack", MaxBlobAcks, minStateSize)
+	r := Reader{b: b}
+	n := r.Count("blob ack", MaxBlobAcks, minStateSize)
 	if r.err == nil && n == 0 {
-		r.fail(malformed("blob ack: no blobs"))
+		r.Fail(malformed("blob ack: no blobs"))
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -459,28 +459,28 @@ func decodeBlobAck(b []byte) (*BlobAck, error) {
 	for i := range m.Blobs {
 		s := &m.Blobs[i]
 		s.Hash = r.blobHash("hash")
-		s.State = BlobStateKind(r.byte1("state"))
+		s.State = BlobStateKind(r.Byte("state"))
 		switch {
 		case r.err != nil:
 		case s.State == BlobHave:
 		case s.State == BlobWant || s.State == BlobHeld:
-			if s.Offset = r.uvarint("offset"); r.err == nil && s.Offset >= blob.MaxSize {
-				r.fail(malformed("offset %d past the largest blob", s.Offset))
+			if s.Offset = r.Uvarint("offset"); r.err == nil && s.Offset >= blob.MaxSize {
+				r.Fail(malformed("offset %d past the largest blob", s.Offset))
 			}
 		case s.State == BlobRefused:
-			s.Reason = RefuseReason(r.byte1("reason"))
+			s.Reason = RefuseReason(r.Byte("reason"))
 			if r.err == nil && s.Reason == 0 {
-				r.fail(malformed("reason is 0"))
+				r.Fail(malformed("reason is 0"))
 			}
-			s.Detail = r.str("detail", MaxDetailBytes)
+			s.Detail = r.Str("detail", MaxDetailBytes)
 		default:
-			r.fail(malformed("state %d unknown", s.State))
+			r.Fail(malformed("state %d unknown", s.State))
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("blob ack %d: %w", i, r.err)
 		}
 	}
-	if err := r.end("blob ack"); err != nil {
+	if err := r.End("blob ack"); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -176,24 +176,24 @@ func columnsOf(tids []int, values [][][]byte) ([]columnKey, map[columnKey][][]by
 // decodeColumnar reads the payload section for payloads of the given
 // lengths (from the entry headers) and returns them, fresh slices. It
 // refuses anything appendColumnar would not have written for them.
-func decodeColumnar(r *reader, lens []int) [][]byte {
+func decodeColumnar(r *Reader, lens []int) [][]byte {
 	start := r.off
-	nt := r.count("payload templates", len(lens), 1)
+	nt := r.Count("payload templates", len(lens), 1)
 	templates := make([][]byte, nt)
 	slots := make([]int, nt)
 	for t := range templates {
-		n := r.uvarint("template length")
+		n := r.Uvarint("template length")
 		if r.err == nil && n > replication.MaxPayloadBytes {
-			r.fail(tooLarge("template length %d, limit %d", n, replication.MaxPayloadBytes))
+			r.Fail(tooLarge("template length %d, limit %d", n, replication.MaxPayloadBytes))
 		}
-		templates[t] = r.take(int(n), "template")
+		templates[t] = r.Take(int(n), "template")
 		slots[t] = bytes.Count(templates[t], []byte{slotByte})
 	}
 	tids := make([]int, len(lens))
 	for i := range tids {
-		tid := r.uvarint("payload template id")
+		tid := r.Uvarint("payload template id")
 		if r.err == nil && tid > uint64(nt) {
-			r.fail(malformed("payload %d names template %d of %d", i, tid, nt))
+			r.Fail(malformed("payload %d names template %d of %d", i, tid, nt))
 		}
 		tids[i] = int(tid) - 1
 	}
@@ -205,7 +205,7 @@ func decodeColumnar(r *reader, lens []int) [][]byte {
 		return nil
 	}
 	if again := appendColumnar(nil, payloads); !bytes.Equal(again, r.b[start:r.off]) {
-		r.fail(malformed("payload section is not in canonical form"))
+		r.Fail(malformed("payload section is not in canonical form"))
 		return nil
 	}
 	return payloads
@@ -213,7 +213,7 @@ func decodeColumnar(r *reader, lens []int) [][]byte {
 
 // rebuildPayloads reads the columns and the raw payloads and puts each
 // payload back together.
-func rebuildPayloads(r *reader, lens, tids []int, templates [][]byte, slots []int) [][]byte {
+func rebuildPayloads(r *Reader, lens, tids []int, templates [][]byte, slots []int) [][]byte {
 	values := make([][][]byte, len(lens))
 	for i, t := range tids {
 		if t >= 0 {
@@ -224,7 +224,7 @@ func rebuildPayloads(r *reader, lens, tids []int, templates [][]byte, slots []in
 	for _, key := range order {
 		for i, t := range tids {
 			if t == key.t {
-				values[i][key.k] = r.until(slotByte, "payload value")
+				values[i][key.k] = r.Until(slotByte, "payload value")
 			}
 		}
 	}
@@ -234,12 +234,12 @@ func rebuildPayloads(r *reader, lens, tids []int, templates [][]byte, slots []in
 			return nil
 		}
 		if t < 0 {
-			payloads[i] = bytes.Clone(r.take(lens[i], "raw payload"))
+			payloads[i] = bytes.Clone(r.Take(lens[i], "raw payload"))
 			continue
 		}
 		payloads[i] = fillTemplate(templates[t], values[i], lens[i])
 		if len(payloads[i]) != lens[i] {
-			r.fail(malformed("payload %d rebuilds to %d bytes, its header says %d", i, len(payloads[i]), lens[i]))
+			r.Fail(malformed("payload %d rebuilds to %d bytes, its header says %d", i, len(payloads[i]), lens[i]))
 		}
 	}
 	return payloads

@@ -20,7 +20,7 @@ func TestColumnarRoundTrip(t *testing.T) {
 			payloads[i], lens[i] = []byte(p), len(p)
 		}
 		sec := appendColumnar(nil, payloads)
-		r := reader{b: sec}
+		r := Reader{b: sec}
 		got := decodeColumnar(&r, lens)
 		if r.err != nil || r.off != len(sec) {
 			t.Fatalf("%q: %v (read %d of %d)", set, r.err, r.off, len(sec))
@@ -49,7 +49,7 @@ func FuzzColumnar(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b, c []byte) {
 		payloads := [][]byte{a, b, c}
 		sec := appendColumnar(nil, payloads)
-		r := reader{b: sec}
+		r := Reader{b: sec}
 		got := decodeColumnar(&r, []int{len(a), len(b), len(c)})
 		if r.err != nil {
 			t.Fatalf("own encoding refused: %v", r.err)

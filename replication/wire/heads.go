@@ -40,8 +40,8 @@ func appendHeads(dst []byte, heads []replication.OriginHead, limit int, what str
 	return dst, nil
 }
 
-func decodeHeads(r *reader, limit int, what string) ([]replication.OriginHead, error) {
-	n := r.count(what+" heads", limit, minHeadSize)
+func decodeHeads(r *Reader, limit int, what string) ([]replication.OriginHead, error) {
+	n := r.Count(what+" heads", limit, minHeadSize)
 	if r.err != nil || n == 0 {
 		return nil, r.err
 	}
@@ -49,14 +49,14 @@ func decodeHeads(r *reader, limit int, what string) ([]replication.OriginHead, e
 	for i := range heads {
 		h := &heads[i]
 		h.Origin = r.origin("origin")
-		h.Seq = r.uvarint("seq")
+		h.Seq = r.Uvarint("seq")
 		h.Hash = r.hash("hash")
 		switch {
 		case r.err != nil:
 		case h.Seq == 0:
-			r.fail(malformed("seq is 0"))
+			r.Fail(malformed("seq is 0"))
 		case i > 0 && !heads[i-1].Origin.Less(h.Origin):
-			r.fail(malformed("origin %s not above the previous %s", h.Origin.Short(), heads[i-1].Origin.Short()))
+			r.Fail(malformed("origin %s not above the previous %s", h.Origin.Short(), heads[i-1].Origin.Short()))
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("%s head %d: %w", what, i, r.err)
@@ -70,12 +70,12 @@ func appendSummary(dst []byte, s *Summary, l *Limits) ([]byte, error) {
 }
 
 func decodeSummary(b []byte, l *Limits) (*Summary, error) {
-	r := reader{b: b}
+	r := Reader{b: b}
 	heads, err := decodeHeads(&r, l.MaxHeads, "summary")
 	if err != nil {
 		return nil, err
 	}
-	if err := r.end("summary"); err != nil {
+	if err := r.End("summary"); err != nil {
 		return nil, err
 	}
 	return &Summary{Heads: heads}, nil
@@ -102,14 +102,14 @@ func appendAck(dst []byte, a *Ack, l *Limits) ([]byte, error) {
 		dst = append(dst, f.Origin[:]...)
 		dst = binary.AppendUvarint(dst, f.Seq)
 		dst = append(dst, byte(f.Reason))
-		dst = appendString(dst, f.Detail)
+		dst = AppendString(dst, f.Detail)
 	}
 	return dst, nil
 }
 
 func decodeAck(b []byte, l *Limits) (*Ack, error) {
-	r := reader{b: b}
-	a := &Ack{BatchID: r.uvarint("ack batch id")}
+	r := Reader{b: b}
+	a := &Ack{BatchID: r.Uvarint("ack batch id")}
 	heads, err := decodeHeads(&r, l.MaxHeads, "ack")
 	if err != nil {
 		return nil, err
@@ -118,14 +118,14 @@ func decodeAck(b []byte, l *Limits) (*Ack, error) {
 	if a.Refused, err = decodeRefusals(&r, l.MaxRefusals); err != nil {
 		return nil, err
 	}
-	if err := r.end("ack"); err != nil {
+	if err := r.End("ack"); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func decodeRefusals(r *reader, limit int) ([]Refusal, error) {
-	n := r.count("ack refusals", limit, minRefusalSize)
+func decodeRefusals(r *Reader, limit int) ([]Refusal, error) {
+	n := r.Count("ack refusals", limit, minRefusalSize)
 	if r.err != nil || n == 0 {
 		return nil, r.err
 	}
@@ -133,12 +133,12 @@ func decodeRefusals(r *reader, limit int) ([]Refusal, error) {
 	for i := range out {
 		f := &out[i]
 		f.Origin = r.origin("origin")
-		f.Seq = r.uvarint("seq")
-		f.Reason = RefuseReason(r.byte1("reason"))
+		f.Seq = r.Uvarint("seq")
+		f.Reason = RefuseReason(r.Byte("reason"))
 		if r.err == nil && f.Reason == 0 {
-			r.fail(malformed("reason is 0"))
+			r.Fail(malformed("reason is 0"))
 		}
-		f.Detail = r.str("detail", MaxDetailBytes)
+		f.Detail = r.Str("detail", MaxDetailBytes)
 		if r.err != nil {
 			return nil, fmt.Errorf("ack refusal %d: %w", i, r.err)
 		}

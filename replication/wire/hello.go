@@ -33,25 +33,25 @@ func appendHello(dst []byte, h *Hello) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint16(dst, h.Version)
 	dst = append(dst, h.Origin[:]...)
 	for _, s := range h.strings() {
-		dst = appendString(dst, *s)
+		dst = AppendString(dst, *s)
 	}
 	return dst, nil
 }
 
 func decodeHello(b []byte) (*Hello, error) {
-	r := reader{b: b}
+	r := Reader{b: b}
 	h := new(Hello)
-	if v := r.take(2, "hello version"); v != nil {
+	if v := r.Take(2, "hello version"); v != nil {
 		h.Version = binary.BigEndian.Uint16(v)
 	}
 	if r.err == nil && h.Version == 0 {
-		r.fail(malformed("hello version is 0"))
+		r.Fail(malformed("hello version is 0"))
 	}
 	h.Origin = r.origin("hello origin")
 	for i, s := range h.strings() {
-		*s = r.str(helloFields[i].name, helloFields[i].max)
+		*s = r.Str(helloFields[i].name, helloFields[i].max)
 	}
-	if err := r.end("hello"); err != nil {
+	if err := r.End("hello"); err != nil {
 		return nil, err
 	}
 	return h, nil

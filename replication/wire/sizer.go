@@ -29,7 +29,7 @@ type BatchSizer struct {
 	cur        replication.OriginID
 	nextSeq    uint64
 	lastHLC    replication.HLC
-	rangeCount int // uvarintLen(ranges), kept apart as it grows
+	rangeCount int // UvarintLen(ranges), kept apart as it grows
 	payloads   payloadSizer
 }
 
@@ -41,7 +41,7 @@ type payloadSizer struct {
 }
 
 func (p *payloadSizer) size() int {
-	return uvarintLen(uint64(len(p.templates))) + p.tmplBytes + p.rest
+	return UvarintLen(uint64(len(p.templates))) + p.tmplBytes + p.rest
 }
 
 // with returns the section size if payload were added, and the template
@@ -49,7 +49,7 @@ func (p *payloadSizer) size() int {
 func (p *payloadSizer) with(payload []byte) (int, []byte) {
 	tmpl, vals, ok := splitJSON(payload)
 	if !ok {
-		return p.size() + uvarintLen(0) + len(payload), nil
+		return p.size() + UvarintLen(0) + len(payload), nil
 	}
 	n := p.size() + len(vals)
 	for _, v := range vals {
@@ -57,11 +57,11 @@ func (p *payloadSizer) with(payload []byte) (int, []byte) {
 	}
 	t, known := p.templates[string(tmpl)]
 	if known {
-		return n + uvarintLen(uint64(t+1)), nil
+		return n + UvarintLen(uint64(t+1)), nil
 	}
 	t = len(p.templates)
-	n += uvarintLen(uint64(t+1)) + uvarintLen(uint64(len(tmpl))) + len(tmpl)
-	n += uvarintLen(uint64(t+1)) - uvarintLen(uint64(t)) // the template count grows
+	n += UvarintLen(uint64(t+1)) + UvarintLen(uint64(len(tmpl))) + len(tmpl)
+	n += UvarintLen(uint64(t+1)) - UvarintLen(uint64(t)) // the template count grows
 	return n, tmpl
 }
 
@@ -71,15 +71,15 @@ func (p *payloadSizer) add(payload []byte) {
 		if p.templates == nil {
 			p.templates = map[string]int{}
 		}
-		p.tmplBytes += uvarintLen(uint64(len(tmpl))) + len(tmpl)
+		p.tmplBytes += UvarintLen(uint64(len(tmpl))) + len(tmpl)
 		p.templates[string(tmpl)] = len(p.templates)
 	}
-	p.rest = n - uvarintLen(uint64(len(p.templates))) - p.tmplBytes
+	p.rest = n - UvarintLen(uint64(len(p.templates))) - p.tmplBytes
 }
 
 // NewBatchSizer starts measuring an empty batch with the given ID.
 func NewBatchSizer(id uint64) *BatchSizer {
-	return &BatchSizer{size: uvarintLen(id), rangeCount: 1}
+	return &BatchSizer{size: UvarintLen(id), rangeCount: 1}
 }
 
 // Size returns the body size of the batch so far.
@@ -114,8 +114,8 @@ func (s *BatchSizer) addHeader(e *replication.Entry) int {
 	if s.entries == 0 || e.Origin != s.cur || e.Seq != s.nextSeq {
 		s.openRange(e)
 	} else {
-		s.size += uvarintLen(uint64(s.curN+1)) - uvarintLen(uint64(s.curN))
-		s.size += uvarintLen(zigzag(uint64(e.HLC - s.lastHLC)))
+		s.size += UvarintLen(uint64(s.curN+1)) - UvarintLen(uint64(s.curN))
+		s.size += UvarintLen(zigzag(uint64(e.HLC - s.lastHLC)))
 	}
 	s.curN++
 	s.entries++
@@ -127,15 +127,15 @@ func (s *BatchSizer) addHeader(e *replication.Entry) int {
 
 func (s *BatchSizer) openRange(e *replication.Entry) {
 	s.ranges++
-	s.rangeCount = uvarintLen(uint64(s.ranges))
+	s.rangeCount = UvarintLen(uint64(s.ranges))
 	s.cur, s.curN = e.Origin, 0
-	s.size += replication.OriginIDSize + uvarintLen(e.Seq) + replication.HashSize + 1 // count of 1
-	s.size += uvarintLen(uint64(e.HLC))
+	s.size += replication.OriginIDSize + UvarintLen(e.Seq) + replication.HashSize + 1 // count of 1
+	s.size += UvarintLen(uint64(e.HLC))
 }
 
 // entryHeaderSize is an entry's header size after its HLC.
 func entryHeaderSize(e *replication.Entry) int {
-	n := 1 + uvarintLen(uint64(e.Schema)) + uvarintLen(uint64(len(e.Payload))) + 1
+	n := 1 + UvarintLen(uint64(e.Schema)) + UvarintLen(uint64(len(e.Payload))) + 1
 	if len(e.Sig) > 0 {
 		n += replication.SignatureSize
 	}
