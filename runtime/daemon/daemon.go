@@ -1,7 +1,3 @@
-// Package daemon is what every running fieldsync replica shares, field node
-// or hub: the sync runtime (replicator), the local API server with ping and
-// status, and the alarms an operator must see (forks, refused entries).
-// The node and hub shells add their own endpoints on top.
 package daemon
 
 import (
