@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,10 +12,6 @@ import (
 	"fieldsync/replication/datadir"
 	"fieldsync/storage"
 )
-
-// envBlobDiskFullInner marks the re-executed test binary running inside
-// its own mount namespace.
-const envBlobDiskFullInner = "FIELDSYNC_TEST_BLOB_DISKFULL_INNER"
 
 // TestBlobReceiveDiskFull fills the hub's disk while it receives a
 // laptop's blobs: the hub's directory is on a size-limited tmpfs in a
@@ -31,46 +23,14 @@ const envBlobDiskFullInner = "FIELDSYNC_TEST_BLOB_DISKFULL_INNER"
 // dossiers), hold only verified blobs and partial writes of whole synced
 // chunks; once the filler is removed, every dossier completes at the hub.
 func TestBlobReceiveDiskFull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("mounts a tmpfs")
-	}
-	if os.Getenv(envBlobDiskFullInner) == "1" {
+	if inMountNamespace(t, "blobdiskfull") {
 		blobDiskFullInner(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a mount namespace and a tmpfs (unshare -m; mount -t tmpfs)")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBlobReceiveDiskFull$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envBlobDiskFullInner+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	if err != nil && bytes.Contains(out, []byte("operation not permitted")) || cmd.ProcessState == nil {
-		t.Skipf("no mount namespace here: %v\n%s", err, out)
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.Contains(l, "blobdiskfull:") || strings.Contains(l, "SKIP") {
-			t.Log(strings.TrimSpace(l))
-		}
-	}
-	if bytes.Contains(out, []byte("--- SKIP")) {
-		t.Skip("the inner test skipped (see above)")
-	}
-	if err != nil {
-		t.Fatalf("inner test: %v\n%s", err, out)
 	}
 }
 
 func blobDiskFullInner(t *testing.T) {
 	floor := datadir.BlobFloor(0, storage.ProfileHub) // the blob store's floor: the log's plus headroom
-	mnt := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(mnt, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=400m"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
-	}
-	defer syscall.Unmount(mnt, 0)
+	mnt := mountTmpfs(t, "400m")
 	hubDir, lapDir := filepath.Join(mnt, "hub"), filepath.Join(t.TempDir(), "laptop")
 	syncAddr, proxyAddr := freeAddr(t), freeAddr(t)
 	p := linkemu.Perfect

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,6 +173,34 @@ func writeSparse(path string, b []byte, perm os.FileMode) error {
 	return f.Close()
 }
 
+// copyReplica copies a stopped replica's directory orig, and the master
+// key file beside it, to a new directory named base (its config names the
+// key file base.key); it returns the copy.
+func copyReplica(t *testing.T, orig, base string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), base)
+	copyTreeTo(t, orig, dir)
+	copyTreeTo(t, orig+".key", dir+".key")
+	return dir
+}
+
+// flipBit flips one bit, chosen by rng, in the used part of the file at
+// path (usedLen), and returns where.
+func flipBit(t *testing.T, path string, rng *rand.Rand) (off int, bit byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off = rng.IntN(usedLen(b))
+	bit = byte(1) << rng.IntN(8)
+	b[off] ^= bit
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return off, bit
+}
+
 // usedLen is the length of b without its trailing zeros (a preallocated
 // file's unused end): flips land where the file holds something.
 func usedLen(b []byte) int {
@@ -211,10 +240,7 @@ func TestBitFlipsAreDetected(t *testing.T) {
 	buildFlipReplica(t, orig)
 	// What it holds, read from a copy: opening the replica itself would
 	// replay and retire its memtable logs.
-	pristine := filepath.Join(t.TempDir(), "laptop")
-	copyTreeTo(t, orig, pristine)
-	copyTreeTo(t, orig+".key", pristine+".key")
-	want, err := dumpReplica(pristine)
+	want, err := dumpReplica(copyReplica(t, orig, "laptop"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +257,7 @@ func TestBitFlipsAreDetected(t *testing.T) {
 		})
 	}
 	byKind["master key file"] = []string{keyFileRel}
-	var kinds []string
-	for k := range byKind {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
+	kinds := slices.Sorted(maps.Keys(byKind))
 	files := map[string]any{}
 	for k, v := range byKind {
 		files[k] = v
@@ -249,23 +271,12 @@ func TestBitFlipsAreDetected(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(seed), 0xf11b))
 		kind := kinds[seed%len(kinds)]
 		rel := byKind[kind][rng.IntN(len(byKind[kind]))]
-		dir := filepath.Join(t.TempDir(), "laptop") // config.json names the key file laptop.key, beside it
-		copyTreeTo(t, orig, dir)
-		copyTreeTo(t, orig+".key", dir+".key") // the master key file, beside the directory
+		dir := copyReplica(t, orig, "laptop") // config.json names the key file laptop.key, beside it
 		path := filepath.Join(dir, rel)
 		if rel == keyFileRel {
 			path = dir + ".key"
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		off := rng.IntN(usedLen(b))
-		bit := byte(1) << rng.IntN(8)
-		b[off] ^= bit
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		off, bit := flipBit(t, path, rng)
 		code, out, errOut := fsRun(t, "verify", "--dir", dir)
 		said := out + errOut
 		outcome := ""

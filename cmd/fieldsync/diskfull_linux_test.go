@@ -16,10 +16,6 @@ import (
 	"fieldsync/storage"
 )
 
-// envDiskFullInner marks the re-executed test binary running inside its
-// own mount namespace.
-const envDiskFullInner = "FIELDSYNC_TEST_DISKFULL_INNER"
-
 // TestImportDiskFull fills a disk under a real `fieldsync import`: a
 // size-limited tmpfs in a private mount namespace (the test binary
 // re-executes itself with CLONE_NEWNS; it needs root, and skips saying so
@@ -35,47 +31,15 @@ const envDiskFullInner = "FIELDSYNC_TEST_DISKFULL_INNER"
 // import dies, and even `fieldsync verify` dies opening the directory
 // until space is freed; the acknowledged data survives).
 func TestImportDiskFull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("mounts a tmpfs")
-	}
-	if os.Getenv(envDiskFullInner) == "1" {
+	if inMountNamespace(t, "diskfull") {
 		importDiskFullInner(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a mount namespace and a tmpfs (unshare -m; mount -t tmpfs)")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestImportDiskFull$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envDiskFullInner+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS} // Go makes / private in the child
-	out, err := cmd.CombinedOutput()
-	if err != nil && bytes.Contains(out, []byte("operation not permitted")) || cmd.ProcessState == nil {
-		t.Skipf("no mount namespace here: %v\n%s", err, out)
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.Contains(l, "diskfull:") || strings.Contains(l, "SKIP") {
-			t.Log(strings.TrimSpace(l))
-		}
-	}
-	if bytes.Contains(out, []byte("--- SKIP")) {
-		t.Skip("the inner test skipped (see above)")
-	}
-	if err != nil {
-		t.Fatalf("inner test: %v\n%s", err, out)
 	}
 }
 
 func importDiskFullInner(t *testing.T) {
 	const size = 176 << 20
 	floor := storage.DefaultMinFree(storage.ProfileField)
-	mnt := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(mnt, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=176m"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
-	}
-	defer syscall.Unmount(mnt, 0)
+	mnt := mountTmpfs(t, "176m")
 	dir := filepath.Join(mnt, "laptop")
 	mustRun(t, "init", "--dir", dir, "--role", "node", "--unit", "18586")
 	setConfig(t, dir, map[string]any{"max_unsynced_entries": -1, "max_unsynced_days": -1}) // a bulk load: the freeze rule off
@@ -198,46 +162,14 @@ func firstLine(s string) string {
 // acknowledged record with every blob it references on disk and verified,
 // verify clean; once space is freed, the rest imports.
 func TestDossierImportDiskFull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("mounts a tmpfs")
-	}
-	if os.Getenv(envDiskFullInner) == "dossiers" {
+	if inMountNamespace(t, "diskfull") {
 		dossierDiskFullInner(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a mount namespace and a tmpfs (unshare -m; mount -t tmpfs)")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDossierImportDiskFull$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envDiskFullInner+"=dossiers")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	if err != nil && bytes.Contains(out, []byte("operation not permitted")) || cmd.ProcessState == nil {
-		t.Skipf("no mount namespace here: %v\n%s", err, out)
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.Contains(l, "diskfull:") || strings.Contains(l, "SKIP") {
-			t.Log(strings.TrimSpace(l))
-		}
-	}
-	if bytes.Contains(out, []byte("--- SKIP")) {
-		t.Skip("the inner test skipped (see above)")
-	}
-	if err != nil {
-		t.Fatalf("inner test: %v\n%s", err, out)
 	}
 }
 
 func dossierDiskFullInner(t *testing.T) {
 	floor := storage.DefaultMinFree(storage.ProfileField)
-	mnt := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(mnt, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=400m"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
-	}
-	defer syscall.Unmount(mnt, 0)
+	mnt := mountTmpfs(t, "400m")
 	dir := filepath.Join(mnt, "laptop")
 	mustRun(t, "init", "--dir", dir, "--role", "node", "--unit", "18586", "--max-unsynced", "-1")
 	root := filepath.Join(t.TempDir(), "dossiers")

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,31 +67,16 @@ func TestViewBitFlipsAreDetected(t *testing.T) {
 	for _, rel := range files {
 		byKind[fileKind(rel)] = append(byKind[fileKind(rel)], rel)
 	}
-	var kinds []string
-	for k := range byKind {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
+	kinds := slices.Sorted(maps.Keys(byKind))
 	t.Logf("hub view: %v; files %v", want, byKind)
 	tally := map[string]map[string]int{}
 	for seed := range *viewFlipSeeds {
 		rng := rand.New(rand.NewPCG(uint64(seed), 0x51ee))
 		kind := kinds[seed%len(kinds)]
 		rel := byKind[kind][rng.IntN(len(byKind[kind]))]
-		dir := filepath.Join(t.TempDir(), "hub")
-		copyTreeTo(t, orig, dir)
-		copyTreeTo(t, orig+".key", dir+".key") // the master key file, beside the directory
+		dir := copyReplica(t, orig, "hub")
 		path := filepath.Join(dir, rel)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		off := rng.IntN(usedLen(b))
-		bit := byte(1) << rng.IntN(8)
-		b[off] ^= bit
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		off, bit := flipBit(t, path, rng)
 		code, out, errOut := fsRun(t, "verify", "--dir", dir)
 		said := out + errOut
 		outcome := ""
