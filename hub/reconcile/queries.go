@@ -199,27 +199,34 @@ func (r *Reconciler) Conflicts() ([]*Citizen, error) {
 // Pairs returns every probable duplicate, decided or open, sorted by ID.
 func (r *Reconciler) Pairs() ([]Pair, error) {
 	var out []Pair
-	err := r.read(func(x *reader) error {
-		var ids []string
-		err := x.s.Scan([]byte{tPair, '/'}, nil, func(k, _ []byte) bool {
-			ids = append(ids, string(k[2:]))
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			p, err := x.pair(id)
-			if err != nil {
-				return err
-			}
-			if p != nil {
-				out = append(out, *p)
-			}
-		}
-		return nil
+	err := r.read(func(x *reader) (err error) {
+		out, err = x.pairsUnder([]byte{tPair, '/'})
+		return err
 	})
 	return out, err
+}
+
+// pairsUnder returns the pairs whose IDs are the keys under prefix (less
+// the prefix), in key order.
+func (x *reader) pairsUnder(prefix []byte) ([]Pair, error) {
+	var ids []string
+	if err := x.s.Scan(prefix, nil, func(k, _ []byte) bool {
+		ids = append(ids, string(k[len(prefix):]))
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	var out []Pair
+	for _, id := range ids {
+		p, err := x.pair(id)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
 }
 
 // Pair returns the pair with id, if the matcher proposes it.
@@ -239,25 +246,9 @@ func (r *Reconciler) Pair(id string) (Pair, bool, error) {
 // PairsOf returns the pairs of citizen key, sorted by ID.
 func (r *Reconciler) PairsOf(key string) ([]Pair, error) {
 	var out []Pair
-	err := r.read(func(x *reader) error {
-		prefix := append(strKey(tCitPairs, key), 0)
-		var ids []string
-		if err := x.s.Scan(prefix, nil, func(k, _ []byte) bool {
-			ids = append(ids, string(k[len(prefix):]))
-			return true
-		}); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			p, err := x.pair(id)
-			if err != nil {
-				return err
-			}
-			if p != nil {
-				out = append(out, *p)
-			}
-		}
-		return nil
+	err := r.read(func(x *reader) (err error) {
+		out, err = x.pairsUnder(append(strKey(tCitPairs, key), 0))
+		return err
 	})
 	return out, err
 }
