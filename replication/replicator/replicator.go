@@ -698,6 +698,7 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		r.noteFailure(t, err)
 		return err
 	}
+	before := r.entriesHeld()
 	res, err := r.session(ctx, conn, t.addr, peer, r.batchBytesFor(r.targetName(t)))
 	if res.Proto.EntriesApplied > 0 || res.Proto.BatchesSent > 0 || blobWork(res.Proto) {
 		t.quickRedials = quickRedials
@@ -717,9 +718,26 @@ func (r *Replicator) contact(ctx context.Context, t *target) error {
 		err = fmt.Errorf("replicator: session with %s ended incomplete", t.addr)
 	}
 	if err == nil {
-		t.settled = r.backlogOf(r.targetName(t))
+		// What the session left behind is settled (the peer will not
+		// take it), except entries written while it ran: the session may
+		// have gone idle before they were there, and a wake sent meanwhile
+		// was taken by this contact. Settling them stopped a laptop's
+		// captures made as a session ended until RedialEvery (an hour).
+		after, backlog := r.entriesHeld(), r.backlogOf(r.targetName(t))
+		appended := after - min(before, after)
+		t.settled = backlog - min(appended, backlog)
 	}
 	return err
+}
+
+// entriesHeld counts the entries this replica holds (0 on a read error:
+// then nothing counts as written during a session).
+func (r *Replicator) entriesHeld() uint64 {
+	v, err := r.cfg.Dir.Log.Vector()
+	if err != nil {
+		return 0
+	}
+	return v.Total()
 }
 
 // errSeenAgain ends a connection attempt that gossip overtook: the peer
