@@ -28,6 +28,10 @@
 // "busy until" time: a frame of w bytes on the wire occupies it for w*8/rate
 // seconds after the previous frame, then arrives RTT/2 (plus a uniform
 // random Jitter) later.
+// A frame starts when the line frees and its bytes are there, whenever the
+// emulator's goroutine gets to it: on a busy machine a late wake-up delays
+// delivery but does not idle the emulated line (with a TimeLapse, each
+// millisecond late would otherwise be Factor milliseconds of lost link).
 //
 // TCP streams are cut into segments of at most MSS bytes when the line is
 // free, as a TCP sender does, so a bulk transfer sends full segments. Each
