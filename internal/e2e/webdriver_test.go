@@ -33,11 +33,12 @@ const webElementKey = "element-6066-11e4-a52e-4f735466cecf"
 
 // browser is a headless Chromium session behind chromedriver.
 type browser struct {
-	t       *testing.T
-	base    string // chromedriver's URL + "/session/" + id
-	http    *http.Client
-	driver  *exec.Cmd
-	tempDir string
+	t         *testing.T
+	base      string // chromedriver's URL + "/session/" + id
+	http      *http.Client
+	driver    *exec.Cmd
+	driverLog string
+	tempDir   string
 }
 
 // findBrowser returns the paths of chromium and chromedriver, installing
@@ -104,50 +105,85 @@ func tail(b []byte) string {
 	return string(b)
 }
 
-// newBrowser starts chromedriver and a headless Chromium session with a
-// window of w×h CSS pixels; both end when the test does. extra are more
-// Chromium flags (a fake camera, a closed network).
-func newBrowser(t *testing.T, w, h int, extra ...string) *browser {
-	chromium, driverPath := findBrowser(t)
-	b := &browser{t: t, http: &http.Client{Timeout: 60 * time.Second}, tempDir: t.TempDir()}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// startDriver runs chromedriver on a free port and returns its URL once it
+// answers. The port is picked by listening and closing, so another process
+// can take it before chromedriver binds it (chromedriver then exits, or
+// another server answers): an attempt that exits or does not answer within
+// driverWait is ended and another port tried, three times in all.
+func (b *browser) startDriver(driverPath string) string {
+	t := b.t
+	var logs []string
+	for attempt := 1; attempt <= 3; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		logPath := filepath.Join(b.tempDir, fmt.Sprintf("chromedriver-%d.log", attempt))
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(driverPath, "--port="+strconv.Itoa(port), "--allowed-ips=127.0.0.1")
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start chromedriver: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		stop := func() {
+			cmd.Process.Kill()
+			<-exited
+			logFile.Close()
+		}
+		root := "http://127.0.0.1:" + strconv.Itoa(port)
+		if b.driverAnswers(root, exited) {
+			b.driver, b.driverLog = cmd, logPath
+			t.Cleanup(stop)
+			return root
+		}
+		stop()
+		out, _ := os.ReadFile(logPath)
+		logs = append(logs, fmt.Sprintf("attempt %d (port %d): %s", attempt, port, tail(out)))
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	logFile, err := os.Create(filepath.Join(b.tempDir, "chromedriver.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.driver = exec.Command(driverPath, "--port="+strconv.Itoa(port), "--allowed-ips=127.0.0.1")
-	b.driver.Stdout, b.driver.Stderr = logFile, logFile
-	if err := b.driver.Start(); err != nil {
-		t.Fatalf("start chromedriver: %v", err)
-	}
-	t.Cleanup(func() {
-		b.driver.Process.Kill()
-		b.driver.Wait()
-		logFile.Close()
-	})
-	root := "http://127.0.0.1:" + strconv.Itoa(port)
-	// 60 s: under a -race run on the shared 2-core machine chromedriver
-	// took over 20 s to answer (twice in a landing gate).
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	t.Fatalf("chromedriver did not come up in 3 attempts:\n%s", strings.Join(logs, "\n"))
+	return ""
+}
+
+// driverWait bounds one chromedriver start: under a -race run on the
+// shared 2-core machine it once took over 20 s to answer.
+const driverWait = 30 * time.Second
+
+// driverAnswers polls chromedriver's status until it is ready, it exits, or
+// driverWait passes.
+func (b *browser) driverAnswers(root string, exited <-chan struct{}) bool {
+	deadline := time.Now().Add(driverWait)
+	for time.Now().Before(deadline) {
 		var st struct {
 			Value struct {
 				Ready bool `json:"ready"`
 			} `json:"value"`
 		}
 		if err := b.call(http.MethodGet, root+"/status", nil, &st); err == nil && st.Value.Ready {
-			break
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver did not come up in 60 s (log: %s)", logFile.Name())
+		select {
+		case <-exited:
+			return false
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	return false
+}
+
+// newBrowser starts chromedriver and a headless Chromium session with a
+// window of w×h CSS pixels; both end when the test does. extra are more
+// Chromium flags (a fake camera, a closed network).
+func newBrowser(t *testing.T, w, h int, extra ...string) *browser {
+	chromium, driverPath := findBrowser(t)
+	b := &browser{t: t, http: &http.Client{Timeout: 60 * time.Second}, tempDir: t.TempDir()}
+	root := b.startDriver(driverPath)
 	// Without the background-networking flags Chromium keeps trying to
 	// reach Google's services, which a closed network does not like.
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -166,7 +202,8 @@ func newBrowser(t *testing.T, w, h int, extra ...string) *browser {
 		} `json:"value"`
 	}
 	if err := b.call(http.MethodPost, root+"/session", caps, &sess); err != nil {
-		t.Fatalf("new WebDriver session: %v (log: %s)", err, logFile.Name())
+		out, _ := os.ReadFile(b.driverLog)
+		t.Fatalf("new WebDriver session: %v; chromedriver's log: %s", err, tail(out))
 	}
 	b.base = root + "/session/" + sess.Value.SessionID
 	t.Cleanup(func() { b.call(http.MethodDelete, b.base, nil, nil) })
